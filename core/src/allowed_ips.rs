@@ -1,0 +1,370 @@
+//! Allowed-IP lists: the token form's free-text "Allowed IPs" field, parsed into a
+//! normalized allow-list.
+//!
+//! The console shows every problem at once (the user fixes a pasted list in one go),
+//! so parsing never stops at the first bad entry: [`check_allowed_ips`] returns a
+//! report with one error per bad entry and warnings for entries that are legal but
+//! probably not what the user meant. Nothing is silently rewritten: an address with
+//! host bits set is an error that carries the corrected network as a suggestion,
+//! not a quiet truncation.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Why an entry was rejected. Stable codes: hosts and the console match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum AllowedIpErrorCode {
+    /// Not an IPv4/IPv6 address or CIDR at all.
+    InvalidCidr,
+    /// `/33` on IPv4 or `/129` on IPv6.
+    PrefixTooLong,
+    /// `10.0.0.1/8`: the address is not the network's first address.
+    HostBitsSet,
+}
+
+/// Why a legal entry deserves a second look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum AllowedIpWarningCode {
+    /// The same network as an earlier entry.
+    Duplicate,
+    /// Wholly inside another entry, so it adds nothing.
+    Covered,
+    /// A `/0`: every address of that family is allowed, which defeats the list.
+    AllowsAll,
+}
+
+/// One valid entry, in input order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct AllowedIpEntry {
+    /// Position among the list's non-empty entries (the `N` of `allowed_ips[N]`).
+    pub index: usize,
+    /// The entry as the user typed it, trimmed.
+    pub text: String,
+    /// The normalized network, always with a prefix (`192.0.2.7` becomes `192.0.2.7/32`).
+    pub network: String,
+}
+
+/// A rejected entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct AllowedIpEntryError {
+    pub index: usize,
+    pub text: String,
+    pub code: AllowedIpErrorCode,
+    pub message: String,
+    /// What the user probably meant, when there is one answer (the corrected network
+    /// for `host_bits_set`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub suggestion: Option<String>,
+}
+
+/// A legal entry that is probably a mistake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct AllowedIpEntryWarning {
+    pub index: usize,
+    pub text: String,
+    pub code: AllowedIpWarningCode,
+    pub message: String,
+    /// The other entry involved (the earlier duplicate, or the covering entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub related_index: Option<usize>,
+}
+
+/// Everything the console needs to show about an "Allowed IPs" field.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct AllowedIpsReport {
+    pub entries: Vec<AllowedIpEntry>,
+    pub errors: Vec<AllowedIpEntryError>,
+    pub warnings: Vec<AllowedIpEntryWarning>,
+}
+
+impl AllowedIpsReport {
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// The list had at least one bad entry; every one of them is here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct AllowedIpsError {
+    pub errors: Vec<AllowedIpEntryError>,
+}
+
+impl fmt::Display for AllowedIpsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        write!(
+            f,
+            "allowed_ips: {n} invalid {}",
+            if n == 1 { "entry" } else { "entries" }
+        )?;
+        for (i, e) in self.errors.iter().enumerate() {
+            let sep = if i == 0 { ": " } else { "; " };
+            write!(f, "{sep}[{}] {}", e.index, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// An address given to [`AllowList::contains_str`] that is not an IP address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ip: {text:?} is not a valid IPv4 or IPv6 address")]
+pub struct InvalidIpAddress {
+    pub text: String,
+}
+
+/// Splits the field the way the console does: commas or line breaks separate entries,
+/// surrounding whitespace is ignored, empty entries (a trailing comma, a blank line)
+/// are not entries.
+fn split_entries(text: &str) -> impl Iterator<Item = &str> {
+    text.split([',', '\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn parse_entry(text: &str) -> Result<IpNet, (AllowedIpErrorCode, String, Option<String>)> {
+    let invalid = |why: &str| {
+        (
+            AllowedIpErrorCode::InvalidCidr,
+            format!("{text:?} is not a valid IP address or CIDR ({why})"),
+            None,
+        )
+    };
+    let (addr_text, prefix_text) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    if addr_text.contains(char::is_whitespace) {
+        return Err(invalid("separate entries with commas or new lines"));
+    }
+    let addr = IpAddr::from_str(addr_text)
+        .map_err(|_| invalid("expected e.g. 203.0.113.0/24 or 2001:db8::/32"))?;
+    let (family, max) = match addr {
+        IpAddr::V4(_) => ("IPv4", 32u8),
+        IpAddr::V6(_) => ("IPv6", 128u8),
+    };
+    let prefix = match prefix_text {
+        None => max,
+        Some(p) => {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid("the prefix length after '/' must be a number"));
+            }
+            // Digits only, so the only failure left is overflow: any such number is too long.
+            match p.parse::<u32>() {
+                Ok(n) if n <= u32::from(max) => n as u8,
+                _ => {
+                    return Err((
+                        AllowedIpErrorCode::PrefixTooLong,
+                        format!("{text:?}: prefix length /{p} is longer than /{max}, the maximum for {family}"),
+                        None,
+                    ))
+                }
+            }
+        }
+    };
+    let net = IpNet::new(addr, prefix).map_err(|_| invalid("bad prefix length"))?;
+    let network = net.trunc();
+    if network != net {
+        return Err((
+            AllowedIpErrorCode::HostBitsSet,
+            format!("{text:?} has host bits set beyond /{prefix}; did you mean {network}?"),
+            Some(network.to_string()),
+        ));
+    }
+    Ok(net)
+}
+
+/// Parses the "Allowed IPs" field and reports every problem. Never fails: the report
+/// is the answer, whether or not the list is usable.
+pub fn check_allowed_ips(text: &str) -> AllowedIpsReport {
+    let mut report = AllowedIpsReport::default();
+    let mut nets: Vec<(usize, IpNet)> = Vec::new();
+    for (index, entry) in split_entries(text).enumerate() {
+        match parse_entry(entry) {
+            Ok(net) => {
+                report.entries.push(AllowedIpEntry {
+                    index,
+                    text: entry.to_owned(),
+                    network: net.to_string(),
+                });
+                nets.push((index, net));
+            }
+            Err((code, message, suggestion)) => report.errors.push(AllowedIpEntryError {
+                index,
+                text: entry.to_owned(),
+                code,
+                message,
+                suggestion,
+            }),
+        }
+    }
+    for (pos, entry) in report.entries.iter().enumerate() {
+        let (index, net) = nets[pos];
+        if net.prefix_len() == 0 {
+            let family = if matches!(net, IpNet::V4(_)) {
+                "IPv4"
+            } else {
+                "IPv6"
+            };
+            report.warnings.push(AllowedIpEntryWarning {
+                index,
+                text: entry.text.clone(),
+                code: AllowedIpWarningCode::AllowsAll,
+                message: format!("{net} allows every {family} address; the list no longer restricts {family} callers"),
+                related_index: None,
+            });
+        }
+        let earlier_same = nets[..pos].iter().find(|(_, other)| *other == net);
+        if let Some(&(other_index, _)) = earlier_same {
+            report.warnings.push(AllowedIpEntryWarning {
+                index,
+                text: entry.text.clone(),
+                code: AllowedIpWarningCode::Duplicate,
+                message: format!(
+                    "{:?} is the same network as entry {other_index} ({net})",
+                    entry.text
+                ),
+                related_index: Some(other_index),
+            });
+            continue;
+        }
+        let covering = nets
+            .iter()
+            .find(|(_, other)| *other != net && other.contains(&net));
+        if let Some(&(other_index, other)) = covering {
+            report.warnings.push(AllowedIpEntryWarning {
+                index,
+                text: entry.text.clone(),
+                code: AllowedIpWarningCode::Covered,
+                message: format!(
+                    "{:?} is already covered by entry {other_index} ({other}) and adds nothing",
+                    entry.text
+                ),
+                related_index: Some(other_index),
+            });
+        }
+    }
+    report
+}
+
+/// A parsed, valid allow-list. Empty means "no restriction".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AllowList {
+    /// Normalized entries in the user's order, for display and round-tripping.
+    entries: Vec<IpNet>,
+    /// The same networks merged and sorted, for lookup.
+    lookup: Vec<IpNet>,
+}
+
+impl AllowList {
+    /// Parses the field; fails with every bad entry if there is any.
+    pub fn parse(text: &str) -> Result<AllowList, AllowedIpsError> {
+        let report = check_allowed_ips(text);
+        if !report.errors.is_empty() {
+            return Err(AllowedIpsError {
+                errors: report.errors,
+            });
+        }
+        let entries = report
+            .entries
+            .iter()
+            .filter_map(|e| IpNet::from_str(&e.network).ok())
+            .collect();
+        Ok(AllowList::from_networks(entries))
+    }
+
+    pub fn from_networks(entries: Vec<IpNet>) -> AllowList {
+        let lookup = IpNet::aggregate(&entries);
+        AllowList { entries, lookup }
+    }
+
+    /// Normalized networks in input order (duplicates kept: nothing the user typed is dropped).
+    pub fn networks(&self) -> &[IpNet] {
+        &self.entries
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether a caller at `ip` may use the token. IPv4-mapped IPv6 addresses
+    /// (`::ffff:198.51.100.7`, what dual-stack sockets report) are checked as the IPv4
+    /// address they carry, so an IPv4 list works behind either kind of listener.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        if self.lookup.is_empty() {
+            return true;
+        }
+        let ip = ip.to_canonical();
+        self.lookup.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn contains_str(&self, ip: &str) -> Result<bool, InvalidIpAddress> {
+        let addr = IpAddr::from_str(ip.trim()).map_err(|_| InvalidIpAddress {
+            text: ip.to_owned(),
+        })?;
+        Ok(self.contains(addr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_address_is_a_single_host() {
+        let list = AllowList::parse("192.0.2.7, 2001:db8::1").unwrap();
+        assert_eq!(
+            list.networks()
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>(),
+            ["192.0.2.7/32", "2001:db8::1/128"]
+        );
+        assert!(list.contains_str("192.0.2.7").unwrap());
+        assert!(!list.contains_str("192.0.2.8").unwrap());
+    }
+
+    #[test]
+    fn every_bad_entry_is_reported() {
+        let err = AllowList::parse("10.0.0.1/8\nnope, 10.0.0.0/33").unwrap_err();
+        let codes: Vec<_> = err.errors.iter().map(|e| (e.index, e.code)).collect();
+        assert_eq!(
+            codes,
+            [
+                (0, AllowedIpErrorCode::HostBitsSet),
+                (1, AllowedIpErrorCode::InvalidCidr),
+                (2, AllowedIpErrorCode::PrefixTooLong)
+            ]
+        );
+        assert_eq!(err.errors[0].suggestion.as_deref(), Some("10.0.0.0/8"));
+        assert!(err
+            .to_string()
+            .starts_with("allowed_ips: 3 invalid entries: [0]"));
+    }
+
+    #[test]
+    fn mapped_ipv6_source_matches_ipv4_entry() {
+        let list = AllowList::parse("198.51.100.0/24").unwrap();
+        assert!(list.contains_str("::ffff:198.51.100.9").unwrap());
+    }
+
+    #[test]
+    fn invalid_address_for_contains_is_an_error() {
+        let list = AllowList::default();
+        assert!(list.contains_str("10.0.0.300").is_err());
+        assert!(list.contains_str("10.0.0.3").unwrap());
+    }
+}

@@ -1,0 +1,12 @@
+//! `clouddigit-core`: every rule about Cloud Digit API tokens and service accounts,
+//! written once and run by every host (wasm in browsers and Node, Python, the sandbox).
+//!
+//! This crate does no I/O. Hosts move bytes; the core decides. That keeps the browser
+//! console, the SDKs and the server agreeing to the letter, because they run the same code.
+
+pub mod allowed_ips;
+
+pub use allowed_ips::{
+    check_allowed_ips, AllowList, AllowedIpEntry, AllowedIpEntryError, AllowedIpEntryWarning,
+    AllowedIpErrorCode, AllowedIpWarningCode, AllowedIpsError, AllowedIpsReport, InvalidIpAddress,
+};

@@ -1,0 +1,9 @@
+// Browser and bundler entry of @clouddigit/sdk: fetches the wasm that sits beside the
+// glue module (bundlers such as Vite and webpack 5 follow the `new URL(..., import.meta.url)`
+// inside it) before any export is used, so importers never call an init function.
+import init from '../dist/wasm/clouddigit_wasm.js';
+
+await init();
+
+export * from '../dist/wasm/clouddigit_wasm.js';
+export * from '../dist/wasm/errors.js';

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what it needs, builds every host and
+# runs every test suite, each runner printing its own summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+start=$(date +%s)
+section() { printf '\n==== %s (%ss) ====\n' "$*" "$(( $(date +%s) - start ))"; }
+
+section "bootstrap"
+scripts/bootstrap.sh
+
+section "rustfmt"
+cargo fmt --all --check
+
+section "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+section "cargo test (native)"
+cargo test --workspace --locked
+
+section "npm package build"
+scripts/build-npm.sh
+
+section "wasm tests in Node and headless Chromium (wasm-bindgen-test)"
+(cd wasm && CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} "$root/scripts/wasm-cargo.sh" test -p clouddigit-wasm --tests --locked)
+
+section "npm package tests (node --test against the packed, installed package)"
+npm_dir=$(mktemp -d)
+trap 'rm -rf "$npm_dir"' EXIT
+tarball=$(npm pack --silent --pack-destination "$npm_dir" | tail -n1)
+mkdir -p "$npm_dir/app/test"
+(cd "$npm_dir/app" && echo '{"name":"sdk-consumer","private":true,"type":"module"}' > package.json \
+  && npm install --silent --no-audit --no-fund "$npm_dir/$tarball")
+cp js/test/*.test.mjs "$npm_dir/app/test/"
+(cd "$npm_dir/app" && CLOUDDIGIT_VECTORS="$root/tests/vectors" node --test test/)
+node_modules/.bin/tsc -p js/tsconfig.json
+
+section "Python wheel and pytest in a fresh virtualenv"
+rm -rf target/wheels target/py-venv
+python3 -m maturin build --release --locked -m python/Cargo.toml -o target/wheels
+python3 -m venv target/py-venv
+target/py-venv/bin/python -m pip install --quiet --disable-pip-version-check target/wheels/clouddigit-*.whl pytest mypy
+(cd python/tests && CLOUDDIGIT_VECTORS="$root/tests/vectors" "$root/target/py-venv/bin/python" -m pytest -q -p no:cacheprovider)
+target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py
+
+section "examples"
+node examples/allowed_ips.mjs '203.0.113.0/24, 2001:db8::/32' 203.0.113.7 198.51.100.1
+target/py-venv/bin/python examples/allowed_ips.py '203.0.113.0/24, 10.0.0.1/8'  && exit_py=0 || exit_py=$?
+[ "$exit_py" -eq 1 ] || { echo "examples/allowed_ips.py should exit 1 on a bad list, got $exit_py" >&2; exit 1; }
+
+section "all tests passed"

@@ -1,0 +1,19 @@
+//! wasm-bindgen tests in a real browser (headless Chromium through chromedriver).
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod common;
+
+#[wasm_bindgen_test]
+fn allowed_ips_vectors_in_chromium() {
+    // Proves we are in a browser, not silently in Node.
+    assert!(web_sys_window_exists());
+    common::allowed_ips_vectors();
+}
+
+fn web_sys_window_exists() -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false)
+}
