@@ -42,7 +42,7 @@ section "Python wheel and pytest in a fresh virtualenv"
 rm -rf target/wheels target/py-venv
 python3 -m maturin build --release --locked -m python/Cargo.toml -o target/wheels
 python3 -m venv target/py-venv
-target/py-venv/bin/python -m pip install --quiet --disable-pip-version-check target/wheels/clouddigit-*.whl pytest mypy
+target/py-venv/bin/python -m pip install --quiet --disable-pip-version-check target/wheels/clouddigit-*.whl pytest mypy jsonschema rfc3339-validator
 (cd python/tests && CLOUDDIGIT_VECTORS="$root/tests/vectors" "$root/target/py-venv/bin/python" -m pytest -q -p no:cacheprovider)
 target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py
 

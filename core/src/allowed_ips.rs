@@ -286,6 +286,37 @@ impl AllowList {
         Ok(AllowList::from_networks(entries))
     }
 
+    /// Parses a stored token's entries one by one, without the report's messages and
+    /// warnings: the fast path for preparing many tokens. Fails on the first bad entry
+    /// (its index counts non-empty entries, as in the report).
+    pub fn from_entries<'a>(
+        entries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<AllowList, AllowedIpsError> {
+        let mut nets = Vec::new();
+        for (index, text) in entries
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+        {
+            match parse_entry(text) {
+                Ok(net) => nets.push(net),
+                Err((code, message, suggestion)) => {
+                    return Err(AllowedIpsError {
+                        errors: vec![AllowedIpEntryError {
+                            index,
+                            text: text.to_owned(),
+                            code,
+                            message,
+                            suggestion,
+                        }],
+                    })
+                }
+            }
+        }
+        Ok(AllowList::from_networks(nets))
+    }
+
     pub fn from_networks(entries: Vec<IpNet>) -> AllowList {
         let lookup = IpNet::aggregate(&entries);
         AllowList { entries, lookup }

@@ -5,8 +5,23 @@
 //! console, the SDKs and the server agreeing to the letter, because they run the same code.
 
 pub mod allowed_ips;
+pub mod catalog;
+pub mod evaluator;
+pub mod ffi;
+pub mod model;
+pub mod secret;
 
 pub use allowed_ips::{
     check_allowed_ips, AllowList, AllowedIpEntry, AllowedIpEntryError, AllowedIpEntryWarning,
     AllowedIpErrorCode, AllowedIpWarningCode, AllowedIpsError, AllowedIpsReport, InvalidIpAddress,
 };
+pub use catalog::{Catalog, CatalogError, PermSet, PermissionDef, PermissionId};
+pub use evaluator::{
+    authorize, effective_permissions, explain, Check, CheckResult, Decision, EvaluateError,
+    Outcome, PreparedOwner, PreparedRequest, PreparedToken, Reason, Verdict,
+};
+pub use model::{
+    OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, Request, Role, ServiceAccountState,
+    Timestamp, Token, TokenPermissions, UserState,
+};
+pub use secret::{TokenFormatError, TokenSecret};

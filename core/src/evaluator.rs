@@ -1,0 +1,811 @@
+//! The downscoping evaluator: decides one API call for one token, and explains why.
+//!
+//! The invariant it exists for: a token never grants more than its owner's role grants
+//! at the moment of the call. So the owner's *current* state is an input of every
+//! decision, and the token's downscope is only ever intersected with that role.
+//!
+//! A token and its owner are *prepared* once (permission names resolved to bitsets,
+//! CIDRs parsed, strings interned) so that deciding a call is a handful of comparisons
+//! with no allocation: [`authorize`] returns a small `Copy` [`Verdict`]. The human
+//! explanation ([`Decision`]) is built only when asked for.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::Duration;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::allowed_ips::AllowList;
+use crate::catalog::{Catalog, PermSet, PermissionId};
+use crate::model::{
+    OwnerRef, OwnerState, ProjectScope, Request, Role, ServiceAccountStatus, Timestamp, Token,
+    TokenPermissions, UserStatus,
+};
+
+/// How long a token replaced by rotation keeps working when no end is recorded.
+pub const DEFAULT_ROTATION_GRACE: Duration = Duration::days(7);
+
+/// Every check, in the order that picks the reason when several fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum Check {
+    Revoked,
+    Rotated,
+    Expired,
+    OwnerInactive,
+    IpNotAllowed,
+    UnknownAction,
+    ProjectOutOfScope,
+    NotInRole,
+    NotInTokenPermissions,
+    TagMismatch,
+    StepUpRequired,
+}
+
+impl Check {
+    pub const ALL: [Check; 11] = [
+        Check::Revoked,
+        Check::Rotated,
+        Check::Expired,
+        Check::OwnerInactive,
+        Check::IpNotAllowed,
+        Check::UnknownAction,
+        Check::ProjectOutOfScope,
+        Check::NotInRole,
+        Check::NotInTokenPermissions,
+        Check::TagMismatch,
+        Check::StepUpRequired,
+    ];
+
+    #[inline]
+    const fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// The decision's reason: `allowed`, or the first failing check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum Reason {
+    Allowed,
+    Revoked,
+    Rotated,
+    Expired,
+    OwnerInactive,
+    IpNotAllowed,
+    UnknownAction,
+    ProjectOutOfScope,
+    NotInRole,
+    NotInTokenPermissions,
+    TagMismatch,
+    StepUpRequired,
+}
+
+impl From<Check> for Reason {
+    fn from(c: Check) -> Reason {
+        match c {
+            Check::Revoked => Reason::Revoked,
+            Check::Rotated => Reason::Rotated,
+            Check::Expired => Reason::Expired,
+            Check::OwnerInactive => Reason::OwnerInactive,
+            Check::IpNotAllowed => Reason::IpNotAllowed,
+            Check::UnknownAction => Reason::UnknownAction,
+            Check::ProjectOutOfScope => Reason::ProjectOutOfScope,
+            Check::NotInRole => Reason::NotInRole,
+            Check::NotInTokenPermissions => Reason::NotInTokenPermissions,
+            Check::TagMismatch => Reason::TagMismatch,
+            Check::StepUpRequired => Reason::StepUpRequired,
+        }
+    }
+}
+
+/// What the fast path answers: which checks failed, which could not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    failed: u16,
+    skipped: u16,
+    permission: Option<PermissionId>,
+}
+
+impl Verdict {
+    #[inline]
+    pub fn allowed(&self) -> bool {
+        self.failed == 0
+    }
+
+    /// The first failing check in the documented order, or `Allowed`.
+    pub fn reason(&self) -> Reason {
+        Check::ALL
+            .iter()
+            .find(|c| self.failed & c.bit() != 0)
+            .map_or(Reason::Allowed, |c| Reason::from(*c))
+    }
+
+    pub fn failed(&self, check: Check) -> bool {
+        self.failed & check.bit() != 0
+    }
+
+    pub fn skipped(&self, check: Check) -> bool {
+        self.skipped & check.bit() != 0
+    }
+
+    pub fn failed_checks(&self) -> impl Iterator<Item = Check> + '_ {
+        Check::ALL.into_iter().filter(|c| self.failed(*c))
+    }
+
+    pub fn permission(&self) -> Option<PermissionId> {
+        self.permission
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Could not be evaluated because the action is unknown.
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct CheckResult {
+    pub check: Check,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+/// The explained decision every host shows: allow or deny, the reason code, a message
+/// for people, and every check with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: Reason,
+    pub message: String,
+    /// The permission the request maps to, when it maps to one.
+    pub permission: Option<String>,
+    pub checks: Vec<CheckResult>,
+}
+
+/// A token, an owner or a request that cannot be evaluated at all; names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvaluateError {
+    #[error("permissions[{index}]: {text:?} is not a permission or wildcard of the catalog{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    UnknownPermission {
+        index: usize,
+        text: String,
+        suggestion: Option<String>,
+    },
+    #[error("allowed_ips[{index}]: {message}")]
+    AllowedIp { index: usize, message: String },
+    #[error("request: give either `action` or `method` and `path`")]
+    RequestAction,
+}
+
+/// A token ready to decide many calls.
+#[derive(Debug, Clone)]
+pub struct PreparedToken {
+    owner: OwnerRef,
+    organization: Box<str>,
+    /// `None` is "all projects".
+    projects: Option<Box<[Box<str>]>>,
+    /// `None` inherits the owner's role.
+    downscope: Option<PermSet>,
+    revoked_at: Option<Timestamp>,
+    grace_ends_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    allow: AllowList,
+}
+
+impl PreparedToken {
+    pub fn prepare(token: &Token, catalog: &Catalog) -> Result<PreparedToken, EvaluateError> {
+        let downscope = match &token.permissions {
+            TokenPermissions::Inherit(_) => None,
+            TokenPermissions::Downscoped(list) => {
+                let mut set = PermSet::EMPTY;
+                for (index, text) in list.iter().enumerate() {
+                    let more =
+                        catalog
+                            .expand(text)
+                            .ok_or_else(|| EvaluateError::UnknownPermission {
+                                index,
+                                text: text.clone(),
+                                suggestion: catalog.suggest(text).map(str::to_owned),
+                            })?;
+                    set = set.union(&more);
+                }
+                Some(set)
+            }
+        };
+        let allow =
+            AllowList::from_entries(token.allowed_ips.iter().map(String::as_str)).map_err(|e| {
+                let first = e.errors.first();
+                EvaluateError::AllowedIp {
+                    index: first.map_or(0, |f| f.index),
+                    message: first.map_or_else(String::new, |f| f.message.clone()),
+                }
+            })?;
+        let grace_ends_at = token
+            .grace_ends_at
+            .or_else(|| token.rotated_at.map(|r| r + DEFAULT_ROTATION_GRACE));
+        Ok(PreparedToken {
+            owner: token.owner.clone(),
+            organization: token.organization.as_str().into(),
+            projects: match &token.projects {
+                ProjectScope::All(_) => None,
+                ProjectScope::Projects(p) => Some(p.iter().map(|s| s.as_str().into()).collect()),
+            },
+            downscope,
+            revoked_at: token.revoked_at,
+            grace_ends_at,
+            expires_at: token.expires_at,
+            allow,
+        })
+    }
+
+    pub fn is_downscoped(&self) -> bool {
+        self.downscope.is_some()
+    }
+
+    fn lifecycle(&self, time: Timestamp) -> u16 {
+        let mut failed = 0;
+        if self.revoked_at.is_some_and(|t| t <= time) {
+            failed |= Check::Revoked.bit();
+        }
+        if self.grace_ends_at.is_some_and(|t| t <= time) {
+            failed |= Check::Rotated.bit();
+        }
+        if self.expires_at.is_some_and(|t| t <= time) {
+            failed |= Check::Expired.bit();
+        }
+        failed
+    }
+}
+
+#[derive(Debug, Clone)]
+enum OwnerKind {
+    User {
+        active: bool,
+        org_role: Option<Role>,
+        project_roles: Box<[(Box<str>, Role)]>,
+    },
+    ServiceAccount {
+        active: bool,
+        /// `None` for an organization-level account.
+        project: Option<Box<str>>,
+        role: Role,
+        tag_selector: Box<[(Box<str>, Box<str>)]>,
+    },
+}
+
+/// An owner's current state, ready for many decisions.
+#[derive(Debug, Clone)]
+pub struct PreparedOwner {
+    owner: OwnerRef,
+    organization: Box<str>,
+    kind: OwnerKind,
+}
+
+impl PreparedOwner {
+    pub fn prepare(state: &OwnerState) -> PreparedOwner {
+        match state {
+            OwnerState::User(u) => PreparedOwner {
+                owner: state.owner_ref(),
+                organization: u.organization.as_str().into(),
+                kind: OwnerKind::User {
+                    active: u.status == UserStatus::Active,
+                    org_role: u.org_role.map(Role::from),
+                    project_roles: u
+                        .project_roles
+                        .iter()
+                        .map(|(p, r)| (p.as_str().into(), Role::from(*r)))
+                        .collect(),
+                },
+            },
+            OwnerState::ServiceAccount(s) => PreparedOwner {
+                owner: state.owner_ref(),
+                organization: s.organization.as_str().into(),
+                kind: OwnerKind::ServiceAccount {
+                    active: s.status == ServiceAccountStatus::Active,
+                    project: s.project.as_deref().map(Into::into),
+                    role: Role::from(s.role),
+                    tag_selector: s
+                        .tag_selector
+                        .iter()
+                        .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+                        .collect(),
+                },
+            },
+        }
+    }
+
+    fn active(&self) -> bool {
+        match &self.kind {
+            OwnerKind::User { active, .. } | OwnerKind::ServiceAccount { active, .. } => *active,
+        }
+    }
+
+    fn is_org_admin(&self) -> bool {
+        matches!(
+            &self.kind,
+            OwnerKind::User {
+                org_role: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// The role the owner holds where the action happens: `None` for organization-level
+    /// actions means no organization role.
+    fn role_for(&self, org_level: bool, project: Option<&str>) -> Option<Role> {
+        match &self.kind {
+            OwnerKind::User {
+                org_role,
+                project_roles,
+                ..
+            } => {
+                if org_level {
+                    return *org_role;
+                }
+                let in_project = project.and_then(|p| {
+                    project_roles
+                        .iter()
+                        .find(|(name, _)| **name == *p)
+                        .map(|(_, r)| *r)
+                });
+                (*org_role).max(in_project)
+            }
+            OwnerKind::ServiceAccount {
+                project: home,
+                role,
+                ..
+            } => {
+                if org_level {
+                    return None;
+                }
+                match (home, project) {
+                    (None, Some(_)) => Some(*role),
+                    (Some(h), Some(p)) if **h == *p => Some(*role),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+/// A request with its action resolved.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    permission: Option<PermissionId>,
+    action_text: String,
+    organization: Option<Box<str>>,
+    project: Option<Box<str>>,
+    ip: Option<IpAddr>,
+    time: Timestamp,
+    resource_tags: Option<BTreeMap<String, String>>,
+}
+
+impl PreparedRequest {
+    pub fn prepare(req: &Request, catalog: &Catalog) -> Result<PreparedRequest, EvaluateError> {
+        let (permission, action_text) = match (&req.action, &req.method, &req.path) {
+            (Some(a), None, None) => (catalog.get(a), a.clone()),
+            (None, Some(m), Some(p)) => (catalog.resolve_route(m, p), format!("{m} {p}")),
+            _ => return Err(EvaluateError::RequestAction),
+        };
+        Ok(PreparedRequest {
+            permission,
+            action_text,
+            organization: req.organization.as_deref().map(Into::into),
+            project: req.project.as_deref().map(Into::into),
+            ip: req.ip,
+            time: req.time,
+            resource_tags: req.resource_tags.clone(),
+        })
+    }
+
+    pub fn permission(&self) -> Option<PermissionId> {
+        self.permission
+    }
+}
+
+/// Checks 7 to 9 and 11: the ones that depend only on who, what and where, not on when,
+/// from where, or on which resource. `effective_permissions` is exactly the set these pass.
+#[inline]
+fn static_checks(
+    catalog: &Catalog,
+    token: &PreparedToken,
+    owner: &PreparedOwner,
+    perm: PermissionId,
+    organization: Option<&str>,
+    project: Option<&str>,
+) -> u16 {
+    let mut failed = 0;
+    let org_level = catalog.organization_level().contains(perm);
+    let other_org = organization.is_some_and(|o| *o != *token.organization);
+    let in_scope = !other_org
+        && if org_level {
+            token.projects.is_none() && owner.is_org_admin()
+        } else {
+            match (&token.projects, project) {
+                (_, None) => false,
+                (None, Some(_)) => owner.is_org_admin(),
+                (Some(list), Some(p)) => list.iter().any(|x| **x == *p),
+            }
+        };
+    if !in_scope {
+        failed |= Check::ProjectOutOfScope.bit();
+    }
+    let role = if owner.organization == token.organization {
+        owner.role_for(org_level, project)
+    } else {
+        None
+    };
+    if !role.is_some_and(|r| catalog.role_grants(r).contains(perm)) {
+        failed |= Check::NotInRole.bit();
+    }
+    if token.downscope.is_some_and(|d| !d.contains(perm)) {
+        failed |= Check::NotInTokenPermissions.bit();
+    }
+    if catalog.step_up().contains(perm) {
+        failed |= Check::StepUpRequired.bit();
+    }
+    failed
+}
+
+fn tags_match(
+    catalog: &Catalog,
+    owner: &PreparedOwner,
+    perm: PermissionId,
+    tags: Option<&BTreeMap<String, String>>,
+) -> bool {
+    let OwnerKind::ServiceAccount { tag_selector, .. } = &owner.kind else {
+        return true;
+    };
+    if tag_selector.is_empty() {
+        return true;
+    }
+    match tags {
+        Some(tags) => tag_selector
+            .iter()
+            .all(|(k, v)| tags.get(&**k).is_some_and(|t| **t == **v)),
+        // No single resource named: reads (lists, untagged catalog items) may proceed
+        // and the server filters what they return; a write must name its resource's
+        // tags, so leaving them out can never sidestep the selector.
+        None => catalog.reads().contains(perm),
+    }
+}
+
+/// Decides one call. No allocation; see [`explain`] for the words.
+pub fn authorize(
+    catalog: &Catalog,
+    token: &PreparedToken,
+    owner: &PreparedOwner,
+    req: &PreparedRequest,
+) -> Verdict {
+    let mut failed = token.lifecycle(req.time);
+    // An owner state that is not this token's owner can grant nothing.
+    if !owner.active() || owner.owner != token.owner {
+        failed |= Check::OwnerInactive.bit();
+    }
+    let ip_ok = token.allow.is_empty() || req.ip.is_some_and(|ip| token.allow.contains(ip));
+    if !ip_ok {
+        failed |= Check::IpNotAllowed.bit();
+    }
+    let Some(perm) = req.permission else {
+        return Verdict {
+            failed: failed | Check::UnknownAction.bit(),
+            skipped: Check::ProjectOutOfScope.bit()
+                | Check::NotInRole.bit()
+                | Check::NotInTokenPermissions.bit()
+                | Check::TagMismatch.bit()
+                | Check::StepUpRequired.bit(),
+            permission: None,
+        };
+    };
+    failed |= static_checks(
+        catalog,
+        token,
+        owner,
+        perm,
+        req.organization.as_deref(),
+        req.project.as_deref(),
+    );
+    if !tags_match(catalog, owner, perm, req.resource_tags.as_ref()) {
+        failed |= Check::TagMismatch.bit();
+    }
+    Verdict {
+        failed,
+        skipped: 0,
+        permission: Some(perm),
+    }
+}
+
+/// Exactly what the evaluator allows in `project` (or, with `None`, at organization
+/// level) for this token and owner: the owner's current role there, intersected with the
+/// token's downscope, within the token's scope, less what needs MFA step-up. It assumes
+/// the call itself is fine (token live, owner active, address allowed, tags matching),
+/// because those depend on the call, not on the action.
+pub fn effective_permissions(
+    catalog: &Catalog,
+    token: &PreparedToken,
+    owner: &PreparedOwner,
+    project: Option<&str>,
+) -> PermSet {
+    let mut out = PermSet::EMPTY;
+    for id in catalog.all().iter() {
+        if static_checks(catalog, token, owner, id, None, project) == 0 {
+            out.insert(id);
+        }
+    }
+    out
+}
+
+fn fmt_time(t: Timestamp) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Turns a verdict into the explained decision. Takes the original token, owner and
+/// request for their names and times.
+pub fn explain(
+    catalog: &Catalog,
+    verdict: &Verdict,
+    token: &Token,
+    prepared: &PreparedToken,
+    owner: &OwnerState,
+    req: &PreparedRequest,
+) -> Decision {
+    let perm_name = verdict.permission.map(|p| catalog.name(p).to_owned());
+    let action = perm_name.as_deref().unwrap_or(&req.action_text);
+    let project = req.project.as_deref();
+    let owner_label = match owner {
+        OwnerState::User(u) if !u.email.is_empty() => format!("user {}", u.email),
+        OwnerState::User(u) => format!("user {}", u.id),
+        OwnerState::ServiceAccount(s) => format!("service account {}", s.name),
+    };
+    let role_label = {
+        let prepared_owner = PreparedOwner::prepare(owner);
+        let org_level = verdict
+            .permission
+            .is_some_and(|p| catalog.organization_level().contains(p));
+        match prepared_owner.role_for(org_level, project) {
+            Some(r) => format!("role {}", r.as_str()),
+            None => "no role".to_owned(),
+        }
+    };
+    let detail = |check: Check, failed: bool| -> String {
+        match (check, failed) {
+            (Check::Revoked, true) => format!(
+                "the token was revoked at {}",
+                token.revoked_at.map(fmt_time).unwrap_or_default()
+            ),
+            (Check::Revoked, false) => "the token is not revoked".into(),
+            (Check::Rotated, true) => format!(
+                "the token was replaced by rotation and its grace window ended at {}",
+                prepared.grace_ends_at.map(fmt_time).unwrap_or_default()
+            ),
+            (Check::Rotated, false) => match prepared.grace_ends_at {
+                Some(t) => format!(
+                    "replaced by rotation; still within its grace window until {}",
+                    fmt_time(t)
+                ),
+                None => "the token has not been replaced by rotation".into(),
+            },
+            (Check::Expired, true) => format!(
+                "the token expired at {}",
+                token.expires_at.map(fmt_time).unwrap_or_default()
+            ),
+            (Check::Expired, false) => match token.expires_at {
+                Some(t) => format!("the token is valid until {}", fmt_time(t)),
+                None => "the token never expires".into(),
+            },
+            (Check::OwnerInactive, true) => {
+                if owner.owner_ref() != token.owner {
+                    "the owner state given is not this token's owner".into()
+                } else {
+                    match owner {
+                        OwnerState::User(u) => {
+                            format!("{owner_label} is {}", status_word_user(u.status))
+                        }
+                        OwnerState::ServiceAccount(s) => {
+                            format!("{owner_label} is {}", status_word_sa(s.status))
+                        }
+                    }
+                }
+            }
+            (Check::OwnerInactive, false) => format!("{owner_label} is active"),
+            (Check::IpNotAllowed, true) => match req.ip {
+                Some(ip) => format!(
+                    "{ip} is outside the token's allowed IPs ({})",
+                    token.allowed_ips.join(", ")
+                ),
+                None => {
+                    "the token has an IP allow-list and the call's source address is unknown".into()
+                }
+            },
+            (Check::IpNotAllowed, false) => match (token.allowed_ips.is_empty(), req.ip) {
+                (true, _) => "the token has no IP allow-list".into(),
+                (false, Some(ip)) => format!("{ip} is in the token's allowed IPs"),
+                (false, None) => "allowed".into(),
+            },
+            (Check::UnknownAction, true) => {
+                let hint = req
+                    .action_text
+                    .contains('.')
+                    .then(|| catalog.suggest(&req.action_text))
+                    .flatten()
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                format!(
+                    "{:?} is not an action of the catalog (version {}){hint}",
+                    req.action_text,
+                    catalog.version()
+                )
+            }
+            (Check::UnknownAction, false) => format!("{:?} is {action}", req.action_text),
+            (Check::ProjectOutOfScope, true) => {
+                let org_level = verdict
+                    .permission
+                    .is_some_and(|p| catalog.organization_level().contains(p));
+                if req
+                    .organization
+                    .as_deref()
+                    .is_some_and(|o| o != token.organization)
+                {
+                    format!(
+                        "the call is in organization {:?}; the token belongs to {:?}",
+                        req.organization.as_deref().unwrap_or(""),
+                        token.organization
+                    )
+                } else if prepared.projects.is_none()
+                    && !PreparedOwner::prepare(owner).is_org_admin()
+                {
+                    format!("the token is scoped to all projects, which only an organization admin or owner may use, and {owner_label} is not one")
+                } else if org_level {
+                    format!("{action} acts on the organization and needs a token scoped to all projects")
+                } else if let Some(p) = project {
+                    format!(
+                        "project {p:?} is not in the token's scope ({})",
+                        scope_label(&token.projects)
+                    )
+                } else {
+                    format!("{action} acts inside a project and the call names none")
+                }
+            }
+            (Check::ProjectOutOfScope, false) => match project {
+                Some(p) => format!("project {p:?} is in the token's scope"),
+                None => "organization-level action on an all-projects token".into(),
+            },
+            (Check::NotInRole, true) => format!(
+                "{owner_label} has {role_label}{} now, which does not grant {action}",
+                project
+                    .map(|p| format!(" in project {p:?}"))
+                    .unwrap_or_default()
+            ),
+            (Check::NotInRole, false) => format!(
+                "{owner_label} has {role_label}{}, which grants {action}",
+                project
+                    .map(|p| format!(" in project {p:?}"))
+                    .unwrap_or_default()
+            ),
+            (Check::NotInTokenPermissions, true) => format!(
+                "the token is downscoped to {} and {action} is not among them",
+                permissions_label(&token.permissions)
+            ),
+            (Check::NotInTokenPermissions, false) => match &token.permissions {
+                TokenPermissions::Inherit(_) => "the token inherits its owner's role".into(),
+                p => format!(
+                    "the token's permissions ({}) include {action}",
+                    permissions_label(p)
+                ),
+            },
+            (Check::TagMismatch, failed) => match owner {
+                OwnerState::ServiceAccount(s) if !s.tag_selector.is_empty() => {
+                    let sel = s
+                        .tag_selector
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    match (failed, &req.resource_tags) {
+                        (true, Some(_)) => format!("{owner_label} may act only on resources tagged {sel}, and this one is not"),
+                        (true, None) => format!("{owner_label} may act only on resources tagged {sel}; a change must name the resource's tags"),
+                        (false, Some(_)) => format!("the resource is tagged {sel}"),
+                        (false, None) => "a read with no single resource; results are limited to matching resources".into(),
+                    }
+                }
+                _ => "no tag selector applies".into(),
+            },
+            (Check::StepUpRequired, true) => format!(
+                "{action} needs MFA step-up, which a token can never provide; do it in the console"
+            ),
+            (Check::StepUpRequired, false) => "no MFA step-up needed".into(),
+        }
+    };
+    let checks: Vec<CheckResult> = Check::ALL
+        .iter()
+        .map(|&check| {
+            if verdict.skipped(check) {
+                CheckResult {
+                    check,
+                    outcome: Outcome::Skipped,
+                    detail: "not evaluated: the action is unknown".into(),
+                }
+            } else {
+                let failed = verdict.failed(check);
+                CheckResult {
+                    check,
+                    outcome: if failed { Outcome::Fail } else { Outcome::Pass },
+                    detail: detail(check, failed),
+                }
+            }
+        })
+        .collect();
+    let reason = verdict.reason();
+    let message = match reason {
+        Reason::Allowed => format!(
+            "allowed: {action}{} for token {:?}",
+            project
+                .map(|p| format!(" in project {p:?}"))
+                .unwrap_or_default(),
+            token.name
+        ),
+        _ => {
+            let first = checks
+                .iter()
+                .find(|c| c.outcome == Outcome::Fail)
+                .map(|c| c.detail.clone())
+                .unwrap_or_default();
+            format!("denied ({}): {first}", reason_code(reason))
+        }
+    };
+    Decision {
+        allowed: verdict.allowed(),
+        reason,
+        message,
+        permission: perm_name,
+        checks,
+    }
+}
+
+fn reason_code(r: Reason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn status_word_user(s: UserStatus) -> &'static str {
+    match s {
+        UserStatus::Active => "active",
+        UserStatus::Suspended => "suspended",
+        UserStatus::Removed => "removed from the organization",
+    }
+}
+
+fn status_word_sa(s: ServiceAccountStatus) -> &'static str {
+    match s {
+        ServiceAccountStatus::Active => "active",
+        ServiceAccountStatus::Disabled => "disabled",
+        ServiceAccountStatus::Deleted => "deleted",
+    }
+}
+
+fn scope_label(scope: &ProjectScope) -> String {
+    match scope {
+        ProjectScope::All(_) => "all projects".into(),
+        ProjectScope::Projects(p) => p.join(", "),
+    }
+}
+
+fn permissions_label(p: &TokenPermissions) -> String {
+    match p {
+        TokenPermissions::Inherit(_) => "its owner's role".into(),
+        TokenPermissions::Downscoped(list) if list.len() <= 4 => list.join(", "),
+        TokenPermissions::Downscoped(list) => format!("{} permissions", list.len()),
+    }
+}

@@ -1,0 +1,269 @@
+//! The JSON shapes of tokens, their owners and requests: what the API returns, what the
+//! vectors hold and what every binding passes to the evaluator. `schema/` has them as
+//! JSON Schema, generated from these types.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Instants are RFC 3339 strings in UTC (`2026-11-23T10:00:00Z`).
+pub type Timestamp = DateTime<Utc>;
+
+/// Every role, weakest first. Each grants everything the ones before it grant, which
+/// is what makes "lowering a role never widens a token" a property of the order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum Role {
+    ReadOnly,
+    Member,
+    Admin,
+    OrgAdmin,
+    OrgOwner,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::ReadOnly,
+        Role::Member,
+        Role::Admin,
+        Role::OrgAdmin,
+        Role::OrgOwner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::ReadOnly => "read_only",
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::OrgAdmin => "org_admin",
+            Role::OrgOwner => "org_owner",
+        }
+    }
+}
+
+/// A role inside one project (users and service accounts alike).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum ProjectRole {
+    ReadOnly,
+    Member,
+    Admin,
+}
+
+impl From<ProjectRole> for Role {
+    fn from(r: ProjectRole) -> Role {
+        match r {
+            ProjectRole::ReadOnly => Role::ReadOnly,
+            ProjectRole::Member => Role::Member,
+            ProjectRole::Admin => Role::Admin,
+        }
+    }
+}
+
+/// A user's role in the organization; either makes them admin of every project.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum OrgRole {
+    Admin,
+    Owner,
+}
+
+impl From<OrgRole> for Role {
+    fn from(r: OrgRole) -> Role {
+        match r {
+            OrgRole::Admin => Role::OrgAdmin,
+            OrgRole::Owner => Role::OrgOwner,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum UserStatus {
+    Active,
+    Suspended,
+    Removed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum ServiceAccountStatus {
+    Active,
+    Disabled,
+    Deleted,
+}
+
+/// Who a token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum OwnerRef {
+    User { id: String },
+    ServiceAccount { id: String },
+}
+
+/// `"all"` (org admins and owners only) or a list of project ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum ProjectScope {
+    All(AllProjects),
+    Projects(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum AllProjects {
+    All,
+}
+
+/// `"inherit"` (whatever the owner's role grants at the time of each call) or a
+/// downscoped list of permission names and wildcards (`compute.*`, `storage.buckets.*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum TokenPermissions {
+    Inherit(Inherit),
+    Downscoped(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum Inherit {
+    Inherit,
+}
+
+/// A token's metadata: everything the API shows about it, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct Token {
+    pub id: String,
+    pub name: String,
+    /// `cd_` and the first 6 random characters: enough to recognise, useless to an attacker.
+    #[serde(default)]
+    pub prefix: String,
+    pub owner: OwnerRef,
+    pub organization: String,
+    pub projects: ProjectScope,
+    pub permissions: TokenPermissions,
+    pub created_at: Timestamp,
+    /// `null` means the token never expires.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    /// Normalized CIDRs; empty allows every address.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
+    #[serde(default)]
+    pub revoked_at: Option<Timestamp>,
+    /// When a rotation replaced this token; it keeps working until `grace_ends_at`
+    /// (7 days after rotation when not given).
+    #[serde(default)]
+    pub rotated_at: Option<Timestamp>,
+    #[serde(default)]
+    pub grace_ends_at: Option<Timestamp>,
+}
+
+/// The owner as it is at the moment of the call: the evaluator never trusts what the
+/// owner could do when the token was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum OwnerState {
+    User(UserState),
+    ServiceAccount(ServiceAccountState),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct UserState {
+    pub id: String,
+    #[serde(default)]
+    pub email: String,
+    pub organization: String,
+    pub status: UserStatus,
+    #[serde(default)]
+    pub org_role: Option<OrgRole>,
+    /// Project id to role.
+    #[serde(default)]
+    pub project_roles: BTreeMap<String, ProjectRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ServiceAccountState {
+    pub id: String,
+    /// Lowercase letters, digits and hyphens; unique within its project.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub organization: String,
+    /// `null` for an organization-level account, which acts in every project.
+    #[serde(default)]
+    pub project: Option<String>,
+    pub role: ProjectRole,
+    /// The account may only act on resources carrying all of these tags.
+    #[serde(default)]
+    pub tag_selector: BTreeMap<String, String>,
+    pub status: ServiceAccountStatus,
+}
+
+impl OwnerState {
+    pub fn owner_ref(&self) -> OwnerRef {
+        match self {
+            OwnerState::User(u) => OwnerRef::User { id: u.id.clone() },
+            OwnerState::ServiceAccount(s) => OwnerRef::ServiceAccount { id: s.id.clone() },
+        }
+    }
+}
+
+/// One API call to decide. The action is a permission name (`action`) or a REST call
+/// (`method` + `path`) that the catalog maps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct Request {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub path: Option<String>,
+    /// Defaults to the token's organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub organization: Option<String>,
+    /// The project acted in; ignored for organization-level actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub project: Option<String>,
+    /// The caller's address; a token with an allow-list denies calls without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional, type = "string"))]
+    #[schemars(with = "Option<String>")]
+    pub ip: Option<IpAddr>,
+    pub time: Timestamp,
+    /// Tags of the resource acted on (or being created). Absent when the call targets
+    /// no single resource, such as a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub resource_tags: Option<BTreeMap<String, String>>,
+}

@@ -1,0 +1,76 @@
+//! `schema/clouddigit.schema.json` is generated from the types every host exchanges;
+//! this test fails when the types and the file drift apart. Regenerate with
+//! `UPDATE_SCHEMA=1 cargo test -p clouddigit-core --test schema`.
+
+use clouddigit_core::catalog::CatalogFile;
+use clouddigit_core::{Decision, OwnerState, Request, Token};
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde_json::{json, Map, Value};
+
+#[path = "../../tests/rust/authorize.rs"]
+#[allow(dead_code)]
+mod authorize_vectors;
+#[path = "../../tests/rust/token_format.rs"]
+#[allow(dead_code)]
+mod token_format_vectors;
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../schema/clouddigit.schema.json"
+);
+
+fn add<T: JsonSchema>(
+    gen: &mut schemars::SchemaGenerator,
+    defs: &mut Map<String, Value>,
+    name: &str,
+) {
+    let schema = gen.root_schema_for::<T>();
+    let mut value = schema.to_value();
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove("$schema");
+        if let Some(Value::Object(inner)) = obj.remove("$defs") {
+            for (k, v) in inner {
+                defs.entry(k).or_insert(v);
+            }
+        }
+        obj.insert("title".into(), Value::String(name.into()));
+    }
+    defs.insert(name.into(), value);
+}
+
+fn generate() -> String {
+    let mut gen = SchemaSettings::draft2020_12().into_generator();
+    let mut defs = Map::new();
+    add::<Token>(&mut gen, &mut defs, "Token");
+    add::<OwnerState>(&mut gen, &mut defs, "OwnerState");
+    add::<Request>(&mut gen, &mut defs, "Request");
+    add::<Decision>(&mut gen, &mut defs, "Decision");
+    add::<CatalogFile>(&mut gen, &mut defs, "Catalog");
+    add::<authorize_vectors::File>(&mut gen, &mut defs, "AuthorizeVectors");
+    add::<token_format_vectors::File>(&mut gen, &mut defs, "TokenFormatVectors");
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://clouddigit.dev/schema/clouddigit.schema.json",
+        "title": "Cloud Digit tokens, owners, requests and decisions",
+        "description": "The JSON shapes that the core, the wasm and Python bindings, the CLI and the test vectors exchange. Generated from clouddigit-core's types by core/tests/schema.rs; do not edit by hand.",
+        "$defs": Value::Object(defs),
+    });
+    let mut text = serde_json::to_string_pretty(&root).expect("schema serializes");
+    text.push('\n');
+    text
+}
+
+#[test]
+fn schema_file_matches_the_types() {
+    let fresh = generate();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(PATH, &fresh).expect("write schema");
+        return;
+    }
+    let on_disk = std::fs::read_to_string(PATH).unwrap_or_default();
+    assert!(
+        on_disk == fresh,
+        "schema/clouddigit.schema.json is stale: run UPDATE_SCHEMA=1 cargo test -p clouddigit-core --test schema"
+    );
+}
