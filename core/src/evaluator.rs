@@ -20,7 +20,7 @@ use crate::allowed_ips::AllowList;
 use crate::catalog::{Catalog, PermSet, PermissionId};
 use crate::model::{
     OwnerRef, OwnerState, ProjectScope, Request, Role, ServiceAccountStatus, Timestamp, Token,
-    TokenPermissions, UserStatus,
+    TokenPermissions, TokenPolicy, UserStatus,
 };
 
 /// How long a token replaced by rotation keeps working when no end is recorded.
@@ -198,6 +198,7 @@ pub struct PreparedToken {
     downscope: Option<PermSet>,
     revoked_at: Option<Timestamp>,
     grace_ends_at: Option<Timestamp>,
+    created_at: Timestamp,
     expires_at: Option<Timestamp>,
     allow: AllowList,
 }
@@ -243,6 +244,7 @@ impl PreparedToken {
             downscope,
             revoked_at: token.revoked_at,
             grace_ends_at,
+            created_at: token.created_at,
             expires_at: token.expires_at,
             allow,
         })
@@ -252,7 +254,13 @@ impl PreparedToken {
         self.downscope.is_some()
     }
 
-    fn lifecycle(&self, time: Timestamp) -> u16 {
+    /// Whether the token lives longer than `max` allows (never expiring counts as
+    /// longer than any maximum).
+    fn exceeds_lifetime(&self, max: Option<Duration>) -> bool {
+        max.is_some_and(|m| self.expires_at.is_none_or(|e| e - self.created_at > m))
+    }
+
+    fn lifecycle(&self, time: Timestamp, max_lifetime: Option<Duration>) -> u16 {
         let mut failed = 0;
         if self.revoked_at.is_some_and(|t| t <= time) {
             failed |= Check::Revoked.bit();
@@ -260,7 +268,7 @@ impl PreparedToken {
         if self.grace_ends_at.is_some_and(|t| t <= time) {
             failed |= Check::Rotated.bit();
         }
-        if self.expires_at.is_some_and(|t| t <= time) {
+        if self.expires_at.is_some_and(|t| t <= time) || self.exceeds_lifetime(max_lifetime) {
             failed |= Check::Expired.bit();
         }
         failed
@@ -324,13 +332,13 @@ impl PreparedOwner {
         }
     }
 
-    fn active(&self) -> bool {
+    pub(crate) fn active(&self) -> bool {
         match &self.kind {
             OwnerKind::User { active, .. } | OwnerKind::ServiceAccount { active, .. } => *active,
         }
     }
 
-    fn is_org_admin(&self) -> bool {
+    pub(crate) fn is_org_admin(&self) -> bool {
         matches!(
             &self.kind,
             OwnerKind::User {
@@ -342,7 +350,7 @@ impl PreparedOwner {
 
     /// The role the owner holds where the action happens: `None` for organization-level
     /// actions means no organization role.
-    fn role_for(&self, org_level: bool, project: Option<&str>) -> Option<Role> {
+    pub(crate) fn role_for(&self, org_level: bool, project: Option<&str>) -> Option<Role> {
         match &self.kind {
             OwnerKind::User {
                 org_role,
@@ -388,6 +396,9 @@ pub struct PreparedRequest {
     ip: Option<IpAddr>,
     time: Timestamp,
     resource_tags: Option<BTreeMap<String, String>>,
+    /// The organization's maximum token lifetime at the time of the call.
+    max_lifetime: Option<Duration>,
+    max_lifetime_days: Option<u32>,
 }
 
 impl PreparedRequest {
@@ -405,7 +416,16 @@ impl PreparedRequest {
             ip: req.ip,
             time: req.time,
             resource_tags: req.resource_tags.clone(),
+            max_lifetime: None,
+            max_lifetime_days: None,
         })
+    }
+
+    /// Applies the organization's token policy as it stands at the time of the call.
+    pub fn with_policy(mut self, policy: Option<&TokenPolicy>) -> PreparedRequest {
+        self.max_lifetime_days = policy.and_then(|p| p.max_lifetime_days);
+        self.max_lifetime = self.max_lifetime_days.map(|d| Duration::days(i64::from(d)));
+        self
     }
 
     pub fn permission(&self) -> Option<PermissionId> {
@@ -487,7 +507,7 @@ pub fn authorize(
     owner: &PreparedOwner,
     req: &PreparedRequest,
 ) -> Verdict {
-    let mut failed = token.lifecycle(req.time);
+    let mut failed = token.lifecycle(req.time, req.max_lifetime);
     // An owner state that is not this token's owner can grant nothing.
     if !owner.active() || owner.owner != token.owner {
         failed |= Check::OwnerInactive.bit();
@@ -595,10 +615,18 @@ pub fn explain(
                 ),
                 None => "the token has not been replaced by rotation".into(),
             },
-            (Check::Expired, true) => format!(
-                "the token expired at {}",
-                token.expires_at.map(fmt_time).unwrap_or_default()
-            ),
+            (Check::Expired, true) => match token.expires_at {
+                Some(t) if t <= req.time => format!("the token expired at {}", fmt_time(t)),
+                _ => format!(
+                    "the organization's token policy (max_lifetime_days = {}) now caps token lifetime at {} days and this token {}",
+                    req.max_lifetime_days.unwrap_or_default(),
+                    req.max_lifetime_days.unwrap_or_default(),
+                    match token.expires_at {
+                        Some(e) => format!("lives {} days", (e - token.created_at).num_days()),
+                        None => "never expires".to_owned(),
+                    }
+                ),
+            },
             (Check::Expired, false) => match token.expires_at {
                 Some(t) => format!("the token is valid until {}", fmt_time(t)),
                 None => "the token never expires".into(),

@@ -7,7 +7,7 @@ use crate::evaluator::{
     authorize as decide, effective_permissions as effective, explain, Decision, EvaluateError,
     PreparedOwner, PreparedRequest, PreparedToken,
 };
-use crate::model::{OwnerState, Request, Token};
+use crate::model::{OwnerState, Request, Token, TokenPolicy};
 
 /// A token prepared once for many decisions, with its metadata kept for explanations.
 #[derive(Debug, Clone)]
@@ -36,8 +36,19 @@ impl TokenHandle {
         owner: &OwnerState,
         request: &Request,
     ) -> Result<Decision, EvaluateError> {
+        self.authorize_under(owner, request, None)
+    }
+
+    /// Decides one call under the organization's token policy as it stands now (its
+    /// maximum lifetime binds on every use).
+    pub fn authorize_under(
+        &self,
+        owner: &OwnerState,
+        request: &Request,
+        policy: Option<&TokenPolicy>,
+    ) -> Result<Decision, EvaluateError> {
         let catalog = Catalog::builtin();
-        let req = PreparedRequest::prepare(request, catalog)?;
+        let req = PreparedRequest::prepare(request, catalog)?.with_policy(policy);
         let verdict = decide(
             catalog,
             &self.prepared,
@@ -86,4 +97,104 @@ pub fn effective_permissions(
     project: Option<&str>,
 ) -> Result<Vec<String>, EvaluateError> {
     Ok(TokenHandle::new(token.clone())?.effective_permissions(owner, project))
+}
+
+// ---- Helpers for the bindings: each host calls these instead of holding logic. ----
+
+/// What a host attaches to the exception it raises for an [`EvaluateError`]: a stable
+/// code, the input field at fault and, for a misspelt permission, the suggestion.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EvaluateErrorDetails {
+    pub code: &'static str,
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+/// The code and field of an [`EvaluateError`] (`unknown_permission` at
+/// `permissions[N]`, `invalid_allowed_ip` at `allowed_ips[N]`, `missing_action` at
+/// `request`).
+pub fn evaluate_error_details(e: &EvaluateError) -> EvaluateErrorDetails {
+    match e {
+        EvaluateError::UnknownPermission {
+            index, suggestion, ..
+        } => EvaluateErrorDetails {
+            code: "unknown_permission",
+            field: format!("permissions[{index}]"),
+            suggestion: suggestion.clone(),
+        },
+        EvaluateError::AllowedIp { index, .. } => EvaluateErrorDetails {
+            code: "invalid_allowed_ip",
+            field: format!("allowed_ips[{index}]"),
+            suggestion: None,
+        },
+        EvaluateError::RequestAction => EvaluateErrorDetails {
+            code: "missing_action",
+            field: "request".into(),
+            suggestion: None,
+        },
+    }
+}
+
+/// Decides many calls of one token for one owner (a host's batch API). Stops at the
+/// first request that cannot be evaluated and returns its index with the error.
+pub fn authorize_many(
+    handle: &TokenHandle,
+    owner: &OwnerState,
+    requests: &[Request],
+    policy: Option<&TokenPolicy>,
+) -> Result<Vec<Decision>, (usize, EvaluateError)> {
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| handle.authorize_under(owner, r, policy).map_err(|e| (i, e)))
+        .collect()
+}
+
+/// Checks a token secret's format and checksum and returns only its public prefix
+/// (`cd_` + 6 characters); the secret itself is wiped when this returns.
+pub fn token_prefix(text: &str) -> Result<String, crate::secret::TokenFormatError> {
+    crate::secret::TokenSecret::parse(text).map(|t| t.prefix())
+}
+
+/// The built-in catalog as its data file shapes it (version, roles, permissions).
+pub fn catalog_file() -> crate::catalog::CatalogFile {
+    let catalog = Catalog::builtin();
+    crate::catalog::CatalogFile {
+        comment: None,
+        version: catalog.version().to_owned(),
+        roles: catalog.roles().to_vec(),
+        permissions: catalog.permissions().to_vec(),
+    }
+}
+
+/// The permission a REST call maps to (`GET /v1/compute/servers/s-1` →
+/// `compute.servers.get`), if any.
+pub fn resolve_route(method: &str, path: &str) -> Option<String> {
+    let catalog = Catalog::builtin();
+    catalog
+        .resolve_route(method, path)
+        .map(|id| catalog.name(id).to_owned())
+}
+
+/// The permission names an exact name or a wildcard stands for, in catalog order;
+/// empty when the pattern is malformed or matches nothing.
+pub fn expand_permission(pattern: &str) -> Vec<String> {
+    let catalog = Catalog::builtin();
+    catalog
+        .expand(pattern)
+        .map(|set| set.iter().map(|id| catalog.name(id).to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Validates a "New API token" draft against the built-in catalog.
+pub fn validate_token(request: &crate::validate::TokenRequest) -> crate::validate::TokenValidation {
+    crate::validate::validate_token(request, Catalog::builtin())
+}
+
+/// Validates a "New service account" draft against the built-in catalog.
+pub fn validate_service_account(
+    request: &crate::validate::ServiceAccountRequest,
+) -> crate::validate::ServiceAccountValidation {
+    crate::validate::validate_service_account(request, Catalog::builtin())
 }

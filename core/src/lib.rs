@@ -10,6 +10,7 @@ pub mod evaluator;
 pub mod ffi;
 pub mod model;
 pub mod secret;
+pub mod validate;
 
 pub use allowed_ips::{
     check_allowed_ips, AllowList, AllowedIpEntry, AllowedIpEntryError, AllowedIpEntryWarning,
@@ -22,6 +23,10 @@ pub use evaluator::{
 };
 pub use model::{
     OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, Request, Role, ServiceAccountState,
-    Timestamp, Token, TokenPermissions, UserState,
+    Timestamp, Token, TokenPermissions, TokenPolicy, UserState,
 };
 pub use secret::{TokenFormatError, TokenSecret};
+pub use validate::{
+    validate_service_account, validate_token, Issue, IssueCode, ServiceAccountRequest,
+    ServiceAccountValidation, TokenRequest, TokenValidation,
+};

@@ -267,3 +267,47 @@ pub struct Request {
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub resource_tags: Option<BTreeMap<String, String>>,
 }
+
+/// An organization's rules for tokens and service accounts. Every field is optional in
+/// JSON; an absent policy means the defaults below.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct TokenPolicy {
+    /// The longest a token may live, in days. Binds at creation and on every use: a
+    /// token whose lifetime exceeds the current maximum is treated as expired, even if
+    /// it was created before the policy tightened. `null`: no maximum.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub max_lifetime_days: Option<u32>,
+    /// Whether tokens may be created without an expiry.
+    #[serde(default = "yes")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub allow_never_expiring: bool,
+    /// Whether service-account tokens must carry an IP allow-list.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub require_allowed_ips_for_service_accounts: bool,
+    #[serde(default = "default_sa_limit")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub max_service_accounts_per_project: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_sa_limit() -> u32 {
+    25
+}
+
+impl Default for TokenPolicy {
+    fn default() -> TokenPolicy {
+        TokenPolicy {
+            max_lifetime_days: None,
+            allow_never_expiring: true,
+            require_allowed_ips_for_service_accounts: false,
+            max_service_accounts_per_project: default_sa_limit(),
+        }
+    }
+}

@@ -1,5 +1,5 @@
 use clouddigit_core::ffi;
-use clouddigit_core::{Decision, OwnerState, Request, Token};
+use clouddigit_core::{Decision, OwnerState, Request, Token, TokenPolicy};
 
 #[path = "../../tests/rust/authorize.rs"]
 mod vectors;
@@ -12,8 +12,11 @@ impl vectors::Host for Native {
         token: &Token,
         owner: &OwnerState,
         request: &Request,
+        policy: Option<&TokenPolicy>,
     ) -> Result<Decision, String> {
-        ffi::authorize(token, owner, request).map_err(|e| e.to_string())
+        ffi::TokenHandle::new(token.clone())
+            .and_then(|h| h.authorize_under(owner, request, policy))
+            .map_err(|e| e.to_string())
     }
     fn effective(
         &self,
@@ -34,4 +37,25 @@ fn shared_vectors() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A token refused because the organization's maximum lifetime tightened says so.
+#[test]
+fn lifetime_policy_denial_names_the_policy() {
+    let file = vectors::load();
+    let case = file
+        .cases
+        .iter()
+        .find(|c| c.policy.is_some() && c.expect.reason == "expired")
+        .expect("a policy case");
+    let d = ffi::TokenHandle::new(file.tokens[&case.token].clone())
+        .and_then(|h| {
+            h.authorize_under(
+                &file.owners[&case.owner],
+                &case.request,
+                case.policy.as_ref(),
+            )
+        })
+        .expect("decides");
+    assert!(d.message.contains("max_lifetime_days"), "{}", d.message);
 }

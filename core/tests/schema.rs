@@ -3,7 +3,10 @@
 //! `UPDATE_SCHEMA=1 cargo test -p clouddigit-core --test schema`.
 
 use clouddigit_core::catalog::CatalogFile;
-use clouddigit_core::{Decision, OwnerState, Request, Token};
+use clouddigit_core::{
+    Decision, OwnerState, Request, ServiceAccountRequest, ServiceAccountValidation, Token,
+    TokenPolicy, TokenRequest, TokenValidation,
+};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
@@ -14,6 +17,9 @@ mod authorize_vectors;
 #[path = "../../tests/rust/token_format.rs"]
 #[allow(dead_code)]
 mod token_format_vectors;
+#[path = "../../tests/rust/validate.rs"]
+#[allow(dead_code)]
+mod validate_vectors;
 
 const PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -46,9 +52,20 @@ fn generate() -> String {
     add::<OwnerState>(&mut gen, &mut defs, "OwnerState");
     add::<Request>(&mut gen, &mut defs, "Request");
     add::<Decision>(&mut gen, &mut defs, "Decision");
+    add::<TokenPolicy>(&mut gen, &mut defs, "TokenPolicy");
+    add::<TokenRequest>(&mut gen, &mut defs, "TokenRequest");
+    add::<TokenValidation>(&mut gen, &mut defs, "TokenValidation");
+    add::<ServiceAccountRequest>(&mut gen, &mut defs, "ServiceAccountRequest");
+    add::<ServiceAccountValidation>(&mut gen, &mut defs, "ServiceAccountValidation");
     add::<CatalogFile>(&mut gen, &mut defs, "Catalog");
     add::<authorize_vectors::File>(&mut gen, &mut defs, "AuthorizeVectors");
     add::<token_format_vectors::File>(&mut gen, &mut defs, "TokenFormatVectors");
+    add::<validate_vectors::TokenFile>(&mut gen, &mut defs, "ValidateTokenVectors");
+    add::<validate_vectors::ServiceAccountFile>(
+        &mut gen,
+        &mut defs,
+        "ValidateServiceAccountVectors",
+    );
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://clouddigit.dev/schema/clouddigit.schema.json",

@@ -23,7 +23,12 @@ def validator(definition: str) -> jsonschema.Draft202012Validator:
 
 @pytest.mark.parametrize(
     ("file", "definition"),
-    [("authorize.json", "AuthorizeVectors"), ("token_format.json", "TokenFormatVectors")],
+    [
+        ("authorize.json", "AuthorizeVectors"),
+        ("token_format.json", "TokenFormatVectors"),
+        ("validate_token.json", "ValidateTokenVectors"),
+        ("validate_service_account.json", "ValidateServiceAccountVectors"),
+    ],
 )
 def test_vectors_validate(file: str, definition: str) -> None:
     doc = load_vectors(file)

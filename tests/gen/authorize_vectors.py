@@ -47,14 +47,16 @@ tokens = {
   "mon_token": tok("tok_mon001", "sa_mon", ["web", "data", "prod"]),
 }
 cases = []
-def case(name, token, owner, expect_reason, failed=None, permission=None, **req):
+def case(name, token, owner, expect_reason, failed=None, permission=None, policy=None, **req):
     r = {"time": T}
     r.update(req)
     if "tags" in r: r["resource_tags"] = r.pop("tags")
     failed = failed if failed is not None else ([] if expect_reason == "allowed" else [expect_reason])
     e = {"allowed": expect_reason == "allowed", "reason": expect_reason, "failed": failed}
     if permission is not None: e["permission"] = permission
-    cases.append({"name": name, "token": token, "owner": owner, "request": r, "expect": e})
+    c = {"name": name, "token": token, "owner": owner, "request": r, "expect": e}
+    if policy is not None: c["policy"] = policy
+    cases.append(c)
 
 # allowed
 case("member creates a server in a project of the token", "alice_inherit", "alice", "allowed", permission="compute.servers.create", action="compute.servers.create", project="web")
@@ -76,6 +78,11 @@ case("expired token", "alice_expired", "alice", "expired", action="compute.serve
 case("expiry is exclusive: at expires_at the token is expired", "alice_expired", "alice", "expired", action="compute.servers.list", project="web", time="2026-11-22T00:00:00Z")
 case("one second before expiry", "alice_expired", "alice", "allowed", action="compute.servers.list", project="web", time="2026-11-21T23:59:59Z")
 case("never-expiring token", "alice_never", "alice", "allowed", action="compute.servers.list", project="web", time="2036-01-01T00:00:00Z")
+# the organization's maximum lifetime binds on every use
+case("policy tightened after creation: a 92-day token under a 30-day maximum is expired", "alice_inherit", "alice", "expired", policy={"max_lifetime_days": 30}, action="compute.servers.list", project="web")
+case("a never-expiring token exceeds any maximum", "alice_never", "alice", "expired", policy={"max_lifetime_days": 365}, action="compute.servers.list", project="web")
+case("a token exactly at the maximum lifetime still works", "alice_inherit", "alice", "allowed", policy={"max_lifetime_days": 92}, action="compute.servers.list", project="web")
+case("a policy without a maximum changes nothing", "alice_never", "alice", "allowed", policy={"allow_never_expiring": False}, action="compute.servers.list", project="web")
 # owner inactive
 case("suspended user's token stops", "alice_inherit", "alice_suspended", "owner_inactive", action="compute.servers.list", project="web")
 case("removed user's token stops", "alice_inherit", "alice_removed", "owner_inactive", action="compute.servers.list", project="web")
@@ -159,7 +166,7 @@ effective = [
 ]
 doc = {
   "$schema": "../../schema/clouddigit.schema.json#/$defs/AuthorizeVectors",
-  "description": "Evaluator cases. Each case: prepare tokens[token] and owners[owner], decide `request`; the decision must have exactly `allowed`, `reason`, the failing checks `failed` (in check order) and, when given, the mapped `permission`. Each `effective` entry: effective_permissions(token, owner, project) must equal `permissions` (catalog order).",
+  "description": "Evaluator cases. Each case: prepare tokens[token] and owners[owner], decide `request` (under the organization's token `policy` when the case has one); the decision must have exactly `allowed`, `reason`, the failing checks `failed` (in check order) and, when given, the mapped `permission`. Each `effective` entry: effective_permissions(token, owner, project) must equal `permissions` (catalog order).",
   "owners": owners, "tokens": tokens, "cases": cases, "effective": effective,
 }
 out = json.dumps(doc, indent=1)

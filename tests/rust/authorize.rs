@@ -1,7 +1,7 @@
 // Runner for tests/vectors/authorize.json, shared by every Rust-side host through
 // `#[path]`. A host supplies `decide` and `effective`; this file checks them.
 
-use clouddigit_core::{Decision, OwnerState, Request, Token};
+use clouddigit_core::{Decision, OwnerState, Request, Token, TokenPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -31,6 +31,9 @@ pub struct Case {
     pub token: String,
     pub owner: String,
     pub request: Request,
+    /// The organization's token policy at the time of the call.
+    #[serde(default)]
+    pub policy: Option<TokenPolicy>,
     pub expect: Expect,
 }
 
@@ -64,6 +67,7 @@ pub trait Host {
         token: &Token,
         owner: &OwnerState,
         request: &Request,
+        policy: Option<&TokenPolicy>,
     ) -> Result<Decision, String>;
     fn effective(
         &self,
@@ -97,7 +101,7 @@ pub fn run(host: &dyn Host) -> Vec<String> {
             fail("unknown token or owner fixture".into());
             continue;
         };
-        let decision = match host.decide(token, owner, &case.request) {
+        let decision = match host.decide(token, owner, &case.request, case.policy.as_ref()) {
             Ok(d) => d,
             Err(e) => {
                 fail(format!("error: {e}"));

@@ -1,0 +1,1200 @@
+//! The "New API token" and "New service account" forms' rules: what the console shows
+//! as the user types, what the SDKs check before sending, and what the server (the
+//! sandbox) enforces, from this one module.
+//!
+//! Validation never throws on user input: it returns every error and warning with a
+//! field path (`permissions[5]`, `allowed_ips[2]`), a stable code and a message, plus
+//! a preview of what the token would be allowed to do.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::allowed_ips::check_allowed_ips;
+use crate::catalog::{Catalog, PermSet};
+use crate::evaluator::{effective_permissions, PreparedOwner, PreparedToken};
+use crate::model::{
+    AllProjects, Inherit, OwnerState, ProjectRole, ProjectScope, Role, ServiceAccountState,
+    ServiceAccountStatus, Timestamp, Token, TokenPermissions, TokenPolicy,
+};
+
+pub const MAX_TOKEN_NAME_CHARS: usize = 64;
+pub const MAX_SERVICE_ACCOUNT_NAME_CHARS: usize = 63;
+pub const MAX_DESCRIPTION_CHARS: usize = 256;
+pub const MAX_TAG_PART_CHARS: usize = 63;
+/// Beyond this lifetime the console recommends rotating (the seeds: quarterly at least).
+pub const LONG_LIFETIME_DAYS: i64 = 90;
+
+/// Every code validation can report. Errors block creation; warnings are advice.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum IssueCode {
+    // errors
+    NameRequired,
+    NameTooLong,
+    NameInvalidCharacters,
+    NameTaken,
+    OrganizationMismatch,
+    OwnerInactive,
+    ProjectsRequired,
+    ProjectUnknown,
+    ProjectNoRole,
+    AllProjectsNotAllowed,
+    PermissionsEmpty,
+    PermissionUnknown,
+    PermissionNotInRole,
+    PermissionOrganizationLevel,
+    ExpiryInvalid,
+    ExpiryInPast,
+    ExpiryBeyondMaxLifetime,
+    ExpiryNeverForbidden,
+    InvalidCidr,
+    PrefixTooLong,
+    HostBitsSet,
+    AllowedIpsRequired,
+    DescriptionTooLong,
+    RoleInvalid,
+    TagSelectorInvalid,
+    TagSelectorDuplicateKey,
+    ServiceAccountLimitReached,
+    CreatorNotAdmin,
+    // warnings
+    ExpiryNever,
+    #[serde(rename = "lifetime_over_90_days")]
+    LifetimeOver90Days,
+    AllowedIpsMissing,
+    NameSuggestsAutomation,
+    MixedEnvironments,
+    PermissionPartial,
+    PermissionNeedsStepUp,
+    AllProjectsScope,
+    Duplicate,
+    Covered,
+    AllowsAll,
+}
+
+impl IssueCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::NameRequired => "name_required",
+            IssueCode::NameTooLong => "name_too_long",
+            IssueCode::NameInvalidCharacters => "name_invalid_characters",
+            IssueCode::NameTaken => "name_taken",
+            IssueCode::OrganizationMismatch => "organization_mismatch",
+            IssueCode::OwnerInactive => "owner_inactive",
+            IssueCode::ProjectsRequired => "projects_required",
+            IssueCode::ProjectUnknown => "project_unknown",
+            IssueCode::ProjectNoRole => "project_no_role",
+            IssueCode::AllProjectsNotAllowed => "all_projects_not_allowed",
+            IssueCode::PermissionsEmpty => "permissions_empty",
+            IssueCode::PermissionUnknown => "permission_unknown",
+            IssueCode::PermissionNotInRole => "permission_not_in_role",
+            IssueCode::PermissionOrganizationLevel => "permission_organization_level",
+            IssueCode::ExpiryInvalid => "expiry_invalid",
+            IssueCode::ExpiryInPast => "expiry_in_past",
+            IssueCode::ExpiryBeyondMaxLifetime => "expiry_beyond_max_lifetime",
+            IssueCode::ExpiryNeverForbidden => "expiry_never_forbidden",
+            IssueCode::InvalidCidr => "invalid_cidr",
+            IssueCode::PrefixTooLong => "prefix_too_long",
+            IssueCode::HostBitsSet => "host_bits_set",
+            IssueCode::AllowedIpsRequired => "allowed_ips_required",
+            IssueCode::DescriptionTooLong => "description_too_long",
+            IssueCode::RoleInvalid => "role_invalid",
+            IssueCode::TagSelectorInvalid => "tag_selector_invalid",
+            IssueCode::TagSelectorDuplicateKey => "tag_selector_duplicate_key",
+            IssueCode::ServiceAccountLimitReached => "service_account_limit_reached",
+            IssueCode::CreatorNotAdmin => "creator_not_admin",
+            IssueCode::ExpiryNever => "expiry_never",
+            IssueCode::LifetimeOver90Days => "lifetime_over_90_days",
+            IssueCode::AllowedIpsMissing => "allowed_ips_missing",
+            IssueCode::NameSuggestsAutomation => "name_suggests_automation",
+            IssueCode::MixedEnvironments => "mixed_environments",
+            IssueCode::PermissionPartial => "permission_partial",
+            IssueCode::PermissionNeedsStepUp => "permission_needs_step_up",
+            IssueCode::AllProjectsScope => "all_projects_scope",
+            IssueCode::Duplicate => "duplicate",
+            IssueCode::Covered => "covered",
+            IssueCode::AllowsAll => "allows_all",
+        }
+    }
+}
+
+/// One finding, attached to the field that caused it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct Issue {
+    /// Where in the draft: `name`, `projects[1]`, `permissions[5]`, `allowed_ips[2]`.
+    pub field: String,
+    pub code: IssueCode,
+    pub message: String,
+    /// The likely intended value, when there is one answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub suggestion: Option<String>,
+}
+
+fn issue(field: impl Into<String>, code: IssueCode, message: impl Into<String>) -> Issue {
+    Issue {
+        field: field.into(),
+        code,
+        message: message.into(),
+        suggestion: None,
+    }
+}
+
+/// The expiry choices of the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum ExpiryPreset {
+    #[serde(rename = "30d")]
+    Days30,
+    #[serde(rename = "90d")]
+    Days90,
+    #[serde(rename = "365d")]
+    Days365,
+    #[serde(rename = "never")]
+    Never,
+}
+
+/// `"30d"`, `"90d"`, `"365d"`, `"never"`, or `{"custom": "2027-03-31"}` (a date: the
+/// token works through the end of that day, UTC; or an RFC 3339 instant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum Expiry {
+    Preset(ExpiryPreset),
+    Custom(CustomExpiry),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct CustomExpiry {
+    pub custom: String,
+}
+
+impl Default for Expiry {
+    /// The form's preselected choice (and GitHub's): 30 days.
+    fn default() -> Expiry {
+        Expiry::Preset(ExpiryPreset::Days30)
+    }
+}
+
+/// The allowed-IPs textarea's text, or the entries as a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum TextOrList {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Default for TextOrList {
+    fn default() -> TextOrList {
+        TextOrList::Text(String::new())
+    }
+}
+
+impl TextOrList {
+    fn text(&self) -> String {
+        match self {
+            TextOrList::Text(t) => t.clone(),
+            TextOrList::List(l) => l.join("\n"),
+        }
+    }
+}
+
+/// What the user filled in on the "New API token" form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct TokenDraft {
+    #[serde(default)]
+    pub name: String,
+    /// Defaults to the owner's organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub organization: Option<String>,
+    /// `"all"` or project ids; absent means none chosen yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub projects: Option<ProjectScope>,
+    #[serde(default = "inherit")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub permissions: TokenPermissions,
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub expiry: Expiry,
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub allowed_ips: TextOrList,
+}
+
+fn inherit() -> TokenPermissions {
+    TokenPermissions::Inherit(Inherit::Inherit)
+}
+
+/// Everything token validation looks at besides the draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct TokenRequest {
+    pub draft: TokenDraft,
+    /// Who the token will belong to, as they are now: the user creating a personal
+    /// token, or the service account a token is issued for.
+    pub owner: OwnerState,
+    /// The owner's tokens, for name uniqueness among the active ones.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub existing_tokens: Vec<Token>,
+    pub now: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub policy: Option<TokenPolicy>,
+    /// The organization's projects, when known: checks project ids and lets the
+    /// preview of an all-projects token list every project.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub organization_projects: Vec<String>,
+}
+
+/// What the token would be allowed to do in one place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ScopePreview {
+    /// A project id, or `null` for organization-level permissions.
+    pub project: Option<String>,
+    /// The owner's role there now.
+    pub role: Option<Role>,
+    /// Effective permissions, in catalog order.
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct TokenPreview {
+    /// `null` when the token never expires or the expiry is not valid yet.
+    pub expires_at: Option<Timestamp>,
+    pub lifetime_days: Option<i64>,
+    pub scopes: Vec<ScopePreview>,
+    /// One line for the confirmation step; never contains a secret.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct TokenValidation {
+    /// No errors: the server would accept the draft.
+    pub valid: bool,
+    pub errors: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    pub preview: TokenPreview,
+}
+
+fn expiry_label(e: &Expiry) -> String {
+    match e {
+        Expiry::Preset(ExpiryPreset::Days30) => "30d".into(),
+        Expiry::Preset(ExpiryPreset::Days90) => "90d".into(),
+        Expiry::Preset(ExpiryPreset::Days365) => "365d".into(),
+        Expiry::Preset(ExpiryPreset::Never) => "never".into(),
+        Expiry::Custom(c) => c.custom.clone(),
+    }
+}
+
+/// When a custom expiry ends: a date means "through the end of that day" (UTC).
+fn parse_custom(text: &str) -> Option<Timestamp> {
+    let t = text.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        let next = d.succ_opt()?.and_hms_opt(0, 0, 0)?;
+        return Some(Utc.from_utc_datetime(&next));
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+const AUTOMATION_WORDS: &[&str] = &[
+    "ci",
+    "cd",
+    "cicd",
+    "deploy",
+    "deployer",
+    "deployment",
+    "pipeline",
+    "gha",
+    "actions",
+    "github",
+    "gitlab",
+    "jenkins",
+    "terraform",
+    "tf",
+    "ansible",
+    "pulumi",
+    "bot",
+    "automation",
+    "cron",
+    "runner",
+    "argo",
+    "argocd",
+    "buildkite",
+    "circleci",
+];
+
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+}
+
+/// The environment a project's name suggests, if any.
+fn environment(project: &str) -> Option<&'static str> {
+    words(project).find_map(|w| match w.as_str() {
+        "prod" | "production" | "prd" | "live" => Some("production"),
+        "staging" | "stage" | "stg" | "preprod" | "uat" => Some("staging"),
+        "dev" | "development" | "test" | "testing" | "qa" | "sandbox" => Some("development"),
+        _ => None,
+    })
+}
+
+fn token_is_active(t: &Token, now: Timestamp) -> bool {
+    let grace = t.grace_ends_at.or_else(|| {
+        t.rotated_at
+            .map(|r| r + crate::evaluator::DEFAULT_ROTATION_GRACE)
+    });
+    t.revoked_at.is_none_or(|r| r > now)
+        && t.expires_at.is_none_or(|e| e > now)
+        && grace.is_none_or(|g| g > now)
+}
+
+fn owner_org(owner: &OwnerState) -> &str {
+    match owner {
+        OwnerState::User(u) => &u.organization,
+        OwnerState::ServiceAccount(s) => &s.organization,
+    }
+}
+
+fn owner_label(owner: &OwnerState) -> String {
+    match owner {
+        OwnerState::User(u) if !u.email.is_empty() => u.email.clone(),
+        OwnerState::User(u) => u.id.clone(),
+        OwnerState::ServiceAccount(s) => format!("service account {}", s.name),
+    }
+}
+
+fn check_name(name: &str, errors: &mut Vec<Issue>) -> bool {
+    if name.trim().is_empty() {
+        errors.push(issue(
+            "name",
+            IssueCode::NameRequired,
+            "give the token a name",
+        ));
+        return false;
+    }
+    let chars = name.chars().count();
+    if chars > MAX_TOKEN_NAME_CHARS {
+        errors.push(issue(
+            "name",
+            IssueCode::NameTooLong,
+            format!("the name has {chars} characters; at most {MAX_TOKEN_NAME_CHARS} are allowed"),
+        ));
+    }
+    if let Some(pos) = name.chars().position(char::is_control) {
+        errors.push(issue(
+            "name",
+            IssueCode::NameInvalidCharacters,
+            format!("the name contains a control character at position {pos} (tabs, newlines and the like are not allowed)"),
+        ));
+    }
+    true
+}
+
+/// Validates a token draft and previews it. Never fails: every problem is an issue.
+pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let draft = &req.draft;
+    let policy = req.policy.clone().unwrap_or_default();
+    let owner = PreparedOwner::prepare(&req.owner);
+    let is_sa = matches!(req.owner, OwnerState::ServiceAccount(_));
+    let label = owner_label(&req.owner);
+
+    // Name.
+    if check_name(&draft.name, &mut errors) {
+        let owner_ref = req.owner.owner_ref();
+        if req
+            .existing_tokens
+            .iter()
+            .any(|t| t.owner == owner_ref && t.name == draft.name && token_is_active(t, req.now))
+        {
+            errors.push(issue(
+                "name",
+                IssueCode::NameTaken,
+                format!("{label} already has an active token named {:?}", draft.name),
+            ));
+        }
+        if !is_sa && words(&draft.name).any(|w| AUTOMATION_WORDS.contains(&w.as_str())) {
+            warnings.push(issue(
+                "name",
+                IssueCode::NameSuggestsAutomation,
+                format!("{:?} sounds like automation: use a service account, so the pipeline keeps working when people leave and its access is not tied to a person", draft.name),
+            ));
+        }
+    }
+
+    // Organization and owner.
+    let org = draft
+        .organization
+        .clone()
+        .unwrap_or_else(|| owner_org(&req.owner).to_owned());
+    if org != owner_org(&req.owner) {
+        errors.push(issue(
+            "organization",
+            IssueCode::OrganizationMismatch,
+            format!(
+                "{label} belongs to organization {:?}, not {org:?}",
+                owner_org(&req.owner)
+            ),
+        ));
+    }
+    if !owner.active() {
+        errors.push(issue(
+            "owner",
+            IssueCode::OwnerInactive,
+            format!("{label} is not active and cannot hold new tokens"),
+        ));
+    }
+
+    // Projects: the places the preview and the permission checks look at.
+    let mut places: Vec<String> = Vec::new();
+    let all_projects = matches!(draft.projects, Some(ProjectScope::All(_)));
+    match &draft.projects {
+        None => errors.push(issue(
+            "projects",
+            IssueCode::ProjectsRequired,
+            "choose at least one project, or all projects",
+        )),
+        Some(ProjectScope::Projects(list)) if list.is_empty() => errors.push(issue(
+            "projects",
+            IssueCode::ProjectsRequired,
+            "choose at least one project, or all projects",
+        )),
+        Some(ProjectScope::Projects(list)) => {
+            for (i, p) in list.iter().enumerate() {
+                let field = format!("projects[{i}]");
+                if !req.organization_projects.is_empty() && !req.organization_projects.contains(p) {
+                    errors.push(issue(
+                        field,
+                        IssueCode::ProjectUnknown,
+                        format!("organization {org:?} has no project {p:?}"),
+                    ));
+                } else if owner.role_for(false, Some(p)).is_none() {
+                    errors.push(issue(
+                        field,
+                        IssueCode::ProjectNoRole,
+                        format!("{label} has no role in project {p:?}, so a token there could do nothing"),
+                    ));
+                } else if !places.contains(p) {
+                    places.push(p.clone());
+                }
+            }
+            let envs: BTreeSet<&str> = list.iter().filter_map(|p| environment(p)).collect();
+            if envs.len() > 1 {
+                warnings.push(issue(
+                    "projects",
+                    IssueCode::MixedEnvironments,
+                    format!(
+                        "these projects look like different environments ({}): use one token per environment, so a leaked development token cannot touch production",
+                        envs.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+        Some(ProjectScope::All(_)) => {
+            if owner.is_org_admin() {
+                warnings.push(issue(
+                    "projects",
+                    IssueCode::AllProjectsScope,
+                    "an all-projects token reaches every project, including ones created later: prefer listing the projects it needs",
+                ));
+                places = if req.organization_projects.is_empty() {
+                    match &req.owner {
+                        OwnerState::User(u) => u.project_roles.keys().cloned().collect(),
+                        OwnerState::ServiceAccount(_) => Vec::new(),
+                    }
+                } else {
+                    req.organization_projects.clone()
+                };
+            } else {
+                errors.push(issue(
+                    "projects",
+                    IssueCode::AllProjectsNotAllowed,
+                    format!("only an organization admin or owner may create an all-projects token, and {label} is not one"),
+                ));
+            }
+        }
+    }
+
+    // Permissions.
+    let project_grants: Vec<PermSet> = places
+        .iter()
+        .map(|p| {
+            owner
+                .role_for(false, Some(p))
+                .map_or(PermSet::EMPTY, |r| *catalog.role_grants(r))
+        })
+        .collect();
+    let org_grants = if all_projects {
+        owner
+            .role_for(true, None)
+            .map_or(PermSet::EMPTY, |r| *catalog.role_grants(r))
+            .intersect(catalog.organization_level())
+    } else {
+        PermSet::EMPTY
+    };
+    let mut downscope: Option<Vec<String>> = None;
+    if let TokenPermissions::Downscoped(list) = &draft.permissions {
+        let mut kept = Vec::new();
+        if list.is_empty() {
+            errors.push(issue(
+                "permissions",
+                IssueCode::PermissionsEmpty,
+                "choose at least one permission, or inherit the role",
+            ));
+        }
+        for (i, text) in list.iter().enumerate() {
+            let field = format!("permissions[{i}]");
+            let Some(set) = catalog.expand(text) else {
+                let mut e = issue(
+                    field.clone(),
+                    IssueCode::PermissionUnknown,
+                    format!("{text:?} is not a permission or wildcard of the catalog"),
+                );
+                e.suggestion = catalog.suggest(text).map(str::to_owned);
+                if let Some(s) = &e.suggestion {
+                    e.message.push_str(&format!(" (did you mean {s}?)"));
+                }
+                errors.push(e);
+                continue;
+            };
+            kept.push(text.clone());
+            let project_part = set.difference(catalog.organization_level());
+            let org_part = set.intersect(catalog.organization_level());
+            if !org_part.is_empty() && project_part.is_empty() && !all_projects {
+                errors.push(issue(
+                    field.clone(),
+                    IssueCode::PermissionOrganizationLevel,
+                    format!("{text} acts on the organization itself and needs a token scoped to all projects"),
+                ));
+                continue;
+            }
+            let granted_in: Vec<&String> = places
+                .iter()
+                .zip(&project_grants)
+                .filter(|(_, g)| !g.intersect(&project_part).is_empty())
+                .map(|(p, _)| p)
+                .collect();
+            let granted_org = !org_grants.intersect(&org_part).is_empty();
+            if granted_in.is_empty() && !granted_org {
+                if !places.is_empty() || all_projects {
+                    errors.push(issue(
+                        field.clone(),
+                        IssueCode::PermissionNotInRole,
+                        format!("{label}'s role grants {text} in none of the selected projects; a token can never grant more than its owner's role"),
+                    ));
+                }
+            } else if !project_part.is_empty() && granted_in.len() < places.len() {
+                let missing: Vec<&str> = places
+                    .iter()
+                    .filter(|p| !granted_in.contains(p))
+                    .map(String::as_str)
+                    .collect();
+                warnings.push(issue(
+                    field.clone(),
+                    IssueCode::PermissionPartial,
+                    format!(
+                        "{text} is granted in {} but not in {} (the owner's role there does not include it)",
+                        granted_in.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        missing.join(", ")
+                    ),
+                ));
+            }
+            if !set.intersect(catalog.step_up()).is_empty() && set.len() == 1 {
+                warnings.push(issue(
+                    field.clone(),
+                    IssueCode::PermissionNeedsStepUp,
+                    format!("{text} needs MFA step-up, which a token can never provide: the token will be denied it"),
+                ));
+            }
+        }
+        downscope = Some(kept);
+    }
+
+    // Expiry.
+    let max_days = policy.max_lifetime_days.map(i64::from);
+    let expires_at: Option<Timestamp> = match &draft.expiry {
+        Expiry::Preset(ExpiryPreset::Never) => {
+            if !policy.allow_never_expiring {
+                errors.push(issue(
+                    "expiry",
+                    IssueCode::ExpiryNeverForbidden,
+                    "the organization's policy requires tokens to expire",
+                ));
+            } else if let Some(m) = max_days {
+                errors.push(issue(
+                    "expiry",
+                    IssueCode::ExpiryBeyondMaxLifetime,
+                    format!("the organization's policy limits tokens to {m} days; a token that never expires would be refused on every call"),
+                ));
+            }
+            warnings.push(issue(
+                "expiry",
+                IssueCode::ExpiryNever,
+                "a token that never expires stays dangerous forever if it leaks: pick the shortest practical expiry",
+            ));
+            None
+        }
+        Expiry::Preset(p) => {
+            let days = match p {
+                ExpiryPreset::Days30 => 30,
+                ExpiryPreset::Days90 => 90,
+                _ => 365,
+            };
+            Some(req.now + Duration::days(days))
+        }
+        Expiry::Custom(c) => match parse_custom(&c.custom) {
+            None => {
+                errors.push(issue(
+                    "expiry",
+                    IssueCode::ExpiryInvalid,
+                    format!(
+                        "{:?} is not a date (YYYY-MM-DD) or an RFC 3339 time",
+                        c.custom
+                    ),
+                ));
+                None
+            }
+            Some(t) if t <= req.now => {
+                errors.push(issue(
+                    "expiry",
+                    IssueCode::ExpiryInPast,
+                    format!("{} is not in the future", c.custom),
+                ));
+                None
+            }
+            Some(t) => Some(t),
+        },
+    };
+    let lifetime = expires_at.map(|e| e - req.now);
+    let lifetime_days = lifetime.map(|l| (l.num_seconds() + 86_399) / 86_400);
+    if let (Some(l), Some(m)) = (lifetime, max_days) {
+        if l > Duration::days(m) {
+            errors.push(issue(
+                "expiry",
+                IssueCode::ExpiryBeyondMaxLifetime,
+                format!(
+                    "{} is {} days away; the organization's policy allows at most {m}",
+                    expiry_label(&draft.expiry),
+                    lifetime_days.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if lifetime.is_some_and(|l| l > Duration::days(LONG_LIFETIME_DAYS)) {
+        warnings.push(issue(
+            "expiry",
+            IssueCode::LifetimeOver90Days,
+            "tokens living longer than 90 days should be rotated at least quarterly: consider 90 days and a reminder",
+        ));
+    }
+
+    // Allowed IPs.
+    let report = check_allowed_ips(&draft.allowed_ips.text());
+    for e in &report.errors {
+        errors.push(Issue {
+            field: format!("allowed_ips[{}]", e.index),
+            code: match e.code {
+                crate::allowed_ips::AllowedIpErrorCode::InvalidCidr => IssueCode::InvalidCidr,
+                crate::allowed_ips::AllowedIpErrorCode::PrefixTooLong => IssueCode::PrefixTooLong,
+                crate::allowed_ips::AllowedIpErrorCode::HostBitsSet => IssueCode::HostBitsSet,
+            },
+            message: e.message.clone(),
+            suggestion: e.suggestion.clone(),
+        });
+    }
+    for w in &report.warnings {
+        warnings.push(Issue {
+            field: format!("allowed_ips[{}]", w.index),
+            code: match w.code {
+                crate::allowed_ips::AllowedIpWarningCode::Duplicate => IssueCode::Duplicate,
+                crate::allowed_ips::AllowedIpWarningCode::Covered => IssueCode::Covered,
+                crate::allowed_ips::AllowedIpWarningCode::AllowsAll => IssueCode::AllowsAll,
+            },
+            message: w.message.clone(),
+            suggestion: None,
+        });
+    }
+    let no_allow_list = report.entries.is_empty() && report.errors.is_empty();
+    if is_sa && no_allow_list {
+        if policy.require_allowed_ips_for_service_accounts {
+            errors.push(issue(
+                "allowed_ips",
+                IssueCode::AllowedIpsRequired,
+                "the organization's policy requires an IP allow-list on service-account tokens",
+            ));
+        } else {
+            warnings.push(issue(
+                "allowed_ips",
+                IssueCode::AllowedIpsMissing,
+                "restrict service-account tokens to the addresses of the machines that use them (your CI runners' IPs)",
+            ));
+        }
+    }
+
+    // Preview: what the evaluator would allow, per place.
+    let token = Token {
+        id: String::new(),
+        name: draft.name.clone(),
+        prefix: String::new(),
+        owner: req.owner.owner_ref(),
+        organization: org.clone(),
+        projects: if all_projects {
+            ProjectScope::All(AllProjects::All)
+        } else {
+            ProjectScope::Projects(places.clone())
+        },
+        permissions: match downscope {
+            Some(kept) => TokenPermissions::Downscoped(kept),
+            None => inherit(),
+        },
+        created_at: req.now,
+        expires_at,
+        allowed_ips: Vec::new(),
+        revoked_at: None,
+        rotated_at: None,
+        grace_ends_at: None,
+    };
+    let mut scopes = Vec::new();
+    if let Ok(prepared) = PreparedToken::prepare(&token, catalog) {
+        for p in &places {
+            scopes.push(ScopePreview {
+                project: Some(p.clone()),
+                role: owner.role_for(false, Some(p)),
+                permissions: names(
+                    catalog,
+                    &effective_permissions(catalog, &prepared, &owner, Some(p))
+                        .difference(catalog.organization_level()),
+                ),
+            });
+        }
+        if all_projects {
+            let org_perms = effective_permissions(catalog, &prepared, &owner, None)
+                .intersect(catalog.organization_level());
+            scopes.push(ScopePreview {
+                project: None,
+                role: owner.role_for(true, None),
+                permissions: names(catalog, &org_perms),
+            });
+        }
+    }
+    let summary = summary(draft, &org, &places, all_projects, expires_at, &report);
+    TokenValidation {
+        valid: errors.is_empty(),
+        errors,
+        warnings,
+        preview: TokenPreview {
+            expires_at,
+            lifetime_days,
+            scopes,
+            summary,
+        },
+    }
+}
+
+fn names(catalog: &Catalog, set: &PermSet) -> Vec<String> {
+    set.iter().map(|id| catalog.name(id).to_owned()).collect()
+}
+
+fn summary(
+    draft: &TokenDraft,
+    org: &str,
+    places: &[String],
+    all: bool,
+    expires_at: Option<Timestamp>,
+    ips: &crate::allowed_ips::AllowedIpsReport,
+) -> String {
+    let scope = if all {
+        "all projects".to_owned()
+    } else if places.is_empty() {
+        "no project".to_owned()
+    } else {
+        format!("projects {}", places.join(", "))
+    };
+    let perms = match &draft.permissions {
+        TokenPermissions::Inherit(_) => "inherits the owner's role".to_owned(),
+        TokenPermissions::Downscoped(l) => format!("downscoped to {}", l.join(", ")),
+    };
+    let expiry = match expires_at {
+        Some(t) => format!("expires {}", t.format("%Y-%m-%d %H:%M UTC")),
+        None if matches!(draft.expiry, Expiry::Preset(ExpiryPreset::Never)) => {
+            "never expires".to_owned()
+        }
+        None => "expiry not set".to_owned(),
+    };
+    let net = match ips.entries.len() {
+        0 => "any IP address".to_owned(),
+        1 => "1 allowed network".to_owned(),
+        n => format!("{n} allowed networks"),
+    };
+    format!(
+        "{:?} in {org}: {scope}; {perms}; {expiry}; {net}",
+        draft.name
+    )
+}
+
+/// What the user filled in on the "New service account" form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ServiceAccountDraft {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub organization: Option<String>,
+    /// `null` for an organization-level account (acts in every project).
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub project: Option<String>,
+    /// `admin`, `member` or `read_only` (checked here, so a wrong value is a field
+    /// error, not a parse failure).
+    #[serde(default)]
+    pub role: String,
+    /// `key=value` pairs separated by commas or newlines, or a map.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub tag_selector: TagSelectorInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum TagSelectorInput {
+    Text(String),
+    Map(BTreeMap<String, String>),
+}
+
+impl Default for TagSelectorInput {
+    fn default() -> TagSelectorInput {
+        TagSelectorInput::Text(String::new())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ServiceAccountRequest {
+    pub draft: ServiceAccountDraft,
+    /// The user creating the account, as they are now.
+    pub creator: OwnerState,
+    /// The organization's service accounts (deleted ones are ignored).
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub existing: Vec<ServiceAccountState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub policy: Option<TokenPolicy>,
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub organization_projects: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ServiceAccountPreview {
+    /// The parsed selector, when valid.
+    pub tag_selector: BTreeMap<String, String>,
+    /// What the role grants, in catalog order.
+    pub permissions: Vec<String>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ServiceAccountValidation {
+    pub valid: bool,
+    pub errors: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    pub preview: ServiceAccountPreview,
+}
+
+fn valid_sa_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+fn valid_tag_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars().count() <= MAX_TAG_PART_CHARS
+        && k.bytes().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.' | b'/')
+        })
+}
+
+fn valid_tag_value(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars().count() <= MAX_TAG_PART_CHARS
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// Parses the selector, reporting every bad pair as `tag_selector[i]`.
+fn parse_tag_selector(
+    input: &TagSelectorInput,
+    errors: &mut Vec<Issue>,
+) -> BTreeMap<String, String> {
+    let pairs: Vec<(String, Option<(String, String)>)> = match input {
+        TagSelectorInput::Text(t) => t
+            .split([',', '\n', '\r'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let kv = s
+                    .split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()));
+                (s.to_owned(), kv)
+            })
+            .collect(),
+        TagSelectorInput::Map(m) => m
+            .iter()
+            .map(|(k, v)| (format!("{k}={v}"), Some((k.clone(), v.clone()))))
+            .collect(),
+    };
+    let mut out = BTreeMap::new();
+    for (i, (text, kv)) in pairs.into_iter().enumerate() {
+        let field = format!("tag_selector[{i}]");
+        match kv {
+            Some((k, v)) if valid_tag_key(&k) && valid_tag_value(&v) => {
+                if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(k.clone()) {
+                    slot.insert(v);
+                } else {
+                    errors.push(issue(
+                        field,
+                        IssueCode::TagSelectorDuplicateKey,
+                        format!("{k:?} appears twice; a resource has one value per tag, so both can never match"),
+                    ));
+                }
+            }
+            _ => errors.push(issue(
+                field,
+                IssueCode::TagSelectorInvalid,
+                format!("{text:?} is not key=value (keys: lowercase letters, digits, - _ . /; values: letters, digits, - _ .; each at most {MAX_TAG_PART_CHARS} characters)"),
+            )),
+        }
+    }
+    out
+}
+
+/// Validates a service-account draft. Never fails: every problem is an issue.
+pub fn validate_service_account(
+    req: &ServiceAccountRequest,
+    catalog: &Catalog,
+) -> ServiceAccountValidation {
+    let mut errors = Vec::new();
+    let warnings = Vec::new();
+    let d = &req.draft;
+    let policy = req.policy.clone().unwrap_or_default();
+    let creator = PreparedOwner::prepare(&req.creator);
+    let org = d
+        .organization
+        .clone()
+        .unwrap_or_else(|| owner_org(&req.creator).to_owned());
+
+    if d.name.is_empty() {
+        errors.push(issue(
+            "name",
+            IssueCode::NameRequired,
+            "give the service account a name",
+        ));
+    } else {
+        let chars = d.name.chars().count();
+        if chars > MAX_SERVICE_ACCOUNT_NAME_CHARS {
+            errors.push(issue(
+                "name",
+                IssueCode::NameTooLong,
+                format!("the name has {chars} characters; at most {MAX_SERVICE_ACCOUNT_NAME_CHARS} are allowed"),
+            ));
+        }
+        if !valid_sa_name(&d.name) {
+            let mut e = issue(
+                "name",
+                IssueCode::NameInvalidCharacters,
+                format!("{:?}: use lowercase letters, digits and hyphens, starting and ending with a letter or digit (like ci-deployer)", d.name),
+            );
+            let fixed: String = d
+                .name
+                .to_ascii_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect::<String>()
+                .trim_matches('-')
+                .to_owned();
+            if valid_sa_name(&fixed) {
+                e.suggestion = Some(fixed);
+            }
+            errors.push(e);
+        }
+        let taken = req.existing.iter().any(|s| {
+            s.status != ServiceAccountStatus::Deleted
+                && s.organization == org
+                && s.project == d.project
+                && s.name == d.name
+        });
+        if taken {
+            errors.push(issue(
+                "name",
+                IssueCode::NameTaken,
+                format!(
+                    "{} already has a service account named {:?}",
+                    d.project.as_deref().map_or_else(
+                        || "the organization".to_owned(),
+                        |p| format!("project {p:?}")
+                    ),
+                    d.name
+                ),
+            ));
+        }
+    }
+    let desc_chars = d.description.chars().count();
+    if desc_chars > MAX_DESCRIPTION_CHARS {
+        errors.push(issue(
+            "description",
+            IssueCode::DescriptionTooLong,
+            format!("the description has {desc_chars} characters; at most {MAX_DESCRIPTION_CHARS} are allowed"),
+        ));
+    }
+    let role = match d.role.as_str() {
+        "admin" => Some(ProjectRole::Admin),
+        "member" => Some(ProjectRole::Member),
+        "read_only" => Some(ProjectRole::ReadOnly),
+        other => {
+            errors.push(issue(
+                "role",
+                IssueCode::RoleInvalid,
+                format!("{other:?} is not a service-account role: choose admin, member or read_only (service accounts never hold organization roles)"),
+            ));
+            None
+        }
+    };
+    let tag_selector = parse_tag_selector(&d.tag_selector, &mut errors);
+
+    if org != owner_org(&req.creator) {
+        errors.push(issue(
+            "organization",
+            IssueCode::OrganizationMismatch,
+            format!(
+                "the creator belongs to organization {:?}, not {org:?}",
+                owner_org(&req.creator)
+            ),
+        ));
+    }
+    if let Some(p) = &d.project {
+        if !req.organization_projects.is_empty() && !req.organization_projects.contains(p) {
+            errors.push(issue(
+                "project",
+                IssueCode::ProjectUnknown,
+                format!("organization {org:?} has no project {p:?}"),
+            ));
+        }
+    }
+    let creator_ok = matches!(req.creator, OwnerState::User(_))
+        && creator.active()
+        && creator
+            .role_for(false, d.project.as_deref())
+            .is_some_and(|r| r >= Role::Admin)
+        && (d.project.is_some() || creator.is_org_admin());
+    if !creator_ok {
+        errors.push(issue(
+            "creator",
+            IssueCode::CreatorNotAdmin,
+            match &d.project {
+                Some(p) => format!("{} must be an admin of project {p:?} or an organization admin or owner to create service accounts there", owner_label(&req.creator)),
+                None => format!("{} must be an organization admin or owner to create an organization-level service account", owner_label(&req.creator)),
+            },
+        ));
+    }
+    let in_place = req
+        .existing
+        .iter()
+        .filter(|s| {
+            s.status != ServiceAccountStatus::Deleted
+                && s.organization == org
+                && s.project == d.project
+        })
+        .count();
+    let limit = policy.max_service_accounts_per_project as usize;
+    if in_place >= limit {
+        errors.push(issue(
+            "project",
+            IssueCode::ServiceAccountLimitReached,
+            format!(
+                "{} already has {in_place} service accounts; the limit is {limit}",
+                d.project.as_deref().map_or_else(
+                    || "the organization".to_owned(),
+                    |p| format!("project {p:?}")
+                )
+            ),
+        ));
+    }
+
+    let permissions = role.map_or_else(Vec::new, |r| {
+        names(
+            catalog,
+            &catalog
+                .role_grants(Role::from(r))
+                .difference(catalog.organization_level()),
+        )
+    });
+    let summary = format!(
+        "service account {:?} in {}: role {}{}",
+        d.name,
+        d.project.as_deref().map_or_else(
+            || format!("organization {org} (every project)"),
+            |p| format!("project {p}")
+        ),
+        d.role,
+        if tag_selector.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", only on resources tagged {}",
+                tag_selector
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    ServiceAccountValidation {
+        valid: errors.is_empty(),
+        errors,
+        warnings,
+        preview: ServiceAccountPreview {
+            tag_selector,
+            permissions,
+            summary,
+        },
+    }
+}
