@@ -421,6 +421,32 @@ impl PreparedRequest {
         })
     }
 
+    /// A request from plain values, for the bindings' hot path: `action` is a
+    /// permission name or `"METHOD /v1/path"`.
+    pub fn fast(
+        catalog: &Catalog,
+        action: &str,
+        project: Option<&str>,
+        ip: Option<IpAddr>,
+        time: Timestamp,
+    ) -> PreparedRequest {
+        let permission = match action.split_once(' ') {
+            Some((m, p)) => catalog.resolve_route(m, p.trim()),
+            None => catalog.get(action),
+        };
+        PreparedRequest {
+            permission,
+            action_text: action.to_owned(),
+            organization: None,
+            project: project.map(Into::into),
+            ip,
+            time,
+            resource_tags: None,
+            max_lifetime: None,
+            max_lifetime_days: None,
+        }
+    }
+
     /// Applies the organization's token policy as it stands at the time of the call.
     pub fn with_policy(mut self, policy: Option<&TokenPolicy>) -> PreparedRequest {
         self.max_lifetime_days = policy.and_then(|p| p.max_lifetime_days);
@@ -497,6 +523,24 @@ fn tags_match(
         // and the server filters what they return; a write must name its resource's
         // tags, so leaving them out can never sidestep the selector.
         None => catalog.reads().contains(perm),
+    }
+}
+
+/// The wire name of a reason (`"not_in_role"`), without serde.
+pub fn reason_code(r: Reason) -> &'static str {
+    match r {
+        Reason::Allowed => "allowed",
+        Reason::Revoked => "revoked",
+        Reason::Rotated => "rotated",
+        Reason::Expired => "expired",
+        Reason::OwnerInactive => "owner_inactive",
+        Reason::IpNotAllowed => "ip_not_allowed",
+        Reason::UnknownAction => "unknown_action",
+        Reason::ProjectOutOfScope => "project_out_of_scope",
+        Reason::NotInRole => "not_in_role",
+        Reason::NotInTokenPermissions => "not_in_token_permissions",
+        Reason::TagMismatch => "tag_mismatch",
+        Reason::StepUpRequired => "step_up_required",
     }
 }
 
@@ -798,13 +842,6 @@ pub fn explain(
         permission: perm_name,
         checks,
     }
-}
-
-fn reason_code(r: Reason) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn status_word_user(s: UserStatus) -> &'static str {

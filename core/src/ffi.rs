@@ -198,3 +198,44 @@ pub fn validate_service_account(
 ) -> crate::validate::ServiceAccountValidation {
     crate::validate::validate_service_account(request, Catalog::builtin())
 }
+
+/// An owner's current state prepared once, for the hot path of [`TokenHandle::check`].
+#[derive(Debug, Clone)]
+pub struct OwnerHandle {
+    prepared: PreparedOwner,
+}
+
+impl OwnerHandle {
+    pub fn new(owner: &OwnerState) -> OwnerHandle {
+        OwnerHandle {
+            prepared: PreparedOwner::prepare(owner),
+        }
+    }
+}
+
+impl TokenHandle {
+    /// The hot path for bindings: plain arguments in, the reason code out
+    /// (`"allowed"` or the first failing check), no JSON on either side. `action` is a
+    /// permission name or `"METHOD /v1/path"`; `ip` that does not parse counts as no
+    /// address (so an allow-list denies it).
+    pub fn check(
+        &self,
+        owner: &OwnerHandle,
+        action: &str,
+        project: Option<&str>,
+        ip: Option<&str>,
+        time: crate::model::Timestamp,
+    ) -> &'static str {
+        let catalog = Catalog::builtin();
+        let req = PreparedRequest::fast(
+            catalog,
+            action,
+            project,
+            ip.and_then(|s| s.trim().parse().ok()),
+            time,
+        );
+        crate::evaluator::reason_code(
+            decide(catalog, &self.prepared, &owner.prepared, &req).reason(),
+        )
+    }
+}

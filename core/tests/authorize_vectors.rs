@@ -59,3 +59,29 @@ fn lifetime_policy_denial_names_the_policy() {
         .expect("decides");
     assert!(d.message.contains("max_lifetime_days"), "{}", d.message);
 }
+
+/// The bindings' hot path agrees with the explained decision on every vector that
+/// it can express (action or route, project, IP, time; no tags, organization or policy).
+#[test]
+fn fast_check_agrees_with_authorize() {
+    let file = vectors::load();
+    let mut compared = 0;
+    for case in &file.cases {
+        let r = &case.request;
+        if r.resource_tags.is_some() || r.organization.is_some() || case.policy.is_some() {
+            continue;
+        }
+        let action = match (&r.action, &r.method, &r.path) {
+            (Some(a), _, _) => a.clone(),
+            (None, Some(m), Some(p)) => format!("{m} {p}"),
+            _ => continue,
+        };
+        let token = ffi::TokenHandle::new(file.tokens[&case.token].clone()).expect("token");
+        let owner = ffi::OwnerHandle::new(&file.owners[&case.owner]);
+        let ip = r.ip.map(|i| i.to_string());
+        let fast = token.check(&owner, &action, r.project.as_deref(), ip.as_deref(), r.time);
+        assert_eq!(fast, case.expect.reason, "{}", case.name);
+        compared += 1;
+    }
+    assert!(compared > 40, "only {compared} cases comparable");
+}
