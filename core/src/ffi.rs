@@ -239,3 +239,24 @@ impl TokenHandle {
         )
     }
 }
+
+/// See [`crate::least_privilege::least_privilege`].
+pub fn least_privilege(
+    calls: &[String],
+    role: Option<crate::model::Role>,
+) -> crate::least_privilege::LeastPrivilege {
+    crate::least_privilege::least_privilege(Catalog::builtin(), calls, role)
+}
+
+/// See [`crate::lint::lint`].
+pub fn lint(
+    tokens: &[crate::lint::InventoryToken],
+    now: crate::model::Timestamp,
+) -> Vec<crate::lint::LintFinding> {
+    crate::lint::lint(tokens, now)
+}
+
+/// See [`crate::scan::scan_text`].
+pub fn scan_text(text: &str) -> Vec<crate::scan::SecretFinding> {
+    crate::scan::scan_text(text)
+}

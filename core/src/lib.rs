@@ -9,7 +9,10 @@ pub mod catalog;
 pub mod client;
 pub mod evaluator;
 pub mod ffi;
+pub mod least_privilege;
+pub mod lint;
 pub mod model;
+pub mod scan;
 pub mod secret;
 pub mod validate;
 
