@@ -526,6 +526,11 @@ fn tags_match(
     }
 }
 
+/// The wire name of a check, without serde.
+pub fn check_code(c: Check) -> &'static str {
+    reason_code(Reason::from(c))
+}
+
 /// The wire name of a reason (`"not_in_role"`), without serde.
 pub fn reason_code(r: Reason) -> &'static str {
     match r {

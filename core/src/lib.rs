@@ -6,6 +6,7 @@
 
 pub mod allowed_ips;
 pub mod catalog;
+pub mod cli;
 pub mod client;
 pub mod evaluator;
 pub mod ffi;

@@ -1,0 +1,757 @@
+//! The `clouddigit` command, written once: `pip install clouddigit` and
+//! `npx @clouddigit/sdk` both run this, each host supplying only [`CliIo`] (read a
+//! file, list a directory, write output, tell the time). The core still does no I/O.
+//!
+//! Exit status: 0 success (all allowed, nothing found), 1 a denial or a finding,
+//! 2 bad input (one line naming the file, the field and the problem).
+
+use std::fmt::Write as _;
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::catalog::{Catalog, PermissionScope};
+use crate::evaluator::Outcome;
+use crate::ffi::{self, TokenHandle};
+use crate::lint::InventoryToken;
+use crate::model::{OwnerState, Request, Role, Timestamp, Token, TokenPolicy};
+use crate::validate::{Issue, ServiceAccountRequest, TokenRequest};
+
+/// What a host provides. Paths are the host's own strings.
+pub trait CliIo {
+    /// A file's text, or a message saying why not (`-` is standard input).
+    fn read(&mut self, path: &str) -> Result<String, String>;
+    /// For `scan`: the files under `path` (itself, if it is a file), recursively.
+    fn list_files(&mut self, path: &str) -> Result<Vec<String>, String>;
+    fn out(&mut self, text: &str);
+    fn err(&mut self, text: &str);
+    fn now(&self) -> Timestamp;
+    /// Whether standard error is a terminal (progress bars only then).
+    fn is_tty(&self) -> bool {
+        false
+    }
+    /// Progress of a long scan; hosts may draw a bar.
+    fn progress(&mut self, _done: usize, _total: usize) {}
+}
+
+pub const USAGE: &str = "\
+usage: clouddigit <command> [options]
+
+Offline tools for Cloud Digit API tokens and service accounts (no network).
+
+commands:
+  check --token FILE --owner FILE [--policy FILE] (--request JSON|FILE)... |
+        [--action NAME | --call 'METHOD /v1/path'] [--project P] [--ip IP] [--time T]
+        decide calls for a token: exit 0 if all are allowed, 1 if any is denied
+  validate FILE        validate a token or service-account request (TokenRequest /
+                       ServiceAccountRequest JSON): errors and warnings, as the console shows
+  least-privilege FILE [--role ROLE]
+                       from API calls ('METHOD /v1/path' lines, or audit events as JSON
+                       lines), the smallest downscoped permission set that allows them all
+  lint FILE [--now T]  findings over a token inventory (JSON lines)
+  scan PATH...         find Cloud Digit token secrets (format + checksum); prints
+                       file:line:column and the prefix only; exit 1 when found
+  catalog [FILTER]     list permissions, with routes and the roles that grant them
+
+options: --json (machine-readable output), -h/--help
+";
+
+/// Bad input, already phrased as the one line to print.
+struct Bad(String);
+
+type Res<T> = Result<T, Bad>;
+
+struct Args {
+    positional: Vec<String>,
+    flags: Vec<(String, String)>,
+    json: bool,
+}
+
+impl Args {
+    fn parse(args: &[String], with_value: &[&str]) -> Res<Args> {
+        let mut a = Args {
+            positional: Vec::new(),
+            flags: Vec::new(),
+            json: false,
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            if arg == "--json" {
+                a.json = true;
+            } else if let Some(name) = arg.strip_prefix("--") {
+                let (name, inline) = match name.split_once('=') {
+                    Some((n, v)) => (n, Some(v.to_owned())),
+                    None => (name, None),
+                };
+                if !with_value.contains(&name) {
+                    return Err(Bad(format!("unknown option --{name}")));
+                }
+                let value = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| Bad(format!("--{name} needs a value")))?,
+                };
+                a.flags.push((name.to_owned(), value));
+            } else {
+                a.positional.push(arg.clone());
+            }
+        }
+        Ok(a)
+    }
+
+    fn one(&self, name: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.flags
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Reads and parses a JSON file, naming the file and the place of any problem.
+fn load<T: DeserializeOwned>(io: &mut dyn CliIo, path: &str) -> Res<T> {
+    let text = io.read(path).map_err(|e| Bad(format!("{path}: {e}")))?;
+    parse_json(&text, path)
+}
+
+fn parse_json<T: DeserializeOwned>(text: &str, what: &str) -> Res<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
+        Bad(format!("{what}: {field}{inner}"))
+    })
+}
+
+fn time_arg(io: &dyn CliIo, text: Option<&str>, what: &str) -> Res<Timestamp> {
+    match text {
+        None => Ok(io.now()),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t.trim())
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .map_err(|e| Bad(format!("{what}: {t:?} is not an RFC 3339 time ({e})"))),
+    }
+}
+
+/// Runs one command line (without the program name). Returns the exit status.
+pub fn run(args: &[String], io: &mut dyn CliIo) -> i32 {
+    let Some((cmd, rest)) = args.split_first() else {
+        io.err(USAGE);
+        return 2;
+    };
+    if matches!(cmd.as_str(), "-h" | "--help" | "help")
+        || rest.iter().any(|a| a == "-h" || a == "--help")
+    {
+        io.out(USAGE);
+        return 0;
+    }
+    let result = match cmd.as_str() {
+        "check" => check(rest, io),
+        "validate" => validate(rest, io),
+        "least-privilege" => least_privilege(rest, io),
+        "lint" => lint(rest, io),
+        "scan" => scan(rest, io),
+        "catalog" => catalog(rest, io),
+        other => Err(Bad(format!("unknown command {other:?} (try --help)"))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Bad(line)) => {
+            io.err(&format!("clouddigit {cmd}: {line}\n"));
+            2
+        }
+    }
+}
+
+fn emit_json(io: &mut dyn CliIo, v: &Value) {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    io.out(&s);
+}
+
+fn check(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(
+        args,
+        &[
+            "token", "owner", "policy", "request", "action", "call", "project", "ip", "time",
+        ],
+    )?;
+    let token_path = a
+        .one("token")
+        .ok_or_else(|| Bad("--token FILE is required".into()))?;
+    let owner_path = a
+        .one("owner")
+        .ok_or_else(|| Bad("--owner FILE is required (the owner's current roles decide)".into()))?;
+    let token: Token = load(io, token_path)?;
+    let owner: OwnerState = load(io, owner_path)?;
+    let policy: Option<TokenPolicy> = match a.one("policy") {
+        Some(p) => Some(load(io, p)?),
+        None => None,
+    };
+    let handle = TokenHandle::new(token).map_err(|e| Bad(format!("{token_path}: {e}")))?;
+    let mut requests: Vec<(String, Request)> = Vec::new();
+    for r in a.all("request") {
+        let text = if r.trim_start().starts_with('{') {
+            r.to_owned()
+        } else {
+            io.read(r).map_err(|e| Bad(format!("{r}: {e}")))?
+        };
+        // A file may hold one request or one per line.
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let single = text.trim_start().starts_with('{')
+            && lines.len() > 1
+            && serde_json::from_str::<Value>(&text).is_ok();
+        if single || lines.len() <= 1 {
+            requests.push((r.to_owned(), parse_json(&text, r)?));
+        } else {
+            for (i, l) in lines.iter().enumerate() {
+                let label = format!("{r}:{}", i + 1);
+                requests.push((label.clone(), parse_json(l, &label)?));
+            }
+        }
+    }
+    if a.one("action").is_some() || a.one("call").is_some() {
+        let (method, path) = match a.one("call") {
+            Some(c) => {
+                let (m, p) = c
+                    .split_once(' ')
+                    .ok_or_else(|| Bad(format!("--call: {c:?} is not 'METHOD /v1/path'")))?;
+                (Some(m.to_owned()), Some(p.trim().to_owned()))
+            }
+            None => (None, None),
+        };
+        let ip = match a.one("ip") {
+            Some(t) => Some(
+                t.trim()
+                    .parse()
+                    .map_err(|_| Bad(format!("--ip: {t:?} is not an IP address")))?,
+            ),
+            None => None,
+        };
+        requests.push((
+            "command line".into(),
+            Request {
+                action: a.one("action").map(str::to_owned),
+                method,
+                path,
+                organization: None,
+                project: a.one("project").map(str::to_owned),
+                ip,
+                time: time_arg(io, a.one("time"), "--time")?,
+                resource_tags: None,
+            },
+        ));
+    }
+    if requests.is_empty() {
+        return Err(Bad("give at least one --request, --action or --call".into()));
+    }
+    let mut all_allowed = true;
+    let mut out = Vec::new();
+    let mut text = String::new();
+    for (label, req) in &requests {
+        let d = handle
+            .authorize_under(&owner, req, policy.as_ref())
+            .map_err(|e| Bad(format!("{label}: {e}")))?;
+        all_allowed &= d.allowed;
+        let _ = writeln!(
+            text,
+            "{} {} — {}",
+            if d.allowed { "ALLOW" } else { "DENY " },
+            d.permission.as_deref().unwrap_or("(unknown action)"),
+            d.message
+        );
+        for c in &d.checks {
+            let mark = match c.outcome {
+                Outcome::Pass => "pass",
+                Outcome::Fail => "FAIL",
+                Outcome::Skipped => "skip",
+            };
+            let _ = writeln!(
+                text,
+                "    {mark}  {:<26} {}",
+                crate::evaluator::check_code(c.check),
+                c.detail
+            );
+        }
+        out.push(json!({"request": label, "decision": d}));
+    }
+    if a.json {
+        emit_json(io, &Value::Array(out));
+    } else {
+        io.out(&text);
+    }
+    Ok(if all_allowed { 0 } else { 1 })
+}
+
+fn issue_lines(text: &mut String, kind: &str, issues: &[Issue]) {
+    for i in issues {
+        let hint = i
+            .suggestion
+            .as_ref()
+            .map(|s| format!(" (suggestion: {s})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "{kind} {}: {} [{}]{hint}",
+            i.field,
+            i.message,
+            i.code.as_str()
+        );
+    }
+}
+
+fn validate(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(args, &["kind"])?;
+    let [path] = a.positional.as_slice() else {
+        return Err(Bad("give one request file".into()));
+    };
+    let text = io.read(path).map_err(|e| Bad(format!("{path}: {e}")))?;
+    let raw: Value = parse_json(&text, path)?;
+    let kind = a.one("kind").map(str::to_owned).unwrap_or_else(|| {
+        if raw.get("creator").is_some() {
+            "service-account".into()
+        } else {
+            "token".into()
+        }
+    });
+    let (valid, errors, warnings, preview) = match kind.as_str() {
+        "token" => {
+            let req: TokenRequest = parse_json(&text, path)?;
+            let v = ffi::validate_token(&req);
+            let p = serde_json::to_value(&v.preview).unwrap_or(Value::Null);
+            (v.valid, v.errors, v.warnings, p)
+        }
+        "service-account" => {
+            let req: ServiceAccountRequest = parse_json(&text, path)?;
+            let v = ffi::validate_service_account(&req);
+            let p = serde_json::to_value(&v.preview).unwrap_or(Value::Null);
+            (v.valid, v.errors, v.warnings, p)
+        }
+        other => {
+            return Err(Bad(format!(
+                "--kind: {other:?} is not token or service-account"
+            )))
+        }
+    };
+    if a.json {
+        emit_json(
+            io,
+            &json!({"valid": valid, "errors": errors, "warnings": warnings, "preview": preview}),
+        );
+    } else {
+        let mut t = String::new();
+        issue_lines(&mut t, "error  ", &errors);
+        issue_lines(&mut t, "warning", &warnings);
+        let summary = preview.get("summary").and_then(Value::as_str).unwrap_or("");
+        let _ = writeln!(
+            t,
+            "{}: {summary}",
+            if valid { "valid" } else { "not valid" }
+        );
+        io.out(&t);
+    }
+    Ok(if valid { 0 } else { 1 })
+}
+
+fn least_privilege(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(args, &["role"])?;
+    let [path] = a.positional.as_slice() else {
+        return Err(Bad("give one file of calls ('-' for standard input)".into()));
+    };
+    let role: Option<Role> = match a.one("role") {
+        Some(r) => Some(
+            serde_json::from_value(Value::String(r.to_owned())).map_err(|_| {
+                Bad(format!(
+                    "--role: {r:?} is not read_only, member, admin, org_admin or org_owner"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    let text = io.read(path).map_err(|e| Bad(format!("{path}: {e}")))?;
+    let mut calls = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        if l.starts_with('{') {
+            let v: Value = parse_json(l, &format!("{path}:{}", n + 1))?;
+            let m = v.get("method").and_then(Value::as_str);
+            let p = v.get("path").and_then(Value::as_str);
+            match (m, p) {
+                (Some(m), Some(p)) => calls.push(format!("{m} {p}")),
+                _ => {
+                    return Err(Bad(format!(
+                        "{path}:{}: an audit event needs \"method\" and \"path\"",
+                        n + 1
+                    )))
+                }
+            }
+        } else {
+            calls.push(l.to_owned());
+        }
+    }
+    let lp = ffi::least_privilege(&calls, role);
+    if a.json {
+        emit_json(io, &serde_json::to_value(&lp).unwrap_or(Value::Null));
+    } else {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "permissions ({} from {} calls):",
+            lp.permissions.len(),
+            calls.len()
+        );
+        for p in &lp.permissions {
+            let _ = writeln!(t, "  {p}");
+        }
+        if let Some(r) = lp.minimum_role {
+            let _ = writeln!(t, "minimum role: {}", r.as_str());
+        }
+        for b in &lp.beyond_role {
+            let _ = writeln!(
+                t,
+                "warning: {b} is beyond the given role; a token of that role is denied it"
+            );
+        }
+        for u in &lp.unmapped {
+            let _ = writeln!(t, "warning: line {}: {}", u.index + 1, u.message);
+        }
+        io.out(&t);
+    }
+    Ok(0)
+}
+
+fn lint(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(args, &["now"])?;
+    let [path] = a.positional.as_slice() else {
+        return Err(Bad("give one inventory file (JSON lines)".into()));
+    };
+    let now = time_arg(io, a.one("now"), "--now")?;
+    let text = io.read(path).map_err(|e| Bad(format!("{path}: {e}")))?;
+    let mut tokens = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let t: InventoryToken = parse_json(line, &format!("{path}:{}", n + 1))?;
+        tokens.push(t);
+    }
+    let findings = ffi::lint(&tokens, now);
+    if a.json {
+        emit_json(io, &serde_json::to_value(&findings).unwrap_or(Value::Null));
+    } else {
+        let mut t = String::new();
+        for f in &findings {
+            let code = serde_json::to_value(f.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let _ = writeln!(
+                t,
+                "{} ({}…): {} [{code}]",
+                f.token_name, f.prefix, f.message
+            );
+        }
+        let _ = writeln!(
+            t,
+            "{} finding(s) in {} token(s)",
+            findings.len(),
+            tokens.len()
+        );
+        io.out(&t);
+    }
+    Ok(if findings.is_empty() { 0 } else { 1 })
+}
+
+fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(args, &[])?;
+    if a.positional.is_empty() {
+        return Err(Bad("give at least one path".into()));
+    }
+    let mut files = Vec::new();
+    for p in &a.positional {
+        files.extend(io.list_files(p).map_err(|e| Bad(format!("{p}: {e}")))?);
+    }
+    let total = files.len();
+    let mut found = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        // Unreadable and binary files are skipped, not fatal: a scan must finish.
+        if let Ok(text) = io.read(f) {
+            for hit in crate::scan::scan_text(&text) {
+                found.push(json!({"file": f, "line": hit.line, "column": hit.column, "prefix": hit.prefix}));
+            }
+        }
+        if io.is_tty() && (i % 64 == 0 || i + 1 == total) {
+            io.progress(i + 1, total);
+        }
+    }
+    if a.json {
+        emit_json(io, &Value::Array(found.clone()));
+    } else {
+        let mut t = String::new();
+        for h in &found {
+            let _ = writeln!(
+                t,
+                "{}:{}:{}: Cloud Digit token {}…",
+                h["file"].as_str().unwrap_or(""),
+                h["line"],
+                h["column"],
+                h["prefix"].as_str().unwrap_or("")
+            );
+        }
+        io.out(&t);
+        io.err(&format!(
+            "scanned {total} file(s): {} token(s) found\n",
+            found.len()
+        ));
+    }
+    Ok(if found.is_empty() { 0 } else { 1 })
+}
+
+fn catalog(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(args, &[])?;
+    let filter = a.positional.first().map(|s| s.to_ascii_lowercase());
+    let cat = Catalog::builtin();
+    let rows: Vec<Value> = cat
+        .permissions()
+        .iter()
+        .filter(|p| {
+            filter.as_deref().is_none_or(|f| {
+                p.name.contains(f)
+                    || p.summary.to_ascii_lowercase().contains(f)
+                    || p.routes.iter().any(|r| r.path.contains(f))
+            })
+        })
+        .map(|p| {
+            let roles: Vec<&str> = Role::ALL
+                .iter()
+                .filter(|r| **r >= p.role)
+                .map(|r| r.as_str())
+                .collect();
+            json!({
+                "name": p.name, "summary": p.summary, "read_only": p.read_only,
+                "step_up": p.step_up,
+                "scope": if p.scope == PermissionScope::Organization { "organization" } else { "project" },
+                "routes": p.routes.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>(),
+                "roles": roles,
+            })
+        })
+        .collect();
+    if a.json {
+        emit_json(io, &json!({"version": cat.version(), "permissions": rows}));
+    } else {
+        let mut t = String::new();
+        for r in &rows {
+            let _ = writeln!(
+                t,
+                "{:<40} {:<10} {}{}",
+                r["name"].as_str().unwrap_or(""),
+                r["roles"][0].as_str().unwrap_or(""),
+                r["routes"]
+                    .as_array()
+                    .map(|a| a
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default(),
+                if r["step_up"] == true {
+                    "  [MFA step-up]"
+                } else {
+                    ""
+                }
+            );
+        }
+        let _ = writeln!(t, "{} permission(s), catalog {}", rows.len(), cat.version());
+        io.out(&t);
+    }
+    Ok(if rows.is_empty() { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Default)]
+    struct Mem {
+        files: BTreeMap<String, String>,
+        out: String,
+        err: String,
+    }
+
+    impl CliIo for Mem {
+        fn read(&mut self, path: &str) -> Result<String, String> {
+            self.files
+                .get(path)
+                .cloned()
+                .ok_or_else(|| "no such file".to_owned())
+        }
+        fn list_files(&mut self, path: &str) -> Result<Vec<String>, String> {
+            Ok(self
+                .files
+                .keys()
+                .filter(|k| k.starts_with(path))
+                .cloned()
+                .collect())
+        }
+        fn out(&mut self, t: &str) {
+            self.out.push_str(t);
+        }
+        fn err(&mut self, t: &str) {
+            self.err.push_str(t);
+        }
+        fn now(&self) -> Timestamp {
+            "2026-11-23T10:00:00Z".parse().unwrap_or_default()
+        }
+    }
+
+    fn run_with(files: &[(&str, &str)], args: &[&str]) -> (i32, Mem) {
+        let mut io = Mem::default();
+        for (k, v) in files {
+            io.files.insert((*k).into(), (*v).into());
+        }
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        let code = run(&args, &mut io);
+        (code, io)
+    }
+
+    const TOKEN: &str = r#"{"id":"t","name":"n","prefix":"cd_aaaaaa","owner":{"type":"user","id":"u"},"organization":"acme","projects":["web"],"permissions":["compute.servers.list"],"created_at":"2026-11-01T00:00:00Z","expires_at":"2027-01-01T00:00:00Z","allowed_ips":["203.0.113.0/24"]}"#;
+    const OWNER: &str = r#"{"type":"user","id":"u","organization":"acme","status":"active","project_roles":{"web":"member"}}"#;
+
+    #[test]
+    fn check_exit_codes() {
+        let files = [("t.json", TOKEN), ("o.json", OWNER)];
+        let (code, io) = run_with(
+            &files,
+            &[
+                "check",
+                "--token",
+                "t.json",
+                "--owner",
+                "o.json",
+                "--action",
+                "compute.servers.list",
+                "--project",
+                "web",
+                "--ip",
+                "203.0.113.5",
+            ],
+        );
+        assert_eq!(code, 0, "{}{}", io.out, io.err);
+        assert!(io.out.starts_with("ALLOW"));
+        let (code, io) = run_with(
+            &files,
+            &[
+                "check",
+                "--token",
+                "t.json",
+                "--owner",
+                "o.json",
+                "--call",
+                "POST /v1/compute/servers",
+                "--project",
+                "web",
+                "--ip",
+                "203.0.113.5",
+                "--json",
+            ],
+        );
+        assert_eq!(code, 1);
+        let v: Value = serde_json::from_str(&io.out).unwrap();
+        assert_eq!(v[0]["decision"]["reason"], "not_in_token_permissions");
+        let bad = r#"{"id":"t","name":"n","owner":{"type":"user","id":"u"},"organization":"acme","projects":["web"],"permissions":["compute.servers.lst"],"created_at":"2026-11-01T00:00:00Z"}"#;
+        let (code, io) = run_with(
+            &[("t.json", bad), ("o.json", OWNER)],
+            &[
+                "check",
+                "--token",
+                "t.json",
+                "--owner",
+                "o.json",
+                "--action",
+                "x.y.z",
+                "--project",
+                "web",
+            ],
+        );
+        assert_eq!(code, 2);
+        assert_eq!(io.err.lines().count(), 1, "{}", io.err);
+        assert!(
+            io.err.contains("t.json")
+                && io.err.contains("permissions[0]")
+                && io.err.contains("compute.servers.list"),
+            "{}",
+            io.err
+        );
+        let (code, io) = run_with(
+            &[("t.json", "{\"id\": 3}"), ("o.json", OWNER)],
+            &[
+                "check", "--token", "t.json", "--owner", "o.json", "--action", "a",
+            ],
+        );
+        assert_eq!(code, 2);
+        assert!(io.err.contains("t.json: id:"), "{}", io.err);
+    }
+
+    #[test]
+    fn scan_reports_prefixes_only() {
+        let random = "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ";
+        let tok = format!("cd_{random}{}", crate::secret::checksum(random));
+        let (code, io) = run_with(
+            &[
+                ("src/a.env", &format!("X=1\nTOKEN={tok}\n")),
+                ("src/b.txt", "nothing"),
+            ],
+            &["scan", "src"],
+        );
+        assert_eq!(code, 1);
+        assert_eq!(io.out, "src/a.env:2:7: Cloud Digit token cd_a1B2c3…\n");
+        assert!(!io.out.contains(&tok[9..]) && !io.err.contains(&tok[9..]));
+        let (code, _) = run_with(&[("src/b.txt", "nothing")], &["scan", "src"]);
+        assert_eq!(code, 0);
+    }
+
+    #[test]
+    fn other_commands() {
+        let (code, io) = run_with(&[("calls.txt", "GET /v1/compute/servers\n{\"method\":\"GET\",\"path\":\"/v1/compute/servers/s1\"}\n")], &["least-privilege", "calls.txt", "--json"]);
+        assert_eq!(code, 0, "{}", io.err);
+        let v: Value = serde_json::from_str(&io.out).unwrap();
+        assert_eq!(
+            v["permissions"],
+            json!(["compute.servers.get", "compute.servers.list"])
+        );
+        let (code, io) = run_with(&[], &["catalog", "object_lock"]);
+        assert_eq!(code, 0);
+        assert!(
+            io.out.contains("storage.buckets.disable_object_lock")
+                && io.out.contains("MFA step-up")
+        );
+        let (code, io) = run_with(&[], &["frobnicate"]);
+        assert_eq!(code, 2);
+        assert!(io.err.contains("unknown command"));
+        let (code, io) = run_with(&[("inv.jsonl", "{\"id\":1}\n")], &["lint", "inv.jsonl"]);
+        assert_eq!(code, 2);
+        assert!(
+            io.err.starts_with("clouddigit lint: inv.jsonl:1:"),
+            "{}",
+            io.err
+        );
+    }
+}
