@@ -21,7 +21,21 @@ sed -i "s#from './api.js'#from '$(echo "$snippet" | sed 's#[^/]*#..#g; s#/..$##'
 # The public types: everything but wasm-bindgen's loader (InitInput/initSync/default init),
 # which the entry points call themselves and which would drag DOM types into Node users.
 sed '/^export type InitInput/,$d' dist/wasm/clouddigit_wasm.d.ts > dist/wasm/api.d.ts
-grep -q 'export function checkAllowedIps' dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost the API" >&2; exit 1; }
+# Data crosses the boundary through serde-wasm-bindgen's JSON-compatible (de)serializer:
+# maps are plain objects and a missing Option is `null`, as in the API's JSON. tsify's
+# `js` mode declares them as `Map` and `| undefined`; restate them in the data types
+# (the declarations before wasm-bindgen's classes and functions) so the types are true.
+split=$(grep -nE -m1 '^export (class|function) ' dist/wasm/api.d.ts | cut -d: -f1)
+{ head -n "$((split - 1))" dist/wasm/api.d.ts | sed -E 's/\bMap</Record</g; s/ \| undefined\b/ | null/g'
+  tail -n "+$split" dist/wasm/api.d.ts; } > dist/wasm/api.d.ts.tmp
+mv dist/wasm/api.d.ts.tmp dist/wasm/api.d.ts
+if head -n "$((split - 1))" dist/wasm/api.d.ts | grep -nE '\bMap<| \| undefined\b'; then
+  echo "build-npm: data types still declare Map or undefined" >&2; exit 1
+fi
+for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission; do
+  grep -q "export function $f(" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $f" >&2; exit 1; }
+done
+grep -q 'export class PreparedToken' dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost PreparedToken" >&2; exit 1; }
 if grep -nwE 'any' dist/wasm/api.d.ts dist/wasm/errors.d.ts; then
   echo "build-npm: 'any' in the public TypeScript types" >&2; exit 1
 fi

@@ -26,3 +26,115 @@ try {
   }
 }
 void code, suggestion, bad;
+
+// ---- Evaluator, token format and catalog ----
+import {
+  EvaluateError,
+  PreparedToken,
+  TokenFormatError,
+  authorize,
+  catalog,
+  effectivePermissions,
+  expandPermission,
+  isToken,
+  parseTokenSecret,
+  resolveRoute,
+  type CatalogFile,
+  type Check,
+  type Decision,
+  type EvaluateErrorCode,
+  type OwnerState,
+  type Reason,
+  type Role,
+  type Request,
+  type Token,
+  type TokenFormatErrorCode,
+  type TokenPolicy,
+  type TokenSecretInfo,
+} from '@clouddigit/sdk';
+
+const token: Token = {
+  id: 'tok_1',
+  name: 'ci',
+  prefix: 'cd_a1B2c3',
+  owner: { type: 'user', id: 'u_alice' },
+  organization: 'acme',
+  projects: ['web'],
+  permissions: ['compute.servers.*'],
+  created_at: '2026-11-01T00:00:00Z',
+  expires_at: null,
+  allowed_ips: ['203.0.113.0/24'],
+};
+const owner: OwnerState = {
+  type: 'user',
+  id: 'u_alice',
+  organization: 'acme',
+  status: 'active',
+  org_role: null,
+  project_roles: { web: 'member' },
+};
+const request: Request = {
+  action: 'compute.servers.list',
+  project: 'web',
+  ip: '203.0.113.9',
+  time: '2026-11-23T10:00:00Z',
+  resource_tags: { env: 'prod' },
+};
+const policy: TokenPolicy = { max_lifetime_days: 90 };
+
+const decision: Decision = authorize(token, owner, request);
+const underPolicy: Decision = authorize(token, owner, request, policy);
+const reason: Reason = decision.reason;
+const failed: Check[] = decision.checks.filter((c) => c.outcome === 'fail').map((c) => c.check);
+const permission: string | null = decision.permission;
+const names: string[] = effectivePermissions(token, owner, 'web');
+const orgLevel: string[] = effectivePermissions(token, owner);
+// @ts-expect-error: reasons are a closed union.
+const badReason: Reason = 'because';
+// @ts-expect-error: a request needs its time.
+const noTime: Request = { action: 'compute.servers.list' };
+// @ts-expect-error: owners are tagged by `type`.
+const untagged: OwnerState = { id: 'u_x', organization: 'acme', status: 'active' };
+
+{
+  using prepared = new PreparedToken(token);
+  const again: Decision = prepared.authorize(owner, request, policy);
+  const effective: string[] = prepared.effectivePermissions(owner, 'web');
+  const label: string = `${prepared.prefix} ${prepared.id} ${prepared.name} ${prepared.toString()}`;
+  void again, effective, label;
+}
+
+try {
+  authorize(token, owner, { time: '2026-11-23T10:00:00Z' });
+} catch (err) {
+  if (err instanceof EvaluateError) {
+    const errCode: EvaluateErrorCode = err.code;
+    const field: string = err.field;
+    const hint: string | undefined = err.suggestion;
+    void errCode, field, hint;
+  }
+}
+
+try {
+  const info: TokenSecretInfo = parseTokenSecret('cd_...');
+  const prefix: string = info.prefix;
+  void prefix;
+} catch (err) {
+  if (err instanceof TokenFormatError) {
+    const formatCode: TokenFormatErrorCode = err.code;
+    void formatCode;
+  }
+}
+const looksLikeToken: boolean = isToken('cd_...');
+
+const cat: CatalogFile = catalog();
+const version: string = cat.version;
+const firstRoute: string | undefined = cat.permissions[0]?.routes[0]?.path;
+const inherits: Role | null | undefined = cat.roles[0]?.inherits;
+// @ts-expect-error: data objects are JSON: a missing value is null, never undefined.
+const undefinedPermission: string | undefined = decision.permission;
+const mapped: string | undefined = resolveRoute('GET', '/v1/compute/servers/s-1');
+const expanded: string[] = expandPermission('compute.*');
+
+void decision, underPolicy, reason, failed, permission, names, orgLevel, badReason, noTime, untagged;
+void undefinedPermission, looksLikeToken, version, firstRoute, inherits, mapped, expanded;

@@ -17,7 +17,13 @@ AllowedIpsError.prototype.name = 'AllowedIpsError';
 export class InvalidIpError extends ClouddigitError {}
 InvalidIpError.prototype.name = 'InvalidIpError';
 
-const classes = { ClouddigitError, AllowedIpsError, InvalidIpError };
+export class EvaluateError extends ClouddigitError {}
+EvaluateError.prototype.name = 'EvaluateError';
+
+export class TokenFormatError extends ClouddigitError {}
+TokenFormatError.prototype.name = 'TokenFormatError';
+
+const classes = { ClouddigitError, AllowedIpsError, InvalidIpError, EvaluateError, TokenFormatError };
 
 export function makeError(kind, code, message, details) {
   const Class = classes[kind] ?? ClouddigitError;

@@ -2,9 +2,27 @@
 //! calls the core: no rule lives here.
 
 use clouddigit_core as core;
+use clouddigit_core::catalog::CatalogFile;
+use clouddigit_core::ffi::{self, TokenHandle};
+use clouddigit_core::{Decision, EvaluateError, OwnerState, Request, Token, TokenPolicy};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tsify::Ts;
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SHARED_TYPES: &'static str = r#"
+/**
+ * An instant as an RFC 3339 string in UTC (`2026-11-23T10:00:00Z`).
+ */
+export type Timestamp = string;
+
+/**
+ * Any JSON value (`serde_json::Value` in the core): request bodies and API results the
+ * SDK passes through without a fixed shape.
+ */
+export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };
+"#;
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
@@ -85,4 +103,176 @@ impl AllowList {
     pub fn is_empty(&self) -> bool {
         self.inner.is_empty()
     }
+}
+
+// ---- Evaluator, token format and catalog ----
+
+/// Reads a typed argument; a value of the wrong shape is an `EvaluateError` with code
+/// `invalid_input` naming the argument.
+fn arg<T: Tsify + DeserializeOwned>(value: &Ts<T>, field: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value.js_value()).map_err(|e| {
+        let details = ffi::EvaluateErrorDetails {
+            code: "invalid_input",
+            field: field.to_owned(),
+            suggestion: None,
+        };
+        make_error(
+            "EvaluateError",
+            details.code,
+            &format!("{field}: {e}"),
+            to_js(&details),
+        )
+    })
+}
+
+fn opt_arg<T: Tsify + DeserializeOwned>(
+    value: Option<Ts<T>>,
+    field: &str,
+) -> Result<Option<T>, JsValue> {
+    value.map(|v| arg(&v, field)).transpose()
+}
+
+fn evaluate_error(e: &EvaluateError) -> JsValue {
+    let details = ffi::evaluate_error_details(e);
+    make_error(
+        "EvaluateError",
+        details.code,
+        &e.to_string(),
+        to_js(&details),
+    )
+}
+
+fn decision(d: Result<Decision, EvaluateError>) -> Result<Ts<Decision>, JsValue> {
+    d.map(|d| Ts::new_unchecked(to_js(&d)))
+        .map_err(|e| evaluate_error(&e))
+}
+
+/// Decides and explains one call (preparing the token each time: use `PreparedToken`
+/// for many calls). `policy` is the organization's token policy, when it has one.
+/// Throws `EvaluateError` for input that cannot be evaluated at all.
+#[wasm_bindgen]
+pub fn authorize(
+    token: Ts<Token>,
+    owner: Ts<OwnerState>,
+    request: Ts<Request>,
+    policy: Option<Ts<TokenPolicy>>,
+) -> Result<Ts<Decision>, JsValue> {
+    PreparedToken::new(token)?.authorize(owner, request, policy)
+}
+
+/// Permission names the token may use in `project` (absent: organization level), in
+/// catalog order. Throws `EvaluateError` for a token that cannot be evaluated.
+#[wasm_bindgen(js_name = effectivePermissions)]
+pub fn effective_permissions(
+    token: Ts<Token>,
+    owner: Ts<OwnerState>,
+    project: Option<String>,
+) -> Result<Vec<String>, JsValue> {
+    PreparedToken::new(token)?.effective_permissions(owner, project)
+}
+
+/// A token checked and prepared once, for many decisions.
+#[wasm_bindgen]
+pub struct PreparedToken {
+    inner: TokenHandle,
+}
+
+#[wasm_bindgen]
+impl PreparedToken {
+    /// Throws `EvaluateError` (unknown permission, bad allowed IP, wrong shape).
+    #[wasm_bindgen(constructor)]
+    pub fn new(token: Ts<Token>) -> Result<PreparedToken, JsValue> {
+        let token = arg(&token, "token")?;
+        TokenHandle::new(token)
+            .map(|inner| PreparedToken { inner })
+            .map_err(|e| evaluate_error(&e))
+    }
+
+    /// Decides and explains one call; see the free function `authorize`.
+    pub fn authorize(
+        &self,
+        owner: Ts<OwnerState>,
+        request: Ts<Request>,
+        policy: Option<Ts<TokenPolicy>>,
+    ) -> Result<Ts<Decision>, JsValue> {
+        let (owner, request) = (arg(&owner, "owner")?, arg(&request, "request")?);
+        let policy = opt_arg(policy, "policy")?;
+        decision(
+            self.inner
+                .authorize_under(&owner, &request, policy.as_ref()),
+        )
+    }
+
+    /// Permission names the token may use in `project` (absent: organization level).
+    #[wasm_bindgen(js_name = effectivePermissions)]
+    pub fn effective_permissions(
+        &self,
+        owner: Ts<OwnerState>,
+        project: Option<String>,
+    ) -> Result<Vec<String>, JsValue> {
+        let owner = arg(&owner, "owner")?;
+        Ok(self.inner.effective_permissions(&owner, project.as_deref()))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.token().id.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.token().name.clone()
+    }
+
+    /// `cd_` and 6 characters: tokens never carry their secret.
+    #[wasm_bindgen(getter)]
+    pub fn prefix(&self) -> String {
+        self.inner.token().prefix.clone()
+    }
+
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_string_js(&self) -> String {
+        let t = self.inner.token();
+        format!("PreparedToken({} {:?} {}…)", t.id, t.name, t.prefix)
+    }
+}
+
+/// A token secret's public part.
+#[derive(Serialize, Tsify)]
+pub struct TokenSecretInfo {
+    /// `cd_` and the first 6 random characters.
+    pub prefix: String,
+}
+
+/// Checks a token secret offline (shape and checksum) and returns its prefix. Throws
+/// `TokenFormatError` whose message never shows more than the first 9 characters.
+#[wasm_bindgen(js_name = parseTokenSecret)]
+pub fn parse_token_secret(text: &str) -> Result<Ts<TokenSecretInfo>, JsValue> {
+    ffi::token_prefix(text)
+        .map(|prefix| Ts::new_unchecked(to_js(&TokenSecretInfo { prefix })))
+        .map_err(|e| make_error("TokenFormatError", e.code(), &e.to_string(), JsValue::NULL))
+}
+
+/// Whether `text` is exactly a token secret with a matching checksum.
+#[wasm_bindgen(js_name = isToken)]
+pub fn is_token(text: &str) -> bool {
+    core::secret::is_token(text)
+}
+
+/// The built-in permission catalog and role table.
+#[wasm_bindgen]
+pub fn catalog() -> Ts<CatalogFile> {
+    Ts::new_unchecked(to_js(&ffi::catalog_file()))
+}
+
+/// The permission a REST call maps to, or `undefined`.
+#[wasm_bindgen(js_name = resolveRoute)]
+pub fn resolve_route(method: &str, path: &str) -> Option<String> {
+    ffi::resolve_route(method, path)
+}
+
+/// The permissions a name or wildcard (`compute.*`) stands for; empty when none.
+#[wasm_bindgen(js_name = expandPermission)]
+pub fn expand_permission(pattern: &str) -> Vec<String> {
+    ffi::expand_permission(pattern)
 }

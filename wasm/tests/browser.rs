@@ -17,3 +17,18 @@ fn allowed_ips_vectors_in_chromium() {
 fn web_sys_window_exists() -> bool {
     js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false)
 }
+
+#[wasm_bindgen_test]
+fn authorize_vectors_in_chromium() {
+    common::authorize_vectors();
+}
+
+#[wasm_bindgen_test]
+fn token_format_vectors_in_chromium() {
+    common::token_format_vectors();
+}
+
+#[wasm_bindgen_test]
+fn evaluate_errors_and_catalog_in_chromium() {
+    common::errors_and_catalog();
+}

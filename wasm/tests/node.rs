@@ -9,3 +9,18 @@ mod common;
 fn allowed_ips_vectors_in_node() {
     common::allowed_ips_vectors();
 }
+
+#[wasm_bindgen_test]
+fn authorize_vectors_in_node() {
+    common::authorize_vectors();
+}
+
+#[wasm_bindgen_test]
+fn token_format_vectors_in_node() {
+    common::token_format_vectors();
+}
+
+#[wasm_bindgen_test]
+fn evaluate_errors_and_catalog_in_node() {
+    common::errors_and_catalog();
+}

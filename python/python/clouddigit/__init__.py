@@ -5,9 +5,13 @@ console, the npm package and the sandbox server run. This package only re-export
 
 Errors: functions that *check* return a report object and never raise; constructors
 that need valid input raise a ``ClouddigitError`` (a ``ValueError``) with a stable
-``code`` attribute.
+``code`` attribute (``EvaluateError``, ``TokenFormatError``, ``AllowedIpsError``...).
+
+Inputs are the API's JSON as plain dicts; ``clouddigit.types`` has their shapes as
+``TypedDict``s (``Token``, ``OwnerState``, ``Request``, ``TokenPolicy``).
 """
 
+from . import types
 from ._native import (
     AllowedIpEntry,
     AllowedIpEntryError,
@@ -15,11 +19,30 @@ from ._native import (
     AllowedIpsError,
     AllowedIpsReport,
     AllowList,
+    Catalog,
+    CheckResult,
     ClouddigitError,
+    Decision,
+    EvaluateError,
     InvalidIpError,
+    PermissionDef,
+    PreparedToken,
+    RoleDef,
+    Route,
+    TokenFormatError,
+    TokenSecretInfo,
     __version__,
+    authorize,
+    authorize_many,
+    catalog,
     check_allowed_ips,
+    effective_permissions,
+    expand_permission,
+    is_token,
+    parse_token_secret,
+    resolve_route,
 )
+from .types import OwnerState, Request, Token, TokenPolicy
 
 __all__ = [
     "AllowList",
@@ -28,8 +51,31 @@ __all__ = [
     "AllowedIpEntryWarning",
     "AllowedIpsError",
     "AllowedIpsReport",
+    "Catalog",
+    "CheckResult",
     "ClouddigitError",
+    "Decision",
+    "EvaluateError",
     "InvalidIpError",
+    "OwnerState",
+    "PermissionDef",
+    "PreparedToken",
+    "Request",
+    "RoleDef",
+    "Route",
+    "Token",
+    "TokenFormatError",
+    "TokenPolicy",
+    "TokenSecretInfo",
     "__version__",
+    "authorize",
+    "authorize_many",
+    "catalog",
     "check_allowed_ips",
+    "effective_permissions",
+    "expand_permission",
+    "is_token",
+    "parse_token_secret",
+    "resolve_route",
+    "types",
 ]

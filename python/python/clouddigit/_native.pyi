@@ -1,5 +1,20 @@
 # Types of the native module built from python/src/lib.rs.
-from typing import Literal, Optional, final
+from collections.abc import Sequence
+from typing import Literal, Optional, Union, final
+
+from .types import (
+    Check,
+    EvaluateErrorCode,
+    Outcome,
+    OwnerState,
+    PermissionScope,
+    Reason,
+    Request,
+    Role,
+    Token,
+    TokenFormatErrorCode,
+    TokenPolicy,
+)
 
 __version__: str
 
@@ -83,3 +98,142 @@ class AllowList:
     def __len__(self) -> int: ...
     @property
     def networks(self) -> list[str]: ...
+
+class EvaluateError(ClouddigitError):
+    """A token, owner, request or policy that cannot be evaluated; ``field`` names the input."""
+
+    code: EvaluateErrorCode
+    field: str
+    suggestion: Optional[str]
+
+class TokenFormatError(ClouddigitError):
+    """A string that is not a token secret; the message shows at most its first 9 characters."""
+
+    code: TokenFormatErrorCode
+
+@final
+class CheckResult:
+    @property
+    def check(self) -> Check: ...
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def detail(self) -> str: ...
+
+@final
+class Decision:
+    """The explained decision: allow or deny, the reason, a message and every check."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def reason(self) -> Reason: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def permission(self) -> Optional[str]: ...
+    @property
+    def checks(self) -> list[CheckResult]: ...
+    @property
+    def failed(self) -> list[Check]:
+        """The checks that failed, in check order."""
+
+@final
+class PreparedToken:
+    """A token checked and prepared once; raises ``EvaluateError`` for a bad token."""
+
+    def __init__(self, token: Token) -> None: ...
+    def authorize(
+        self, owner: OwnerState, request: Request, policy: Optional[TokenPolicy] = None
+    ) -> Decision: ...
+    def effective_permissions(self, owner: OwnerState, project: Optional[str] = None) -> list[str]: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+
+def authorize(
+    token: Union[Token, PreparedToken],
+    owner: OwnerState,
+    request: Request,
+    policy: Optional[TokenPolicy] = None,
+) -> Decision:
+    """Decides and explains one call; raises ``EvaluateError`` for input that cannot be evaluated."""
+
+def authorize_many(
+    prepared: PreparedToken,
+    owner: OwnerState,
+    requests: Sequence[Request],
+    policy: Optional[TokenPolicy] = None,
+) -> list[Decision]:
+    """Decides many calls of one token; the GIL is released while deciding."""
+
+def effective_permissions(
+    token: Union[Token, PreparedToken], owner: OwnerState, project: Optional[str] = None
+) -> list[str]:
+    """Permission names the token may use in ``project`` (None: organization level)."""
+
+@final
+class TokenSecretInfo:
+    @property
+    def prefix(self) -> str: ...
+
+def parse_token_secret(text: str) -> TokenSecretInfo:
+    """Checks a token secret offline; raises ``TokenFormatError``."""
+
+def is_token(text: str) -> bool: ...
+
+@final
+class Route:
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+@final
+class PermissionDef:
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def scope(self) -> PermissionScope: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def step_up(self) -> bool: ...
+    @property
+    def routes(self) -> list[Route]: ...
+    @property
+    def summary(self) -> str: ...
+
+@final
+class RoleDef:
+    @property
+    def name(self) -> Role: ...
+    @property
+    def level(self) -> PermissionScope: ...
+    @property
+    def inherits(self) -> Optional[Role]: ...
+    @property
+    def summary(self) -> str: ...
+
+@final
+class Catalog:
+    @property
+    def version(self) -> str: ...
+    @property
+    def roles(self) -> list[RoleDef]: ...
+    @property
+    def permissions(self) -> list[PermissionDef]: ...
+
+def catalog() -> Catalog:
+    """The built-in permission catalog and role table."""
+
+def resolve_route(method: str, path: str) -> Optional[str]:
+    """The permission a REST call maps to, or None."""
+
+def expand_permission(pattern: str) -> list[str]:
+    """The permissions a name or wildcard (``compute.*``) stands for; empty when none."""
