@@ -5,10 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/wasm-cargo.sh build -p clouddigit-wasm --release --locked
+# `wasm-release` optimizes for size (the whole package must stay small for browsers);
+# the name section only helps debuggers and is a third of the file, so it goes too.
+scripts/wasm-cargo.sh build -p clouddigit-wasm --profile wasm-release --locked
 rm -rf dist/wasm
-wasm-bindgen --target web --out-dir dist/wasm --out-name clouddigit_wasm \
-  target/wasm32-unknown-unknown/release/clouddigit_wasm.wasm
+wasm-bindgen --target web --remove-name-section --remove-producers-section \
+  --out-dir dist/wasm --out-name clouddigit_wasm \
+  target/wasm32-unknown-unknown/wasm-release/clouddigit_wasm.wasm
 
 # The error classes are a wasm-bindgen snippet (Rust constructs them); the package
 # re-exports that very module so `instanceof` works on what the SDK throws.

@@ -7,6 +7,25 @@
 //! bitsets so a prepared token decides in constant time however many permissions it holds.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a (64-bit) for short permission names.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -197,7 +216,9 @@ pub struct Catalog {
     version: String,
     roles: Vec<RoleDef>,
     permissions: Vec<PermissionDef>,
-    by_name: HashMap<String, PermissionId>,
+    /// FNV-1a, not SipHash: keys are the catalog's own names (no attacker chooses
+    /// them) and this lookup is on every decision's hot path.
+    by_name: HashMap<String, PermissionId, BuildHasherDefault<Fnv>>,
     /// Indexed by `Role as usize`.
     role_grants: [PermSet; Role::ALL.len()],
     organization_level: PermSet,
@@ -245,7 +266,7 @@ impl Catalog {
             version: "empty".into(),
             roles: Vec::new(),
             permissions: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
             role_grants: [PermSet::EMPTY; Role::ALL.len()],
             organization_level: PermSet::EMPTY,
             step_up: PermSet::EMPTY,

@@ -436,7 +436,8 @@ impl PreparedRequest {
         };
         PreparedRequest {
             permission,
-            action_text: action.to_owned(),
+            // Only explanations read it, and the hot path never explains.
+            action_text: String::new(),
             organization: None,
             project: project.map(Into::into),
             ip,

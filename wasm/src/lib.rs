@@ -276,3 +276,142 @@ pub fn resolve_route(method: &str, path: &str) -> Option<String> {
 pub fn expand_permission(pattern: &str) -> Vec<String> {
     ffi::expand_permission(pattern)
 }
+
+// ---- Validation, the hot path and the command line ----
+
+/// Validates a "New API token" draft as the console form does, as the user types.
+/// Never throws for problems in the draft: they are the `errors` and `warnings`.
+/// Throws `EvaluateError` (`invalid_input`) only when the argument has the wrong shape.
+#[wasm_bindgen(js_name = validateToken)]
+pub fn validate_token(
+    request: Ts<core::TokenRequest>,
+) -> Result<Ts<core::TokenValidation>, JsValue> {
+    let request = arg(&request, "request")?;
+    Ok(Ts::new_unchecked(to_js(&ffi::validate_token(&request))))
+}
+
+/// Validates a "New service account" draft; see `validateToken`.
+#[wasm_bindgen(js_name = validateServiceAccount)]
+pub fn validate_service_account(
+    request: Ts<core::ServiceAccountRequest>,
+) -> Result<Ts<core::ServiceAccountValidation>, JsValue> {
+    let request = arg(&request, "request")?;
+    Ok(Ts::new_unchecked(to_js(&ffi::validate_service_account(
+        &request,
+    ))))
+}
+
+/// An owner's current state prepared once, for `PreparedToken.check`.
+#[wasm_bindgen]
+pub struct PreparedOwner {
+    inner: ffi::OwnerHandle,
+}
+
+#[wasm_bindgen]
+impl PreparedOwner {
+    #[wasm_bindgen(constructor)]
+    pub fn new(owner: Ts<OwnerState>) -> Result<PreparedOwner, JsValue> {
+        let owner = arg(&owner, "owner")?;
+        Ok(PreparedOwner {
+            inner: ffi::OwnerHandle::new(&owner),
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl PreparedToken {
+    /// The hot path: plain arguments in, the reason code out (`"allowed"`, or the first
+    /// failing check such as `"not_in_token_permissions"`). `action` is a permission or
+    /// `"METHOD /v1/path"`; `timeMs` is milliseconds since the epoch (`Date.now()`).
+    pub fn check(
+        &self,
+        owner: &PreparedOwner,
+        action: &str,
+        project: Option<String>,
+        ip: Option<String>,
+        #[wasm_bindgen(js_name = timeMs)] time_ms: f64,
+    ) -> String {
+        let time = chrono::DateTime::from_timestamp_millis(time_ms as i64).unwrap_or_default();
+        self.inner
+            .check(
+                &owner.inner,
+                action,
+                project.as_deref(),
+                ip.as_deref(),
+                time,
+            )
+            .to_owned()
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CLI_IO: &'static str = r#"
+/** What the `clouddigit` command needs from its host (see js/cli.js). */
+export interface CliIo {
+    read(path: string): string;
+    listFiles(path: string): string[];
+    out(text: string): void;
+    err(text: string): void;
+    isTty(): boolean;
+    progress(done: number, total: number): void;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "CliIo")]
+    pub type CliIo;
+    #[wasm_bindgen(method, catch)]
+    fn read(this: &CliIo, path: &str) -> Result<String, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = listFiles)]
+    fn list_files(this: &CliIo, path: &str) -> Result<Vec<String>, JsValue>;
+    #[wasm_bindgen(method)]
+    fn out(this: &CliIo, text: &str);
+    #[wasm_bindgen(method)]
+    fn err(this: &CliIo, text: &str);
+    #[wasm_bindgen(method, js_name = isTty)]
+    fn is_tty(this: &CliIo) -> bool;
+    #[wasm_bindgen(method)]
+    fn progress(this: &CliIo, done: usize, total: usize);
+}
+
+fn js_message(e: JsValue) -> String {
+    js_sys::Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "cannot read".to_owned())
+}
+
+struct JsIo<'a>(&'a CliIo);
+
+impl core::cli::CliIo for JsIo<'_> {
+    fn read(&mut self, path: &str) -> Result<String, String> {
+        self.0.read(path).map_err(js_message)
+    }
+    fn list_files(&mut self, path: &str) -> Result<Vec<String>, String> {
+        self.0.list_files(path).map_err(js_message)
+    }
+    fn out(&mut self, text: &str) {
+        self.0.out(text);
+    }
+    fn err(&mut self, text: &str) {
+        self.0.err(text);
+    }
+    fn now(&self) -> core::Timestamp {
+        chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    fn is_tty(&self) -> bool {
+        self.0.is_tty()
+    }
+    fn progress(&mut self, done: usize, total: usize) {
+        self.0.progress(done, total);
+    }
+}
+
+/// Runs the `clouddigit` command (the same one `pip install clouddigit` installs) with
+/// the host's I/O; returns the exit status.
+#[wasm_bindgen(js_name = runCli)]
+pub fn run_cli(args: Vec<String>, io: &CliIo) -> i32 {
+    core::cli::run(&args, &mut JsIo(io))
+}

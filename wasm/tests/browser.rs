@@ -32,3 +32,13 @@ fn token_format_vectors_in_chromium() {
 fn evaluate_errors_and_catalog_in_chromium() {
     common::errors_and_catalog();
 }
+
+#[wasm_bindgen_test]
+fn validate_vectors_in_chromium() {
+    common::validate_vectors();
+}
+
+#[wasm_bindgen_test]
+fn prepared_check_in_chromium() {
+    common::prepared_check_agrees();
+}

@@ -24,3 +24,13 @@ fn token_format_vectors_in_node() {
 fn evaluate_errors_and_catalog_in_node() {
     common::errors_and_catalog();
 }
+
+#[wasm_bindgen_test]
+fn validate_vectors_in_node() {
+    common::validate_vectors();
+}
+
+#[wasm_bindgen_test]
+fn prepared_check_in_node() {
+    common::prepared_check_agrees();
+}

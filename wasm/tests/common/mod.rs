@@ -15,6 +15,8 @@ use wasm_bindgen::{JsCast, JsValue};
 mod authorize_vectors;
 #[path = "../../../tests/rust/token_format.rs"]
 mod token_format_vectors;
+#[path = "../../../tests/rust/validate.rs"]
+mod validate_vectors;
 #[path = "../../../tests/rust/allowed_ips.rs"]
 mod vectors;
 
@@ -216,4 +218,64 @@ pub fn errors_and_catalog() {
     let servers = clouddigit_wasm::expand_permission("compute.servers.*");
     assert!(servers.contains(&"compute.servers.list".to_owned()));
     assert!(clouddigit_wasm::expand_permission("nope.*").is_empty());
+}
+
+struct WasmValidate;
+
+/// A JSON value as a plain JS object, through the binding, and back as JSON.
+fn through<T: tsify::Tsify, R: Into<JsValue>>(
+    input: &serde_json::Value,
+    f: impl Fn(Ts<T>) -> Result<R, JsValue>,
+) -> Result<serde_json::Value, String> {
+    f(Ts::new_unchecked(js(input)))
+        .map(back::<serde_json::Value>)
+        .map_err(|e| format!("{:?}", thrown(e, "EvaluateError")))
+}
+
+impl validate_vectors::Host for WasmValidate {
+    fn validate_token(&self, input: &serde_json::Value) -> Result<serde_json::Value, String> {
+        through(input, clouddigit_wasm::validate_token)
+    }
+    fn validate_service_account(
+        &self,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        through(input, clouddigit_wasm::validate_service_account)
+    }
+}
+
+pub fn validate_vectors() {
+    let failures = validate_vectors::run(&WasmValidate);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The hot path agrees with the explained decision on the vectors it can express.
+pub fn prepared_check_agrees() {
+    let file = authorize_vectors::load();
+    let mut compared = 0;
+    for case in &file.cases {
+        let r = &case.request;
+        if r.resource_tags.is_some() || r.organization.is_some() || case.policy.is_some() {
+            continue;
+        }
+        let action = match (&r.action, &r.method, &r.path) {
+            (Some(a), _, _) => a.clone(),
+            (None, Some(m), Some(p)) => format!("{m} {p}"),
+            _ => continue,
+        };
+        let token =
+            clouddigit_wasm::PreparedToken::new(ts(&file.tokens[&case.token])).expect("token");
+        let owner =
+            clouddigit_wasm::PreparedOwner::new(ts(&file.owners[&case.owner])).expect("owner");
+        let got = token.check(
+            &owner,
+            &action,
+            r.project.clone(),
+            r.ip.map(|i| i.to_string()),
+            r.time.timestamp_millis() as f64,
+        );
+        assert_eq!(got, case.expect.reason, "{}", case.name);
+        compared += 1;
+    }
+    assert!(compared > 40, "{compared}");
 }

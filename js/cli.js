@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `npx @clouddigit/sdk <command>`: the same `clouddigit` command as the Python package.
+// Every rule, message and exit status comes from the core (runCli); this file only
+// reads files, lists directories and writes output.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from './node.js';
+
+const SKIP = new Set(['.git', 'node_modules', 'target', '__pycache__', '.venv']);
+
+function listFiles(path) {
+  const out = [];
+  const walk = (p) => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) if (!SKIP.has(name)) walk(join(p, name));
+    } else if (st.isFile()) {
+      out.push(p);
+    }
+  };
+  walk(path);
+  return out;
+}
+
+const io = {
+  read: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+  listFiles,
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  isTty: () => Boolean(process.stderr.isTTY),
+  progress(done, total) {
+    const width = 30;
+    const filled = Math.round((done / Math.max(total, 1)) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  },
+};
+
+process.exitCode = runCli(process.argv.slice(2), io);
