@@ -44,7 +44,7 @@ python3 -m maturin build --release --locked -m python/Cargo.toml -o target/wheel
 python3 -m venv target/py-venv
 target/py-venv/bin/python -m pip install --quiet --disable-pip-version-check target/wheels/clouddigit-*.whl pytest mypy jsonschema rfc3339-validator
 (cd python/tests && CLOUDDIGIT_VECTORS="$root/tests/vectors" "$root/target/py-venv/bin/python" -m pytest -q -p no:cacheprovider)
-target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py examples/authorize.py
+target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py examples/authorize.py examples/validate.py
 
 section "examples"
 node examples/allowed_ips.mjs '203.0.113.0/24, 2001:db8::/32' 203.0.113.7 198.51.100.1
@@ -52,5 +52,7 @@ target/py-venv/bin/python examples/allowed_ips.py '203.0.113.0/24, 10.0.0.1/8'  
 [ "$exit_py" -eq 1 ] || { echo "examples/allowed_ips.py should exit 1 on a bad list, got $exit_py" >&2; exit 1; }
 node examples/authorize.mjs cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA
 target/py-venv/bin/python examples/authorize.py cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA
+target/py-venv/bin/python examples/validate.py && exit_py=0 || exit_py=$?
+[ "$exit_py" -eq 1 ] || { echo "examples/validate.py should exit 1 on its draft with errors, got $exit_py" >&2; exit 1; }
 
 section "all tests passed"

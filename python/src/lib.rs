@@ -5,10 +5,14 @@
 use clouddigit_core as core;
 use clouddigit_core::ffi::{self, TokenHandle};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+mod cli;
 
 pyo3::create_exception!(
     _native,
@@ -490,6 +494,33 @@ impl PreparedToken {
         self.effective(owner, project)
     }
 
+    /// The hot path: the reason code of one call, `"allowed"` or the first failing
+    /// check. `action` is a permission name or `"METHOD /v1/path"`; an `ip` that is
+    /// not an address counts as none; `time` is an aware `datetime`, an RFC 3339
+    /// string, or `None` for now.
+    #[pyo3(signature = (owner, action, project = None, ip = None, time = None))]
+    fn check<'py>(
+        &self,
+        owner: &Bound<'py, PreparedOwner>,
+        action: &Bound<'_, PyString>,
+        project: Option<&Bound<'_, PyString>>,
+        ip: Option<&Bound<'_, PyString>>,
+        time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyString>> {
+        let time = check_time(time)?;
+        let action = hot_str(action)?;
+        let project = project.map(hot_str).transpose()?;
+        let ip = ip.map(hot_str).transpose()?;
+        let code = self.inner.check(
+            &owner.get().inner,
+            &action,
+            project.as_deref(),
+            ip.as_deref(),
+            time,
+        );
+        Ok(reason_str(owner.py(), code))
+    }
+
     #[getter]
     fn id(&self) -> String {
         self.inner.token().id.clone()
@@ -740,6 +771,438 @@ fn resolve_route(method: &str, path: &str) -> Option<String> {
 fn expand_permission(pattern: &str) -> Vec<String> {
     ffi::expand_permission(pattern)
 }
+
+// ---- Validation of the "New API token" and "New service account" forms ----
+
+/// One finding of validation, attached to the field that caused it.
+#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct Issue {
+    field: String,
+    code: String,
+    message: String,
+    suggestion: Option<String>,
+}
+
+#[pymethods]
+impl Issue {
+    fn __repr__(&self) -> String {
+        format!(
+            "Issue(field={:?}, code={:?}{})",
+            self.field,
+            self.code,
+            repr_opt("suggestion", &self.suggestion)
+        )
+    }
+}
+
+fn issues(list: Vec<core::Issue>) -> Vec<Issue> {
+    list.into_iter()
+        .map(|i| Issue {
+            field: i.field,
+            code: i.code.as_str().to_owned(),
+            message: i.message,
+            suggestion: i.suggestion,
+        })
+        .collect()
+}
+
+/// `None` or the quoted string, as a repr shows an optional field.
+fn repr_none<T: std::fmt::Debug>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map_or_else(|| "None".to_owned(), |v| format!("{v:?}"))
+}
+
+fn repr_codes(list: &[Issue]) -> String {
+    let codes: Vec<&str> = list.iter().map(|i| i.code.as_str()).collect();
+    format!("{codes:?}")
+}
+
+/// A UTC timestamp as an aware `datetime` (tzinfo `timezone.utc`), to the microsecond.
+fn py_datetime<'py>(py: Python<'py>, t: &core::Timestamp) -> PyResult<Bound<'py, PyAny>> {
+    let dt = py.import("datetime")?;
+    let utc = dt.getattr("timezone")?.getattr("utc")?;
+    let epoch = dt
+        .getattr("datetime")?
+        .call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("seconds", t.timestamp())?;
+    kwargs.set_item("microseconds", t.timestamp_subsec_micros())?;
+    let delta = dt.getattr("timedelta")?.call((), Some(&kwargs))?;
+    epoch.add(delta)
+}
+
+/// What the token would be allowed to do in one place: a project, or `None` for
+/// organization-level permissions.
+#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct ScopePreview {
+    project: Option<String>,
+    role: Option<String>,
+    permissions: Vec<String>,
+}
+
+#[pymethods]
+impl ScopePreview {
+    fn __repr__(&self) -> String {
+        format!(
+            "ScopePreview(project={}, role={}, permissions={})",
+            repr_none(&self.project),
+            repr_none(&self.role),
+            self.permissions.len()
+        )
+    }
+}
+
+/// The preview of a token draft: expiry, lifetime, what it may do where, and a
+/// one-line summary for the confirmation step (never a secret).
+#[pyclass(module = "clouddigit", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct TokenPreview {
+    expires: Option<core::Timestamp>,
+    #[pyo3(get)]
+    lifetime_days: Option<i64>,
+    #[pyo3(get)]
+    scopes: Vec<ScopePreview>,
+    #[pyo3(get)]
+    summary: String,
+}
+
+#[pymethods]
+impl TokenPreview {
+    /// An aware `datetime` in UTC; `None` when the token never expires or the expiry
+    /// is not valid.
+    #[getter]
+    fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.expires
+            .as_ref()
+            .map(|t| py_datetime(py, t))
+            .transpose()
+    }
+
+    fn __repr__(&self) -> String {
+        let expires = self.expires.as_ref().map(code_str);
+        format!(
+            "TokenPreview(expires_at={}, lifetime_days={}, scopes={}, summary={:?})",
+            repr_none(&expires),
+            repr_none(&self.lifetime_days),
+            self.scopes.len(),
+            self.summary
+        )
+    }
+}
+
+/// The result of validating a token draft: `valid` (no errors), every error and
+/// warning with its field, and a preview.
+#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct TokenValidation {
+    valid: bool,
+    errors: Vec<Issue>,
+    warnings: Vec<Issue>,
+    preview: TokenPreview,
+}
+
+#[pymethods]
+impl TokenValidation {
+    fn __repr__(&self) -> String {
+        format!(
+            "TokenValidation(valid={}, errors={}, warnings={})",
+            if self.valid { "True" } else { "False" },
+            repr_codes(&self.errors),
+            repr_codes(&self.warnings)
+        )
+    }
+}
+
+impl From<core::TokenValidation> for TokenValidation {
+    fn from(v: core::TokenValidation) -> Self {
+        TokenValidation {
+            valid: v.valid,
+            errors: issues(v.errors),
+            warnings: issues(v.warnings),
+            preview: TokenPreview {
+                expires: v.preview.expires_at,
+                lifetime_days: v.preview.lifetime_days,
+                scopes: v
+                    .preview
+                    .scopes
+                    .into_iter()
+                    .map(|s| ScopePreview {
+                        project: s.project,
+                        role: s.role.map(|r| code_str(&r)),
+                        permissions: s.permissions,
+                    })
+                    .collect(),
+                summary: v.preview.summary,
+            },
+        }
+    }
+}
+
+/// The preview of a service-account draft: the parsed tag selector, what the role
+/// grants and a one-line summary.
+#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct ServiceAccountPreview {
+    tag_selector: std::collections::BTreeMap<String, String>,
+    permissions: Vec<String>,
+    summary: String,
+}
+
+#[pymethods]
+impl ServiceAccountPreview {
+    fn __repr__(&self) -> String {
+        format!(
+            "ServiceAccountPreview(tag_selector={:?}, permissions={}, summary={:?})",
+            self.tag_selector,
+            self.permissions.len(),
+            self.summary
+        )
+    }
+}
+
+/// The result of validating a service-account draft.
+#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct ServiceAccountValidation {
+    valid: bool,
+    errors: Vec<Issue>,
+    warnings: Vec<Issue>,
+    preview: ServiceAccountPreview,
+}
+
+#[pymethods]
+impl ServiceAccountValidation {
+    fn __repr__(&self) -> String {
+        format!(
+            "ServiceAccountValidation(valid={}, errors={}, warnings={})",
+            if self.valid { "True" } else { "False" },
+            repr_codes(&self.errors),
+            repr_codes(&self.warnings)
+        )
+    }
+}
+
+impl From<core::ServiceAccountValidation> for ServiceAccountValidation {
+    fn from(v: core::ServiceAccountValidation) -> Self {
+        ServiceAccountValidation {
+            valid: v.valid,
+            errors: issues(v.errors),
+            warnings: issues(v.warnings),
+            preview: ServiceAccountPreview {
+                tag_selector: v.preview.tag_selector,
+                permissions: v.preview.permissions,
+                summary: v.preview.summary,
+            },
+        }
+    }
+}
+
+/// Validates a "New API token" request (draft, owner, existing tokens, now, policy).
+/// Never raises for what the user typed; input of the wrong shape raises
+/// `EvaluateError` (`invalid_input`, field `request`).
+#[pyfunction]
+fn validate_token(request: &Bound<'_, PyAny>) -> PyResult<TokenValidation> {
+    let req: core::TokenRequest = arg(request, "request")?;
+    Ok(ffi::validate_token(&req).into())
+}
+
+/// Validates a "New service account" request (draft, creator, existing accounts,
+/// policy). Never raises for what the user typed; input of the wrong shape raises
+/// `EvaluateError` (`invalid_input`, field `request`).
+#[pyfunction]
+fn validate_service_account(request: &Bound<'_, PyAny>) -> PyResult<ServiceAccountValidation> {
+    let req: core::ServiceAccountRequest = arg(request, "request")?;
+    Ok(ffi::validate_service_account(&req).into())
+}
+
+// ---- Hot path: prepared owner and `PreparedToken.check` ----
+
+/// An owner's current state prepared once, for `PreparedToken.check`.
+/// `PreparedOwner(owner)` raises `EvaluateError` (`invalid_input`, field `owner`) for
+/// a dict of the wrong shape.
+#[pyclass(module = "clouddigit", frozen)]
+pub struct PreparedOwner {
+    inner: ffi::OwnerHandle,
+    kind: &'static str,
+    id: String,
+}
+
+#[pymethods]
+impl PreparedOwner {
+    #[new]
+    fn new(owner: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let state: core::OwnerState = arg(owner, "owner")?;
+        let (kind, id) = match &state {
+            core::OwnerState::User(u) => ("user", u.id.clone()),
+            core::OwnerState::ServiceAccount(s) => ("service_account", s.id.clone()),
+        };
+        Ok(PreparedOwner {
+            inner: ffi::OwnerHandle::new(&state),
+            kind,
+            id,
+        })
+    }
+
+    /// `"user"` or `"service_account"`.
+    #[getter]
+    fn r#type(&self) -> &'static str {
+        self.kind
+    }
+
+    #[getter]
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PreparedOwner(type={:?}, id={:?})", self.kind, self.id)
+    }
+}
+
+fn time_error(py: Python<'_>, message: String) -> PyErr {
+    let details = ffi::EvaluateErrorDetails {
+        code: "invalid_input",
+        field: "time".to_owned(),
+        suggestion: None,
+    };
+    evaluate_err(py, message, details)
+}
+
+/// Converts the time of a hot-path check: an RFC 3339 string, or an aware `datetime`.
+/// A naive `datetime` or a string that is not a time is an `EvaluateError`.
+fn convert_time(obj: &Bound<'_, PyAny>) -> PyResult<core::Timestamp> {
+    let py = obj.py();
+    if let Ok(s) = obj.cast::<PyString>() {
+        let text = s.to_cow()?;
+        return text
+            .trim()
+            .parse::<core::Timestamp>()
+            .map_err(|e| time_error(py, format!("time: {text:?} is not an RFC 3339 time ({e})")));
+    }
+    let tzinfo = obj.getattr(intern!(py, "tzinfo")).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "time must be a datetime, an RFC 3339 str or None, not {}",
+            obj.get_type()
+                .name()
+                .map_or_else(|_| "?".into(), |n| n.to_string())
+        ))
+    })?;
+    if tzinfo.is_none() {
+        return Err(time_error(
+            py,
+            "time: a naive datetime has no time zone; give an aware one (tzinfo=timezone.utc)"
+                .to_owned(),
+        ));
+    }
+    let seconds: f64 = obj.call_method0(intern!(py, "timestamp"))?.extract()?;
+    core::Timestamp::from_timestamp_micros((seconds * 1e6).round() as i64)
+        .ok_or_else(|| time_error(py, format!("time: {seconds} is out of range")))
+}
+
+static DATETIME_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// How many recently seen argument strings each thread keeps converted.
+const HOT_STRINGS: usize = 8;
+
+/// Per-thread memory of the hot path: the last time object converted (a `str` or a
+/// `datetime`, both immutable, so the same object is the same instant), the last few
+/// argument strings as Rust strings (kept alive, so the same object is the same text)
+/// and the reason codes as Python strings, so repeated checks allocate nothing.
+#[derive(Default)]
+struct HotCache {
+    time: Option<(Py<PyAny>, core::Timestamp)>,
+    strings: Vec<(Py<PyString>, std::rc::Rc<str>)>,
+    next_string: usize,
+    reasons: Vec<(&'static str, Py<PyString>)>,
+}
+
+/// A `str` argument of the hot path as Rust text, converted once per object.
+fn hot_str(obj: &Bound<'_, PyString>) -> PyResult<std::rc::Rc<str>> {
+    let ptr = obj.as_ptr();
+    let cached = HOT.with(|h| {
+        h.try_borrow().ok().and_then(|h| {
+            h.strings
+                .iter()
+                .find(|(o, _)| o.as_ptr() == ptr)
+                .map(|(_, s)| s.clone())
+        })
+    });
+    if let Some(s) = cached {
+        return Ok(s);
+    }
+    let text: std::rc::Rc<str> = obj.to_cow()?.as_ref().into();
+    if obj.is_exact_instance_of::<PyString>() {
+        let entry = (obj.clone().unbind(), text.clone());
+        let old = HOT.with(|h| {
+            let mut h = h.try_borrow_mut().ok()?;
+            if h.strings.len() < HOT_STRINGS {
+                h.strings.push(entry);
+                return None;
+            }
+            let slot = h.next_string % HOT_STRINGS;
+            h.next_string = slot + 1;
+            h.strings.get_mut(slot).map(|e| std::mem::replace(e, entry))
+        });
+        drop(old);
+    }
+    Ok(text)
+}
+
+thread_local! {
+    static HOT: std::cell::RefCell<HotCache> = std::cell::RefCell::new(HotCache::default());
+}
+
+/// The time of a hot-path check: `None` is now.
+fn check_time(time: Option<&Bound<'_, PyAny>>) -> PyResult<core::Timestamp> {
+    let Some(obj) = time else {
+        return Ok(core::Timestamp::from(std::time::SystemTime::now()));
+    };
+    let cached = HOT.with(|h| {
+        h.try_borrow().ok().and_then(|h| {
+            h.time
+                .as_ref()
+                .filter(|(o, _)| o.as_ptr() == obj.as_ptr())
+                .map(|(_, t)| *t)
+        })
+    });
+    if let Some(t) = cached {
+        return Ok(t);
+    }
+    let t = convert_time(obj)?;
+    let py = obj.py();
+    let ty = obj.get_type();
+    let immutable = ty.is(py.get_type::<PyString>())
+        || DATETIME_TYPE
+            .import(py, "datetime", "datetime")
+            .is_ok_and(|dt| ty.is(dt));
+    if immutable {
+        let old = HOT.with(|h| {
+            h.try_borrow_mut()
+                .ok()
+                .and_then(|mut h| h.time.replace((obj.clone().unbind(), t)))
+        });
+        drop(old);
+    }
+    Ok(t)
+}
+
+/// A reason code as a Python string, made once per thread.
+fn reason_str<'py>(py: Python<'py>, code: &'static str) -> Bound<'py, PyString> {
+    HOT.with(|h| {
+        let Ok(mut h) = h.try_borrow_mut() else {
+            return PyString::new(py, code);
+        };
+        if let Some((_, s)) = h.reasons.iter().find(|(c, _)| *c == code) {
+            return s.bind(py).clone();
+        }
+        let s = PyString::intern(py, code);
+        h.reasons.push((code, s.clone().unbind()));
+        s
+    })
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -770,6 +1233,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalog, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_route, m)?)?;
     m.add_function(wrap_pyfunction!(expand_permission, m)?)?;
+    m.add_class::<PreparedOwner>()?;
+    m.add_class::<Issue>()?;
+    m.add_class::<ScopePreview>()?;
+    m.add_class::<TokenPreview>()?;
+    m.add_class::<TokenValidation>()?;
+    m.add_class::<ServiceAccountPreview>()?;
+    m.add_class::<ServiceAccountValidation>()?;
+    m.add_function(wrap_pyfunction!(validate_token, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_service_account, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -8,7 +8,14 @@ that need valid input raise a ``ClouddigitError`` (a ``ValueError``) with a stab
 ``code`` attribute (``EvaluateError``, ``TokenFormatError``, ``AllowedIpsError``...).
 
 Inputs are the API's JSON as plain dicts; ``clouddigit.types`` has their shapes as
-``TypedDict``s (``Token``, ``OwnerState``, ``Request``, ``TokenPolicy``).
+``TypedDict``s (``Token``, ``OwnerState``, ``Request``, ``TokenPolicy``,
+``TokenRequest``, ``ServiceAccountRequest``).
+
+Validation (``validate_token``, ``validate_service_account``) returns every error and
+warning of a "New API token" / "New service account" draft with its field, and a
+preview. The hot path is ``PreparedToken(token).check(PreparedOwner(owner), action,
+project, ip, time)``, which returns only the reason code. The ``clouddigit`` command
+(``clouddigit.cli``) runs the same core.
 """
 
 from . import types
@@ -25,12 +32,19 @@ from ._native import (
     Decision,
     EvaluateError,
     InvalidIpError,
+    Issue,
     PermissionDef,
+    PreparedOwner,
     PreparedToken,
     RoleDef,
     Route,
+    ScopePreview,
+    ServiceAccountPreview,
+    ServiceAccountValidation,
     TokenFormatError,
+    TokenPreview,
     TokenSecretInfo,
+    TokenValidation,
     __version__,
     authorize,
     authorize_many,
@@ -41,8 +55,10 @@ from ._native import (
     is_token,
     parse_token_secret,
     resolve_route,
+    validate_service_account,
+    validate_token,
 )
-from .types import OwnerState, Request, Token, TokenPolicy
+from .types import OwnerState, Request, ServiceAccountRequest, Token, TokenPolicy, TokenRequest
 
 __all__ = [
     "AllowList",
@@ -57,16 +73,25 @@ __all__ = [
     "Decision",
     "EvaluateError",
     "InvalidIpError",
+    "Issue",
     "OwnerState",
     "PermissionDef",
+    "PreparedOwner",
     "PreparedToken",
     "Request",
     "RoleDef",
     "Route",
+    "ScopePreview",
+    "ServiceAccountPreview",
+    "ServiceAccountRequest",
+    "ServiceAccountValidation",
     "Token",
     "TokenFormatError",
     "TokenPolicy",
+    "TokenPreview",
+    "TokenRequest",
     "TokenSecretInfo",
+    "TokenValidation",
     "__version__",
     "authorize",
     "authorize_many",
@@ -78,4 +103,6 @@ __all__ = [
     "parse_token_secret",
     "resolve_route",
     "types",
+    "validate_service_account",
+    "validate_token",
 ]

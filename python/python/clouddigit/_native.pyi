@@ -1,19 +1,24 @@
 # Types of the native module built from python/src/lib.rs.
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal, Optional, Union, final
 
 from .types import (
     Check,
     EvaluateErrorCode,
+    IssueCode,
     Outcome,
     OwnerState,
     PermissionScope,
     Reason,
     Request,
     Role,
+    ServiceAccountRequest,
+    Timestamp,
     Token,
     TokenFormatErrorCode,
     TokenPolicy,
+    TokenRequest,
 )
 
 __version__: str
@@ -147,6 +152,20 @@ class PreparedToken:
         self, owner: OwnerState, request: Request, policy: Optional[TokenPolicy] = None
     ) -> Decision: ...
     def effective_permissions(self, owner: OwnerState, project: Optional[str] = None) -> list[str]: ...
+    def check(
+        self,
+        owner: PreparedOwner,
+        action: str,
+        project: Optional[str] = None,
+        ip: Optional[str] = None,
+        time: Optional[Timestamp] = None,
+    ) -> Reason:
+        """The hot path: ``"allowed"`` or the first failing check, no explanation.
+
+        ``action`` is a permission name or ``"METHOD /v1/path"``; an ``ip`` that is not an
+        address counts as none; ``time`` is an aware ``datetime``, an RFC 3339 string or
+        ``None`` (now). A naive ``datetime`` or a bad string raises ``EvaluateError``
+        (``invalid_input``, field ``time``)."""
     @property
     def id(self) -> str: ...
     @property
@@ -237,3 +256,105 @@ def resolve_route(method: str, path: str) -> Optional[str]:
 
 def expand_permission(pattern: str) -> list[str]:
     """The permissions a name or wildcard (``compute.*``) stands for; empty when none."""
+
+@final
+class PreparedOwner:
+    """An owner's current state prepared once, for ``PreparedToken.check``; raises
+    ``EvaluateError`` (``invalid_input``, field ``owner``) for a dict of the wrong shape."""
+
+    def __init__(self, owner: OwnerState) -> None: ...
+    @property
+    def type(self) -> Literal["user", "service_account"]: ...
+    @property
+    def id(self) -> str: ...
+
+@final
+class Issue:
+    """One validation finding, attached to the field that caused it."""
+
+    @property
+    def field(self) -> str:
+        """Where in the draft: ``name``, ``projects[1]``, ``permissions[5]``, ``allowed_ips[2]``."""
+    @property
+    def code(self) -> IssueCode: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def suggestion(self) -> Optional[str]:
+        """The likely intended value, when there is one answer."""
+
+@final
+class ScopePreview:
+    """What a token would be allowed to do in one place."""
+
+    @property
+    def project(self) -> Optional[str]:
+        """A project id, or ``None`` for organization-level permissions."""
+    @property
+    def role(self) -> Optional[Role]:
+        """The owner's role there now."""
+    @property
+    def permissions(self) -> list[str]:
+        """Effective permissions, in catalog order."""
+
+@final
+class TokenPreview:
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """An aware ``datetime`` in UTC; ``None`` when the token never expires or the expiry is not valid."""
+    @property
+    def lifetime_days(self) -> Optional[int]: ...
+    @property
+    def scopes(self) -> list[ScopePreview]: ...
+    @property
+    def summary(self) -> str:
+        """One line for the confirmation step; never contains a secret."""
+
+@final
+class TokenValidation:
+    @property
+    def valid(self) -> bool:
+        """No errors: the server would accept the draft."""
+    @property
+    def errors(self) -> list[Issue]: ...
+    @property
+    def warnings(self) -> list[Issue]: ...
+    @property
+    def preview(self) -> TokenPreview: ...
+
+@final
+class ServiceAccountPreview:
+    @property
+    def tag_selector(self) -> dict[str, str]:
+        """The parsed selector (valid pairs only)."""
+    @property
+    def permissions(self) -> list[str]:
+        """What the role grants, in catalog order."""
+    @property
+    def summary(self) -> str: ...
+
+@final
+class ServiceAccountValidation:
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def errors(self) -> list[Issue]: ...
+    @property
+    def warnings(self) -> list[Issue]: ...
+    @property
+    def preview(self) -> ServiceAccountPreview: ...
+
+def validate_token(request: TokenRequest) -> TokenValidation:
+    """Validates a "New API token" request; never raises for what the user typed (every
+    problem is an ``Issue``). Input of the wrong shape raises ``EvaluateError``
+    (``invalid_input``, field ``request``)."""
+
+def validate_service_account(request: ServiceAccountRequest) -> ServiceAccountValidation:
+    """Validates a "New service account" request; never raises for what the user typed.
+    Input of the wrong shape raises ``EvaluateError`` (``invalid_input``, field ``request``)."""
+
+def run_cli(argv: list[str]) -> int:
+    """Runs the ``clouddigit`` command line (without the program name) and returns its exit
+    status: 0 success, 1 a denial or a finding, 2 bad input. Output goes to
+    ``sys.stdout``/``sys.stderr``; a write error (closed pipe) or Ctrl-C is raised after
+    the command stops."""

@@ -4,7 +4,8 @@ what ``authorize`` and ``PreparedToken`` accept; ``schema/clouddigit.schema.json
 has the same shapes as JSON Schema.
 
 Timestamps are RFC 3339 strings in UTC (``"2026-11-23T10:00:00Z"``); an aware
-``datetime`` is accepted too.
+``datetime`` is accepted too. Results give timestamps back as aware ``datetime``s in
+UTC (``TokenPreview.expires_at``).
 """
 
 from datetime import datetime
@@ -44,6 +45,49 @@ Reason = Literal[
 ]
 Outcome = Literal["pass", "fail", "skipped"]
 PermissionScope = Literal["project", "organization"]
+IssueCode = Literal[
+    # errors
+    "name_required",
+    "name_too_long",
+    "name_invalid_characters",
+    "name_taken",
+    "organization_mismatch",
+    "owner_inactive",
+    "projects_required",
+    "project_unknown",
+    "project_no_role",
+    "all_projects_not_allowed",
+    "permissions_empty",
+    "permission_unknown",
+    "permission_not_in_role",
+    "permission_organization_level",
+    "expiry_invalid",
+    "expiry_in_past",
+    "expiry_beyond_max_lifetime",
+    "expiry_never_forbidden",
+    "invalid_cidr",
+    "prefix_too_long",
+    "host_bits_set",
+    "allowed_ips_required",
+    "description_too_long",
+    "role_invalid",
+    "tag_selector_invalid",
+    "tag_selector_duplicate_key",
+    "service_account_limit_reached",
+    "creator_not_admin",
+    # warnings
+    "expiry_never",
+    "lifetime_over_90_days",
+    "allowed_ips_missing",
+    "name_suggests_automation",
+    "mixed_environments",
+    "permission_partial",
+    "permission_needs_step_up",
+    "all_projects_scope",
+    "duplicate",
+    "covered",
+    "allows_all",
+]
 EvaluateErrorCode = Literal["unknown_permission", "invalid_allowed_ip", "missing_action", "invalid_input"]
 TokenFormatErrorCode = Literal["missing_prefix", "wrong_length", "invalid_character", "bad_checksum"]
 
@@ -138,9 +182,79 @@ class TokenPolicy(TypedDict, total=False):
     max_service_accounts_per_project: int
 
 
+
+class CustomExpiry(TypedDict):
+    """A date (``"2027-03-31"``: the token works through the end of that day, UTC) or
+    an RFC 3339 instant."""
+
+    custom: str
+
+
+Expiry = Union[Literal["30d", "90d", "365d", "never"], CustomExpiry]
+
+
+class TokenDraft(TypedDict, total=False):
+    """What the user filled in on the "New API token" form. ``expiry`` defaults to
+    ``"30d"``, ``permissions`` to ``"inherit"``, ``organization`` to the owner's."""
+
+    name: str
+    organization: Optional[str]
+    projects: Union[Literal["all"], List[str]]
+    permissions: Union[Literal["inherit"], List[str]]
+    expiry: Expiry
+    allowed_ips: Union[str, List[str]]
+
+
+class _TokenRequestRequired(TypedDict):
+    draft: TokenDraft
+    owner: OwnerState
+    now: Timestamp
+
+
+class TokenRequest(_TokenRequestRequired, total=False):
+    """Everything token validation looks at: the draft, the owner as they are now,
+    their tokens (names must be unique among active ones), the policy and the
+    organization's projects (when known)."""
+
+    existing_tokens: List[Token]
+    policy: Optional[TokenPolicy]
+    organization_projects: List[str]
+
+
+class ServiceAccountDraft(TypedDict, total=False):
+    """What the user filled in on the "New service account" form. ``role`` is
+    ``admin``, ``member`` or ``read_only`` (another value is a ``role_invalid`` error,
+    not an exception); ``project`` ``None`` is an organization-level account;
+    ``tag_selector`` is ``key=value`` pairs (text) or a dict."""
+
+    name: str
+    description: str
+    organization: Optional[str]
+    project: Optional[str]
+    role: str
+    tag_selector: Union[str, Dict[str, str]]
+
+
+class _ServiceAccountRequestRequired(TypedDict):
+    draft: ServiceAccountDraft
+    creator: OwnerState
+
+
+class ServiceAccountRequest(_ServiceAccountRequestRequired, total=False):
+    """Everything service-account validation looks at: the draft, the creator as they
+    are now, the organization's service accounts, the policy and its projects."""
+
+    existing: List[ServiceAccountState]
+    policy: Optional[TokenPolicy]
+    organization_projects: List[str]
+
+
 __all__ = [
     "Check",
+    "CustomExpiry",
     "EvaluateErrorCode",
+    "Expiry",
+    "IssueCode",
     "OrgRole",
     "Outcome",
     "OwnerRef",
@@ -150,12 +264,16 @@ __all__ = [
     "Reason",
     "Request",
     "Role",
+    "ServiceAccountDraft",
     "ServiceAccountRef",
+    "ServiceAccountRequest",
     "ServiceAccountState",
     "Timestamp",
     "Token",
+    "TokenDraft",
     "TokenFormatErrorCode",
     "TokenPolicy",
+    "TokenRequest",
     "UserRef",
     "UserState",
 ]

@@ -1,0 +1,213 @@
+//! The host side of the `clouddigit` command: every rule, option and message is in
+//! `clouddigit_core::cli`; this only reads files, lists directories, writes to
+//! Python's `sys.stdout` / `sys.stderr` (so redirection and pytest capture see the
+//! output in order) and tells the time.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use clouddigit_core::cli::{self, CliIo};
+use clouddigit_core::Timestamp;
+use pyo3::exceptions::PyUnicodeEncodeError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// Directories `scan` never descends into.
+const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target"];
+/// A NUL byte in this many leading bytes marks a binary file, which `scan` skips.
+const BINARY_SNIFF: usize = 8192;
+const BAR_WIDTH: usize = 30;
+
+struct PyIo<'py> {
+    py: Python<'py>,
+    tty: bool,
+    /// The first Python error met (a closed pipe, Ctrl-C): raised once the command
+    /// has finished, since `CliIo` cannot fail.
+    pending: Option<PyErr>,
+}
+
+impl<'py> PyIo<'py> {
+    fn new(py: Python<'py>) -> Self {
+        // Ask the stream the output really goes to; pytest's capture is no terminal.
+        let tty = py
+            .import("sys")
+            .and_then(|sys| sys.getattr("stderr"))
+            .and_then(|s| {
+                if s.is_none() {
+                    Ok(false)
+                } else {
+                    s.call_method0("isatty")?.extract::<bool>()
+                }
+            })
+            .unwrap_or_else(|_| std::io::stderr().is_terminal());
+        PyIo {
+            py,
+            tty,
+            pending: None,
+        }
+    }
+
+    fn keep(&mut self, result: PyResult<()>) {
+        if let Err(e) = result {
+            self.pending.get_or_insert(e);
+        }
+    }
+
+    fn write(&mut self, stream: &str, text: &str) {
+        let result = write_py(self.py, stream, text);
+        self.keep(result);
+    }
+}
+
+/// Writes to `sys.<stream>` and flushes; bytes through its buffer if the stream's
+/// encoding cannot hold the text; std's own stream when Python has none.
+fn write_py(py: Python<'_>, stream: &str, text: &str) -> PyResult<()> {
+    let s = py.import("sys")?.getattr(stream)?;
+    if s.is_none() {
+        let _ = if stream == "stdout" {
+            std::io::stdout().write_all(text.as_bytes())
+        } else {
+            std::io::stderr().write_all(text.as_bytes())
+        };
+        return Ok(());
+    }
+    match s.call_method1("write", (text,)) {
+        Ok(_) => {}
+        Err(e) if e.is_instance_of::<PyUnicodeEncodeError>(py) => {
+            s.call_method0("flush")?;
+            s.getattr("buffer")?
+                .call_method1("write", (PyBytes::new(py, text.as_bytes()),))?;
+        }
+        Err(e) => return Err(e),
+    }
+    s.call_method0("flush")?;
+    Ok(())
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file or directory".to_owned(),
+        ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        ErrorKind::IsADirectory => "is a directory".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+fn read_stdin(py: Python<'_>) -> Result<String, String> {
+    let from_python = py.import("sys").and_then(|sys| sys.getattr("stdin"));
+    match from_python {
+        Ok(stdin) if !stdin.is_none() => stdin
+            .call_method0("read")
+            .and_then(|t| t.extract::<String>())
+            .map_err(|e| format!("cannot read standard input: {e}")),
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map(|_| text)
+                .map_err(|e| io_message(&e))
+        }
+    }
+}
+
+/// Every file under `dir`, sorted by name, not following links to directories.
+fn walk(dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if kind.is_dir() {
+            let name = entry.file_name();
+            if !SKIP_DIRS.iter().any(|s| name == **s) {
+                walk(&path, out);
+            }
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+}
+
+impl CliIo for PyIo<'_> {
+    fn read(&mut self, path: &str) -> Result<String, String> {
+        // A long scan stays interruptible: after Ctrl-C every read fails fast and the
+        // KeyboardInterrupt is raised when the command returns.
+        let signals = self.py.check_signals();
+        self.keep(signals);
+        if self.pending.is_some() {
+            return Err("interrupted".to_owned());
+        }
+        if path == "-" {
+            return read_stdin(self.py);
+        }
+        let bytes = std::fs::read(path).map_err(|e| io_message(&e))?;
+        if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+            return Err("binary file".to_owned());
+        }
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+
+    fn list_files(&mut self, path: &str) -> Result<Vec<String>, String> {
+        let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+        if !meta.is_dir() {
+            return Ok(vec![path.to_owned()]);
+        }
+        let mut out = Vec::new();
+        walk(Path::new(path), &mut out);
+        Ok(out)
+    }
+
+    fn out(&mut self, text: &str) {
+        self.write("stdout", text);
+    }
+
+    fn err(&mut self, text: &str) {
+        self.write("stderr", text);
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from(std::time::SystemTime::now())
+    }
+
+    fn is_tty(&self) -> bool {
+        self.tty
+    }
+
+    fn progress(&mut self, done: usize, total: usize) {
+        let line = if done >= total {
+            // Finished: clear the bar so the summary line starts clean.
+            format!("\r{}\r", " ".repeat(BAR_WIDTH + 32))
+        } else {
+            let filled = (done * BAR_WIDTH).checked_div(total).unwrap_or(0);
+            format!(
+                "\r[{}{}] {done}/{total} files",
+                "#".repeat(filled),
+                "-".repeat(BAR_WIDTH - filled)
+            )
+        };
+        self.err(&line);
+    }
+}
+
+/// Runs the `clouddigit` command line (without the program name) and returns its exit
+/// status: 0 success, 1 a denial or a finding, 2 bad input. Output goes to
+/// `sys.stdout` / `sys.stderr`; a write error (a closed pipe) or Ctrl-C is raised
+/// after the command stops.
+#[pyfunction]
+pub fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    let mut io = PyIo::new(py);
+    let code = cli::run(&argv, &mut io);
+    match io.pending.take() {
+        Some(e) => Err(e),
+        None => Ok(code),
+    }
+}
