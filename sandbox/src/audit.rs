@@ -1,0 +1,288 @@
+//! The audit log: a middleware that gives every call a request id, turns every error
+//! into the JSON error shape, and records the call; and the endpoints that read it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::auth::{url_pairs, Caller, ClientIp};
+use crate::db::{self, AuditEvent, AuditFilter};
+use crate::error::{generic_code, ApiError, ErrorPayload};
+use crate::secrets::{new_id, scrub};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditInfo {
+    pub token_name: Option<String>,
+    pub token_prefix: Option<String>,
+    pub actor: Option<String>,
+    pub project: Option<String>,
+}
+
+/// Filled in by authentication and handlers while a call runs.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSlot(Arc<Mutex<AuditInfo>>);
+
+impl AuditSlot {
+    pub fn update(&self, f: impl FnOnce(&mut AuditInfo)) {
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g);
+    }
+
+    fn take(&self) -> AuditInfo {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical())
+}
+
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let request_id = new_id("req");
+    let slot = AuditSlot::default();
+    let ip = client_ip(&req, state.0.trust_proxy);
+    req.extensions_mut().insert(slot.clone());
+    req.extensions_mut().insert(ClientIp(ip));
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().as_str().to_owned();
+    let path = scrub(req.uri().path());
+    let query = req.uri().query().map(scrub);
+
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let (resp, error_code) = finish_error(resp, &request_id).await;
+    let mut resp = resp;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+
+    let info = slot.take();
+    let event = AuditEvent {
+        request_id,
+        time: db::ts(state.now()),
+        token_name: info.token_name,
+        token_prefix: info.token_prefix,
+        actor: info.actor,
+        method,
+        path,
+        query,
+        project: info.project,
+        status: status.as_u16(),
+        error_code,
+        source_ip: ip.map(|i| i.to_string()),
+        ..AuditEvent::default()
+    };
+    state.record_audit(event);
+    resp
+}
+
+/// Every error leaves as `{code, message, request_id, ...}`, whoever made it.
+async fn finish_error(resp: Response, request_id: &str) -> (Response, Option<String>) {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return (resp, None);
+    }
+    let (mut parts, body) = resp.into_parts();
+    let mut map = match parts.extensions.remove::<ErrorPayload>() {
+        Some(ErrorPayload(m)) => m,
+        None => {
+            let bytes = axum::body::to_bytes(body, 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+            let mut m = Map::new();
+            m.insert(
+                "code".into(),
+                Value::String(generic_code(status).to_owned()),
+            );
+            m.insert(
+                "message".into(),
+                Value::String(if text.is_empty() {
+                    status.canonical_reason().unwrap_or("error").to_lowercase()
+                } else {
+                    text
+                }),
+            );
+            m
+        }
+    };
+    map.insert("request_id".into(), Value::String(request_id.to_owned()));
+    let code = map
+        .get("code")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| map.get("error").and_then(Value::as_str).map(str::to_owned));
+    let bytes = serde_json::to_vec(&Value::Object(map)).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (Response::from_parts(parts, Body::from(bytes)), code)
+}
+
+const MAX_PAGE: usize = 500;
+const MAX_EXPORT: usize = 100_000;
+
+fn parse_filter(query: Option<&str>) -> Result<(AuditFilter, bool), ApiError> {
+    let mut f = AuditFilter {
+        limit: 50,
+        ..AuditFilter::default()
+    };
+    let mut jsonl = false;
+    for (k, v) in url_pairs(query.unwrap_or("")) {
+        match k.as_str() {
+            "actor" => f.actor = Some(v),
+            "token_prefix" => f.token_prefix = Some(v),
+            "from" | "to" => {
+                let t = v.parse::<clouddigit_core::Timestamp>().map_err(|e| {
+                    ApiError::field(
+                        &k,
+                        "invalid_time",
+                        format!("{v:?} is not an RFC 3339 time: {e}"),
+                    )
+                })?;
+                if k == "from" {
+                    f.from = Some(db::ts(t));
+                } else {
+                    f.to = Some(db::ts(t));
+                }
+            }
+            "status" => {
+                let bad = || {
+                    ApiError::field(
+                        "status",
+                        "invalid_status",
+                        format!("{v:?}: give a status code (403) or a class (4xx)"),
+                    )
+                };
+                if let Some(class) = v.strip_suffix("xx") {
+                    let c: u16 = class.parse().map_err(|_| bad())?;
+                    f.status_min = Some(c * 100);
+                    f.status_max = Some(c * 100 + 99);
+                } else {
+                    let s: u16 = v.parse().map_err(|_| bad())?;
+                    f.status_min = Some(s);
+                    f.status_max = Some(s);
+                }
+            }
+            "cursor" => {
+                let seq = v
+                    .strip_prefix("ev_")
+                    .and_then(|n| n.parse::<i64>().ok())
+                    .ok_or_else(|| {
+                        ApiError::field("cursor", "invalid_cursor", "not a cursor from next_cursor")
+                    })?;
+                f.before = Some(seq);
+            }
+            "limit" => {
+                let n: usize = v.parse().map_err(|_| {
+                    ApiError::field("limit", "invalid_limit", "limit is a number from 1 to 500")
+                })?;
+                if n == 0 || n > MAX_PAGE {
+                    return Err(ApiError::field(
+                        "limit",
+                        "invalid_limit",
+                        "limit is a number from 1 to 500",
+                    ));
+                }
+                f.limit = n;
+            }
+            "format" => match v.as_str() {
+                "jsonl" => jsonl = true,
+                "json" => {}
+                _ => {
+                    return Err(ApiError::field(
+                        "format",
+                        "invalid_format",
+                        "format is json or jsonl",
+                    ))
+                }
+            },
+            "project" => f.project = Some(v),
+            _ => {}
+        }
+    }
+    Ok((f, jsonl))
+}
+
+async fn events(
+    state: AppState,
+    caller: Caller,
+    query: Option<String>,
+    force_jsonl: bool,
+) -> Result<Response, ApiError> {
+    let (mut filter, jsonl) = parse_filter(query.as_deref())?;
+    state.flush_audit()?;
+    let jsonl = jsonl || force_jsonl;
+    let projects = db::projects(&*state.db()?)?;
+    let project = caller.context_project(&projects);
+    caller.authorize(project.as_deref(), None)?;
+    // An organization admin's all-projects token sees the whole organization's log (or
+    // one project with ?project=); any other token sees the project it is authorized in.
+    let org_wide = caller.is_org_admin()
+        && matches!(caller.token.projects, clouddigit_core::ProjectScope::All(_));
+    if !org_wide || caller.query_project.is_some() {
+        filter.project = project;
+    }
+    if jsonl {
+        filter.limit = MAX_EXPORT;
+        let rows = db::audit_events(&*state.db()?, &filter)?;
+        let mut out = String::new();
+        for e in &rows {
+            out.push_str(&serde_json::to_string(e)?);
+            out.push('\n');
+        }
+        return Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            out,
+        )
+            .into_response());
+    }
+    let limit = filter.limit;
+    let rows = db::audit_events(&*state.db()?, &filter)?;
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|e| e.id.clone()))
+        .flatten();
+    Ok(axum::Json(json!({ "events": rows, "next_cursor": next })).into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    events(state, caller, query, false).await
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    events(state, caller, query, true).await
+}

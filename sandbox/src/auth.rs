@@ -1,0 +1,291 @@
+//! Who is calling: the bearer token, its owner's *current* state, and the evaluator's
+//! decision for each action.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use clouddigit_core::evaluator::Check;
+use clouddigit_core::{
+    ffi, Decision, OrgRole, Outcome, OwnerState, ProjectScope, Reason, Request, Timestamp, Token,
+    TokenSecret,
+};
+
+use crate::audit::AuditSlot;
+use crate::db;
+use crate::error::ApiError;
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+
+/// The client's address as the server sees it (set by the audit middleware).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+/// An authenticated caller: a live token whose owner is active and whose address is
+/// allowed. Each handler still asks [`Caller::authorize`] about its action.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: Token,
+    pub kind: String,
+    pub owner: OwnerState,
+    pub ip: Option<IpAddr>,
+    pub method: String,
+    pub path: String,
+    pub time: Timestamp,
+    pub query_project: Option<String>,
+    slot: AuditSlot,
+}
+
+pub fn actor_label(owner: &OwnerState) -> String {
+    match owner {
+        OwnerState::User(u) if !u.email.is_empty() => u.email.clone(),
+        OwnerState::User(u) => u.id.clone(),
+        OwnerState::ServiceAccount(s) => s.name.clone(),
+    }
+}
+
+fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    let q = query?;
+    url_pairs(q)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// `a=b&c=d` pairs, percent-decoded (enough for ids and names).
+pub fn url_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let slot = parts
+            .extensions
+            .get::<AuditSlot>()
+            .cloned()
+            .unwrap_or_default();
+        let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "missing_token",
+                    "send the token as `Authorization: Bearer cd_...`",
+                )
+            })?
+            .to_str()
+            .map_err(|_| {
+                ApiError::unauthorized("malformed_token", "the Authorization header is not text")
+            })?;
+        let raw = header
+            .get(..7)
+            .filter(|s| s.eq_ignore_ascii_case("bearer "))
+            .map(|_| &header[7..])
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "malformed_token",
+                    "the Authorization header must be `Bearer cd_...`",
+                )
+            })?;
+        let secret = TokenSecret::parse(raw).map_err(|e| {
+            ApiError::unauthorized("malformed_token", e.to_string()).with("detail", e.code())
+        })?;
+        let hash = sha256_hex(secret.expose_secret());
+        let prefix = secret.prefix();
+        drop(secret);
+        let time = state.now();
+        let (row, owner) = {
+            let conn = state.db()?;
+            let Some(row) = db::token_by_hash(&conn, &hash)? else {
+                slot.update(|a| a.token_prefix = Some(prefix.clone()));
+                return Err(ApiError::unauthorized(
+                    "unknown_token",
+                    format!("token {prefix}… is not known to this organization"),
+                ));
+            };
+            let owner = db::owner_state(&conn, &row.token.owner)?;
+            (row, owner)
+        };
+        slot.update(|a| {
+            a.token_name = Some(row.token.name.clone());
+            a.token_prefix = Some(row.token.prefix.clone());
+        });
+        let owner = owner.ok_or_else(|| {
+            ApiError::unauthorized("owner_inactive", "the token's owner no longer exists")
+        })?;
+        slot.update(|a| a.actor = Some(actor_label(&owner)));
+
+        // Lifecycle, owner and address do not depend on the action: ask the evaluator once
+        // here so that a dead token is a 401 on every route, before any lookup.
+        let request = Request {
+            action: None,
+            method: Some(parts.method.as_str().to_owned()),
+            path: Some(parts.uri.path().to_owned()),
+            organization: None,
+            project: None,
+            ip,
+            time,
+            resource_tags: None,
+        };
+        let decision = ffi::authorize(&row.token, &owner, &request)?;
+        if let Some(c) = decision.checks.iter().find(|c| {
+            c.outcome == Outcome::Fail
+                && matches!(
+                    c.check,
+                    Check::Revoked
+                        | Check::Rotated
+                        | Check::Expired
+                        | Check::OwnerInactive
+                        | Check::IpNotAllowed
+                )
+        }) {
+            let reason = Reason::from(c.check);
+            let d = Decision {
+                allowed: false,
+                reason,
+                message: format!(
+                    "denied ({}): {}",
+                    crate::error::reason_code(reason),
+                    c.detail
+                ),
+                permission: None,
+                checks: Vec::new(),
+            };
+            return Err(ApiError::denied(&d));
+        }
+        state
+            .0
+            .limiter
+            .check(&row.token.id)
+            .map_err(ApiError::too_many_requests)?;
+        // Best effort, and at most once a second per token: a failed timestamp update
+        // must not fail the call, and a busy token should not write on every call.
+        let stale = row
+            .last_used_at
+            .is_none_or(|t| (time - t).num_milliseconds().abs() >= 1000);
+        if stale {
+            if let Ok(conn) = state.db() {
+                let _ = db::touch_token(&conn, &row.token.id, time);
+            }
+        }
+        Ok(Caller {
+            token: row.token,
+            kind: row.kind,
+            owner,
+            ip,
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            time,
+            query_project: query_param(parts.uri.query(), "project"),
+            slot,
+        })
+    }
+}
+
+impl Caller {
+    /// Decides this call's REST route in `project`, on a resource with `tags`.
+    pub fn authorize(
+        &self,
+        project: Option<&str>,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Result<Decision, ApiError> {
+        self.decide(None, project, tags)
+    }
+
+    /// Decides a named permission instead of the route (for calls the catalog has no
+    /// route for, such as managing an organization-level service account).
+    pub fn authorize_action(
+        &self,
+        action: &str,
+        project: Option<&str>,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Result<Decision, ApiError> {
+        self.decide(Some(action), project, tags)
+    }
+
+    fn decide(
+        &self,
+        action: Option<&str>,
+        project: Option<&str>,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Result<Decision, ApiError> {
+        let request = Request {
+            action: action.map(str::to_owned),
+            method: action.is_none().then(|| self.method.clone()),
+            path: action.is_none().then(|| self.path.clone()),
+            organization: None,
+            project: project.map(str::to_owned),
+            ip: self.ip,
+            time: self.time,
+            resource_tags: tags.cloned(),
+        };
+        if let Some(p) = project {
+            self.slot.update(|a| a.project = Some(p.to_owned()));
+        }
+        let d = ffi::authorize(&self.token, &self.owner, &request)?;
+        if d.allowed {
+            Ok(d)
+        } else {
+            Err(ApiError::denied(&d))
+        }
+    }
+
+    /// The project a call acts in when its path names none: `?project=`, else the
+    /// token's first project, else the organization's first project.
+    pub fn context_project(&self, org_projects: &[String]) -> Option<String> {
+        if let Some(p) = &self.query_project {
+            return Some(p.clone());
+        }
+        match &self.token.projects {
+            ProjectScope::Projects(p) if !p.is_empty() => Some(p[0].clone()),
+            _ => org_projects.first().cloned(),
+        }
+    }
+
+    pub fn is_org_admin(&self) -> bool {
+        matches!(&self.owner, OwnerState::User(u) if u.org_role.is_some())
+    }
+
+    pub fn is_org_owner(&self) -> bool {
+        matches!(&self.owner, OwnerState::User(u) if u.org_role == Some(OrgRole::Owner))
+    }
+
+    pub fn actor(&self) -> String {
+        actor_label(&self.owner)
+    }
+}

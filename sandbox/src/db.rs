@@ -1,0 +1,684 @@
+//! SQLite state: the schema and every query. Secrets are never stored: tokens, client
+//! secrets and access keys keep only a SHA-256 hash (and a token its public prefix).
+
+use std::collections::BTreeMap;
+
+use chrono::SecondsFormat;
+use clouddigit_core::model::{ServiceAccountStatus, UserStatus};
+use clouddigit_core::{
+    OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, ServiceAccountState, Timestamp,
+    Token, TokenPermissions, UserState,
+};
+use rusqlite::types::Type;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY, org TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, email TEXT NOT NULL, org TEXT NOT NULL, status TEXT NOT NULL,
+  org_role TEXT, project_roles TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS service_accounts (
+  id TEXT PRIMARY KEY, org TEXT NOT NULL, project TEXT, name TEXT NOT NULL,
+  description TEXT NOT NULL, role TEXT NOT NULL, tag_selector TEXT NOT NULL,
+  status TEXT NOT NULL, secret_hash TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, prefix TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE, owner_type TEXT NOT NULL, owner_id TEXT NOT NULL, org TEXT NOT NULL,
+  projects TEXT NOT NULL, permissions TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT,
+  allowed_ips TEXT NOT NULL, revoked_at TEXT, rotated_at TEXT, grace_ends_at TEXT,
+  replaced_by TEXT, last_used_at TEXT);
+CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner_type, owner_id);
+CREATE TABLE IF NOT EXISTS access_keys (
+  id TEXT PRIMARY KEY, sa_id TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS servers (
+  id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  tags TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY, project TEXT NOT NULL, object_lock INTEGER NOT NULL, tags TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, time TEXT NOT NULL,
+  token_name TEXT, token_prefix TEXT, actor TEXT, method TEXT NOT NULL, path TEXT NOT NULL,
+  query TEXT, project TEXT, status INTEGER NOT NULL, error_code TEXT, ip TEXT);
+"#;
+
+pub fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Connection> {
+    let conn = match path {
+        Some(p) => {
+            let c = Connection::open(p)?;
+            c.pragma_update(None, "journal_mode", "WAL")?;
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            c
+        }
+        None => Connection::open_in_memory()?,
+    };
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// Fixed-width UTC so text comparison is time order.
+pub fn ts(t: Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn conv_err(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
+}
+
+fn json_col<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let s: String = r.get(idx)?;
+    serde_json::from_str(&s).map_err(|e| conv_err(idx, e))
+}
+
+fn enum_col<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let s: String = r.get(idx)?;
+    serde_json::from_value(Value::String(s)).map_err(|e| conv_err(idx, e))
+}
+
+fn opt_enum_col<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| serde_json::from_value(Value::String(s)).map_err(|e| conv_err(idx, e)))
+        .transpose()
+}
+
+fn time_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    let s: String = r.get(idx)?;
+    s.parse::<Timestamp>().map_err(|e| conv_err(idx, e))
+}
+
+fn opt_time_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| s.parse::<Timestamp>().map_err(|e| conv_err(idx, e)))
+        .transpose()
+}
+
+/// An enum's serde name (`org_admin`, `active`).
+pub fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(v).map_err(|e| conv_err(0, e))
+}
+
+// ---------------------------------------------------------------- organization
+
+pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+pub fn projects(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare_cached("SELECT id FROM projects ORDER BY rowid")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+pub fn insert_project(conn: &Connection, id: &str, org: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO projects (id, org) VALUES (?1, ?2)",
+        [id, org],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- users
+
+pub fn upsert_user(conn: &Connection, u: &UserState) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO users (id, email, org, status, org_role, project_roles) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET email = ?2, org = ?3, status = ?4, org_role = ?5, project_roles = ?6",
+        params![
+            u.id,
+            u.email,
+            u.organization,
+            enum_str(&u.status),
+            u.org_role.map(|r| enum_str(&r)),
+            to_json(&u.project_roles)?
+        ],
+    )?;
+    Ok(())
+}
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserState> {
+    Ok(UserState {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        organization: r.get(2)?,
+        status: enum_col::<UserStatus>(r, 3)?,
+        org_role: opt_enum_col::<OrgRole>(r, 4)?,
+        project_roles: json_col::<BTreeMap<String, ProjectRole>>(r, 5)?,
+    })
+}
+
+pub fn user(conn: &Connection, id: &str) -> rusqlite::Result<Option<UserState>> {
+    conn.prepare_cached(
+        "SELECT id, email, org, status, org_role, project_roles FROM users WHERE id = ?1",
+    )?
+    .query_row([id], user_from_row)
+    .optional()
+}
+
+pub fn users(conn: &Connection) -> rusqlite::Result<Vec<UserState>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, email, org, status, org_role, project_roles FROM users ORDER BY rowid",
+    )?;
+    let rows = st.query_map([], user_from_row)?;
+    rows.collect()
+}
+
+// ---------------------------------------------------------------- service accounts
+
+#[derive(Debug, Clone)]
+pub struct SaRow {
+    pub state: ServiceAccountState,
+    pub secret_hash: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const SA_COLS: &str = "id, org, project, name, description, role, tag_selector, status, secret_hash, created_at, updated_at";
+
+fn sa_from_row(r: &Row<'_>) -> rusqlite::Result<SaRow> {
+    Ok(SaRow {
+        state: ServiceAccountState {
+            id: r.get(0)?,
+            organization: r.get(1)?,
+            project: r.get(2)?,
+            name: r.get(3)?,
+            description: r.get(4)?,
+            role: enum_col::<ProjectRole>(r, 5)?,
+            tag_selector: json_col::<BTreeMap<String, String>>(r, 6)?,
+            status: enum_col::<ServiceAccountStatus>(r, 7)?,
+        },
+        secret_hash: r.get(8)?,
+        created_at: time_col(r, 9)?,
+        updated_at: time_col(r, 10)?,
+    })
+}
+
+/// Any status, deleted included (callers decide what a deleted account means).
+pub fn service_account(conn: &Connection, id: &str) -> rusqlite::Result<Option<SaRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SA_COLS} FROM service_accounts WHERE id = ?1"
+    ))?
+    .query_row([id], sa_from_row)
+    .optional()
+}
+
+/// Accounts that are not deleted, of one project or (`None`) the organization level.
+pub fn service_accounts(conn: &Connection, project: Option<&str>) -> rusqlite::Result<Vec<SaRow>> {
+    let sql = match project {
+        Some(_) => format!("SELECT {SA_COLS} FROM service_accounts WHERE project = ?1 AND status != 'deleted' ORDER BY created_at, id"),
+        None => format!("SELECT {SA_COLS} FROM service_accounts WHERE project IS NULL AND status != 'deleted' ORDER BY created_at, id"),
+    };
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = match project {
+        Some(p) => st.query_map([p], sa_from_row)?.collect(),
+        None => st.query_map([], sa_from_row)?.collect(),
+    };
+    rows
+}
+
+pub fn upsert_service_account(conn: &Connection, sa: &SaRow) -> rusqlite::Result<()> {
+    let s = &sa.state;
+    conn.execute(
+        "INSERT INTO service_accounts (id, org, project, name, description, role, tag_selector, status, secret_hash, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(id) DO UPDATE SET description = ?5, role = ?6, tag_selector = ?7, status = ?8, secret_hash = ?9, updated_at = ?11",
+        params![
+            s.id,
+            s.organization,
+            s.project,
+            s.name,
+            s.description,
+            enum_str(&s.role),
+            to_json(&s.tag_selector)?,
+            enum_str(&s.status),
+            sa.secret_hash,
+            ts(sa.created_at),
+            ts(sa.updated_at)
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn owner_state(conn: &Connection, owner: &OwnerRef) -> rusqlite::Result<Option<OwnerState>> {
+    Ok(match owner {
+        OwnerRef::User { id } => user(conn, id)?.map(OwnerState::User),
+        OwnerRef::ServiceAccount { id } => {
+            service_account(conn, id)?.map(|s| OwnerState::ServiceAccount(s.state))
+        }
+    })
+}
+
+// ---------------------------------------------------------------- tokens
+
+/// Token kinds: `api` (personal or service-account API tokens) and `oauth` (short-lived
+/// bearers from the client-credentials grant).
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub token: Token,
+    pub kind: String,
+    pub hash: String,
+    pub replaced_by: Option<String>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+const TOKEN_COLS: &str = "id, kind, name, prefix, hash, owner_type, owner_id, org, projects, permissions, created_at, expires_at, allowed_ips, revoked_at, rotated_at, grace_ends_at, replaced_by, last_used_at";
+
+fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    let owner_type: String = r.get(5)?;
+    let owner_id: String = r.get(6)?;
+    let owner = if owner_type == "service_account" {
+        OwnerRef::ServiceAccount { id: owner_id }
+    } else {
+        OwnerRef::User { id: owner_id }
+    };
+    Ok(TokenRow {
+        token: Token {
+            id: r.get(0)?,
+            name: r.get(2)?,
+            prefix: r.get(3)?,
+            owner,
+            organization: r.get(7)?,
+            projects: json_col::<ProjectScope>(r, 8)?,
+            permissions: json_col::<TokenPermissions>(r, 9)?,
+            created_at: time_col(r, 10)?,
+            expires_at: opt_time_col(r, 11)?,
+            allowed_ips: json_col::<Vec<String>>(r, 12)?,
+            revoked_at: opt_time_col(r, 13)?,
+            rotated_at: opt_time_col(r, 14)?,
+            grace_ends_at: opt_time_col(r, 15)?,
+        },
+        kind: r.get(1)?,
+        hash: r.get(4)?,
+        replaced_by: r.get(16)?,
+        last_used_at: opt_time_col(r, 17)?,
+    })
+}
+
+fn owner_cols(owner: &OwnerRef) -> (&'static str, &str) {
+    match owner {
+        OwnerRef::User { id } => ("user", id.as_str()),
+        OwnerRef::ServiceAccount { id } => ("service_account", id.as_str()),
+    }
+}
+
+pub fn insert_token(conn: &Connection, row: &TokenRow) -> rusqlite::Result<()> {
+    let t = &row.token;
+    let (owner_type, owner_id) = owner_cols(&t.owner);
+    conn.execute(
+        &format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+        params![
+            t.id,
+            row.kind,
+            t.name,
+            t.prefix,
+            row.hash,
+            owner_type,
+            owner_id,
+            t.organization,
+            to_json(&t.projects)?,
+            to_json(&t.permissions)?,
+            ts(t.created_at),
+            t.expires_at.map(ts),
+            to_json(&t.allowed_ips)?,
+            t.revoked_at.map(ts),
+            t.rotated_at.map(ts),
+            t.grace_ends_at.map(ts),
+            row.replaced_by,
+            row.last_used_at.map(ts)
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn token_by_hash(conn: &Connection, hash: &str) -> rusqlite::Result<Option<TokenRow>> {
+    conn.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = ?1"))?
+        .query_row([hash], token_from_row)
+        .optional()
+}
+
+pub fn token_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<TokenRow>> {
+    conn.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = ?1"))?
+        .query_row([id], token_from_row)
+        .optional()
+}
+
+pub fn tokens_of_owner(
+    conn: &Connection,
+    owner: &OwnerRef,
+    kind: &str,
+) -> rusqlite::Result<Vec<TokenRow>> {
+    let (owner_type, owner_id) = owner_cols(owner);
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {TOKEN_COLS} FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 ORDER BY created_at, id"
+    ))?;
+    let rows = st.query_map([owner_type, owner_id, kind], token_from_row)?;
+    rows.collect()
+}
+
+pub fn revoke_token(conn: &Connection, id: &str, at: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        [id, &ts(at)],
+    )?;
+    Ok(())
+}
+
+/// Revokes every live token of an owner of one kind (a reset client secret ends the
+/// bearers minted with the old one).
+pub fn revoke_owner_tokens(
+    conn: &Connection,
+    owner: &OwnerRef,
+    kind: &str,
+    at: Timestamp,
+) -> rusqlite::Result<usize> {
+    let (owner_type, owner_id) = owner_cols(owner);
+    conn.execute(
+        "UPDATE tokens SET revoked_at = ?4 WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 AND revoked_at IS NULL",
+        [owner_type, owner_id, kind, &ts(at)],
+    )
+}
+
+pub fn mark_rotated(
+    conn: &Connection,
+    id: &str,
+    at: Timestamp,
+    grace_ends_at: Timestamp,
+    replaced_by: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE tokens SET rotated_at = ?2, grace_ends_at = ?3, replaced_by = ?4 WHERE id = ?1",
+        [id, &ts(at), &ts(grace_ends_at), replaced_by],
+    )?;
+    Ok(())
+}
+
+pub fn touch_token(conn: &Connection, id: &str, at: Timestamp) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
+        .execute([id, &ts(at)])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- access keys
+
+#[derive(Debug, Clone)]
+pub struct AccessKeyRow {
+    pub id: String,
+    pub sa_id: String,
+    pub created_at: Timestamp,
+}
+
+pub fn insert_access_key(
+    conn: &Connection,
+    id: &str,
+    sa_id: &str,
+    secret_hash: &str,
+    at: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO access_keys (id, sa_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        [id, sa_id, secret_hash, &ts(at)],
+    )?;
+    Ok(())
+}
+
+pub fn access_keys(conn: &Connection, sa_id: &str) -> rusqlite::Result<Vec<AccessKeyRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, sa_id, created_at FROM access_keys WHERE sa_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = st.query_map([sa_id], |r| {
+        Ok(AccessKeyRow {
+            id: r.get(0)?,
+            sa_id: r.get(1)?,
+            created_at: time_col(r, 2)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn delete_access_key(conn: &Connection, sa_id: &str, id: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM access_keys WHERE sa_id = ?1 AND id = ?2",
+        [sa_id, id],
+    )? > 0)
+}
+
+pub fn delete_access_keys_of(conn: &Connection, sa_id: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM access_keys WHERE sa_id = ?1", [sa_id])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- servers, buckets
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Server {
+    pub id: String,
+    pub project: String,
+    pub name: String,
+    pub status: String,
+    pub tags: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+}
+
+fn server_from_row(r: &Row<'_>) -> rusqlite::Result<Server> {
+    Ok(Server {
+        id: r.get(0)?,
+        project: r.get(1)?,
+        name: r.get(2)?,
+        status: r.get(3)?,
+        tags: json_col(r, 4)?,
+        created_at: time_col(r, 5)?,
+    })
+}
+
+pub fn servers(conn: &Connection, project: &str) -> rusqlite::Result<Vec<Server>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, project, name, status, tags, created_at FROM servers WHERE project = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = st.query_map([project], server_from_row)?;
+    rows.collect()
+}
+
+pub fn server(conn: &Connection, id: &str) -> rusqlite::Result<Option<Server>> {
+    conn.prepare_cached(
+        "SELECT id, project, name, status, tags, created_at FROM servers WHERE id = ?1",
+    )?
+    .query_row([id], server_from_row)
+    .optional()
+}
+
+pub fn upsert_server(conn: &Connection, s: &Server) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO servers (id, project, name, status, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET name = ?3, status = ?4, tags = ?5",
+        params![s.id, s.project, s.name, s.status, to_json(&s.tags)?, ts(s.created_at)],
+    )?;
+    Ok(())
+}
+
+pub fn delete_server(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM servers WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bucket {
+    pub name: String,
+    pub project: String,
+    pub object_lock: bool,
+    pub tags: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+}
+
+fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
+    Ok(Bucket {
+        name: r.get(0)?,
+        project: r.get(1)?,
+        object_lock: r.get(2)?,
+        tags: json_col(r, 3)?,
+        created_at: time_col(r, 4)?,
+    })
+}
+
+pub fn buckets(conn: &Connection, project: &str) -> rusqlite::Result<Vec<Bucket>> {
+    let mut st = conn.prepare_cached(
+        "SELECT name, project, object_lock, tags, created_at FROM buckets WHERE project = ?1 ORDER BY name",
+    )?;
+    let rows = st.query_map([project], bucket_from_row)?;
+    rows.collect()
+}
+
+pub fn bucket(conn: &Connection, name: &str) -> rusqlite::Result<Option<Bucket>> {
+    conn.prepare_cached(
+        "SELECT name, project, object_lock, tags, created_at FROM buckets WHERE name = ?1",
+    )?
+    .query_row([name], bucket_from_row)
+    .optional()
+}
+
+pub fn upsert_bucket(conn: &Connection, b: &Bucket) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO buckets (name, project, object_lock, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(name) DO UPDATE SET object_lock = ?3, tags = ?4",
+        params![b.name, b.project, b.object_lock, to_json(&b.tags)?, ts(b.created_at)],
+    )?;
+    Ok(())
+}
+
+pub fn delete_bucket(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditEvent {
+    #[serde(skip)]
+    pub seq: i64,
+    pub id: String,
+    pub request_id: String,
+    pub time: String,
+    pub token_name: Option<String>,
+    pub token_prefix: Option<String>,
+    pub actor: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub project: Option<String>,
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit (request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        e.request_id,
+        e.time,
+        e.token_name,
+        e.token_prefix,
+        e.actor,
+        e.method,
+        e.path,
+        e.query,
+        e.project,
+        e.status,
+        e.error_code,
+        e.source_ip
+    ])?;
+    Ok(())
+}
+
+/// Filters for listing audit events; newest first, `before` is the cursor (a `seq`).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub token_prefix: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub status_min: Option<u16>,
+    pub status_max: Option<u16>,
+    pub project: Option<String>,
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditEvent>> {
+    let mut sql = String::from(
+        "SELECT seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip FROM audit WHERE 1=1",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut push = |clause: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    use rusqlite::types::Value as V;
+    if let Some(a) = &f.actor {
+        push(" AND actor = ?", V::Text(a.clone()));
+    }
+    if let Some(p) = &f.token_prefix {
+        push(" AND token_prefix = ?", V::Text(p.clone()));
+    }
+    if let Some(t) = &f.from {
+        push(" AND time >= ?", V::Text(t.clone()));
+    }
+    if let Some(t) = &f.to {
+        push(" AND time < ?", V::Text(t.clone()));
+    }
+    if let Some(s) = f.status_min {
+        push(" AND status >= ?", V::Integer(i64::from(s)));
+    }
+    if let Some(s) = f.status_max {
+        push(" AND status <= ?", V::Integer(i64::from(s)));
+    }
+    if let Some(p) = &f.project {
+        push(" AND project = ?", V::Text(p.clone()));
+    }
+    if let Some(b) = f.before {
+        push(" AND seq < ?", V::Integer(b));
+    }
+    push(" ORDER BY seq DESC LIMIT ?", V::Integer(f.limit as i64));
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+        let seq: i64 = r.get(0)?;
+        Ok(AuditEvent {
+            seq,
+            id: format!("ev_{seq}"),
+            request_id: r.get(1)?,
+            time: r.get(2)?,
+            token_name: r.get(3)?,
+            token_prefix: r.get(4)?,
+            actor: r.get(5)?,
+            method: r.get(6)?,
+            path: r.get(7)?,
+            query: r.get(8)?,
+            project: r.get(9)?,
+            status: r.get(10)?,
+            error_code: r.get(11)?,
+            source_ip: r.get(12)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -1,0 +1,182 @@
+//! Sandbox-only endpoints under `/_sandbox`, for the organization owner: move the clock,
+//! mint a personal token for any seeded user, change a user's role or status. Not part of
+//! the Cloud Digit API and not in the permission catalog.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::Duration;
+use clouddigit_core::model::UserStatus;
+use clouddigit_core::{OrgRole, OwnerRef, OwnerState, ProjectRole, Timestamp};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::db;
+use crate::error::{ApiError, FieldError};
+use crate::handlers::require_object;
+use crate::handlers::tokens::{issue, parse_spec, token_json};
+use crate::idempotency;
+use crate::state::AppState;
+
+fn owner_only(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_org_owner() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "sandbox_admin_only",
+            "the /_sandbox endpoints are for the organization owner",
+        ))
+    }
+}
+
+pub async fn get_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    Ok(Json(json!({ "now": state.now() })))
+}
+
+/// `{"advance_seconds": n}`, `{"set": "2026-...Z"}` or `{"reset": true}`.
+pub async fn set_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    require_object(&body)?;
+    let clock = &state.0.clock;
+    if body.get("reset").and_then(Value::as_bool) == Some(true) {
+        clock.reset();
+    } else if let Some(s) = body.get("set") {
+        let t = s
+            .as_str()
+            .and_then(|s| s.parse::<Timestamp>().ok())
+            .ok_or_else(|| ApiError::field("set", "invalid_time", "an RFC 3339 time"))?;
+        clock.set(t);
+    } else if let Some(n) = body.get("advance_seconds") {
+        let n = n.as_i64().ok_or_else(|| {
+            ApiError::field(
+                "advance_seconds",
+                "invalid_type",
+                "a whole number of seconds",
+            )
+        })?;
+        let by = Duration::try_seconds(n)
+            .ok_or_else(|| ApiError::field("advance_seconds", "out_of_range", "too large"))?;
+        clock.advance(by);
+    } else {
+        return Err(ApiError::field(
+            "advance_seconds",
+            "required",
+            "give advance_seconds, set or reset",
+        ));
+    }
+    Ok(Json(json!({ "now": state.now() })))
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    Ok(Json(json!({ "users": db::users(&*state.db()?)? })))
+}
+
+/// Changes a user's status, organization role or project roles: the next call with any
+/// of their tokens is decided by the new state.
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    require_object(&body)?;
+    let conn = state.db()?;
+    let mut user = db::user(&conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let mut errors = Vec::new();
+    if let Some(v) = body.get("status") {
+        match serde_json::from_value::<UserStatus>(v.clone()) {
+            Ok(s) => user.status = s,
+            Err(_) => errors.push(FieldError::new(
+                "status",
+                "invalid_status",
+                "active, suspended or removed",
+            )),
+        }
+    }
+    if let Some(v) = body.get("org_role") {
+        match serde_json::from_value::<Option<OrgRole>>(v.clone()) {
+            Ok(r) => user.org_role = r,
+            Err(_) => errors.push(FieldError::new(
+                "org_role",
+                "invalid_role",
+                "admin, owner or null",
+            )),
+        }
+    }
+    if let Some(v) = body.get("project_roles") {
+        match serde_json::from_value::<BTreeMap<String, ProjectRole>>(v.clone()) {
+            Ok(r) => user.project_roles = r,
+            Err(_) => errors.push(FieldError::new(
+                "project_roles",
+                "invalid_roles",
+                "an object of project id to read_only, member or admin",
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    db::upsert_user(&conn, &user)?;
+    Ok(Json(serde_json::to_value(&user)?))
+}
+
+/// Mints a personal token for a seeded user, as if they had made it in the console.
+pub async fn issue_user_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    owner_only(&caller)?;
+    let (user, projects) = {
+        let conn = state.db()?;
+        (
+            db::user(&conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?,
+            db::projects(&conn)?,
+        )
+    };
+    let now = state.now();
+    let spec = parse_spec(
+        &body,
+        &OwnerState::User(user.clone()),
+        state.organization(),
+        &projects,
+        now,
+    )?;
+    let route = format!("POST /_sandbox/users/{id}/tokens");
+    idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
+        let conn = state.db()?;
+        let (row, secret) = issue(
+            &conn,
+            OwnerRef::User {
+                id: user.id.clone(),
+            },
+            state.organization(),
+            &spec,
+            "api",
+            now,
+        )?;
+        Ok((
+            StatusCode::CREATED,
+            json!({ "token": token_json(&row, now), "secret": secret.expose_secret() }),
+        ))
+    })
+}

@@ -1,0 +1,302 @@
+//! Servers and buckets: just enough resource API to exercise authorization (projects,
+//! roles, downscopes, tag selectors, MFA step-up).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use clouddigit_core::OwnerState;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::db::{self, Bucket, Server};
+use crate::error::{ApiError, FieldError};
+use crate::handlers::{require_object, str_field, tags_field};
+use crate::idempotency;
+use crate::secrets::new_id;
+use crate::state::AppState;
+
+/// What a tag-selected service account may see in a list.
+fn visible(caller: &Caller, tags: &BTreeMap<String, String>) -> bool {
+    match &caller.owner {
+        OwnerState::ServiceAccount(s) => s.tag_selector.iter().all(|(k, v)| tags.get(k) == Some(v)),
+        OwnerState::User(_) => true,
+    }
+}
+
+fn body_project(caller: &Caller, body: &Value) -> Result<String, ApiError> {
+    match body.get("project") {
+        Some(Value::String(p)) => Ok(p.clone()),
+        None | Some(Value::Null) => caller
+            .query_project
+            .clone()
+            .ok_or_else(|| ApiError::field("project", "required", "the project to create it in")),
+        Some(_) => Err(ApiError::field("project", "invalid_type", "a project id")),
+    }
+}
+
+fn require_project(caller: &Caller) -> Result<String, ApiError> {
+    caller
+        .query_project
+        .clone()
+        .ok_or_else(|| ApiError::field("project", "required", "add ?project=<id>"))
+}
+
+fn check_project_exists(state: &AppState, project: &str) -> Result<(), ApiError> {
+    if db::projects(&*state.db()?)?.iter().any(|p| p == project) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "project",
+            "unknown_project",
+            format!("{project:?} is not a project of this organization"),
+        ))
+    }
+}
+
+pub async fn list_servers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let project = require_project(&caller)?;
+    caller.authorize(Some(&project), None)?;
+    let rows = db::servers(&*state.db()?, &project)?;
+    let rows: Vec<&Server> = rows.iter().filter(|s| visible(&caller, &s.tags)).collect();
+    Ok(Json(json!({ "servers": rows })))
+}
+
+pub async fn create_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    require_object(&body)?;
+    let project = body_project(&caller, &body)?;
+    let mut errors = Vec::new();
+    let tags = tags_field(&body, "tags", &mut errors).unwrap_or_default();
+    caller.authorize(Some(&project), Some(&tags))?;
+    check_project_exists(&state, &project)?;
+    let name = str_field(&body, "name", &mut errors)
+        .unwrap_or_default()
+        .to_owned();
+    if name.is_empty() || name.chars().count() > 63 {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_name",
+            "1 to 63 characters",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    idempotency::run(
+        &state,
+        &caller.token.owner,
+        &headers,
+        "POST /v1/compute/servers",
+        &body,
+        || {
+            let s = Server {
+                id: new_id("srv"),
+                project: project.clone(),
+                name: name.clone(),
+                status: "running".into(),
+                tags: tags.clone(),
+                created_at: state.now(),
+            };
+            db::upsert_server(&*state.db()?, &s)?;
+            Ok((StatusCode::CREATED, serde_json::to_value(&s)?))
+        },
+    )
+}
+
+fn load_server(state: &AppState, caller: &Caller, id: &str) -> Result<Server, ApiError> {
+    let s = db::server(&*state.db()?, id)?.ok_or_else(|| ApiError::not_found("server"))?;
+    caller.authorize(Some(&s.project), Some(&s.tags))?;
+    Ok(s)
+}
+
+pub async fn get_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(serde_json::to_value(load_server(
+        &state, &caller, &id,
+    )?)?))
+}
+
+pub async fn delete_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = load_server(&state, &caller, &id)?;
+    db::delete_server(&*state.db()?, &s.id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn set_server_status(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    status: &str,
+) -> Result<Json<Value>, ApiError> {
+    let mut s = load_server(state, caller, id)?;
+    s.status = status.to_owned();
+    db::upsert_server(&*state.db()?, &s)?;
+    Ok(Json(serde_json::to_value(&s)?))
+}
+
+pub async fn start_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_server_status(&state, &caller, &id, "running")
+}
+
+pub async fn stop_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_server_status(&state, &caller, &id, "stopped")
+}
+
+// ---------------------------------------------------------------- buckets
+
+fn valid_bucket_name(n: &str) -> bool {
+    (3..=63).contains(&n.len())
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && n.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
+pub async fn list_buckets(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let project = require_project(&caller)?;
+    caller.authorize(Some(&project), None)?;
+    let rows = db::buckets(&*state.db()?, &project)?;
+    let rows: Vec<&Bucket> = rows.iter().filter(|b| visible(&caller, &b.tags)).collect();
+    Ok(Json(json!({ "buckets": rows })))
+}
+
+pub async fn create_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    require_object(&body)?;
+    let project = body_project(&caller, &body)?;
+    let mut errors = Vec::new();
+    let tags = tags_field(&body, "tags", &mut errors).unwrap_or_default();
+    caller.authorize(Some(&project), Some(&tags))?;
+    check_project_exists(&state, &project)?;
+    let name = str_field(&body, "name", &mut errors)
+        .unwrap_or_default()
+        .to_owned();
+    if !valid_bucket_name(&name) {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_name",
+            "3 to 63 lowercase letters, digits, hyphens and dots, starting with a letter or digit",
+        ));
+    }
+    let object_lock = match body.get("object_lock") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "object_lock",
+                "invalid_type",
+                "true or false",
+            ));
+            false
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    idempotency::run(
+        &state,
+        &caller.token.owner,
+        &headers,
+        "POST /v1/storage/buckets",
+        &body,
+        || {
+            let conn = state.db()?;
+            if db::bucket(&conn, &name)?.is_some() {
+                return Err(ApiError::conflict(
+                    "name_taken",
+                    format!("bucket {name:?} already exists"),
+                ));
+            }
+            let b = Bucket {
+                name: name.clone(),
+                project: project.clone(),
+                object_lock,
+                tags: tags.clone(),
+                created_at: state.now(),
+            };
+            db::upsert_bucket(&conn, &b)?;
+            Ok((StatusCode::CREATED, serde_json::to_value(&b)?))
+        },
+    )
+}
+
+fn load_bucket(state: &AppState, caller: &Caller, name: &str) -> Result<Bucket, ApiError> {
+    let b = db::bucket(&*state.db()?, name)?.ok_or_else(|| ApiError::not_found("bucket"))?;
+    caller.authorize(Some(&b.project), Some(&b.tags))?;
+    Ok(b)
+}
+
+pub async fn get_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(serde_json::to_value(load_bucket(
+        &state, &caller, &name,
+    )?)?))
+}
+
+pub async fn delete_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let b = load_bucket(&state, &caller, &name)?;
+    db::delete_bucket(&*state.db()?, &b.name)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn enable_object_lock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut b = load_bucket(&state, &caller, &name)?;
+    b.object_lock = true;
+    db::upsert_bucket(&*state.db()?, &b)?;
+    Ok(Json(serde_json::to_value(&b)?))
+}
+
+/// Needs MFA step-up, which no token carries: the evaluator always answers 403
+/// `step_up_required`, so the body below only runs if the catalog ever changes.
+pub async fn disable_object_lock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut b = load_bucket(&state, &caller, &name)?;
+    b.object_lock = false;
+    db::upsert_bucket(&*state.db()?, &b)?;
+    Ok(Json(serde_json::to_value(&b)?))
+}

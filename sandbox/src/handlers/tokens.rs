@@ -1,0 +1,660 @@
+//! Personal API tokens (`/v1/iam/tokens`) and the token machinery service-account tokens
+//! and the client-credentials grant share.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::Duration;
+use clouddigit_core::evaluator::DEFAULT_ROTATION_GRACE;
+use clouddigit_core::model::{AllProjects, Inherit};
+use clouddigit_core::{
+    AllowList, Catalog, EvaluateError, OwnerRef, OwnerState, PermSet, PreparedToken, ProjectScope,
+    Timestamp, Token, TokenPermissions, TokenSecret,
+};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::db::{self, TokenRow};
+use crate::error::{ApiError, FieldError};
+use crate::handlers::{require_object, str_field};
+use crate::idempotency;
+use crate::secrets::{new_id, new_token_secret, sha256_hex};
+use crate::state::AppState;
+
+/// What a create request asks for, checked.
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    pub name: String,
+    pub projects: ProjectScope,
+    pub permissions: TokenPermissions,
+    pub expires_at: Option<Timestamp>,
+    pub allowed_ips: Vec<String>,
+}
+
+/// The longest custom lifetime.
+const MAX_DAYS: i64 = 3650;
+
+/// Parses and checks a token create body for `owner`, collecting every bad field.
+pub fn parse_spec(
+    body: &Value,
+    owner: &OwnerState,
+    org: &str,
+    org_projects: &[String],
+    now: Timestamp,
+) -> Result<TokenSpec, ApiError> {
+    require_object(body)?;
+    let mut errors = Vec::new();
+
+    let name = match str_field(body, "name", &mut errors).map(str::trim) {
+        Some(n) if !n.is_empty() && n.chars().count() <= 100 => n.to_owned(),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "name",
+                "invalid_length",
+                "1 to 100 characters",
+            ));
+            String::new()
+        }
+        None => {
+            if body.get("name").is_none() || body.get("name") == Some(&Value::Null) {
+                errors.push(FieldError::new(
+                    "name",
+                    "required",
+                    "name the token after what it is for",
+                ));
+            }
+            String::new()
+        }
+    };
+
+    let default_projects = match owner {
+        OwnerState::ServiceAccount(s) => Some(match &s.project {
+            Some(p) => vec![p.clone()],
+            None => org_projects.to_vec(),
+        }),
+        OwnerState::User(_) => None,
+    };
+    let projects = match body.get("projects") {
+        Some(Value::String(s)) if s == "all" => match owner {
+            OwnerState::User(u) if u.org_role.is_some() => {
+                Some(ProjectScope::All(AllProjects::All))
+            }
+            OwnerState::User(_) => {
+                errors.push(FieldError::new(
+                    "projects",
+                    "all_projects_requires_org_admin",
+                    "only organization admins and owners may scope a token to all projects; list the projects",
+                ));
+                None
+            }
+            OwnerState::ServiceAccount(_) => {
+                errors.push(FieldError::new(
+                    "projects",
+                    "all_projects_not_for_service_accounts",
+                    "a service-account token lists its projects (leave `projects` out for the account's own)",
+                ));
+                None
+            }
+        },
+        Some(Value::Array(list)) => {
+            let mut out: Vec<String> = Vec::new();
+            for (i, p) in list.iter().enumerate() {
+                match p.as_str() {
+                    Some(p) if org_projects.iter().any(|x| x == p) => {
+                        if !out.iter().any(|x| x == p) {
+                            out.push(p.to_owned());
+                        }
+                    }
+                    Some(p) => errors.push(FieldError::new(
+                        format!("projects[{i}]"),
+                        "unknown_project",
+                        format!("{p:?} is not a project of organization {org:?}"),
+                    )),
+                    None => errors.push(FieldError::new(
+                        format!("projects[{i}]"),
+                        "invalid_type",
+                        "a project id",
+                    )),
+                }
+            }
+            if list.is_empty() {
+                errors.push(FieldError::new(
+                    "projects",
+                    "empty",
+                    "give at least one project, or \"all\"",
+                ));
+            }
+            if let OwnerState::ServiceAccount(s) = owner {
+                if let Some(home) = &s.project {
+                    for (i, p) in out.iter().enumerate() {
+                        if p != home {
+                            errors.push(FieldError::new(
+                                format!("projects[{i}]"),
+                                "project_outside_service_account",
+                                format!("service account {} belongs to project {home:?}", s.name),
+                            ));
+                        }
+                    }
+                }
+            }
+            Some(ProjectScope::Projects(out))
+        }
+        None | Some(Value::Null) => match default_projects {
+            Some(p) => Some(ProjectScope::Projects(p)),
+            None => {
+                errors.push(FieldError::new(
+                    "projects",
+                    "required",
+                    "give a list of projects, or \"all\" (organization admins and owners)",
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(FieldError::new(
+                "projects",
+                "invalid_type",
+                "a list of project ids, or \"all\"",
+            ));
+            None
+        }
+    };
+
+    let permissions = match body.get("permissions") {
+        None | Some(Value::Null) => TokenPermissions::Inherit(Inherit::Inherit),
+        Some(Value::String(s)) if s == "inherit" => TokenPermissions::Inherit(Inherit::Inherit),
+        Some(Value::Array(list)) => {
+            let mut out = Vec::new();
+            for (i, p) in list.iter().enumerate() {
+                match p.as_str() {
+                    Some(p) => out.push(p.to_owned()),
+                    None => errors.push(FieldError::new(
+                        format!("permissions[{i}]"),
+                        "invalid_type",
+                        "a permission name",
+                    )),
+                }
+            }
+            if list.is_empty() {
+                errors.push(FieldError::new("permissions", "empty", "a downscoped token needs at least one permission; use \"inherit\" for the owner's role"));
+            }
+            TokenPermissions::Downscoped(out)
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "permissions",
+                "invalid_type",
+                "\"inherit\" or a list of permission names",
+            ));
+            TokenPermissions::Inherit(Inherit::Inherit)
+        }
+    };
+
+    let expires_at = match (body.get("expires_at"), body.get("expires_in_days")) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "expires_at",
+                "conflict",
+                "give expires_at or expires_in_days, not both",
+            ));
+            None
+        }
+        (Some(Value::Null), None) => None,
+        (Some(Value::String(s)), None) => match s.parse::<Timestamp>() {
+            Ok(t) if t <= now => {
+                errors.push(FieldError::new(
+                    "expires_at",
+                    "in_the_past",
+                    "the expiry must be in the future",
+                ));
+                None
+            }
+            Ok(t) if t > now + Duration::days(MAX_DAYS) => {
+                errors.push(FieldError::new(
+                    "expires_at",
+                    "too_far",
+                    "at most 10 years ahead; use null for a token that never expires",
+                ));
+                None
+            }
+            Ok(t) => Some(t),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    "expires_at",
+                    "invalid_time",
+                    format!("not an RFC 3339 time: {e}"),
+                ));
+                None
+            }
+        },
+        (None, Some(v)) => match v.as_i64() {
+            Some(d) if (1..=MAX_DAYS).contains(&d) => Some(now + Duration::days(d)),
+            _ => {
+                errors.push(FieldError::new(
+                    "expires_in_days",
+                    "invalid_days",
+                    "a whole number of days from 1 to 3650",
+                ));
+                None
+            }
+        },
+        (Some(_), None) => {
+            errors.push(FieldError::new(
+                "expires_at",
+                "invalid_type",
+                "an RFC 3339 time, or null for never",
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(FieldError::new(
+                "expires_at",
+                "required",
+                "choose a lifetime: expires_at (a time, or null for never) or expires_in_days",
+            ));
+            None
+        }
+    };
+
+    let allowed_ips: Vec<String> = match body.get("allowed_ips") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::Array(list)) => {
+            let mut out = Vec::new();
+            for (i, v) in list.iter().enumerate() {
+                match v.as_str() {
+                    Some(s) => out.push(s.to_owned()),
+                    None => errors.push(FieldError::new(
+                        format!("allowed_ips[{i}]"),
+                        "invalid_type",
+                        "a CIDR or address",
+                    )),
+                }
+            }
+            out
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "invalid_type",
+                "a list of CIDRs, or one comma-separated string",
+            ));
+            Vec::new()
+        }
+    };
+
+    let spec = TokenSpec {
+        name,
+        projects: projects.unwrap_or(ProjectScope::Projects(Vec::new())),
+        permissions,
+        expires_at,
+        allowed_ips,
+    };
+    let probe = build_metadata(owner.owner_ref(), org, &spec, "tok_probe", "cd_probe", now);
+    // The core's findings, less those the shape checks above already reported for
+    // the same field.
+    for e in validate_with_core(&probe, owner, org_projects, now) {
+        if !errors.iter().any(|x| x.field == e.field) {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let mut spec = spec;
+    spec.allowed_ips = normalize_ips(&spec.allowed_ips);
+    Ok(spec)
+}
+
+/// The one place token metadata is checked against the core's rules: the same
+/// `validate_token` the console runs as the user types, so the server and the forms
+/// cannot disagree. Its errors (every bad permission and allowed-IP entry, scope,
+/// role, expiry and policy rules) come back as 422 field errors with the core's codes;
+/// the shape checks in `parse_spec` only make sure there is something to validate.
+pub fn validate_with_core(
+    token: &Token,
+    owner: &OwnerState,
+    org_projects: &[String],
+    now: Timestamp,
+) -> Vec<FieldError> {
+    use clouddigit_core::validate::{CustomExpiry, Expiry, ExpiryPreset, TextOrList, TokenDraft};
+    let request = clouddigit_core::TokenRequest {
+        draft: TokenDraft {
+            name: token.name.clone(),
+            organization: Some(token.organization.clone()),
+            projects: Some(token.projects.clone()),
+            permissions: token.permissions.clone(),
+            expiry: match token.expires_at {
+                None => Expiry::Preset(ExpiryPreset::Never),
+                Some(t) => Expiry::Custom(CustomExpiry {
+                    custom: t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                }),
+            },
+            allowed_ips: TextOrList::List(token.allowed_ips.clone()),
+        },
+        owner: owner.clone(),
+        existing_tokens: Vec::new(),
+        now,
+        policy: None,
+        organization_projects: org_projects.to_vec(),
+    };
+    clouddigit_core::ffi::validate_token(&request)
+        .errors
+        .into_iter()
+        .map(|i| FieldError::new(i.field, i.code.as_str(), i.message))
+        .collect()
+}
+
+fn normalize_ips(entries: &[String]) -> Vec<String> {
+    match AllowList::from_entries(entries.iter().map(String::as_str)) {
+        Ok(list) => list.networks().iter().map(|n| n.to_string()).collect(),
+        Err(_) => entries.to_vec(),
+    }
+}
+
+fn build_metadata(
+    owner: OwnerRef,
+    org: &str,
+    spec: &TokenSpec,
+    id: &str,
+    prefix: &str,
+    now: Timestamp,
+) -> Token {
+    Token {
+        id: id.to_owned(),
+        name: spec.name.clone(),
+        prefix: prefix.to_owned(),
+        owner,
+        organization: org.to_owned(),
+        projects: spec.projects.clone(),
+        permissions: spec.permissions.clone(),
+        created_at: now,
+        expires_at: spec.expires_at,
+        allowed_ips: spec.allowed_ips.clone(),
+        revoked_at: None,
+        rotated_at: None,
+        grace_ends_at: None,
+    }
+}
+
+/// Mints and stores a token; the secret is returned, only its hash is stored.
+pub fn issue(
+    conn: &Connection,
+    owner: OwnerRef,
+    org: &str,
+    spec: &TokenSpec,
+    kind: &str,
+    now: Timestamp,
+) -> Result<(TokenRow, TokenSecret), ApiError> {
+    let secret = new_token_secret()?;
+    let row = TokenRow {
+        token: build_metadata(owner, org, spec, &new_id("tok"), &secret.prefix(), now),
+        kind: kind.to_owned(),
+        hash: sha256_hex(secret.expose_secret()),
+        replaced_by: None,
+        last_used_at: None,
+    };
+    db::insert_token(conn, &row)?;
+    Ok((row, secret))
+}
+
+pub fn status_of(t: &Token, now: Timestamp) -> &'static str {
+    let grace_end = t
+        .grace_ends_at
+        .or_else(|| t.rotated_at.map(|r| r + DEFAULT_ROTATION_GRACE));
+    if t.revoked_at.is_some_and(|r| r <= now) {
+        "revoked"
+    } else if t.expires_at.is_some_and(|e| e <= now) {
+        "expired"
+    } else if grace_end.is_some_and(|g| g <= now) {
+        "rotated"
+    } else if t.rotated_at.is_some() {
+        "rotating"
+    } else {
+        "active"
+    }
+}
+
+/// What the API shows about a token: the core metadata plus status, never the secret.
+pub fn token_json(row: &TokenRow, now: Timestamp) -> Value {
+    let mut v = serde_json::to_value(&row.token).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("kind".into(), Value::String(row.kind.clone()));
+        m.insert(
+            "status".into(),
+            Value::String(status_of(&row.token, now).into()),
+        );
+        m.insert("replaced_by".into(), json!(row.replaced_by));
+        m.insert("last_used_at".into(), json!(row.last_used_at));
+    }
+    v
+}
+
+/// Issues the replacement with the same scope; the old token keeps working for the
+/// grace window.
+pub fn rotate(
+    conn: &Connection,
+    old: &TokenRow,
+    now: Timestamp,
+) -> Result<(StatusCode, Value), ApiError> {
+    match status_of(&old.token, now) {
+        "active" => {}
+        "rotating" | "rotated" => {
+            return Err(ApiError::conflict(
+                "already_rotated",
+                format!(
+                    "token {}… was already rotated; rotate its replacement {}",
+                    old.token.prefix,
+                    old.replaced_by.clone().unwrap_or_default()
+                ),
+            ))
+        }
+        s => {
+            return Err(ApiError::conflict(
+                &format!("token_{s}"),
+                format!("token {}… is {s}", old.token.prefix),
+            ))
+        }
+    }
+    let spec = TokenSpec {
+        name: old.token.name.clone(),
+        projects: old.token.projects.clone(),
+        permissions: old.token.permissions.clone(),
+        expires_at: old.token.expires_at,
+        allowed_ips: old.token.allowed_ips.clone(),
+    };
+    let grace_ends = now + DEFAULT_ROTATION_GRACE;
+    let tx = conn.unchecked_transaction()?;
+    let (new_row, secret) = issue(
+        &tx,
+        old.token.owner.clone(),
+        &old.token.organization,
+        &spec,
+        &old.kind,
+        now,
+    )?;
+    db::mark_rotated(&tx, &old.token.id, now, grace_ends, &new_row.token.id)?;
+    tx.commit()?;
+    let old_after = db::token_by_id(conn, &old.token.id)?
+        .ok_or_else(|| ApiError::internal("rotated token vanished"))?;
+    Ok((
+        StatusCode::CREATED,
+        json!({
+            "token": token_json(&new_row, now),
+            "secret": secret.expose_secret(),
+            "replaces": token_json(&old_after, now),
+        }),
+    ))
+}
+
+/// A downscoped or project-limited token may only mint tokens within its own limits
+/// (the owner's role bounds every token anyway; this keeps a narrow credential narrow).
+fn check_within_caller(caller: &Caller, spec: &TokenSpec) -> Result<(), ApiError> {
+    let catalog = Catalog::builtin();
+    let mut errors = Vec::new();
+    if let ProjectScope::Projects(mine) = &caller.token.projects {
+        match &spec.projects {
+            ProjectScope::All(_) => errors.push(FieldError::new("projects", "exceeds_caller_token", "the calling token is limited to some projects and cannot mint an all-projects token")),
+            ProjectScope::Projects(want) => {
+                for (i, p) in want.iter().enumerate() {
+                    if !mine.contains(p) {
+                        errors.push(FieldError::new(format!("projects[{i}]"), "exceeds_caller_token", format!("the calling token cannot reach project {p:?}")));
+                    }
+                }
+            }
+        }
+    }
+    if let TokenPermissions::Downscoped(mine) = &caller.token.permissions {
+        let expand = |list: &[String]| {
+            list.iter().fold(PermSet::EMPTY, |acc, p| {
+                catalog.expand(p).map_or(acc, |s| acc.union(&s))
+            })
+        };
+        let mine = expand(mine);
+        match &spec.permissions {
+            TokenPermissions::Inherit(_) => errors.push(FieldError::new(
+                "permissions",
+                "exceeds_caller_token",
+                "the calling token is downscoped; list permissions within its own",
+            )),
+            TokenPermissions::Downscoped(want) => {
+                for (i, p) in want.iter().enumerate() {
+                    if catalog.expand(p).is_some_and(|s| !s.is_subset(&mine)) {
+                        errors.push(FieldError::new(
+                            format!("permissions[{i}]"),
+                            "exceeds_caller_token",
+                            format!("{p} is not within the calling token's permissions"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// A call on `/v1/iam/tokens...` acts in the caller's context project.
+fn authorize_context(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
+    let projects = db::projects(&*state.db()?)?;
+    let project = caller.context_project(&projects);
+    caller.authorize(project.as_deref(), None)?;
+    Ok(projects)
+}
+
+fn own_token(conn: &Connection, caller: &Caller, id: &str) -> Result<TokenRow, ApiError> {
+    db::token_by_id(conn, id)?
+        .filter(|r| r.kind == "api" && r.token.owner == caller.token.owner)
+        .ok_or_else(|| ApiError::not_found("token"))
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    authorize_context(&state, &caller)?;
+    let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api")?;
+    let now = state.now();
+    Ok(Json(
+        json!({ "tokens": rows.iter().map(|r| token_json(r, now)).collect::<Vec<_>>() }),
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let projects = db::projects(&*state.db()?)?;
+    let now = state.now();
+    let spec = parse_spec(&body, &caller.owner, state.organization(), &projects, now)?;
+    // Creating a token in a project is an action in that project: every project the new
+    // token names must allow it.
+    match &spec.projects {
+        ProjectScope::Projects(list) => {
+            for p in list {
+                caller.authorize(Some(p), None)?;
+            }
+        }
+        ProjectScope::All(_) => {
+            caller.authorize(caller.context_project(&projects).as_deref(), None)?;
+        }
+    }
+    check_within_caller(&caller, &spec)?;
+    idempotency::run(
+        &state,
+        &caller.token.owner,
+        &headers,
+        "POST /v1/iam/tokens",
+        &body,
+        || {
+            let conn = state.db()?;
+            let (row, secret) = issue(
+                &conn,
+                caller.token.owner.clone(),
+                state.organization(),
+                &spec,
+                "api",
+                now,
+            )?;
+            Ok((
+                StatusCode::CREATED,
+                json!({ "token": token_json(&row, now), "secret": secret.expose_secret() }),
+            ))
+        },
+    )
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize_context(&state, &caller)?;
+    let row = own_token(&*state.db()?, &caller, &id)?;
+    Ok(Json(token_json(&row, state.now())))
+}
+
+pub async fn rotate_handler(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize_context(&state, &caller)?;
+    let route = format!("POST /v1/iam/tokens/{id}/rotate");
+    idempotency::run(
+        &state,
+        &caller.token.owner,
+        &headers,
+        &route,
+        &Value::Null,
+        || {
+            let conn = state.db()?;
+            let row = own_token(&conn, &caller, &id)?;
+            rotate(&conn, &row, state.now())
+        },
+    )
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize_context(&state, &caller)?;
+    let conn = state.db()?;
+    let row = own_token(&conn, &caller, &id)?;
+    let now = state.now();
+    db::revoke_token(&conn, &row.token.id, now)?;
+    let row = db::token_by_id(&conn, &id)?.ok_or_else(|| ApiError::not_found("token"))?;
+    Ok(Json(token_json(&row, now)))
+}

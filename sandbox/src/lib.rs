@@ -1,0 +1,236 @@
+//! `clouddigit-sandbox`: a local Cloud Digit IAM API over HTTP. Every call is decided by
+//! `clouddigit-core`'s evaluator, with the token's owner as they are at the moment of the
+//! call; state lives in SQLite (in memory, or a file with `--db`).
+//!
+//! The library is what the binary runs and what the tests drive: [`start`] binds, seeds
+//! and serves, and returns a handle with the address, the clock and the bootstrap token.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod handlers;
+pub mod idempotency;
+pub mod openapi;
+pub mod rate;
+pub mod routes;
+pub mod secrets;
+pub mod seed;
+pub mod state;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use clouddigit_core::model::Inherit;
+use clouddigit_core::{OwnerRef, ProjectScope, TokenPermissions, TokenSecret};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::Clock;
+pub use seed::Seed;
+
+use crate::handlers::tokens::{issue, TokenSpec};
+use crate::state::{AppState, Inner};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// SQLite file; `None` keeps everything in memory.
+    pub db: Option<PathBuf>,
+    /// Replaces the built-in seed (only used on an empty database).
+    pub seed: Option<Seed>,
+    /// Take the client address from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// Where to write the bootstrap token (mode 0600); `None` writes nothing.
+    pub token_file: Option<PathBuf>,
+    pub rate_burst: u32,
+    pub rate_per_second: f64,
+    pub clock: Clock,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8787,
+            db: None,
+            seed: None,
+            trust_proxy: false,
+            token_file: None,
+            rate_burst: 60,
+            rate_per_second: 30.0,
+            clock: Clock::system(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
+    #[error("seed: {0}")]
+    SeedJson(#[from] serde_json::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("bootstrap token: {0}")]
+    Token(String),
+}
+
+/// A running sandbox.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    /// The organization owner's token minted at start-up.
+    pub bootstrap_token: TokenSecret,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.state.0.clock
+    }
+
+    /// Stops accepting, finishes in-flight calls and closes the database.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.finish().await
+    }
+
+    async fn finish(&mut self) -> std::io::Result<()> {
+        let served = match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        self.state
+            .flush_audit()
+            .map_err(|e| std::io::Error::other(e.message))?;
+        served
+    }
+
+    /// Waits until the server stops (for the binary).
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        self.finish().await
+    }
+
+    pub fn stop_signal(&mut self) -> Option<oneshot::Sender<()>> {
+        self.shutdown.take()
+    }
+}
+
+/// Flushes the audit buffer every 20 ms until the server's state is gone.
+fn spawn_audit_flusher(state: &AppState) {
+    let weak = Arc::downgrade(&state.0);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { break };
+            if let Err(e) = AppState(inner).flush_audit() {
+                eprintln!("clouddigit-sandbox: audit write failed: {}", e.message);
+            }
+        }
+    });
+}
+
+/// Writes the token with mode 0600 (created that way, and tightened if it existed).
+pub fn write_token_file(path: &Path, token: &TokenSecret) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(token.expose_secret().as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}
+
+/// Opens (and seeds) the database, mints the bootstrap token, binds and serves.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let conn = db::open(config.db.as_deref())?;
+    let seed = match config.seed.clone() {
+        Some(s) => s,
+        None => seed::builtin()?,
+    };
+    let now = config.clock.now();
+    let bootstrap_user = seed::apply(&conn, &seed, now)?;
+    let organization = db::meta(&conn, "organization")?.unwrap_or(seed.organization.clone());
+    let spec = TokenSpec {
+        name: "sandbox-bootstrap".into(),
+        projects: ProjectScope::All(clouddigit_core::model::AllProjects::All),
+        permissions: TokenPermissions::Inherit(Inherit::Inherit),
+        expires_at: None,
+        allowed_ips: Vec::new(),
+    };
+    // One live bootstrap token at a time: the previous run's is revoked when a new one
+    // is written to the token file.
+    if let Some(previous) = db::meta(&conn, "bootstrap_token_id")? {
+        db::revoke_token(&conn, &previous, now)?;
+    }
+    let (row, bootstrap_token) = issue(
+        &conn,
+        OwnerRef::User { id: bootstrap_user },
+        &organization,
+        &spec,
+        "api",
+        now,
+    )
+    .map_err(|e| StartError::Token(e.message))?;
+    db::set_meta(&conn, "bootstrap_token_id", &row.token.id)?;
+    if let Some(path) = &config.token_file {
+        write_token_file(path, &bootstrap_token)?;
+    }
+    let state = AppState(Arc::new(Inner {
+        db: Mutex::new(conn),
+        clock: config.clock.clone(),
+        limiter: rate::RateLimiter::new(config.rate_burst, config.rate_per_second),
+        idempotency: idempotency::IdempotencyStore::default(),
+        trust_proxy: config.trust_proxy,
+        organization,
+        audit_buffer: Mutex::new(Vec::new()),
+    }));
+    spawn_audit_flusher(&state);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
+    let addr = listener.local_addr()?;
+    let app = routes::router(state.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await
+    });
+    Ok(RunningServer {
+        addr,
+        bootstrap_token,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}

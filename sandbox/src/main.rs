@@ -1,0 +1,102 @@
+//! `clouddigit-sandbox`: run the local Cloud Digit IAM API.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clouddigit_sandbox::{start, Config, Seed};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "A local Cloud Digit IAM API, decided by clouddigit-core"
+)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// SQLite file to keep state in (default: in memory, gone at exit).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// JSON seed replacing the built-in organization (used only on an empty database).
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    /// Take the client address from X-Forwarded-For (only behind a proxy you run).
+    #[arg(long)]
+    trust_proxy: bool,
+    /// Where to write the bootstrap admin token (mode 0600).
+    #[arg(long, default_value = "./.clouddigit-sandbox-token")]
+    token_file: PathBuf,
+    /// Per-token burst (0 turns rate limiting off).
+    #[arg(long, default_value_t = 60)]
+    rate_burst: u32,
+    /// Per-token sustained calls per second.
+    #[arg(long, default_value_t = 30.0)]
+    rate_per_second: f64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let seed = match &args.seed {
+        None => None,
+        Some(path) => {
+            let parsed = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str::<Seed>(&text).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("clouddigit-sandbox: --seed {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let config = Config {
+        host: args.host,
+        port: args.port,
+        db: args.db.clone(),
+        seed,
+        trust_proxy: args.trust_proxy,
+        token_file: Some(args.token_file.clone()),
+        rate_burst: args.rate_burst,
+        rate_per_second: args.rate_per_second,
+        ..Config::default()
+    };
+    let mut server = match start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("clouddigit-sandbox: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("clouddigit-sandbox listening on {}", server.url());
+    println!(
+        "bootstrap token {}… (organization owner) written to {}",
+        server.bootstrap_token.prefix(),
+        args.token_file.display()
+    );
+    match &args.db {
+        Some(p) => println!("state in {}", p.display()),
+        None => println!("state in memory (use --db FILE to keep it)"),
+    }
+    let stop = server.stop_signal();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        if let Some(tx) = stop {
+            let _ = tx.send(());
+        }
+    });
+    match server.wait().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("clouddigit-sandbox: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

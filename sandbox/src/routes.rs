@@ -1,0 +1,145 @@
+//! Every route the sandbox serves, in one table: the router is built from it and so is
+//! the OpenAPI document, so the two cannot drift apart.
+
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::Router;
+
+use crate::audit;
+use crate::handlers::{admin, oauth, resources, service_accounts as sa, tokens};
+use crate::openapi;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Auth {
+    /// `Authorization: Bearer cd_...`
+    Bearer,
+    /// No authentication (the OpenAPI document, the token endpoint).
+    None,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDef {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub auth: Auth,
+    /// Component schema of the JSON body, if any.
+    pub request: Option<&'static str>,
+    /// Success status and component schema of its body (`None`: no body).
+    pub status: u16,
+    pub response: Option<&'static str>,
+    /// Takes an `Idempotency-Key`.
+    pub idempotent: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn r(
+    method: &'static str,
+    path: &'static str,
+    operation_id: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    request: Option<&'static str>,
+    status: u16,
+    response: Option<&'static str>,
+) -> RouteDef {
+    RouteDef {
+        method,
+        path,
+        operation_id,
+        summary,
+        tag,
+        auth: Auth::Bearer,
+        request,
+        status,
+        response,
+        idempotent: false,
+    }
+}
+
+const fn idem(mut d: RouteDef) -> RouteDef {
+    d.idempotent = true;
+    d
+}
+
+const fn open(mut d: RouteDef) -> RouteDef {
+    d.auth = Auth::None;
+    d
+}
+
+/// The table. Paths use `{param}` in both axum and OpenAPI syntax.
+pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
+    vec![
+        (open(r("GET", "/v1/openapi.json", "getOpenApi", "This OpenAPI document", "meta", None, 200, None)), get(openapi::serve)),
+        // Personal tokens
+        (r("GET", "/v1/iam/tokens", "listTokens", "List the caller's own API tokens", "tokens", None, 200, Some("TokenList")), get(tokens::list)),
+        (idem(r("POST", "/v1/iam/tokens", "createToken", "Create a personal API token (the secret is in this response only)", "tokens", Some("TokenCreate"), 201, Some("TokenWithSecret"))), post(tokens::create)),
+        (r("GET", "/v1/iam/tokens/{id}", "getToken", "Show one of the caller's tokens", "tokens", None, 200, Some("Token")), get(tokens::get)),
+        (r("DELETE", "/v1/iam/tokens/{id}", "revokeToken", "Revoke a token: its next call fails with 401", "tokens", None, 200, Some("Token"))   , delete(tokens::revoke)),
+        (idem(r("POST", "/v1/iam/tokens/{id}/rotate", "rotateToken", "Replace a token with a new one of the same scope; the old one works 7 more days", "tokens", None, 201, Some("Rotation"))), post(tokens::rotate_handler)),
+        // Service accounts
+        (r("GET", "/v1/iam/service-accounts", "listServiceAccounts", "List a project's service accounts (?project=)", "service-accounts", None, 200, Some("ServiceAccountList")), get(sa::list)),
+        (idem(r("POST", "/v1/iam/service-accounts", "createServiceAccount", "Create a project service account (client secret in this response only)", "service-accounts", Some("ServiceAccountCreate"), 201, Some("ServiceAccountCreated"))), post(sa::create)),
+        (r("GET", "/v1/iam/service-accounts/{id}", "getServiceAccount", "Show a service account", "service-accounts", None, 200, Some("ServiceAccount")), get(sa::get)),
+        (r("PATCH", "/v1/iam/service-accounts/{id}", "updateServiceAccount", "Change description, role or tag selector", "service-accounts", Some("ServiceAccountUpdate"), 200, Some("ServiceAccount")), patch(sa::update)),
+        (r("PUT", "/v1/iam/service-accounts/{id}", "replaceServiceAccount", "Change description, role or tag selector", "service-accounts", Some("ServiceAccountUpdate"), 200, Some("ServiceAccount")), put(sa::update)),
+        (r("DELETE", "/v1/iam/service-accounts/{id}", "deleteServiceAccount", "Delete a service account: its tokens and keys stop working", "service-accounts", None, 204, None), delete(sa::delete)),
+        (r("POST", "/v1/iam/service-accounts/{id}/disable", "disableServiceAccount", "Disable a service account", "service-accounts", None, 200, Some("ServiceAccount")), post(sa::disable)),
+        (r("POST", "/v1/iam/service-accounts/{id}/enable", "enableServiceAccount", "Enable a service account", "service-accounts", None, 200, Some("ServiceAccount")), post(sa::enable)),
+        (r("POST", "/v1/iam/service-accounts/{id}/secret", "resetServiceAccountSecret", "Reset the client secret; the old one and its bearers stop working", "service-accounts", None, 200, Some("ClientCredentials")), post(sa::reset_secret)),
+        (r("GET", "/v1/iam/service-accounts/{id}/tokens", "listServiceAccountTokens", "List a service account's API tokens", "service-accounts", None, 200, Some("TokenList")), get(sa::list_tokens)),
+        (idem(r("POST", "/v1/iam/service-accounts/{id}/tokens", "createServiceAccountToken", "Create a service-account API token", "service-accounts", Some("TokenCreate"), 201, Some("TokenWithSecret"))), post(sa::create_token)),
+        (idem(r("POST", "/v1/iam/service-accounts/{id}/tokens/{token_id}/rotate", "rotateServiceAccountToken", "Rotate a service-account token", "service-accounts", None, 201, Some("Rotation"))), post(sa::rotate_token)),
+        (r("DELETE", "/v1/iam/service-accounts/{id}/tokens/{token_id}", "revokeServiceAccountToken", "Revoke a service-account token", "service-accounts", None, 200, Some("Token")), delete(sa::revoke_token)),
+        (r("GET", "/v1/iam/service-accounts/{id}/access-keys", "listAccessKeys", "List S3 access key ids", "service-accounts", None, 200, Some("AccessKeyList")), get(sa::list_access_keys)),
+        (idem(r("POST", "/v1/iam/service-accounts/{id}/access-keys", "createAccessKey", "Create an S3 access key (secret in this response only)", "service-accounts", None, 201, Some("AccessKeyWithSecret"))), post(sa::create_access_key)),
+        (r("DELETE", "/v1/iam/service-accounts/{id}/access-keys/{key_id}", "deleteAccessKey", "Delete an S3 access key", "service-accounts", None, 204, None), delete(sa::delete_access_key)),
+        (r("GET", "/v1/org/service-accounts", "listOrgServiceAccounts", "List organization-level service accounts", "service-accounts", None, 200, Some("ServiceAccountList")), get(sa::org_list)),
+        (idem(r("POST", "/v1/org/service-accounts", "createOrgServiceAccount", "Create an organization-level service account", "service-accounts", Some("ServiceAccountCreate"), 201, Some("ServiceAccountCreated"))), post(sa::org_create)),
+        (r("DELETE", "/v1/org/service-accounts/{id}", "deleteOrgServiceAccount", "Delete an organization-level service account", "service-accounts", None, 204, None), delete(sa::org_delete)),
+        // Resources
+        (r("GET", "/v1/compute/servers", "listServers", "List servers in a project (?project=)", "compute", None, 200, Some("ServerList")), get(resources::list_servers)),
+        (idem(r("POST", "/v1/compute/servers", "createServer", "Create a server", "compute", Some("ServerCreate"), 201, Some("Server"))), post(resources::create_server)),
+        (r("GET", "/v1/compute/servers/{id}", "getServer", "Show a server", "compute", None, 200, Some("Server")), get(resources::get_server)),
+        (r("DELETE", "/v1/compute/servers/{id}", "deleteServer", "Delete a server", "compute", None, 204, None), delete(resources::delete_server)),
+        (r("POST", "/v1/compute/servers/{id}/start", "startServer", "Start a server", "compute", None, 200, Some("Server")), post(resources::start_server)),
+        (r("POST", "/v1/compute/servers/{id}/stop", "stopServer", "Stop a server", "compute", None, 200, Some("Server")), post(resources::stop_server)),
+        (r("GET", "/v1/storage/buckets", "listBuckets", "List buckets in a project (?project=)", "storage", None, 200, Some("BucketList")), get(resources::list_buckets)),
+        (idem(r("POST", "/v1/storage/buckets", "createBucket", "Create a bucket", "storage", Some("BucketCreate"), 201, Some("Bucket"))), post(resources::create_bucket)),
+        (r("GET", "/v1/storage/buckets/{id}", "getBucket", "Show a bucket", "storage", None, 200, Some("Bucket")), get(resources::get_bucket)),
+        (r("DELETE", "/v1/storage/buckets/{id}", "deleteBucket", "Delete a bucket", "storage", None, 204, None), delete(resources::delete_bucket)),
+        (r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some("Bucket")), post(resources::enable_object_lock)),
+        (r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some("Bucket")), delete(resources::disable_object_lock)),
+        // Audit
+        (r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some("AuditEventList")), get(audit::list)),
+        (r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), get(audit::export)),
+        // OAuth
+        (open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant: a 300-second bearer for a service account", "oauth", Some("ClientCredentialsForm"), 200, Some("AccessToken"))), post(oauth::token)),
+        // Sandbox administration (organization owner only)
+        (r("GET", "/_sandbox/clock", "getSandboxClock", "The sandbox's current time", "sandbox", None, 200, Some("Clock")), get(admin::get_clock)),
+        (r("POST", "/_sandbox/clock", "setSandboxClock", "Move the sandbox clock: advance_seconds, set or reset", "sandbox", Some("ClockChange"), 200, Some("Clock")), post(admin::set_clock)),
+        (r("GET", "/_sandbox/users", "listSandboxUsers", "The seeded users and their current state", "sandbox", None, 200, None), get(admin::list_users)),
+        (r("PATCH", "/_sandbox/users/{id}", "updateSandboxUser", "Change a user's status, organization role or project roles", "sandbox", Some("UserUpdate"), 200, None), patch(admin::update_user)),
+        (idem(r("POST", "/_sandbox/users/{id}/tokens", "issueSandboxUserToken", "Mint a personal token for any user", "sandbox", Some("TokenCreate"), 201, Some("TokenWithSecret"))), post(admin::issue_user_token)),
+    ]
+}
+
+async fn not_found() -> crate::error::ApiError {
+    crate::error::ApiError::not_found("route")
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for (def, handler) in table() {
+        router = router.route(def.path, handler);
+    }
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::middleware,
+        ))
+        .with_state(state)
+}
