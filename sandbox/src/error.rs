@@ -133,22 +133,8 @@ impl ApiError {
     }
 }
 
-pub fn reason_code(r: Reason) -> &'static str {
-    match r {
-        Reason::Allowed => "allowed",
-        Reason::Revoked => "revoked",
-        Reason::Rotated => "rotated",
-        Reason::Expired => "expired",
-        Reason::OwnerInactive => "owner_inactive",
-        Reason::IpNotAllowed => "ip_not_allowed",
-        Reason::UnknownAction => "unknown_action",
-        Reason::ProjectOutOfScope => "project_out_of_scope",
-        Reason::NotInRole => "not_in_role",
-        Reason::NotInTokenPermissions => "not_in_token_permissions",
-        Reason::TagMismatch => "tag_mismatch",
-        Reason::StepUpRequired => "step_up_required",
-    }
-}
+/// The wire name of a reason: the core's own table.
+pub use clouddigit_core::evaluator::reason_code;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -9,8 +9,8 @@ use chrono::Duration;
 use clouddigit_core::evaluator::DEFAULT_ROTATION_GRACE;
 use clouddigit_core::model::{AllProjects, Inherit};
 use clouddigit_core::{
-    AllowList, Catalog, EvaluateError, OwnerRef, OwnerState, PermSet, PreparedToken, ProjectScope,
-    Timestamp, Token, TokenPermissions, TokenSecret,
+    AllowList, Catalog, OwnerRef, OwnerState, PermSet, ProjectScope, Timestamp, Token,
+    TokenPermissions, TokenSecret,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
