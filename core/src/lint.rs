@@ -43,30 +43,12 @@ pub struct LintFinding {
     pub message: String,
 }
 
-fn env_of(project: &str) -> Option<&'static str> {
-    project
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find_map(|w| match w.to_ascii_lowercase().as_str() {
-            "prod" | "production" | "prd" | "live" => Some("production"),
-            "staging" | "stage" | "stg" | "preprod" | "uat" => Some("staging"),
-            "dev" | "development" | "test" | "testing" | "qa" | "sandbox" => Some("development"),
-            _ => None,
-        })
-}
-
 /// Findings for live tokens (revoked, expired and rotated-out ones are skipped).
 pub fn lint(tokens: &[InventoryToken], now: Timestamp) -> Vec<LintFinding> {
     let mut out = Vec::new();
     for it in tokens {
         let t = &it.token;
-        let grace = t.grace_ends_at.or_else(|| {
-            t.rotated_at
-                .map(|r| r + crate::evaluator::DEFAULT_ROTATION_GRACE)
-        });
-        let dead = t.revoked_at.is_some_and(|r| r <= now)
-            || t.expires_at.is_some_and(|e| e <= now)
-            || grace.is_some_and(|g| g <= now);
-        if dead {
+        if !crate::validate::token_is_active(t, now) {
             continue;
         }
         let mut add = |code: LintCode, message: String| {
@@ -120,7 +102,10 @@ pub fn lint(tokens: &[InventoryToken], now: Timestamp) -> Vec<LintFinding> {
                 "scoped to all projects, including future ones: list the projects it needs".into(),
             ),
             ProjectScope::Projects(list) => {
-                let envs: BTreeSet<&str> = list.iter().filter_map(|p| env_of(p)).collect();
+                let envs: BTreeSet<&str> = list
+                    .iter()
+                    .filter_map(|p| crate::validate::environment(p))
+                    .collect();
                 if envs.len() > 1 {
                     add(
                         LintCode::SharedAcrossEnvironments,

@@ -351,8 +351,8 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(|w| w.to_ascii_lowercase())
 }
 
-/// The environment a project's name suggests, if any.
-fn environment(project: &str) -> Option<&'static str> {
+/// The environment a project's name suggests, if any (shared with `lint`).
+pub(crate) fn environment(project: &str) -> Option<&'static str> {
     words(project).find_map(|w| match w.as_str() {
         "prod" | "production" | "prd" | "live" => Some("production"),
         "staging" | "stage" | "stg" | "preprod" | "uat" => Some("staging"),
@@ -361,7 +361,8 @@ fn environment(project: &str) -> Option<&'static str> {
     })
 }
 
-fn token_is_active(t: &Token, now: Timestamp) -> bool {
+/// Not revoked, expired or past its rotation grace at `now` (shared with `lint`).
+pub(crate) fn token_is_active(t: &Token, now: Timestamp) -> bool {
     let grace = t.grace_ends_at.or_else(|| {
         t.rotated_at
             .map(|r| r + crate::evaluator::DEFAULT_ROTATION_GRACE)
