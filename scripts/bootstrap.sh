@@ -31,6 +31,8 @@ apt_install() {
 
 # --- Rust toolchain pieces -------------------------------------------------------
 command -v cargo >/dev/null || { echo "bootstrap: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+# A C compiler: the sandbox's bundled SQLite and its test client's TLS (ring) build C code.
+command -v cc >/dev/null || { need_apt gcc; need_apt libc6-dev; }
 if command -v rustup >/dev/null; then
   for c in rustfmt clippy; do
     rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
