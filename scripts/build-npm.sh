@@ -25,13 +25,10 @@ sed -i "s#from './api.js'#from '$(echo "$snippet" | sed 's#[^/]*#..#g; s#/..$##'
 # which the entry points call themselves and which would drag DOM types into Node users.
 sed '/^export type InitInput/,$d' dist/wasm/clouddigit_wasm.d.ts > dist/wasm/api.d.ts
 # Data crosses the boundary through serde-wasm-bindgen's JSON-compatible (de)serializer:
-# maps are plain objects and a missing Option is `null`, as in the API's JSON. tsify's
-# `js` mode declares them as `Map` and `| undefined`; restate them in the data types
-# (the declarations before wasm-bindgen's classes and functions) so the types are true.
+# maps are plain objects and a missing Option is `null`, as in the API's JSON. The core's
+# types say so to tsify (`missing_as_null`, `hashmap_as_object`); make sure no data type
+# (the declarations before wasm-bindgen's classes and functions) says otherwise.
 split=$(grep -nE -m1 '^export (class|function) ' dist/wasm/api.d.ts | cut -d: -f1)
-{ head -n "$((split - 1))" dist/wasm/api.d.ts | sed -E 's/\bMap</Record</g; s/ \| undefined\b/ | null/g'
-  tail -n "+$split" dist/wasm/api.d.ts; } > dist/wasm/api.d.ts.tmp
-mv dist/wasm/api.d.ts.tmp dist/wasm/api.d.ts
 if head -n "$((split - 1))" dist/wasm/api.d.ts | grep -nE '\bMap<| \| undefined\b'; then
   echo "build-npm: data types still declare Map or undefined" >&2; exit 1
 fi

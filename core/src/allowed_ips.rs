@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum AllowedIpErrorCode {
     /// Not an IPv4/IPv6 address or CIDR at all.
     InvalidCidr,
@@ -32,6 +33,7 @@ pub enum AllowedIpErrorCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum AllowedIpWarningCode {
     /// The same network as an earlier entry.
     Duplicate,
@@ -44,6 +46,7 @@ pub enum AllowedIpWarningCode {
 /// One valid entry, in input order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct AllowedIpEntry {
     /// Position among the list's non-empty entries (the `N` of `allowed_ips[N]`).
     pub index: usize,
@@ -56,6 +59,7 @@ pub struct AllowedIpEntry {
 /// A rejected entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct AllowedIpEntryError {
     pub index: usize,
     pub text: String,
@@ -71,6 +75,7 @@ pub struct AllowedIpEntryError {
 /// A legal entry that is probably a mistake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct AllowedIpEntryWarning {
     pub index: usize,
     pub text: String,
@@ -85,6 +90,7 @@ pub struct AllowedIpEntryWarning {
 /// Everything the console needs to show about an "Allowed IPs" field.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct AllowedIpsReport {
     pub entries: Vec<AllowedIpEntry>,
     pub errors: Vec<AllowedIpEntryError>,

@@ -11,6 +11,7 @@ use crate::model::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct UnmappedCall {
     pub index: usize,
     pub call: String,
@@ -19,6 +20,7 @@ pub struct UnmappedCall {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct LeastPrivilege {
     /// The downscope to give the token: exact names, and wildcards only where every
     /// permission they stand for is needed (so a wildcard never grants anything more).

@@ -12,6 +12,7 @@ use crate::model::{OwnerRef, ProjectScope, Timestamp, Token};
 /// One inventory line: a token's metadata plus when it was last used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct InventoryToken {
     #[serde(flatten)]
     pub token: Token,
@@ -24,6 +25,7 @@ pub struct InventoryToken {
 )]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum LintCode {
     NeverExpires,
     ExpiresSoon,
@@ -35,6 +37,7 @@ pub enum LintCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct LintFinding {
     pub token_id: String,
     pub token_name: String,

@@ -8,6 +8,7 @@ use crate::secret::{is_token, PREFIX_RANDOM_CHARS, TOKEN_LEN, TOKEN_PREFIX};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct SecretFinding {
     /// 1-based.
     pub line: usize,

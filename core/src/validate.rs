@@ -33,6 +33,7 @@ pub const LONG_LIFETIME_DAYS: i64 = 90;
 )]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum IssueCode {
     // errors
     NameRequired,
@@ -127,6 +128,7 @@ impl IssueCode {
 /// One finding, attached to the field that caused it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct Issue {
     /// Where in the draft: `name`, `projects[1]`, `permissions[5]`, `allowed_ips[2]`.
     pub field: String,
@@ -150,6 +152,7 @@ fn issue(field: impl Into<String>, code: IssueCode, message: impl Into<String>) 
 /// The expiry choices of the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum ExpiryPreset {
     #[serde(rename = "30d")]
     Days30,
@@ -166,6 +169,7 @@ pub enum ExpiryPreset {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum Expiry {
     Preset(ExpiryPreset),
     Custom(CustomExpiry),
@@ -174,6 +178,7 @@ pub enum Expiry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct CustomExpiry {
     pub custom: String,
 }
@@ -189,6 +194,7 @@ impl Default for Expiry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum TextOrList {
     Text(String),
     List(Vec<String>),
@@ -213,6 +219,7 @@ impl TextOrList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TokenDraft {
     #[serde(default)]
     pub name: String,
@@ -243,6 +250,7 @@ fn inherit() -> TokenPermissions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TokenRequest {
     pub draft: TokenDraft,
     /// Who the token will belong to, as they are now: the user creating a personal
@@ -266,6 +274,7 @@ pub struct TokenRequest {
 /// What the token would be allowed to do in one place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ScopePreview {
     /// A project id, or `null` for organization-level permissions.
     pub project: Option<String>,
@@ -277,6 +286,7 @@ pub struct ScopePreview {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TokenPreview {
     /// `null` when the token never expires or the expiry is not valid yet.
     pub expires_at: Option<Timestamp>,
@@ -288,6 +298,7 @@ pub struct TokenPreview {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TokenValidation {
     /// No errors: the server would accept the draft.
     pub valid: bool,
@@ -861,6 +872,7 @@ fn summary(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ServiceAccountDraft {
     #[serde(default)]
     pub name: String,
@@ -887,6 +899,7 @@ pub struct ServiceAccountDraft {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum TagSelectorInput {
     Text(String),
     Map(BTreeMap<String, String>),
@@ -901,6 +914,7 @@ impl Default for TagSelectorInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ServiceAccountRequest {
     pub draft: ServiceAccountDraft,
     /// The user creating the account, as they are now.
@@ -919,6 +933,7 @@ pub struct ServiceAccountRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ServiceAccountPreview {
     /// The parsed selector, when valid.
     pub tag_selector: BTreeMap<String, String>,
@@ -929,6 +944,7 @@ pub struct ServiceAccountPreview {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ServiceAccountValidation {
     pub valid: bool,
     pub errors: Vec<Issue>,

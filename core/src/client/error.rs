@@ -9,6 +9,7 @@ use super::http::{HttpResponse, TransportError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum ErrorKind {
     /// 401: the token is unknown, malformed, revoked, rotated out or expired.
     Authentication,
@@ -50,6 +51,7 @@ impl ErrorKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct FieldError {
     pub field: String,
     pub code: String,
@@ -59,6 +61,7 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
 #[error("{} ({}){}: {message}{}", kind.as_str(), code, status.map(|s| format!(", HTTP {s}")).unwrap_or_default(), request_id.as_ref().map(|r| format!(" [request {r}]")).unwrap_or_default())]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ApiError {
     pub kind: ErrorKind,
     /// The server's code (for 403, the evaluator's reason such as
