@@ -6,14 +6,14 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './node.js';
 
-const SKIP = new Set(['.git', 'node_modules', 'target', '__pycache__', '.venv']);
-
-function listFiles(path) {
+// `skipDirs` comes from the core: which directories a scan skips is its rule.
+function listFiles(path, skipDirs) {
+  const skip = new Set(skipDirs);
   const out = [];
   const walk = (p) => {
     const st = statSync(p);
     if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) if (!SKIP.has(name)) walk(join(p, name));
+      for (const name of readdirSync(p).sort()) if (!skip.has(name)) walk(join(p, name));
     } else if (st.isFile()) {
       out.push(p);
     }

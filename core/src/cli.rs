@@ -21,8 +21,9 @@ use crate::validate::{Issue, ServiceAccountRequest, TokenRequest};
 pub trait CliIo {
     /// A file's text, or a message saying why not (`-` is standard input).
     fn read(&mut self, path: &str) -> Result<String, String>;
-    /// For `scan`: the files under `path` (itself, if it is a file), recursively.
-    fn list_files(&mut self, path: &str) -> Result<Vec<String>, String>;
+    /// For `scan`: the files under `path` (itself, if it is a file), recursively,
+    /// never descending into a directory named in `skip_dirs`.
+    fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String>;
     fn out(&mut self, text: &str);
     fn err(&mut self, text: &str);
     fn now(&self) -> Timestamp;
@@ -55,6 +56,11 @@ commands:
 
 options: --json (machine-readable output), -h/--help
 ";
+
+/// Directories `scan` never descends into (dependencies, build output, VCS data).
+pub const SCAN_SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "__pycache__", ".venv"];
+/// A NUL byte among a file's first this-many bytes marks it binary; `scan` skips it.
+pub const BINARY_SNIFF_BYTES: usize = 8192;
 
 /// Bad input, already phrased as the one line to print.
 struct Bad(String);
@@ -486,13 +492,20 @@ fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     }
     let mut files = Vec::new();
     for p in &a.positional {
-        files.extend(io.list_files(p).map_err(|e| Bad(format!("{p}: {e}")))?);
+        files.extend(
+            io.list_files(p, SCAN_SKIP_DIRS)
+                .map_err(|e| Bad(format!("{p}: {e}")))?,
+        );
     }
     let total = files.len();
     let mut found = Vec::new();
     for (i, f) in files.iter().enumerate() {
         // Unreadable and binary files are skipped, not fatal: a scan must finish.
-        if let Ok(text) = io.read(f) {
+        let text = io
+            .read(f)
+            .ok()
+            .filter(|t| !t.as_bytes()[..t.len().min(BINARY_SNIFF_BYTES)].contains(&0));
+        if let Some(text) = text {
             for hit in crate::scan::scan_text(&text) {
                 found.push(json!({"file": f, "line": hit.line, "column": hit.column, "prefix": hit.prefix}));
             }
@@ -603,11 +616,11 @@ mod tests {
                 .cloned()
                 .ok_or_else(|| "no such file".to_owned())
         }
-        fn list_files(&mut self, path: &str) -> Result<Vec<String>, String> {
+        fn list_files(&mut self, path: &str, skip: &[&str]) -> Result<Vec<String>, String> {
             Ok(self
                 .files
                 .keys()
-                .filter(|k| k.starts_with(path))
+                .filter(|k| k.starts_with(path) && !k.split('/').any(|c| skip.contains(&c)))
                 .cloned()
                 .collect())
         }
@@ -718,6 +731,8 @@ mod tests {
             &[
                 ("src/a.env", &format!("X=1\nTOKEN={tok}\n")),
                 ("src/b.txt", "nothing"),
+                ("src/node_modules/x.js", &tok),
+                ("src/blob.bin", &format!("\0{tok}")),
             ],
             &["scan", "src"],
         );

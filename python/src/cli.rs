@@ -12,10 +12,6 @@ use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-/// Directories `scan` never descends into.
-const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target"];
-/// A NUL byte in this many leading bytes marks a binary file, which `scan` skips.
-const BINARY_SNIFF: usize = 8192;
 const BAR_WIDTH: usize = 30;
 
 struct PyIo<'py> {
@@ -112,7 +108,7 @@ fn read_stdin(py: Python<'_>) -> Result<String, String> {
 }
 
 /// Every file under `dir`, sorted by name, not following links to directories.
-fn walk(dir: &Path, out: &mut Vec<String>) {
+fn walk(dir: &Path, skip_dirs: &[&str], out: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -125,8 +121,8 @@ fn walk(dir: &Path, out: &mut Vec<String>) {
         let path = entry.path();
         if kind.is_dir() {
             let name = entry.file_name();
-            if !SKIP_DIRS.iter().any(|s| name == **s) {
-                walk(&path, out);
+            if !skip_dirs.iter().any(|s| name == **s) {
+                walk(&path, skip_dirs, out);
             }
         } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             out.push(path.to_string_lossy().into_owned());
@@ -147,22 +143,19 @@ impl CliIo for PyIo<'_> {
             return read_stdin(self.py);
         }
         let bytes = std::fs::read(path).map_err(|e| io_message(&e))?;
-        if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
-            return Err("binary file".to_owned());
-        }
         Ok(match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
     }
 
-    fn list_files(&mut self, path: &str) -> Result<Vec<String>, String> {
+    fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String> {
         let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
         if !meta.is_dir() {
             return Ok(vec![path.to_owned()]);
         }
         let mut out = Vec::new();
-        walk(Path::new(path), &mut out);
+        walk(Path::new(path), skip_dirs, &mut out);
         Ok(out)
     }
 

@@ -349,7 +349,7 @@ const TS_CLI_IO: &'static str = r#"
 /** What the `clouddigit` command needs from its host (see js/cli.js). */
 export interface CliIo {
     read(path: string): string;
-    listFiles(path: string): string[];
+    listFiles(path: string, skipDirs: string[]): string[];
     out(text: string): void;
     err(text: string): void;
     isTty(): boolean;
@@ -364,7 +364,8 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn read(this: &CliIo, path: &str) -> Result<String, JsValue>;
     #[wasm_bindgen(method, catch, js_name = listFiles)]
-    fn list_files(this: &CliIo, path: &str) -> Result<Vec<String>, JsValue>;
+    fn list_files(this: &CliIo, path: &str, skip_dirs: Vec<String>)
+        -> Result<Vec<String>, JsValue>;
     #[wasm_bindgen(method)]
     fn out(this: &CliIo, text: &str);
     #[wasm_bindgen(method)]
@@ -389,8 +390,9 @@ impl core::cli::CliIo for JsIo<'_> {
     fn read(&mut self, path: &str) -> Result<String, String> {
         self.0.read(path).map_err(js_message)
     }
-    fn list_files(&mut self, path: &str) -> Result<Vec<String>, String> {
-        self.0.list_files(path).map_err(js_message)
+    fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String> {
+        let skip = skip_dirs.iter().map(|s| (*s).to_owned()).collect();
+        self.0.list_files(path, skip).map_err(js_message)
     }
     fn out(&mut self, text: &str) {
         self.0.out(text);
