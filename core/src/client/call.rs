@@ -122,20 +122,14 @@ impl Call {
 
     pub fn on_response(&mut self, resp: &HttpResponse, now: DateTime<Utc>, jitter: f64) -> Step {
         if (200..300).contains(&resp.status) {
-            let value = if resp.body.trim().is_empty() {
-                Ok(Value::Null)
-            } else if matches!(self.op, Operation::ExportAuditEvents { .. }) {
-                Ok(Value::String(resp.body.clone()))
-            } else {
-                serde_json::from_str(&resp.body).map_err(|e| {
-                    let mut err = ApiError::from_response(resp, None);
-                    err.kind = ErrorKind::Server;
-                    err.code = "bad_response".into();
-                    err.message = format!("the response is not JSON: {e}");
-                    err
-                })
-            };
-            return Step::Done(value);
+            return Step::Done(self.op.read_output(&resp.body).map_err(|why| {
+                let mut err = ApiError::from_response(resp, None);
+                err.kind = ErrorKind::Server;
+                err.code = "bad_response".into();
+                err.message = format!("the response does not fit the API's model: {why}");
+                err.retries = self.retries;
+                err
+            }));
         }
         let decision =
             self.policy
@@ -241,7 +235,7 @@ pub fn execute(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
 
@@ -286,6 +280,43 @@ mod tests {
         })
     }
 
+    pub(crate) fn token_json(id: &str) -> serde_json::Value {
+        serde_json::json!({
+            "id": id, "name": "ci", "prefix": "cd_AbC123",
+            "owner": {"type": "user", "id": "u_dev"}, "organization": "acme",
+            "projects": ["web"], "permissions": "inherit",
+            "created_at": "2026-11-23T10:00:00Z", "expires_at": null,
+            "allowed_ips": [], "status": "active", "kind": "api"
+        })
+    }
+
+    fn created_token_json() -> String {
+        serde_json::json!({"token": token_json("tok_1"), "secret": format!("cd_{}", "a".repeat(42))})
+            .to_string()
+    }
+
+    #[test]
+    fn a_response_that_does_not_fit_the_model_is_a_typed_error() {
+        let (r, _) = run(
+            Operation::GetToken { id: "t".into() },
+            vec![resp(200, r#"{"id": "t"}"#, &[("x-request-id", "req_1")])],
+        );
+        let e = r.unwrap_err();
+        assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Server, "bad_response"));
+        assert_eq!(e.request_id.as_deref(), Some("req_1"));
+        let (r, _) = run(
+            Operation::ListTokens { cursor: None, limit: None },
+            vec![resp(
+                200,
+                &serde_json::json!({"tokens": [token_json("a"), token_json("b")], "next_cursor": "c2"}).to_string(),
+                &[],
+            )],
+        );
+        let page = r.unwrap();
+        assert_eq!(page["items"][1]["id"], "b");
+        assert_eq!(page["next_cursor"], "c2");
+    }
+
     fn config() -> ClientConfig {
         ClientConfig {
             base_url: Some("http://127.0.0.1:8787/v1".into()),
@@ -324,10 +355,12 @@ mod tests {
                     message: "reset".into(),
                 }),
                 resp(503, "", &[]),
-                resp(201, r#"{"id": "tok_1"}"#, &[]),
+                resp(201, &created_token_json(), &[]),
             ],
         );
-        assert_eq!(r.unwrap()["id"], "tok_1");
+        let v = r.unwrap();
+        assert_eq!(v["token"]["id"], "tok_1");
+        assert_eq!(v["secret"].as_str().map(str::len), Some(45));
         assert_eq!(s.sent.len(), 3);
         assert!(s
             .sent
@@ -386,7 +419,7 @@ mod tests {
             vec![
                 resp(429, "", &[("Retry-After", "1")]),
                 resp(429, "", &[("retry-after-ms", "250")]),
-                resp(200, r#"{"items":[],"next_cursor":null}"#, &[]),
+                resp(200, r#"{"tokens":[],"next_cursor":null}"#, &[]),
             ],
         );
         assert!(r.is_ok());

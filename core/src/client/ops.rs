@@ -5,6 +5,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::models::{
+    AccessKey, ApiToken, AuditEvent, CreatedAccessKey, CreatedServiceAccount, CreatedToken, Page,
+    RevokedCount, Rotation, ServiceAccount, Whoami,
+};
+
 /// Filters of the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -75,6 +80,9 @@ pub enum Operation {
         body: Value,
     },
     DisableServiceAccount {
+        id: String,
+    },
+    EnableServiceAccount {
         id: String,
     },
     DeleteServiceAccount {
@@ -194,6 +202,11 @@ impl Operation {
                 format!("/iam/service-accounts/{}/disable", e(id)),
                 None,
             ),
+            Operation::EnableServiceAccount { id } => (
+                "POST",
+                format!("/iam/service-accounts/{}/enable", e(id)),
+                None,
+            ),
             Operation::DeleteServiceAccount { id } => {
                 ("DELETE", format!("/iam/service-accounts/{}", e(id)), None)
             }
@@ -292,12 +305,137 @@ fn audit_query(q: &mut Vec<(String, String)>, f: &AuditFilter) {
     }
 }
 
-/// One page of a list: `{"items": [...], "next_cursor": "..."}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
-pub struct Page {
-    pub items: Vec<Value>,
-    #[serde(default)]
-    pub next_cursor: Option<String>,
+/// What a successful response holds, so the core can read it into its model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Whoami,
+    Token,
+    CreatedToken,
+    Rotation,
+    RevokedCount,
+    ServiceAccount,
+    CreatedServiceAccount,
+    AccessKey,
+    CreatedAccessKey,
+    /// A list under this key, with `next_cursor` when there are more pages.
+    List(&'static str, ListItem),
+    /// JSON lines, passed through as a string.
+    Lines,
+    Empty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListItem {
+    Token,
+    ServiceAccount,
+    AccessKey,
+    AuditEvent,
+}
+
+impl Operation {
+    pub fn output(&self) -> Output {
+        use Operation::*;
+        match self {
+            Whoami => Output::Whoami,
+            ListTokens { .. } | ListServiceAccountTokens { .. } => {
+                Output::List("tokens", ListItem::Token)
+            }
+            CreateToken { .. } | CreateServiceAccountToken { .. } => Output::CreatedToken,
+            GetToken { .. } | RevokeToken { .. } | RevokeServiceAccountToken { .. } => {
+                Output::Token
+            }
+            RotateToken { .. } | RotateServiceAccountToken { .. } => Output::Rotation,
+            RevokeMemberTokens { .. } => Output::RevokedCount,
+            ListServiceAccounts { .. } => {
+                Output::List("service_accounts", ListItem::ServiceAccount)
+            }
+            CreateServiceAccount { .. } => Output::CreatedServiceAccount,
+            GetServiceAccount { .. }
+            | UpdateServiceAccount { .. }
+            | DisableServiceAccount { .. }
+            | EnableServiceAccount { .. } => Output::ServiceAccount,
+            DeleteServiceAccount { .. } | DeleteAccessKey { .. } => Output::Empty,
+            ListAccessKeys { .. } => Output::List("access_keys", ListItem::AccessKey),
+            CreateAccessKey { .. } => Output::CreatedAccessKey,
+            ListAuditEvents { .. } => Output::List("events", ListItem::AuditEvent),
+            ExportAuditEvents { .. } => Output::Lines,
+        }
+    }
+
+    /// Top-level fields of this call's result that hold a secret shown once; each
+    /// binding wraps them in its secret type (redacted when printed or logged).
+    pub fn secret_fields(&self) -> &'static [&'static str] {
+        match self.output() {
+            Output::CreatedToken | Output::Rotation | Output::CreatedAccessKey => &["secret"],
+            Output::CreatedServiceAccount => &["client_secret"],
+            _ => &[],
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        matches!(self.output(), Output::List(..))
+    }
+
+    /// Reads a successful response body into this call's model and hands back its JSON
+    /// (lists become a [`Page`]). An error names what did not fit, never a value.
+    pub fn read_output(&self, body: &str) -> Result<Value, String> {
+        fn model<T: serde::de::DeserializeOwned + Serialize>(v: Value) -> Result<Value, String> {
+            let t: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+            serde_json::to_value(t).map_err(|e| e.to_string())
+        }
+        let out = self.output();
+        if out == Output::Lines {
+            return Ok(Value::String(body.to_owned()));
+        }
+        if body.trim().is_empty() {
+            return match out {
+                Output::Empty => Ok(Value::Null),
+                _ => Err("the response has no body".into()),
+            };
+        }
+        let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+        match out {
+            Output::Whoami => model::<Whoami>(v),
+            Output::Token => model::<ApiToken>(v),
+            Output::CreatedToken => model::<CreatedToken>(v),
+            Output::Rotation => model::<Rotation>(v),
+            Output::RevokedCount => model::<RevokedCount>(v),
+            Output::ServiceAccount => model::<ServiceAccount>(v),
+            Output::CreatedServiceAccount => model::<CreatedServiceAccount>(v),
+            Output::AccessKey => model::<AccessKey>(v),
+            Output::CreatedAccessKey => model::<CreatedAccessKey>(v),
+            Output::Empty => Ok(Value::Null),
+            Output::Lines => unreachable!("handled above"),
+            Output::List(key, item) => {
+                let mut obj = match v {
+                    Value::Object(o) => o,
+                    _ => return Err("a list response is not an object".into()),
+                };
+                let items = obj
+                    .remove(key)
+                    .ok_or_else(|| format!("a list response without `{key}`"))?;
+                let next_cursor = match obj.remove("next_cursor") {
+                    Some(Value::String(s)) if !s.is_empty() => Some(s),
+                    _ => None,
+                };
+                let Value::Array(items) = items else {
+                    return Err(format!("`{key}` is not a list"));
+                };
+                let items = items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        match item {
+                            ListItem::Token => model::<ApiToken>(v),
+                            ListItem::ServiceAccount => model::<ServiceAccount>(v),
+                            ListItem::AccessKey => model::<AccessKey>(v),
+                            ListItem::AuditEvent => model::<AuditEvent>(v),
+                        }
+                        .map_err(|e| format!("{key}[{i}]: {e}"))
+                    })
+                    .collect::<Result<Vec<Value>, String>>()?;
+                serde_json::to_value(Page { items, next_cursor }).map_err(|e| e.to_string())
+            }
+        }
+    }
 }
