@@ -5,11 +5,15 @@
 //! The library is what the binary runs and what the tests drive: [`start`] binds, seeds
 //! and serves, and returns a handle with the address, the clock and the bootstrap token.
 
+// The OpenAPI document is one large json! literal.
+#![recursion_limit = "256"]
+
 pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod faults;
 pub mod handlers;
 pub mod idempotency;
 pub mod openapi;
@@ -210,6 +214,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         trust_proxy: config.trust_proxy,
         organization,
         audit_buffer: Mutex::new(Vec::new()),
+        faults: faults::Faults::default(),
     }));
     spawn_audit_flusher(&state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;

@@ -51,7 +51,18 @@ fn schemas() -> Value {
                 "status": { "enum": ["active", "rotating", "rotated", "revoked", "expired"] }
             }
         },
-        "TokenList": { "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } } } },
+        "TokenList": { "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } }, "next_cursor": { "type": ["string", "null"], "description": "Pass as ?cursor= for the next page (?limit= 1..500, default 100)" } } },
+        "Whoami": {
+            "type": "object", "required": ["token", "owner", "organization_projects"],
+            "properties": {
+                "token": { "$ref": "#/components/schemas/Token" },
+                "owner": { "type": "object", "description": "The owner as they are now: a user (org_role, project_roles, status) or a service account (project, role, tag_selector, status), tagged by `type`" },
+                "organization_projects": { "type": "array", "items": { "type": "string" } },
+                "policy": { "type": ["object", "null"] },
+                "ip": { "type": ["string", "null"] }
+            }
+        },
+        "RevokedCount": { "type": "object", "properties": { "revoked": { "type": "integer" } } },
         "TokenCreate": {
             "type": "object", "required": ["name"],
             "properties": {
@@ -85,7 +96,7 @@ fn schemas() -> Value {
                 "status": { "enum": ["active", "disabled", "deleted"] }, "created_at": time, "updated_at": time
             }
         },
-        "ServiceAccountList": { "type": "object", "properties": { "service_accounts": { "type": "array", "items": { "$ref": "#/components/schemas/ServiceAccount" } } } },
+        "ServiceAccountList": { "type": "object", "properties": { "service_accounts": { "type": "array", "items": { "$ref": "#/components/schemas/ServiceAccount" } }, "next_cursor": { "type": ["string", "null"] } } },
         "ServiceAccountCreate": {
             "type": "object", "required": ["name"],
             "properties": {

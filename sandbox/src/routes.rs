@@ -76,6 +76,7 @@ pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         // Personal tokens
         (r("GET", "/v1/iam/tokens", "listTokens", "List the caller's own API tokens", "tokens", None, 200, Some("TokenList")), get(tokens::list)),
         (idem(r("POST", "/v1/iam/tokens", "createToken", "Create a personal API token (the secret is in this response only)", "tokens", Some("TokenCreate"), 201, Some("TokenWithSecret"))), post(tokens::create)),
+        (r("GET", "/v1/iam/whoami", "whoami", "The calling token, its owner as they are now, the organization's projects and the caller's address (any live token)", "tokens", None, 200, Some("Whoami")), get(tokens::whoami)),
         (r("GET", "/v1/iam/tokens/{id}", "getToken", "Show one of the caller's tokens", "tokens", None, 200, Some("Token")), get(tokens::get)),
         (r("DELETE", "/v1/iam/tokens/{id}", "revokeToken", "Revoke a token: its next call fails with 401", "tokens", None, 200, Some("Token"))   , delete(tokens::revoke)),
         (idem(r("POST", "/v1/iam/tokens/{id}/rotate", "rotateToken", "Replace a token with a new one of the same scope; the old one works 7 more days", "tokens", None, 201, Some("Rotation"))), post(tokens::rotate_handler)),
@@ -99,6 +100,7 @@ pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (r("GET", "/v1/org/service-accounts", "listOrgServiceAccounts", "List organization-level service accounts", "service-accounts", None, 200, Some("ServiceAccountList")), get(sa::org_list)),
         (idem(r("POST", "/v1/org/service-accounts", "createOrgServiceAccount", "Create an organization-level service account", "service-accounts", Some("ServiceAccountCreate"), 201, Some("ServiceAccountCreated"))), post(sa::org_create)),
         (r("DELETE", "/v1/org/service-accounts/{id}", "deleteOrgServiceAccount", "Delete an organization-level service account", "service-accounts", None, 204, None), delete(sa::org_delete)),
+        (r("POST", "/v1/org/members/{id}/revoke-tokens", "revokeMemberTokens", "Revoke every personal token of a member (offboarding)", "tokens", None, 200, Some("RevokedCount")), post(tokens::revoke_member_tokens)),
         // Resources
         (r("GET", "/v1/compute/servers", "listServers", "List servers in a project (?project=)", "compute", None, 200, Some("ServerList")), get(resources::list_servers)),
         (idem(r("POST", "/v1/compute/servers", "createServer", "Create a server", "compute", Some("ServerCreate"), 201, Some("Server"))), post(resources::create_server)),
@@ -122,6 +124,8 @@ pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (r("POST", "/_sandbox/clock", "setSandboxClock", "Move the sandbox clock: advance_seconds, set or reset", "sandbox", Some("ClockChange"), 200, Some("Clock")), post(admin::set_clock)),
         (r("GET", "/_sandbox/users", "listSandboxUsers", "The seeded users and their current state", "sandbox", None, 200, None), get(admin::list_users)),
         (r("PATCH", "/_sandbox/users/{id}", "updateSandboxUser", "Change a user's status, organization role or project roles", "sandbox", Some("UserUpdate"), 200, None), patch(admin::update_user)),
+        (r("GET", "/_sandbox/faults", "getSandboxFaults", "The armed fault plan and how many faults it injected", "sandbox", None, 200, None), get(admin::get_faults)),
+        (r("POST", "/_sandbox/faults", "setSandboxFaults", "Make the next calls fail: {count, status (503, 429...), drop (handle, then cut the connection), path_prefix, method, retry_after, retry_after_ms, should_retry}", "sandbox", None, 200, None), post(admin::set_faults)),
         (idem(r("POST", "/_sandbox/users/{id}/tokens", "issueSandboxUserToken", "Mint a personal token for any user", "sandbox", Some("TokenCreate"), 201, Some("TokenWithSecret"))), post(admin::issue_user_token)),
     ]
 }
@@ -137,6 +141,10 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::faults::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::middleware,

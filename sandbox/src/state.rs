@@ -22,6 +22,7 @@ pub struct Inner {
     /// Audit events not yet in the database: written in batches, so a call costs no
     /// database write of its own. Readers of the log flush first.
     pub audit_buffer: Mutex<Vec<AuditEvent>>,
+    pub faults: crate::faults::Faults,
 }
 
 /// Flush at this many buffered events even between ticks.

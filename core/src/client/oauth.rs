@@ -124,9 +124,21 @@ impl BearerCache {
         }
     }
 
-    /// Forgets the bearer (after a 401 with it, for example).
+    /// Forgets the bearer.
     pub fn clear(&mut self) {
         self.current = None;
+    }
+
+    /// A call made with the cached bearer came back 401 (the API's clock ran ahead, or
+    /// the client secret was reset): forget it. Returns whether to fetch a new bearer
+    /// and send the call once more.
+    pub fn on_rejected(&mut self, error: &ApiError) -> bool {
+        if error.kind == ErrorKind::Authentication && self.current.is_some() {
+            self.current = None;
+            true
+        } else {
+            false
+        }
     }
 }
 

@@ -130,13 +130,25 @@ pub fn validate_draft(
     now: Timestamp,
 ) -> TokenValidation {
     crate::ffi::validate_token(&TokenRequest {
-        draft: draft.clone(),
+        draft: with_defaults(draft, owner),
         owner: owner.clone(),
         existing_tokens: existing.iter().map(|t| t.token.clone()).collect(),
         now,
         policy: whoami.policy.clone(),
         organization_projects: whoami.organization_projects.clone(),
     })
+}
+
+/// A service-account token without projects is for the account's project, as the API
+/// does it.
+fn with_defaults(draft: &TokenDraft, owner: &OwnerState) -> TokenDraft {
+    let mut d = draft.clone();
+    if let (None, OwnerState::ServiceAccount(sa)) = (&d.projects, owner) {
+        if let Some(p) = &sa.project {
+            d.projects = Some(ProjectScope::Projects(vec![p.clone()]));
+        }
+    }
+    d
 }
 
 /// Validates a draft and, when it is valid, gives the API body that creates it.
@@ -148,6 +160,7 @@ pub fn prepare_create(
     existing: &[ApiToken],
     now: Timestamp,
 ) -> Result<Value, ApiError> {
+    let draft = &with_defaults(draft, owner);
     let v = validate_draft(draft, owner, whoami, existing, now);
     if !v.valid {
         let field_errors: Vec<FieldError> = v

@@ -180,3 +180,25 @@ pub async fn issue_user_token(
         ))
     })
 }
+
+pub async fn get_faults(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    Ok(Json(state.0.faults.status()))
+}
+
+/// Arms fault injection for the next calls (see `faults::FaultPlan`); `{"count": 0}`
+/// clears it.
+pub async fn set_faults(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    let plan: crate::faults::FaultPlan = serde_json::from_value(body)
+        .map_err(|e| ApiError::field("plan", "invalid_plan", e.to_string()))?;
+    state.0.faults.set(plan);
+    Ok(Json(state.0.faults.status()))
+}

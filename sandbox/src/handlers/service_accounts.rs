@@ -1,7 +1,7 @@
 //! Service accounts (project- and organization-level), their API tokens, their client
 //! secret for the client-credentials grant, and their S3-style access keys.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -176,17 +176,21 @@ fn create_sa(
     })
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let projects = db::projects(&*state.db()?)?;
     let project = caller.context_project(&projects);
     caller.authorize(project.as_deref(), None)?;
     let Some(project) = project else {
-        return Ok(Json(json!({ "service_accounts": [] })));
+        return Ok(Json(json!({ "service_accounts": [], "next_cursor": null })));
     };
     let rows = db::service_accounts(&*state.db()?, Some(&project))?;
-    Ok(Json(
-        json!({ "service_accounts": rows.iter().map(sa_json).collect::<Vec<_>>() }),
-    ))
+    let (items, next) =
+        super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
+    Ok(Json(json!({ "service_accounts": items, "next_cursor": next })))
 }
 
 pub async fn create(
@@ -225,12 +229,13 @@ pub async fn create(
 pub async fn org_list(
     State(state): State<AppState>,
     caller: Caller,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     caller.authorize(None, None)?;
     let rows = db::service_accounts(&*state.db()?, None)?;
-    Ok(Json(
-        json!({ "service_accounts": rows.iter().map(sa_json).collect::<Vec<_>>() }),
-    ))
+    let (items, next) =
+        super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
+    Ok(Json(json!({ "service_accounts": items, "next_cursor": next })))
 }
 
 pub async fn org_create(
@@ -427,6 +432,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let sa = live_sa(&*state.db()?, &state, &id)?;
     authorize_sa(&caller, &sa.state, Access::Read)?;
@@ -438,9 +444,9 @@ pub async fn list_tokens(
         "api",
     )?;
     let now = state.now();
-    Ok(Json(
-        json!({ "tokens": rows.iter().map(|r| token_json(r, now)).collect::<Vec<_>>() }),
-    ))
+    let (tokens, next) =
+        super::paginate(rows.iter().map(|r| token_json(r, now)).collect(), query.as_deref())?;
+    Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
 }
 
 pub async fn create_token(

@@ -1,7 +1,7 @@
 //! Personal API tokens (`/v1/iam/tokens`) and the token machinery service-account tokens
 //! and the client-credentials grant share.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -558,13 +558,49 @@ fn own_token(conn: &Connection, caller: &Caller, id: &str) -> Result<TokenRow, A
         .ok_or_else(|| ApiError::not_found("token"))
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     authorize_context(&state, &caller)?;
     let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api")?;
     let now = state.now();
-    Ok(Json(
-        json!({ "tokens": rows.iter().map(|r| token_json(r, now)).collect::<Vec<_>>() }),
-    ))
+    let (tokens, next) =
+        super::paginate(rows.iter().map(|r| token_json(r, now)).collect(), query.as_deref())?;
+    Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
+}
+
+/// Who is calling: the token's metadata, its owner as they are now, the organization's
+/// projects and the caller's address. Every live token may ask (no permission needed),
+/// so an SDK can decide `can(action, project)` locally and validate drafts.
+pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let conn = state.db()?;
+    let row = db::token_by_id(&conn, &caller.token.id)?.ok_or_else(|| ApiError::not_found("token"))?;
+    let projects = db::projects(&conn)?;
+    Ok(Json(json!({
+        "token": token_json(&row, state.now()),
+        "owner": caller.owner,
+        "organization_projects": projects,
+        "policy": null,
+        "ip": caller.ip.map(|ip| ip.to_string()),
+    })))
+}
+
+/// Revokes every personal token of a member (offboarding): organization admins and
+/// owners only.
+pub async fn revoke_member_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(member): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.authorize(None, None)?;
+    let conn = state.db()?;
+    if db::user(&conn, &member)?.is_none() {
+        return Err(ApiError::not_found("member"));
+    }
+    let n = db::revoke_owner_tokens(&conn, &OwnerRef::User { id: member }, "api", state.now())?;
+    Ok(Json(json!({ "revoked": n })))
 }
 
 pub async fn create(
