@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod faults;
@@ -54,6 +55,8 @@ pub struct Config {
     pub rate_burst: u32,
     pub rate_per_second: f64,
     pub clock: Clock,
+    /// Serve the web console from this directory at `/` (see [`console`]).
+    pub console: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             rate_burst: 60,
             rate_per_second: 30.0,
             clock: Clock::system(),
+            console: None,
         }
     }
 }
@@ -219,7 +223,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     spawn_audit_flusher(&state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
-    let app = routes::router(state.clone());
+    let app = console::attach(routes::router(state.clone()), &config)?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

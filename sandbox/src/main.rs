@@ -37,6 +37,12 @@ struct Args {
     /// Per-token sustained calls per second.
     #[arg(long, default_value_t = 30.0)]
     rate_per_second: f64,
+    /// Serve the web console from DIR at / (default: examples/console/dist if it exists).
+    #[arg(long, value_name = "DIR")]
+    console: Option<PathBuf>,
+    /// Do not serve the web console.
+    #[arg(long, conflicts_with = "console")]
+    no_console: bool,
 }
 
 #[tokio::main]
@@ -57,6 +63,7 @@ async fn main() -> ExitCode {
             }
         }
     };
+    let console = clouddigit_sandbox::console::choose(args.console.clone(), args.no_console);
     let config = Config {
         host: args.host,
         port: args.port,
@@ -66,6 +73,7 @@ async fn main() -> ExitCode {
         token_file: Some(args.token_file.clone()),
         rate_burst: args.rate_burst,
         rate_per_second: args.rate_per_second,
+        console: console.clone(),
         ..Config::default()
     };
     let mut server = match start(config).await {
@@ -81,6 +89,9 @@ async fn main() -> ExitCode {
         server.bootstrap_token.prefix(),
         args.token_file.display()
     );
+    if let Some(dir) = &console {
+        println!("console at {}/ (files from {})", server.url(), dir.display());
+    }
     match &args.db {
         Some(p) => println!("state in {}", p.display()),
         None => println!("state in memory (use --db FILE to keep it)"),
