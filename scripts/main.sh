@@ -7,5 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 scripts/bootstrap.sh main >&2
+# The web console it serves at / (examples/console): the SDK's wasm, then the bundle.
+scripts/build-npm.sh >&2
+examples/console/build.sh >&2
 cargo build --release --locked -p clouddigit-sandbox >&2
 exec target/release/clouddigit-sandbox "$@"

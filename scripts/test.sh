@@ -38,6 +38,14 @@ cp js/test/*.test.mjs "$npm_dir/app/test/"
 (cd "$npm_dir/app" && CLOUDDIGIT_VECTORS="$root/tests/vectors" node --test test/)
 node_modules/.bin/tsc -p js/tsconfig.json
 
+# ---- web console (examples/console): Playwright in headless Chromium against the sandbox
+section "web console: build, typecheck, Playwright tests (headless Chromium)"
+cargo build --locked -p clouddigit-sandbox
+examples/console/build.sh
+(cd examples/console && node_modules/.bin/tsc -p tsconfig.json)
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test examples/console/test/
+# ---- end web console
+
 section "Python wheel and pytest in a fresh virtualenv"
 rm -rf target/wheels target/py-venv
 python3 -m maturin build --release --locked -m python/Cargo.toml -o target/wheels
