@@ -148,6 +148,7 @@ function renderHeader(): void {
 
 async function signInPage(message?: string): Promise<void> {
   document.title = 'Sign in · Cloud Digit console';
+  top.replaceChildren(h('div', { class: 'bar' }, h('span', { class: 'brand' }, 'Cloud Digit'), h('span', { class: 'muted' }, 'console · local sandbox')));
   const info = await sandboxInfo();
   const id = uid('token');
   const hintId = uid('hint');
@@ -192,7 +193,7 @@ async function signInPage(message?: string): Promise<void> {
       { id: hintId, class: 'hint-block' },
       h('p', {}, 'Paste an API token. It stays in this browser tab only (session storage) and is sent to the API, nowhere else.'),
       info.token_file
-        ? h('p', {}, 'The sandbox wrote the organization owner’s token to ', h('code', { class: 'path' }, info.token_file), '.')
+        ? h('p', {}, 'The sandbox wrote the organization owner’s token to:', h('code', { class: 'path' }, info.token_file))
         : h('p', {}, 'The sandbox writes the organization owner’s token to the file given by --token-file (default ./.clouddigit-sandbox-token where it started).'),
       h('p', { class: 'muted' }, 'Tokens for the other seeded users (dev@, analyst@, admin@) can be minted with the owner token: POST /_sandbox/users/{id}/tokens.'),
     ),
