@@ -51,8 +51,12 @@ rm -rf target/wheels target/py-venv
 python3 -m maturin build --release --locked -m python/Cargo.toml -o target/wheels
 python3 -m venv target/py-venv
 target/py-venv/bin/python -m pip install --quiet --disable-pip-version-check target/wheels/clouddigit-*.whl pytest mypy jsonschema rfc3339-validator
-(cd python/tests && CLOUDDIGIT_VECTORS="$root/tests/vectors" "$root/target/py-venv/bin/python" -m pytest -q -p no:cacheprovider)
-target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py examples/authorize.py examples/validate.py
+# The client tests start the real sandbox binary on an ephemeral port.
+cargo build --locked -p clouddigit-sandbox
+(cd python/tests && CLOUDDIGIT_VECTORS="$root/tests/vectors" CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
+  "$root/target/py-venv/bin/python" -m pytest -q -p no:cacheprovider)
+target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py examples/authorize.py examples/validate.py examples/client.py
+(cd python/python && "$root/target/py-venv/bin/python" -m mypy --strict clouddigit)
 
 section "examples"
 node examples/allowed_ips.mjs '203.0.113.0/24, 2001:db8::/32' 203.0.113.7 198.51.100.1
@@ -62,5 +66,13 @@ node examples/authorize.mjs cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA
 target/py-venv/bin/python examples/authorize.py cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA
 target/py-venv/bin/python examples/validate.py && exit_py=0 || exit_py=$?
 [ "$exit_py" -eq 1 ] || { echo "examples/validate.py should exit 1 on its draft with errors, got $exit_py" >&2; exit 1; }
+# The client example against a sandbox of its own.
+sbx_dir=$(mktemp -d)
+target/debug/clouddigit-sandbox --port 0 --no-console --token-file "$sbx_dir/token" > "$sbx_dir/out" &
+sbx_pid=$!
+for _ in $(seq 50); do grep -q 'listening on' "$sbx_dir/out" && break; sleep 0.1; done
+sbx_url=$(sed -n 's/.*listening on //p' "$sbx_dir/out")
+CD_BASE_URL="$sbx_url/v1" CD_API_TOKEN=$(cat "$sbx_dir/token") target/py-venv/bin/python examples/client.py
+kill "$sbx_pid"; wait "$sbx_pid" 2>/dev/null || true; rm -rf "$sbx_dir"
 
 section "all tests passed"

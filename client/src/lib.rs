@@ -38,6 +38,7 @@ use transport::HttpTransport;
 
 type Provider = Box<dyn Fn() -> Result<String, ApiError> + Send + Sync>;
 
+#[allow(clippy::enum_variant_names)] // "client credentials" is the OAuth grant's name
 enum Credentials {
     Token(TokenSecret),
     /// Called before each request, so a rotated token is picked up without a new client.
@@ -145,10 +146,13 @@ impl ClientBuilder {
     }
 
     pub fn build(self) -> Result<Client, ApiError> {
-        let cfg_err = |e: clouddigit_core::client::ConfigError| ApiError::config(e.code(), e.to_string());
+        let cfg_err =
+            |e: clouddigit_core::client::ConfigError| ApiError::config(e.code(), e.to_string());
         let mut config = self.config;
         if self.env {
-            config = config.with_env(|k| std::env::var(k).ok()).map_err(cfg_err)?;
+            config = config
+                .with_env(|k| std::env::var(k).ok())
+                .map_err(cfg_err)?;
         }
         let credentials = if let Some(p) = self.provider {
             Credentials::Provider(p)
@@ -193,7 +197,9 @@ fn read_token_file() -> Option<TokenFile> {
     #[cfg(unix)]
     let mode = {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(&path).ok().map(|m| m.permissions().mode())
+        std::fs::metadata(&path)
+            .ok()
+            .map(|m| m.permissions().mode())
     };
     #[cfg(not(unix))]
     let mode = None;
@@ -270,9 +276,19 @@ impl Client {
             std::thread::sleep(std::time::Duration::from_millis(wait));
         }
         let mut t = &self.transport;
-        let result = execute(&mut t, &config, op.clone(), &mut || self.bearer(), ua.clone());
-        if let (Err(e), Credentials::ClientCredentials { cache, .. }) = (&result, &self.credentials) {
-            let again = cache.lock().unwrap_or_else(|p| p.into_inner()).on_rejected(e);
+        let result = execute(
+            &mut t,
+            &config,
+            op.clone(),
+            &mut || self.bearer(),
+            ua.clone(),
+        );
+        if let (Err(e), Credentials::ClientCredentials { cache, .. }) = (&result, &self.credentials)
+        {
+            let again = cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .on_rejected(e);
             if again {
                 return execute(&mut t, &config, op, &mut || self.bearer(), ua);
             }
@@ -292,7 +308,11 @@ impl Client {
     }
 
     fn cached_whoami(&self) -> Result<Whoami, ApiError> {
-        let cached = self.whoami.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let cached = self
+            .whoami
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         match cached {
             Some(w) => Ok(w),
             None => self.whoami(),
@@ -441,13 +461,16 @@ impl ServiceAccounts<'_> {
         })
     }
     pub fn disable(&self, id: &str) -> Result<ServiceAccount, ApiError> {
-        self.c.call(Operation::DisableServiceAccount { id: id.into() })
+        self.c
+            .call(Operation::DisableServiceAccount { id: id.into() })
     }
     pub fn enable(&self, id: &str) -> Result<ServiceAccount, ApiError> {
-        self.c.call(Operation::EnableServiceAccount { id: id.into() })
+        self.c
+            .call(Operation::EnableServiceAccount { id: id.into() })
     }
     pub fn delete(&self, id: &str) -> Result<(), ApiError> {
-        self.c.run(Operation::DeleteServiceAccount { id: id.into() })?;
+        self.c
+            .run(Operation::DeleteServiceAccount { id: id.into() })?;
         Ok(())
     }
     pub fn list_tokens(&self, id: &str) -> Pages<'_, ApiToken> {
@@ -463,7 +486,10 @@ impl ServiceAccounts<'_> {
         let sa = self.get(id)?;
         let owner = session::service_account_owner(&sa);
         let body = session::prepare_create(draft, &owner, &w, &[], chrono::Utc::now())?;
-        self.c.call(Operation::CreateServiceAccountToken { id: id.into(), body })
+        self.c.call(Operation::CreateServiceAccountToken {
+            id: id.into(),
+            body,
+        })
     }
     pub fn rotate_token(&self, id: &str, token_id: &str) -> Result<Rotation, ApiError> {
         self.c.call(Operation::RotateServiceAccountToken {

@@ -2,6 +2,8 @@
 //! downscoping, pagination, retries under injected faults, idempotent creates and the
 //! client-credentials grant.
 
+#![allow(clippy::result_large_err)]
+
 use std::sync::{Arc, Mutex};
 
 use clouddigit_client::{ApiError, Client, ErrorKind, RetryInfo};
@@ -184,7 +186,10 @@ fn a_downscoped_token_gets_403_with_the_reason_and_can_agrees() {
     // The local answer, from whoami, is the same.
     let d = c.can("audit.events.list", Some("web")).unwrap();
     assert!(!d.allowed);
-    assert_eq!(serde_json::to_value(d.reason).unwrap(), "not_in_token_permissions");
+    assert_eq!(
+        serde_json::to_value(d.reason).unwrap(),
+        "not_in_token_permissions"
+    );
     assert!(c.can("iam.tokens.list", Some("web")).unwrap().allowed);
 }
 
@@ -195,7 +200,9 @@ fn lists_follow_pages() {
     for i in 0..5 {
         owner
             .tokens()
-            .create(&draft(json!({"name": format!("t{i}"), "projects": ["web"]})))
+            .create(&draft(
+                json!({"name": format!("t{i}"), "projects": ["web"]}),
+            ))
             .unwrap();
     }
     let names: Vec<String> = owner
@@ -239,7 +246,9 @@ fn a_429_storm_is_ridden_out_and_a_long_wait_fails_fast() {
     assert!(c.whoami().is_ok());
     let seen = retries.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert!(seen.iter().all(|r| r.wait_ms == 150 && r.cause == "HTTP 429"));
+    assert!(seen
+        .iter()
+        .all(|r| r.wait_ms == 150 && r.cause == "HTTP 429"));
 
     sbx.faults(json!({"count": 1, "status": 429, "retry_after": "120"}));
     let started = std::time::Instant::now();
@@ -279,7 +288,9 @@ fn server_errors_retry_within_budget_and_x_should_retry_wins() {
 fn an_interrupted_create_is_retried_with_its_key_and_creates_one_token() {
     let sbx = Sbx::new();
     let c = sbx.client(&sbx.owner);
-    sbx.faults(json!({"count": 1, "drop": true, "method": "POST", "path_prefix": "/v1/iam/tokens"}));
+    sbx.faults(
+        json!({"count": 1, "drop": true, "method": "POST", "path_prefix": "/v1/iam/tokens"}),
+    );
     let t = c
         .tokens()
         .create(&draft(json!({"name": "once", "projects": ["web"]})))
@@ -317,7 +328,12 @@ fn client_credentials_are_cached_and_refreshed() {
         .build()
         .unwrap();
     let me = c.whoami().unwrap();
-    assert_eq!(me.token.token.owner, clouddigit_core::OwnerRef::ServiceAccount { id: sa.service_account.id.clone() });
+    assert_eq!(
+        me.token.token.owner,
+        clouddigit_core::OwnerRef::ServiceAccount {
+            id: sa.service_account.id.clone()
+        }
+    );
     let first_bearer = me.token.token.id.clone();
     // Cached: the next call uses the same bearer.
     assert_eq!(c.whoami().unwrap().token.token.id, first_bearer);
@@ -361,8 +377,16 @@ fn credentials_come_from_a_provider_each_call() {
     assert_eq!(c.whoami().unwrap().token.token.id, r.token.token.id);
     // A bad checksum is refused before any call.
     let t = sbx.owner.clone();
-    let bad = format!("{}{}", &t[..t.len() - 1], if t.ends_with('A') { 'B' } else { 'A' });
-    let e = Client::builder().base_url(sbx.base()).token(&bad).build().unwrap_err();
+    let bad = format!(
+        "{}{}",
+        &t[..t.len() - 1],
+        if t.ends_with('A') { 'B' } else { 'A' }
+    );
+    let e = Client::builder()
+        .base_url(sbx.base())
+        .token(&bad)
+        .build()
+        .unwrap_err();
     assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Config, "bad_token"));
     assert!(!e.to_string().contains(&bad[9..]));
 }
@@ -377,12 +401,18 @@ fn service_accounts_tokens_and_access_keys() {
         .unwrap();
     let id = sa.service_account.id.clone();
     let t = sas
-        .create_token(&id, &draft(json!({"name": "ci-token", "allowed_ips": "127.0.0.1"})))
+        .create_token(
+            &id,
+            &draft(json!({"name": "ci-token", "allowed_ips": "127.0.0.1"})),
+        )
         .unwrap();
     // Validated against the account: it is a member, so an admin permission is refused
     // before the call.
     let e = sas
-        .create_token(&id, &draft(json!({"name": "x", "permissions": ["iam.service_accounts.delete"]})))
+        .create_token(
+            &id,
+            &draft(json!({"name": "x", "permissions": ["iam.service_accounts.delete"]})),
+        )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation);
     assert_eq!(sas.list_tokens(&id).count(), 1);
@@ -393,7 +423,9 @@ fn service_accounts_tokens_and_access_keys() {
     assert_eq!(sas.list_access_keys(&id).count(), 1);
     sas.delete_access_key(&id, &k.id).unwrap();
     assert_eq!(sas.list_access_keys(&id).count(), 0);
-    let updated = sas.update(&id, json!({"description": "deploys web"})).unwrap();
+    let updated = sas
+        .update(&id, json!({"description": "deploys web"}))
+        .unwrap();
     assert_eq!(updated.description, "deploys web");
     assert_eq!(
         sas.disable(&id).unwrap().status,
@@ -419,5 +451,8 @@ fn revoking_a_members_tokens() {
     let owner = sbx.client(&sbx.owner);
     assert_eq!(owner.revoke_member_tokens("u_dev").unwrap().revoked, 1);
     assert_eq!(kind(dev.whoami()).0, ErrorKind::Authentication);
-    assert_eq!(kind(owner.revoke_member_tokens("u_nobody")).0, ErrorKind::NotFound);
+    assert_eq!(
+        kind(owner.revoke_member_tokens("u_nobody")).0,
+        ErrorKind::NotFound
+    );
 }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 mod cli;
+mod client;
 
 pyo3::create_exception!(
     _native,
@@ -1206,6 +1207,7 @@ fn reason_str<'py>(py: Python<'py>, code: &'static str) -> Bound<'py, PyString> 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    client::register(m)?;
     m.add("ClouddigitError", py.get_type::<ClouddigitError>())?;
     m.add("AllowedIpsError", py.get_type::<AllowedIpsError>())?;
     m.add("InvalidIpError", py.get_type::<InvalidIpError>())?;

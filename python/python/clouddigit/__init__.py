@@ -16,6 +16,12 @@ warning of a "New API token" / "New service account" draft with its field, and a
 preview. The hot path is ``PreparedToken(token).check(PreparedOwner(owner), action,
 project, ip, time)``, which returns only the reason code. The ``clouddigit`` command
 (``clouddigit.cli``) runs the same core.
+
+The API client is :class:`Client` (blocking, standard library transport) and
+:class:`AsyncClient` (asyncio); see ``clouddigit.client``. Its errors are
+``ApiError`` subclasses (``AuthenticationError``, ``PermissionDeniedError``, ...), its
+results frozen dataclasses (``clouddigit.models``), and secrets shown once are
+``Secret`` objects that print as their prefix.
 """
 
 from . import types
@@ -58,9 +64,43 @@ from ._native import (
     validate_service_account,
     validate_token,
 )
+from .client import AsyncClient, Client, ClientCredentials, HttpRequest, HttpResponse, RetryInfo, Transport
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    TransportError,
+    ValidationError,
+)
+from .models import Secret
 from .types import OwnerState, Request, ServiceAccountRequest, Token, TokenPolicy, TokenRequest
 
 __all__ = [
+    "ApiError",
+    "AsyncClient",
+    "AuthenticationError",
+    "Client",
+    "ClientCredentials",
+    "ConfigError",
+    "ConflictError",
+    "HttpRequest",
+    "HttpResponse",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryInfo",
+    "Secret",
+    "ServerError",
+    "TimeoutError",
+    "Transport",
+    "TransportError",
+    "ValidationError",
     "AllowList",
     "AllowedIpEntry",
     "AllowedIpEntryError",

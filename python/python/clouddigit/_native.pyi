@@ -1,7 +1,7 @@
 # Types of the native module built from python/src/lib.rs.
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, Optional, Union, final
+from typing import Any, Literal, Optional, Union, final
 
 from .types import (
     Check,
@@ -358,3 +358,67 @@ def run_cli(argv: list[str]) -> int:
     status: 0 success, 1 a denial or a finding, 2 bad input. Output goes to
     ``sys.stdout``/``sys.stderr``; a write error (closed pipe) or Ctrl-C is raised after
     the command stops."""
+
+# ---- the SDK client's core (driven by clouddigit.client) ----
+
+class ClientError(Exception):
+    """Internal: ``args == (message, core ApiError as JSON)``; clouddigit.client raises
+    the typed exception instead."""
+
+@final
+class ClientCore:
+    def __init__(self, config: dict[str, Any], host: str) -> None: ...
+    @staticmethod
+    def config_with_env(config: dict[str, Any], env: dict[str, str]) -> dict[str, Any]: ...
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def debug(self) -> bool: ...
+    def start(self, op: dict[str, Any], idempotency_key: str) -> Call: ...
+    def throttle_ms(self, now_ms: int) -> int: ...
+    def token_request(
+        self, organization: str, client_id: str, client_secret: str
+    ) -> dict[str, Any]: ...
+
+@final
+class Call:
+    def request(self, bearer: str) -> dict[str, Any]: ...
+    def log_line(self) -> str: ...
+    @property
+    def secret_fields(self) -> list[str]: ...
+    def on_response(
+        self, status: int, headers: list[tuple[str, str]], body: str, jitter: float
+    ) -> dict[str, Any]: ...
+    def on_transport_error(self, kind: str, message: str, jitter: float) -> dict[str, Any]: ...
+    def next_page(self, page: Any) -> dict[str, Any] | None: ...
+
+@final
+class BearerCache:
+    def __init__(self) -> None: ...
+    def need(self, now_ms: int) -> tuple[str, str | None]: ...
+    def on_response(
+        self,
+        now_ms: int,
+        status: int | None = None,
+        headers: list[tuple[str, str]] | None = None,
+        body: str | None = None,
+        error_kind: str | None = None,
+        error_message: str | None = None,
+    ) -> str: ...
+    def on_rejected(self, error: dict[str, Any]) -> bool: ...
+
+def resolve_token(
+    explicit: str | None,
+    env_token: str | None,
+    file_path: str | None,
+    file_contents: str | None,
+    file_mode: int | None,
+    default_path: str,
+) -> str: ...
+def redacted(value: str) -> str: ...
+def validate_draft(
+    draft: Any, owner: Any, whoami: Any, existing: Any, now: str
+) -> TokenValidation: ...
+def prepare_create(draft: Any, owner: Any, whoami: Any, now: str) -> dict[str, Any]: ...
+def service_account_owner(service_account: Any) -> dict[str, Any]: ...
+def can(whoami: Any, action: str, project: str | None, now: str) -> Decision: ...
