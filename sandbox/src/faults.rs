@@ -68,7 +68,10 @@ impl Faults {
         let plan = guard.as_mut()?;
         let prefix = plan.path_prefix.as_deref().unwrap_or("/v1/");
         if !path.starts_with(prefix)
-            || plan.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method))
+            || plan
+                .method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
         {
             return None;
         }
@@ -129,7 +132,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     )
         .into_response();
     let h = resp.headers_mut();
-    if let Some(v) = fault.retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+    if let Some(v) = fault
+        .retry_after
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
         h.insert("retry-after", v);
     }
     if let Some(ms) = fault.retry_after_ms {

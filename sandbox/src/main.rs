@@ -90,7 +90,11 @@ async fn main() -> ExitCode {
         args.token_file.display()
     );
     if let Some(dir) = &console {
-        println!("console at {}/ (files from {})", server.url(), dir.display());
+        println!(
+            "console at {}/ (files from {})",
+            server.url(),
+            dir.display()
+        );
     }
     match &args.db {
         Some(p) => println!("state in {}", p.display()),

@@ -86,12 +86,23 @@ pub fn paginate(
 ) -> Result<(Vec<Value>, Option<String>), crate::error::ApiError> {
     use crate::error::ApiError;
     let pairs = crate::auth::url_pairs(query.unwrap_or(""));
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     let limit = match get("limit") {
         None => 100,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=500).contains(&n) => n,
-            _ => return Err(ApiError::field("limit", "invalid_limit", "a whole number from 1 to 500")),
+            _ => {
+                return Err(ApiError::field(
+                    "limit",
+                    "invalid_limit",
+                    "a whole number from 1 to 500",
+                ))
+            }
         },
     };
     let offset = match get("cursor") {
@@ -99,7 +110,9 @@ pub fn paginate(
         Some(c) => c
             .strip_prefix('o')
             .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| ApiError::field("cursor", "invalid_cursor", "not a cursor from next_cursor"))?,
+            .ok_or_else(|| {
+                ApiError::field("cursor", "invalid_cursor", "not a cursor from next_cursor")
+            })?,
     };
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();

@@ -188,9 +188,10 @@ pub async fn list(
         return Ok(Json(json!({ "service_accounts": [], "next_cursor": null })));
     };
     let rows = db::service_accounts(&*state.db()?, Some(&project))?;
-    let (items, next) =
-        super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
-    Ok(Json(json!({ "service_accounts": items, "next_cursor": next })))
+    let (items, next) = super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
+    Ok(Json(
+        json!({ "service_accounts": items, "next_cursor": next }),
+    ))
 }
 
 pub async fn create(
@@ -233,9 +234,10 @@ pub async fn org_list(
 ) -> Result<Json<Value>, ApiError> {
     caller.authorize(None, None)?;
     let rows = db::service_accounts(&*state.db()?, None)?;
-    let (items, next) =
-        super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
-    Ok(Json(json!({ "service_accounts": items, "next_cursor": next })))
+    let (items, next) = super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
+    Ok(Json(
+        json!({ "service_accounts": items, "next_cursor": next }),
+    ))
 }
 
 pub async fn org_create(
@@ -444,8 +446,10 @@ pub async fn list_tokens(
         "api",
     )?;
     let now = state.now();
-    let (tokens, next) =
-        super::paginate(rows.iter().map(|r| token_json(r, now)).collect(), query.as_deref())?;
+    let (tokens, next) = super::paginate(
+        rows.iter().map(|r| token_json(r, now)).collect(),
+        query.as_deref(),
+    )?;
     Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
 }
 

@@ -566,17 +566,23 @@ pub async fn list(
     authorize_context(&state, &caller)?;
     let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api")?;
     let now = state.now();
-    let (tokens, next) =
-        super::paginate(rows.iter().map(|r| token_json(r, now)).collect(), query.as_deref())?;
+    let (tokens, next) = super::paginate(
+        rows.iter().map(|r| token_json(r, now)).collect(),
+        query.as_deref(),
+    )?;
     Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
 }
 
 /// Who is calling: the token's metadata, its owner as they are now, the organization's
 /// projects and the caller's address. Every live token may ask (no permission needed),
 /// so an SDK can decide `can(action, project)` locally and validate drafts.
-pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn whoami(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
     let conn = state.db()?;
-    let row = db::token_by_id(&conn, &caller.token.id)?.ok_or_else(|| ApiError::not_found("token"))?;
+    let row =
+        db::token_by_id(&conn, &caller.token.id)?.ok_or_else(|| ApiError::not_found("token"))?;
     let projects = db::projects(&conn)?;
     Ok(Json(json!({
         "token": token_json(&row, state.now()),
