@@ -19,6 +19,8 @@ snippet=$(cd dist/wasm && ls snippets/*/js/errors.js)
 printf "export * from './%s';\n" "$snippet" > dist/wasm/errors.js
 printf "export * from './%s';\n" "$snippet" > dist/wasm/errors.d.ts
 cp wasm/js/errors.d.ts "dist/wasm/${snippet%.js}.d.ts"
+# The API client's host hooks (wasm/js/host.js): js/node.js gives it the environment.
+printf "export { setHost } from './%s';\n" "$(dirname "$snippet")/host.js" > dist/wasm/host.js
 sed -i "s#from './api.js'#from '$(echo "$snippet" | sed 's#[^/]*#..#g; s#/..$##')/api.js'#" "dist/wasm/${snippet%.js}.d.ts"
 
 # The public types: everything but wasm-bindgen's loader (InitInput/initSync/default init),
@@ -35,7 +37,13 @@ fi
 for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission; do
   grep -q "export function $f(" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $f" >&2; exit 1; }
 done
-grep -q 'export class PreparedToken' dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost PreparedToken" >&2; exit 1; }
+for c in PreparedToken Client Secret; do
+  grep -q "export class $c " dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $c" >&2; exit 1; }
+done
+# Secret fields are the Secret class (wrapped by the client), never a plain string.
+if grep -nE '^export type Secret\b' dist/wasm/api.d.ts; then
+  echo "build-npm: Secret declared as a type alias besides the class" >&2; exit 1
+fi
 if grep -nwE 'any' dist/wasm/api.d.ts dist/wasm/errors.d.ts; then
   echo "build-npm: 'any' in the public TypeScript types" >&2; exit 1
 fi

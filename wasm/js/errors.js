@@ -23,7 +23,47 @@ EvaluateError.prototype.name = 'EvaluateError';
 export class TokenFormatError extends ClouddigitError {}
 TokenFormatError.prototype.name = 'TokenFormatError';
 
-const classes = { ClouddigitError, AllowedIpsError, InvalidIpError, EvaluateError, TokenFormatError };
+// The API client's errors (docs/client.md): one class per core `ErrorKind`, each with
+// `kind`, `code`, `status`, `requestId`, `retries`, `fieldErrors` and `retryAfterMs`
+// (null where they do not apply). Kind `http` (any other status) is a plain ApiError.
+export class ApiError extends ClouddigitError {}
+ApiError.prototype.name = 'ApiError';
+
+export class AuthenticationError extends ApiError {}
+AuthenticationError.prototype.name = 'AuthenticationError';
+
+export class PermissionDeniedError extends ApiError {}
+PermissionDeniedError.prototype.name = 'PermissionDeniedError';
+
+export class NotFoundError extends ApiError {}
+NotFoundError.prototype.name = 'NotFoundError';
+
+export class ConflictError extends ApiError {}
+ConflictError.prototype.name = 'ConflictError';
+
+export class ValidationError extends ApiError {}
+ValidationError.prototype.name = 'ValidationError';
+
+export class RateLimitError extends ApiError {}
+RateLimitError.prototype.name = 'RateLimitError';
+
+export class ServerError extends ApiError {}
+ServerError.prototype.name = 'ServerError';
+
+export class TransportError extends ApiError {}
+TransportError.prototype.name = 'TransportError';
+
+export class TimeoutError extends ApiError {}
+TimeoutError.prototype.name = 'TimeoutError';
+
+export class ConfigError extends ApiError {}
+ConfigError.prototype.name = 'ConfigError';
+
+const classes = {
+  ClouddigitError, AllowedIpsError, InvalidIpError, EvaluateError, TokenFormatError,
+  ApiError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
+  ValidationError, RateLimitError, ServerError, TransportError, TimeoutError, ConfigError,
+};
 
 export function makeError(kind, code, message, details) {
   const Class = classes[kind] ?? ClouddigitError;

@@ -10,6 +10,8 @@ use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
+mod client;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SHARED_TYPES: &'static str = r#"
 /**

@@ -16,9 +16,10 @@ use crate::secret::{PREFIX_RANDOM_CHARS, TOKEN_PREFIX};
 /// `Display` show only its public prefix; read it with [`Secret::expose`]. Serializes
 /// as the value, because the JSON boundary to the bindings must carry it: each binding
 /// wraps the fields [`super::Operation::secret_fields`] names into its own secret type.
+/// In TypeScript those fields are the npm package's `Secret` class (declared by the wasm
+/// bindings, which do the wrapping), not a string.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Secret(String);
 
 impl Secret {
@@ -121,6 +122,7 @@ pub struct ApiToken {
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct CreatedToken {
     pub token: ApiToken,
+    #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub secret: Secret,
 }
 
@@ -131,6 +133,7 @@ pub struct CreatedToken {
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct Rotation {
     pub token: ApiToken,
+    #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub secret: Secret,
     pub replaces: ApiToken,
 }
@@ -171,6 +174,7 @@ pub struct ServiceAccount {
 pub struct CreatedServiceAccount {
     pub service_account: ServiceAccount,
     pub client_id: String,
+    #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub client_secret: Secret,
 }
 
@@ -179,6 +183,7 @@ pub struct CreatedServiceAccount {
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct ClientCredentials {
     pub client_id: String,
+    #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub client_secret: Secret,
 }
 
@@ -199,6 +204,7 @@ pub struct CreatedAccessKey {
     pub id: String,
     pub service_account: String,
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub secret: Secret,
 }
 

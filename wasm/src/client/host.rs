@@ -1,0 +1,112 @@
+//! The API client's I/O in JS hosts (Node ≥ 20 and browsers): `fetch` through gloo-net
+//! with an `AbortController` per attempt, timers, the clock and randomness. Every
+//! decision (retries, waits, models, errors) is the core's `Call`.
+
+use chrono::{DateTime, Utc};
+use clouddigit_core::client::{HttpRequest, HttpResponse, TransportError};
+use gloo_net::http::{Headers, Method, RequestBuilder};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = hostName)]
+    pub fn host_name() -> String;
+    #[wasm_bindgen(js_name = hostEnv)]
+    pub fn host_env() -> JsValue;
+    #[wasm_bindgen(js_name = hostTokenFile)]
+    pub fn host_token_file() -> JsValue;
+    #[wasm_bindgen(js_name = hostTokenFilePath)]
+    pub fn host_token_file_path() -> String;
+    fn sleep(ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = abortAfter)]
+    fn abort_after(controller: &web_sys::AbortController, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimer)]
+    fn clear_timer(id: &JsValue);
+    #[wasm_bindgen(js_name = randomKey)]
+    pub fn random_key() -> String;
+    pub fn paginated(pager: JsValue) -> JsValue;
+    pub fn failing(error: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = debugLog)]
+    pub fn debug_log(line: &str);
+}
+
+pub async fn sleep_ms(ms: u64) {
+    let _ = JsFuture::from(sleep(ms as f64)).await;
+}
+
+/// Milliseconds since the epoch (the bearer cache and the rate limiter only compare them).
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// For `Retry-After` given as an HTTP date.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// In [0, 1), for backoff jitter.
+pub fn jitter() -> f64 {
+    js_sys::Math::random()
+}
+
+/// One attempt: the request within its `timeout_ms` (headers and body), or what went
+/// wrong below HTTP. An abort by the timer is a timeout; a failed `fetch` is a failed
+/// connection; a body cut mid-response is a transport failure too.
+pub async fn send(
+    req: &HttpRequest,
+    attempt: u32,
+    debug: bool,
+) -> Result<HttpResponse, TransportError> {
+    if debug {
+        debug_log(&req.log_line(attempt));
+    }
+    let controller = web_sys::AbortController::new().map_err(|_| other("no AbortController"))?;
+    let timer = abort_after(&controller, req.timeout_ms as f64);
+    let result = fetch(req, &controller.signal()).await;
+    clear_timer(&timer);
+    match result {
+        Err(_) if controller.signal().aborted() => Err(TransportError::Timeout),
+        r => r,
+    }
+}
+
+fn other(message: impl Into<String>) -> TransportError {
+    TransportError::Other {
+        message: message.into(),
+    }
+}
+
+async fn fetch(
+    req: &HttpRequest,
+    signal: &web_sys::AbortSignal,
+) -> Result<HttpResponse, TransportError> {
+    let method = Method::from_bytes(req.method.as_bytes()).map_err(|_| other("bad HTTP method"))?;
+    let headers = web_sys::Headers::new().map_err(|_| other("no Headers"))?;
+    for (name, value) in &req.headers {
+        // Browsers may refuse User-Agent (it is theirs); every other header must go.
+        if headers.set(name, value).is_err() && !name.eq_ignore_ascii_case("user-agent") {
+            return Err(other(format!("the {name} header was refused")));
+        }
+    }
+    let builder = RequestBuilder::new(&req.url)
+        .method(method)
+        .headers(Headers::from_raw(headers))
+        .abort_signal(Some(signal));
+    let request = match &req.body {
+        Some(body) => builder.body(body.as_str()),
+        None => builder.build(),
+    }
+    .map_err(|e| other(e.to_string()))?;
+    let resp = request.send().await.map_err(|e| TransportError::Connect {
+        message: e.to_string(),
+    })?;
+    let status = resp.status();
+    let headers = resp.headers().entries().collect();
+    let body = resp.text().await.map_err(|e| other(e.to_string()))?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
