@@ -83,6 +83,24 @@ export function failing(error) {
   };
 }
 
+/** A failed fetch or body read, with its cause (Node: `fetch failed: other side closed`). */
+export function failureMessage(error) {
+  const message = error?.message ?? String(error);
+  const cause = error?.cause;
+  const detail = cause?.code ?? cause?.message;
+  return detail ? `${message}: ${detail}` : message;
+}
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Whether the connection was never made (Node says why; browsers do not). */
+export function isConnectFailure(error) {
+  const code = error?.cause?.code ?? error?.cause?.errors?.[0]?.code;
+  return CONNECT_CODES.has(code);
+}
+
 export function debugLog(line) {
   console.debug(line);
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use clouddigit_core::client::{HttpRequest, HttpResponse, TransportError};
-use gloo_net::http::{Headers, Method, RequestBuilder};
+use gloo_net::http::{Headers, Method, RequestBuilder, Response};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -29,6 +29,18 @@ extern "C" {
     pub fn failing(error: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = debugLog)]
     pub fn debug_log(line: &str);
+    #[wasm_bindgen(js_name = failureMessage)]
+    fn failure_message(error: &JsValue) -> String;
+    #[wasm_bindgen(js_name = isConnectFailure)]
+    fn is_connect_failure(error: &JsValue) -> bool;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // The global fetch (Node ≥ 20, browsers, workers), called directly so that a
+    // rejection keeps its `cause` (gloo-net's `send` keeps only the message).
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_request(request: &web_sys::Request) -> js_sys::Promise;
 }
 
 pub async fn sleep_ms(ms: u64) {
@@ -93,17 +105,36 @@ async fn fetch(
         .method(method)
         .headers(Headers::from_raw(headers))
         .abort_signal(Some(signal));
-    let request = match &req.body {
+    let request: web_sys::Request = match &req.body {
         Some(body) => builder.body(body.as_str()),
         None => builder.build(),
     }
-    .map_err(|e| other(e.to_string()))?;
-    let resp = request.send().await.map_err(|e| TransportError::Connect {
-        message: e.to_string(),
-    })?;
+    .map_err(|e| other(e.to_string()))?
+    .into();
+    let failed = |e: JsValue| {
+        let message = failure_message(&e);
+        if is_connect_failure(&e) {
+            TransportError::Connect { message }
+        } else {
+            TransportError::Other { message }
+        }
+    };
+    let resp: Response = JsFuture::from(fetch_request(&request))
+        .await
+        .map_err(failed)?
+        .unchecked_into::<web_sys::Response>()
+        .into();
     let status = resp.status();
     let headers = resp.headers().entries().collect();
-    let body = resp.text().await.map_err(|e| other(e.to_string()))?;
+    // The body read fails when the connection is cut mid-response.
+    let text = web_sys::Response::from(resp)
+        .text()
+        .map_err(|e| other(failure_message(&e)))?;
+    let body = JsFuture::from(text)
+        .await
+        .map_err(failed)?
+        .as_string()
+        .unwrap_or_default();
     Ok(HttpResponse {
         status,
         headers,

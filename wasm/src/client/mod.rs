@@ -381,8 +381,19 @@ impl Inner {
         }
         // The environment (Node) overrides the defaults; explicit options override both.
         let env = host::host_env();
+        let explicit = |k: &str| match k {
+            "CD_BASE_URL" => "baseUrl",
+            "CD_REGION" => "region",
+            "CD_LOG" => "debug",
+            _ => "",
+        };
         let mut config = ClientConfig::default()
-            .with_env(|k| env_var(&env, k))
+            .with_env(|k| {
+                let given = get(&options, explicit(k));
+                (given.is_undefined() || given.is_null())
+                    .then(|| env_var(&env, k))
+                    .flatten()
+            })
             .map_err(config_error)?;
         if let Some(u) = opt_string(&options, "baseUrl")? {
             config.base_url = Some(u);
