@@ -28,15 +28,20 @@ section "wasm tests in Node and headless Chromium (wasm-bindgen-test)"
 (cd wasm && CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} "$root/scripts/wasm-cargo.sh" test -p clouddigit-wasm --tests --locked)
 
 section "npm package tests (node --test against the packed, installed package)"
+# The API client's tests (js/test/client.test.mjs) start the real sandbox binary.
+cargo build --locked -p clouddigit-sandbox
 npm_dir=$(mktemp -d)
 trap 'rm -rf "$npm_dir"' EXIT
 tarball=$(npm pack --silent --pack-destination "$npm_dir" | tail -n1)
 mkdir -p "$npm_dir/app/test"
 (cd "$npm_dir/app" && echo '{"name":"sdk-consumer","private":true,"type":"module"}' > package.json \
   && npm install --silent --no-audit --no-fund "$npm_dir/$tarball")
-cp js/test/*.test.mjs "$npm_dir/app/test/"
-(cd "$npm_dir/app" && CLOUDDIGIT_VECTORS="$root/tests/vectors" node --test test/)
+cp js/test/*.mjs "$npm_dir/app/test/"
+(cd "$npm_dir/app" && CLOUDDIGIT_VECTORS="$root/tests/vectors" \
+  CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test test/)
 node_modules/.bin/tsc -p js/tsconfig.json
+# The API client in headless Chromium (the browser entry, same origin as the sandbox).
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test js/test/browser/
 
 # ---- web console (examples/console): Playwright in headless Chromium against the sandbox
 section "web console: build, typecheck, Playwright tests (headless Chromium)"
@@ -73,6 +78,9 @@ sbx_pid=$!
 for _ in $(seq 50); do grep -q 'listening on' "$sbx_dir/out" && break; sleep 0.1; done
 sbx_url=$(sed -n 's/.*listening on //p' "$sbx_dir/out")
 CD_BASE_URL="$sbx_url/v1" CD_API_TOKEN=$(cat "$sbx_dir/token") target/py-venv/bin/python examples/client.py
+rm -rf target/example-js
+node_modules/.bin/tsc -p js/tsconfig.json --noEmit false --rootDir . --outDir target/example-js
+CD_BASE_URL="$sbx_url/v1" CD_API_TOKEN=$(cat "$sbx_dir/token") node target/example-js/examples/client.js
 kill "$sbx_pid"; wait "$sbx_pid" 2>/dev/null || true; rm -rf "$sbx_dir"
 
 section "all tests passed"
