@@ -584,19 +584,41 @@ impl Inner {
         if wait > 0 {
             host::sleep_ms(wait).await;
         }
-        let result = self.execute(op.clone()).await;
-        if let (Err(e), Credentials::OAuth { cache, .. }) = (&result, &self.credentials) {
-            if cache.borrow_mut().on_rejected(e) {
-                return self.execute(op).await;
+        let mut used = None;
+        let result = self.execute(op.clone(), &mut used).await;
+        if let (Err(e), Credentials::OAuth { cache, .. }, Some(used)) =
+            (&result, &self.credentials, used)
+        {
+            // Only the call holding the cached bearer tells the cache it was rejected;
+            // a concurrent call rejected with a bearer the cache no longer holds (another
+            // call cleared or replaced it) just goes again, with the new one.
+            let again = {
+                let mut cache = cache.borrow_mut();
+                match cache.need(host::now_ms()) {
+                    BearerNeed::Use(b) | BearerNeed::Refresh { fallback: Some(b) } if b == used => {
+                        cache.on_rejected(e)
+                    }
+                    _ => e.kind == ErrorKind::Authentication,
+                }
+            };
+            if again {
+                return self.execute(op, &mut None).await;
             }
         }
         result
     }
 
-    async fn execute(self: &Rc<Self>, op: Operation) -> Result<Value, ApiError> {
+    /// `used`: the bearer of the last attempt (to tell a rejected cached bearer).
+    async fn execute(
+        self: &Rc<Self>,
+        op: Operation,
+        used: &mut Option<String>,
+    ) -> Result<Value, ApiError> {
         let mut call = self.core.borrow().start(op, host::random_key())?;
         loop {
-            let request = call.request(&self.bearer().await?);
+            let bearer = self.bearer().await?;
+            let request = call.request(&bearer);
+            *used = Some(bearer);
             let step = match host::send(&request, call.retries(), self.debug).await {
                 Ok(resp) => call.on_response(&resp, host::now(), host::jitter()),
                 Err(e) => call.on_transport_error(&e, host::jitter()),
