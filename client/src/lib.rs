@@ -276,19 +276,19 @@ impl Client {
             std::thread::sleep(std::time::Duration::from_millis(wait));
         }
         let mut t = &self.transport;
-        let result = execute(
-            &mut t,
-            &config,
-            op.clone(),
-            &mut || self.bearer(),
-            ua.clone(),
-        );
+        let mut used = String::new();
+        let mut bearer = || {
+            let b = self.bearer()?;
+            used.clone_from(&b);
+            Ok(b)
+        };
+        let result = execute(&mut t, &config, op.clone(), &mut bearer, ua.clone());
         if let (Err(e), Credentials::ClientCredentials { cache, .. }) = (&result, &self.credentials)
         {
             let again = cache
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .on_rejected(e);
+                .on_rejected(e, &used);
             if again {
                 return execute(&mut t, &config, op, &mut || self.bearer(), ua);
             }

@@ -346,6 +346,18 @@ fn client_credentials_are_cached_and_refreshed() {
     sbx.server().clock().advance(chrono::Duration::seconds(301));
     let renewed = c.whoami().unwrap().token.token.id;
     assert_ne!(renewed, first_bearer);
+    // Again, with eight threads refused at once: every one goes again, on one bearer.
+    sbx.server().clock().advance(chrono::Duration::seconds(301));
+    let ids: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| c.whoami().map(|w| w.token.token.id)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    assert!(ids.iter().all(|i| i == &ids[0] && i != &renewed), "{ids:?}");
 
     // A wrong secret is an authentication error before any API call.
     let bad = Client::builder()

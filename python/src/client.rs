@@ -295,14 +295,14 @@ impl BearerCache {
         r.map_err(|e| api_err(&e))
     }
 
-    /// After a call failed with `error` (the JSON the host got): whether to fetch a new
-    /// bearer and send the call once more.
-    fn on_rejected(&self, error: &Bound<'_, PyAny>) -> PyResult<bool> {
+    /// After a call sent with bearer `used` failed with `error` (the JSON the host got):
+    /// whether to fetch a new bearer and send the call once more.
+    fn on_rejected(&self, error: &Bound<'_, PyAny>, used: &str) -> PyResult<bool> {
         let e: ApiError = input(error, "error")?;
         Ok(self
             .inner
             .lock()
-            .map(|mut c| c.on_rejected(&e))
+            .map(|mut c| c.on_rejected(&e, used))
             .unwrap_or(false))
     }
 }

@@ -302,7 +302,10 @@ pub(crate) mod tests {
             vec![resp(200, r#"{"id": "t"}"#, &[("x-request-id", "req_1")])],
         );
         let e = r.unwrap_err();
-        assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Server, "bad_response"));
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::Server, "bad_response")
+        );
         assert_eq!(e.request_id.as_deref(), Some("req_1"));
         let (r, _) = run(
             Operation::ListTokens { cursor: None, limit: None },

@@ -14,10 +14,10 @@ pub mod error;
 pub mod http;
 pub mod models;
 pub mod oauth;
-pub mod session;
 pub mod ops;
 pub mod ratelimit;
 pub mod retry;
+pub mod session;
 
 pub use call::{execute, Call, Step, Transport};
 pub use config::{resolve_token, ClientConfig, ConfigError, Ingress, Region, TokenFile};

@@ -129,16 +129,20 @@ impl BearerCache {
         self.current = None;
     }
 
-    /// A call made with the cached bearer came back 401 (the API's clock ran ahead, or
-    /// the client secret was reset): forget it. Returns whether to fetch a new bearer
-    /// and send the call once more.
-    pub fn on_rejected(&mut self, error: &ApiError) -> bool {
-        if error.kind == ErrorKind::Authentication && self.current.is_some() {
-            self.current = None;
-            true
-        } else {
-            false
+    /// A call sent with `used` came back with `error`. Returns whether to fetch a new
+    /// bearer (if needed) and send the call once more: on an authentication error,
+    /// either `used` is the cached bearer (forget it: the API's clock ran ahead, or the
+    /// client secret was reset) or another call already replaced or dropped it (just
+    /// go again with the new one), so every concurrent call refused with the old bearer
+    /// is retried on one new bearer.
+    pub fn on_rejected(&mut self, error: &ApiError, used: &str) -> bool {
+        if error.kind != ErrorKind::Authentication {
+            return false;
         }
+        if matches!(&self.current, Some((b, _, _)) if b.expose() == used) {
+            self.current = None;
+        }
+        true
     }
 }
 
@@ -191,6 +195,24 @@ mod tests {
     }
 
     #[test]
+    fn every_call_refused_with_the_old_bearer_goes_again() {
+        let mut c = BearerCache::new();
+        c.on_response(Ok(&ok("b1", 300)), 0).unwrap();
+        let e401 = ApiError {
+            kind: ErrorKind::Authentication,
+            ..ApiError::config("expired", "")
+        };
+        // The first refused call forgets b1; a second refused with b1 still goes again.
+        assert!(c.on_rejected(&e401, "b1"));
+        assert_eq!(c.need(1), BearerNeed::Refresh { fallback: None });
+        c.on_response(Ok(&ok("b2", 300)), 2).unwrap();
+        assert!(c.on_rejected(&e401, "b1"));
+        assert_eq!(c.need(3), BearerNeed::Use("b2".into()), "b2 is kept");
+        // Other errors are the caller's.
+        assert!(!c.on_rejected(&ApiError::config("x", ""), "b2"));
+    }
+
+    #[test]
     fn the_request_keeps_the_secret_out_of_logs() {
         let config = ClientConfig {
             base_url: Some("http://127.0.0.1:9/v1".into()),
@@ -201,7 +223,11 @@ mod tests {
             r.url,
             "http://127.0.0.1:9/realms/acme/protocol/openid-connect/token"
         );
-        assert!(r.body.as_deref().unwrap().ends_with("client_secret=s3cr3t%26x"));
+        assert!(r
+            .body
+            .as_deref()
+            .unwrap()
+            .ends_with("client_secret=s3cr3t%26x"));
         assert!(!format!("{r:?} {}", r.log_line(0)).contains("s3cr3t"));
     }
 }

@@ -52,7 +52,12 @@ impl ClientCore {
     }
 
     pub fn start(&self, op: Operation, idempotency_key: String) -> Result<Call, ApiError> {
-        Call::new(&self.config, op, || idempotency_key, self.user_agent.clone())
+        Call::new(
+            &self.config,
+            op,
+            || idempotency_key,
+            self.user_agent.clone(),
+        )
     }
 
     /// How long to wait before sending, when the client-side limiter is on (0 when off
@@ -78,8 +83,12 @@ pub enum StepOut {
         cause: String,
     },
     /// The result, read into the call's model (a `Page` for lists).
-    Done { value: Value },
-    Fail { error: ApiError },
+    Done {
+        value: Value,
+    },
+    Fail {
+        error: ApiError,
+    },
 }
 
 impl From<Step> for StepOut {
@@ -261,7 +270,9 @@ mod tests {
     }
 
     fn now() -> Timestamp {
-        chrono::Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+            .unwrap()
     }
 
     #[test]
@@ -299,7 +310,11 @@ mod tests {
     #[test]
     fn can_answers_locally() {
         let w = whoami();
-        assert!(can(&w, "compute.servers.list", Some("web"), now()).unwrap().allowed);
+        assert!(
+            can(&w, "compute.servers.list", Some("web"), now())
+                .unwrap()
+                .allowed
+        );
         let d = can(&w, "compute.servers.list", Some("data"), now()).unwrap();
         assert!(!d.allowed);
         let d = can(&w, "compute.servers.lsit", Some("web"), now()).unwrap();

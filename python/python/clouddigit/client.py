@@ -332,7 +332,7 @@ class _Base:
                 if (
                     attempt_round == 0
                     and self._bearer_cache is not None
-                    and self._bearer_cache.on_rejected(error)
+                    and self._bearer_cache.on_rejected(error, bearer)
                 ):
                     break  # a fresh bearer, and the call once more
                 raise from_core(error)

@@ -589,18 +589,7 @@ impl Inner {
         if let (Err(e), Credentials::OAuth { cache, .. }, Some(used)) =
             (&result, &self.credentials, used)
         {
-            // Only the call holding the cached bearer tells the cache it was rejected;
-            // a concurrent call rejected with a bearer the cache no longer holds (another
-            // call cleared or replaced it) just goes again, with the new one.
-            let again = {
-                let mut cache = cache.borrow_mut();
-                match cache.need(host::now_ms()) {
-                    BearerNeed::Use(b) | BearerNeed::Refresh { fallback: Some(b) } if b == used => {
-                        cache.on_rejected(e)
-                    }
-                    _ => e.kind == ErrorKind::Authentication,
-                }
-            };
+            let again = cache.borrow_mut().on_rejected(e, &used);
             if again {
                 return self.execute(op, &mut None).await;
             }
