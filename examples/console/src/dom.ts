@@ -1,4 +1,8 @@
 // A few DOM helpers: the console builds its pages with plain elements, no UI kit.
+import type { Secret } from '@clouddigit/sdk';
+
+/** The SDK's `Secret` (or anything read the same way). */
+type Revealable = Pick<Secret, 'reveal'>;
 
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 type Child = Node | string | null | undefined | false;
@@ -117,13 +121,16 @@ export function confirmDialog(title: string, message: string, confirmLabel: stri
  */
 export function showSecretOnce(
   title: string,
-  secret: string,
+  secret: Revealable,
   details: (Node | string)[] = [],
   label = 'Secret',
 ): Promise<void> {
   return modal<true>(
     title,
     (close) => {
+      // The SDK's Secret prints as its prefix everywhere; the value is read here, the
+      // moment the dialog shows it, and lives only in this dialog's input.
+      const value = secret.reveal();
       const fieldId = uid('secret');
       const copied = h('span', { class: 'copied', role: 'status' });
       const input = h('input', {
@@ -131,7 +138,7 @@ export function showSecretOnce(
         class: 'secret',
         type: 'text',
         readonly: true,
-        value: secret,
+        value,
         spellcheck: 'false',
         autocomplete: 'off',
         'data-secret': true,
@@ -154,7 +161,7 @@ export function showSecretOnce(
               type: 'button',
               onclick: async () => {
                 try {
-                  await navigator.clipboard.writeText(secret);
+                  await navigator.clipboard.writeText(value);
                   copied.textContent = 'Copied to the clipboard.';
                 } catch {
                   input.select();

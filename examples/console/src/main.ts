@@ -2,8 +2,8 @@
 // Every rule the forms check runs in the SDK's wasm; every API call is in api.ts.
 import { parseTokenSecret } from '@clouddigit/sdk';
 import type { ServiceAccountState, TokenDraft } from '@clouddigit/sdk';
-import { ApiError, connect, sandboxInfo } from './api';
-import type { AccessKey, ApiToken, ConsoleApi, ServiceAccount, Whoami } from './api';
+import { AuthenticationError, connect, NotFoundError, PermissionDeniedError, sandboxInfo } from './api';
+import type { AccessKey, ApiToken, ConsoleApi, Rotation, ServiceAccount, Whoami } from './api';
 import { announce, confirmDialog, formatDate, formatTime, h, showSecretOnce, uid } from './dom';
 import { serviceAccountForm } from './saForm';
 import { roleLabel, tokenForm } from './tokenForm';
@@ -78,19 +78,21 @@ async function render(): Promise<void> {
 }
 
 function showError(e: unknown): void {
-  const err = e as ApiError;
-  if (err instanceof ApiError && err.status === 401) {
-    signOut(`Your session ended: ${err.message}`);
+  // The SDK's AuthenticationError is a 401: the token was revoked, rotated out or expired.
+  if (e instanceof AuthenticationError) {
+    signOut(`Your session ended: ${e.message}`);
     return;
   }
-  page('Something went wrong', h('p', { class: 'error', role: 'alert' }, err.message ?? String(e)), link('/tokens', 'Back to API tokens'));
+  const message = e instanceof Error ? e.message : String(e);
+  page('Something went wrong', h('p', { class: 'error', role: 'alert' }, message), link('/tokens', 'Back to API tokens'));
 }
 
 // ---------------------------------------------------------------- session
 
 async function signIn(token: string, interactive: boolean): Promise<boolean> {
-  const api = connect(token);
   try {
+    // `connect` throws the SDK's ConfigError for a malformed token, before any call.
+    const api = connect(token);
     const me = await api.whoami();
     sessionStorage.setItem(SESSION_KEY, token);
     session = { api, me };
@@ -182,7 +184,7 @@ async function signInPage(message?: string): Promise<void> {
         const after = (history.state as { after?: string } | null)?.after;
         navigate(after && after !== '/sign-in' ? after : '/tokens', true);
       })
-      .catch((e: ApiError) => fail(`The API did not accept this token: ${e.message}`));
+      .catch((e: Error) => fail(`The API did not accept this token: ${e.message}`));
   });
   const heading = h('h1', { tabindex: -1 }, 'Sign in');
   main.replaceChildren(
@@ -227,7 +229,7 @@ function scopeText(t: ApiToken): string {
 interface TokenActions {
   /** The token this console is signed in with, marked in the list. */
   currentId?: string;
-  rotate: (t: ApiToken) => Promise<import('./api').Rotation>;
+  rotate: (t: ApiToken) => Promise<Rotation>;
   revoke: (t: ApiToken) => Promise<unknown>;
   refresh: () => void;
 }
@@ -371,8 +373,8 @@ async function allServiceAccounts(s: Session): Promise<{ accounts: ServiceAccoun
   const hidden: string[] = [];
   const results = await Promise.all(
     places.map((p) =>
-      s.api.serviceAccounts.list(p).catch((e: ApiError) => {
-        if (e.status === 403 || e.status === 404) {
+      s.api.serviceAccounts.list(p).catch((e: unknown) => {
+        if (e instanceof PermissionDeniedError || e instanceof NotFoundError) {
           hidden.push(p ?? 'organization');
           return [];
         }

@@ -2,7 +2,8 @@
 // `validateServiceAccount` (the core's rules, in wasm).
 import { validateServiceAccount } from '@clouddigit/sdk';
 import type { OwnerState, ServiceAccountDraft, ServiceAccountState, TokenPolicy } from '@clouddigit/sdk';
-import type { ApiError, ServiceAccountBody } from './api';
+import { ApiError } from './api';
+import type { ServiceAccountBody } from './api';
 import { byService, SERVICE_TITLES } from './catalog';
 import { announce, h, uid } from './dom';
 import { FieldErrors, fieldKey } from './fields';
@@ -175,9 +176,8 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
           tag_selector: Object.keys(v.preview.tag_selector).length > 0 ? v.preview.tag_selector : undefined,
         });
       } catch (e) {
-        const err = e as ApiError;
-        formError.textContent = `The API refused: ${err.message}`;
-        for (const fe of err.fieldErrors ?? []) errors[fieldKey(fe.field)]?.show([fe.message]);
+        formError.textContent = `The API refused: ${(e as Error).message}`;
+        for (const fe of e instanceof ApiError ? e.fieldErrors : []) errors[fieldKey(fe.field)]?.show([fe.message]);
       } finally {
         submit.disabled = false;
       }

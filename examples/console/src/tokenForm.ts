@@ -13,7 +13,7 @@ import type {
   TokenPolicy,
   TokenValidation,
 } from '@clouddigit/sdk';
-import { ApiError } from './api';
+import { ApiError, ValidationError } from './api';
 import { byService, permissions, SERVICE_TITLES, serviceOf } from './catalog';
 import { announce, formatTime, h, uid } from './dom';
 import { FieldErrors, fieldIndex, fieldKey } from './fields';
@@ -551,10 +551,16 @@ export function tokenForm(opts: TokenFormOptions): HTMLFormElement {
       try {
         await opts.onSubmit(draft());
       } catch (e) {
-        const err = e as ApiError;
+        // The SDK validates the draft again before sending it (a ValidationError with no
+        // HTTP status, nothing sent); the API may still refuse it (422 and others). Field
+        // errors show under their fields either way.
+        const err = e instanceof ApiError ? e : null;
+        const local = err instanceof ValidationError && err.status === null;
         formError.dataset.kind = 'server';
-        formError.textContent = `The API refused: ${err.message}`;
-        for (const fe of err.fieldErrors ?? []) fieldErrors[fieldKey(fe.field)]?.show([fe.message]);
+        formError.textContent = local
+          ? `Not sent: the SDK's check before sending found ${err.fieldErrors.length} ${err.fieldErrors.length === 1 ? 'problem' : 'problems'} (shown at the fields above); your role or the organization's policy may have changed.`
+          : `The API refused: ${(e as Error).message}`;
+        for (const fe of err?.fieldErrors ?? []) fieldErrors[fieldKey(fe.field)]?.show([fe.message]);
       } finally {
         submit.disabled = false;
         submit.textContent = opts.submitLabel;

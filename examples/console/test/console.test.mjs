@@ -295,3 +295,76 @@ describe('service accounts', () => {
     await context.close();
   });
 });
+
+describe('on the SDK Client', () => {
+  test('a role lowered since the form opened: the SDK refuses the draft before sending, under the field', async () => {
+    const setWebRole = (role) =>
+      fetch(`${sbx.url}/_sandbox/users/u_dev`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${sbx.ownerToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ project_roles: { web: role } }),
+      });
+    const devToken = await mintToken(sbx, 'u_dev', { name: 'console-test-demoted', projects: ['web'] });
+    const { context, page, problems } = await signedIn(browser, sbx, devToken);
+    try {
+      await page.goto(`${sbx.url}/tokens/new`);
+      await page.getByLabel('Name').fill('deploy-from-laptop');
+      await page.locator('input[name=projects][value=web]').check();
+      await page.getByLabel('Choose permissions (downscope)').check();
+      await page.getByLabel('Search permissions').fill('compute.servers');
+      const create = page.locator('input[type=checkbox][value="compute.servers.create"]');
+      assert.ok(await create.isEnabled(), 'a member may choose compute.servers.create');
+      await create.check();
+      // Elsewhere, u_dev becomes read-only in web: the form's whoami is stale, the SDK's is not.
+      assert.equal((await setWebRole('read_only')).status, 200);
+      const posts = [];
+      page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/v1/iam/tokens') && posts.push(r.url()));
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.getByText(/^Not sent: /).waitFor();
+      assert.ok(await page.locator('.field-errors', { hasText: /role grants compute\.servers\.create in none of the selected projects/ }).first().isVisible(), 'the field error shows');
+      assert.deepEqual(posts, [], 'nothing was sent');
+      assert.equal(await page.getByRole('dialog').count(), 0, 'no secret dialog');
+      await screenshot(page, 'sdk-local-validation');
+      assert.deepEqual(problems, []);
+    } finally {
+      await setWebRole('member');
+      await context.close();
+    }
+  });
+
+  test('an organization-level service account: created and listed', async () => {
+    const { context, page, problems } = await signedIn(browser, sbx, sbx.ownerToken);
+    await page.goto(`${sbx.url}/service-accounts/new`);
+    await page.getByLabel('Name', { exact: true }).fill('org-auditor');
+    await page.getByLabel('Project scope').selectOption({ label: 'Organization-level (acts in every project)' });
+    await page.getByLabel('Role', { exact: true }).selectOption('read_only');
+    await page.getByRole('button', { name: 'Create service account' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const clientSecret = await dialog.locator('[data-secret]').inputValue();
+    assert.ok(clientSecret.length >= 20);
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('heading', { name: 'Service account org-auditor' }).waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /organization \(every project\)/);
+    await page.getByRole('link', { name: 'Service accounts', exact: true }).click();
+    const row = page.locator('tr', { hasText: 'org-auditor' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /organization \(every project\)/);
+    assert.ok(!(await page.content()).includes(clientSecret));
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('the session token revoked elsewhere: the next page signs out (AuthenticationError)', async () => {
+    const token = await mintToken(sbx, 'u_owner', { name: 'short-session', projects: 'all' });
+    const { context, page } = await signedIn(browser, sbx, token);
+    const me = await (await fetch(`${sbx.url}/v1/iam/whoami`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const r = await fetch(`${sbx.url}/v1/iam/tokens/${me.token.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${sbx.ownerToken}` } });
+    assert.equal(r.status, 200);
+    await page.getByRole('link', { name: 'Service accounts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /Your session ended/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('clouddigit.console.token')), null);
+    await context.close();
+  });
+});
