@@ -330,18 +330,33 @@ impl PreparedToken {
         project: Option<String>,
         ip: Option<String>,
         #[wasm_bindgen(js_name = timeMs)] time_ms: f64,
-    ) -> String {
+    ) -> js_sys::JsString {
         let time = chrono::DateTime::from_timestamp_millis(time_ms as i64).unwrap_or_default();
-        self.inner
-            .check(
-                &owner.inner,
-                action,
-                project.as_deref(),
-                ip.as_deref(),
-                time,
-            )
-            .to_owned()
+        let reason = self.inner.check_reason(
+            &owner.inner,
+            action,
+            project.as_deref(),
+            ip.as_deref(),
+            time,
+        );
+        reason_string(reason)
     }
+}
+
+thread_local! {
+    /// The core's reason codes as JS strings, made once: the hot path hands back a
+    /// reference instead of copying and decoding the text on every call.
+    static REASONS: Vec<js_sys::JsString> =
+        core::Reason::ALL.iter().map(|r| js_sys::JsString::from(r.code())).collect();
+}
+
+fn reason_string(reason: core::Reason) -> js_sys::JsString {
+    REASONS.with(|all| {
+        // `Reason::ALL` is in declaration order.
+        all.get(reason as usize)
+            .cloned()
+            .unwrap_or_else(|| js_sys::JsString::from(reason.code()))
+    })
 }
 
 #[wasm_bindgen(typescript_custom_section)]
