@@ -246,7 +246,7 @@ impl TokenHandle {
             &owner.prepared,
             action,
             project,
-            ip.and_then(|s| parse_ip(s.trim())),
+            ip.and_then(|s| crate::allowed_ips::parse_ip(s.trim())),
             time,
         )
         .reason()
@@ -274,36 +274,9 @@ pub fn scan_text(text: &str) -> Vec<crate::scan::SecretFinding> {
     crate::scan::scan_text(text)
 }
 
-/// `text` as an address, as `IpAddr::from_str` reads it; dotted-quad IPv4, what most
-/// callers send, takes a short path that accepts exactly what the standard parser
-/// accepts there (1 to 3 digits per part, no leading zero, at most 255).
-#[inline]
-fn parse_ip(text: &str) -> Option<std::net::IpAddr> {
-    fn quad(b: &[u8]) -> Option<[u8; 4]> {
-        let mut out = [0u8; 4];
-        let mut parts = b.split(|c| *c == b'.');
-        for o in &mut out {
-            let part = parts.next()?;
-            let ok = matches!(part.len(), 1..=3)
-                && part.iter().all(u8::is_ascii_digit)
-                && (part.len() == 1 || part[0] != b'0');
-            if !ok {
-                return None;
-            }
-            let n = part.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
-            *o = u8::try_from(n).ok()?;
-        }
-        parts.next().is_none().then_some(out)
-    }
-    match quad(text.as_bytes()) {
-        Some(o) => Some(std::net::IpAddr::from(o)),
-        None => text.parse().ok(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::parse_ip;
+    use crate::allowed_ips::parse_ip;
 
     #[test]
     fn short_ipv4_path_reads_what_std_reads() {
