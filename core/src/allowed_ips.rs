@@ -132,13 +132,54 @@ pub struct InvalidIpAddress {
     pub text: String,
 }
 
+/// `text` as an address, as `IpAddr::from_str` reads it; dotted-quad IPv4, what most
+/// callers send, takes a short path that accepts exactly what the standard parser
+/// accepts there (1 to 3 digits per part, no leading zero, at most 255).
+#[inline]
+pub(crate) fn parse_ip(text: &str) -> Option<std::net::IpAddr> {
+    fn quad(b: &[u8]) -> Option<[u8; 4]> {
+        let mut out = [0u8; 4];
+        let mut parts = b.split(|c| *c == b'.');
+        for o in &mut out {
+            let part = parts.next()?;
+            let ok = matches!(part.len(), 1..=3)
+                && part.iter().all(u8::is_ascii_digit)
+                && (part.len() == 1 || part[0] != b'0');
+            if !ok {
+                return None;
+            }
+            let n = part.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+            *o = u8::try_from(n).ok()?;
+        }
+        parts.next().is_none().then_some(out)
+    }
+    match quad(text.as_bytes()) {
+        Some(o) => Some(std::net::IpAddr::from(o)),
+        None => text.parse().ok(),
+    }
+}
+
 /// Splits the field the way the console does: commas or line breaks separate entries,
 /// surrounding whitespace is ignored, empty entries (a trailing comma, a blank line)
 /// are not entries.
 fn split_entries(text: &str) -> impl Iterator<Item = &str> {
-    text.split([',', '\n', '\r'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    // The separators are ASCII, so splitting the bytes cuts only at char boundaries.
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.bytes().position(|b| matches!(b, b',' | b'\n' | b'\r')) {
+            Some(i) => {
+                rest = Some(&t[i + 1..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+    .map(str::trim)
+    .filter(|s| !s.is_empty())
 }
 
 fn parse_entry(text: &str) -> Result<IpNet, (AllowedIpErrorCode, String, Option<String>)> {
@@ -156,8 +197,8 @@ fn parse_entry(text: &str) -> Result<IpNet, (AllowedIpErrorCode, String, Option<
     if addr_text.contains(char::is_whitespace) {
         return Err(invalid("separate entries with commas or new lines"));
     }
-    let addr = IpAddr::from_str(addr_text)
-        .map_err(|_| invalid("expected e.g. 203.0.113.0/24 or 2001:db8::/32"))?;
+    let addr = parse_ip(addr_text)
+        .ok_or_else(|| invalid("expected e.g. 203.0.113.0/24 or 2001:db8::/32"))?;
     let (family, max) = match addr {
         IpAddr::V4(_) => ("IPv4", 32u8),
         IpAddr::V6(_) => ("IPv6", 128u8),
@@ -196,19 +237,61 @@ fn parse_entry(text: &str) -> Result<IpNet, (AllowedIpErrorCode, String, Option<
 /// Parses the "Allowed IPs" field and reports every problem. Never fails: the report
 /// is the answer, whether or not the list is usable.
 pub fn check_allowed_ips(text: &str) -> AllowedIpsReport {
-    let mut report = AllowedIpsReport::default();
-    let mut nets: Vec<(usize, IpNet)> = Vec::new();
+    let analysis = analyze(text);
+    AllowedIpsReport {
+        entries: analysis
+            .valid
+            .iter()
+            .map(|&(index, text, net)| AllowedIpEntry {
+                index,
+                text: text.to_owned(),
+                network: net.to_string(),
+            })
+            .collect(),
+        errors: analysis.errors,
+        warnings: analysis.warnings,
+    }
+}
+
+/// The report without the normalized text of every valid entry, for callers that only
+/// need its problems and its size (form validation).
+pub(crate) struct Analysis<'a> {
+    /// Valid entries: index, text as typed (trimmed), network.
+    pub valid: Vec<(usize, &'a str, IpNet)>,
+    pub errors: Vec<AllowedIpEntryError>,
+    pub warnings: Vec<AllowedIpEntryWarning>,
+}
+
+/// A network as a sortable key: family, prefix length, first address.
+type NetKey = (bool, u8, u128);
+
+fn net_key(net: &IpNet) -> NetKey {
+    match net {
+        IpNet::V4(n) => (false, n.prefix_len(), u128::from(u32::from(n.network()))),
+        IpNet::V6(n) => (true, n.prefix_len(), u128::from(n.network())),
+    }
+}
+
+/// `key`'s network shortened to `prefix` bits.
+fn supernet_key((v6, _, addr): NetKey, prefix: u8) -> NetKey {
+    let bits: u32 = if v6 { 128 } else { 32 };
+    let host = bits - u32::from(prefix);
+    let mask = if host >= 128 { 0 } else { u128::MAX << host };
+    let mask = if v6 {
+        mask
+    } else {
+        mask & u128::from(u32::MAX)
+    };
+    (v6, prefix, addr & mask)
+}
+
+pub(crate) fn analyze(text: &str) -> Analysis<'_> {
+    let mut valid: Vec<(usize, &str, IpNet)> = Vec::new();
+    let mut errors = Vec::new();
     for (index, entry) in split_entries(text).enumerate() {
         match parse_entry(entry) {
-            Ok(net) => {
-                report.entries.push(AllowedIpEntry {
-                    index,
-                    text: entry.to_owned(),
-                    network: net.to_string(),
-                });
-                nets.push((index, net));
-            }
-            Err((code, message, suggestion)) => report.errors.push(AllowedIpEntryError {
+            Ok(net) => valid.push((index, entry, net)),
+            Err((code, message, suggestion)) => errors.push(AllowedIpEntryError {
                 index,
                 text: entry.to_owned(),
                 code,
@@ -217,53 +300,77 @@ pub fn check_allowed_ips(text: &str) -> AllowedIpsReport {
             }),
         }
     }
-    for (pos, entry) in report.entries.iter().enumerate() {
-        let (index, net) = nets[pos];
+    // The first entry (in input order) of every distinct network, sorted by key, and the
+    // prefix lengths in use per family: finding an entry's earlier duplicate and the
+    // first entry covering it takes a few binary searches instead of a pass over all.
+    let mut first: Vec<(NetKey, usize)> = valid
+        .iter()
+        .enumerate()
+        .map(|(pos, (_, _, net))| (net_key(net), pos))
+        .collect();
+    first.sort_unstable();
+    first.dedup_by_key(|(k, _)| *k);
+    let mut prefixes: Vec<(bool, u8)> = first.iter().map(|((v6, p, _), _)| (*v6, *p)).collect();
+    prefixes.dedup();
+    let lookup = |key: &NetKey| {
+        first
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .map(|i| first[i].1)
+    };
+    let mut warnings = Vec::new();
+    for (pos, &(index, entry, net)) in valid.iter().enumerate() {
+        let key = net_key(&net);
         if net.prefix_len() == 0 {
             let family = if matches!(net, IpNet::V4(_)) {
                 "IPv4"
             } else {
                 "IPv6"
             };
-            report.warnings.push(AllowedIpEntryWarning {
+            warnings.push(AllowedIpEntryWarning {
                 index,
-                text: entry.text.clone(),
+                text: entry.to_owned(),
                 code: AllowedIpWarningCode::AllowsAll,
                 message: format!("{net} allows every {family} address; the list no longer restricts {family} callers"),
                 related_index: None,
             });
         }
-        let earlier_same = nets[..pos].iter().find(|(_, other)| *other == net);
-        if let Some(&(other_index, _)) = earlier_same {
-            report.warnings.push(AllowedIpEntryWarning {
+        if let Some(earlier) = lookup(&key).filter(|p| *p < pos) {
+            let other_index = valid[earlier].0;
+            warnings.push(AllowedIpEntryWarning {
                 index,
-                text: entry.text.clone(),
+                text: entry.to_owned(),
                 code: AllowedIpWarningCode::Duplicate,
-                message: format!(
-                    "{:?} is the same network as entry {other_index} ({net})",
-                    entry.text
-                ),
+                message: format!("{entry:?} is the same network as entry {other_index} ({net})"),
                 related_index: Some(other_index),
             });
             continue;
         }
-        let covering = nets
+        // Another network contains this one exactly when it is shorter and equals this
+        // one cut to its length.
+        let covering = prefixes
             .iter()
-            .find(|(_, other)| *other != net && other.contains(&net));
-        if let Some(&(other_index, other)) = covering {
-            report.warnings.push(AllowedIpEntryWarning {
+            .filter(|(v6, p)| *v6 == key.0 && *p < key.1)
+            .filter_map(|(_, p)| lookup(&supernet_key(key, *p)))
+            .min();
+        if let Some(other_pos) = covering {
+            let (other_index, _, other) = valid[other_pos];
+            warnings.push(AllowedIpEntryWarning {
                 index,
-                text: entry.text.clone(),
+                text: entry.to_owned(),
                 code: AllowedIpWarningCode::Covered,
                 message: format!(
-                    "{:?} is already covered by entry {other_index} ({other}) and adds nothing",
-                    entry.text
+                    "{entry:?} is already covered by entry {other_index} ({other}) and adds nothing"
                 ),
                 related_index: Some(other_index),
             });
         }
     }
-    report
+    Analysis {
+        valid,
+        errors,
+        warnings,
+    }
 }
 
 /// A parsed, valid allow-list. Empty means "no restriction".
@@ -271,24 +378,22 @@ pub fn check_allowed_ips(text: &str) -> AllowedIpsReport {
 pub struct AllowList {
     /// Normalized entries in the user's order, for display and round-tripping.
     entries: Vec<IpNet>,
-    /// The same networks merged and sorted, for lookup.
-    lookup: Vec<IpNet>,
+    /// The same networks merged and sorted, as (network, mask) per family: a lookup is
+    /// one AND and one comparison per network.
+    v4: Box<[(u32, u32)]>,
+    v6: Box<[(u128, u128)]>,
 }
 
 impl AllowList {
     /// Parses the field; fails with every bad entry if there is any.
     pub fn parse(text: &str) -> Result<AllowList, AllowedIpsError> {
-        let report = check_allowed_ips(text);
-        if !report.errors.is_empty() {
+        let analysis = analyze(text);
+        if !analysis.errors.is_empty() {
             return Err(AllowedIpsError {
-                errors: report.errors,
+                errors: analysis.errors,
             });
         }
-        let entries = report
-            .entries
-            .iter()
-            .filter_map(|e| IpNet::from_str(&e.network).ok())
-            .collect();
+        let entries = analysis.valid.iter().map(|&(_, _, net)| net).collect();
         Ok(AllowList::from_networks(entries))
     }
 
@@ -324,8 +429,18 @@ impl AllowList {
     }
 
     pub fn from_networks(entries: Vec<IpNet>) -> AllowList {
-        let lookup = IpNet::aggregate(&entries);
-        AllowList { entries, lookup }
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for net in IpNet::aggregate(&entries) {
+            match net {
+                IpNet::V4(n) => v4.push((u32::from(n.network()), u32::from(n.netmask()))),
+                IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.netmask()))),
+            }
+        }
+        AllowList {
+            entries,
+            v4: v4.into(),
+            v6: v6.into(),
+        }
     }
 
     /// Normalized networks in input order (duplicates kept: nothing the user typed is dropped).
@@ -340,12 +455,21 @@ impl AllowList {
     /// Whether a caller at `ip` may use the token. IPv4-mapped IPv6 addresses
     /// (`::ffff:198.51.100.7`, what dual-stack sockets report) are checked as the IPv4
     /// address they carry, so an IPv4 list works behind either kind of listener.
+    #[inline]
     pub fn contains(&self, ip: IpAddr) -> bool {
-        if self.lookup.is_empty() {
+        if self.entries.is_empty() {
             return true;
         }
-        let ip = ip.to_canonical();
-        self.lookup.iter().any(|net| net.contains(&ip))
+        match ip.to_canonical() {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4.iter().any(|&(net, mask)| a & mask == net)
+            }
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.v6.iter().any(|&(net, mask)| a & mask == net)
+            }
+        }
     }
 
     pub fn contains_str(&self, ip: &str) -> Result<bool, InvalidIpAddress> {
@@ -390,6 +514,91 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("allowed_ips: 3 invalid entries: [0]"));
+    }
+
+    /// The warnings as first written: every entry against every other.
+    fn naive_warnings(text: &str) -> Vec<AllowedIpEntryWarning> {
+        let nets: Vec<(usize, &str, IpNet)> = split_entries(text)
+            .enumerate()
+            .filter_map(|(i, e)| parse_entry(e).ok().map(|n| (i, e, n)))
+            .collect();
+        let mut out = Vec::new();
+        for (pos, &(index, text, net)) in nets.iter().enumerate() {
+            if net.prefix_len() == 0 {
+                let family = if matches!(net, IpNet::V4(_)) {
+                    "IPv4"
+                } else {
+                    "IPv6"
+                };
+                out.push(AllowedIpEntryWarning {
+                    index,
+                    text: text.to_owned(),
+                    code: AllowedIpWarningCode::AllowsAll,
+                    message: format!("{net} allows every {family} address; the list no longer restricts {family} callers"),
+                    related_index: None,
+                });
+            }
+            if let Some(&(other_index, _, _)) = nets[..pos].iter().find(|(_, _, o)| *o == net) {
+                out.push(AllowedIpEntryWarning {
+                    index,
+                    text: text.to_owned(),
+                    code: AllowedIpWarningCode::Duplicate,
+                    message: format!("{text:?} is the same network as entry {other_index} ({net})"),
+                    related_index: Some(other_index),
+                });
+                continue;
+            }
+            if let Some(&(other_index, _, other)) =
+                nets.iter().find(|(_, _, o)| *o != net && o.contains(&net))
+            {
+                out.push(AllowedIpEntryWarning {
+                    index,
+                    text: text.to_owned(),
+                    code: AllowedIpWarningCode::Covered,
+                    message: format!("{text:?} is already covered by entry {other_index} ({other}) and adds nothing"),
+                    related_index: Some(other_index),
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn warnings_match_the_pairwise_definition() {
+        let pool = [
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "10.1.2.0/24",
+            "10.1.2.3",
+            "10.2.0.0/16",
+            "0.0.0.0/0",
+            "192.0.2.0/24",
+            "192.0.2.128/25",
+            "192.0.2.7/32",
+            "::/0",
+            "2001:db8::/32",
+            "2001:db8:1::/48",
+            "2001:db8::1",
+            "::ffff:10.1.2.3",
+            "::ffff:0:0/96",
+            "10.1.0.0/15",
+            "bad",
+            "10.0.0.1/8",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let n = (seed % 9) as usize;
+            let mut list = Vec::new();
+            for _ in 0..n {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                list.push(pool[(seed % pool.len() as u64) as usize]);
+            }
+            seed = seed.wrapping_add(1);
+            let text = list.join(", ");
+            assert_eq!(analyze(&text).warnings, naive_warnings(&text), "{text}");
+        }
     }
 
     #[test]

@@ -13,10 +13,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 #[derive(Default)]
 pub struct Fnv(u64);
 
+// `inline(always)`: the npm package is built for size, where plain `#[inline]` is only a
+// hint, and these sit on the prepared hot path of every host.
 impl Hasher for Fnv {
+    #[inline(always)]
     fn finish(&self) -> u64 {
         self.0
     }
+    #[inline(always)]
     fn write(&mut self, bytes: &[u8]) {
         let mut h = if self.0 == 0 {
             0xcbf2_9ce4_8422_2325
@@ -49,6 +53,7 @@ pub const MAX_PERMISSIONS: usize = 256;
 pub struct PermissionId(pub(crate) u16);
 
 impl PermissionId {
+    #[inline(always)]
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
@@ -62,7 +67,7 @@ pub struct PermSet([u64; MAX_PERMISSIONS / 64]);
 impl PermSet {
     pub const EMPTY: PermSet = PermSet([0; MAX_PERMISSIONS / 64]);
 
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, id: PermissionId) -> bool {
         let i = id.index();
         self.0[i / 64] & (1u64 << (i % 64)) != 0
@@ -113,10 +118,18 @@ impl PermSet {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// The members in id order.
     pub fn iter(&self) -> impl Iterator<Item = PermissionId> + '_ {
-        (0..MAX_PERMISSIONS as u16)
-            .map(PermissionId)
-            .filter(|id| self.contains(*id))
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let i = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    PermissionId((w * 64 + i) as u16)
+                })
+            })
+        })
     }
 }
 
@@ -392,6 +405,7 @@ impl Catalog {
         self.permissions.is_empty()
     }
 
+    #[inline(always)]
     pub fn get(&self, name: &str) -> Option<PermissionId> {
         self.by_name.get(name).copied()
     }
@@ -405,18 +419,22 @@ impl Catalog {
     }
 
     /// Everything `role` grants (project roles only reach project-level permissions).
+    #[inline(always)]
     pub fn role_grants(&self, role: Role) -> &PermSet {
         &self.role_grants[role as usize]
     }
 
+    #[inline(always)]
     pub fn organization_level(&self) -> &PermSet {
         &self.organization_level
     }
 
+    #[inline(always)]
     pub fn step_up(&self) -> &PermSet {
         &self.step_up
     }
 
+    #[inline(always)]
     pub fn reads(&self) -> &PermSet {
         &self.read_only
     }

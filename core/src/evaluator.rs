@@ -86,6 +86,30 @@ pub enum Reason {
     StepUpRequired,
 }
 
+impl Reason {
+    /// Every reason, `Allowed` first, then in check order.
+    pub const ALL: [Reason; 12] = [
+        Reason::Allowed,
+        Reason::Revoked,
+        Reason::Rotated,
+        Reason::Expired,
+        Reason::OwnerInactive,
+        Reason::IpNotAllowed,
+        Reason::UnknownAction,
+        Reason::ProjectOutOfScope,
+        Reason::NotInRole,
+        Reason::NotInTokenPermissions,
+        Reason::TagMismatch,
+        Reason::StepUpRequired,
+    ];
+
+    /// The wire name (`"not_in_role"`); see [`reason_code`].
+    #[inline]
+    pub fn code(self) -> &'static str {
+        reason_code(self)
+    }
+}
+
 impl From<Check> for Reason {
     fn from(c: Check) -> Reason {
         match c {
@@ -119,11 +143,14 @@ impl Verdict {
     }
 
     /// The first failing check in the documented order, or `Allowed`.
+    #[inline]
     pub fn reason(&self) -> Reason {
-        Check::ALL
-            .iter()
-            .find(|c| self.failed & c.bit() != 0)
-            .map_or(Reason::Allowed, |c| Reason::from(*c))
+        // `Check::ALL` is in declaration order, so the first failing check is the
+        // lowest bit set.
+        match Check::ALL.get(self.failed.trailing_zeros() as usize) {
+            Some(c) => Reason::from(*c),
+            None => Reason::Allowed,
+        }
     }
 
     pub fn failed(&self, check: Check) -> bool {
@@ -261,10 +288,12 @@ impl PreparedToken {
 
     /// Whether the token lives longer than `max` allows (never expiring counts as
     /// longer than any maximum).
+    #[inline(always)]
     fn exceeds_lifetime(&self, max: Option<Duration>) -> bool {
         max.is_some_and(|m| self.expires_at.is_none_or(|e| e - self.created_at > m))
     }
 
+    #[inline(always)]
     fn lifecycle(&self, time: Timestamp, max_lifetime: Option<Duration>) -> u16 {
         let mut failed = 0;
         if self.revoked_at.is_some_and(|t| t <= time) {
@@ -337,12 +366,14 @@ impl PreparedOwner {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn active(&self) -> bool {
         match &self.kind {
             OwnerKind::User { active, .. } | OwnerKind::ServiceAccount { active, .. } => *active,
         }
     }
 
+    #[inline(always)]
     pub(crate) fn is_org_admin(&self) -> bool {
         matches!(
             &self.kind,
@@ -355,6 +386,7 @@ impl PreparedOwner {
 
     /// The role the owner holds where the action happens: `None` for organization-level
     /// actions means no organization role.
+    #[inline]
     pub(crate) fn role_for(&self, org_level: bool, project: Option<&str>) -> Option<Role> {
         match &self.kind {
             OwnerKind::User {
@@ -435,12 +467,8 @@ impl PreparedRequest {
         ip: Option<IpAddr>,
         time: Timestamp,
     ) -> PreparedRequest {
-        let permission = match action.split_once(' ') {
-            Some((m, p)) => catalog.resolve_route(m, p.trim()),
-            None => catalog.get(action),
-        };
         PreparedRequest {
-            permission,
+            permission: resolve_action(catalog, action),
             // Only explanations read it, and the hot path never explains.
             action_text: String::new(),
             organization: None,
@@ -467,7 +495,7 @@ impl PreparedRequest {
 
 /// Checks 7 to 9 and 11: the ones that depend only on who, what and where, not on when,
 /// from where, or on which resource. `effective_permissions` is exactly the set these pass.
-#[inline]
+#[inline(always)]
 fn static_checks(
     catalog: &Catalog,
     token: &PreparedToken,
@@ -509,6 +537,7 @@ fn static_checks(
     failed
 }
 
+#[inline(always)]
 fn tags_match(
     catalog: &Catalog,
     owner: &PreparedOwner,
@@ -562,6 +591,79 @@ pub fn authorize(
     owner: &PreparedOwner,
     req: &PreparedRequest,
 ) -> Verdict {
+    decide(
+        catalog,
+        token,
+        owner,
+        &CallParts {
+            permission: req.permission,
+            organization: req.organization.as_deref(),
+            project: req.project.as_deref(),
+            ip: req.ip,
+            time: req.time,
+            resource_tags: req.resource_tags.as_ref(),
+            max_lifetime: req.max_lifetime,
+        },
+    )
+}
+
+/// Decides a call given as plain borrowed values, for the bindings' hot path: the same
+/// decision as [`authorize`] with a [`PreparedRequest::fast`] request (no organization,
+/// no resource tags, no policy), without building one, so nothing is allocated.
+/// `action` is a permission name or `"METHOD /v1/path"`.
+#[inline]
+pub fn authorize_call(
+    catalog: &Catalog,
+    token: &PreparedToken,
+    owner: &PreparedOwner,
+    action: &str,
+    project: Option<&str>,
+    ip: Option<IpAddr>,
+    time: Timestamp,
+) -> Verdict {
+    decide(
+        catalog,
+        token,
+        owner,
+        &CallParts {
+            permission: resolve_action(catalog, action),
+            organization: None,
+            project,
+            ip,
+            time,
+            resource_tags: None,
+            max_lifetime: None,
+        },
+    )
+}
+
+/// A permission name, or `"METHOD /v1/path"` resolved through the routes.
+#[inline]
+fn resolve_action(catalog: &Catalog, action: &str) -> Option<PermissionId> {
+    match action.split_once(' ') {
+        Some((m, p)) => catalog.resolve_route(m, p.trim()),
+        None => catalog.get(action),
+    }
+}
+
+/// What a decision reads of a request, borrowed.
+struct CallParts<'a> {
+    permission: Option<PermissionId>,
+    organization: Option<&'a str>,
+    project: Option<&'a str>,
+    ip: Option<IpAddr>,
+    time: Timestamp,
+    resource_tags: Option<&'a BTreeMap<String, String>>,
+    max_lifetime: Option<Duration>,
+}
+
+#[inline(always)]
+fn decide(
+    catalog: &Catalog,
+    token: &PreparedToken,
+    owner: &PreparedOwner,
+    req: &CallParts<'_>,
+) -> Verdict {
     let mut failed = token.lifecycle(req.time, req.max_lifetime);
     // An owner state that is not this token's owner can grant nothing.
     if !owner.active() || owner.owner != token.owner {
@@ -582,15 +684,8 @@ pub fn authorize(
             permission: None,
         };
     };
-    failed |= static_checks(
-        catalog,
-        token,
-        owner,
-        perm,
-        req.organization.as_deref(),
-        req.project.as_deref(),
-    );
-    if !tags_match(catalog, owner, perm, req.resource_tags.as_ref()) {
+    failed |= static_checks(catalog, token, owner, perm, req.organization, req.project);
+    if !tags_match(catalog, owner, perm, req.resource_tags) {
         failed |= Check::TagMismatch.bit();
     }
     Verdict {
@@ -611,11 +706,38 @@ pub fn effective_permissions(
     owner: &PreparedOwner,
     project: Option<&str>,
 ) -> PermSet {
+    // `static_checks` for every permission at once: within each half of the catalog
+    // (project-level, organization-level) the scope and the role are the same for all.
+    let all = catalog.all();
     let mut out = PermSet::EMPTY;
-    for id in catalog.all().iter() {
-        if static_checks(catalog, token, owner, id, None, project) == 0 {
-            out.insert(id);
+    for org_level in [false, true] {
+        let part = if org_level {
+            all.intersect(catalog.organization_level())
+        } else {
+            all.difference(catalog.organization_level())
+        };
+        let in_scope = if org_level {
+            token.projects.is_none() && owner.is_org_admin()
+        } else {
+            match (&token.projects, project) {
+                (_, None) => false,
+                (None, Some(_)) => owner.is_org_admin(),
+                (Some(list), Some(p)) => list.iter().any(|x| **x == *p),
+            }
+        };
+        let role = if owner.organization == token.organization {
+            owner.role_for(org_level, project)
+        } else {
+            None
+        };
+        let (true, Some(role)) = (in_scope, role) else {
+            continue;
+        };
+        let mut granted = part.intersect(catalog.role_grants(role));
+        if let Some(d) = &token.downscope {
+            granted = granted.intersect(d);
         }
+        out = out.union(&granted.difference(catalog.step_up()));
     }
     out
 }

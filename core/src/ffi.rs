@@ -5,7 +5,7 @@
 use crate::catalog::Catalog;
 use crate::evaluator::{
     authorize as decide, effective_permissions as effective, explain, Decision, EvaluateError,
-    PreparedOwner, PreparedRequest, PreparedToken,
+    PreparedOwner, PreparedRequest, PreparedToken, Reason,
 };
 use crate::model::{OwnerState, Request, Token, TokenPolicy};
 
@@ -226,17 +226,30 @@ impl TokenHandle {
         ip: Option<&str>,
         time: crate::model::Timestamp,
     ) -> &'static str {
-        let catalog = Catalog::builtin();
-        let req = PreparedRequest::fast(
-            catalog,
+        crate::evaluator::reason_code(self.check_reason(owner, action, project, ip, time))
+    }
+
+    /// [`TokenHandle::check`] as the [`Reason`] itself, for hosts that map it to their
+    /// own interned strings (every reason is in [`Reason::ALL`], its text [`Reason::code`]).
+    #[inline]
+    pub fn check_reason(
+        &self,
+        owner: &OwnerHandle,
+        action: &str,
+        project: Option<&str>,
+        ip: Option<&str>,
+        time: crate::model::Timestamp,
+    ) -> Reason {
+        crate::evaluator::authorize_call(
+            Catalog::builtin(),
+            &self.prepared,
+            &owner.prepared,
             action,
             project,
-            ip.and_then(|s| s.trim().parse().ok()),
+            ip.and_then(|s| crate::allowed_ips::parse_ip(s.trim())),
             time,
-        );
-        crate::evaluator::reason_code(
-            decide(catalog, &self.prepared, &owner.prepared, &req).reason(),
         )
+        .reason()
     }
 }
 
@@ -259,4 +272,43 @@ pub fn lint(
 /// See [`crate::scan::scan_text`].
 pub fn scan_text(text: &str) -> Vec<crate::scan::SecretFinding> {
     crate::scan::scan_text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::allowed_ips::parse_ip;
+
+    #[test]
+    fn short_ipv4_path_reads_what_std_reads() {
+        let cases = [
+            "203.0.113.9",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "1.2.3.4 ",
+            "+1.2.3.4",
+            "1.2.3.0400",
+            "::1",
+            "::ffff:1.2.3.4",
+            "2001:db8::7",
+            "",
+            ".",
+            "1.2.3.a",
+            "10.0.0.00",
+            "100.200.250.249",
+        ];
+        for c in cases {
+            assert_eq!(parse_ip(c), c.parse().ok(), "{c:?}");
+        }
+        for a in [0u32, 1, 9, 10, 99, 100, 199, 255] {
+            for b in [0u32, 7, 255] {
+                let t = format!("{a}.{b}.{a}.{b}");
+                assert_eq!(parse_ip(&t), t.parse().ok(), "{t}");
+            }
+        }
+    }
 }

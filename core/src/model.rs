@@ -123,7 +123,8 @@ pub enum OwnerRef {
 }
 
 /// `"all"` (org admins and owners only) or a list of project ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+// `Deserialize` is written by hand (`untagged` below) and accepts what the derive would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
@@ -142,7 +143,8 @@ pub enum AllProjects {
 
 /// `"inherit"` (whatever the owner's role grants at the time of each call) or a
 /// downscoped list of permission names and wildcards (`compute.*`, `storage.buckets.*`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+// `Deserialize` is written by hand (`untagged` below) and accepts what the derive would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
@@ -324,6 +326,223 @@ impl Default for TokenPolicy {
             allow_never_expiring: true,
             require_allowed_ips_for_service_accounts: false,
             max_service_accounts_per_project: default_sa_limit(),
+        }
+    }
+}
+
+/// Hand-written `Deserialize` for the untagged "a word or a list of strings" shapes
+/// (`ProjectScope`, `TokenPermissions`, the allowed-IPs field). They accept exactly what
+/// serde's `#[serde(untagged)]` derive accepts, with the same error message, but read
+/// the input once instead of buffering it and trying each variant in turn: a failed
+/// attempt is cheap in Rust, but through `serde-wasm-bindgen` every one of them builds a
+/// JavaScript `Error`, which made form validation in the browser several times slower.
+pub(crate) mod untagged {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// What a value looked like, as far as these shapes care.
+    pub(crate) enum Shape {
+        /// A string (or UTF-8 bytes).
+        Text(String),
+        /// A list whose items are all strings.
+        List(Vec<String>),
+        /// A map with exactly one entry whose key is a string and whose value is unit
+        /// (`{"all": null}`): what the derive reads as a unit variant.
+        UnitVariant(String),
+        /// Anything else: matches no variant.
+        Other,
+    }
+
+    /// One item or key, read without failing on any JSON-like value.
+    enum Piece {
+        Text(String),
+        Unit,
+        Other,
+    }
+
+    struct PieceVisitor;
+
+    impl<'de> Visitor<'de> for PieceVisitor {
+        type Value = Piece;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Piece, E> {
+            Ok(Piece::Text(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Piece, E> {
+            Ok(Piece::Text(v))
+        }
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Piece, E> {
+            Ok(std::str::from_utf8(v).map_or(Piece::Other, |s| Piece::Text(s.to_owned())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Piece, E> {
+            Ok(Piece::Unit)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_char<E: de::Error>(self, _: char) -> Result<Piece, E> {
+            Ok(Piece::Other)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Piece, D::Error> {
+            IgnoredAny::deserialize(d).map(|_| Piece::Other)
+        }
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Piece, D::Error> {
+            IgnoredAny::deserialize(d).map(|_| Piece::Other)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Piece, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Piece::Other)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Piece, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Piece::Other)
+        }
+    }
+
+    impl<'de> de::Deserialize<'de> for Piece {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Piece, D::Error> {
+            d.deserialize_any(PieceVisitor)
+        }
+    }
+
+    struct ShapeVisitor;
+
+    impl<'de> Visitor<'de> for ShapeVisitor {
+        type Value = Shape;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Shape, E> {
+            Ok(Shape::Text(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Shape, E> {
+            Ok(Shape::Text(v))
+        }
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Shape, E> {
+            Ok(std::str::from_utf8(v).map_or(Shape::Other, |s| Shape::Text(s.to_owned())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_char<E: de::Error>(self, _: char) -> Result<Shape, E> {
+            Ok(Shape::Other)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+            IgnoredAny::deserialize(d).map(|_| Shape::Other)
+        }
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+            IgnoredAny::deserialize(d).map(|_| Shape::Other)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            let mut all_text = true;
+            while let Some(p) = seq.next_element::<Piece>()? {
+                match p {
+                    Piece::Text(s) if all_text => items.push(s),
+                    _ => all_text = false,
+                }
+            }
+            Ok(if all_text {
+                Shape::List(items)
+            } else {
+                Shape::Other
+            })
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+            let mut first = None;
+            let mut entries = 0usize;
+            while let Some((k, v)) = map.next_entry::<Piece, Piece>()? {
+                entries += 1;
+                if entries == 1 {
+                    first = Some((k, v));
+                }
+            }
+            Ok(match (entries, first) {
+                (1, Some((Piece::Text(k), Piece::Unit))) => Shape::UnitVariant(k),
+                _ => Shape::Other,
+            })
+        }
+    }
+
+    /// Reads the shape of the value; never fails on a well-formed input.
+    pub(crate) fn shape<'de, D: Deserializer<'de>>(d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+
+    /// The message serde's untagged derive gives when no variant matches.
+    pub(crate) fn no_variant<E: de::Error>(name: &str) -> E {
+        E::custom(format_args!(
+            "data did not match any variant of untagged enum {name}"
+        ))
+    }
+
+    use serde::Deserialize as _;
+}
+
+impl<'de> Deserialize<'de> for ProjectScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProjectScope, D::Error> {
+        use untagged::Shape;
+        match untagged::shape(d)? {
+            Shape::Text(w) | Shape::UnitVariant(w) if w == "all" => {
+                Ok(ProjectScope::All(AllProjects::All))
+            }
+            Shape::List(l) => Ok(ProjectScope::Projects(l)),
+            _ => Err(untagged::no_variant("ProjectScope")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenPermissions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TokenPermissions, D::Error> {
+        use untagged::Shape;
+        match untagged::shape(d)? {
+            Shape::Text(w) | Shape::UnitVariant(w) if w == "inherit" => {
+                Ok(TokenPermissions::Inherit(Inherit::Inherit))
+            }
+            Shape::List(l) => Ok(TokenPermissions::Downscoped(l)),
+            _ => Err(untagged::no_variant("TokenPermissions")),
         }
     }
 }

@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::allowed_ips::check_allowed_ips;
+use crate::allowed_ips::analyze as analyze_allowed_ips;
 use crate::catalog::{Catalog, PermSet};
 use crate::evaluator::{effective_permissions, PreparedOwner, PreparedToken};
 use crate::model::{
@@ -191,7 +191,8 @@ impl Default for Expiry {
 }
 
 /// The allowed-IPs textarea's text, or the entries as a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+// `Deserialize` is written by hand (`model::untagged`) and accepts what the derive would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
@@ -206,11 +207,22 @@ impl Default for TextOrList {
     }
 }
 
+impl<'de> Deserialize<'de> for TextOrList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TextOrList, D::Error> {
+        use crate::model::untagged::{self, Shape};
+        match untagged::shape(d)? {
+            Shape::Text(t) => Ok(TextOrList::Text(t)),
+            Shape::List(l) => Ok(TextOrList::List(l)),
+            _ => Err(untagged::no_variant("TextOrList")),
+        }
+    }
+}
+
 impl TextOrList {
-    fn text(&self) -> String {
+    fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            TextOrList::Text(t) => t.clone(),
-            TextOrList::List(l) => l.join("\n"),
+            TextOrList::Text(t) => t.as_str().into(),
+            TextOrList::List(l) => l.join("\n").into(),
         }
     }
 }
@@ -725,7 +737,8 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
     }
 
     // Allowed IPs.
-    let report = check_allowed_ips(&draft.allowed_ips.text());
+    let ips_text = draft.allowed_ips.text();
+    let report = analyze_allowed_ips(&ips_text);
     for e in &report.errors {
         errors.push(Issue {
             field: format!("allowed_ips[{}]", e.index),
@@ -750,7 +763,7 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             suggestion: None,
         });
     }
-    let no_allow_list = report.entries.is_empty() && report.errors.is_empty();
+    let no_allow_list = report.valid.is_empty() && report.errors.is_empty();
     if is_sa && no_allow_list {
         if policy.require_allowed_ips_for_service_accounts {
             errors.push(issue(
@@ -813,7 +826,14 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             });
         }
     }
-    let summary = summary(draft, &org, &places, all_projects, expires_at, &report);
+    let summary = summary(
+        draft,
+        &org,
+        &places,
+        all_projects,
+        expires_at,
+        report.valid.len(),
+    );
     TokenValidation {
         valid: errors.is_empty(),
         errors,
@@ -837,7 +857,7 @@ fn summary(
     places: &[String],
     all: bool,
     expires_at: Option<Timestamp>,
-    ips: &crate::allowed_ips::AllowedIpsReport,
+    networks: usize,
 ) -> String {
     let scope = if all {
         "all projects".to_owned()
@@ -857,7 +877,7 @@ fn summary(
         }
         None => "expiry not set".to_owned(),
     };
-    let net = match ips.entries.len() {
+    let net = match networks {
         0 => "any IP address".to_owned(),
         1 => "1 allowed network".to_owned(),
         n => format!("{n} allowed networks"),

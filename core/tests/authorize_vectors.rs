@@ -85,3 +85,19 @@ fn fast_check_agrees_with_authorize() {
     }
     assert!(compared > 40, "only {compared} cases comparable");
 }
+
+/// Hosts index their interned reason strings by `reason as usize`: `Reason::ALL` must
+/// list every reason in declaration order, each with its serde name as its code.
+#[test]
+fn reason_table_is_in_declaration_order() {
+    for (i, r) in clouddigit_core::Reason::ALL.into_iter().enumerate() {
+        assert_eq!(r as usize, i, "{r:?}");
+        assert_eq!(
+            serde_json::to_value(r).unwrap(),
+            serde_json::Value::from(r.code())
+        );
+    }
+    for c in clouddigit_core::Check::ALL {
+        assert!(clouddigit_core::Reason::ALL.contains(&clouddigit_core::Reason::from(c)));
+    }
+}
