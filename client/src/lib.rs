@@ -447,7 +447,15 @@ impl ServiceAccounts<'_> {
             limit: None,
         })
     }
-    /// `body`: `{name, project, role, description, tag_selector}`.
+    /// Organization-level accounts (organization admins and owners).
+    pub fn list_org(&self) -> Pages<'_, ServiceAccount> {
+        self.c.list(Operation::ListOrgServiceAccounts {
+            cursor: None,
+            limit: None,
+        })
+    }
+    /// `body`: `{name, project, role, description, tag_selector}`; without `project`,
+    /// an organization-level account.
     pub fn create(&self, body: Value) -> Result<CreatedServiceAccount, ApiError> {
         self.c.call(Operation::CreateServiceAccount { body })
     }

@@ -447,6 +447,15 @@ fn service_accounts_tokens_and_access_keys() {
     assert!(sas.list(Some("web")).any(|s| s.unwrap().id == id));
     sas.delete(&id).unwrap();
     assert_eq!(kind(sas.get(&id)).0, ErrorKind::NotFound);
+    // Without a project: an organization-level account, listed on its own.
+    let org = sas
+        .create(json!({"name": "auditor", "role": "read_only"}))
+        .unwrap();
+    assert_eq!(org.service_account.project, None);
+    let listed: Vec<String> = sas.list_org().map(|s| s.unwrap().id).collect();
+    assert_eq!(listed, vec![org.service_account.id.clone()]);
+    sas.delete(&org.service_account.id).unwrap();
+    assert_eq!(sas.list_org().count(), 0);
 }
 
 #[test]

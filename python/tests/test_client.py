@@ -294,6 +294,9 @@ def test_service_accounts_tokens_and_keys(sbx: Sandbox) -> None:
     sas.delete(sid)
     with pytest.raises(NotFoundError):
         sas.get(sid)
+    org = sas.create({"name": "auditor", "role": "read_only"})
+    assert org.service_account.project is None and org.service_account.level == "organization"
+    assert [s.id for s in sas.list_org()] == [org.service_account.id]
 
 
 def test_revoking_a_members_tokens(sbx: Sandbox) -> None:

@@ -69,8 +69,17 @@ pub enum Operation {
         #[serde(default)]
         limit: Option<u32>,
     },
+    /// A project account when `body.project` is set; without it, an
+    /// organization-level account (organization admins and owners).
     CreateServiceAccount {
         body: Value,
+    },
+    /// Organization-level accounts, which act in every project.
+    ListOrgServiceAccounts {
+        #[serde(default)]
+        cursor: Option<String>,
+        #[serde(default)]
+        limit: Option<u32>,
     },
     GetServiceAccount {
         id: String,
@@ -187,7 +196,17 @@ impl Operation {
                 ("GET", "/iam/service-accounts".to_owned(), None)
             }
             Operation::CreateServiceAccount { body } => {
-                ("POST", "/iam/service-accounts".to_owned(), Some(body))
+                let org_level = body.get("project").is_none_or(Value::is_null);
+                let path = if org_level {
+                    "/org/service-accounts"
+                } else {
+                    "/iam/service-accounts"
+                };
+                ("POST", path.to_owned(), Some(body))
+            }
+            Operation::ListOrgServiceAccounts { cursor, limit } => {
+                page_query(&mut q, cursor, limit);
+                ("GET", "/org/service-accounts".to_owned(), None)
             }
             Operation::GetServiceAccount { id } => {
                 ("GET", format!("/iam/service-accounts/{}", e(id)), None)
@@ -282,6 +301,7 @@ impl Operation {
         match &mut op {
             Operation::ListTokens { cursor, .. }
             | Operation::ListServiceAccounts { cursor, .. }
+            | Operation::ListOrgServiceAccounts { cursor, .. }
             | Operation::ListServiceAccountTokens { cursor, .. }
             | Operation::ListAuditEvents { cursor, .. } => *cursor = Some(next.to_owned()),
             _ => return None,
@@ -346,7 +366,7 @@ impl Operation {
             }
             RotateToken { .. } | RotateServiceAccountToken { .. } => Output::Rotation,
             RevokeMemberTokens { .. } => Output::RevokedCount,
-            ListServiceAccounts { .. } => {
+            ListServiceAccounts { .. } | ListOrgServiceAccounts { .. } => {
                 Output::List("service_accounts", ListItem::ServiceAccount)
             }
             CreateServiceAccount { .. } => Output::CreatedServiceAccount,

@@ -7,25 +7,13 @@
 //
 // This module only adapts the Client to what the pages want: lists collected into
 // arrays (the Client hands out async iterables), and whoami's optional fields filled in.
-import {
-  ApiError,
-  AuthenticationError,
-  Client,
-  ConflictError,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitError,
-  ServerError,
-  TransportError,
-  ValidationError,
-} from '@clouddigit/sdk';
+import { Client } from '@clouddigit/sdk';
 import type {
   AccessKey,
   ApiToken,
   CreatedAccessKey,
   CreatedServiceAccount,
   CreatedToken,
-  FieldError,
   OwnerState,
   ProjectRole,
   Rotation,
@@ -35,7 +23,7 @@ import type {
   TokenPolicy,
 } from '@clouddigit/sdk';
 
-export { ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError };
+export { ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError } from '@clouddigit/sdk';
 export type { AccessKey, ApiToken, CreatedAccessKey, CreatedServiceAccount, CreatedToken, Rotation, ServiceAccount };
 
 /** `whoami()` with the optional fields the pages rely on filled in. */
@@ -59,7 +47,7 @@ export interface ServiceAccountBody {
 /** What the secret dialog needs of a secret: the SDK's `Secret`, read with `reveal()`. */
 export type Revealable = Pick<Secret, 'reveal' | 'toString' | 'toJSON'>;
 
-/** `CreatedServiceAccount`, whichever way it was created (see `OrgServiceAccounts`). */
+/** `CreatedServiceAccount`, its client secret a `Secret`. */
 export interface NewServiceAccount extends Omit<CreatedServiceAccount, 'client_secret'> {
   client_secret: Revealable;
 }
@@ -77,10 +65,7 @@ export class ConsoleApi {
   /** Throws the SDK's `ConfigError` for a token with a bad checksum, before any call. */
   constructor(opts: { baseUrl: string; token: string }) {
     this.client = new Client({ baseUrl: opts.baseUrl, token: opts.token });
-    this.org = new OrgServiceAccounts(opts.baseUrl, opts.token);
   }
-
-  private readonly org: OrgServiceAccounts;
 
   async whoami(): Promise<Whoami> {
     const me = await this.client.whoami();
@@ -104,11 +89,14 @@ export class ConsoleApi {
   readonly serviceAccounts = {
     /** Project accounts of `project`, or the organization-level ones with `null`. */
     list: (project: string | null): Promise<ServiceAccount[]> =>
-      project === null ? this.org.list() : collect(this.client.serviceAccounts.list({ project })),
+      project === null
+        ? collect(this.client.serviceAccounts.listOrg())
+        : collect(this.client.serviceAccounts.list({ project })),
     get: (id: string): Promise<ServiceAccount> => this.client.serviceAccounts.get(id),
+    /** Without a project, an organization-level account. */
     create: (body: ServiceAccountBody): Promise<NewServiceAccount> => {
       const { project, ...rest } = body;
-      return project === null ? this.org.create(rest) : this.client.serviceAccounts.create({ ...rest, project });
+      return this.client.serviceAccounts.create(project === null ? rest : { ...rest, project });
     },
     tokens: {
       list: (saId: string): Promise<ApiToken[]> => collect(this.client.serviceAccounts.tokens.list(saId)),
@@ -126,111 +114,6 @@ export class ConsoleApi {
       delete: (saId: string, keyId: string): Promise<void> => this.client.serviceAccounts.accessKeys.delete(saId, keyId),
     },
   };
-}
-
-/**
- * Organization-level service accounts (`GET`/`POST /v1/org/service-accounts`).
- *
- * SDK GAP: the Client has no operation for these two routes. Its
- * `serviceAccounts.list()` without `project` and `serviceAccounts.create()` without
- * `project` go to `/v1/iam/service-accounts`, which lists a project's accounts and
- * refuses a create without a project (422 `project`: "org-level accounts: POST
- * /v1/org/service-accounts"). Until the Client covers them, these two calls stay on
- * fetch, and their failures are the SDK's own error classes, so the pages handle every
- * error one way. Drop this class when the Client gains them.
- */
-class OrgServiceAccounts {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
-
-  async list(): Promise<ServiceAccount[]> {
-    const items: ServiceAccount[] = [];
-    let cursor: string | null = null;
-    do {
-      const query: string = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
-      const page = await this.call<{ service_accounts?: ServiceAccount[]; next_cursor?: string | null }>('GET', query);
-      items.push(...(page.service_accounts ?? []));
-      cursor = page.next_cursor ?? null;
-    } while (cursor);
-    return items;
-  }
-
-  async create(body: Omit<ServiceAccountBody, 'project'>): Promise<NewServiceAccount> {
-    const r = await this.call<Omit<CreatedServiceAccount, 'client_secret'> & { client_secret: string }>('POST', '', body);
-    return { ...r, client_secret: plainSecret(r.client_secret) };
-  }
-
-  private async call<T>(method: 'GET' | 'POST', query: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (method === 'POST') headers['Idempotency-Key'] = crypto.randomUUID();
-    let resp: Response;
-    try {
-      resp = await fetch(`${this.baseUrl}/org/service-accounts${query}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: 'omit',
-        cache: 'no-store',
-      });
-    } catch (e) {
-      throw sdkError(TransportError, 'transport', 'transport', `cannot reach the API: ${(e as Error).message}`, null, []);
-    }
-    const text = await resp.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      parsed = {};
-    }
-    if (resp.ok) return parsed as T;
-    const [cls, kind] = errorClass(resp.status);
-    throw sdkError(
-      cls,
-      kind,
-      typeof parsed.code === 'string' ? parsed.code : 'http',
-      typeof parsed.message === 'string' ? parsed.message : `HTTP ${resp.status}`,
-      resp.status,
-      Array.isArray(parsed.errors) ? (parsed.errors as FieldError[]) : [],
-      resp.headers.get('x-request-id'),
-    );
-  }
-}
-
-type ErrorClass = abstract new (...args: never[]) => ApiError;
-
-/** The SDK's error class and kind for an HTTP status (docs/client.md, Errors). */
-function errorClass(status: number): [ErrorClass, string] {
-  if (status === 401) return [AuthenticationError, 'authentication'];
-  if (status === 403) return [PermissionDeniedError, 'permission_denied'];
-  if (status === 404) return [NotFoundError, 'not_found'];
-  if (status === 409) return [ConflictError, 'conflict'];
-  if (status === 422) return [ValidationError, 'validation'];
-  if (status === 429) return [RateLimitError, 'rate_limited'];
-  if (status >= 500) return [ServerError, 'server'];
-  return [ApiError, 'http'];
-}
-
-/** One of the SDK's error classes, built as the SDK builds them (code, message, details). */
-function sdkError(
-  cls: ErrorClass,
-  kind: string,
-  code: string,
-  message: string,
-  status: number | null,
-  fieldErrors: FieldError[],
-  requestId: string | null = null,
-): ApiError {
-  const Ctor = cls as unknown as new (code: string, message: string, details: object) => ApiError;
-  return new Ctor(code, message, { kind, status, fieldErrors, requestId, retries: 0, retryAfterMs: null });
-}
-
-/** A client secret from the org-level fallback, redacted when printed like the SDK's `Secret`. */
-function plainSecret(value: string): Revealable {
-  const shown = `${value.slice(0, 4)}…[redacted]`;
-  return { reveal: () => value, toString: () => shown, toJSON: () => shown };
 }
 
 /** The console is served by the API's origin (the sandbox serves both); the API is under /v1. */

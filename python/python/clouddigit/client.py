@@ -548,7 +548,13 @@ class ServiceAccounts:
     def list(self, project: Optional[str] = None) -> Iterator[ServiceAccount]:
         return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project})
 
+    def list_org(self) -> Iterator[ServiceAccount]:
+        """Organization-level accounts (organization admins and owners)."""
+        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts"})
+
     def create(self, body: Dict[str, Any]) -> CreatedServiceAccount:
+        """``{name, project, role, description, tag_selector}``; without ``project``, an
+        organization-level account."""
         return self._c._call(CreatedServiceAccount, {"op": "create_service_account", "body": body})
 
     def get(self, id: str) -> ServiceAccount:
@@ -780,6 +786,9 @@ class AsyncServiceAccounts:
 
     def list(self, project: Optional[str] = None) -> AsyncIterator[ServiceAccount]:
         return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project})
+
+    def list_org(self) -> AsyncIterator[ServiceAccount]:
+        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts"})
 
     async def create(self, body: Dict[str, Any]) -> CreatedServiceAccount:
         return await self._c._call(

@@ -908,7 +908,20 @@ impl ServiceAccountsApi {
         }
     }
 
-    /// The client secret is a `Secret`, shown this once.
+    /// Organization-level accounts (organization admins and owners).
+    #[wasm_bindgen(js_name = listOrg, unchecked_return_type = "Paginated<ServiceAccount>")]
+    pub fn list_org(&self, options: Option<ListOptionsArg>) -> JsValue {
+        match list_limit(options.as_deref()) {
+            Ok(limit) => self.c.list(Operation::ListOrgServiceAccounts {
+                cursor: None,
+                limit,
+            }),
+            Err(e) => failed_list(e),
+        }
+    }
+
+    /// The client secret is a `Secret`, shown this once. Without `project`, an
+    /// organization-level account.
     #[wasm_bindgen(unchecked_return_type = "Promise<CreatedServiceAccount>")]
     pub fn create(
         &self,
