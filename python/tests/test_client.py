@@ -344,3 +344,49 @@ def test_package_exports() -> None:
     assert issubclass(clouddigit.NotFoundError, LookupError)
     assert issubclass(clouddigit.TimeoutError, TimeoutError)
     assert issubclass(clouddigit.TransportError, ConnectionError)
+
+
+class RecordingTransport:
+    """A user-supplied transport (the documented protocol), wrapping the default one."""
+
+    def __init__(self) -> None:
+        self.inner = clouddigit.client.UrllibTransport()
+        self.sent: List[clouddigit.HttpRequest] = []
+
+    def send(self, request: clouddigit.HttpRequest) -> clouddigit.HttpResponse:
+        self.sent.append(request)
+        return self.inner.send(request)
+
+
+def test_a_custom_transport_sees_the_headers_but_repr_hides_the_bearer(sbx: Sandbox) -> None:
+    t = RecordingTransport()
+    assert isinstance(t, clouddigit.Transport)
+    c = Client(base_url=sbx.base, token=sbx.owner, env=False, transport=t)
+    c.tokens.create({"name": "via-custom", "projects": ["web"]})
+    headers = [dict(r.headers) for r in t.sent]
+    assert all(h["User-Agent"].startswith("clouddigit-sdk/") and "python" in h["User-Agent"] for h in headers)
+    create = [r for r in t.sent if r.method == "POST"]
+    assert len(create) == 1 and dict(create[0].headers).get("Idempotency-Key")
+    assert all(sbx.owner[9:] not in repr(r) for r in t.sent)
+
+
+def test_a_silent_server_times_out(tmp_path: object) -> None:
+    import socket as _socket
+
+    srv = _socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    token = "cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA"
+    try:
+        c = Client(base_url=f"http://127.0.0.1:{port}/v1", token=token, env=False, timeout_ms=300, max_retries=1)
+        with pytest.raises(clouddigit.TimeoutError) as e:
+            c.whoami()
+        assert e.value.retries == 1 and isinstance(e.value, TimeoutError)
+    finally:
+        srv.close()
+    # Nothing listening: a transport error, retried, never a secret in it.
+    c = Client(base_url=f"http://127.0.0.1:{port}/v1", token=token, env=False, max_retries=0)
+    with pytest.raises(clouddigit.TransportError) as te:
+        c.whoami()
+    assert token[9:] not in str(te.value)
