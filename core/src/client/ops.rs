@@ -425,7 +425,7 @@ impl Operation {
             Output::AccessKey => model::<AccessKey>(v),
             Output::CreatedAccessKey => model::<CreatedAccessKey>(v),
             Output::Empty => Ok(Value::Null),
-            Output::Lines => unreachable!("handled above"),
+            Output::Lines => Ok(Value::String(body.to_owned())),
             Output::List(key, item) => {
                 let mut obj = match v {
                     Value::Object(o) => o,
