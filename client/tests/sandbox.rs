@@ -477,3 +477,42 @@ fn revoking_a_members_tokens() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn the_client_side_limiter_keeps_a_burst_under_the_servers_limit() {
+    let sbx = Sbx::new();
+    // Without it, a burst of 70 meets the sandbox's 60-call burst limit.
+    let plain = Client::builder()
+        .base_url(sbx.base())
+        .token(&sbx.owner)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let refused = (0..70)
+        .filter(|_| matches!(plain.whoami(), Err(e) if e.kind == ErrorKind::RateLimited))
+        .count();
+    assert!(refused > 0);
+    // With it (60 burst, 30 per second), the same burst waits instead of being refused.
+    sbx.server().clock().advance(chrono::Duration::seconds(10));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let other = sbx.user_token("u_admin", json!("all"));
+    let retries = Arc::new(Mutex::new(Vec::new()));
+    let r = retries.clone();
+    let limited = Client::builder()
+        .base_url(sbx.base())
+        .token(other)
+        .client_rate_limit(true)
+        .on_retry(move |i| r.lock().unwrap().push(i.clone()))
+        .build()
+        .unwrap();
+    for _ in 0..70 {
+        limited.whoami().unwrap();
+    }
+    // Paced at the server's rate with slack, the burst is not refused (a refusal would
+    // show as a retry; a very slow machine may see one, never the plain client's many).
+    let seen = retries.lock().unwrap().len();
+    assert!(
+        seen <= 1 && seen < refused,
+        "{seen} retries vs {refused} refusals"
+    );
+}
