@@ -131,14 +131,12 @@ fn load<T: DeserializeOwned>(io: &mut dyn CliIo, path: &str) -> Res<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(text: &str, what: &str) -> Res<T> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = if path == "." {
-            String::new()
-        } else {
-            format!("{path}: ")
+    // A file's reader wants both the field and the line, so keep serde_json's position.
+    serde_json::from_str(text).map_err(|e| {
+        let inner = e.to_string();
+        let field = match crate::json::path_at(text, e.line(), e.column(), &inner) {
+            Some(path) => format!("{path}: "),
+            None => String::new(),
         };
         Bad(format!("{what}: {field}{inner}"))
     })

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod evaluator;
 pub mod ffi;
+pub mod json;
 pub mod least_privilege;
 pub mod lint;
 pub mod model;

@@ -63,3 +63,30 @@ test('every code is reached', () => {
 test('wrong shape throws a typed error naming the argument', () => {
   assert.throws(() => validateToken({ draft: {}, owner: 'nobody', now: 'x' }), (e) => e instanceof EvaluateError && e.code === 'invalid_input' && e.field === 'request');
 });
+
+test('arguments cross as JSON: Maps, Sets and Dates keep their data, the path names the bad field', () => {
+  const c = load('validate_token.json').cases.find((x) => x.expect.valid && x.input.owner.type === 'user');
+  assert.ok(c, 'a valid vector owned by a user');
+  const expected = validateToken(c.input);
+  const roles = new Map(Object.entries(c.input.owner.project_roles ?? {}));
+  const withMap = { ...c.input, owner: { ...c.input.owner, project_roles: roles }, now: new Date(c.input.now) };
+  if (Array.isArray(c.input.draft.projects)) withMap.draft = { ...c.input.draft, projects: new Set(c.input.draft.projects) };
+  assert.deepEqual(validateToken(withMap), expected);
+
+  const bad = structuredClone(c.input);
+  bad.draft.name = 7;
+  assert.throws(() => validateToken(bad), (e) => e instanceof EvaluateError && e.code === 'invalid_input' && e.field === 'request'
+    && e.message === 'request.draft.name: invalid type: integer `7`, expected a string');
+  bad.draft.name = 'ok';
+  bad.draft.permissions = ['compute.servers.list', 7];
+  assert.throws(() => validateToken(bad), (e) => e instanceof EvaluateError && e.message.startsWith('request.draft.permissions: '));
+  assert.throws(() => validateToken({ ...c.input, now: () => 1 }), (e) => e instanceof EvaluateError && e.code === 'invalid_input'
+    && /"now": a function is not data/.test(e.message));
+  assert.throws(() => validateToken({ ...c.input, owner: { ...c.input.owner, project_roles: new Map([[1, 'member']]) } }),
+    (e) => e instanceof EvaluateError && /Map key must be a string/.test(e.message));
+  const cyclic = structuredClone(c.input);
+  cyclic.draft.self = cyclic;
+  assert.throws(() => validateToken(cyclic), (e) => e instanceof EvaluateError && e.code === 'invalid_input');
+  // The module survives every throw.
+  assert.deepEqual(validateToken(c.input), expected);
+});

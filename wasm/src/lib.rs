@@ -11,6 +11,9 @@ use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
 mod client;
+mod json;
+
+use json::to_js;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SHARED_TYPES: &'static str = r#"
@@ -30,24 +33,6 @@ export type Value = null | boolean | number | string | Value[] | { [key: string]
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(kind: &str, code: &str, message: &str, details: JsValue) -> JsValue;
-}
-
-/// Plain JSON-like objects (no `Map`s), so results print and compare naturally in JS.
-fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// The same plain objects as [`to_js`], for large results: one JSON text decoded and
-/// parsed by the engine costs a fraction of building the object field by field from
-/// wasm (a validation result is hundreds of calls across the boundary). The core's
-/// result types hold no floats or integers beyond 2^53, so the values are identical.
-fn to_js_via_json<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
-        .unwrap_or_else(|| to_js(value))
 }
 
 #[derive(Serialize)]
@@ -123,18 +108,13 @@ impl AllowList {
 /// Reads a typed argument; a value of the wrong shape is an `EvaluateError` with code
 /// `invalid_input` naming the argument.
 fn arg<T: Tsify + DeserializeOwned>(value: &Ts<T>, field: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value.js_value()).map_err(|e| {
+    json::read(&value.js_value(), field).map_err(|message| {
         let details = ffi::EvaluateErrorDetails {
             code: "invalid_input",
             field: field.to_owned(),
             suggestion: None,
         };
-        make_error(
-            "EvaluateError",
-            details.code,
-            &format!("{field}: {e}"),
-            to_js(&details),
-        )
+        make_error("EvaluateError", details.code, &message, to_js(&details))
     })
 }
 
@@ -300,9 +280,7 @@ pub fn validate_token(
     request: Ts<core::TokenRequest>,
 ) -> Result<Ts<core::TokenValidation>, JsValue> {
     let request = arg(&request, "request")?;
-    Ok(Ts::new_unchecked(to_js_via_json(&ffi::validate_token(
-        &request,
-    ))))
+    Ok(Ts::new_unchecked(to_js(&ffi::validate_token(&request))))
 }
 
 /// Validates a "New service account" draft; see `validateToken`.
@@ -311,9 +289,9 @@ pub fn validate_service_account(
     request: Ts<core::ServiceAccountRequest>,
 ) -> Result<Ts<core::ServiceAccountValidation>, JsValue> {
     let request = arg(&request, "request")?;
-    Ok(Ts::new_unchecked(to_js_via_json(
-        &ffi::validate_service_account(&request),
-    )))
+    Ok(Ts::new_unchecked(to_js(&ffi::validate_service_account(
+        &request,
+    ))))
 }
 
 /// An owner's current state prepared once, for `PreparedToken.check`.
@@ -406,7 +384,7 @@ extern "C" {
     fn progress(this: &CliIo, done: usize, total: usize);
 }
 
-fn js_message(e: JsValue) -> String {
+pub(crate) fn js_message(e: JsValue) -> String {
     js_sys::Reflect::get(&e, &"message".into())
         .ok()
         .and_then(|m| m.as_string())

@@ -337,8 +337,9 @@ pub enum Output {
     CreatedServiceAccount,
     AccessKey,
     CreatedAccessKey,
-    /// A list under this key, with `next_cursor` when there are more pages.
-    List(&'static str, ListItem),
+    /// A list under its own key (`tokens`, `service_accounts`, `access_keys`, `events`),
+    /// with `next_cursor` when there are more pages.
+    List(ListItem),
     /// JSON lines, passed through as a string.
     Lines,
     Empty,
@@ -352,14 +353,24 @@ pub enum ListItem {
     AuditEvent,
 }
 
+impl ListItem {
+    /// The key a list response holds its items under.
+    pub fn key(self) -> &'static str {
+        match self {
+            ListItem::Token => "tokens",
+            ListItem::ServiceAccount => "service_accounts",
+            ListItem::AccessKey => "access_keys",
+            ListItem::AuditEvent => "events",
+        }
+    }
+}
+
 impl Operation {
     pub fn output(&self) -> Output {
         use Operation::*;
         match self {
             Whoami => Output::Whoami,
-            ListTokens { .. } | ListServiceAccountTokens { .. } => {
-                Output::List("tokens", ListItem::Token)
-            }
+            ListTokens { .. } | ListServiceAccountTokens { .. } => Output::List(ListItem::Token),
             CreateToken { .. } | CreateServiceAccountToken { .. } => Output::CreatedToken,
             GetToken { .. } | RevokeToken { .. } | RevokeServiceAccountToken { .. } => {
                 Output::Token
@@ -367,7 +378,7 @@ impl Operation {
             RotateToken { .. } | RotateServiceAccountToken { .. } => Output::Rotation,
             RevokeMemberTokens { .. } => Output::RevokedCount,
             ListServiceAccounts { .. } | ListOrgServiceAccounts { .. } => {
-                Output::List("service_accounts", ListItem::ServiceAccount)
+                Output::List(ListItem::ServiceAccount)
             }
             CreateServiceAccount { .. } => Output::CreatedServiceAccount,
             GetServiceAccount { .. }
@@ -375,9 +386,9 @@ impl Operation {
             | DisableServiceAccount { .. }
             | EnableServiceAccount { .. } => Output::ServiceAccount,
             DeleteServiceAccount { .. } | DeleteAccessKey { .. } => Output::Empty,
-            ListAccessKeys { .. } => Output::List("access_keys", ListItem::AccessKey),
+            ListAccessKeys { .. } => Output::List(ListItem::AccessKey),
             CreateAccessKey { .. } => Output::CreatedAccessKey,
-            ListAuditEvents { .. } => Output::List("events", ListItem::AuditEvent),
+            ListAuditEvents { .. } => Output::List(ListItem::AuditEvent),
             ExportAuditEvents { .. } => Output::Lines,
         }
     }
@@ -397,10 +408,11 @@ impl Operation {
     }
 
     /// Reads a successful response body into this call's model and hands back its JSON
-    /// (lists become a [`Page`]). An error names what did not fit, never a value.
+    /// (lists become a [`Page`]). An error names what did not fit, never a value: a
+    /// malformed response may still carry a secret.
     pub fn read_output(&self, body: &str) -> Result<Value, String> {
         fn model<T: serde::de::DeserializeOwned + Serialize>(v: Value) -> Result<Value, String> {
-            let t: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+            let t: T = serde_json::from_value(v).map_err(|e| without_strings(&e.to_string()))?;
             serde_json::to_value(t).map_err(|e| e.to_string())
         }
         let out = self.output();
@@ -426,7 +438,8 @@ impl Operation {
             Output::CreatedAccessKey => model::<CreatedAccessKey>(v),
             Output::Empty => Ok(Value::Null),
             Output::Lines => Ok(Value::String(body.to_owned())),
-            Output::List(key, item) => {
+            Output::List(item) => {
+                let key = item.key();
                 let mut obj = match v {
                     Value::Object(o) => o,
                     _ => return Err("a list response is not an object".into()),
@@ -457,5 +470,92 @@ impl Operation {
                 serde_json::to_value(Page { items, next_cursor }).map_err(|e| e.to_string())
             }
         }
+    }
+}
+
+/// A deserializer's message with every value it quotes taken out (`invalid value:
+/// string "…"`, ``unknown variant `…` ``): what did not fit is named, what it held is
+/// not shown. The names serde lists after "expected" are the model's, and stay.
+fn without_strings(message: &str) -> String {
+    const QUOTES: [(&str, char); 2] = [("string \"", '"'), ("variant `", '`')];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((_, open, close)) = QUOTES
+        .iter()
+        .filter_map(|(lead, close)| rest.find(lead).map(|at| (at, at + lead.len(), *close)))
+        .min_by_key(|(at, ..)| *at)
+    {
+        out.push_str(&rest[..open]);
+        out.push('…');
+        let mut escaped = false;
+        let mut end = None;
+        for (i, c) in rest[open..].char_indices() {
+            if c == '\\' && !escaped {
+                escaped = true;
+            } else if c == close && !escaped {
+                end = Some(open + i);
+                break;
+            } else {
+                escaped = false;
+            }
+        }
+        match end {
+            Some(e) => rest = &rest[e..],
+            None => {
+                out.push(close);
+                return out;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::call::tests::token_json;
+
+    #[test]
+    fn a_list_is_read_into_a_page_and_an_empty_cursor_is_none() {
+        let op = Operation::ListTokens {
+            cursor: None,
+            limit: None,
+        };
+        let body = serde_json::json!({"tokens": [token_json("t1")], "next_cursor": ""}).to_string();
+        let page = op.read_output(&body).unwrap();
+        assert_eq!(page["items"][0]["id"], "t1");
+        assert!(page["next_cursor"].is_null());
+    }
+
+    #[test]
+    fn a_bad_response_names_the_place_and_never_shows_a_string_value() {
+        let op = Operation::ListTokens {
+            cursor: None,
+            limit: None,
+        };
+        let mut bad = token_json("t2");
+        bad["status"] = "cd_SECRETVALUE123".into();
+        let body = serde_json::json!({"tokens": [token_json("t1"), bad]}).to_string();
+        let err = op.read_output(&body).unwrap_err();
+        assert!(err.starts_with("tokens[1]: unknown variant"), "{err}");
+        assert!(!err.contains("SECRETVALUE"), "{err}");
+
+        let err = op.read_output(r#"{"service_accounts": []}"#).unwrap_err();
+        assert!(err.contains("without `tokens`"), "{err}");
+    }
+
+    #[test]
+    fn without_strings_takes_out_every_quoted_value() {
+        assert_eq!(
+            without_strings(r#"a: invalid value: string "x\"y", expected b; string "z""#),
+            r#"a: invalid value: string "…", expected b; string "…""#
+        );
+        assert_eq!(without_strings(r#"string "open"#), r#"string "…""#);
+        assert_eq!(
+            without_strings("unknown variant `cd_x`, expected one of `a`, `b`"),
+            "unknown variant `…`, expected one of `a`, `b`"
+        );
+        assert_eq!(without_strings("no values"), "no values");
     }
 }

@@ -185,14 +185,11 @@ fn json_to_js(v: &Value) -> JsValue {
 }
 
 fn js_to_json(v: &JsValue, name: &str) -> Result<Value, ApiError> {
-    let bad = || ApiError::config("invalid_input", format!("{name}: not a JSON object"));
-    let text = js_sys::JSON::stringify(v).map_err(|_| bad())?;
-    serde_json::from_str(&String::from(text)).map_err(|_| bad())
+    from_js(v, name)
 }
 
-fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, name: &str) -> Result<T, ApiError> {
-    serde_wasm_bindgen::from_value(v)
-        .map_err(|e| ApiError::config("invalid_input", format!("{name}: {e}")))
+fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, ApiError> {
+    crate::json::read(v, name).map_err(|message| ApiError::config("invalid_input", message))
 }
 
 /// A call's result for JS: the fields the operation names as secrets become `Secret`s.
@@ -825,7 +822,7 @@ impl TokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: TokenDraft = from_js(draft, "draft")?;
+            let draft: TokenDraft = from_js(&draft, "draft")?;
             let (w, _) = c.whoami().await?;
             let existing = c.all_tokens().await?;
             let v: TokenValidation =
@@ -841,7 +838,7 @@ impl TokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: TokenDraft = from_js(draft, "draft")?;
+            let draft: TokenDraft = from_js(&draft, "draft")?;
             let (w, _) = c.whoami().await?;
             let body = session::prepare_create(&draft, &w.owner, &w, &[], host::now())?;
             c.call(Operation::CreateToken { body }).await
@@ -1017,7 +1014,7 @@ impl ServiceAccountTokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: TokenDraft = from_js(draft, "draft")?;
+            let draft: TokenDraft = from_js(&draft, "draft")?;
             let (w, _) = c.whoami().await?;
             let sa: ServiceAccount = model(
                 c.run(Operation::GetServiceAccount {
@@ -1123,7 +1120,7 @@ impl AuditApi {
         options: Option<ListOptionsArg>,
     ) -> JsValue {
         let filter = match filter {
-            Some(f) => from_js(f.js_value(), "filter"),
+            Some(f) => from_js(&f.js_value(), "filter"),
             None => Ok(AuditFilter::default()),
         };
         match (filter, list_limit(options.as_deref())) {
@@ -1143,7 +1140,7 @@ impl AuditApi {
         let filter = filter.map(|f| f.js_value());
         promise(async move {
             let filter = match filter {
-                Some(f) => from_js(f, "filter")?,
+                Some(f) => from_js(&f, "filter")?,
                 None => AuditFilter::default(),
             };
             c.call(Operation::ExportAuditEvents { filter }).await
