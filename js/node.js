@@ -2,10 +2,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { initSync, Secret } from '../dist/wasm/clouddigit_wasm.js';
+import { initSync, PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
 import { setHost } from '../dist/wasm/host.js';
+import { installFastCheck } from './fast_check.js';
 
-initSync({ module: readFileSync(new URL('../dist/wasm/clouddigit_wasm_bg.wasm', import.meta.url)) });
+const wasm = initSync({ module: readFileSync(new URL('../dist/wasm/clouddigit_wasm_bg.wasm', import.meta.url)) });
+installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
 
 // The API client's defaults in Node (docs/client.md): CD_BASE_URL, CD_REGION, CD_LOG and,
 // when no credentials are given, CD_API_TOKEN then ~/.config/cd/token. The core decides

@@ -145,3 +145,40 @@ test('catalog, routes and wildcards', () => {
   assert.deepEqual(expandPermission('nope.*'), []);
   assert.deepEqual(expandPermission('*'), []);
 });
+
+test('PreparedToken.check (the hot path) answers every vector as authorize does, through both of its paths', async () => {
+  const { PreparedOwner } = await import('@clouddigit/sdk');
+  let compared = 0;
+  for (const c of file.cases) {
+    const r = c.request;
+    if (r.resource_tags || r.organization || c.policy) continue;
+    const action = r.action ?? (r.method && r.path ? `${r.method} ${r.path}` : null);
+    if (action === null) continue;
+    const token = preparedToken(c.token);
+    const owner = new PreparedOwner(file.owners[c.owner]);
+    const t = Date.parse(r.time);
+    assert.equal(token.check(owner, action, r.project ?? null, r.ip ?? null, t), c.expect.reason, c.name);
+    assert.equal(token.check(owner, action, r.project ?? undefined, r.ip ?? undefined, t), c.expect.reason, c.name);
+    // Non-ASCII text and text longer than the call buffer take the generated path.
+    if (r.project) assert.equal(token.check(owner, action, `${r.project}é`, r.ip ?? null, t), token.check(owner, action, `${r.project}e`, r.ip ?? null, t));
+    compared += 1;
+  }
+  assert.ok(compared > 40, `${compared}`);
+
+  const c = file.cases.find((x) => x.expect.reason === 'allowed' && x.request.action && x.request.project && !x.policy && !x.request.organization && !x.request.resource_tags);
+  const token = preparedToken(c.token);
+  const owner = new PreparedOwner(file.owners[c.owner]);
+  const t = Date.parse(c.request.time);
+  const args = [c.request.project, c.request.ip ?? null, t];
+  assert.equal(token.check(owner, c.request.action, ...args), 'allowed');
+  assert.equal(token.check(owner, 'x'.repeat(5000), ...args), 'unknown_action');
+  assert.equal(token.check(owner, `${c.request.action}\u00e9`, ...args), 'unknown_action');
+  // A grown wasm memory (a large validation allocates) detaches old views; checks go on.
+  const { checkAllowedIps } = await import('@clouddigit/sdk');
+  checkAllowedIps(Array.from({ length: 20000 }, (_, i) => `10.${i % 250}.${i % 200}.0/24`).join('\n'));
+  assert.equal(token.check(owner, c.request.action, ...args), 'allowed');
+  // Wrong types still throw as the generated binding does, and the module survives.
+  assert.throws(() => token.check(owner, 7, ...args));
+  assert.throws(() => token.check({}, c.request.action, ...args));
+  assert.equal(token.check(owner, c.request.action, ...args), 'allowed');
+});
