@@ -26,8 +26,8 @@ sed -i "s#from './api.js'#from '$(echo "$snippet" | sed 's#[^/]*#..#g; s#/..$##'
 # The public types: everything but wasm-bindgen's loader (InitInput/initSync/default init),
 # which the entry points call themselves and which would drag DOM types into Node users.
 sed '/^export type InitInput/,$d' dist/wasm/clouddigit_wasm.d.ts > dist/wasm/api.d.ts
-# Data crosses the boundary through serde-wasm-bindgen's JSON-compatible (de)serializer:
-# maps are plain objects and a missing Option is `null`, as in the API's JSON. The core's
+# Data crosses the boundary as JSON text (wasm/src/json.rs, wasm/js/json.js): maps are
+# plain objects and a missing Option is `null`, as in the API's JSON. The core's
 # types say so to tsify (`missing_as_null`, `hashmap_as_object`); make sure no data type
 # (the declarations before wasm-bindgen's classes and functions) says otherwise.
 split=$(grep -nE -m1 '^export (class|function) ' dist/wasm/api.d.ts | cut -d: -f1)
