@@ -243,6 +243,8 @@ pub struct Catalog {
     by_name: HashMap<String, PermissionId, BuildHasherDefault<Fnv>>,
     /// Indexed by `Role as usize`.
     role_grants: [PermSet; Role::ALL.len()],
+    /// Every permission; kept rather than rebuilt, as previews ask for it per call.
+    all: PermSet,
     organization_level: PermSet,
     step_up: PermSet,
     read_only: PermSet,
@@ -290,6 +292,7 @@ impl Catalog {
             permissions: Vec::new(),
             by_name: HashMap::default(),
             role_grants: [PermSet::EMPTY; Role::ALL.len()],
+            all: PermSet::EMPTY,
             organization_level: PermSet::EMPTY,
             step_up: PermSet::EMPTY,
             read_only: PermSet::EMPTY,
@@ -331,6 +334,7 @@ impl Catalog {
             if cat.by_name.insert(p.name.clone(), id).is_some() {
                 return Err(bad("duplicate name"));
             }
+            cat.all.insert(id);
             let org_role = matches!(p.role, Role::OrgAdmin | Role::OrgOwner);
             if (p.scope == PermissionScope::Organization) != org_role {
                 return Err(bad(
@@ -440,11 +444,7 @@ impl Catalog {
     }
 
     pub fn all(&self) -> PermSet {
-        let mut s = PermSet::EMPTY;
-        for i in 0..self.permissions.len() {
-            s.insert(PermissionId(i as u16));
-        }
-        s
+        self.all
     }
 
     /// The permissions an exact name or a wildcard (`service.*`, `service.resource.*`)
@@ -525,6 +525,7 @@ mod tests {
         let parsed = Catalog::from_json(BUILTIN_CATALOG_JSON);
         assert!(parsed.is_ok(), "{parsed:?}");
         assert!(Catalog::builtin().len() > 100);
+        assert_eq!(Catalog::builtin().all().len(), Catalog::builtin().len());
     }
 
     #[test]

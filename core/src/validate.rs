@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowed_ips::analyze as analyze_allowed_ips;
 use crate::catalog::{Catalog, PermSet};
-use crate::evaluator::{effective_permissions, PreparedOwner, PreparedToken};
+use crate::evaluator::{effective_permissions_of, PreparedOwner, TokenView};
 use crate::model::{
-    AllProjects, Inherit, OwnerRef, OwnerState, ProjectRole, ProjectScope, Role,
-    ServiceAccountState, ServiceAccountStatus, Timestamp, Token, TokenPermissions, TokenPolicy,
+    Inherit, OwnerRef, OwnerState, ProjectRole, ProjectScope, Role, ServiceAccountState,
+    ServiceAccountStatus, Timestamp, Token, TokenPermissions, TokenPolicy,
 };
 
 pub const MAX_TOKEN_NAME_CHARS: usize = 64;
@@ -613,9 +613,10 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
     } else {
         PermSet::EMPTY
     };
-    let mut downscope: Option<Vec<String>> = None;
+    // The union of the entries that expand: the downscope the token would be prepared with.
+    let mut downscope: Option<PermSet> = None;
     if let TokenPermissions::Downscoped(list) = &draft.permissions {
-        let mut kept = Vec::new();
+        let mut kept = PermSet::EMPTY;
         if list.is_empty() {
             errors.push(issue(
                 "permissions",
@@ -638,7 +639,7 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 errors.push(e);
                 continue;
             };
-            kept.push(text.clone());
+            kept = kept.union(&set);
             let project_part = set.difference(catalog.organization_level());
             let org_part = set.intersect(catalog.organization_level());
             if !org_part.is_empty() && project_part.is_empty() && !all_projects {
@@ -812,51 +813,33 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
         }
     }
 
-    // Preview: what the evaluator would allow, per place.
-    let token = Token {
-        id: String::new(),
-        name: draft.name.clone(),
-        prefix: String::new(),
-        owner: req.owner.owner_ref(),
-        organization: org.to_owned(),
-        projects: if all_projects {
-            ProjectScope::All(AllProjects::All)
-        } else {
-            ProjectScope::Projects(places.iter().map(|p| (*p).to_owned()).collect())
-        },
-        permissions: match downscope {
-            Some(kept) => TokenPermissions::Downscoped(kept),
-            None => inherit(),
-        },
-        created_at: req.now,
-        expires_at,
-        allowed_ips: Vec::new(),
-        revoked_at: None,
-        rotated_at: None,
-        grace_ends_at: None,
+    // Preview: what the evaluator would allow, per place, reading the draft as the
+    // token it would become.
+    let token = TokenView {
+        organization: org,
+        projects: (!all_projects).then_some(places.as_slice()),
+        downscope: downscope.as_ref(),
     };
-    let mut scopes = Vec::new();
-    if let Ok(prepared) = PreparedToken::prepare(&token, catalog) {
-        for &p in &places {
-            scopes.push(ScopePreview {
-                project: Some(p.to_owned()),
-                role: owner.role_for(false, Some(p)),
-                permissions: names(
-                    catalog,
-                    &effective_permissions(catalog, &prepared, &owner, Some(p))
-                        .difference(catalog.organization_level()),
-                ),
-            });
-        }
-        if all_projects {
-            let org_perms = effective_permissions(catalog, &prepared, &owner, None)
-                .intersect(catalog.organization_level());
-            scopes.push(ScopePreview {
-                project: None,
-                role: owner.role_for(true, None),
-                permissions: names(catalog, &org_perms),
-            });
-        }
+    let mut scopes = Vec::with_capacity(places.len() + usize::from(all_projects));
+    for &p in &places {
+        scopes.push(ScopePreview {
+            project: Some(p.to_owned()),
+            role: owner.role_for(false, Some(p)),
+            permissions: names(
+                catalog,
+                &effective_permissions_of(catalog, &token, &owner, Some(p))
+                    .difference(catalog.organization_level()),
+            ),
+        });
+    }
+    if all_projects {
+        let org_perms = effective_permissions_of(catalog, &token, &owner, None)
+            .intersect(catalog.organization_level());
+        scopes.push(ScopePreview {
+            project: None,
+            role: owner.role_for(true, None),
+            permissions: names(catalog, &org_perms),
+        });
     }
     let summary = summary(
         draft,
