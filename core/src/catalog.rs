@@ -81,29 +81,27 @@ impl PermSet {
 
     #[inline]
     pub fn intersect(&self, other: &PermSet) -> PermSet {
-        let mut out = *self;
-        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
-            *a &= *b;
-        }
-        out
+        self.zip_words(other, |a, b| a & b)
     }
 
     #[inline]
     pub fn union(&self, other: &PermSet) -> PermSet {
-        let mut out = *self;
-        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
-            *a |= *b;
-        }
-        out
+        self.zip_words(other, |a, b| a | b)
     }
 
     #[inline]
     pub fn difference(&self, other: &PermSet) -> PermSet {
-        let mut out = *self;
-        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
-            *a &= !*b;
-        }
-        out
+        self.zip_words(other, |a, b| a & !b)
+    }
+
+    /// Each word of the result from the same word of both sets, written out rather than
+    /// looped: at `opt-level = "s"` (and "z", the npm build) a loop over a copy stays a
+    /// loop that stores word by word and then reloads the set whole, a store-forwarding
+    /// stall on every set operation. Should the set change size, this stops compiling.
+    #[inline(always)]
+    fn zip_words(&self, other: &PermSet, f: impl Fn(u64, u64) -> u64) -> PermSet {
+        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (self.0, other.0);
+        PermSet([f(a0, b0), f(a1, b1), f(a2, b2), f(a3, b3)])
     }
 
     pub fn is_subset(&self, other: &PermSet) -> bool {
