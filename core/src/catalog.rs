@@ -81,29 +81,27 @@ impl PermSet {
 
     #[inline]
     pub fn intersect(&self, other: &PermSet) -> PermSet {
-        let mut out = *self;
-        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
-            *a &= *b;
-        }
-        out
+        self.zip_words(other, |a, b| a & b)
     }
 
     #[inline]
     pub fn union(&self, other: &PermSet) -> PermSet {
-        let mut out = *self;
-        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
-            *a |= *b;
-        }
-        out
+        self.zip_words(other, |a, b| a | b)
     }
 
     #[inline]
     pub fn difference(&self, other: &PermSet) -> PermSet {
-        let mut out = *self;
-        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
-            *a &= !*b;
-        }
-        out
+        self.zip_words(other, |a, b| a & !b)
+    }
+
+    /// Each word of the result from the same word of both sets, written out rather than
+    /// looped: at `opt-level = "s"` (and "z", the npm build) a loop over a copy stays a
+    /// loop that stores word by word and then reloads the set whole, a store-forwarding
+    /// stall on every set operation. Should the set change size, this stops compiling.
+    #[inline(always)]
+    fn zip_words(&self, other: &PermSet, f: impl Fn(u64, u64) -> u64) -> PermSet {
+        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (self.0, other.0);
+        PermSet([f(a0, b0), f(a1, b1), f(a2, b2), f(a3, b3)])
     }
 
     pub fn is_subset(&self, other: &PermSet) -> bool {
@@ -243,6 +241,8 @@ pub struct Catalog {
     by_name: HashMap<String, PermissionId, BuildHasherDefault<Fnv>>,
     /// Indexed by `Role as usize`.
     role_grants: [PermSet; Role::ALL.len()],
+    /// Every permission; kept rather than rebuilt, as previews ask for it per call.
+    all: PermSet,
     organization_level: PermSet,
     step_up: PermSet,
     read_only: PermSet,
@@ -290,6 +290,7 @@ impl Catalog {
             permissions: Vec::new(),
             by_name: HashMap::default(),
             role_grants: [PermSet::EMPTY; Role::ALL.len()],
+            all: PermSet::EMPTY,
             organization_level: PermSet::EMPTY,
             step_up: PermSet::EMPTY,
             read_only: PermSet::EMPTY,
@@ -331,6 +332,7 @@ impl Catalog {
             if cat.by_name.insert(p.name.clone(), id).is_some() {
                 return Err(bad("duplicate name"));
             }
+            cat.all.insert(id);
             let org_role = matches!(p.role, Role::OrgAdmin | Role::OrgOwner);
             if (p.scope == PermissionScope::Organization) != org_role {
                 return Err(bad(
@@ -440,11 +442,7 @@ impl Catalog {
     }
 
     pub fn all(&self) -> PermSet {
-        let mut s = PermSet::EMPTY;
-        for i in 0..self.permissions.len() {
-            s.insert(PermissionId(i as u16));
-        }
-        s
+        self.all
     }
 
     /// The permissions an exact name or a wildcard (`service.*`, `service.resource.*`)
@@ -525,6 +523,7 @@ mod tests {
         let parsed = Catalog::from_json(BUILTIN_CATALOG_JSON);
         assert!(parsed.is_ok(), "{parsed:?}");
         assert!(Catalog::builtin().len() > 100);
+        assert_eq!(Catalog::builtin().all().len(), Catalog::builtin().len());
     }
 
     #[test]

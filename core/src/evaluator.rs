@@ -706,6 +706,31 @@ pub fn effective_permissions(
     owner: &PreparedOwner,
     project: Option<&str>,
 ) -> PermSet {
+    let view = TokenView {
+        organization: &token.organization,
+        projects: token.projects.as_deref(),
+        downscope: token.downscope.as_ref(),
+    };
+    effective_permissions_of(catalog, &view, owner, project)
+}
+
+/// What [`effective_permissions`] reads of a token, borrowed: form validation previews
+/// a draft through it on every keystroke, without building and preparing a token.
+pub(crate) struct TokenView<'a, P> {
+    pub organization: &'a str,
+    /// `None` is "all projects".
+    pub projects: Option<&'a [P]>,
+    /// `None` inherits the owner's role.
+    pub downscope: Option<&'a PermSet>,
+}
+
+/// [`effective_permissions`] for a borrowed token.
+pub(crate) fn effective_permissions_of<P: AsRef<str>>(
+    catalog: &Catalog,
+    token: &TokenView<'_, P>,
+    owner: &PreparedOwner,
+    project: Option<&str>,
+) -> PermSet {
     // `static_checks` for every permission at once: within each half of the catalog
     // (project-level, organization-level) the scope and the role are the same for all.
     let all = catalog.all();
@@ -719,13 +744,13 @@ pub fn effective_permissions(
         let in_scope = if org_level {
             token.projects.is_none() && owner.is_org_admin()
         } else {
-            match (&token.projects, project) {
+            match (token.projects, project) {
                 (_, None) => false,
                 (None, Some(_)) => owner.is_org_admin(),
-                (Some(list), Some(p)) => list.iter().any(|x| **x == *p),
+                (Some(list), Some(p)) => list.iter().any(|x| x.as_ref() == p),
             }
         };
-        let role = if owner.organization == token.organization {
+        let role = if *owner.organization == *token.organization {
             owner.role_for(org_level, project)
         } else {
             None
@@ -734,7 +759,7 @@ pub fn effective_permissions(
             continue;
         };
         let mut granted = part.intersect(catalog.role_grants(role));
-        if let Some(d) = &token.downscope {
+        if let Some(d) = token.downscope {
             granted = granted.intersect(d);
         }
         out = out.union(&granted.difference(catalog.step_up()));

@@ -7,16 +7,17 @@
 //! a preview of what the token would be allowed to do.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::allowed_ips::analyze as analyze_allowed_ips;
 use crate::catalog::{Catalog, PermSet};
-use crate::evaluator::{effective_permissions, PreparedOwner, PreparedToken};
+use crate::evaluator::{effective_permissions_of, PreparedOwner, TokenView};
 use crate::model::{
-    AllProjects, Inherit, OwnerState, ProjectRole, ProjectScope, Role, ServiceAccountState,
+    Inherit, OwnerRef, OwnerState, ProjectRole, ProjectScope, Role, ServiceAccountState,
     ServiceAccountStatus, Timestamp, Token, TokenPermissions, TokenPolicy,
 };
 
@@ -368,19 +369,36 @@ const AUTOMATION_WORDS: &[&str] = &[
     "circleci",
 ];
 
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+/// The ASCII words of `text`, as typed: callers compare them ignoring case rather than
+/// lowercasing a copy of each.
+fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.to_ascii_lowercase())
 }
+
+fn is_automation_word(word: &str) -> bool {
+    AUTOMATION_WORDS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(word))
+}
+
+/// Each environment and the words that name it.
+const ENVIRONMENTS: &[(&str, &[&str])] = &[
+    ("production", &["prod", "production", "prd", "live"]),
+    ("staging", &["staging", "stage", "stg", "preprod", "uat"]),
+    (
+        "development",
+        &["dev", "development", "test", "testing", "qa", "sandbox"],
+    ),
+];
 
 /// The environment a project's name suggests, if any (shared with `lint`).
 pub(crate) fn environment(project: &str) -> Option<&'static str> {
-    words(project).find_map(|w| match w.as_str() {
-        "prod" | "production" | "prd" | "live" => Some("production"),
-        "staging" | "stage" | "stg" | "preprod" | "uat" => Some("staging"),
-        "dev" | "development" | "test" | "testing" | "qa" | "sandbox" => Some("development"),
-        _ => None,
+    words(project).find_map(|w| {
+        ENVIRONMENTS
+            .iter()
+            .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(w)))
+            .map(|(env, _)| *env)
     })
 }
 
@@ -402,11 +420,26 @@ fn owner_org(owner: &OwnerState) -> &str {
     }
 }
 
-fn owner_label(owner: &OwnerState) -> String {
-    match owner {
-        OwnerState::User(u) if !u.email.is_empty() => u.email.clone(),
-        OwnerState::User(u) => u.id.clone(),
-        OwnerState::ServiceAccount(s) => format!("service account {}", s.name),
+/// How messages name an owner. A `Display` rather than a `String`, so a draft without
+/// problems never builds it.
+struct OwnerLabel<'a>(&'a OwnerState);
+
+impl fmt::Display for OwnerLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            OwnerState::User(u) if !u.email.is_empty() => f.write_str(&u.email),
+            OwnerState::User(u) => f.write_str(&u.id),
+            OwnerState::ServiceAccount(s) => write!(f, "service account {}", s.name),
+        }
+    }
+}
+
+/// `token.owner == owner.owner_ref()`, without copying the owner's id.
+fn owned_by(token: &Token, owner: &OwnerState) -> bool {
+    match (&token.owner, owner) {
+        (OwnerRef::User { id }, OwnerState::User(u)) => *id == u.id,
+        (OwnerRef::ServiceAccount { id }, OwnerState::ServiceAccount(s)) => *id == s.id,
+        _ => false,
     }
 }
 
@@ -438,6 +471,10 @@ fn check_name(name: &str, errors: &mut Vec<Issue>) -> bool {
 }
 
 /// Validates a token draft and previews it. Never fails: every problem is an issue.
+///
+/// The console runs this on every keystroke (in wasm, against a 50 µs budget), so field
+/// paths and messages are formatted only for the issues actually reported, and the
+/// draft's strings are borrowed rather than copied wherever the result does not own them.
 pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -445,15 +482,14 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
     let policy = req.policy.clone().unwrap_or_default();
     let owner = PreparedOwner::prepare(&req.owner);
     let is_sa = matches!(req.owner, OwnerState::ServiceAccount(_));
-    let label = owner_label(&req.owner);
+    let label = OwnerLabel(&req.owner);
 
     // Name.
     if check_name(&draft.name, &mut errors) {
-        let owner_ref = req.owner.owner_ref();
         if req
             .existing_tokens
             .iter()
-            .any(|t| t.owner == owner_ref && t.name == draft.name && token_is_active(t, req.now))
+            .any(|t| owned_by(t, &req.owner) && t.name == draft.name && token_is_active(t, req.now))
         {
             errors.push(issue(
                 "name",
@@ -461,7 +497,7 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 format!("{label} already has an active token named {:?}", draft.name),
             ));
         }
-        if !is_sa && words(&draft.name).any(|w| AUTOMATION_WORDS.contains(&w.as_str())) {
+        if !is_sa && words(&draft.name).any(is_automation_word) {
             warnings.push(issue(
                 "name",
                 IssueCode::NameSuggestsAutomation,
@@ -471,18 +507,13 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
     }
 
     // Organization and owner.
-    let org = draft
-        .organization
-        .clone()
-        .unwrap_or_else(|| owner_org(&req.owner).to_owned());
-    if org != owner_org(&req.owner) {
+    let owner_org = owner_org(&req.owner);
+    let org = draft.organization.as_deref().unwrap_or(owner_org);
+    if org != owner_org {
         errors.push(issue(
             "organization",
             IssueCode::OrganizationMismatch,
-            format!(
-                "{label} belongs to organization {:?}, not {org:?}",
-                owner_org(&req.owner)
-            ),
+            format!("{label} belongs to organization {owner_org:?}, not {org:?}"),
         ));
     }
     if !owner.active() {
@@ -494,7 +525,7 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
     }
 
     // Projects: the places the preview and the permission checks look at.
-    let mut places: Vec<String> = Vec::new();
+    let mut places: Vec<&str> = Vec::new();
     let all_projects = matches!(draft.projects, Some(ProjectScope::All(_)));
     match &draft.projects {
         None => errors.push(issue(
@@ -509,21 +540,20 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
         )),
         Some(ProjectScope::Projects(list)) => {
             for (i, p) in list.iter().enumerate() {
-                let field = format!("projects[{i}]");
                 if !req.organization_projects.is_empty() && !req.organization_projects.contains(p) {
                     errors.push(issue(
-                        field,
+                        format!("projects[{i}]"),
                         IssueCode::ProjectUnknown,
                         format!("organization {org:?} has no project {p:?}"),
                     ));
                 } else if owner.role_for(false, Some(p)).is_none() {
                     errors.push(issue(
-                        field,
+                        format!("projects[{i}]"),
                         IssueCode::ProjectNoRole,
                         format!("{label} has no role in project {p:?}, so a token there could do nothing"),
                     ));
-                } else if !places.contains(p) {
-                    places.push(p.clone());
+                } else if !places.contains(&p.as_str()) {
+                    places.push(p);
                 }
             }
             let envs: BTreeSet<&str> = list.iter().filter_map(|p| environment(p)).collect();
@@ -547,11 +577,14 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 ));
                 places = if req.organization_projects.is_empty() {
                     match &req.owner {
-                        OwnerState::User(u) => u.project_roles.keys().cloned().collect(),
+                        OwnerState::User(u) => u.project_roles.keys().map(String::as_str).collect(),
                         OwnerState::ServiceAccount(_) => Vec::new(),
                     }
                 } else {
-                    req.organization_projects.clone()
+                    req.organization_projects
+                        .iter()
+                        .map(String::as_str)
+                        .collect()
                 };
             } else {
                 errors.push(issue(
@@ -580,9 +613,10 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
     } else {
         PermSet::EMPTY
     };
-    let mut downscope: Option<Vec<String>> = None;
+    // The union of the entries that expand: the downscope the token would be prepared with.
+    let mut downscope: Option<PermSet> = None;
     if let TokenPermissions::Downscoped(list) = &draft.permissions {
-        let mut kept = Vec::new();
+        let mut kept = PermSet::EMPTY;
         if list.is_empty() {
             errors.push(issue(
                 "permissions",
@@ -591,10 +625,10 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             ));
         }
         for (i, text) in list.iter().enumerate() {
-            let field = format!("permissions[{i}]");
+            let field = || format!("permissions[{i}]");
             let Some(set) = catalog.expand(text) else {
                 let mut e = issue(
-                    field.clone(),
+                    field(),
                     IssueCode::PermissionUnknown,
                     format!("{text:?} is not a permission or wildcard of the catalog"),
                 );
@@ -605,51 +639,50 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 errors.push(e);
                 continue;
             };
-            kept.push(text.clone());
+            kept = kept.union(&set);
             let project_part = set.difference(catalog.organization_level());
             let org_part = set.intersect(catalog.organization_level());
             if !org_part.is_empty() && project_part.is_empty() && !all_projects {
                 errors.push(issue(
-                    field.clone(),
+                    field(),
                     IssueCode::PermissionOrganizationLevel,
                     format!("{text} acts on the organization itself and needs a token scoped to all projects"),
                 ));
                 continue;
             }
-            let granted_in: Vec<&String> = places
-                .iter()
-                .zip(&project_grants)
-                .filter(|(_, g)| !g.intersect(&project_part).is_empty())
-                .map(|(p, _)| p)
-                .collect();
+            let grants_it = |g: &PermSet| !g.intersect(&project_part).is_empty();
+            let granted_in = project_grants.iter().filter(|g| grants_it(g)).count();
             let granted_org = !org_grants.intersect(&org_part).is_empty();
-            if granted_in.is_empty() && !granted_org {
+            if granted_in == 0 && !granted_org {
                 if !places.is_empty() || all_projects {
                     errors.push(issue(
-                        field.clone(),
+                        field(),
                         IssueCode::PermissionNotInRole,
                         format!("{label}'s role grants {text} in none of the selected projects; a token can never grant more than its owner's role"),
                     ));
                 }
-            } else if !project_part.is_empty() && granted_in.len() < places.len() {
-                let missing: Vec<&str> = places
-                    .iter()
-                    .filter(|p| !granted_in.contains(p))
-                    .map(String::as_str)
-                    .collect();
+            } else if !project_part.is_empty() && granted_in < places.len() {
+                let (mut granted, mut missing) = (Vec::new(), Vec::new());
+                for (&p, g) in places.iter().zip(&project_grants) {
+                    if grants_it(g) {
+                        granted.push(p);
+                    } else {
+                        missing.push(p);
+                    }
+                }
                 warnings.push(issue(
-                    field.clone(),
+                    field(),
                     IssueCode::PermissionPartial,
                     format!(
                         "{text} is granted in {} but not in {} (the owner's role there does not include it)",
-                        granted_in.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        granted.join(", "),
                         missing.join(", ")
                     ),
                 ));
             }
             if !set.intersect(catalog.step_up()).is_empty() && set.len() == 1 {
                 warnings.push(issue(
-                    field.clone(),
+                    field(),
                     IssueCode::PermissionNeedsStepUp,
                     format!("{text} needs MFA step-up, which a token can never provide: the token will be denied it"),
                 ));
@@ -780,55 +813,37 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
         }
     }
 
-    // Preview: what the evaluator would allow, per place.
-    let token = Token {
-        id: String::new(),
-        name: draft.name.clone(),
-        prefix: String::new(),
-        owner: req.owner.owner_ref(),
-        organization: org.clone(),
-        projects: if all_projects {
-            ProjectScope::All(AllProjects::All)
-        } else {
-            ProjectScope::Projects(places.clone())
-        },
-        permissions: match downscope {
-            Some(kept) => TokenPermissions::Downscoped(kept),
-            None => inherit(),
-        },
-        created_at: req.now,
-        expires_at,
-        allowed_ips: Vec::new(),
-        revoked_at: None,
-        rotated_at: None,
-        grace_ends_at: None,
+    // Preview: what the evaluator would allow, per place, reading the draft as the
+    // token it would become.
+    let token = TokenView {
+        organization: org,
+        projects: (!all_projects).then_some(places.as_slice()),
+        downscope: downscope.as_ref(),
     };
-    let mut scopes = Vec::new();
-    if let Ok(prepared) = PreparedToken::prepare(&token, catalog) {
-        for p in &places {
-            scopes.push(ScopePreview {
-                project: Some(p.clone()),
-                role: owner.role_for(false, Some(p)),
-                permissions: names(
-                    catalog,
-                    &effective_permissions(catalog, &prepared, &owner, Some(p))
-                        .difference(catalog.organization_level()),
-                ),
-            });
-        }
-        if all_projects {
-            let org_perms = effective_permissions(catalog, &prepared, &owner, None)
-                .intersect(catalog.organization_level());
-            scopes.push(ScopePreview {
-                project: None,
-                role: owner.role_for(true, None),
-                permissions: names(catalog, &org_perms),
-            });
-        }
+    let mut scopes = Vec::with_capacity(places.len() + usize::from(all_projects));
+    for &p in &places {
+        scopes.push(ScopePreview {
+            project: Some(p.to_owned()),
+            role: owner.role_for(false, Some(p)),
+            permissions: names(
+                catalog,
+                &effective_permissions_of(catalog, &token, &owner, Some(p))
+                    .difference(catalog.organization_level()),
+            ),
+        });
+    }
+    if all_projects {
+        let org_perms = effective_permissions_of(catalog, &token, &owner, None)
+            .intersect(catalog.organization_level());
+        scopes.push(ScopePreview {
+            project: None,
+            role: owner.role_for(true, None),
+            permissions: names(catalog, &org_perms),
+        });
     }
     let summary = summary(
         draft,
-        &org,
+        org,
         &places,
         all_projects,
         expires_at,
@@ -848,44 +863,85 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
 }
 
 fn names(catalog: &Catalog, set: &PermSet) -> Vec<String> {
-    set.iter().map(|id| catalog.name(id).to_owned()).collect()
+    let mut out = Vec::with_capacity(set.len());
+    out.extend(set.iter().map(|id| catalog.name(id).to_owned()));
+    out
 }
 
+/// The confirmation step's one line, written into one buffer.
 fn summary(
     draft: &TokenDraft,
     org: &str,
-    places: &[String],
+    places: &[&str],
     all: bool,
     expires_at: Option<Timestamp>,
     networks: usize,
 ) -> String {
-    let scope = if all {
-        "all projects".to_owned()
+    let mut s = String::with_capacity(128);
+    // Writing to a `String` cannot fail, here and below.
+    let _ = write!(s, "{:?} in {org}: ", draft.name);
+    if all {
+        s.push_str("all projects");
     } else if places.is_empty() {
-        "no project".to_owned()
+        s.push_str("no project");
     } else {
-        format!("projects {}", places.join(", "))
-    };
-    let perms = match &draft.permissions {
-        TokenPermissions::Inherit(_) => "inherits the owner's role".to_owned(),
-        TokenPermissions::Downscoped(l) => format!("downscoped to {}", l.join(", ")),
-    };
-    let expiry = match expires_at {
-        Some(t) => format!("expires {}", t.format("%Y-%m-%d %H:%M UTC")),
-        None if matches!(draft.expiry, Expiry::Preset(ExpiryPreset::Never)) => {
-            "never expires".to_owned()
+        s.push_str("projects ");
+        push_joined(&mut s, places.iter().copied());
+    }
+    match &draft.permissions {
+        TokenPermissions::Inherit(_) => s.push_str("; inherits the owner's role"),
+        TokenPermissions::Downscoped(l) => {
+            s.push_str("; downscoped to ");
+            push_joined(&mut s, l.iter().map(String::as_str));
         }
-        None => "expiry not set".to_owned(),
+    }
+    match expires_at {
+        Some(t) => {
+            s.push_str("; expires ");
+            push_minute(&mut s, t);
+        }
+        None if matches!(draft.expiry, Expiry::Preset(ExpiryPreset::Never)) => {
+            s.push_str("; never expires");
+        }
+        None => s.push_str("; expiry not set"),
+    }
+    match networks {
+        0 => s.push_str("; any IP address"),
+        1 => s.push_str("; 1 allowed network"),
+        n => {
+            let _ = write!(s, "; {n} allowed networks");
+        }
+    }
+    s
+}
+
+/// `parts.join(", ")`, appended to `out`.
+fn push_joined<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>) {
+    for (i, p) in parts.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(p);
+    }
+}
+
+/// Appends `t` as chrono's `%Y-%m-%d %H:%M UTC` would. Four-digit years (every real
+/// expiry) are written directly: chrono parses its pattern on every call, which was a
+/// measurable share of validating a form. Other years keep chrono's signed form.
+fn push_minute(out: &mut String, t: Timestamp) {
+    let year = t.year();
+    let _ = if (0..=9999).contains(&year) {
+        write!(
+            out,
+            "{year:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
+    } else {
+        write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"))
     };
-    let net = match networks {
-        0 => "any IP address".to_owned(),
-        1 => "1 allowed network".to_owned(),
-        n => format!("{n} allowed networks"),
-    };
-    format!(
-        "{:?} in {org}: {scope}; {perms}; {expiry}; {net}",
-        draft.name
-    )
 }
 
 /// What the user filled in on the "New service account" form.
@@ -1166,8 +1222,8 @@ pub fn validate_service_account(
             "creator",
             IssueCode::CreatorNotAdmin,
             match &d.project {
-                Some(p) => format!("{} must be an admin of project {p:?} or an organization admin or owner to create service accounts there", owner_label(&req.creator)),
-                None => format!("{} must be an organization admin or owner to create an organization-level service account", owner_label(&req.creator)),
+                Some(p) => format!("{} must be an admin of project {p:?} or an organization admin or owner to create service accounts there", OwnerLabel(&req.creator)),
+                None => format!("{} must be an organization admin or owner to create an organization-level service account", OwnerLabel(&req.creator)),
             },
         ));
     }
@@ -1233,5 +1289,37 @@ pub fn validate_service_account(
             permissions,
             summary,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_time_is_chrono_format() {
+        let dates = [
+            (-1, 1, 1),
+            (0, 2, 29),
+            (7, 3, 4),
+            (99, 12, 31),
+            (999, 6, 15),
+            (1000, 1, 1),
+            (2026, 11, 23),
+            (9999, 12, 31),
+            (10_000, 1, 1),
+            (12_345, 1, 2),
+        ];
+        for (y, m, d) in dates {
+            let Some(date) = NaiveDate::from_ymd_opt(y, m, d) else {
+                continue;
+            };
+            for (h, min) in [(0, 0), (9, 5), (23, 59)] {
+                let t = Utc.from_utc_datetime(&date.and_hms_opt(h, min, 59).unwrap());
+                let mut got = String::new();
+                push_minute(&mut got, t);
+                assert_eq!(got, t.format("%Y-%m-%d %H:%M UTC").to_string());
+            }
+        }
     }
 }
