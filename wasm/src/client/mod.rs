@@ -184,10 +184,6 @@ fn json_to_js(v: &Value) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
 }
 
-fn js_to_json(v: &JsValue, name: &str) -> Result<Value, ApiError> {
-    from_js(v, name)
-}
-
 fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, ApiError> {
     crate::json::read(v, name).map_err(|message| ApiError::config("invalid_input", message))
 }
@@ -926,7 +922,7 @@ impl ServiceAccountsApi {
     ) -> Promise {
         let c = self.c.clone();
         promise(async move {
-            let body = js_to_json(&body, "body")?;
+            let body = from_js::<Value>(&body, "body")?;
             c.call(Operation::CreateServiceAccount { body }).await
         })
     }
@@ -944,7 +940,7 @@ impl ServiceAccountsApi {
     ) -> Promise {
         let c = self.c.clone();
         promise(async move {
-            let body = js_to_json(&body, "body")?;
+            let body = from_js::<Value>(&body, "body")?;
             c.call(Operation::UpdateServiceAccount { id, body }).await
         })
     }
