@@ -877,7 +877,13 @@ fn summary(
     expires_at: Option<Timestamp>,
     networks: usize,
 ) -> String {
-    let mut s = String::with_capacity(128);
+    let lists: usize = places.iter().map(|p| p.len() + 2).sum::<usize>()
+        + match &draft.permissions {
+            TokenPermissions::Downscoped(l) => l.iter().map(|p| p.len() + 2).sum(),
+            TokenPermissions::Inherit(_) => 0,
+        };
+    // The fixed words, the expiry and the count fit in 128 bytes.
+    let mut s = String::with_capacity(128 + draft.name.len() + org.len() + lists);
     // Writing to a `String` cannot fail, here and below.
     let _ = write!(s, "{:?} in {org}: ", draft.name);
     if all {
@@ -926,22 +932,30 @@ fn push_joined<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>) {
 }
 
 /// Appends `t` as chrono's `%Y-%m-%d %H:%M UTC` would. Four-digit years (every real
-/// expiry) are written directly: chrono parses its pattern on every call, which was a
-/// measurable share of validating a form. Other years keep chrono's signed form.
+/// expiry) are written digit by digit: chrono parses its pattern on every call, which
+/// was a measurable share of validating a form. Other years keep chrono's signed form.
 fn push_minute(out: &mut String, t: Timestamp) {
-    let year = t.year();
-    let _ = if (0..=9999).contains(&year) {
-        write!(
-            out,
-            "{year:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
-    } else {
-        write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"))
+    let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
+        let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"));
+        return;
     };
+    push_padded(out, year, 4);
+    out.push('-');
+    push_padded(out, t.month(), 2);
+    out.push('-');
+    push_padded(out, t.day(), 2);
+    out.push(' ');
+    push_padded(out, t.hour(), 2);
+    out.push(':');
+    push_padded(out, t.minute(), 2);
+    out.push_str(" UTC");
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_padded(out: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
+    }
 }
 
 /// What the user filled in on the "New service account" form.
