@@ -1,11 +1,13 @@
 //! Form validation speed: the "New API token" form with 20 permissions and 20 CIDRs, the
 //! scenario of bench/node/scenario.mjs (issue 4's browser target: 50 µs per call, which
-//! the native core must beat by a wide margin). Run with
-//! `cargo bench -p clouddigit-core --bench validate`.
+//! the native core must beat by a wide margin), and the "New service account" form. Run
+//! with `cargo bench -p clouddigit-core --bench validate`.
 
 use std::hint::black_box;
 
-use clouddigit_core::{validate_token, Catalog, Role, TokenRequest};
+use clouddigit_core::{
+    validate_service_account, validate_token, Catalog, Role, ServiceAccountRequest, TokenRequest,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// The form of bench/node/scenario.mjs: 20 permissions a member holds, project `web`,
@@ -49,5 +51,29 @@ fn bench_validate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_validate);
+/// The "New service account" form: an org admin creating a member account in one
+/// project, restricted by two tags. The preview lists every permission of the role.
+fn bench_validate_service_account(c: &mut Criterion) {
+    let catalog = Catalog::builtin();
+    let req: ServiceAccountRequest = serde_json::from_value(serde_json::json!({
+        "draft": {
+            "name": "ci-deployer", "description": "Deploys web from CI", "project": "web",
+            "role": "member", "tag_selector": "env=prod, team=web",
+        },
+        "creator": {
+            "type": "user", "id": "u_olga", "email": "olga@acme.test", "organization": "acme",
+            "status": "active", "org_role": "admin", "project_roles": {},
+        },
+    }))
+    .expect("the bench form parses");
+    let v = validate_service_account(&req, catalog);
+    assert!(v.valid, "{:?}", v.errors);
+    let mut group = c.benchmark_group("validate_service_account");
+    group.bench_function("member_2_tags", |b| {
+        b.iter(|| validate_service_account(black_box(&req), catalog))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_validate, bench_validate_service_account);
 criterion_main!(benches);

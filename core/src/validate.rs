@@ -877,7 +877,13 @@ fn summary(
     expires_at: Option<Timestamp>,
     networks: usize,
 ) -> String {
-    let mut s = String::with_capacity(128);
+    let lists: usize = places.iter().map(|p| p.len() + 2).sum::<usize>()
+        + match &draft.permissions {
+            TokenPermissions::Downscoped(l) => l.iter().map(|p| p.len() + 2).sum(),
+            TokenPermissions::Inherit(_) => 0,
+        };
+    // The fixed words, the expiry and the count fit in 128 bytes.
+    let mut s = String::with_capacity(128 + draft.name.len() + org.len() + lists);
     // Writing to a `String` cannot fail, here and below.
     let _ = write!(s, "{:?} in {org}: ", draft.name);
     if all {
@@ -926,22 +932,30 @@ fn push_joined<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>) {
 }
 
 /// Appends `t` as chrono's `%Y-%m-%d %H:%M UTC` would. Four-digit years (every real
-/// expiry) are written directly: chrono parses its pattern on every call, which was a
-/// measurable share of validating a form. Other years keep chrono's signed form.
+/// expiry) are written digit by digit: chrono parses its pattern on every call, which
+/// was a measurable share of validating a form. Other years keep chrono's signed form.
 fn push_minute(out: &mut String, t: Timestamp) {
-    let year = t.year();
-    let _ = if (0..=9999).contains(&year) {
-        write!(
-            out,
-            "{year:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
-    } else {
-        write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"))
+    let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
+        let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"));
+        return;
     };
+    push_padded(out, year, 4);
+    out.push('-');
+    push_padded(out, t.month(), 2);
+    out.push('-');
+    push_padded(out, t.day(), 2);
+    out.push(' ');
+    push_padded(out, t.hour(), 2);
+    out.push(':');
+    push_padded(out, t.minute(), 2);
+    out.push_str(" UTC");
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_padded(out: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
+    }
 }
 
 /// What the user filled in on the "New service account" form.
@@ -1052,48 +1066,49 @@ fn valid_tag_value(v: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
-/// Parses the selector, reporting every bad pair as `tag_selector[i]`.
+/// Parses the selector, reporting every bad pair as `tag_selector[i]`. Pairs are read
+/// borrowed; only the selector returned and the issues reported allocate.
 fn parse_tag_selector(
     input: &TagSelectorInput,
     errors: &mut Vec<Issue>,
 ) -> BTreeMap<String, String> {
-    let pairs: Vec<(String, Option<(String, String)>)> = match input {
-        TagSelectorInput::Text(t) => t
-            .split([',', '\n', '\r'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                let kv = s
-                    .split_once('=')
-                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()));
-                (s.to_owned(), kv)
-            })
-            .collect(),
-        TagSelectorInput::Map(m) => m
-            .iter()
-            .map(|(k, v)| (format!("{k}={v}"), Some((k.clone(), v.clone()))))
-            .collect(),
-    };
     let mut out = BTreeMap::new();
-    for (i, (text, kv)) in pairs.into_iter().enumerate() {
-        let field = format!("tag_selector[{i}]");
+    // `text` gives the pair as typed, for the message about a malformed one.
+    let mut add = |i: usize, kv: Option<(&str, &str)>, text: &dyn Fn() -> String| {
         match kv {
-            Some((k, v)) if valid_tag_key(&k) && valid_tag_value(&v) => {
-                if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(k.clone()) {
-                    slot.insert(v);
-                } else {
-                    errors.push(issue(
-                        field,
-                        IssueCode::TagSelectorDuplicateKey,
-                        format!("{k:?} appears twice; a resource has one value per tag, so both can never match"),
-                    ));
-                }
+        Some((k, v)) if valid_tag_key(k) && valid_tag_value(v) => {
+            if out.contains_key(k) {
+                errors.push(issue(
+                    format!("tag_selector[{i}]"),
+                    IssueCode::TagSelectorDuplicateKey,
+                    format!("{k:?} appears twice; a resource has one value per tag, so both can never match"),
+                ));
+            } else {
+                out.insert(k.to_owned(), v.to_owned());
             }
-            _ => errors.push(issue(
-                field,
-                IssueCode::TagSelectorInvalid,
-                format!("{text:?} is not key=value (keys: lowercase letters, digits, - _ . /; values: letters, digits, - _ .; each at most {MAX_TAG_PART_CHARS} characters)"),
-            )),
+        }
+        _ => errors.push(issue(
+            format!("tag_selector[{i}]"),
+            IssueCode::TagSelectorInvalid,
+            format!("{:?} is not key=value (keys: lowercase letters, digits, - _ . /; values: letters, digits, - _ .; each at most {MAX_TAG_PART_CHARS} characters)", text()),
+        )),
+    }
+    };
+    match input {
+        TagSelectorInput::Text(t) => {
+            let pairs = t
+                .split([',', '\n', '\r'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            for (i, s) in pairs.enumerate() {
+                let kv = s.split_once('=').map(|(k, v)| (k.trim(), v.trim()));
+                add(i, kv, &|| s.to_owned());
+            }
+        }
+        TagSelectorInput::Map(m) => {
+            for (i, (k, v)) in m.iter().enumerate() {
+                add(i, Some((k, v)), &|| format!("{k}={v}"));
+            }
         }
     }
     out
@@ -1111,8 +1126,8 @@ pub fn validate_service_account(
     let creator = PreparedOwner::prepare(&req.creator);
     let org = d
         .organization
-        .clone()
-        .unwrap_or_else(|| owner_org(&req.creator).to_owned());
+        .as_deref()
+        .unwrap_or_else(|| owner_org(&req.creator));
 
     if d.name.is_empty() {
         errors.push(issue(
@@ -1259,27 +1274,25 @@ pub fn validate_service_account(
                 .difference(catalog.organization_level()),
         )
     });
-    let summary = format!(
-        "service account {:?} in {}: role {}{}",
-        d.name,
-        d.project.as_deref().map_or_else(
-            || format!("organization {org} (every project)"),
-            |p| format!("project {p}")
+    let mut summary = String::with_capacity(128);
+    // Writing to a `String` cannot fail.
+    let _ = write!(summary, "service account {:?} in ", d.name);
+    let _ = match &d.project {
+        Some(p) => write!(summary, "project {p}: role {}", d.role),
+        None => write!(
+            summary,
+            "organization {org} (every project): role {}",
+            d.role
         ),
-        d.role,
-        if tag_selector.is_empty() {
-            String::new()
+    };
+    for (i, (k, v)) in tag_selector.iter().enumerate() {
+        summary.push_str(if i == 0 {
+            ", only on resources tagged "
         } else {
-            format!(
-                ", only on resources tagged {}",
-                tag_selector
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    );
+            ", "
+        });
+        let _ = write!(summary, "{k}={v}");
+    }
     ServiceAccountValidation {
         valid: errors.is_empty(),
         errors,
