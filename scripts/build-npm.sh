@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # `wasm-release` optimizes for size (the whole package must stay small for browsers);
 # the name section only helps debuggers and is a third of the file, so it goes too.
-scripts/wasm-cargo.sh build -p clouddigit-wasm --profile wasm-release --locked
+# CLOUDDIGIT_WASM_SIZE=min: std is rebuilt for size too (see scripts/wasm-cargo.sh).
+CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm --profile wasm-release --locked
 rm -rf dist/wasm
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
   --out-dir dist/wasm --out-name clouddigit_wasm \
