@@ -47,21 +47,38 @@ pub enum RetryDecision {
 }
 
 /// What the server asked for: `retry-after-ms`, else `Retry-After` in seconds or as
-/// an HTTP date.
+/// an HTTP date. Numbers are plain decimals (`2`, `1.5`), rounded up to the millisecond;
+/// anything else (an exponent, a sign) is not a wait the server meant, so the backoff
+/// decides.
 pub fn server_wait_ms(resp: &HttpResponse, now: DateTime<Utc>) -> Option<u64> {
     if let Some(ms) = resp
         .header("retry-after-ms")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v >= 0.0)
+        .and_then(|v| ceil_decimal(v.trim(), 0))
     {
-        return Some(ms.ceil() as u64);
+        return Some(ms);
     }
     let v = resp.header("retry-after")?.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).ceil() as u64);
+    if let Some(ms) = ceil_decimal(v, 3) {
+        return Some(ms);
     }
     let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
     Some(u64::try_from((when - now).num_milliseconds()).unwrap_or(0))
+}
+
+/// `digits[.digits]` times 10^`shift`, rounded up; saturates. Written out rather than
+/// parsed as `f64`: float parsing brings ~10 KB of tables into the wasm for one header.
+fn ceil_decimal(v: &str, shift: u32) -> Option<u64> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in int.bytes().chain(frac.bytes().chain(std::iter::repeat(b'0')).take(shift as usize)) {
+        n = n.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    }
+    let rest = frac.get(shift as usize..).unwrap_or("");
+    Some(n.saturating_add(u64::from(rest.bytes().any(|b| b != b'0'))))
 }
 
 fn retryable_status(status: u16) -> bool {
@@ -237,4 +254,21 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn decimal_waits_round_up_to_the_millisecond() {
+        assert_eq!(ceil_decimal("250", 0), Some(250));
+        assert_eq!(ceil_decimal("1.5", 0), Some(2));
+        assert_eq!(ceil_decimal("1.000", 0), Some(1));
+        assert_eq!(ceil_decimal("3", 3), Some(3000));
+        assert_eq!(ceil_decimal("1.5", 3), Some(1500));
+        assert_eq!(ceil_decimal("0.0001", 3), Some(1));
+        assert_eq!(ceil_decimal(".25", 3), Some(250));
+        assert_eq!(ceil_decimal("2.", 3), Some(2000));
+        assert_eq!(ceil_decimal("99999999999999999999999", 3), Some(u64::MAX));
+        for bad in ["", ".", "-1", "+1", "1e3", "inf", "NaN", "1.2.3", " 1"] {
+            assert_eq!(ceil_decimal(bad, 3), None, "{bad:?}");
+        }
+    }
+
 }
