@@ -74,7 +74,11 @@ fn ceil_decimal(v: &str, shift: u32) -> Option<u64> {
         return None;
     }
     let mut n: u64 = 0;
-    for b in int.bytes().chain(frac.bytes().chain(std::iter::repeat(b'0')).take(shift as usize)) {
+    for b in int.bytes().chain(
+        frac.bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(shift as usize),
+    ) {
         n = n.saturating_mul(10).saturating_add(u64::from(b - b'0'));
     }
     let rest = frac.get(shift as usize..).unwrap_or("");
@@ -270,5 +274,4 @@ mod tests {
             assert_eq!(ceil_decimal(bad, 3), None, "{bad:?}");
         }
     }
-
 }
