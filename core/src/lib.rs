@@ -16,6 +16,7 @@ pub mod lint;
 pub mod model;
 pub mod scan;
 pub mod secret;
+mod timefmt;
 pub mod validate;
 
 pub use allowed_ips::{

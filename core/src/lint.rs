@@ -72,7 +72,7 @@ pub fn lint(tokens: &[InventoryToken], now: Timestamp) -> Vec<LintFinding> {
                 LintCode::ExpiresSoon,
                 format!(
                     "expires {} — rotate it before then",
-                    e.format("%Y-%m-%d %H:%M UTC")
+                    crate::timefmt::minute(e)
                 ),
             ),
             Some(_) => {}
@@ -84,11 +84,11 @@ pub fn lint(tokens: &[InventoryToken], now: Timestamp) -> Vec<LintFinding> {
                 match it.last_used_at {
                     Some(l) => format!(
                         "not used since {}: revoke it if nothing needs it",
-                        l.format("%Y-%m-%d")
+                        crate::timefmt::date(l)
                     ),
                     None => format!(
                         "never used since it was created on {}: revoke it",
-                        t.created_at.format("%Y-%m-%d")
+                        crate::timefmt::date(t.created_at)
                     ),
                 },
             );

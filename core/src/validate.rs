@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -332,8 +332,21 @@ fn expiry_label(e: &Expiry) -> String {
 
 /// When a custom expiry ends: a date means "through the end of that day" (UTC).
 fn parse_custom(text: &str) -> Option<Timestamp> {
+    use chrono::format::{Item, Numeric, Pad, Parsed};
+    // `%Y-%m-%d` as chrono's strftime reads it, without parsing the pattern each time
+    // (or linking the strftime machinery into the wasm).
+    const DATE: [Item<'static>; 5] = [
+        Item::Numeric(Numeric::Year, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Month, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Day, Pad::Zero),
+    ];
     let t = text.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+    let mut parsed = Parsed::new();
+    if let Ok(d) =
+        chrono::format::parse(&mut parsed, t, DATE.iter()).and_then(|()| parsed.to_naive_date())
+    {
         let next = d.succ_opt()?.and_hms_opt(0, 0, 0)?;
         return Some(Utc.from_utc_datetime(&next));
     }
@@ -904,7 +917,7 @@ fn summary(
     match expires_at {
         Some(t) => {
             s.push_str("; expires ");
-            push_minute(&mut s, t);
+            crate::timefmt::push_minute(&mut s, t);
         }
         None if matches!(draft.expiry, Expiry::Preset(ExpiryPreset::Never)) => {
             s.push_str("; never expires");
@@ -928,33 +941,6 @@ fn push_joined<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>) {
             out.push_str(", ");
         }
         out.push_str(p);
-    }
-}
-
-/// Appends `t` as chrono's `%Y-%m-%d %H:%M UTC` would. Four-digit years (every real
-/// expiry) are written digit by digit: chrono parses its pattern on every call, which
-/// was a measurable share of validating a form. Other years keep chrono's signed form.
-fn push_minute(out: &mut String, t: Timestamp) {
-    let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
-        let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M UTC"));
-        return;
-    };
-    push_padded(out, year, 4);
-    out.push('-');
-    push_padded(out, t.month(), 2);
-    out.push('-');
-    push_padded(out, t.day(), 2);
-    out.push(' ');
-    push_padded(out, t.hour(), 2);
-    out.push(':');
-    push_padded(out, t.minute(), 2);
-    out.push_str(" UTC");
-}
-
-/// Appends the last `width` decimal digits of `n`, zero-padded.
-fn push_padded(out: &mut String, n: u32, width: u32) {
-    for i in (0..width).rev() {
-        out.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
     }
 }
 
@@ -1308,31 +1294,37 @@ pub fn validate_service_account(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
-    fn summary_time_is_chrono_format() {
-        let dates = [
-            (-1, 1, 1),
-            (0, 2, 29),
-            (7, 3, 4),
-            (99, 12, 31),
-            (999, 6, 15),
-            (1000, 1, 1),
-            (2026, 11, 23),
-            (9999, 12, 31),
-            (10_000, 1, 1),
-            (12_345, 1, 2),
+    fn custom_dates_read_as_strftime_reads_them() {
+        let texts = [
+            "2026-11-23",
+            "2026-1-5",
+            "02026-11-23",
+            "+12345-01-02",
+            "-0044-03-15",
+            "2026-02-30",
+            "2026-11-23x",
+            "2026 -11-23",
+            "2026/11/23",
+            "26-11-23",
+            "",
+            "-",
+            "2026-11-",
         ];
-        for (y, m, d) in dates {
-            let Some(date) = NaiveDate::from_ymd_opt(y, m, d) else {
-                continue;
-            };
-            for (h, min) in [(0, 0), (9, 5), (23, 59)] {
-                let t = Utc.from_utc_datetime(&date.and_hms_opt(h, min, 59).unwrap());
-                let mut got = String::new();
-                push_minute(&mut got, t);
-                assert_eq!(got, t.format("%Y-%m-%d %H:%M UTC").to_string());
+        let mut dates = 0;
+        for text in texts {
+            let want = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| {
+                Utc.from_utc_datetime(&d.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap())
+            });
+            if want.is_some() {
+                dates += 1;
+                assert_eq!(parse_custom(text), want, "{text:?}");
+            } else {
+                assert_eq!(parse_custom(text), None, "{text:?}");
             }
         }
+        assert!(dates >= 4, "the list should hold real dates, got {dates}");
     }
 }
