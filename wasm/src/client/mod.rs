@@ -179,9 +179,9 @@ fn promise_boxed(f: Pending) -> Promise {
 
 // ---- Values across the boundary ----
 
-/// JSON results as plain JS values (objects, arrays, `null`).
+/// JSON results as plain JS values (objects, arrays, `null`), as every binding returns them.
 fn json_to_js(v: &Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+    crate::json::to_js(v)
 }
 
 fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, ApiError> {
