@@ -50,6 +50,20 @@ else
   log "wasm32 target: rustup cannot provide it; using Debian rustc-web + build-std"
   need_apt rustc-web; need_apt cargo-web; need_apt rust-web-src; need_apt lld-22
 fi
+# The npm package's wasm is built with std rebuilt for size (scripts/wasm-cargo.sh), which
+# needs std's source: rustup's rust-src where it can be had, else Debian's rust-web-src.
+# Without either the package is about 20 KB gzipped larger, over issue 4's budget.
+if command -v rustup >/dev/null && rustup target list --installed | grep -qx "$wasm_target"; then
+  sysroot_src="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
+  if [ -d "$sysroot_src" ]; then
+    :
+  elif timeout 180 rustup component add rust-src >/dev/null 2>&1 && [ -d "$sysroot_src" ]; then
+    log "std source: rustup rust-src (just added)"
+  else
+    log "std source: rustup cannot provide rust-src; using Debian rust-web-src for the size build"
+    need_apt rustc-web; need_apt cargo-web; need_apt rust-web-src; need_apt lld-22
+  fi
+fi
 
 # wasm-bindgen-cli must be the exact version of the wasm-bindgen crate in Cargo.lock.
 wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
