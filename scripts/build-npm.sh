@@ -30,7 +30,6 @@ sed '/^export type InitInput/,$d' dist/wasm/clouddigit_wasm.d.ts > dist/wasm/api
 # wasm-bindgen's own declarations are then a second copy of api.d.ts (11 KB gzipped in the
 # package) that nothing resolves: the package's types are js/index.d.ts -> api.d.ts.
 rm dist/wasm/clouddigit_wasm.d.ts dist/wasm/clouddigit_wasm_bg.wasm.d.ts
-sed -i '1{/@ts-self-types/d}' dist/wasm/clouddigit_wasm.js
 # Data crosses the boundary as JSON text (wasm/src/json.rs, wasm/js/json.js): maps are
 # plain objects and a missing Option is `null`, as in the API's JSON. The core's
 # types say so to tsify (`missing_as_null`, `hashmap_as_object`); make sure no data type
@@ -53,20 +52,28 @@ if grep -nwE 'any' dist/wasm/api.d.ts dist/wasm/errors.d.ts; then
   echo "build-npm: 'any' in the public TypeScript types" >&2; exit 1
 fi
 
+# The glue and its snippets are loaded as they are by a page without a bundler: minified
+# they are 7 KB less gzipped (the glue 11.3 -> 6.4 KB). Class and function names are kept:
+# the error classes' names are part of the API (`err.name`, stack traces).
+for f in dist/wasm/clouddigit_wasm.js dist/wasm/snippets/*/js/*.js; do
+  node_modules/.bin/terser "$f" --module --compress --mangle --keep-classnames --keep-fnames -o "$f.min"
+  mv "$f.min" "$f"
+done
+
 raw=$(stat -c %s dist/wasm/clouddigit_wasm_bg.wasm)
 gz=$(gzip -9c dist/wasm/clouddigit_wasm_bg.wasm | wc -c)
 echo "built dist/wasm: clouddigit_wasm_bg.wasm ${raw} bytes raw, ${gz} bytes gzipped"
-# What a browser page downloads (js/browser.js, the glue, its snippets and the wasm, each
+# What a browser page downloads (js/browser.js and what it imports, and the wasm, each
 # gzipped as a server sends it), and the npm tarball.
 page=0
-for f in js/browser.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js dist/wasm/host.js \
+for f in js/browser.js js/fast_check.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
          dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
   page=$((page + $(gzip -9c "$f" | wc -c)))
 done
 tarball=$(npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))' || echo "?")
 echo "built dist/wasm: a browser page loads ${page} bytes gzipped; the npm tarball is ${tarball} bytes"
-# Issue 4's budget for the whole package; a warning, since a build without std's source
-# (see scripts/wasm-cargo.sh) is larger by design.
-if [ "$gz" -gt 250000 ]; then
-  echo "build-npm: warning: ${gz} bytes gzipped is over the 250 KB budget" >&2
+# Issue 4's budget for the whole package as a page loads it, 250,000 bytes gzipped; a
+# warning, since a build without std's source (see scripts/wasm-cargo.sh) is larger by design.
+if [ "$page" -gt 250000 ]; then
+  echo "build-npm: warning: a page loads ${page} bytes gzipped, over the 250 KB budget" >&2
 fi
