@@ -9,6 +9,7 @@ import {
   InvalidIpError,
   checkAllowedIps,
 } from '@clouddigit/sdk';
+import { unreached } from './codes.mjs';
 
 const vectorsDir = process.env.CLOUDDIGIT_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
 const { cases } = JSON.parse(readFileSync(`${vectorsDir}/allowed_ips.json`, 'utf8'));
@@ -26,9 +27,14 @@ const projectWarning = (w) => {
 
 test('vectors file has cases', () => assert.ok(cases.length >= 20));
 
+const errorsSeen = new Set();
+const warningsSeen = new Set();
+
 for (const c of cases) {
   test(`allowed_ips: ${c.name}`, () => {
     const report = checkAllowedIps(c.input);
+    for (const e of report.errors) errorsSeen.add(e.code);
+    for (const w of report.warnings) warningsSeen.add(w.code);
     assert.deepEqual(report.entries.map((e) => e.network), c.networks);
     assert.deepEqual(report.errors.map(projectError), c.errors);
     assert.deepEqual(report.warnings.map(projectWarning), c.warnings);
@@ -68,4 +74,9 @@ test('non-string input throws a catchable error and the module survives', () => 
   assert.throws(() => checkAllowedIps(42));
   // The module is still usable afterwards.
   assert.equal(checkAllowedIps('10.0.0.0/8').entries.length, 1);
+});
+
+test('every error and warning code is reached', () => {
+  assert.deepEqual(unreached('allowed_ips_errors', errorsSeen), []);
+  assert.deepEqual(unreached('allowed_ips_warnings', warningsSeen), []);
 });

@@ -3,11 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ClouddigitError, TokenFormatError, isToken, parseTokenSecret } from '@clouddigit/sdk';
+import { unreached } from './codes.mjs';
 
 const vectorsDir = process.env.CLOUDDIGIT_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
 const { cases } = JSON.parse(readFileSync(`${vectorsDir}/token_format.json`, 'utf8'));
 
 test('vectors file has cases', () => assert.ok(cases.length >= 10));
+
+const seen = new Set();
 
 for (const c of cases) {
   test(`token_format: ${c.name}`, () => {
@@ -20,6 +23,7 @@ for (const c of cases) {
     assert.throws(() => parseTokenSecret(c.text), (err) => {
       assert.ok(err instanceof TokenFormatError && err instanceof ClouddigitError && err instanceof Error);
       assert.equal(err.name, 'TokenFormatError');
+      seen.add(err.code);
       assert.equal(err.code, c.expect.code);
       // Nothing past the 9-character prefix is ever echoed (as the Rust runner checks),
       // and no run of 8 characters of it either.
@@ -39,4 +43,8 @@ for (const c of cases) {
 test('non-string input throws and the module survives', () => {
   assert.throws(() => parseTokenSecret(42));
   assert.equal(isToken('cd_'), false);
+});
+
+test('every code is reached', () => {
+  assert.deepEqual(unreached('token_format', seen), []);
 });

@@ -10,7 +10,7 @@ from clouddigit import (
     InvalidIpError,
     check_allowed_ips,
 )
-from conftest import load_vectors
+from conftest import listed_codes, load_vectors
 
 CASES = load_vectors("allowed_ips.json")["cases"]
 
@@ -35,6 +35,14 @@ def test_wheel_is_installed_not_source_tree():
 
 def test_vectors_file_has_cases():
     assert len(CASES) >= 20
+
+
+def test_every_error_and_warning_code_is_reached():
+    reports = [check_allowed_ips(c["input"]) for c in CASES]
+    errors = {e.code for r in reports for e in r.errors}
+    warnings = {w.code for r in reports for w in r.warnings}
+    assert [c for c in listed_codes("allowed_ips_errors") if c not in errors] == []
+    assert [c for c in listed_codes("allowed_ips_warnings") if c not in warnings] == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

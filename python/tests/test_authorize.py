@@ -17,15 +17,12 @@ from clouddigit import (
     expand_permission,
     resolve_route,
 )
-from conftest import load_vectors
+from conftest import listed_codes, load_vectors
 
 FILE = load_vectors("authorize.json")
 CASES = FILE["cases"]
 EFFECTIVE = FILE["effective"]
-REASONS = [
-    "allowed", "revoked", "rotated", "expired", "owner_inactive", "ip_not_allowed", "unknown_action",
-    "project_out_of_scope", "not_in_role", "not_in_token_permissions", "tag_mismatch", "step_up_required",
-]
+REASONS = listed_codes("authorize")
 REQUEST = {"time": "2026-11-23T10:00:00Z", "action": "compute.servers.list", "project": "web"}
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from clouddigit import ClouddigitError, TokenFormatError, is_token, parse_token_secret
-from conftest import load_vectors
+from conftest import listed_codes, load_vectors
 
 CASES = load_vectors("token_format.json")["cases"]
 
@@ -34,6 +34,16 @@ def test_token_format_vector(case):
     if len(secret_part) >= 8:
         assert secret_part not in shown
         assert not any(secret_part[i : i + 8] in shown for i in range(len(secret_part) - 7))
+
+
+def test_every_code_is_reached():
+    seen = set()
+    for case in CASES:
+        try:
+            parse_token_secret(case["text"])
+        except TokenFormatError as e:
+            seen.add(e.code)
+    assert [c for c in listed_codes("token_format") if c not in seen] == []
 
 
 def test_wrong_argument_type_is_a_type_error():

@@ -14,23 +14,12 @@ from clouddigit import (
     validate_service_account,
     validate_token,
 )
-from conftest import load_vectors
+from conftest import listed_codes, load_vectors
 
 TOKEN_CASES = load_vectors("validate_token.json")["cases"]
 SA_CASES = load_vectors("validate_service_account.json")["cases"]
 
-# Every code of IssueCode (tests/rust/validate.rs ALL_CODES); each must be reached.
-ALL_CODES = [
-    "name_required", "name_too_long", "name_invalid_characters", "name_taken", "organization_mismatch",
-    "owner_inactive", "projects_required", "project_unknown", "project_no_role", "all_projects_not_allowed",
-    "permissions_empty", "permission_unknown", "permission_not_in_role", "permission_organization_level",
-    "expiry_invalid", "expiry_in_past", "expiry_beyond_max_lifetime", "expiry_never_forbidden", "invalid_cidr",
-    "prefix_too_long", "host_bits_set", "allowed_ips_required", "description_too_long", "role_invalid",
-    "tag_selector_invalid", "tag_selector_duplicate_key", "service_account_limit_reached", "creator_not_admin",
-    "expiry_never", "lifetime_over_90_days", "allowed_ips_missing", "name_suggests_automation",
-    "mixed_environments", "permission_partial", "permission_needs_step_up", "all_projects_scope", "duplicate",
-    "covered", "allows_all",
-]
+ALL_CODES = listed_codes("validate")
 
 
 def rfc3339(t: "datetime | None") -> "str | None":

@@ -4,7 +4,12 @@
 
 use clouddigit_core::{AllowedIpEntryError, AllowedIpsReport};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+// A host that loads several runners loads this small module once per runner.
+#[allow(clippy::duplicate_mod)]
+#[path = "codes.rs"]
+mod codes;
 
 pub const VECTORS: &str = include_str!("../vectors/allowed_ips.json");
 
@@ -86,9 +91,12 @@ pub fn run(host: &dyn Host) -> Vec<String> {
     };
     assert!(file.cases.len() >= 20, "too few allowed_ips cases");
     let mut failures = Vec::new();
+    let (mut errors_seen, mut warnings_seen) = (BTreeSet::new(), BTreeSet::new());
     for case in &file.cases {
         let mut fail = |what: String| failures.push(format!("{}: {what}", case.name));
         let report = host.check(&case.input);
+        errors_seen.extend(report.errors.iter().map(|e| code_of(&e.code)));
+        warnings_seen.extend(report.warnings.iter().map(|w| code_of(&w.code)));
         let networks: Vec<String> = report.entries.iter().map(|e| e.network.clone()).collect();
         if networks != case.networks {
             fail(format!("networks {networks:?} != {:?}", case.networks));
@@ -140,5 +148,11 @@ pub fn run(host: &dyn Host) -> Vec<String> {
             }
         }
     }
+    failures.extend(codes::unreached("allowed_ips_errors", |c| {
+        errors_seen.contains(c)
+    }));
+    failures.extend(codes::unreached("allowed_ips_warnings", |c| {
+        warnings_seen.contains(c)
+    }));
     failures
 }
