@@ -426,6 +426,31 @@ pub(crate) fn token_is_active(t: &Token, now: Timestamp) -> bool {
         && grace.is_none_or(|g| g > now)
 }
 
+/// The `name_taken` error when `owner` already holds an active token called `name`.
+/// Public for a server, which must ask again where it creates the token (inside its
+/// idempotent, serialized section, against the tokens stored then), with the very rule
+/// the form showed.
+pub fn name_taken(
+    owner: &OwnerState,
+    existing: &[Token],
+    name: &str,
+    now: Timestamp,
+) -> Option<Issue> {
+    existing
+        .iter()
+        .any(|t| owned_by(t, owner) && t.name == name && token_is_active(t, now))
+        .then(|| {
+            issue(
+                "name",
+                IssueCode::NameTaken,
+                format!(
+                    "{} already has an active token named {name:?}",
+                    OwnerLabel(owner)
+                ),
+            )
+        })
+}
+
 fn owner_org(owner: &OwnerState) -> &str {
     match owner {
         OwnerState::User(u) => &u.organization,
@@ -499,17 +524,12 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
 
     // Name.
     if check_name(&draft.name, &mut errors) {
-        if req
-            .existing_tokens
-            .iter()
-            .any(|t| owned_by(t, &req.owner) && t.name == draft.name && token_is_active(t, req.now))
-        {
-            errors.push(issue(
-                "name",
-                IssueCode::NameTaken,
-                format!("{label} already has an active token named {:?}", draft.name),
-            ));
-        }
+        errors.extend(name_taken(
+            &req.owner,
+            &req.existing_tokens,
+            &draft.name,
+            req.now,
+        ));
         if !is_sa && words(&draft.name).any(is_automation_word) {
             warnings.push(issue(
                 "name",

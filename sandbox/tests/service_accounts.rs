@@ -235,6 +235,20 @@ async fn several_tokens_rotate_and_revoke() {
     let r = sbx.get(&base, &sbx.admin).await;
     assert_eq!(r.body["tokens"].as_array().unwrap().len(), 2);
     assert!(!r.text.contains(&sa_a));
+    // One active token per name and account, as the form's validation says.
+    let r = sbx
+        .post(
+            &base,
+            &sbx.admin,
+            json!({ "name": "dhaka", "expires_in_days": 30 }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name_taken")),
+        "{}",
+        r.text
+    );
 
     // Scope checks for service-account tokens.
     let r = sbx

@@ -350,11 +350,22 @@ async fn idempotency_key_returns_the_first_result() {
         (c.status, c.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
     );
-    // Without a key, two creates.
-    sbx.post("/v1/iam/tokens", &dev, body.clone()).await;
-    sbx.post("/v1/iam/tokens", &dev, body).await;
+    // Without a key, a second create is a second request: the name is taken now, as the
+    // form's validation says; another name is created.
+    let again = sbx.post("/v1/iam/tokens", &dev, body.clone()).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text
+    );
+    assert_eq!(again.body["errors"][0]["field"], "name");
+    assert_eq!(again.body["errors"][0]["code"], "name_taken");
+    let other = json!({ "name": "ci-2", "projects": ["web"], "expires_in_days": 30 });
+    let r = sbx.post("/v1/iam/tokens", &dev, other).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let r = sbx.get("/v1/iam/tokens", &dev).await;
-    assert_eq!(r.body["tokens"].as_array().unwrap().len(), 4);
+    assert_eq!(r.body["tokens"].as_array().unwrap().len(), 3);
 
     // Servers too.
     let key = [("idempotency-key", "srv-1")];
@@ -388,4 +399,47 @@ async fn idempotency_key_returns_the_first_result() {
             .count(),
         1
     );
+}
+
+/// The server applies the rule the form shows: one active token per name and owner,
+/// for personal and service-account tokens alike; a revoked token frees its name.
+#[tokio::test]
+async fn a_name_is_taken_while_its_token_is_active() {
+    let sbx = sandbox().await;
+    let dev = sbx.simple_token("u_dev", json!(["web"])).await;
+    let body = json!({ "name": "deploy-bot", "projects": ["web"], "expires_in_days": 30 });
+    let first = sbx.post("/v1/iam/tokens", &dev, body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = sbx.post("/v1/iam/tokens", &dev, body.clone()).await;
+    assert_eq!(second.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(second.body["errors"][0]["code"], "name_taken");
+    assert!(
+        second.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"deploy-bot\""),
+        "{}",
+        second.text
+    );
+    // The name belongs to its owner: another user may use it
+    // (through the sandbox's admin route, which applies the rule too).
+    sbx.user_token(
+        "u_analyst",
+        json!({ "name": "deploy-bot", "projects": ["data"], "expires_at": null }),
+    )
+    .await;
+    let r = sbx
+        .post(
+            "/_sandbox/users/u_dev/tokens",
+            &sbx.admin,
+            json!({ "name": "deploy-bot", "projects": ["web"], "expires_at": null }),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["code"], "name_taken", "{}", r.text);
+    // Revoked, the token no longer holds the name.
+    let id = first.body["token"]["id"].as_str().unwrap();
+    let r = sbx.delete(&format!("/v1/iam/tokens/{id}"), &dev).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let r = sbx.post("/v1/iam/tokens", &dev, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }

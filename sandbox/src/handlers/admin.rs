@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, FieldError};
 use crate::handlers::require_object;
-use crate::handlers::tokens::{issue, parse_spec, token_json};
+use crate::handlers::tokens::{ensure_name_free, issue, parse_spec, token_json};
 use crate::idempotency;
 use crate::state::AppState;
 
@@ -164,6 +164,7 @@ pub async fn issue_user_token(
     let route = format!("POST /_sandbox/users/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;
+        ensure_name_free(&conn, &OwnerState::User(user.clone()), &spec.name, now)?;
         let (row, secret) = issue(
             &conn,
             OwnerRef::User {

@@ -469,6 +469,7 @@ pub async fn create_token(
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;
+        tokens::ensure_name_free(&conn, &owner, &spec.name, now)?;
         let (row, secret) = tokens::issue(
             &conn,
             owner.owner_ref(),

@@ -352,6 +352,30 @@ pub fn validate_with_core(
         .collect()
 }
 
+/// 422 `name_taken` when `owner` already holds an active API token called `name`: the
+/// core's rule, asked where the token is created (the database held, after an
+/// idempotent replay has been answered), so two requests racing with one name cannot
+/// both pass and a replay is not refused.
+pub fn ensure_name_free(
+    conn: &Connection,
+    owner: &OwnerState,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let existing: Vec<Token> = db::tokens_of_owner(conn, &owner.owner_ref(), "api")?
+        .into_iter()
+        .map(|row| row.token)
+        .collect();
+    match clouddigit_core::validate::name_taken(owner, &existing, name, now) {
+        Some(i) => Err(ApiError::validation(vec![FieldError::new(
+            i.field,
+            i.code.as_str(),
+            i.message,
+        )])),
+        None => Ok(()),
+    }
+}
+
 fn normalize_ips(entries: &[String]) -> Vec<String> {
     match AllowList::from_entries(entries.iter().map(String::as_str)) {
         Ok(list) => list.networks().iter().map(|n| n.to_string()).collect(),
@@ -639,6 +663,7 @@ pub async fn create(
         &body,
         || {
             let conn = state.db()?;
+            ensure_name_free(&conn, &caller.owner, &spec.name, now)?;
             let (row, secret) = issue(
                 &conn,
                 caller.token.owner.clone(),
