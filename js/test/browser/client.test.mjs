@@ -5,22 +5,19 @@
 // to the sandbox, so no CORS is involved.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { request } from 'node:http';
 import { startSandbox } from '../sandbox.mjs';
+import { launchChromium, serve as servePage } from './harness.mjs';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 const PAGE = '<!doctype html><meta charset="utf-8"><title>clouddigit client smoke</title>';
 
 function serve(sandboxUrl) {
   const upstream = new URL(sandboxUrl);
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (/^\/(v1|realms|_sandbox)\//.test(path)) {
+  return servePage({
+    page: PAGE,
+    dirs: ['js', 'dist'],
+    forward: (req, res, path) => {
+      if (!/^\/(v1|realms|_sandbox)\//.test(path)) return false;
       const forward = request(
         { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
         (up) => {
@@ -30,34 +27,15 @@ function serve(sandboxUrl) {
       );
       forward.on('error', () => res.destroy());
       req.pipe(forward);
-      return;
-    }
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-      return;
-    }
-    const file = normalize(join(root, decodeURIComponent(path)));
-    if (!file.startsWith(join(root, 'js')) && !file.startsWith(join(root, 'dist'))) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
+      return true;
+    },
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 test('in Chromium: create a token, use it, revoke it, see AuthenticationError', async () => {
   const sbx = await startSandbox();
   const server = await serve(sbx.url);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = [];

@@ -5,14 +5,8 @@
 // the Rust runners in Chromium; this runs what a page importing the package sees.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, serve } from './harness.mjs';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 const FILES = ['validate', 'authorize', 'allowed_ips', 'token_format'].map((f) => `/js/test/${f}.test.mjs`);
 const PAGE = `<!doctype html><meta charset="utf-8"><title>clouddigit vectors</title>
 <script type="importmap">${JSON.stringify({
@@ -25,34 +19,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>clouddigit vectors</ti
 })}</script>
 <script>globalThis.process = { env: { CLOUDDIGIT_VECTORS: '/tests/vectors' } };</script>`;
 
-function serve() {
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-      return;
-    }
-    const file = normalize(join(root, decodeURIComponent(path)));
-    if (!['js', 'dist', 'tests'].some((d) => file.startsWith(join(root, d)))) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 test('in Chromium: the vector tests pass through js/browser.js as they do in Node', async () => {
-  const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const server = await serve({ page: PAGE, dirs: ['js', 'dist', 'tests'] });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const pageErrors = [];
