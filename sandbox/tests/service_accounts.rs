@@ -127,11 +127,14 @@ async fn names_are_checked_unique_and_limited_to_25() {
     .await;
     assert_eq!(
         (r.status, r.body["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_name"))
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("name_invalid_characters")
+        )
     );
     let r = create_sa(&sbx, &sbx.admin, json!({ "project": "mars", "name": "x" })).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.body["errors"][0]["code"], "unknown_project");
+    assert_eq!(r.body["errors"][0]["code"], "project_unknown");
     for i in 0..25 {
         let r = create_sa(
             &sbx,
@@ -156,7 +159,7 @@ async fn names_are_checked_unique_and_limited_to_25() {
     .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::CONFLICT, "limit_exceeded")
+        (StatusCode::CONFLICT, "service_account_limit_reached")
     );
     // Another project has its own 25, and the same name is fine there.
     let r = create_sa(
@@ -554,4 +557,76 @@ async fn organization_level_service_accounts() {
             .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// Creating and updating an account applies the core's `validate_service_account`, the
+/// rules the console's form shows as the user types: the server cannot accept what the
+/// form refuses, and every problem is reported at once.
+#[tokio::test]
+async fn create_and_update_apply_the_forms_rules() {
+    let sbx = sandbox().await;
+    let long = "d".repeat(clouddigit_core::validate::MAX_DESCRIPTION_CHARS + 1);
+    let r = create_sa(
+        &sbx,
+        &sbx.admin,
+        json!({ "project": "web", "name": "-bad-", "role": "owner", "description": long, "tag_selector": { "Env Name": "prod" } }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let codes: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "name_invalid_characters",
+        "description_too_long",
+        "role_invalid",
+        "tag_selector_invalid",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let r = create_sa(
+        &sbx,
+        &sbx.admin,
+        json!({ "project": "web", "name": "ok-bot", "tag_selector": "env=prod, team=web" }),
+    )
+    .await;
+    // The selector's text form is the console's; the API takes the object form.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["field"], "tag_selector");
+    let r = create_sa(
+        &sbx,
+        &sbx.admin,
+        json!({ "project": "web", "name": "ok-bot", "tag_selector": { "env": "prod" } }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["service_account"]["role"], "read_only");
+    let id = r.body["service_account"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/iam/service-accounts/{id}");
+    let r = sbx
+        .patch(&path, &sbx.admin, json!({ "description": long }))
+        .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("description_too_long")
+        ),
+        "{}",
+        r.text
+    );
+    // An update is checked beside the other accounts, not against itself.
+    let r = sbx
+        .patch(
+            &path,
+            &sbx.admin,
+            json!({ "description": "deploys web", "role": "member" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["role"], "member");
+    assert_eq!(r.body["tag_selector"], json!({ "env": "prod" }));
 }

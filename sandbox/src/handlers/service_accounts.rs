@@ -6,7 +6,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clouddigit_core::model::ServiceAccountStatus;
-use clouddigit_core::{OwnerRef, OwnerState, ProjectRole, ServiceAccountState};
+use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput};
+use clouddigit_core::{
+    Catalog, IssueCode, OwnerRef, OwnerState, ProjectRole, ServiceAccountRequest,
+    ServiceAccountState,
+};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -18,9 +22,6 @@ use crate::handlers::{require_object, str_field, tags_field};
 use crate::idempotency;
 use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
 use crate::state::AppState;
-
-/// Service accounts per project (and at organization level).
-pub const LIMIT: usize = 25;
 
 pub fn sa_json(sa: &SaRow) -> Value {
     let s = &sa.state;
@@ -76,38 +77,62 @@ fn live_sa(conn: &Connection, state: &AppState, id: &str) -> Result<SaRow, ApiEr
         .ok_or_else(|| ApiError::not_found("service account"))
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+/// `role` as text for the core to check (`read_only` when absent); only its type here.
+fn role_text(body: &Value, errors: &mut Vec<FieldError>) -> Option<String> {
+    match body.get("role") {
+        None | Some(Value::Null) => Some("read_only".to_owned()),
+        Some(_) => str_field(body, "role", errors).map(str::to_owned),
+    }
 }
 
-fn role_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<ProjectRole> {
-    let v = body.get("role")?;
-    match serde_json::from_value::<ProjectRole>(v.clone()) {
-        Ok(r) => Some(r),
-        Err(_) => {
-            errors.push(FieldError::new(
-                "role",
-                "invalid_role",
-                "one of read_only, member, admin",
+/// The core's `validate_service_account` on the account as it would be stored: the very
+/// rules the console's form shows (name, description, role, tag selector, project,
+/// creator, the per-project limit), after `errors`, the shape errors already found.
+/// Clashes with what exists (`name_taken`, `service_account_limit_reached`) of an
+/// otherwise valid draft are 409, the rest 422 with every field error. Returns the role
+/// and the parsed selector to store.
+fn check_with_core(
+    caller: &Caller,
+    draft: ServiceAccountDraft,
+    existing: Vec<ServiceAccountState>,
+    org_projects: Vec<String>,
+    mut errors: Vec<FieldError>,
+) -> Result<(ProjectRole, std::collections::BTreeMap<String, String>), ApiError> {
+    let role = draft.role.clone();
+    let request = ServiceAccountRequest {
+        draft,
+        creator: caller.owner.clone(),
+        existing,
+        policy: None,
+        organization_projects: org_projects,
+    };
+    let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
+    let clash = |c: IssueCode| {
+        matches!(
+            c,
+            IssueCode::NameTaken | IssueCode::ServiceAccountLimitReached
+        )
+    };
+    if let (true, Some(first)) = (errors.is_empty(), v.errors.first()) {
+        if v.errors.iter().all(|i| clash(i.code)) {
+            return Err(ApiError::conflict(
+                first.code.as_str(),
+                first.message.clone(),
             ));
-            None
         }
     }
-}
-
-fn description_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<String> {
-    let d = str_field(body, "description", errors)?;
-    if d.chars().count() > 1000 {
-        errors.push(FieldError::new(
-            "description",
-            "too_long",
-            "at most 1000 characters",
-        ));
+    // Every problem at once: the shape errors, then the core's for the other fields.
+    for i in v.errors {
+        if !errors.iter().any(|e| e.field == i.field) {
+            errors.push(FieldError::new(i.field, i.code.as_str(), i.message));
+        }
     }
-    Some(d.to_owned())
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let role = serde_json::from_value(Value::String(role))
+        .map_err(|_| ApiError::internal("a role the core accepted did not parse"))?;
+    Ok((role, v.preview.tag_selector))
 }
 
 /// Creates an account in `project` (`None`: organization level).
@@ -123,35 +148,32 @@ fn create_sa(
     let name = str_field(body, "name", &mut errors)
         .unwrap_or_default()
         .to_owned();
-    if !valid_name(&name) {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_name",
-            "1 to 63 lowercase letters, digits and hyphens",
-        ));
-    }
-    let description = description_field(body, &mut errors).unwrap_or_default();
-    let role = role_field(body, &mut errors).unwrap_or(ProjectRole::ReadOnly);
-    let tag_selector = tags_field(body, "tag_selector", &mut errors).unwrap_or_default();
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let description = str_field(body, "description", &mut errors)
+        .unwrap_or_default()
+        .to_owned();
+    let role = role_text(body, &mut errors).unwrap_or_default();
+    let tags = tags_field(body, "tag_selector", &mut errors).unwrap_or_default();
     let now = state.now();
     idempotency::run(state, &caller.token.owner, headers, route, body, || {
         let conn = state.db()?;
+        // Asked with the database held: two creates racing for one name or for the last
+        // place under the limit cannot both pass.
         let existing = db::service_accounts(&conn, project.as_deref())?;
-        if existing.iter().any(|s| s.state.name == name) {
-            return Err(ApiError::conflict(
-                "name_taken",
-                format!("a service account named {name:?} already exists here"),
-            ));
-        }
-        if existing.len() >= LIMIT {
-            return Err(ApiError::conflict(
-                "limit_exceeded",
-                format!("at most {LIMIT} service accounts per project"),
-            ));
-        }
+        let draft = ServiceAccountDraft {
+            name: name.clone(),
+            description: description.clone(),
+            organization: Some(state.organization().to_owned()),
+            project: project.clone(),
+            role: role.clone(),
+            tag_selector: TagSelectorInput::Map(tags.clone()),
+        };
+        let (role, tag_selector) = check_with_core(
+            caller,
+            draft,
+            existing.into_iter().map(|s| s.state).collect(),
+            db::projects(&conn)?,
+            errors.clone(),
+        )?;
         let secret = new_client_secret()?;
         let row = SaRow {
             state: ServiceAccountState {
@@ -161,7 +183,7 @@ fn create_sa(
                 organization: state.organization().to_owned(),
                 project: project.clone(),
                 role,
-                tag_selector: tag_selector.clone(),
+                tag_selector,
                 status: ServiceAccountStatus::Active,
             },
             secret_hash: Some(sha256_hex(&secret)),
@@ -210,13 +232,6 @@ pub async fn create(
         Some(_) => return Err(ApiError::field("project", "invalid_type", "a project id")),
     };
     caller.authorize(Some(&project), None)?;
-    if !db::projects(&*state.db()?)?.contains(&project) {
-        return Err(ApiError::field(
-            "project",
-            "unknown_project",
-            format!("{project:?} is not a project of this organization"),
-        ));
-    }
     create_sa(
         &state,
         &caller,
@@ -309,21 +324,52 @@ pub async fn update(
             }
         }
     }
+    // A field that is not given, or not of the right type (already an error), keeps its
+    // value, so the core still checks the others.
+    let description = match body.get("description") {
+        Some(_) => str_field(&body, "description", &mut errors).map(str::to_owned),
+        None => None,
+    }
+    .unwrap_or_else(|| sa.state.description.clone());
+    let role = match body.get("role") {
+        Some(_) => role_text(&body, &mut errors),
+        None => None,
+    }
+    .or_else(|| {
+        serde_json::to_value(sa.state.role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    })
+    .unwrap_or_default();
+    let tags = match body.get("tag_selector") {
+        Some(Value::Null) => Some(Default::default()),
+        Some(_) => tags_field(&body, "tag_selector", &mut errors),
+        None => None,
+    }
+    .unwrap_or_else(|| sa.state.tag_selector.clone());
+    // The account as it would be, checked by the same rules as a new one, beside the
+    // others of its place.
+    let conn = state.db()?;
+    let others = db::service_accounts(&conn, sa.state.project.as_deref())?
+        .into_iter()
+        .filter(|s| s.state.id != sa.state.id)
+        .map(|s| s.state)
+        .collect();
+    let draft = ServiceAccountDraft {
+        name: sa.state.name.clone(),
+        description: description.clone(),
+        organization: Some(sa.state.organization.clone()),
+        project: sa.state.project.clone(),
+        role,
+        tag_selector: TagSelectorInput::Map(tags),
+    };
+    let (role, tag_selector) =
+        check_with_core(&caller, draft, others, db::projects(&conn)?, errors)?;
+    drop(conn);
     let mut sa = sa;
-    if let Some(d) = description_field(&body, &mut errors) {
-        sa.state.description = d;
-    }
-    if let Some(r) = role_field(&body, &mut errors) {
-        sa.state.role = r;
-    }
-    if body.get("tag_selector").is_some_and(Value::is_null) {
-        sa.state.tag_selector.clear();
-    } else if let Some(t) = tags_field(&body, "tag_selector", &mut errors) {
-        sa.state.tag_selector = t;
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    sa.state.description = description;
+    sa.state.role = role;
+    sa.state.tag_selector = tag_selector;
     sa.updated_at = state.now();
     db::upsert_service_account(&*state.db()?, &sa)?;
     Ok(Json(sa_json(&sa)))
