@@ -8,9 +8,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use clouddigit_core::evaluator::Check;
+use clouddigit_core::ffi::TokenHandle;
 use clouddigit_core::{
-    ffi, Decision, OrgRole, Outcome, OwnerState, ProjectScope, Reason, Request, Timestamp, Token,
-    TokenSecret,
+    Decision, OrgRole, Outcome, OwnerState, ProjectScope, Reason, Request, Timestamp, Token,
+    TokenPolicy, TokenSecret,
 };
 
 use crate::audit::AuditSlot;
@@ -35,6 +36,9 @@ pub struct Caller {
     pub path: String,
     pub time: Timestamp,
     pub query_project: Option<String>,
+    /// The organization's token policy as it is now: its maximum lifetime binds on every
+    /// call, and creates are validated under it.
+    pub policy: Option<TokenPolicy>,
     slot: AuditSlot,
 }
 
@@ -129,7 +133,7 @@ impl FromRequestParts<AppState> for Caller {
         let prefix = secret.prefix();
         drop(secret);
         let time = state.now();
-        let (row, owner) = {
+        let (row, owner, policy) = {
             let conn = state.db()?;
             let Some(row) = db::token_by_hash(&conn, &hash)? else {
                 slot.update(|a| a.token_prefix = Some(prefix.clone()));
@@ -139,7 +143,7 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             };
             let owner = db::owner_state(&conn, &row.token.owner)?;
-            (row, owner)
+            (row, owner, db::token_policy(&conn)?)
         };
         slot.update(|a| {
             a.token_name = Some(row.token.name.clone());
@@ -162,7 +166,11 @@ impl FromRequestParts<AppState> for Caller {
             time,
             resource_tags: None,
         };
-        let decision = ffi::authorize(&row.token, &owner, &request)?;
+        let decision = TokenHandle::new(row.token.clone())?.authorize_under(
+            &owner,
+            &request,
+            policy.as_ref(),
+        )?;
         if let Some(c) = decision.checks.iter().find(|c| {
             c.outcome == Outcome::Fail
                 && matches!(
@@ -212,6 +220,7 @@ impl FromRequestParts<AppState> for Caller {
             path: parts.uri.path().to_owned(),
             time,
             query_project: query_param(parts.uri.query(), "project"),
+            policy,
             slot,
         })
     }
@@ -257,7 +266,11 @@ impl Caller {
         if let Some(p) = project {
             self.slot.update(|a| a.project = Some(p.to_owned()));
         }
-        let d = ffi::authorize(&self.token, &self.owner, &request)?;
+        let d = TokenHandle::new(self.token.clone())?.authorize_under(
+            &self.owner,
+            &request,
+            self.policy.as_ref(),
+        )?;
         if d.allowed {
             Ok(d)
         } else {

@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use clouddigit_core::model::{ServiceAccountStatus, UserStatus};
 use clouddigit_core::{
     OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, ServiceAccountState, Timestamp,
-    Token, TokenPermissions, UserState,
+    Token, TokenPermissions, TokenPolicy, UserState,
 };
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -113,6 +113,18 @@ fn to_json<T: Serialize>(v: &T) -> rusqlite::Result<String> {
 pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
+}
+
+/// The organization's token policy (`None`: it has none), as the core reads it.
+pub fn token_policy(conn: &Connection) -> rusqlite::Result<Option<TokenPolicy>> {
+    match meta(conn, "token_policy")? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| conv_err(0, e)),
+        None => Ok(None),
+    }
+}
+
+pub fn set_token_policy(conn: &Connection, policy: Option<&TokenPolicy>) -> rusqlite::Result<()> {
+    set_meta(conn, "token_policy", &to_json(&policy)?)
 }
 
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {

@@ -189,7 +189,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         name: "sandbox-bootstrap".into(),
         projects: ProjectScope::All(clouddigit_core::model::AllProjects::All),
         permissions: TokenPermissions::Inherit(Inherit::Inherit),
-        expires_at: None,
+        // Within the organization's maximum lifetime, if it has one: a longer-lived token
+        // would be denied as expired on its first call.
+        expires_at: db::token_policy(&conn)?
+            .and_then(|p| p.max_lifetime_days)
+            .map(|days| now + chrono::Duration::days(i64::from(days))),
         allowed_ips: Vec::new(),
     };
     // One live bootstrap token at a time: the previous run's is revoked when a new one

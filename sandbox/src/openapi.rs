@@ -58,7 +58,7 @@ fn schemas() -> Value {
                 "token": { "$ref": "#/components/schemas/Token" },
                 "owner": { "type": "object", "description": "The owner as they are now: a user (org_role, project_roles, status) or a service account (project, role, tag_selector, status), tagged by `type`" },
                 "organization_projects": { "type": "array", "items": { "type": "string" } },
-                "policy": { "type": ["object", "null"] },
+                "policy": { "oneOf": [{ "$ref": "#/components/schemas/TokenPolicy" }, { "type": "null" }], "description": "The organization's token policy, which the server applies; null: none" },
                 "ip": { "type": ["string", "null"] }
             }
         },
@@ -157,6 +157,16 @@ fn schemas() -> Value {
             "type": "object",
             "properties": { "access_token": { "type": "string" }, "token_type": { "const": "Bearer" }, "expires_in": { "type": "integer", "const": 300 } }
         },
+        "TokenPolicy": {
+            "type": "object",
+            "properties": {
+                "max_lifetime_days": { "type": ["integer", "null"], "minimum": 1, "description": "Binds at creation and on every call: a token living longer is denied as expired" },
+                "allow_never_expiring": { "type": "boolean", "default": true },
+                "require_allowed_ips_for_service_accounts": { "type": "boolean", "default": false },
+                "max_service_accounts_per_project": { "type": "integer", "default": 25 }
+            }
+        },
+        "PolicyBody": { "type": "object", "required": ["policy"], "properties": { "policy": { "oneOf": [{ "$ref": "#/components/schemas/TokenPolicy" }, { "type": "null" }] } } },
         "Clock": { "type": "object", "properties": { "now": time } },
         "ClockChange": { "type": "object", "properties": { "advance_seconds": { "type": "integer" }, "set": time, "reset": { "type": "boolean" } } },
         "UserUpdate": {

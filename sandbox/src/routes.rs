@@ -122,6 +122,8 @@ pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         // Sandbox administration (organization owner only)
         (r("GET", "/_sandbox/clock", "getSandboxClock", "The sandbox's current time", "sandbox", None, 200, Some("Clock")), get(admin::get_clock)),
         (r("POST", "/_sandbox/clock", "setSandboxClock", "Move the sandbox clock: advance_seconds, set or reset", "sandbox", Some("ClockChange"), 200, Some("Clock")), post(admin::set_clock)),
+        (r("GET", "/_sandbox/policy", "getSandboxPolicy", "The organization's token policy ({policy: null} for none)", "sandbox", None, 200, Some("PolicyBody")), get(admin::get_policy)),
+        (r("PUT", "/_sandbox/policy", "setSandboxPolicy", "Replace the token policy: maximum lifetime (binding on every call), never-expiring tokens, allow-lists for service-account tokens, accounts per project", "sandbox", Some("PolicyBody"), 200, Some("PolicyBody")), put(admin::set_policy)),
         (r("GET", "/_sandbox/users", "listSandboxUsers", "The seeded users and their current state", "sandbox", None, 200, None), get(admin::list_users)),
         (r("PATCH", "/_sandbox/users/{id}", "updateSandboxUser", "Change a user's status, organization role or project roles", "sandbox", Some("UserUpdate"), 200, None), patch(admin::update_user)),
         (r("GET", "/_sandbox/faults", "getSandboxFaults", "The armed fault plan and how many faults it injected", "sandbox", None, 200, None), get(admin::get_faults)),

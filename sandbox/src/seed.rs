@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use clouddigit_core::model::UserStatus;
-use clouddigit_core::{OrgRole, ProjectRole, Timestamp, UserState};
+use clouddigit_core::{OrgRole, ProjectRole, Timestamp, TokenPolicy, UserState};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,10 @@ pub struct Seed {
     pub servers: Vec<SeedServer>,
     #[serde(default)]
     pub buckets: Vec<SeedBucket>,
+    /// The organization's token policy (maximum lifetime, never-expiring tokens, allow-lists
+    /// for service-account tokens, accounts per project); none when absent.
+    #[serde(default)]
+    pub policy: Option<TokenPolicy>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +176,7 @@ pub fn apply(conn: &Connection, seed: &Seed, now: Timestamp) -> Result<String, S
             },
         )?;
     }
+    db::set_token_policy(&tx, seed.policy.as_ref())?;
     db::set_meta(&tx, "bootstrap_user", &bootstrap)?;
     tx.commit()?;
     Ok(bootstrap)

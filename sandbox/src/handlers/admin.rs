@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
 use clouddigit_core::model::UserStatus;
-use clouddigit_core::{OrgRole, OwnerRef, OwnerState, ProjectRole, Timestamp};
+use clouddigit_core::{OrgRole, OwnerRef, OwnerState, ProjectRole, Timestamp, TokenPolicy};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
@@ -39,6 +39,40 @@ pub async fn get_clock(
 ) -> Result<Json<Value>, ApiError> {
     owner_only(&caller)?;
     Ok(Json(json!({ "now": state.now() })))
+}
+
+/// The organization's token policy, `{"policy": null}` when it has none.
+pub async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    Ok(Json(json!({ "policy": db::token_policy(&*state.db()?)? })))
+}
+
+/// Replaces the token policy: `{"policy": {...}}`, or `{"policy": null}` for none. It
+/// binds from the next call on: a token living longer than a new maximum lifetime is
+/// denied as expired, the caller's own included.
+pub async fn set_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    owner_only(&caller)?;
+    require_object(&body)?;
+    let policy: Option<TokenPolicy> = match body.get("policy") {
+        None => {
+            return Err(ApiError::field(
+                "policy",
+                "required",
+                "the new policy, or null for none",
+            ))
+        }
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| ApiError::field("policy", "invalid_policy", e.to_string()))?,
+    };
+    db::set_token_policy(&*state.db()?, policy.as_ref())?;
+    Ok(Json(json!({ "policy": policy })))
 }
 
 /// `{"advance_seconds": n}`, `{"set": "2026-...Z"}` or `{"reset": true}`.
@@ -159,6 +193,7 @@ pub async fn issue_user_token(
         &OwnerState::User(user.clone()),
         state.organization(),
         &projects,
+        caller.policy.as_ref(),
         now,
     )?;
     let route = format!("POST /_sandbox/users/{id}/tokens");

@@ -103,7 +103,7 @@ fn check_with_core(
         draft,
         creator: caller.owner.clone(),
         existing,
-        policy: None,
+        policy: caller.policy.clone(),
         organization_projects: org_projects,
     };
     let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
@@ -511,7 +511,14 @@ pub async fn create_token(
     let projects = db::projects(&*state.db()?)?;
     let now = state.now();
     let owner = OwnerState::ServiceAccount(sa.state.clone());
-    let spec = tokens::parse_spec(&body, &owner, state.organization(), &projects, now)?;
+    let spec = tokens::parse_spec(
+        &body,
+        &owner,
+        state.organization(),
+        &projects,
+        caller.policy.as_ref(),
+        now,
+    )?;
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;

@@ -10,7 +10,7 @@ use clouddigit_core::evaluator::DEFAULT_ROTATION_GRACE;
 use clouddigit_core::model::{AllProjects, Inherit};
 use clouddigit_core::{
     AllowList, Catalog, OwnerRef, OwnerState, PermSet, ProjectScope, Timestamp, Token,
-    TokenPermissions, TokenSecret,
+    TokenPermissions, TokenPolicy, TokenSecret,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -42,6 +42,7 @@ pub fn parse_spec(
     owner: &OwnerState,
     org: &str,
     org_projects: &[String],
+    policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Result<TokenSpec, ApiError> {
     require_object(body)?;
@@ -300,7 +301,7 @@ pub fn parse_spec(
     let probe = build_metadata(owner.owner_ref(), org, &spec, "tok_probe", "cd_probe", now);
     // The core's findings, less those the shape checks above already reported for
     // the same field.
-    for e in validate_with_core(&probe, owner, org_projects, now) {
+    for e in validate_with_core(&probe, owner, org_projects, policy, now) {
         if !errors.iter().any(|x| x.field == e.field) {
             errors.push(e);
         }
@@ -322,6 +323,7 @@ pub fn validate_with_core(
     token: &Token,
     owner: &OwnerState,
     org_projects: &[String],
+    policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Vec<FieldError> {
     use clouddigit_core::validate::{CustomExpiry, Expiry, ExpiryPreset, TextOrList, TokenDraft};
@@ -342,7 +344,7 @@ pub fn validate_with_core(
         owner: owner.clone(),
         existing_tokens: Vec::new(),
         now,
-        policy: None,
+        policy: policy.cloned(),
         organization_projects: org_projects.to_vec(),
     };
     clouddigit_core::ffi::validate_token(&request)
@@ -612,7 +614,7 @@ pub async fn whoami(
         "token": token_json(&row, state.now()),
         "owner": caller.owner,
         "organization_projects": projects,
-        "policy": null,
+        "policy": caller.policy,
         "ip": caller.ip.map(|ip| ip.to_string()),
     })))
 }
@@ -641,7 +643,14 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let projects = db::projects(&*state.db()?)?;
     let now = state.now();
-    let spec = parse_spec(&body, &caller.owner, state.organization(), &projects, now)?;
+    let spec = parse_spec(
+        &body,
+        &caller.owner,
+        state.organization(),
+        &projects,
+        caller.policy.as_ref(),
+        now,
+    )?;
     // Creating a token in a project is an action in that project: every project the new
     // token names must allow it.
     match &spec.projects {

@@ -1,0 +1,158 @@
+//! The organization's token policy: seeded or set at run time, applied by the server to
+//! every create (the core's validation) and, for the maximum lifetime, to every call.
+
+mod common;
+
+use clouddigit_sandbox::seed;
+use common::{config, sandbox, sandbox_with};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn with_policy(policy: serde_json::Value) -> common::Sbx {
+    let mut s = seed::builtin().unwrap();
+    s.policy = Some(serde_json::from_value(policy).unwrap());
+    sandbox_with(clouddigit_sandbox::Config {
+        seed: Some(s),
+        ..config()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_seeded_policy_binds_every_create_and_is_shown_by_whoami() {
+    let sbx = with_policy(json!({
+        "max_lifetime_days": 30,
+        "allow_never_expiring": false,
+        "require_allowed_ips_for_service_accounts": true,
+        "max_service_accounts_per_project": 2
+    }))
+    .await;
+    // The bootstrap token itself lives within the maximum, so it works.
+    let r = sbx.get("/v1/iam/whoami", &sbx.admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["policy"]["max_lifetime_days"], 30);
+    assert!(r.body["token"]["expires_at"].is_string());
+
+    let create = |body| sbx.post("/v1/iam/tokens", &sbx.admin, body);
+    let r = create(json!({ "name": "long", "projects": ["web"], "expires_in_days": 90 })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["code"], "expiry_beyond_max_lifetime");
+    let r = create(json!({ "name": "forever", "projects": ["web"], "expires_at": null })).await;
+    assert_eq!(
+        r.body["errors"][0]["code"], "expiry_never_forbidden",
+        "{}",
+        r.text
+    );
+    let r = create(json!({ "name": "month", "projects": ["web"], "expires_in_days": 30 })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // Service accounts: two per project, and their tokens need an allow-list.
+    let sa = |name: &str| {
+        sbx.post(
+            "/v1/iam/service-accounts",
+            &sbx.admin,
+            json!({ "project": "web", "name": name, "role": "member" }),
+        )
+    };
+    let first = sa("bot-1").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(sa("bot-2").await.status, StatusCode::CREATED);
+    let r = sa("bot-3").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "service_account_limit_reached")
+    );
+    let id = first.body["service_account"]["id"].as_str().unwrap();
+    let tokens = format!("/v1/iam/service-accounts/{id}/tokens");
+    let r = sbx
+        .post(
+            &tokens,
+            &sbx.admin,
+            json!({ "name": "ci", "expires_in_days": 7 }),
+        )
+        .await;
+    assert_eq!(
+        r.body["errors"][0]["code"], "allowed_ips_required",
+        "{}",
+        r.text
+    );
+    let r = sbx
+        .post(
+            &tokens,
+            &sbx.admin,
+            json!({ "name": "ci", "expires_in_days": 7, "allowed_ips": ["203.0.113.0/24"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_tightened_maximum_lifetime_denies_longer_lived_tokens_on_their_next_call() {
+    let sbx = sandbox().await;
+    let r = sbx.get("/_sandbox/policy", &sbx.admin).await;
+    assert_eq!(r.body, json!({ "policy": null }));
+    let year = sbx
+        .user_token(
+            "u_dev",
+            json!({ "name": "year", "projects": ["web"], "expires_in_days": 365 }),
+        )
+        .await;
+    let week = sbx
+        .user_token(
+            "u_dev",
+            json!({ "name": "week", "projects": ["web"], "expires_in_days": 7 }),
+        )
+        .await;
+    let servers = "/v1/compute/servers?project=web";
+    assert_eq!(sbx.get(servers, &year).await.status, StatusCode::OK);
+
+    let r = sbx
+        .send(
+            reqwest::Method::PUT,
+            "/_sandbox/policy",
+            Some(&sbx.admin),
+            Some(json!({ "policy": { "max_lifetime_days": 30 } })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["policy"]["max_lifetime_days"], 30);
+    assert_eq!(r.body["policy"]["allow_never_expiring"], true);
+
+    // Created before the policy tightened, the one-year token is now denied as expired,
+    // with a message that names the policy; the one-week token is untouched.
+    let r = sbx.get(servers, &year).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "expired"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.body["message"].as_str().unwrap().contains("policy"),
+        "{}",
+        r.text
+    );
+    assert_eq!(sbx.get(servers, &week).await.status, StatusCode::OK);
+    // The never-expiring bootstrap token too: the owner's next token must comply.
+    let r = sbx.get("/_sandbox/policy", &sbx.admin).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "expired"));
+
+    // A malformed policy is a field error, not a silent default.
+    let sbx = sandbox().await;
+    let r = sbx
+        .send(
+            reqwest::Method::PUT,
+            "/_sandbox/policy",
+            Some(&sbx.admin),
+            Some(json!({ "policy": { "max_lifetime_days": "thirty" } })),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("policy")),
+        "{}",
+        r.text
+    );
+}
