@@ -368,3 +368,48 @@ describe('on the SDK Client', () => {
     await context.close();
   });
 });
+
+describe('organization token policy', () => {
+  test('the policy the server applies is the one the form validates with', async () => {
+    const setPolicy = (policy) =>
+      fetch(`${sbx.url}/_sandbox/policy`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${sbx.ownerToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ policy }),
+      });
+    // No maximum lifetime: the owner's never-expiring session token keeps working.
+    assert.equal((await setPolicy({ allow_never_expiring: false })).status, 200);
+    try {
+      const { context, page, problems } = await signedIn(browser, sbx, sbx.ownerToken);
+      await page.getByRole('link', { name: '+ New token' }).click();
+      await page.getByRole('heading', { name: 'New API token' }).waitFor();
+      await page.getByLabel('Name').fill('policy-check');
+      await page.locator('input[name=projects][value=web]').check();
+      await page.getByLabel('Never').check();
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const never = page.getByLabel('Never');
+      assert.equal(await never.getAttribute('aria-invalid'), 'true');
+      assert.match(await describedText(never), /policy/i);
+      // Nothing was sent: the server would refuse it for the same reason.
+      const list = await (await fetch(`${sbx.url}/v1/iam/tokens`, { headers: { Authorization: `Bearer ${sbx.ownerToken}` } })).json();
+      assert.ok(!list.tokens.some((t) => t.name === 'policy-check'));
+      const r = await fetch(`${sbx.url}/v1/iam/tokens`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${sbx.ownerToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'policy-check', projects: ['web'], expires_at: null }),
+      });
+      assert.equal(r.status, 422);
+      assert.equal((await r.json()).errors[0].code, 'expiry_never_forbidden');
+      // Within the policy, the form creates the token.
+      await page.getByLabel('30 days').check();
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: 'I have copied it' }).click();
+      assert.deepEqual(problems, []);
+      await context.close();
+    } finally {
+      await setPolicy(null);
+    }
+  });
+});
