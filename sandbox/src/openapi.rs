@@ -66,7 +66,7 @@ fn schemas() -> Value {
         "TokenCreate": {
             "type": "object", "required": ["name"],
             "properties": {
-                "name": { "type": "string", "maxLength": 100 },
+                "name": { "type": "string", "maxLength": 64 },
                 "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects" },
                 "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "default": "inherit" },
                 "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "null: never expires. Give this or expires_in_days." },
@@ -89,7 +89,7 @@ fn schemas() -> Value {
             "type": "object",
             "properties": {
                 "id": { "type": "string" }, "client_id": { "type": "string" },
-                "name": { "type": "string", "pattern": "^[a-z0-9-]{1,63}$" }, "description": { "type": "string" },
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": 256 },
                 "organization": { "type": "string" }, "project": { "type": ["string", "null"] },
                 "level": { "enum": ["project", "organization"] },
                 "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": tags,
@@ -101,7 +101,7 @@ fn schemas() -> Value {
             "type": "object", "required": ["name"],
             "properties": {
                 "project": { "type": "string", "description": "Project accounts only (or ?project=)" },
-                "name": { "type": "string", "pattern": "^[a-z0-9-]{1,63}$" }, "description": { "type": "string", "maxLength": 1000 },
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": 256 },
                 "role": { "enum": ["read_only", "member", "admin"], "default": "read_only" }, "tag_selector": tags
             }
         },

@@ -261,10 +261,8 @@ async fn several_tokens_rotate_and_revoke() {
             json!({ "name": "x", "projects": ["web"], "expires_at": null }),
         )
         .await;
-    assert_eq!(
-        r.body["errors"][0]["code"],
-        "project_outside_service_account"
-    );
+    // The account has no role outside its project: the core's code, as in the console.
+    assert_eq!(r.body["errors"][0]["code"], "project_no_role", "{}", r.text);
     let r = sbx
         .post(
             &base,
@@ -273,8 +271,9 @@ async fn several_tokens_rotate_and_revoke() {
         )
         .await;
     assert_eq!(
-        r.body["errors"][0]["code"],
-        "all_projects_not_for_service_accounts"
+        r.body["errors"][0]["code"], "all_projects_not_allowed",
+        "{}",
+        r.text
     );
 
     let a_id = a.body["token"]["id"].as_str().unwrap();
