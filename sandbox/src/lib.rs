@@ -193,7 +193,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         // would be denied as expired on its first call.
         expires_at: db::token_policy(&conn)?
             .and_then(|p| p.max_lifetime_days)
-            .map(|days| now + chrono::Duration::days(i64::from(days))),
+            .map(|days| {
+                // A maximum beyond chrono's range is no maximum: the latest instant.
+                now.checked_add_signed(chrono::Duration::days(i64::from(days)))
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+            }),
         allowed_ips: Vec::new(),
     };
     // One live bootstrap token at a time: the previous run's is revoked when a new one

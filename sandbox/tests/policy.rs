@@ -156,3 +156,18 @@ async fn a_tightened_maximum_lifetime_denies_longer_lived_tokens_on_their_next_c
         r.text
     );
 }
+
+#[tokio::test]
+async fn a_maximum_beyond_the_calendar_is_no_maximum_and_no_panic() {
+    let sbx = with_policy(json!({ "max_lifetime_days": u32::MAX })).await;
+    let r = sbx.get("/v1/iam/whoami", &sbx.admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = sbx
+        .post(
+            "/v1/iam/tokens",
+            &sbx.admin,
+            json!({ "name": "decade", "projects": ["web"], "expires_in_days": 3650 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
