@@ -26,6 +26,14 @@ use crate::model::{
 /// How long a token replaced by rotation keeps working when no end is recorded.
 pub const DEFAULT_ROTATION_GRACE: Duration = Duration::days(7);
 
+/// When the grace of a token rotated at `rotated_at` ends, when its metadata gives none;
+/// the calendar's last instant for a rotation within 7 days of it (no panic on input).
+pub fn default_grace_end(rotated_at: Timestamp) -> Timestamp {
+    rotated_at
+        .checked_add_signed(DEFAULT_ROTATION_GRACE)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
 /// Every check, in the order that picks the reason when several fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -265,7 +273,7 @@ impl PreparedToken {
             })?;
         let grace_ends_at = token
             .grace_ends_at
-            .or_else(|| token.rotated_at.map(|r| r + DEFAULT_ROTATION_GRACE));
+            .or_else(|| token.rotated_at.map(default_grace_end));
         Ok(PreparedToken {
             owner: token.owner.clone(),
             organization: token.organization.as_str().into(),

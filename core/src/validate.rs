@@ -417,10 +417,9 @@ pub(crate) fn environment(project: &str) -> Option<&'static str> {
 
 /// Not revoked, expired or past its rotation grace at `now` (shared with `lint`).
 pub(crate) fn token_is_active(t: &Token, now: Timestamp) -> bool {
-    let grace = t.grace_ends_at.or_else(|| {
-        t.rotated_at
-            .map(|r| r + crate::evaluator::DEFAULT_ROTATION_GRACE)
-    });
+    let grace = t
+        .grace_ends_at
+        .or_else(|| t.rotated_at.map(crate::evaluator::default_grace_end));
     t.revoked_at.is_none_or(|r| r > now)
         && t.expires_at.is_none_or(|e| e > now)
         && grace.is_none_or(|g| g > now)
@@ -754,7 +753,21 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 ExpiryPreset::Days90 => 90,
                 _ => 365,
             };
-            Some(req.now + Duration::days(days))
+            // `now` as late as the calendar goes has no day after it: say so, never panic.
+            match req.now.checked_add_signed(Duration::days(days)) {
+                Some(t) => Some(t),
+                None => {
+                    errors.push(issue(
+                        "expiry",
+                        IssueCode::ExpiryInvalid,
+                        format!(
+                            "{days} days after {} is beyond the calendar",
+                            crate::timefmt::minute(req.now)
+                        ),
+                    ));
+                    None
+                }
+            }
         }
         Expiry::Custom(c) => match parse_custom(&c.custom) {
             None => {
