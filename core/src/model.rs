@@ -319,6 +319,33 @@ fn default_sa_limit() -> u32 {
     25
 }
 
+/// The longest `max_lifetime_days` a policy may set: a century, well inside the calendar.
+pub const MAX_POLICY_LIFETIME_DAYS: u32 = 36_500;
+
+impl TokenPolicy {
+    /// Why this policy cannot be applied, as (field, reason) pairs; empty when it can. A
+    /// zero maximum would deny every token, the administrator's own included, and a zero
+    /// account limit would forbid every service account.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(d) = self.max_lifetime_days {
+            if !(1..=MAX_POLICY_LIFETIME_DAYS).contains(&d) {
+                out.push((
+                    "max_lifetime_days",
+                    format!("{d} days: a maximum lifetime is 1 to {MAX_POLICY_LIFETIME_DAYS} days, or null for none"),
+                ));
+            }
+        }
+        if self.max_service_accounts_per_project == 0 {
+            out.push((
+                "max_service_accounts_per_project",
+                "0 would forbid every service account: at least 1".to_owned(),
+            ));
+        }
+        out
+    }
+}
+
 impl Default for TokenPolicy {
     fn default() -> TokenPolicy {
         TokenPolicy {

@@ -18,7 +18,9 @@ fn a_preset_expiry_past_the_calendar_is_an_issue() {
     let v = validate_token(&req, Catalog::builtin());
     assert!(!v.valid);
     assert!(
-        v.errors.iter().any(|i| i.field == "expiry" && i.code == IssueCode::ExpiryInvalid),
+        v.errors
+            .iter()
+            .any(|i| i.field == "expiry" && i.code == IssueCode::ExpiryInvalid),
         "{:?}",
         v.errors
     );

@@ -2,6 +2,8 @@
 //! checked-in copy (`UPDATE_OPENAPI=1 cargo test -p clouddigit-sandbox --test openapi`
 //! refreshes it).
 
+use clouddigit_core::model::MAX_POLICY_LIFETIME_DAYS;
+use clouddigit_core::validate::{MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS};
 use std::sync::OnceLock;
 
 use axum::Json;
@@ -66,7 +68,7 @@ fn schemas() -> Value {
         "TokenCreate": {
             "type": "object", "required": ["name"],
             "properties": {
-                "name": { "type": "string", "maxLength": 64 },
+                "name": { "type": "string", "maxLength": MAX_TOKEN_NAME_CHARS },
                 "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects" },
                 "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "default": "inherit" },
                 "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "null: never expires. Give this or expires_in_days." },
@@ -89,7 +91,7 @@ fn schemas() -> Value {
             "type": "object",
             "properties": {
                 "id": { "type": "string" }, "client_id": { "type": "string" },
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": 256 },
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": MAX_DESCRIPTION_CHARS },
                 "organization": { "type": "string" }, "project": { "type": ["string", "null"] },
                 "level": { "enum": ["project", "organization"] },
                 "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": tags,
@@ -101,7 +103,7 @@ fn schemas() -> Value {
             "type": "object", "required": ["name"],
             "properties": {
                 "project": { "type": "string", "description": "Project accounts only (or ?project=)" },
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": 256 },
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": MAX_DESCRIPTION_CHARS },
                 "role": { "enum": ["read_only", "member", "admin"], "default": "read_only" }, "tag_selector": tags
             }
         },
@@ -160,10 +162,10 @@ fn schemas() -> Value {
         "TokenPolicy": {
             "type": "object",
             "properties": {
-                "max_lifetime_days": { "type": ["integer", "null"], "minimum": 1, "description": "Binds at creation and on every call: a token living longer is denied as expired" },
+                "max_lifetime_days": { "type": ["integer", "null"], "minimum": 1, "maximum": MAX_POLICY_LIFETIME_DAYS, "description": "Binds at creation and on every call: a token living longer is denied as expired" },
                 "allow_never_expiring": { "type": "boolean", "default": true },
                 "require_allowed_ips_for_service_accounts": { "type": "boolean", "default": false },
-                "max_service_accounts_per_project": { "type": "integer", "default": 25 }
+                "max_service_accounts_per_project": { "type": "integer", "minimum": 1, "default": 25 }
             }
         },
         "PolicyBody": { "type": "object", "required": ["policy"], "properties": { "policy": { "oneOf": [{ "$ref": "#/components/schemas/TokenPolicy" }, { "type": "null" }] } } },

@@ -133,6 +133,13 @@ pub fn apply(conn: &Connection, seed: &Seed, now: Timestamp) -> Result<String, S
             )));
         }
     }
+    if let Some((field, why)) = seed
+        .policy
+        .as_ref()
+        .and_then(|p| p.problems().into_iter().next())
+    {
+        return Err(SeedError::Invalid(format!("policy.{field}: {why}")));
+    }
     let tx = conn.unchecked_transaction()?;
     db::set_meta(&tx, "organization", &seed.organization)?;
     for p in &seed.projects {

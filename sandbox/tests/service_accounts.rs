@@ -150,7 +150,10 @@ async fn names_are_checked_unique_and_limited_to_25() {
         json!({ "project": "web", "name": "bot-0" }),
     )
     .await;
-    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "name_taken"));
+    assert_eq!(
+        (r.status, r.body["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name_taken"))
+    );
     let r = create_sa(
         &sbx,
         &sbx.admin,
@@ -158,8 +161,11 @@ async fn names_are_checked_unique_and_limited_to_25() {
     )
     .await;
     assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::CONFLICT, "service_account_limit_reached")
+        (r.status, r.body["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("service_account_limit_reached")
+        )
     );
     // Another project has its own 25, and the same name is fine there.
     let r = create_sa(

@@ -21,7 +21,13 @@ export function serve({ page, dirs, forward = () => false }) {
       res.writeHead(200, { 'content-type': 'text/html' }).end(page);
       return;
     }
-    const file = normalize(join(root, decodeURIComponent(path)));
+    let file;
+    try {
+      file = normalize(join(root, decodeURIComponent(path)));
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     if (!dirs.some((d) => file.startsWith(join(root, d)))) {
       res.writeHead(404).end();
       return;

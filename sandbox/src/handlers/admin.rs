@@ -71,6 +71,19 @@ pub async fn set_policy(
         Some(v) => serde_json::from_value(v.clone())
             .map_err(|e| ApiError::field("policy", "invalid_policy", e.to_string()))?,
     };
+    if let Some(p) = &policy {
+        let problems = p.problems();
+        if !problems.is_empty() {
+            return Err(ApiError::validation(
+                problems
+                    .into_iter()
+                    .map(|(field, why)| {
+                        FieldError::new(format!("policy.{field}"), "invalid_policy", why)
+                    })
+                    .collect(),
+            ));
+        }
+    }
     db::set_token_policy(&*state.db()?, policy.as_ref())?;
     Ok(Json(json!({ "policy": policy })))
 }

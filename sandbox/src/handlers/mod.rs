@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use crate::error::FieldError;
 
-/// Reads a `{"key": "value"}` tag map; `None` when absent.
-pub fn tags_field(
+/// Reads a `{"key": "value"}` map, checking only that it is one; `None` when absent or
+/// null. What keys and values may be is for the caller (the core, for a tag selector).
+pub fn string_map_field(
     body: &Value,
     field: &str,
     errors: &mut Vec<FieldError>,
@@ -33,22 +34,37 @@ pub fn tags_field(
     let mut out = BTreeMap::new();
     for (k, val) in obj {
         match val.as_str() {
-            Some(s) if !k.is_empty() && k.len() <= 128 && s.len() <= 256 => {
+            Some(s) => {
                 out.insert(k.clone(), s.to_owned());
             }
-            Some(_) => errors.push(FieldError::new(
-                format!("{field}.{k}"),
-                "invalid_tag",
-                "tag keys are 1 to 128 characters, values at most 256",
-            )),
             None => errors.push(FieldError::new(
                 format!("{field}.{k}"),
                 "invalid_type",
-                "tag values are strings",
+                "values are strings",
             )),
         }
     }
     Some(out)
+}
+
+/// A resource's tags (servers, buckets): a string map whose keys are 1 to 128
+/// characters and values at most 256.
+pub fn tags_field(
+    body: &Value,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<BTreeMap<String, String>> {
+    let map = string_map_field(body, field, errors)?;
+    for (k, v) in &map {
+        if k.is_empty() || k.len() > 128 || v.len() > 256 {
+            errors.push(FieldError::new(
+                format!("{field}.{k}"),
+                "invalid_tag",
+                "tag keys are 1 to 128 characters, values at most 256",
+            ));
+        }
+    }
+    Some(map)
 }
 
 pub fn str_field<'a>(

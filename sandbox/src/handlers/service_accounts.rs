@@ -8,8 +8,7 @@ use axum::Json;
 use clouddigit_core::model::ServiceAccountStatus;
 use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput};
 use clouddigit_core::{
-    Catalog, IssueCode, OwnerRef, OwnerState, ProjectRole, ServiceAccountRequest,
-    ServiceAccountState,
+    Catalog, OwnerRef, OwnerState, ProjectRole, ServiceAccountRequest, ServiceAccountState,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -18,7 +17,7 @@ use crate::auth::Caller;
 use crate::db::{self, SaRow};
 use crate::error::{ApiError, FieldError};
 use crate::handlers::tokens::{self, token_json};
-use crate::handlers::{require_object, str_field, tags_field};
+use crate::handlers::{require_object, str_field, string_map_field};
 use crate::idempotency;
 use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
 use crate::state::AppState;
@@ -87,16 +86,18 @@ fn role_text(body: &Value, errors: &mut Vec<FieldError>) -> Option<String> {
 
 /// The core's `validate_service_account` on the account as it would be stored: the very
 /// rules the console's form shows (name, description, role, tag selector, project,
-/// creator, the per-project limit), after `errors`, the shape errors already found.
-/// Clashes with what exists (`name_taken`, `service_account_limit_reached`) of an
-/// otherwise valid draft are 409, the rest 422 with every field error. Returns the role
-/// and the parsed selector to store.
+/// creator, the per-project limit), after `errors`, the shape errors already found, as
+/// 422 field errors all at once. `only` (an update) keeps the core's findings on the
+/// fields the request may change: an update neither re-applies the creation rules (who
+/// creates, how many exist) nor judges a name it cannot change. Returns the role and
+/// the parsed selector to store.
 fn check_with_core(
     caller: &Caller,
     draft: ServiceAccountDraft,
     existing: Vec<ServiceAccountState>,
     org_projects: Vec<String>,
     mut errors: Vec<FieldError>,
+    only: Option<&[&str]>,
 ) -> Result<(ProjectRole, std::collections::BTreeMap<String, String>), ApiError> {
     let role = draft.role.clone();
     let request = ServiceAccountRequest {
@@ -107,22 +108,17 @@ fn check_with_core(
         organization_projects: org_projects,
     };
     let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
-    let clash = |c: IssueCode| {
-        matches!(
-            c,
-            IssueCode::NameTaken | IssueCode::ServiceAccountLimitReached
-        )
-    };
-    if let (true, Some(first)) = (errors.is_empty(), v.errors.first()) {
-        if v.errors.iter().all(|i| clash(i.code)) {
-            return Err(ApiError::conflict(
-                first.code.as_str(),
-                first.message.clone(),
-            ));
-        }
-    }
     // Every problem at once: the shape errors, then the core's for the other fields.
-    for i in v.errors {
+    let counts = |field: &str| {
+        only.is_none_or(|fields| {
+            fields.iter().any(|f| {
+                field
+                    .strip_prefix(f)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
+            })
+        })
+    };
+    for i in v.errors.into_iter().filter(|i| counts(&i.field)) {
         if !errors.iter().any(|e| e.field == i.field) {
             errors.push(FieldError::new(i.field, i.code.as_str(), i.message));
         }
@@ -152,7 +148,7 @@ fn create_sa(
         .unwrap_or_default()
         .to_owned();
     let role = role_text(body, &mut errors).unwrap_or_default();
-    let tags = tags_field(body, "tag_selector", &mut errors).unwrap_or_default();
+    let tags = string_map_field(body, "tag_selector", &mut errors).unwrap_or_default();
     let now = state.now();
     idempotency::run(state, &caller.token.owner, headers, route, body, || {
         let conn = state.db()?;
@@ -173,6 +169,7 @@ fn create_sa(
             existing.into_iter().map(|s| s.state).collect(),
             db::projects(&conn)?,
             errors.clone(),
+            None,
         )?;
         let secret = new_client_secret()?;
         let row = SaRow {
@@ -343,7 +340,7 @@ pub async fn update(
     .unwrap_or_default();
     let tags = match body.get("tag_selector") {
         Some(Value::Null) => Some(Default::default()),
-        Some(_) => tags_field(&body, "tag_selector", &mut errors),
+        Some(_) => string_map_field(&body, "tag_selector", &mut errors),
         None => None,
     }
     .unwrap_or_else(|| sa.state.tag_selector.clone());
@@ -363,8 +360,14 @@ pub async fn update(
         role,
         tag_selector: TagSelectorInput::Map(tags),
     };
-    let (role, tag_selector) =
-        check_with_core(&caller, draft, others, db::projects(&conn)?, errors)?;
+    let (role, tag_selector) = check_with_core(
+        &caller,
+        draft,
+        others,
+        db::projects(&conn)?,
+        errors,
+        Some(&["description", "role", "tag_selector"]),
+    )?;
     drop(conn);
     let mut sa = sa;
     sa.state.description = description;
