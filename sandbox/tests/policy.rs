@@ -228,3 +228,59 @@ async fn a_policy_that_would_lock_everyone_out_is_refused() {
     };
     assert!(err.to_string().contains("max_lifetime_days"), "{err}");
 }
+
+#[tokio::test]
+async fn rotation_keeps_to_the_policy_as_it_stands() {
+    let sbx = sandbox().await;
+    let dev = sbx.simple_token("u_dev", json!(["web"])).await; // never expires
+    let make = |name: &str, expiry: serde_json::Value| {
+        let mut body = json!({ "name": name, "projects": ["web"] });
+        body.as_object_mut()
+            .unwrap()
+            .extend(expiry.as_object().unwrap().clone());
+        sbx.post("/v1/iam/tokens", &dev, body)
+    };
+    let forever = make("forever", json!({ "expires_at": null })).await;
+    let week = make("week", json!({ "expires_in_days": 7 })).await;
+    let r = sbx
+        .send(
+            reqwest::Method::PUT,
+            "/_sandbox/policy",
+            Some(&sbx.admin),
+            Some(json!({ "policy": { "allow_never_expiring": false } })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // The replacement of a never-expiring token would break the policy: refused, with the
+    // core's code; a token within the policy rotates.
+    let r = rotate(&sbx, &dev, &forever).await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["errors"][0]["field"].as_str(),
+            r.body["errors"][0]["code"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("expires_at"),
+            Some("expiry_never_forbidden")
+        ),
+        "{}",
+        r.text
+    );
+    let r = rotate(&sbx, &dev, &week).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+async fn rotate(sbx: &common::Sbx, token: &str, created: &common::Resp) -> common::Resp {
+    let id = created.body["token"]["id"].as_str().unwrap();
+    sbx.send(
+        reqwest::Method::POST,
+        &format!("/v1/iam/tokens/{id}/rotate"),
+        Some(token),
+        None,
+        &[],
+    )
+    .await
+}

@@ -559,7 +559,7 @@ pub async fn rotate_token(
         || {
             let conn = state.db()?;
             let row = sa_token(&conn, &sa, &token_id)?;
-            tokens::rotate(&conn, &row, state.now())
+            tokens::rotate(&conn, &row, caller.policy.as_ref(), state.now())
         },
     )
 }

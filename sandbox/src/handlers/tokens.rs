@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
-use clouddigit_core::evaluator::DEFAULT_ROTATION_GRACE;
+use clouddigit_core::evaluator::default_grace_end;
 use clouddigit_core::model::{AllProjects, Inherit};
 use clouddigit_core::{
     AllowList, Catalog, OwnerRef, OwnerState, PermSet, ProjectScope, Timestamp, Token,
@@ -366,7 +366,7 @@ pub fn issue(
 pub fn status_of(t: &Token, now: Timestamp) -> &'static str {
     let grace_end = t
         .grace_ends_at
-        .or_else(|| t.rotated_at.map(|r| r + DEFAULT_ROTATION_GRACE));
+        .or_else(|| t.rotated_at.map(default_grace_end));
     if t.revoked_at.is_some_and(|r| r <= now) {
         "revoked"
     } else if t.expires_at.is_some_and(|e| e <= now) {
@@ -400,6 +400,7 @@ pub fn token_json(row: &TokenRow, now: Timestamp) -> Value {
 pub fn rotate(
     conn: &Connection,
     old: &TokenRow,
+    policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Result<(StatusCode, Value), ApiError> {
     match status_of(&old.token, now) {
@@ -428,7 +429,32 @@ pub fn rotate(
         expires_at: old.token.expires_at,
         allowed_ips: old.token.allowed_ips.clone(),
     };
-    let grace_ends = now + DEFAULT_ROTATION_GRACE;
+    // The replacement keeps the old expiry, so it is a new token of that lifetime from
+    // now: under the organization's policy as it stands (a never-expiring token where the
+    // policy now forbids one, a lifetime beyond the current maximum), rotating would mint
+    // a token refused from its first call. The core's expiry rules say so, as for a create.
+    if let Some(owner) = db::owner_state(conn, &old.token.owner)? {
+        let probe = build_metadata(
+            old.token.owner.clone(),
+            &old.token.organization,
+            &spec,
+            "tok_probe",
+            "cd_probe",
+            now,
+        );
+        let expiry: Vec<FieldError> = validate_with_core(&probe, &owner, &[], policy, now)
+            .into_iter()
+            .filter(|e| e.field == "expiry")
+            .map(|mut e| {
+                e.field = "expires_at".into();
+                e
+            })
+            .collect();
+        if !expiry.is_empty() {
+            return Err(ApiError::validation(expiry));
+        }
+    }
+    let grace_ends = default_grace_end(now);
     let tx = conn.unchecked_transaction()?;
     let (new_row, secret) = issue(
         &tx,
@@ -648,7 +674,7 @@ pub async fn rotate_handler(
         || {
             let conn = state.db()?;
             let row = own_token(&conn, &caller, &id)?;
-            rotate(&conn, &row, state.now())
+            rotate(&conn, &row, caller.policy.as_ref(), state.now())
         },
     )
 }
