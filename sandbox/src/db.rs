@@ -111,7 +111,9 @@ fn to_json<T: Serialize>(v: &T) -> rusqlite::Result<String> {
 // ---------------------------------------------------------------- organization
 
 pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+    // Cached: every authenticated call reads the token policy from here.
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
         .optional()
 }
 
