@@ -26,6 +26,59 @@ use crate::model::{
 /// How long a token replaced by rotation keeps working when no end is recorded.
 pub const DEFAULT_ROTATION_GRACE: Duration = Duration::days(7);
 
+/// Whether a token created at `created_at` and expiring at `expires_at` (`None`: never)
+/// lives longer than the policy's maximum `max`: such a token counts as expired.
+fn exceeds_lifetime(
+    created_at: Timestamp,
+    expires_at: Option<Timestamp>,
+    max: Option<Duration>,
+) -> bool {
+    max.is_some_and(|m| expires_at.is_none_or(|e| e - created_at > m))
+}
+
+/// A token's lifecycle at `now`, as an API lists it: the same rules the evaluator's
+/// lifecycle checks apply on every call, the policy's maximum lifetime included, so a
+/// listed status never says `active` of a token every call would refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    Active,
+    /// Replaced by a rotation, still working until its grace ends.
+    Rotating,
+    Rotated,
+    Revoked,
+    Expired,
+}
+
+impl TokenStatus {
+    /// Whether the token still works (and so still holds its name).
+    pub fn is_live(self) -> bool {
+        matches!(self, TokenStatus::Active | TokenStatus::Rotating)
+    }
+}
+
+pub fn token_status(token: &Token, now: Timestamp, policy: Option<&TokenPolicy>) -> TokenStatus {
+    let max = policy
+        .and_then(|p| p.max_lifetime_days)
+        .map(|d| Duration::days(i64::from(d)));
+    let grace_end = token
+        .grace_ends_at
+        .or_else(|| token.rotated_at.map(default_grace_end));
+    if token.revoked_at.is_some_and(|r| r <= now) {
+        TokenStatus::Revoked
+    } else if token.expires_at.is_some_and(|e| e <= now)
+        || exceeds_lifetime(token.created_at, token.expires_at, max)
+    {
+        TokenStatus::Expired
+    } else if grace_end.is_some_and(|g| g <= now) {
+        TokenStatus::Rotated
+    } else if token.rotated_at.is_some() {
+        TokenStatus::Rotating
+    } else {
+        TokenStatus::Active
+    }
+}
+
 /// When the grace of a token rotated at `rotated_at` ends, when its metadata gives none;
 /// the calendar's last instant for a rotation within 7 days of it (no panic on input).
 pub fn default_grace_end(rotated_at: Timestamp) -> Timestamp {
@@ -298,7 +351,7 @@ impl PreparedToken {
     /// longer than any maximum).
     #[inline(always)]
     fn exceeds_lifetime(&self, max: Option<Duration>) -> bool {
-        max.is_some_and(|m| self.expires_at.is_none_or(|e| e - self.created_at > m))
+        exceeds_lifetime(self.created_at, self.expires_at, max)
     }
 
     #[inline(always)]

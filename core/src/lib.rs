@@ -26,7 +26,7 @@ pub use allowed_ips::{
 pub use catalog::{Catalog, CatalogError, PermSet, PermissionDef, PermissionId};
 pub use evaluator::{
     authorize, effective_permissions, explain, Check, CheckResult, Decision, EvaluateError,
-    Outcome, PreparedOwner, PreparedRequest, PreparedToken, Reason, Verdict,
+    Outcome, PreparedOwner, PreparedRequest, PreparedToken, Reason, TokenStatus, Verdict,
 };
 pub use model::{
     OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, Request, Role, ServiceAccountState,

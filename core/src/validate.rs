@@ -417,27 +417,28 @@ pub(crate) fn environment(project: &str) -> Option<&'static str> {
 
 /// Not revoked, expired or past its rotation grace at `now` (shared with `lint`).
 pub(crate) fn token_is_active(t: &Token, now: Timestamp) -> bool {
-    let grace = t
-        .grace_ends_at
-        .or_else(|| t.rotated_at.map(crate::evaluator::default_grace_end));
-    t.revoked_at.is_none_or(|r| r > now)
-        && t.expires_at.is_none_or(|e| e > now)
-        && grace.is_none_or(|g| g > now)
+    crate::evaluator::token_status(t, now, None).is_live()
 }
 
 /// The `name_taken` error when `owner` already holds an active token called `name`.
 /// Public for a server, which must ask again where it creates the token (inside its
 /// idempotent, serialized section, against the tokens stored then), with the very rule
 /// the form showed.
+/// A token the policy now refuses (it lives longer than the maximum) no longer holds it.
 pub fn name_taken(
     owner: &OwnerState,
     existing: &[Token],
     name: &str,
     now: Timestamp,
+    policy: Option<&TokenPolicy>,
 ) -> Option<Issue> {
     existing
         .iter()
-        .any(|t| owned_by(t, owner) && t.name == name && token_is_active(t, now))
+        .any(|t| {
+            owned_by(t, owner)
+                && t.name == name
+                && crate::evaluator::token_status(t, now, policy).is_live()
+        })
         .then(|| {
             issue(
                 "name",
@@ -528,6 +529,7 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             &req.existing_tokens,
             &draft.name,
             req.now,
+            req.policy.as_ref(),
         ));
         if !is_sa && words(&draft.name).any(is_automation_word) {
             warnings.push(issue(

@@ -156,6 +156,24 @@ async fn a_tightened_maximum_lifetime_denies_longer_lived_tokens_on_their_next_c
         r.text
     );
     assert_eq!(sbx.get(servers, &week).await.status, StatusCode::OK);
+    // Listed as the calls see it, and no longer holding its name.
+    let r = sbx.get("/v1/iam/tokens", &week).await;
+    let year_row = r.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "year")
+        .cloned()
+        .unwrap();
+    assert_eq!(year_row["status"], "expired", "{}", r.text);
+    let r = sbx
+        .post(
+            "/v1/iam/tokens",
+            &week,
+            json!({ "name": "year", "projects": ["web"], "expires_in_days": 30 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // The never-expiring bootstrap token too: the owner's next token must comply.
     let r = sbx.get("/_sandbox/policy", &sbx.admin).await;
     assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "expired"));

@@ -212,7 +212,13 @@ pub async fn issue_user_token(
     let route = format!("POST /_sandbox/users/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;
-        ensure_name_free(&conn, &OwnerState::User(user.clone()), &spec.name, now)?;
+        ensure_name_free(
+            &conn,
+            &OwnerState::User(user.clone()),
+            &spec.name,
+            caller.policy.as_ref(),
+            now,
+        )?;
         let (row, secret) = issue(
             &conn,
             OwnerRef::User {
@@ -225,7 +231,7 @@ pub async fn issue_user_token(
         )?;
         Ok((
             StatusCode::CREATED,
-            json!({ "token": token_json(&row, now), "secret": secret.expose_secret() }),
+            json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
         ))
     })
 }

@@ -496,7 +496,9 @@ pub async fn list_tokens(
     )?;
     let now = state.now();
     let (tokens, next) = super::paginate(
-        rows.iter().map(|r| token_json(r, now)).collect(),
+        rows.iter()
+            .map(|r| token_json(r, now, caller.policy.as_ref()))
+            .collect(),
         query.as_deref(),
     )?;
     Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
@@ -525,7 +527,7 @@ pub async fn create_token(
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;
-        tokens::ensure_name_free(&conn, &owner, &spec.name, now)?;
+        tokens::ensure_name_free(&conn, &owner, &spec.name, caller.policy.as_ref(), now)?;
         let (row, secret) = tokens::issue(
             &conn,
             owner.owner_ref(),
@@ -536,7 +538,7 @@ pub async fn create_token(
         )?;
         Ok((
             StatusCode::CREATED,
-            json!({ "token": token_json(&row, now), "secret": secret.expose_secret() }),
+            json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
         ))
     })
 }
@@ -576,7 +578,7 @@ pub async fn revoke_token(
     let now = state.now();
     db::revoke_token(&conn, &row.token.id, now)?;
     let row = db::token_by_id(&conn, &token_id)?.ok_or_else(|| ApiError::not_found("token"))?;
-    Ok(Json(token_json(&row, now)))
+    Ok(Json(token_json(&row, now, caller.policy.as_ref())))
 }
 
 // ---------------------------------------------------------------- access keys

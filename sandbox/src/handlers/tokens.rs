@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
-use clouddigit_core::evaluator::default_grace_end;
+use clouddigit_core::evaluator::{default_grace_end, TokenStatus};
 use clouddigit_core::model::{AllProjects, Inherit};
 use clouddigit_core::{
     AllowList, Catalog, OwnerRef, OwnerState, PermSet, ProjectScope, Timestamp, Token,
@@ -294,13 +294,14 @@ pub fn ensure_name_free(
     conn: &Connection,
     owner: &OwnerState,
     name: &str,
+    policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Result<(), ApiError> {
     let existing: Vec<Token> = db::tokens_of_owner(conn, &owner.owner_ref(), "api")?
         .into_iter()
         .map(|row| row.token)
         .collect();
-    match clouddigit_core::validate::name_taken(owner, &existing, name, now) {
+    match clouddigit_core::validate::name_taken(owner, &existing, name, now, policy) {
         Some(i) => Err(ApiError::validation(vec![FieldError::new(
             i.field,
             i.code.as_str(),
@@ -363,31 +364,19 @@ pub fn issue(
     Ok((row, secret))
 }
 
-pub fn status_of(t: &Token, now: Timestamp) -> &'static str {
-    let grace_end = t
-        .grace_ends_at
-        .or_else(|| t.rotated_at.map(default_grace_end));
-    if t.revoked_at.is_some_and(|r| r <= now) {
-        "revoked"
-    } else if t.expires_at.is_some_and(|e| e <= now) {
-        "expired"
-    } else if grace_end.is_some_and(|g| g <= now) {
-        "rotated"
-    } else if t.rotated_at.is_some() {
-        "rotating"
-    } else {
-        "active"
-    }
+/// A token's status as the API lists it: the core's, under the policy as it stands.
+pub fn status_of(t: &Token, now: Timestamp, policy: Option<&TokenPolicy>) -> TokenStatus {
+    clouddigit_core::evaluator::token_status(t, now, policy)
 }
 
 /// What the API shows about a token: the core metadata plus status, never the secret.
-pub fn token_json(row: &TokenRow, now: Timestamp) -> Value {
+pub fn token_json(row: &TokenRow, now: Timestamp, policy: Option<&TokenPolicy>) -> Value {
     let mut v = serde_json::to_value(&row.token).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.insert("kind".into(), Value::String(row.kind.clone()));
         m.insert(
             "status".into(),
-            Value::String(status_of(&row.token, now).into()),
+            serde_json::to_value(status_of(&row.token, now, policy)).unwrap_or(Value::Null),
         );
         m.insert("replaced_by".into(), json!(row.replaced_by));
         m.insert("last_used_at".into(), json!(row.last_used_at));
@@ -403,9 +392,9 @@ pub fn rotate(
     policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Result<(StatusCode, Value), ApiError> {
-    match status_of(&old.token, now) {
-        "active" => {}
-        "rotating" | "rotated" => {
+    match status_of(&old.token, now, policy) {
+        TokenStatus::Active => {}
+        TokenStatus::Rotating | TokenStatus::Rotated => {
             return Err(ApiError::conflict(
                 "already_rotated",
                 format!(
@@ -415,11 +404,15 @@ pub fn rotate(
                 ),
             ))
         }
-        s => {
+        s @ (TokenStatus::Revoked | TokenStatus::Expired) => {
+            let s = serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             return Err(ApiError::conflict(
                 &format!("token_{s}"),
                 format!("token {}… is {s}", old.token.prefix),
-            ))
+            ));
         }
     }
     let spec = TokenSpec {
@@ -471,9 +464,9 @@ pub fn rotate(
     Ok((
         StatusCode::CREATED,
         json!({
-            "token": token_json(&new_row, now),
+            "token": token_json(&new_row, now, policy),
             "secret": secret.expose_secret(),
-            "replaces": token_json(&old_after, now),
+            "replaces": token_json(&old_after, now, policy),
         }),
     ))
 }
@@ -551,7 +544,9 @@ pub async fn list(
     let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api")?;
     let now = state.now();
     let (tokens, next) = super::paginate(
-        rows.iter().map(|r| token_json(r, now)).collect(),
+        rows.iter()
+            .map(|r| token_json(r, now, caller.policy.as_ref()))
+            .collect(),
         query.as_deref(),
     )?;
     Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
@@ -569,7 +564,7 @@ pub async fn whoami(
         db::token_by_id(&conn, &caller.token.id)?.ok_or_else(|| ApiError::not_found("token"))?;
     let projects = db::projects(&conn)?;
     Ok(Json(json!({
-        "token": token_json(&row, state.now()),
+        "token": token_json(&row, state.now(), caller.policy.as_ref()),
         "owner": caller.owner,
         "organization_projects": projects,
         "policy": caller.policy,
@@ -630,7 +625,13 @@ pub async fn create(
         &body,
         || {
             let conn = state.db()?;
-            ensure_name_free(&conn, &caller.owner, &spec.name, now)?;
+            ensure_name_free(
+                &conn,
+                &caller.owner,
+                &spec.name,
+                caller.policy.as_ref(),
+                now,
+            )?;
             let (row, secret) = issue(
                 &conn,
                 caller.token.owner.clone(),
@@ -641,7 +642,7 @@ pub async fn create(
             )?;
             Ok((
                 StatusCode::CREATED,
-                json!({ "token": token_json(&row, now), "secret": secret.expose_secret() }),
+                json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
             ))
         },
     )
@@ -654,7 +655,7 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     authorize_context(&state, &caller)?;
     let row = own_token(&*state.db()?, &caller, &id)?;
-    Ok(Json(token_json(&row, state.now())))
+    Ok(Json(token_json(&row, state.now(), caller.policy.as_ref())))
 }
 
 pub async fn rotate_handler(
@@ -690,5 +691,5 @@ pub async fn revoke(
     let now = state.now();
     db::revoke_token(&conn, &row.token.id, now)?;
     let row = db::token_by_id(&conn, &id)?.ok_or_else(|| ApiError::not_found("token"))?;
-    Ok(Json(token_json(&row, now)))
+    Ok(Json(token_json(&row, now, caller.policy.as_ref())))
 }
