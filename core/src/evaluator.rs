@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowed_ips::AllowList;
 use crate::catalog::{Catalog, PermSet, PermissionId};
+pub use crate::client::models::TokenStatus;
 use crate::model::{
     OwnerRef, OwnerState, ProjectScope, Request, Role, ServiceAccountStatus, Timestamp, Token,
     TokenPermissions, TokenPolicy, UserStatus,
@@ -36,27 +37,10 @@ fn exceeds_lifetime(
     max.is_some_and(|m| expires_at.is_none_or(|e| e - created_at > m))
 }
 
-/// A token's lifecycle at `now`, as an API lists it: the same rules the evaluator's
-/// lifecycle checks apply on every call, the policy's maximum lifetime included, so a
-/// listed status never says `active` of a token every call would refuse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenStatus {
-    Active,
-    /// Replaced by a rotation, still working until its grace ends.
-    Rotating,
-    Rotated,
-    Revoked,
-    Expired,
-}
-
-impl TokenStatus {
-    /// Whether the token still works (and so still holds its name).
-    pub fn is_live(self) -> bool {
-        matches!(self, TokenStatus::Active | TokenStatus::Rotating)
-    }
-}
-
+/// A token's lifecycle at `now`, as an API lists it (the API model's [`TokenStatus`]):
+/// the same rules the evaluator's lifecycle checks apply on every call, the policy's
+/// maximum lifetime included, so a listed status never says `active` of a token every
+/// call would refuse.
 pub fn token_status(token: &Token, now: Timestamp, policy: Option<&TokenPolicy>) -> TokenStatus {
     let max = policy
         .and_then(|p| p.max_lifetime_days)

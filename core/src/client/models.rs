@@ -92,6 +92,13 @@ pub enum TokenStatus {
     Expired,
 }
 
+impl TokenStatus {
+    /// Whether the token still works (and so still holds its name).
+    pub fn is_live(self) -> bool {
+        matches!(self, TokenStatus::Active | TokenStatus::Rotating)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
