@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::{is_token, PREFIX_RANDOM_CHARS, TOKEN_LEN, TOKEN_PREFIX};
+use crate::secret::{body_checks, SecretKind, CHECKSUM_LEN, PREFIX_RANDOM_CHARS, RANDOM_LEN};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
@@ -14,7 +14,20 @@ pub struct SecretFinding {
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
-    /// `cd_` and 6 characters: never more.
+    /// The kind's prefix and 6 characters (`cd_AbC123`, `cdcs_AbC123`): never more.
+    pub prefix: String,
+    /// `api_token`, `client_secret` or `access_key_secret`.
+    pub kind: String,
+}
+
+/// One secret found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretMatch {
+    /// Byte offsets of the secret as written (percent-encoded or not).
+    pub start: usize,
+    pub end: usize,
+    pub kind: SecretKind,
+    /// The kind's prefix and 6 characters, decoded: safe to show.
     pub prefix: String,
 }
 
@@ -22,32 +35,105 @@ fn word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Every well-formed token with a valid checksum in `text`.
+/// Kinds by the stem before their `_`, longest first so `cdcs_` is never read as `cd`.
+const STEMS: [(&str, SecretKind); 3] = [
+    ("cdcs", SecretKind::ClientSecret),
+    ("cdsk", SecretKind::AccessKeySecret),
+    ("cd", SecretKind::ApiToken),
+];
+
+/// Every secret of every kind in `text`: the one finder behind `scan`, the SDKs' error
+/// scrubbing and the sandbox's audit scrubbing. A secret may be written plainly or with
+/// its underscore percent-encoded (`cd%5F…`, as it appears in URLs and form bodies).
+///
+/// `strict` (for `scan`, which must not cry wolf): the whole word is a secret and its
+/// checksum matches. Otherwise (for scrubbing, where a mistyped or glued-on secret is
+/// still a secret): a prefix followed by at least 36 letters and digits, the whole run
+/// hidden.
+pub fn find_secrets(text: &str, strict: bool) -> Vec<SecretMatch> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(rel) = text.get(i..).and_then(|t| t.find("cd")) {
+        let start = i + rel;
+        i = start + 1;
+        if strict && start > 0 && word_byte(bytes[start - 1]) {
+            continue;
+        }
+        for (stem, kind) in STEMS {
+            let Some(after_stem) = text.get(start..).and_then(|t| t.strip_prefix(stem)) else {
+                continue;
+            };
+            let sep = if after_stem.starts_with('_') {
+                1
+            } else if after_stem.starts_with("%5F") || after_stem.starts_with("%5f") {
+                3
+            } else {
+                continue;
+            };
+            let body_start = start + stem.len() + sep;
+            let run = bytes[body_start..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            let end = body_start + run;
+            let body = &text[body_start..end];
+            let found = if strict {
+                run == RANDOM_LEN + CHECKSUM_LEN
+                    && !bytes.get(end).is_some_and(|b| word_byte(*b))
+                    && body_checks(body)
+            } else {
+                run >= RANDOM_LEN
+            };
+            if found {
+                let mut prefix = String::with_capacity(stem.len() + 1 + PREFIX_RANDOM_CHARS);
+                prefix.push_str(stem);
+                prefix.push('_');
+                prefix.push_str(&body[..PREFIX_RANDOM_CHARS]);
+                out.push(SecretMatch {
+                    start,
+                    end,
+                    kind,
+                    prefix,
+                });
+                i = end;
+            }
+            break;
+        }
+    }
+    out
+}
+
+/// `text` with every secret (of any kind, however mistyped) cut to its prefix and `…`:
+/// what logs, errors and audit records may hold.
+pub fn redact_secrets(text: &str) -> String {
+    let found = find_secrets(text, false);
+    if found.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in found {
+        out.push_str(&text[at..m.start]);
+        out.push_str(&m.prefix);
+        out.push('…');
+        at = m.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Every well-formed secret with a valid checksum in `text`, by line and column.
 pub fn scan_text(text: &str) -> Vec<SecretFinding> {
     let mut out = Vec::new();
     for (line_no, line) in text.lines().enumerate() {
-        let bytes = line.as_bytes();
-        let mut from = 0;
-        while let Some(rel) = line[from..].find(TOKEN_PREFIX) {
-            let start = from + rel;
-            from = start + TOKEN_PREFIX.len();
-            let end = start + TOKEN_LEN;
-            let bounded_left = start == 0 || !word_byte(bytes[start - 1]);
-            let bounded_right = end == bytes.len() || (end < bytes.len() && !word_byte(bytes[end]));
-            if !bounded_left || !bounded_right || end > bytes.len() {
-                continue;
-            }
-            let Some(candidate) = line.get(start..end) else {
-                continue;
-            };
-            if is_token(candidate) {
-                out.push(SecretFinding {
-                    line: line_no + 1,
-                    column: line[..start].chars().count() + 1,
-                    prefix: candidate[..TOKEN_PREFIX.len() + PREFIX_RANDOM_CHARS].to_owned(),
-                });
-                from = end;
-            }
+        for m in find_secrets(line, true) {
+            out.push(SecretFinding {
+                line: line_no + 1,
+                column: line[..m.start].chars().count() + 1,
+                prefix: m.prefix,
+                kind: m.kind.as_str().to_owned(),
+            });
         }
     }
     out
@@ -56,7 +142,7 @@ pub fn scan_text(text: &str) -> Vec<SecretFinding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::checksum;
+    use crate::secret::{checksum, SecretKind};
 
     fn token(random: &str) -> String {
         format!("cd_{random}{}", checksum(random))
@@ -76,5 +162,42 @@ mod tests {
             vec![(1, 21), (3, 2), (5, 5)]
         );
         assert!(found.iter().all(|f| f.prefix == good[..9]));
+    }
+
+    #[test]
+    fn every_kind_plain_and_percent_encoded() {
+        let mut n = 7u8;
+        let mut rng = move |buf: &mut [u8]| {
+            for b in buf {
+                *b = n;
+                n = n.wrapping_mul(13).wrapping_add(5);
+            }
+        };
+        for kind in SecretKind::ALL {
+            let secret = crate::secret::generate(kind, &mut rng).to_string();
+            assert!(crate::secret::is_secret(kind, &secret));
+            let encoded = secret.replacen('_', "%5F", 1);
+            let text = format!("a={secret}&b={encoded}\nplain {secret}");
+            let found = scan_text(&text);
+            assert_eq!(found.len(), 3, "{kind:?}: {found:?}");
+            assert!(found
+                .iter()
+                .all(|f| f.kind == kind.as_str() && f.prefix == secret[..kind.prefix().len() + 6]));
+            let redacted = redact_secrets(&text);
+            assert!(
+                !redacted.contains(&secret[kind.prefix().len() + 6..]),
+                "{redacted}"
+            );
+            // A mistyped secret is not reported by scan, but is still hidden.
+            let mut typo = secret.clone().into_bytes();
+            let last = typo.len() - 1;
+            typo[last] = if typo[last] == b'a' { b'b' } else { b'a' };
+            let typo = String::from_utf8(typo).unwrap();
+            assert!(scan_text(&typo).is_empty());
+            assert_eq!(
+                redact_secrets(&typo),
+                format!("{}…", &secret[..kind.prefix().len() + 6])
+            );
+        }
     }
 }

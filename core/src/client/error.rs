@@ -161,29 +161,7 @@ impl ApiError {
 /// Replaces anything shaped like a token secret with its prefix, so even a server
 /// that echoes one cannot put it into an exception or a log through this client.
 pub fn scrub(text: &str) -> String {
-    use crate::secret::{PREFIX_RANDOM_CHARS, TOKEN_LEN, TOKEN_PREFIX};
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find(TOKEN_PREFIX) {
-        let (before, from) = rest.split_at(pos);
-        out.push_str(before);
-        let tail = &from.as_bytes()[TOKEN_PREFIX.len()..];
-        let run = tail
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if run + TOKEN_PREFIX.len() >= TOKEN_LEN {
-            let keep = TOKEN_PREFIX.len() + PREFIX_RANDOM_CHARS;
-            out.push_str(&from[..keep]);
-            out.push('…');
-            rest = &from[TOKEN_PREFIX.len() + run..];
-        } else {
-            out.push_str(TOKEN_PREFIX);
-            rest = &from[TOKEN_PREFIX.len()..];
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::scan::redact_secrets(text)
 }
 
 #[cfg(test)]
