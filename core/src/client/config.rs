@@ -59,6 +59,8 @@ pub enum ConfigError {
     UnknownRegion { text: String },
     #[error("base_url: {text:?} is not an http(s) URL")]
     BadBaseUrl { text: String },
+    #[error("base_url: {text:?} is plain http to a host that is not this machine: the token would cross the network unencrypted; use https, or set allow_insecure_http (CD_ALLOW_INSECURE_HTTP=1) if you mean it")]
+    InsecureBaseUrl { text: String },
     #[error("credentials: no token given, CD_API_TOKEN is not set and {path} does not exist")]
     NoCredentials { path: String },
     #[error("credentials: {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
@@ -75,6 +77,7 @@ impl ConfigError {
         match self {
             ConfigError::UnknownRegion { .. } => "unknown_region",
             ConfigError::BadBaseUrl { .. } => "bad_base_url",
+            ConfigError::InsecureBaseUrl { .. } => "insecure_base_url",
             ConfigError::NoCredentials { .. } => "no_credentials",
             ConfigError::TokenFileTooOpen { .. } => "token_file_too_open",
             ConfigError::BadToken { .. } => "bad_token",
@@ -104,6 +107,9 @@ pub struct ClientConfig {
     pub client_rate_limit: bool,
     /// `CD_LOG=debug`: log each request, every secret-bearing header redacted.
     pub debug: bool,
+    /// Allow plain `http://` to hosts other than this machine (`CD_ALLOW_INSECURE_HTTP=1`).
+    /// Off, a token is only ever sent over https, or over http to a loopback address.
+    pub allow_insecure_http: bool,
 }
 
 impl Default for ClientConfig {
@@ -117,6 +123,7 @@ impl Default for ClientConfig {
             max_retry_wait_ms: 60_000,
             client_rate_limit: false,
             debug: false,
+            allow_insecure_http: false,
         }
     }
 }
@@ -136,6 +143,9 @@ impl ClientConfig {
         if env("CD_LOG").is_some_and(|v| v.eq_ignore_ascii_case("debug")) {
             self.debug = true;
         }
+        if env("CD_ALLOW_INSECURE_HTTP").is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")) {
+            self.allow_insecure_http = true;
+        }
         Ok(self)
     }
 
@@ -144,8 +154,11 @@ impl ClientConfig {
     pub fn base_url(&self) -> Result<String, ConfigError> {
         if let Some(u) = &self.base_url {
             let t = u.trim().trim_end_matches('/');
-            if !(t.starts_with("http://") || t.starts_with("https://")) || t.len() < 10 {
+            let Some(origin) = Origin::parse(t) else {
                 return Err(ConfigError::BadBaseUrl { text: u.clone() });
+            };
+            if !origin.secure() && !origin.is_loopback() && !self.allow_insecure_http {
+                return Err(ConfigError::InsecureBaseUrl { text: u.clone() });
             }
             return Ok(t.to_owned());
         }
@@ -166,6 +179,140 @@ impl ClientConfig {
             },
         };
         Ok(format!("{root}/realms/{org}/protocol/openid-connect/token"))
+    }
+}
+
+/// A URL's scheme, host and port: what decides whether a credential may go there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub https: bool,
+    /// Lowercase; an IPv6 address keeps its brackets.
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    /// `http(s)://host[:port][/...]`; `None` for anything else (other schemes, user
+    /// info, an empty host or a bad port).
+    pub fn parse(url: &str) -> Option<Origin> {
+        let (https, rest) = if let Some(r) = strip_prefix_ci(url, "https://") {
+            (true, r)
+        } else {
+            (false, strip_prefix_ci(url, "http://")?)
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (addr, after) = v6.split_once(']')?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return None,
+            };
+            (format!("[{}]", addr.to_ascii_lowercase()), port)
+        } else {
+            match authority.split_once(':') {
+                Some((h, p)) => (h.to_ascii_lowercase(), Some(p)),
+                None => (authority.to_ascii_lowercase(), None),
+            }
+        };
+        if host.is_empty() || host == "[]" {
+            return None;
+        }
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0)?,
+            None if https => 443,
+            None => 80,
+        };
+        Some(Origin { https, host, port })
+    }
+
+    pub fn secure(&self) -> bool {
+        self.https
+    }
+
+    /// `localhost`, `127.0.0.0/8` or `::1`: traffic that never leaves the machine.
+    pub fn is_loopback(&self) -> bool {
+        let h = self.host.trim_start_matches('[').trim_end_matches(']');
+        h == "localhost"
+            || h.ends_with(".localhost")
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.to_canonical().is_loopback())
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &s[prefix.len()..])
+}
+
+/// What a host does with a redirect the API (or something in between) answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub enum Redirect {
+    /// Follow to `url` (absolute). With `keep_credentials` false, drop every
+    /// secret-bearing header ([`crate::client::http::SECRET_HEADERS`]) first.
+    Follow { url: String, keep_credentials: bool },
+    /// Do not follow; fail the call with this reason.
+    Refuse { reason: String },
+}
+
+/// The one redirect rule of every host's transport: credentials go only back to the
+/// origin they were meant for (as browsers' fetch does), never from https down to http,
+/// and plain http only to this machine unless `allow_insecure_http`.
+pub fn redirect(from: &str, location: &str, allow_insecure_http: bool) -> Redirect {
+    let Some(src) = Origin::parse(from) else {
+        return Redirect::Refuse {
+            reason: format!("redirect from {from:?}, which is not an http(s) URL"),
+        };
+    };
+    let url = if Origin::parse(location).is_some() {
+        location.to_owned()
+    } else if let Some(rest) = location.strip_prefix("//") {
+        format!("{}://{rest}", if src.https { "https" } else { "http" })
+    } else if location.starts_with('/') {
+        format!(
+            "{}://{}:{}{location}",
+            if src.https { "https" } else { "http" },
+            src.host,
+            src.port
+        )
+    } else {
+        return Redirect::Refuse {
+            reason: format!(
+                "redirect to {:?}, which is not an http(s) URL or an absolute path",
+                crate::scan::redact_secrets(location)
+            ),
+        };
+    };
+    let Some(dst) = Origin::parse(&url) else {
+        return Redirect::Refuse {
+            reason: "redirect to a URL that does not parse".into(),
+        };
+    };
+    if src.https && !dst.https {
+        return Redirect::Refuse {
+            reason: format!(
+                "redirect from https down to plain http ({}), refused",
+                dst.host
+            ),
+        };
+    }
+    if !dst.https && !dst.is_loopback() && !allow_insecure_http {
+        return Redirect::Refuse {
+            reason: format!(
+                "redirect to plain http on {}, which is not this machine, refused",
+                dst.host
+            ),
+        };
+    }
+    Redirect::Follow {
+        keep_credentials: src == dst,
+        url,
     }
 }
 
@@ -223,6 +370,78 @@ mod tests {
     fn token() -> String {
         let random = "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ";
         format!("cd_{random}{}", checksum(random))
+    }
+
+    #[test]
+    fn http_only_to_this_machine_and_redirects_keep_credentials_home() {
+        let base = |u: &str, insecure: bool| {
+            ClientConfig {
+                base_url: Some(u.into()),
+                allow_insecure_http: insecure,
+                ..ClientConfig::default()
+            }
+            .base_url()
+            .map_err(|e| e.code())
+        };
+        assert!(base("http://127.0.0.1:8787/v1", false).is_ok());
+        assert!(base("http://localhost:1/v1", false).is_ok());
+        assert!(base("http://[::1]:8787/v1", false).is_ok());
+        assert_eq!(
+            base("http://api.example.com/v1", false),
+            Err("insecure_base_url")
+        );
+        assert!(base("http://api.example.com/v1", true).is_ok());
+        assert!(base("https://api.example.com/v1", false).is_ok());
+        assert_eq!(base("ftp://x/v1", false), Err("bad_base_url"));
+        assert_eq!(
+            base("http://user:pw@127.0.0.1/v1", false),
+            Err("bad_base_url")
+        );
+
+        let follow = |from: &str, to: &str| redirect(from, to, false);
+        assert_eq!(
+            follow("https://api.a.example/v1/x", "/v1/y"),
+            Redirect::Follow {
+                url: "https://api.a.example:443/v1/y".into(),
+                keep_credentials: true
+            }
+        );
+        assert!(matches!(
+            follow("https://api.a.example/v1/x", "https://evil.example/steal"),
+            Redirect::Follow {
+                keep_credentials: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            follow(
+                "https://api.a.example/v1/x",
+                "https://api.a.example:8443/v1"
+            ),
+            Redirect::Follow {
+                keep_credentials: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            follow("https://api.a.example/v1/x", "http://api.a.example/v1"),
+            Redirect::Refuse { .. }
+        ));
+        assert!(matches!(
+            follow("http://127.0.0.1:1/v1", "http://10.0.0.1/v1"),
+            Redirect::Refuse { .. }
+        ));
+        assert!(matches!(
+            follow("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v2"),
+            Redirect::Follow {
+                keep_credentials: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            follow("https://a.example/", "javascript:alert(1)"),
+            Redirect::Refuse { .. }
+        ));
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub mod retry;
 pub mod session;
 
 pub use call::{execute, Call, Step, Transport};
-pub use config::{resolve_token, ClientConfig, ConfigError, Ingress, Region, TokenFile};
+pub use config::{
+    redirect, resolve_token, ClientConfig, ConfigError, Ingress, Origin, Redirect, Region,
+    TokenFile,
+};
 pub use error::{ApiError, ErrorKind, FieldError};
 pub use http::{HttpRequest, HttpResponse, TransportError};
 pub use models::{Page, Secret};
