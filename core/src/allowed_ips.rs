@@ -509,6 +509,36 @@ impl AllowList {
         }
     }
 
+    /// Whether every address of `net` is allowed: what a list made from this one may
+    /// hold. An empty list allows everything, so it covers every network.
+    pub fn covers(&self, net: &IpNet) -> bool {
+        if self.entries.is_empty() {
+            return true;
+        }
+        // The merged networks are maximal, so a network inside their union lies inside
+        // one of them.
+        match net {
+            IpNet::V4(n) => {
+                let (addr, mask) = (u32::from(n.network()), u32::from(n.netmask()));
+                self.v4
+                    .iter()
+                    .any(|&(net, m)| addr & m == net && mask & m == m)
+            }
+            IpNet::V6(n) => {
+                let (addr, mask) = (u128::from(n.network()), u128::from(n.netmask()));
+                self.v6
+                    .iter()
+                    .any(|&(net, m)| addr & m == net && mask & m == m)
+            }
+        }
+    }
+
+    /// Whether an entry is a `/0`: the list then restricts nothing for that family, so
+    /// it does not meet a policy that requires an allow-list.
+    pub fn allows_a_whole_family(&self) -> bool {
+        self.entries.iter().any(|n| n.prefix_len() == 0)
+    }
+
     pub fn contains_str(&self, ip: &str) -> Result<bool, InvalidIpAddress> {
         let addr = IpAddr::from_str(ip.trim()).map_err(|_| InvalidIpAddress {
             text: ip.to_owned(),

@@ -21,6 +21,10 @@ pub const BUILTIN_CATALOG_JSON: &str = include_str!("../catalog/catalog.json");
 /// Most permissions a catalog may hold: the size of [`PermSet`].
 pub const MAX_PERMISSIONS: usize = 256;
 
+/// The longest text [`Catalog::suggest`] looks at, in bytes (the longest permission name
+/// is about 45).
+pub const MAX_SUGGESTION_INPUT: usize = 64;
+
 /// Index of a permission in its catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PermissionId(pub(crate) u16);
@@ -154,6 +158,11 @@ pub struct PermissionDef {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub step_up: bool,
+    /// Makes, changes or ends credentials, or the roles behind them: a token in its
+    /// rotation grace window may not use it (so rotating after a leak contains it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub credential: bool,
     pub routes: Vec<Route>,
     pub summary: String,
 }
@@ -227,6 +236,7 @@ pub struct Catalog {
     all: PermSet,
     organization_level: PermSet,
     step_up: PermSet,
+    credential: PermSet,
     read_only: PermSet,
     routes: Vec<CompiledRoute>,
 }
@@ -275,6 +285,7 @@ impl Catalog {
             all: PermSet::EMPTY,
             organization_level: PermSet::EMPTY,
             step_up: PermSet::EMPTY,
+            credential: PermSet::EMPTY,
             read_only: PermSet::EMPTY,
             routes: Vec::new(),
         }
@@ -353,6 +364,12 @@ impl Catalog {
             if p.step_up {
                 cat.step_up.insert(id);
             }
+            if p.credential {
+                if p.read_only {
+                    return Err(bad("a read is never a credential operation"));
+                }
+                cat.credential.insert(id);
+            }
             if p.read_only {
                 cat.read_only.insert(id);
             }
@@ -418,6 +435,12 @@ impl Catalog {
         &self.step_up
     }
 
+    /// The credential operations (see [`PermissionDef::credential`]).
+    #[inline(always)]
+    pub fn credential_ops(&self) -> &PermSet {
+        &self.credential
+    }
+
     #[inline(always)]
     pub fn reads(&self) -> &PermSet {
         &self.read_only
@@ -469,7 +492,12 @@ impl Catalog {
     }
 
     /// The closest permission names to a misspelt one (for did-you-mean messages).
+    /// Names longer than [`MAX_SUGGESTION_INPUT`] bytes get none: the distance is
+    /// quadratic in the length, and no permission name is near that long.
     pub fn suggest(&self, name: &str) -> Option<&str> {
+        if name.len() > MAX_SUGGESTION_INPUT {
+            return None;
+        }
         self.permissions
             .iter()
             .map(|p| (edit_distance(name, &p.name), p.name.as_str()))

@@ -88,10 +88,13 @@ pub enum Check {
     NotInTokenPermissions,
     TagMismatch,
     StepUpRequired,
+    /// A token replaced by rotation still makes ordinary calls in its grace window, but
+    /// no credential operation: rotating after a leak must contain the leaked token.
+    InRotationGrace,
 }
 
 impl Check {
-    pub const ALL: [Check; 11] = [
+    pub const ALL: [Check; 12] = [
         Check::Revoked,
         Check::Rotated,
         Check::Expired,
@@ -103,6 +106,7 @@ impl Check {
         Check::NotInTokenPermissions,
         Check::TagMismatch,
         Check::StepUpRequired,
+        Check::InRotationGrace,
     ];
 
     #[inline]
@@ -129,11 +133,12 @@ pub enum Reason {
     NotInTokenPermissions,
     TagMismatch,
     StepUpRequired,
+    InRotationGrace,
 }
 
 impl Reason {
     /// Every reason, `Allowed` first, then in check order.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 13] = [
         Reason::Allowed,
         Reason::Revoked,
         Reason::Rotated,
@@ -146,6 +151,7 @@ impl Reason {
         Reason::NotInTokenPermissions,
         Reason::TagMismatch,
         Reason::StepUpRequired,
+        Reason::InRotationGrace,
     ];
 
     /// The wire name (`"not_in_role"`); see [`reason_code`].
@@ -169,6 +175,7 @@ impl From<Check> for Reason {
             Check::NotInTokenPermissions => Reason::NotInTokenPermissions,
             Check::TagMismatch => Reason::TagMismatch,
             Check::StepUpRequired => Reason::StepUpRequired,
+            Check::InRotationGrace => Reason::InRotationGrace,
         }
     }
 }
@@ -336,6 +343,12 @@ impl PreparedToken {
     #[inline(always)]
     fn exceeds_lifetime(&self, max: Option<Duration>) -> bool {
         exceeds_lifetime(self.created_at, self.expires_at, max)
+    }
+
+    /// Replaced by rotation and still within the grace window at `time`.
+    #[inline(always)]
+    pub fn in_grace(&self, time: Timestamp) -> bool {
+        self.grace_ends_at.is_some_and(|t| t > time)
     }
 
     #[inline(always)]
@@ -626,6 +639,7 @@ pub fn reason_code(r: Reason) -> &'static str {
         Reason::NotInTokenPermissions => "not_in_token_permissions",
         Reason::TagMismatch => "tag_mismatch",
         Reason::StepUpRequired => "step_up_required",
+        Reason::InRotationGrace => "in_rotation_grace",
     }
 }
 
@@ -725,11 +739,15 @@ fn decide(
                 | Check::NotInRole.bit()
                 | Check::NotInTokenPermissions.bit()
                 | Check::TagMismatch.bit()
-                | Check::StepUpRequired.bit(),
+                | Check::StepUpRequired.bit()
+                | Check::InRotationGrace.bit(),
             permission: None,
         };
     };
     failed |= static_checks(catalog, token, owner, perm, req.organization, req.project);
+    if token.in_grace(req.time) && catalog.credential_ops().contains(perm) {
+        failed |= Check::InRotationGrace.bit();
+    }
     if !tags_match(catalog, owner, perm, req.resource_tags) {
         failed |= Check::TagMismatch.bit();
     }
@@ -816,9 +834,41 @@ fn fmt_time(t: Timestamp) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// Who reads an explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The token's owner and administrators (the audit log, offline `check`): every detail.
+    Owner,
+    /// Whoever sent the call, who may hold a leaked token: the same decision, without the
+    /// token's allow-list or the owner's email, which would tell an attacker where to
+    /// call from and whom to target.
+    Caller,
+}
+
 /// Turns a verdict into the explained decision. Takes the original token, owner and
 /// request for their names and times.
 pub fn explain(
+    catalog: &Catalog,
+    verdict: &Verdict,
+    token: &Token,
+    prepared: &PreparedToken,
+    owner: &OwnerState,
+    req: &PreparedRequest,
+) -> Decision {
+    explain_for(
+        Audience::Owner,
+        catalog,
+        verdict,
+        token,
+        prepared,
+        owner,
+        req,
+    )
+}
+
+/// [`explain`], worded for `audience`.
+pub fn explain_for(
+    audience: Audience,
     catalog: &Catalog,
     verdict: &Verdict,
     token: &Token,
@@ -830,7 +880,9 @@ pub fn explain(
     let action = perm_name.as_deref().unwrap_or(&req.action_text);
     let project = req.project.as_deref();
     let owner_label = match owner {
-        OwnerState::User(u) if !u.email.is_empty() => format!("user {}", u.email),
+        OwnerState::User(u) if !u.email.is_empty() && audience == Audience::Owner => {
+            format!("user {}", u.email)
+        }
         OwnerState::User(u) => format!("user {}", u.id),
         OwnerState::ServiceAccount(s) => format!("service account {}", s.name),
     };
@@ -894,6 +946,9 @@ pub fn explain(
             }
             (Check::OwnerInactive, false) => format!("{owner_label} is active"),
             (Check::IpNotAllowed, true) => match req.ip {
+                Some(ip) if audience == Audience::Caller => {
+                    format!("{ip} is not in the token's IP allow-list")
+                }
                 Some(ip) => format!(
                     "{ip} is outside the token's allowed IPs ({})",
                     token.allowed_ips.join(", ")
@@ -999,6 +1054,17 @@ pub fn explain(
                 "{action} needs MFA step-up, which a token can never provide; do it in the console"
             ),
             (Check::StepUpRequired, false) => "no MFA step-up needed".into(),
+            (Check::InRotationGrace, true) => format!(
+                "the token was replaced by rotation and is in its grace window until {}: it may still make ordinary calls, but {action} is a credential operation; use the replacement token",
+                prepared.grace_ends_at.map(fmt_time).unwrap_or_default()
+            ),
+            (Check::InRotationGrace, false) => {
+                if prepared.in_grace(req.time) {
+                    "in its rotation grace window, and this is not a credential operation".into()
+                } else {
+                    "not in a rotation grace window".into()
+                }
+            }
         }
     };
     let checks: Vec<CheckResult> = Check::ALL

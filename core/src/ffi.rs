@@ -4,8 +4,8 @@
 
 use crate::catalog::Catalog;
 use crate::evaluator::{
-    authorize as decide, effective_permissions as effective, explain, Decision, EvaluateError,
-    PreparedOwner, PreparedRequest, PreparedToken, Reason,
+    authorize as decide, effective_permissions as effective, explain_for, Audience, Decision,
+    EvaluateError, PreparedOwner, PreparedRequest, PreparedToken, Reason,
 };
 use crate::model::{OwnerState, Request, Token, TokenPolicy};
 
@@ -47,6 +47,17 @@ impl TokenHandle {
         request: &Request,
         policy: Option<&TokenPolicy>,
     ) -> Result<Decision, EvaluateError> {
+        self.authorize_for(Audience::Owner, owner, request, policy)
+    }
+
+    /// [`TokenHandle::authorize_under`], its explanation worded for `audience`.
+    pub fn authorize_for(
+        &self,
+        audience: Audience,
+        owner: &OwnerState,
+        request: &Request,
+        policy: Option<&TokenPolicy>,
+    ) -> Result<Decision, EvaluateError> {
         let catalog = Catalog::builtin();
         let req = PreparedRequest::prepare(request, catalog)?.with_policy(policy);
         let verdict = decide(
@@ -55,7 +66,8 @@ impl TokenHandle {
             &PreparedOwner::prepare(owner),
             &req,
         );
-        Ok(explain(
+        Ok(explain_for(
+            audience,
             catalog,
             &verdict,
             &self.token,
@@ -63,6 +75,41 @@ impl TokenHandle {
             owner,
             &req,
         ))
+    }
+
+    /// Decides one call along the token's lineage: the call is allowed only if this token
+    /// allows it and so does every credential it descends from (`ancestors`, nearest
+    /// first, each with its owner as they are now), so a credential never does more than
+    /// the one that made it, whatever changed since it was made. The first refusal wins:
+    /// the token's own, or the nearest ancestor's (`denied_by`).
+    pub fn authorize_lineage(
+        &self,
+        audience: Audience,
+        owner: &OwnerState,
+        ancestors: &[(TokenHandle, OwnerState)],
+        request: &Request,
+        policy: Option<&TokenPolicy>,
+    ) -> Result<LineageDecision, EvaluateError> {
+        let own = self.authorize_for(audience, owner, request, policy)?;
+        if !own.allowed {
+            return Ok(LineageDecision {
+                decision: own,
+                denied_by: None,
+            });
+        }
+        for (i, (handle, ancestor_owner)) in ancestors.iter().enumerate() {
+            let d = handle.authorize_for(audience, ancestor_owner, request, policy)?;
+            if !d.allowed {
+                return Ok(LineageDecision {
+                    decision: d,
+                    denied_by: Some(i),
+                });
+            }
+        }
+        Ok(LineageDecision {
+            decision: own,
+            denied_by: None,
+        })
     }
 
     /// Permission names the token may use in `project` (`None`: organization level),
@@ -79,6 +126,21 @@ impl TokenHandle {
         .map(|id| catalog.name(id).to_owned())
         .collect()
     }
+}
+
+/// A decision along a lineage: the refusing link's decision (or the token's own when
+/// every link allows), and which ancestor refused (`None`: the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineageDecision {
+    pub decision: Decision,
+    pub denied_by: Option<usize>,
+}
+
+/// Whether `child` may be made by the calling credential ([`crate::delegation`]).
+pub fn check_delegation(
+    request: &crate::delegation::DelegationRequest,
+) -> Vec<crate::validate::Issue> {
+    crate::delegation::check_delegation(Catalog::builtin(), request)
 }
 
 /// Decides and explains one call for a token given as JSON-shaped data.

@@ -8,6 +8,7 @@ pub mod allowed_ips;
 pub mod catalog;
 pub mod cli;
 pub mod client;
+pub mod delegation;
 pub mod evaluator;
 pub mod ffi;
 pub mod json;

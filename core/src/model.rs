@@ -190,6 +190,51 @@ pub struct Token {
     pub rotated_at: Option<Timestamp>,
     #[serde(default)]
     pub grace_ends_at: Option<Timestamp>,
+    /// Which credential made this one (absent on tokens from before lineage was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub created_by: Option<Creator>,
+    /// The credential this one descends from now: revoking it revokes this one. The
+    /// maker, or the maker's rotation replacement; `null` for a root (the bootstrap
+    /// token, a sandbox administrator's mint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub parent_id: Option<String>,
+}
+
+/// What made a credential: another credential (whose limits bound it, and whose
+/// revocation revokes it) or one of the roots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub enum Creator {
+    /// An API token (personal, or a service account's).
+    Token { id: String },
+    /// A client-credentials bearer.
+    Bearer { id: String },
+    /// A service account's client secret, through the client-credentials grant.
+    ClientSecret { id: String },
+    /// An S3 access key.
+    AccessKey { id: String },
+    /// The token the sandbox mints for the organization owner at start-up.
+    Bootstrap,
+    /// A sandbox administrator minting for a user (`/_sandbox/users/{id}/tokens`);
+    /// `token` is the administrator's token.
+    SandboxAdmin { token: String },
+}
+
+impl Creator {
+    /// The id of the credential this names; `None` for a root.
+    pub fn credential_id(&self) -> Option<&str> {
+        match self {
+            Creator::Token { id }
+            | Creator::Bearer { id }
+            | Creator::ClientSecret { id }
+            | Creator::AccessKey { id } => Some(id),
+            Creator::Bootstrap | Creator::SandboxAdmin { .. } => None,
+        }
+    }
 }
 
 /// The owner as it is at the moment of the call: the evaluator never trusts what the
@@ -237,6 +282,17 @@ pub struct ServiceAccountState {
     #[serde(default)]
     pub tag_selector: BTreeMap<String, String>,
     pub status: ServiceAccountStatus,
+    /// Normalized CIDRs the account's client-credentials bearers may be used from (they
+    /// carry the list); empty: anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
+}
+
+impl ServiceAccountState {
+    /// The role's wire name (`read_only`).
+    pub fn role_str(&self) -> &'static str {
+        Role::from(self.role).as_str()
+    }
 }
 
 impl OwnerState {

@@ -13,8 +13,9 @@ use chrono::{Duration, TimeZone, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::allowed_ips::analyze as analyze_allowed_ips;
+use crate::allowed_ips::{analyze as analyze_allowed_ips, Analysis};
 use crate::catalog::{Catalog, PermSet};
+use crate::delegation::{check_delegation, CallerCredential, DelegationRequest, Minted};
 use crate::evaluator::{effective_permissions_of, PreparedOwner, TokenView};
 use crate::model::{
     Inherit, OwnerRef, OwnerState, ProjectRole, ProjectScope, Role, ServiceAccountState,
@@ -27,6 +28,15 @@ pub const MAX_DESCRIPTION_CHARS: usize = 256;
 pub const MAX_TAG_PART_CHARS: usize = 63;
 /// Beyond this lifetime the console recommends rotating (the seeds: quarterly at least).
 pub const LONG_LIFETIME_DAYS: i64 = 90;
+/// The most entries a token's permission list may hold (the catalog has about 120
+/// permissions, and wildcards name whole services): a bound on the work one request
+/// can ask of validation and of every later decision.
+pub const MAX_TOKEN_PERMISSIONS: usize = 200;
+/// The most entries an allow-list (a token's or a service account's) may hold.
+pub const MAX_ALLOWED_IPS: usize = 100;
+/// Did-you-mean suggestions are looked for on at most this many unknown permissions of
+/// one draft (each costs an edit distance against the whole catalog).
+pub const MAX_SUGGESTIONS: usize = 8;
 
 /// Every code validation can report. Errors block creation; warnings are advice.
 #[derive(
@@ -65,6 +75,13 @@ pub enum IssueCode {
     TagSelectorDuplicateKey,
     ServiceAccountLimitReached,
     CreatorNotAdmin,
+    TooManyPermissions,
+    TooManyAllowedIps,
+    CallerInRotationGrace,
+    ExceedsCallerProjects,
+    ExceedsCallerPermissions,
+    ExceedsCallerExpiry,
+    ExceedsCallerAllowedIps,
     // warnings
     ExpiryNever,
     #[serde(rename = "lifetime_over_90_days")]
@@ -111,6 +128,13 @@ impl IssueCode {
             IssueCode::TagSelectorDuplicateKey => "tag_selector_duplicate_key",
             IssueCode::ServiceAccountLimitReached => "service_account_limit_reached",
             IssueCode::CreatorNotAdmin => "creator_not_admin",
+            IssueCode::TooManyPermissions => "too_many_permissions",
+            IssueCode::TooManyAllowedIps => "too_many_allowed_ips",
+            IssueCode::CallerInRotationGrace => "caller_in_rotation_grace",
+            IssueCode::ExceedsCallerProjects => "exceeds_caller_projects",
+            IssueCode::ExceedsCallerPermissions => "exceeds_caller_permissions",
+            IssueCode::ExceedsCallerExpiry => "exceeds_caller_expiry",
+            IssueCode::ExceedsCallerAllowedIps => "exceeds_caller_allowed_ips",
             IssueCode::ExpiryNever => "expiry_never",
             IssueCode::LifetimeOver90Days => "lifetime_over_90_days",
             IssueCode::AllowedIpsMissing => "allowed_ips_missing",
@@ -141,7 +165,11 @@ pub struct Issue {
     pub suggestion: Option<String>,
 }
 
-fn issue(field: impl Into<String>, code: IssueCode, message: impl Into<String>) -> Issue {
+pub(crate) fn issue(
+    field: impl Into<String>,
+    code: IssueCode,
+    message: impl Into<String>,
+) -> Issue {
     Issue {
         field: field.into(),
         code,
@@ -282,6 +310,12 @@ pub struct TokenRequest {
     #[serde(default)]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub organization_projects: Vec<String>,
+    /// The token that will send the create (what `whoami` returns), when known: the
+    /// new token may not exceed it ([`crate::delegation`]), and the form says so before
+    /// anything is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub caller: Option<CallerCredential>,
 }
 
 /// What the token would be allowed to do in one place.
@@ -504,8 +538,29 @@ fn check_name(name: &str, errors: &mut Vec<Issue>) -> bool {
             IssueCode::NameInvalidCharacters,
             format!("the name contains a control character at position {pos} (tabs, newlines and the like are not allowed)"),
         ));
+    } else if let Some((pos, c)) = name.chars().enumerate().find(|(_, c)| is_invisible(*c)) {
+        errors.push(issue(
+            "name",
+            IssueCode::NameInvalidCharacters,
+            format!("the name contains an invisible or direction-changing character (U+{:04X}) at position {pos}: it could make the name read as another in a list", u32::from(c)),
+        ));
     }
     true
+}
+
+/// Characters that change how text around them reads without being seen: bidirectional
+/// overrides, embeddings and isolates (the "Trojan Source" trick) and zero-width
+/// characters. A name holding one can look like another name in a list.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Validates a token draft and previews it. Never fails: every problem is an issue.
@@ -658,7 +713,18 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 "choose at least one permission, or inherit the role",
             ));
         }
-        for (i, text) in list.iter().enumerate() {
+        if list.len() > MAX_TOKEN_PERMISSIONS {
+            errors.push(issue(
+                "permissions",
+                IssueCode::TooManyPermissions,
+                format!(
+                    "{} entries; a token lists at most {MAX_TOKEN_PERMISSIONS} (use wildcards such as compute.*)",
+                    list.len()
+                ),
+            ));
+        }
+        let mut suggested = 0;
+        for (i, text) in list.iter().enumerate().take(MAX_TOKEN_PERMISSIONS) {
             let field = || format!("permissions[{i}]");
             let Some(set) = catalog.expand(text) else {
                 let mut e = issue(
@@ -666,7 +732,10 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                     IssueCode::PermissionUnknown,
                     format!("{text:?} is not a permission or wildcard of the catalog"),
                 );
-                e.suggestion = catalog.suggest(text).map(str::to_owned);
+                if suggested < MAX_SUGGESTIONS {
+                    suggested += 1;
+                    e.suggestion = catalog.suggest(text).map(str::to_owned);
+                }
                 if let Some(s) = &e.suggestion {
                     e.message.push_str(&format!(" (did you mean {s}?)"));
                 }
@@ -819,45 +888,31 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
 
     // Allowed IPs.
     let ips_text = draft.allowed_ips.text();
-    let report = analyze_allowed_ips(&ips_text);
-    for e in &report.errors {
-        errors.push(Issue {
-            field: format!("allowed_ips[{}]", e.index),
-            code: match e.code {
-                crate::allowed_ips::AllowedIpErrorCode::InvalidCidr => IssueCode::InvalidCidr,
-                crate::allowed_ips::AllowedIpErrorCode::PrefixTooLong => IssueCode::PrefixTooLong,
-                crate::allowed_ips::AllowedIpErrorCode::HostBitsSet => IssueCode::HostBitsSet,
-            },
-            message: e.message.clone(),
-            suggestion: e.suggestion.clone(),
+    let report = check_allowed_ips_field(&ips_text, &mut errors, &mut warnings);
+    let networks = report.as_ref().map_or(0, |r| r.valid.len());
+    if is_sa {
+        let restricts = report.as_ref().is_some_and(|r| {
+            !r.valid.is_empty() && r.valid.iter().all(|(_, _, n)| n.prefix_len() > 0)
         });
-    }
-    for w in &report.warnings {
-        warnings.push(Issue {
-            field: format!("allowed_ips[{}]", w.index),
-            code: match w.code {
-                crate::allowed_ips::AllowedIpWarningCode::Duplicate => IssueCode::Duplicate,
-                crate::allowed_ips::AllowedIpWarningCode::Covered => IssueCode::Covered,
-                crate::allowed_ips::AllowedIpWarningCode::AllowsAll => IssueCode::AllowsAll,
-            },
-            message: w.message.clone(),
-            suggestion: None,
-        });
-    }
-    let no_allow_list = report.valid.is_empty() && report.errors.is_empty();
-    if is_sa && no_allow_list {
-        if policy.require_allowed_ips_for_service_accounts {
-            errors.push(issue(
-                "allowed_ips",
-                IssueCode::AllowedIpsRequired,
-                "the organization's policy requires an IP allow-list on service-account tokens",
-            ));
-        } else {
-            warnings.push(issue(
-                "allowed_ips",
-                IssueCode::AllowedIpsMissing,
-                "restrict service-account tokens to the addresses of the machines that use them (your CI runners' IPs)",
-            ));
+        let clean = report.as_ref().is_some_and(|r| r.errors.is_empty());
+        if !restricts && clean {
+            if policy.require_allowed_ips_for_service_accounts {
+                errors.push(issue(
+                    "allowed_ips",
+                    IssueCode::AllowedIpsRequired,
+                    if networks == 0 {
+                        "the organization's policy requires an IP allow-list on service-account tokens"
+                    } else {
+                        "the organization's policy requires an IP allow-list on service-account tokens, and a /0 entry restricts nothing"
+                    },
+                ));
+            } else if networks == 0 {
+                warnings.push(issue(
+                    "allowed_ips",
+                    IssueCode::AllowedIpsMissing,
+                    "restrict service-account tokens to the addresses of the machines that use them (your CI runners' IPs)",
+                ));
+            }
         }
     }
 
@@ -889,14 +944,56 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             permissions: names(catalog, &org_perms),
         });
     }
-    let summary = summary(
-        draft,
-        org,
-        &places,
-        all_projects,
-        expires_at,
-        report.valid.len(),
-    );
+    let summary = summary(draft, org, &places, all_projects, expires_at, networks);
+
+    // The calling token, when known: the new token may not exceed it.
+    if let Some(caller) = &req.caller {
+        let expiry_unread = errors.iter().any(|e| e.field == "expiry");
+        let child = Token {
+            id: String::new(),
+            name: draft.name.clone(),
+            prefix: String::new(),
+            owner: req.owner.owner_ref(),
+            organization: org.to_owned(),
+            projects: draft
+                .projects
+                .clone()
+                .unwrap_or(ProjectScope::Projects(Vec::new())),
+            permissions: draft.permissions.clone(),
+            created_at: req.now,
+            // An expiry that did not read is reported already; it is not judged again.
+            expires_at: if expiry_unread {
+                Some(req.now)
+            } else {
+                expires_at
+            },
+            allowed_ips: report.as_ref().map(entry_texts).unwrap_or_default(),
+            revoked_at: None,
+            rotated_at: None,
+            grace_ends_at: None,
+            created_by: None,
+            parent_id: None,
+        };
+        let found = check_delegation(
+            catalog,
+            &DelegationRequest {
+                caller: caller.clone(),
+                child,
+                child_owner: req.owner.clone(),
+                minted: Minted::Token,
+                now: req.now,
+                organization_projects: req.organization_projects.clone(),
+            },
+        );
+        for e in found {
+            if !errors
+                .iter()
+                .any(|x| x.field == e.field && x.code == e.code)
+            {
+                errors.push(e);
+            }
+        }
+    }
     TokenValidation {
         valid: errors.is_empty(),
         errors,
@@ -908,6 +1005,71 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             summary,
         },
     }
+}
+
+/// The allowed-IPs field's errors and warnings at `allowed_ips[i]`; `None` when the list
+/// is over [`MAX_ALLOWED_IPS`] entries (that one error, and nothing read further).
+fn check_allowed_ips_field<'a>(
+    text: &'a str,
+    errors: &mut Vec<Issue>,
+    warnings: &mut Vec<Issue>,
+) -> Option<Analysis<'a>> {
+    let entries = text
+        .split([',', '\n', '\r'])
+        .filter(|e| !e.trim().is_empty())
+        .count();
+    if entries > MAX_ALLOWED_IPS {
+        errors.push(issue(
+            "allowed_ips",
+            IssueCode::TooManyAllowedIps,
+            format!("{entries} entries; an allow-list holds at most {MAX_ALLOWED_IPS} (merge addresses into wider networks)"),
+        ));
+        return None;
+    }
+    let report = analyze_allowed_ips(text);
+    for e in &report.errors {
+        errors.push(Issue {
+            field: format!("allowed_ips[{}]", e.index),
+            code: match e.code {
+                crate::allowed_ips::AllowedIpErrorCode::InvalidCidr => IssueCode::InvalidCidr,
+                crate::allowed_ips::AllowedIpErrorCode::PrefixTooLong => IssueCode::PrefixTooLong,
+                crate::allowed_ips::AllowedIpErrorCode::HostBitsSet => IssueCode::HostBitsSet,
+            },
+            message: e.message.clone(),
+            suggestion: e.suggestion.clone(),
+        });
+    }
+    for w in &report.warnings {
+        warnings.push(Issue {
+            field: format!("allowed_ips[{}]", w.index),
+            code: match w.code {
+                crate::allowed_ips::AllowedIpWarningCode::Duplicate => IssueCode::Duplicate,
+                crate::allowed_ips::AllowedIpWarningCode::Covered => IssueCode::Covered,
+                crate::allowed_ips::AllowedIpWarningCode::AllowsAll => IssueCode::AllowsAll,
+            },
+            message: w.message.clone(),
+            suggestion: None,
+        });
+    }
+    Some(report)
+}
+
+/// Every entry of an analysed list as typed, at its index (bad ones included), so the
+/// delegation rule names the same `allowed_ips[i]` as the form.
+fn entry_texts(a: &Analysis<'_>) -> Vec<String> {
+    let n = a.valid.len() + a.errors.len();
+    let mut out = vec![String::new(); n];
+    for (i, t, _) in &a.valid {
+        if let Some(slot) = out.get_mut(*i) {
+            *slot = (*t).to_owned();
+        }
+    }
+    for e in &a.errors {
+        if let Some(slot) = out.get_mut(e.index) {
+            slot.clone_from(&e.text);
+        }
+    }
+    out
 }
 
 fn names(catalog: &Catalog, set: &PermSet) -> Vec<String> {
@@ -1005,6 +1167,11 @@ pub struct ServiceAccountDraft {
     #[serde(default)]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub tag_selector: TagSelectorInput,
+    /// The addresses the account's client-credentials bearers may be used from (they
+    /// carry this list), as the allowed-IPs field of the token form; empty: anywhere.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub allowed_ips: TextOrList,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -1040,6 +1207,16 @@ pub struct ServiceAccountRequest {
     #[serde(default)]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub organization_projects: Vec<String>,
+    /// The token that will send the create, when known: creating an account issues its
+    /// client secret, which may not exceed the caller ([`crate::delegation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub caller: Option<CallerCredential>,
+    /// The time of the create, for the caller's rotation grace window; without it a
+    /// caller replaced by rotation counts as still in its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub now: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -1048,6 +1225,9 @@ pub struct ServiceAccountRequest {
 pub struct ServiceAccountPreview {
     /// The parsed selector, when valid.
     pub tag_selector: BTreeMap<String, String>,
+    /// The allow-list, normalized (`192.0.2.7/32`), when valid.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
     /// What the role grants, in catalog order.
     pub permissions: Vec<String>,
     pub summary: String,
@@ -1141,7 +1321,7 @@ pub fn validate_service_account(
     catalog: &Catalog,
 ) -> ServiceAccountValidation {
     let mut errors = Vec::new();
-    let warnings = Vec::new();
+    let warnings: Vec<Issue> = Vec::new();
     let d = &req.draft;
     let policy = req.policy.clone().unwrap_or_default();
     let creator = PreparedOwner::prepare(&req.creator);
@@ -1227,6 +1407,26 @@ pub fn validate_service_account(
         }
     };
     let tag_selector = parse_tag_selector(&d.tag_selector, &mut errors);
+    let mut warnings = warnings;
+    let ips_text = d.allowed_ips.text();
+    let ips = check_allowed_ips_field(&ips_text, &mut errors, &mut warnings);
+    let allowed_ips: Vec<String> = ips
+        .as_ref()
+        .map(|a| a.valid.iter().map(|(_, _, n)| n.to_string()).collect())
+        .unwrap_or_default();
+    let restricts = ips
+        .as_ref()
+        .is_some_and(|a| !a.valid.is_empty() && a.valid.iter().all(|(_, _, n)| n.prefix_len() > 0));
+    if policy.require_allowed_ips_for_service_accounts
+        && !restricts
+        && ips.as_ref().is_some_and(|a| a.errors.is_empty())
+    {
+        errors.push(issue(
+            "allowed_ips",
+            IssueCode::AllowedIpsRequired,
+            "the organization's policy requires an IP allow-list for service accounts: their client-credentials bearers carry it (a /0 entry restricts nothing)",
+        ));
+    }
 
     if org != owner_org(&req.creator) {
         errors.push(issue(
@@ -1287,6 +1487,48 @@ pub fn validate_service_account(
         ));
     }
 
+    // The calling token, when known: the account's client secret, issued with it, may
+    // not exceed the caller (its bearers carry the account's role and allow-list).
+    if let (Some(caller), Some(r)) = (&req.caller, role) {
+        let projects = match &d.project {
+            Some(p) => vec![p.clone()],
+            None => req.organization_projects.clone(),
+        };
+        let account = ServiceAccountState {
+            id: String::new(),
+            name: d.name.clone(),
+            description: String::new(),
+            organization: org.to_owned(),
+            project: d.project.clone(),
+            role: r,
+            tag_selector: tag_selector.clone(),
+            status: ServiceAccountStatus::Active,
+            allowed_ips: allowed_ips.clone(),
+        };
+        let now = req.now.unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        let child =
+            crate::delegation::account_credential(&account, projects, caller.token.expires_at, now);
+        let found = check_delegation(
+            catalog,
+            &DelegationRequest {
+                caller: caller.clone(),
+                child,
+                child_owner: OwnerState::ServiceAccount(account),
+                minted: Minted::ClientSecret,
+                now,
+                organization_projects: req.organization_projects.clone(),
+            },
+        );
+        for e in found {
+            if !errors
+                .iter()
+                .any(|x: &Issue| x.field == e.field && x.code == e.code)
+            {
+                errors.push(e);
+            }
+        }
+    }
+
     let permissions = role.map_or_else(Vec::new, |r| {
         names(
             catalog,
@@ -1320,6 +1562,7 @@ pub fn validate_service_account(
         warnings,
         preview: ServiceAccountPreview {
             tag_selector,
+            allowed_ips,
             permissions,
             summary,
         },

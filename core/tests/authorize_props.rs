@@ -141,6 +141,7 @@ fn owner() -> impl Strategy<Value = OwnerState> {
                 role,
                 tag_selector,
                 status,
+                allowed_ips: Vec::new(),
             })
         });
     prop_oneof![user, sa]
@@ -170,7 +171,7 @@ fn token(file: &CatalogFile, owner: OwnerRef) -> impl Strategy<Value = Token> {
         ],
         prop::option::weighted(0.3, 0i64..1000),
         prop::option::weighted(0.08, 0i64..200),
-        prop::option::weighted(0.08, 0i64..200),
+        prop::option::weighted(0.12, 0i64..200),
         prop_oneof![Just(Vec::new()), subsequence(CIDRS.to_vec(), 1..=3)],
         prop::bool::weighted(0.95),
     )
@@ -201,12 +202,19 @@ fn token(file: &CatalogFile, owner: OwnerRef) -> impl Strategy<Value = Token> {
                 revoked_at: revoked.map(t),
                 rotated_at: rotated.map(t),
                 grace_ends_at: None,
+                created_by: None,
+                parent_id: None,
             },
         )
 }
 
 fn request(file: &CatalogFile) -> impl Strategy<Value = Request> {
     let mut actions: Vec<String> = file.permissions.iter().map(|p| p.name.clone()).collect();
+    // Credential operations twice more: only a rotating token tells them apart, and the
+    // generator must reach that reason too.
+    for p in file.permissions.iter().filter(|p| p.credential) {
+        actions.extend([p.name.clone(), p.name.clone()]);
+    }
     actions.push("compute.servers.teleport".into());
     (
         select(actions),
@@ -430,7 +438,8 @@ proptest! {
         for owner in [&p.owner, &p.lowered] {
             let v = authorize(&p.catalog, &p.token, owner, &p.request);
             let dynamic = [Check::Revoked, Check::Rotated, Check::Expired,
-                Check::OwnerInactive, Check::IpNotAllowed, Check::TagMismatch];
+                Check::OwnerInactive, Check::IpNotAllowed, Check::TagMismatch,
+                Check::InRotationGrace];
             let dynamic_ok = dynamic.iter().all(|c| !v.failed(*c));
             let other_org = w.request.organization.as_deref().is_some_and(|o| o != ORG);
             // `effective_permissions` answers for a place, not a call: it takes the

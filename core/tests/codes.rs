@@ -77,7 +77,8 @@ fn authorize_codes_are_the_reason_enum() {
                 | Reason::NotInRole
                 | Reason::NotInTokenPermissions
                 | Reason::TagMismatch
-                | Reason::StepUpRequired => r.code().to_owned(),
+                | Reason::StepUpRequired
+                | Reason::InRotationGrace => r.code().to_owned(),
             }
         })
         .collect();

@@ -10,3 +10,9 @@ export function unreached(key, seen) {
   if (!Array.isArray(codes[key]) || codes[key].length === 0) throw new Error(`codes.json has no list ${key}`);
   return codes[key].filter((c) => !seen.has(c));
 }
+
+/** The codes listed under `key`. */
+export function listed(key) {
+  if (!Array.isArray(codes[key]) || codes[key].length === 0) throw new Error(`codes.json has no list ${key}`);
+  return [...codes[key]];
+}

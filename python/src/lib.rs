@@ -666,6 +666,7 @@ pub struct PermissionDef {
     scope: String,
     read_only: bool,
     step_up: bool,
+    credential: bool,
     routes: Vec<Route>,
     summary: String,
 }
@@ -746,6 +747,7 @@ fn catalog() -> Catalog {
                 scope: code_str(&p.scope),
                 read_only: p.read_only,
                 step_up: p.step_up,
+                credential: p.credential,
                 routes: p
                     .routes
                     .into_iter()

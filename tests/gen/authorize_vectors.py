@@ -73,6 +73,9 @@ case("rotated token past its 7-day grace window", "alice_rotated_past", "alice",
 case("rotated token at exactly the default grace end", "alice_rotated_past", "alice", "rotated", action="compute.servers.list", project="web", time="2026-11-17T00:00:00Z")
 case("rotated token one second before the default grace end", "alice_rotated_past", "alice", "allowed", action="compute.servers.list", project="web", time="2026-11-16T23:59:59Z")
 case("explicit grace end overrides the default", "alice_rotated_short_grace", "alice", "rotated", action="compute.servers.list", project="web")
+case("a token in its grace window may not make credentials", "alice_rotated_in_grace", "alice", "in_rotation_grace", action="iam.tokens.create", project="web")
+case("nor rotate or revoke them, by route", "alice_rotated_in_grace", "alice", "in_rotation_grace", permission="iam.tokens.rotate", method="POST", path="/v1/iam/tokens/tok_x/rotate", project="web")
+case("but may still list its tokens", "alice_rotated_in_grace", "alice", "allowed", action="iam.tokens.list", project="web")
 # expired
 case("expired token", "alice_expired", "alice", "expired", action="compute.servers.list", project="web")
 case("expiry is exclusive: at expires_at the token is expired", "alice_expired", "alice", "expired", action="compute.servers.list", project="web", time="2026-11-22T00:00:00Z")

@@ -119,6 +119,51 @@ tcase("several problems at once are all reported",
       errors=[("name", "name_required"), ("projects[0]", "project_no_role"), ("permissions[0]", "permission_unknown", "compute.servers.list"),
               ("expiry", "expiry_in_past"), ("allowed_ips[0]", "prefix_too_long")])
 
+# The calling token bounds what it makes (core/src/delegation.rs).
+def caller_token(name, owner_id, projects, perms="inherit", expires_at="2026-12-01T00:00:00Z", allowed_ips=(), **kw):
+    t = existing_token(name, owner_id, projects=projects, permissions=perms, expires_at=expires_at,
+                       allowed_ips=list(allowed_ips), prefix="cd_caller")
+    t.update(kw)
+    return t
+def caller(token, owner=alice):
+    return {"token": token, "owner": owner}
+narrow = caller(caller_token("narrow", "u_alice", ["web"], ["iam.tokens.*", "compute.servers.list"],
+                             allowed_ips=["203.0.113.0/24"]))
+tcase("a token made within the calling token", d(permissions=["compute.servers.list"], expiry={"custom": "2026-11-30"},
+      allowed_ips="203.0.113.8/29"), caller=narrow)
+tcase("a downscoped caller cannot make an inheriting token, nor one that outlives it or has no allow-list",
+      d(), caller=narrow,
+      errors=[("permissions", "exceeds_caller_permissions"), ("expiry", "exceeds_caller_expiry", "2026-12-01T00:00:00Z"),
+              ("allowed_ips", "exceeds_caller_allowed_ips")])
+tcase("permissions, projects and networks beyond the caller are named where they are",
+      d(projects=["web", "data"], permissions=["compute.servers.list", "compute.*"], expiry={"custom": "2026-11-30"},
+        allowed_ips="203.0.113.0/25, 198.51.100.0/24"), caller=narrow,
+      errors=[("projects[1]", "exceeds_caller_projects"), ("permissions[1]", "exceeds_caller_permissions"),
+              ("allowed_ips[1]", "exceeds_caller_allowed_ips")])
+tcase("a never-expiring token only from a never-expiring caller", d(expiry="never"),
+      caller=caller(caller_token("short", "u_alice", ["web"], expires_at="2026-11-24T10:00:00Z")),
+      errors=[("expiry", "exceeds_caller_expiry", "2026-11-24T10:00:00Z")], warnings=[("expiry", "expiry_never")])
+tcase("a project-limited caller cannot make an all-projects token", d(name="olga-all", projects="all", expiry={"custom": "2026-11-30"}), owner=olga,
+      caller=caller(caller_token("olga-web", "u_olga", ["web"]), olga), organization_projects=ORG_PROJECTS,
+      errors=[("projects", "exceeds_caller_projects")], warnings=[("projects", "all_projects_scope")])
+tcase("a token in its rotation grace window makes nothing", d(expiry={"custom": "2026-11-30"}),
+      caller=caller(caller_token("old", "u_alice", ["web"], rotated_at="2026-11-22T00:00:00Z")),
+      errors=[("caller", "caller_in_rotation_grace")])
+tcase("a service-account token may not give more than the caller holds", d(name="deploy-web", allowed_ips=["203.0.113.0/24"]),
+      owner=dict(ci, role="admin"), caller=caller(caller_token("alice-web", "u_alice", ["web"], expires_at="2027-01-01T00:00:00Z")),
+      errors=[("permissions", "exceeds_caller_permissions")])
+tcase("a service-account token within what the caller holds", d(name="deploy-web", allowed_ips=["203.0.113.0/24"]),
+      owner=ci, caller=caller(caller_token("alice-web", "u_alice", ["web"], expires_at="2027-01-01T00:00:00Z")))
+tcase("more permission entries than a token may list", d(permissions=["compute.servers.list"] * 201),
+      errors=[("permissions", "too_many_permissions")])
+tcase("more allowed-IP entries than a list may hold", d(allowed_ips=[f"10.0.{i // 256}.{i % 256}" for i in range(101)]),
+      errors=[("allowed_ips", "too_many_allowed_ips")])
+tcase("a name with a right-to-left override", d(name="invoice\u202egpj.exe"), errors=[("name", "name_invalid_characters")])
+tcase("a name with a zero-width space", d(name="alice\u200blaptop"), errors=[("name", "name_invalid_characters")])
+tcase("a /0 entry does not meet a policy that requires an allow-list", d(name="deploy-web", allowed_ips=["0.0.0.0/0"]), owner=ci,
+      policy={"require_allowed_ips_for_service_accounts": True},
+      errors=[("allowed_ips", "allowed_ips_required")], warnings=[("allowed_ips[0]", "allows_all")])
+
 sa_cases = []
 def scase(name, draft, creator=olga, errors=(), warnings=(), preview=None, **extra):
     inp = {"draft": draft, "creator": creator}
@@ -158,6 +203,26 @@ scase("a project admin cannot create an organization-level account", s(project=N
 scase("a service account cannot create service accounts", s(), creator=ci, errors=[("creator", "creator_not_admin")])
 scase("another organization", s(organization="globex"), errors=[("organization", "organization_mismatch")])
 scase("unknown project", s(project="mars"), organization_projects=ORG_PROJECTS, errors=[("project", "project_unknown")])
+
+scase("an allow-list for the account's bearers", s(allowed_ips="203.0.113.0/24, 2001:db8::/32"),
+      preview={"allowed_ips": ["203.0.113.0/24", "2001:db8::/32"]})
+scase("a bad allow-list entry", s(allowed_ips="203.0.113.1/24"), errors=[("allowed_ips[0]", "host_bits_set", "203.0.113.0/24")])
+scase("policy requires an allow-list for service accounts", s(), policy={"require_allowed_ips_for_service_accounts": True},
+      errors=[("allowed_ips", "allowed_ips_required")])
+scase("a /0 does not meet it", s(allowed_ips="::/0"), policy={"require_allowed_ips_for_service_accounts": True},
+      errors=[("allowed_ips", "allowed_ips_required")], warnings=[("allowed_ips[0]", "allows_all")])
+olga_iam = caller(caller_token("olga-iam", "u_olga", "all", ["iam.*"], expires_at="2027-01-01T00:00:00Z"), olga)
+scase("the account's role may not exceed what the calling token holds", s(), caller=olga_iam, now=NOW,
+      errors=[("role", "exceeds_caller_permissions")])
+scase("an organization-level account from a project-limited caller", s(project=None, role="read_only", tag_selector=""),
+      caller=caller(caller_token("olga-web", "u_olga", ["web"], expires_at="2027-01-01T00:00:00Z"), olga), now=NOW,
+      organization_projects=ORG_PROJECTS, errors=[("project", "exceeds_caller_projects")])
+scase("a caller with an allow-list makes accounts whose bearers carry one within it", s(allowed_ips="198.51.100.0/24"),
+      caller=caller(caller_token("olga-office", "u_olga", "all", allowed_ips=["203.0.113.0/24"], expires_at="2027-01-01T00:00:00Z"), olga),
+      now=NOW, errors=[("allowed_ips", "exceeds_caller_allowed_ips")])
+scase("within the caller", s(allowed_ips="203.0.113.0/28"),
+      caller=caller(caller_token("olga-office", "u_olga", "all", allowed_ips=["203.0.113.0/24"], expires_at="2027-01-01T00:00:00Z"), olga),
+      now=NOW)
 
 root = pathlib.Path(__file__).resolve().parents[1] / "vectors"
 for fname, kind, cases, desc in [

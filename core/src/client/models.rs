@@ -169,6 +169,9 @@ pub struct ServiceAccount {
     #[serde(default)]
     pub tag_selector: BTreeMap<String, String>,
     pub status: crate::model::ServiceAccountStatus,
+    /// Where the account's client-credentials bearers may be used from; empty: anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
     pub client_id: String,
     pub created_at: Timestamp,
     #[serde(default)]

@@ -126,6 +126,7 @@ pub fn service_account_owner(sa: &ServiceAccount) -> OwnerState {
         role: sa.role,
         tag_selector: sa.tag_selector.clone(),
         status: sa.status,
+        allowed_ips: sa.allowed_ips.clone(),
     })
 }
 
@@ -145,6 +146,12 @@ pub fn validate_draft(
         now,
         policy: whoami.policy.clone(),
         organization_projects: whoami.organization_projects.clone(),
+        // The calling token: the SDK refuses, before sending, what the API would refuse
+        // as exceeding it.
+        caller: Some(crate::delegation::CallerCredential {
+            token: whoami.token.token.clone(),
+            owner: whoami.owner.clone(),
+        }),
     })
 }
 

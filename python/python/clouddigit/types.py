@@ -28,6 +28,7 @@ Check = Literal[
     "not_in_token_permissions",
     "tag_mismatch",
     "step_up_required",
+    "in_rotation_grace",
 ]
 Reason = Literal[
     "allowed",
@@ -42,6 +43,7 @@ Reason = Literal[
     "not_in_token_permissions",
     "tag_mismatch",
     "step_up_required",
+    "in_rotation_grace",
 ]
 Outcome = Literal["pass", "fail", "skipped"]
 PermissionScope = Literal["project", "organization"]
@@ -75,6 +77,13 @@ IssueCode = Literal[
     "tag_selector_duplicate_key",
     "service_account_limit_reached",
     "creator_not_admin",
+    "too_many_permissions",
+    "too_many_allowed_ips",
+    "caller_in_rotation_grace",
+    "exceeds_caller_projects",
+    "exceeds_caller_permissions",
+    "exceeds_caller_expiry",
+    "exceeds_caller_allowed_ips",
     # warnings
     "expiry_never",
     "lifetime_over_90_days",
@@ -105,6 +114,16 @@ class ServiceAccountRef(TypedDict):
 OwnerRef = Union[UserRef, ServiceAccountRef]
 
 
+class CredentialCreator(TypedDict, total=False):
+    """Which credential made a token: ``type`` is ``token``, ``bearer``,
+    ``client_secret`` or ``access_key`` (with its ``id``), ``bootstrap``, or
+    ``sandbox_admin`` (with the administrator's ``token``)."""
+
+    type: Literal["token", "bearer", "client_secret", "access_key", "bootstrap", "sandbox_admin"]
+    id: str
+    token: str
+
+
 class _TokenRequired(TypedDict):
     id: str
     name: str
@@ -124,6 +143,8 @@ class Token(_TokenRequired, total=False):
     revoked_at: Optional[Timestamp]
     rotated_at: Optional[Timestamp]
     grace_ends_at: Optional[Timestamp]
+    created_by: CredentialCreator
+    parent_id: str
 
 
 class _UserStateRequired(TypedDict):
@@ -152,6 +173,7 @@ class ServiceAccountState(_ServiceAccountStateRequired, total=False):
     description: str
     project: Optional[str]
     tag_selector: Dict[str, str]
+    allowed_ips: List[str]
 
 
 OwnerState = Union[UserState, ServiceAccountState]
@@ -211,14 +233,23 @@ class _TokenRequestRequired(TypedDict):
     now: Timestamp
 
 
+class CallerCredential(TypedDict):
+    """The token that will send a create, as ``whoami`` returns it: what it makes may
+    not exceed it."""
+
+    token: Token
+    owner: OwnerState
+
+
 class TokenRequest(_TokenRequestRequired, total=False):
     """Everything token validation looks at: the draft, the owner as they are now,
-    their tokens (names must be unique among active ones), the policy and the
-    organization's projects (when known)."""
+    their tokens (names must be unique among active ones), the policy, the
+    organization's projects (when known) and the calling token (when known)."""
 
     existing_tokens: List[Token]
     policy: Optional[TokenPolicy]
     organization_projects: List[str]
+    caller: CallerCredential
 
 
 class ServiceAccountDraft(TypedDict, total=False):
@@ -233,6 +264,7 @@ class ServiceAccountDraft(TypedDict, total=False):
     project: Optional[str]
     role: str
     tag_selector: Union[str, Dict[str, str]]
+    allowed_ips: Union[str, List[str]]
 
 
 class _ServiceAccountRequestRequired(TypedDict):
@@ -247,10 +279,14 @@ class ServiceAccountRequest(_ServiceAccountRequestRequired, total=False):
     existing: List[ServiceAccountState]
     policy: Optional[TokenPolicy]
     organization_projects: List[str]
+    caller: CallerCredential
+    now: Timestamp
 
 
 __all__ = [
+    "CallerCredential",
     "Check",
+    "CredentialCreator",
     "CustomExpiry",
     "EvaluateErrorCode",
     "Expiry",

@@ -106,6 +106,8 @@ fn check_with_core(
         existing,
         policy: caller.policy.clone(),
         organization_projects: org_projects,
+        caller: None,
+        now: None,
     };
     let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
     // Every problem at once: the shape errors, then the core's for the other fields.
@@ -162,6 +164,7 @@ fn create_sa(
             project: project.clone(),
             role: role.clone(),
             tag_selector: TagSelectorInput::Map(tags.clone()),
+            allowed_ips: Default::default(),
         };
         let (role, tag_selector) = check_with_core(
             caller,
@@ -182,6 +185,7 @@ fn create_sa(
                 role,
                 tag_selector,
                 status: ServiceAccountStatus::Active,
+                allowed_ips: Vec::new(),
             },
             secret_hash: Some(sha256_hex(&secret)),
             created_at: now,
@@ -359,6 +363,7 @@ pub async fn update(
         project: sa.state.project.clone(),
         role,
         tag_selector: TagSelectorInput::Map(tags),
+        allowed_ips: Default::default(),
     };
     let (role, tag_selector) = check_with_core(
         &caller,

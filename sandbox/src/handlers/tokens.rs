@@ -278,6 +278,7 @@ pub fn validate_with_core(
         now,
         policy: policy.cloned(),
         organization_projects: org_projects.to_vec(),
+        caller: None,
     };
     clouddigit_core::ffi::validate_token(&request)
         .errors
@@ -340,6 +341,8 @@ fn build_metadata(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        created_by: None,
+        parent_id: None,
     }
 }
 
