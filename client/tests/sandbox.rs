@@ -125,7 +125,10 @@ fn create_use_rotate_grace_revoke() {
     assert!(second.whoami().is_ok());
 
     // After the grace window the old one is refused.
-    sbx.server().clock().advance(chrono::Duration::days(8));
+    sbx.server()
+        .clock()
+        .advance(chrono::Duration::days(8))
+        .expect("within the clock's range");
     assert_eq!(kind(first.whoami()).0, ErrorKind::Authentication);
     assert!(second.whoami().is_ok());
 
@@ -343,11 +346,17 @@ fn client_credentials_are_cached_and_refreshed() {
     sbx.faults(json!({"count": 0}));
     // The API's clock runs past the bearer's 300 seconds: the 401 makes the client fetch
     // a new bearer once and the call goes through.
-    sbx.server().clock().advance(chrono::Duration::seconds(301));
+    sbx.server()
+        .clock()
+        .advance(chrono::Duration::seconds(301))
+        .expect("within the clock's range");
     let renewed = c.whoami().unwrap().token.token.id;
     assert_ne!(renewed, first_bearer);
     // Again, with eight threads refused at once: every one goes again, on one bearer.
-    sbx.server().clock().advance(chrono::Duration::seconds(301));
+    sbx.server()
+        .clock()
+        .advance(chrono::Duration::seconds(301))
+        .expect("within the clock's range");
     let ids: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| s.spawn(|| c.whoami().map(|w| w.token.token.id)))
@@ -493,7 +502,10 @@ fn the_client_side_limiter_keeps_a_burst_under_the_servers_limit() {
         .count();
     assert!(refused > 0);
     // With it (60 burst, 30 per second), the same burst waits instead of being refused.
-    sbx.server().clock().advance(chrono::Duration::seconds(10));
+    sbx.server()
+        .clock()
+        .advance(chrono::Duration::seconds(10))
+        .expect("within the clock's range");
     std::thread::sleep(std::time::Duration::from_secs(2));
     let other = sbx.user_token("u_admin", json!("all"));
     let retries = Arc::new(Mutex::new(Vec::new()));

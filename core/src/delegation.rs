@@ -142,8 +142,10 @@ fn list_names(catalog: &Catalog, set: &PermSet) -> String {
     s
 }
 
+/// To the microsecond where it has one: two expiries a few milliseconds apart must not
+/// read as the same time in a message saying one is later.
 fn fmt_time(t: Timestamp) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// The union of the entries that expand: the downscope a list stands for.

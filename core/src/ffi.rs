@@ -112,6 +112,20 @@ impl TokenHandle {
         })
     }
 
+    /// Whether the token is live at `now` under `policy`: not revoked, rotated out or
+    /// expired, and its owner active (what every call checks before its action).
+    pub fn is_live(
+        &self,
+        owner: &OwnerState,
+        now: crate::model::Timestamp,
+        policy: Option<&TokenPolicy>,
+    ) -> bool {
+        let status = crate::evaluator::token_status(&self.token, now, policy);
+        status.is_live()
+            && PreparedOwner::prepare(owner).active()
+            && owner.owner_ref() == self.token.owner
+    }
+
     /// Permission names the token may use in `project` (`None`: organization level),
     /// in catalog order.
     pub fn effective_permissions(&self, owner: &OwnerState, project: Option<&str>) -> Vec<String> {

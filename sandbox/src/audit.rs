@@ -23,6 +23,8 @@ pub struct AuditInfo {
     pub token_prefix: Option<String>,
     pub actor: Option<String>,
     pub project: Option<String>,
+    pub token_id: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// Filled in by authentication and handlers while a call runs.
@@ -93,6 +95,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         status: status.as_u16(),
         error_code,
         source_ip: ip.map(|i| i.to_string()),
+        token_id: info.token_id,
+        detail: info.detail.map(|d| scrub(&d)),
         ..AuditEvent::default()
     };
     state.record_audit(event);

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use clouddigit_core::evaluator::Check;
-use clouddigit_core::ffi::TokenHandle;
+use clouddigit_core::evaluator::{Audience, Check};
+use clouddigit_core::ffi::{LineageDecision, TokenHandle};
 use clouddigit_core::{
     Decision, OrgRole, Outcome, OwnerState, ProjectScope, Reason, Request, Timestamp, Token,
     TokenPolicy, TokenSecret,
@@ -17,6 +17,7 @@ use clouddigit_core::{
 use crate::audit::AuditSlot;
 use crate::db;
 use crate::error::ApiError;
+use crate::lineage::{self, Ancestor};
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
@@ -39,7 +40,34 @@ pub struct Caller {
     /// The organization's token policy as it is now: its maximum lifetime binds on every
     /// call, and creates are validated under it.
     pub policy: Option<TokenPolicy>,
+    /// The credentials this token was made through, nearest first: each must allow a
+    /// call too.
+    pub ancestors: Vec<Ancestor>,
+    handle: TokenHandle,
     slot: AuditSlot,
+}
+
+/// Whether a decision failed a check that does not depend on the action: the token (or
+/// its owner, or the caller's address) fails every call.
+fn lifecycle_failed(d: &Decision) -> bool {
+    d.checks.iter().any(|c| {
+        c.outcome == Outcome::Fail
+            && matches!(
+                c.check,
+                Check::Revoked
+                    | Check::Rotated
+                    | Check::Expired
+                    | Check::OwnerInactive
+                    | Check::IpNotAllowed
+            )
+    })
+}
+
+fn lineage_pairs(ancestors: &[Ancestor]) -> Vec<(TokenHandle, OwnerState)> {
+    ancestors
+        .iter()
+        .map(|a| (a.handle.clone(), a.owner.clone()))
+        .collect()
 }
 
 pub fn actor_label(owner: &OwnerState) -> String {
@@ -133,7 +161,7 @@ impl FromRequestParts<AppState> for Caller {
         let prefix = secret.prefix();
         drop(secret);
         let time = state.now();
-        let (row, owner, policy) = {
+        let (row, owner, policy, ancestors) = {
             let conn = state.db()?;
             let Some(row) = db::token_by_hash(&conn, &hash)? else {
                 slot.update(|a| a.token_prefix = Some(prefix.clone()));
@@ -142,13 +170,17 @@ impl FromRequestParts<AppState> for Caller {
                     format!("token {prefix}… is not known to this organization"),
                 ));
             };
+            slot.update(|a| {
+                a.token_name = Some(row.token.name.clone());
+                a.token_prefix = Some(row.token.prefix.clone());
+                a.token_id = Some(row.token.id.clone());
+            });
             let owner = db::owner_state(&conn, &row.token.owner)?;
-            (row, owner, db::token_policy(&conn)?)
+            // A broken line is reported after the token's own state: a revoked token says
+            // `revoked` even when what made it is gone too.
+            let ancestors = lineage::ancestors(&conn, &row.token);
+            (row, owner, db::token_policy(&conn)?, ancestors)
         };
-        slot.update(|a| {
-            a.token_name = Some(row.token.name.clone());
-            a.token_prefix = Some(row.token.prefix.clone());
-        });
         let owner = owner.ok_or_else(|| {
             ApiError::unauthorized("owner_inactive", "the token's owner no longer exists")
         })?;
@@ -166,12 +198,21 @@ impl FromRequestParts<AppState> for Caller {
             time,
             resource_tags: None,
         };
-        let decision = TokenHandle::new(row.token.clone())?.authorize_under(
+        let handle = TokenHandle::new(row.token.clone())?;
+        let own = handle.authorize_for(Audience::Caller, &owner, &request, policy.as_ref())?;
+        let ancestors = match ancestors {
+            Ok(a) => a,
+            Err(e) if !lifecycle_failed(&own) => return Err(e),
+            Err(_) => Vec::new(),
+        };
+        let found = handle.authorize_lineage(
+            Audience::Caller,
             &owner,
+            &lineage_pairs(&ancestors),
             &request,
             policy.as_ref(),
         )?;
-        if let Some(c) = decision.checks.iter().find(|c| {
+        if let Some(c) = found.decision.checks.iter().find(|c| {
             c.outcome == Outcome::Fail
                 && matches!(
                     c.check,
@@ -194,7 +235,10 @@ impl FromRequestParts<AppState> for Caller {
                 permission: None,
                 checks: Vec::new(),
             };
-            return Err(ApiError::denied(&d));
+            return Err(match found.denied_by {
+                None => ApiError::denied(&d),
+                Some(i) => ApiError::creator_denied(&d, &ancestors[i].id),
+            });
         }
         state
             .0
@@ -221,6 +265,8 @@ impl FromRequestParts<AppState> for Caller {
             time,
             query_project: query_param(parts.uri.query(), "project"),
             policy,
+            ancestors,
+            handle,
             slot,
         })
     }
@@ -266,16 +312,49 @@ impl Caller {
         if let Some(p) = project {
             self.slot.update(|a| a.project = Some(p.to_owned()));
         }
-        let d = TokenHandle::new(self.token.clone())?.authorize_under(
-            &self.owner,
-            &request,
-            self.policy.as_ref(),
-        )?;
-        if d.allowed {
-            Ok(d)
-        } else {
-            Err(ApiError::denied(&d))
+        let found = self.decide_request(Audience::Caller, &request)?;
+        if found.decision.allowed {
+            return Ok(found.decision);
         }
+        // The owner's full explanation (allow-list, email) goes to the audit log only.
+        let full = self.decide_request(Audience::Owner, &request)?;
+        self.note(full.decision.message.clone());
+        Err(match found.denied_by {
+            None => ApiError::denied(&found.decision),
+            Some(i) => ApiError::creator_denied(&found.decision, &self.ancestors[i].id),
+        })
+    }
+
+    /// The decision on `request` along this token's lineage, worded for `audience`.
+    pub fn decide_request(
+        &self,
+        audience: Audience,
+        request: &Request,
+    ) -> Result<LineageDecision, ApiError> {
+        Ok(self.handle.authorize_lineage(
+            audience,
+            &self.owner,
+            &lineage_pairs(&self.ancestors),
+            request,
+            self.policy.as_ref(),
+        )?)
+    }
+
+    /// Adds a line to this call's audit record (what it made or ended, or why it was
+    /// refused in full).
+    pub fn note(&self, detail: impl Into<String>) {
+        let detail = detail.into();
+        self.slot.update(|a| {
+            a.detail = Some(match a.detail.take() {
+                Some(d) => format!("{d}; {detail}"),
+                None => detail,
+            })
+        });
+    }
+
+    /// Whether this token is replaced by rotation and still in its grace window.
+    pub fn in_grace(&self) -> bool {
+        self.handle.prepared().in_grace(self.time)
     }
 
     /// The project a call acts in when its path names none: `?project=`, else the

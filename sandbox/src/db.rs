@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::SecondsFormat;
+use clouddigit_core::model::Creator;
 use clouddigit_core::model::{ServiceAccountStatus, UserStatus};
 use clouddigit_core::{
     OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, ServiceAccountState, Timestamp,
@@ -46,6 +47,49 @@ CREATE TABLE IF NOT EXISTS audit (
   query TEXT, project TEXT, status INTEGER NOT NULL, error_code TEXT, ip TEXT);
 "#;
 
+/// Columns added after the first release: (table, column, declaration). A database file
+/// from an earlier version gains them on open; its credentials have no lineage (roots).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("tokens", "created_by", "TEXT"),
+    ("tokens", "parent_id", "TEXT"),
+    (
+        "service_accounts",
+        "allowed_ips",
+        "TEXT NOT NULL DEFAULT '[]'",
+    ),
+    ("service_accounts", "secret_id", "TEXT"),
+    ("service_accounts", "secret_created_by", "TEXT"),
+    ("service_accounts", "secret_parent_id", "TEXT"),
+    ("service_accounts", "secret_expires_at", "TEXT"),
+    ("service_accounts", "secret_created_at", "TEXT"),
+    ("access_keys", "created_by", "TEXT"),
+    ("access_keys", "parent_id", "TEXT"),
+    ("access_keys", "expires_at", "TEXT"),
+    ("access_keys", "revoked_at", "TEXT"),
+    ("audit", "token_id", "TEXT"),
+    ("audit", "detail", "TEXT"),
+];
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, decl) in ADDED_COLUMNS {
+        let exists: bool = conn
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+            ))?
+            .exists([column])?;
+        if !exists {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS tokens_parent ON tokens(parent_id);
+         CREATE INDEX IF NOT EXISTS access_keys_parent ON access_keys(parent_id);
+         CREATE INDEX IF NOT EXISTS sa_secret_parent ON service_accounts(secret_parent_id);
+         CREATE INDEX IF NOT EXISTS sa_secret ON service_accounts(secret_id);
+         CREATE INDEX IF NOT EXISTS audit_time ON audit(time);",
+    )
+}
+
 pub fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Connection> {
     let conn = match path {
         Some(p) => {
@@ -57,6 +101,7 @@ pub fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Connection> {
         None => Connection::open_in_memory()?,
     };
     conn.execute_batch(SCHEMA)?;
+    migrate(&conn)?;
     Ok(conn)
 }
 
@@ -88,6 +133,12 @@ fn opt_enum_col<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Resul
 fn time_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
     let s: String = r.get(idx)?;
     s.parse::<Timestamp>().map_err(|e| conv_err(idx, e))
+}
+
+fn opt_json_col<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| serde_json::from_str(&s).map_err(|e| conv_err(idx, e)))
+        .transpose()
 }
 
 fn opt_time_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
@@ -201,12 +252,26 @@ pub fn users(conn: &Connection) -> rusqlite::Result<Vec<UserState>> {
 #[derive(Debug, Clone)]
 pub struct SaRow {
     pub state: ServiceAccountState,
-    pub secret_hash: Option<String>,
+    /// The client secret, while the account has one.
+    pub secret: Option<ClientSecret>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-const SA_COLS: &str = "id, org, project, name, description, role, tag_selector, status, secret_hash, created_at, updated_at";
+/// A service account's client secret: a credential of its own, with a maker and an
+/// expiry, though only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct ClientSecret {
+    /// `cs_…`: what its bearers name as their parent.
+    pub id: String,
+    pub hash: String,
+    pub created_by: Option<Creator>,
+    pub parent_id: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+const SA_COLS: &str = "id, org, project, name, description, role, tag_selector, status, secret_hash, created_at, updated_at, allowed_ips, secret_id, secret_created_by, secret_parent_id, secret_expires_at, secret_created_at";
 
 fn sa_from_row(r: &Row<'_>) -> rusqlite::Result<SaRow> {
     Ok(SaRow {
@@ -219,9 +284,25 @@ fn sa_from_row(r: &Row<'_>) -> rusqlite::Result<SaRow> {
             role: enum_col::<ProjectRole>(r, 5)?,
             tag_selector: json_col::<BTreeMap<String, String>>(r, 6)?,
             status: enum_col::<ServiceAccountStatus>(r, 7)?,
-            allowed_ips: Vec::new(),
+            allowed_ips: json_col::<Vec<String>>(r, 11)?,
         },
-        secret_hash: r.get(8)?,
+        secret: match r.get::<_, Option<String>>(8)? {
+            None => None,
+            Some(hash) => Some(ClientSecret {
+                // A secret from before lineage was kept gets a stable id of its own.
+                id: r
+                    .get::<_, Option<String>>(12)?
+                    .unwrap_or_else(|| format!("cs_legacy_{}", &hash[..hash.len().min(16)])),
+                hash,
+                created_by: opt_json_col::<Creator>(r, 13)?,
+                parent_id: r.get(14)?,
+                expires_at: opt_time_col(r, 15)?,
+                created_at: match opt_time_col(r, 16)? {
+                    Some(t) => t,
+                    None => time_col(r, 9)?,
+                },
+            }),
+        },
         created_at: time_col(r, 9)?,
         updated_at: time_col(r, 10)?,
     })
@@ -252,10 +333,12 @@ pub fn service_accounts(conn: &Connection, project: Option<&str>) -> rusqlite::R
 
 pub fn upsert_service_account(conn: &Connection, sa: &SaRow) -> rusqlite::Result<()> {
     let s = &sa.state;
+    let secret = sa.secret.as_ref();
     conn.execute(
-        "INSERT INTO service_accounts (id, org, project, name, description, role, tag_selector, status, secret_hash, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT(id) DO UPDATE SET description = ?5, role = ?6, tag_selector = ?7, status = ?8, secret_hash = ?9, updated_at = ?11",
+        "INSERT INTO service_accounts (id, org, project, name, description, role, tag_selector, status, secret_hash, created_at, updated_at, allowed_ips, secret_id, secret_created_by, secret_parent_id, secret_expires_at, secret_created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT(id) DO UPDATE SET description = ?5, role = ?6, tag_selector = ?7, status = ?8, secret_hash = ?9, updated_at = ?11,
+           allowed_ips = ?12, secret_id = ?13, secret_created_by = ?14, secret_parent_id = ?15, secret_expires_at = ?16, secret_created_at = ?17",
         params![
             s.id,
             s.organization,
@@ -265,12 +348,30 @@ pub fn upsert_service_account(conn: &Connection, sa: &SaRow) -> rusqlite::Result
             enum_str(&s.role),
             to_json(&s.tag_selector)?,
             enum_str(&s.status),
-            sa.secret_hash,
+            secret.map(|c| c.hash.as_str()),
             ts(sa.created_at),
-            ts(sa.updated_at)
+            ts(sa.updated_at),
+            to_json(&s.allowed_ips)?,
+            secret.map(|c| c.id.as_str()),
+            secret.and_then(|c| c.created_by.as_ref()).map(to_json).transpose()?,
+            secret.and_then(|c| c.parent_id.as_deref()),
+            secret.and_then(|c| c.expires_at).map(ts),
+            secret.map(|c| ts(c.created_at)),
         ],
     )?;
     Ok(())
+}
+
+/// The account whose current client secret is `secret_id`, if any.
+pub fn service_account_by_secret(
+    conn: &Connection,
+    secret_id: &str,
+) -> rusqlite::Result<Option<SaRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SA_COLS} FROM service_accounts WHERE secret_id = ?1"
+    ))?
+    .query_row([secret_id], sa_from_row)
+    .optional()
 }
 
 pub fn owner_state(conn: &Connection, owner: &OwnerRef) -> rusqlite::Result<Option<OwnerState>> {
@@ -295,7 +396,7 @@ pub struct TokenRow {
     pub last_used_at: Option<Timestamp>,
 }
 
-const TOKEN_COLS: &str = "id, kind, name, prefix, hash, owner_type, owner_id, org, projects, permissions, created_at, expires_at, allowed_ips, revoked_at, rotated_at, grace_ends_at, replaced_by, last_used_at";
+const TOKEN_COLS: &str = "id, kind, name, prefix, hash, owner_type, owner_id, org, projects, permissions, created_at, expires_at, allowed_ips, revoked_at, rotated_at, grace_ends_at, replaced_by, last_used_at, created_by, parent_id";
 
 fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     let owner_type: String = r.get(5)?;
@@ -320,8 +421,8 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
             revoked_at: opt_time_col(r, 13)?,
             rotated_at: opt_time_col(r, 14)?,
             grace_ends_at: opt_time_col(r, 15)?,
-            created_by: None,
-            parent_id: None,
+            created_by: opt_json_col::<Creator>(r, 18)?,
+            parent_id: r.get(19)?,
         },
         kind: r.get(1)?,
         hash: r.get(4)?,
@@ -341,7 +442,7 @@ pub fn insert_token(conn: &Connection, row: &TokenRow) -> rusqlite::Result<()> {
     let t = &row.token;
     let (owner_type, owner_id) = owner_cols(&t.owner);
     conn.execute(
-        &format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+        &format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"),
         params![
             t.id,
             row.kind,
@@ -360,7 +461,9 @@ pub fn insert_token(conn: &Connection, row: &TokenRow) -> rusqlite::Result<()> {
             t.rotated_at.map(ts),
             t.grace_ends_at.map(ts),
             row.replaced_by,
-            row.last_used_at.map(ts)
+            row.last_used_at.map(ts),
+            t.created_by.as_ref().map(to_json).transpose()?,
+            t.parent_id
         ],
     )?;
     Ok(())
@@ -391,27 +494,141 @@ pub fn tokens_of_owner(
     rows.collect()
 }
 
-pub fn revoke_token(conn: &Connection, id: &str, at: Timestamp) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        [id, &ts(at)],
-    )?;
-    Ok(())
-}
-
-/// Revokes every live token of an owner of one kind (a reset client secret ends the
-/// bearers minted with the old one).
-pub fn revoke_owner_tokens(
+/// The ids of the live tokens of an owner, of one kind.
+pub fn live_token_ids(
     conn: &Connection,
     owner: &OwnerRef,
     kind: &str,
-    at: Timestamp,
-) -> rusqlite::Result<usize> {
+) -> rusqlite::Result<Vec<String>> {
     let (owner_type, owner_id) = owner_cols(owner);
-    conn.execute(
-        "UPDATE tokens SET revoked_at = ?4 WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 AND revoked_at IS NULL",
-        [owner_type, owner_id, kind, &ts(at)],
-    )
+    let mut st = conn.prepare_cached(
+        "SELECT id FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 AND revoked_at IS NULL",
+    )?;
+    let rows = st.query_map([owner_type, owner_id, kind], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Every credential of an account: its tokens and bearers, its client secret, its keys.
+pub fn account_credential_ids(conn: &Connection, sa: &SaRow) -> rusqlite::Result<Vec<String>> {
+    let owner = OwnerRef::ServiceAccount {
+        id: sa.state.id.clone(),
+    };
+    let mut ids = live_token_ids(conn, &owner, "api")?;
+    ids.extend(live_token_ids(conn, &owner, "oauth")?);
+    ids.extend(sa.secret.as_ref().map(|s| s.id.clone()));
+    ids.extend(
+        access_keys(conn, &sa.state.id)?
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none())
+            .map(|k| k.id),
+    );
+    Ok(ids)
+}
+
+/// What a cascade ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Revoked {
+    pub tokens: usize,
+    pub client_secrets: usize,
+    pub access_keys: usize,
+}
+
+impl Revoked {
+    pub fn total(&self) -> usize {
+        self.tokens + self.client_secrets + self.access_keys
+    }
+}
+
+/// Every credential made through `roots`, at any depth, and (`with_roots`) the roots
+/// themselves: tokens and bearers, client secrets and access keys alike, since any of
+/// them can make the others. Vault's token tree, in one recursive query.
+pub fn descendants(
+    conn: &Connection,
+    roots: &[String],
+    with_roots: bool,
+) -> rusqlite::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut st = conn.prepare_cached(
+        "WITH RECURSIVE
+           nodes(id, parent) AS (
+             SELECT id, parent_id FROM tokens WHERE parent_id IS NOT NULL
+             UNION ALL SELECT id, parent_id FROM access_keys WHERE parent_id IS NOT NULL
+             UNION ALL SELECT secret_id, secret_parent_id FROM service_accounts
+               WHERE secret_id IS NOT NULL AND secret_parent_id IS NOT NULL),
+           tree(id) AS (
+             SELECT ?1
+             UNION SELECT nodes.id FROM nodes JOIN tree ON nodes.parent = tree.id)
+         SELECT id FROM tree",
+    )?;
+    for root in roots {
+        let ids = st.query_map([root], |r| r.get::<_, String>(0))?;
+        for id in ids {
+            let id = id?;
+            if (with_roots || id != *root) && !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Revokes `ids`: tokens get `revoked_at`, access keys too, and a client secret is taken
+/// off its account (its bearers are among `ids` when they come from [`descendants`]).
+pub fn revoke_ids(conn: &Connection, ids: &[String], at: Timestamp) -> rusqlite::Result<Revoked> {
+    let mut done = Revoked::default();
+    let at = ts(at);
+    for id in ids {
+        done.tokens += conn
+            .prepare_cached(
+                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            )?
+            .execute([id, &at])?;
+        done.access_keys += conn
+            .prepare_cached(
+                "UPDATE access_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            )?
+            .execute([id, &at])?;
+        done.client_secrets += conn
+            .prepare_cached(
+                "UPDATE service_accounts SET secret_hash = NULL, secret_id = NULL, secret_created_by = NULL,
+                   secret_parent_id = NULL, secret_expires_at = NULL, secret_created_at = NULL, updated_at = ?2 WHERE secret_id = ?1",
+            )?
+            .execute([id, &at])?;
+    }
+    Ok(done)
+}
+
+/// Revokes `roots` and everything made through them.
+pub fn revoke_tree(
+    conn: &Connection,
+    roots: &[String],
+    at: Timestamp,
+) -> rusqlite::Result<Revoked> {
+    let ids = descendants(conn, roots, true)?;
+    revoke_ids(conn, &ids, at)
+}
+
+/// Revokes what was made through `roots`, leaving the roots themselves.
+pub fn revoke_made_through(
+    conn: &Connection,
+    roots: &[String],
+    at: Timestamp,
+) -> rusqlite::Result<Revoked> {
+    let ids = descendants(conn, roots, false)?;
+    revoke_ids(conn, &ids, at)
+}
+
+/// Rotation passes what `old` made to its replacement `new`.
+pub fn reparent(conn: &Connection, old: &str, new: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE tokens SET parent_id = ?2 WHERE parent_id = ?1")?
+        .execute([old, new])?;
+    conn.prepare_cached("UPDATE access_keys SET parent_id = ?2 WHERE parent_id = ?1")?
+        .execute([old, new])?;
+    conn.prepare_cached(
+        "UPDATE service_accounts SET secret_parent_id = ?2 WHERE secret_parent_id = ?1",
+    )?
+    .execute([old, new])?;
+    Ok(())
 }
 
 pub fn mark_rotated(
@@ -436,51 +653,66 @@ pub fn touch_token(conn: &Connection, id: &str, at: Timestamp) -> rusqlite::Resu
 
 // ---------------------------------------------------------------- access keys
 
+/// An access key's metadata (its secret's hash stays in the table).
 #[derive(Debug, Clone)]
 pub struct AccessKeyRow {
     pub id: String,
     pub sa_id: String,
     pub created_at: Timestamp,
+    pub created_by: Option<Creator>,
+    pub parent_id: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+const KEY_COLS: &str = "id, sa_id, created_at, created_by, parent_id, expires_at, revoked_at";
+
+fn key_from_row(r: &Row<'_>) -> rusqlite::Result<AccessKeyRow> {
+    Ok(AccessKeyRow {
+        id: r.get(0)?,
+        sa_id: r.get(1)?,
+        created_at: time_col(r, 2)?,
+        created_by: opt_json_col::<Creator>(r, 3)?,
+        parent_id: r.get(4)?,
+        expires_at: opt_time_col(r, 5)?,
+        revoked_at: opt_time_col(r, 6)?,
+    })
 }
 
 pub fn insert_access_key(
     conn: &Connection,
-    id: &str,
-    sa_id: &str,
+    key: &AccessKeyRow,
     secret_hash: &str,
-    at: Timestamp,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO access_keys (id, sa_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        [id, sa_id, secret_hash, &ts(at)],
+        &format!("INSERT INTO access_keys ({KEY_COLS}, secret_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        params![
+            key.id,
+            key.sa_id,
+            ts(key.created_at),
+            key.created_by.as_ref().map(to_json).transpose()?,
+            key.parent_id,
+            key.expires_at.map(ts),
+            key.revoked_at.map(ts),
+            secret_hash
+        ],
     )?;
     Ok(())
 }
 
+/// An account's keys, revoked ones included (they show their `revoked_at`).
 pub fn access_keys(conn: &Connection, sa_id: &str) -> rusqlite::Result<Vec<AccessKeyRow>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, sa_id, created_at FROM access_keys WHERE sa_id = ?1 ORDER BY created_at, id",
-    )?;
-    let rows = st.query_map([sa_id], |r| {
-        Ok(AccessKeyRow {
-            id: r.get(0)?,
-            sa_id: r.get(1)?,
-            created_at: time_col(r, 2)?,
-        })
-    })?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {KEY_COLS} FROM access_keys WHERE sa_id = ?1 ORDER BY created_at, id"
+    ))?;
+    let rows = st.query_map([sa_id], key_from_row)?;
     rows.collect()
 }
 
-pub fn delete_access_key(conn: &Connection, sa_id: &str, id: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute(
-        "DELETE FROM access_keys WHERE sa_id = ?1 AND id = ?2",
-        [sa_id, id],
-    )? > 0)
-}
-
-pub fn delete_access_keys_of(conn: &Connection, sa_id: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM access_keys WHERE sa_id = ?1", [sa_id])?;
-    Ok(())
+pub fn access_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<AccessKeyRow>> {
+    conn.prepare_cached(&format!("SELECT {KEY_COLS} FROM access_keys WHERE id = ?1"))?
+        .query_row([id], key_from_row)
+        .optional()
 }
 
 // ---------------------------------------------------------------- servers, buckets
@@ -604,12 +836,19 @@ pub struct AuditEvent {
     pub status: u16,
     pub error_code: Option<String>,
     pub source_ip: Option<String>,
+    /// The calling credential's id: with its `parent_id` and `created_by` (in the token
+    /// list) this is the call's place in the credential tree.
+    pub token_id: Option<String>,
+    /// For the organization's administrators: the full explanation of a denial (the
+    /// caller got a shorter one, without the allow-list or the owner's email), or what
+    /// the call made or ended (`created tok_…`, `revoked 3 descendants`).
+    pub detail: Option<String>,
 }
 
 pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO audit (request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO audit (request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         e.request_id,
@@ -623,9 +862,56 @@ pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
         e.project,
         e.status,
         e.error_code,
-        e.source_ip
+        e.source_ip,
+        e.token_id,
+        e.detail
     ])?;
     Ok(())
+}
+
+/// How long and how much of the audit log is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub max_age: chrono::Duration,
+    pub max_events: u64,
+}
+
+/// Drops the events older than the retention's age and, past its count, the oldest;
+/// returns how many went and the time of the newest one dropped.
+pub fn trim_audit(
+    conn: &Connection,
+    retention: Retention,
+    now: Timestamp,
+) -> rusqlite::Result<(usize, Option<String>)> {
+    let cutoff = now
+        .checked_sub_signed(retention.max_age)
+        .map(ts)
+        .unwrap_or_default();
+    let newest_old: Option<String> = conn
+        .prepare_cached("SELECT MAX(time) FROM audit WHERE time < ?1")?
+        .query_row([&cutoff], |r| r.get(0))?;
+    let mut dropped = conn
+        .prepare_cached("DELETE FROM audit WHERE time < ?1")?
+        .execute([&cutoff])?;
+    let mut newest = newest_old;
+    let count: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM audit")?
+        .query_row([], |r| r.get(0))?;
+    let max = i64::try_from(retention.max_events).unwrap_or(i64::MAX);
+    if count > max {
+        let excess = count - max;
+        let last: Option<(i64, String)> = conn
+            .prepare_cached("SELECT seq, time FROM audit ORDER BY seq LIMIT 1 OFFSET ?1")?
+            .query_row([excess - 1], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((seq, time)) = last {
+            dropped += conn
+                .prepare_cached("DELETE FROM audit WHERE seq <= ?1")?
+                .execute([seq])?;
+            newest = Some(newest.map_or(time.clone(), |n| n.max(time)));
+        }
+    }
+    Ok((dropped, newest))
 }
 
 /// Filters for listing audit events; newest first, `before` is the cursor (a `seq`).
@@ -644,7 +930,7 @@ pub struct AuditFilter {
 
 pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditEvent>> {
     let mut sql = String::from(
-        "SELECT seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip FROM audit WHERE 1=1",
+        "SELECT seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail FROM audit WHERE 1=1",
     );
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut push = |clause: &str, v: rusqlite::types::Value| {
@@ -695,6 +981,8 @@ pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<
             status: r.get(10)?,
             error_code: r.get(11)?,
             source_ip: r.get(12)?,
+            token_id: r.get(13)?,
+            detail: r.get(14)?,
         })
     })?;
     rows.collect()

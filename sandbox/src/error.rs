@@ -133,6 +133,33 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A denial by a credential the caller descends from: the call is refused because
+    /// the credential that made this token (or one before it) may not make it. 401 when
+    /// that credential is dead (revoked, rotated out, expired, owner gone), 403 otherwise.
+    pub fn creator_denied(d: &Decision, ancestor: &str) -> ApiError {
+        let status = match d.reason {
+            Reason::Revoked | Reason::Rotated | Reason::Expired | Reason::OwnerInactive => {
+                StatusCode::UNAUTHORIZED
+            }
+            _ => StatusCode::FORBIDDEN,
+        };
+        let mut e = ApiError::new(
+            status,
+            "creator_denied",
+            format!(
+                "denied (creator_denied): this token was made through {ancestor}, which may not make this call: {}",
+                d.message
+            ),
+        )
+        .with("creator_reason", reason_code(d.reason));
+        if let Some(p) = &d.permission {
+            e = e.with("permission", p.clone());
+        }
+        e
+    }
+}
+
 /// The wire name of a reason: the core's own table.
 pub use clouddigit_core::evaluator::reason_code;
 

@@ -17,6 +17,7 @@ pub mod error;
 pub mod faults;
 pub mod handlers;
 pub mod idempotency;
+pub mod lineage;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
@@ -28,7 +29,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use clouddigit_core::model::Inherit;
+use clouddigit_core::model::{Creator, Inherit};
 use clouddigit_core::{OwnerRef, ProjectScope, TokenPermissions, TokenSecret};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -36,7 +37,7 @@ use tokio::task::JoinHandle;
 pub use clock::Clock;
 pub use seed::Seed;
 
-use crate::handlers::tokens::{issue, TokenSpec};
+use crate::handlers::tokens::{issue, Lineage, TokenSpec};
 use crate::state::{AppState, Inner};
 
 #[derive(Debug, Clone)]
@@ -200,11 +201,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             }),
         allowed_ips: Vec::new(),
     };
-    // One live bootstrap token at a time: the previous run's is revoked when a new one
-    // is written to the token file.
-    if let Some(previous) = db::meta(&conn, "bootstrap_token_id")? {
-        db::revoke_token(&conn, &previous, now)?;
-    }
+    let previous = db::meta(&conn, "bootstrap_token_id")?;
     let (row, bootstrap_token) = issue(
         &conn,
         OwnerRef::User { id: bootstrap_user },
@@ -212,8 +209,16 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         &spec,
         "api",
         now,
+        &Lineage::root(Creator::Bootstrap),
     )
     .map_err(|e| StartError::Token(e.message))?;
+    // One live bootstrap token at a time: the previous run's is revoked when a new one
+    // is written to the token file, and what it made passes to the new one (as in a
+    // rotation), so the state a --db file keeps survives the restart.
+    if let Some(previous) = previous {
+        db::reparent(&conn, &previous, &row.token.id)?;
+        db::revoke_ids(&conn, &[previous], now)?;
+    }
     db::set_meta(&conn, "bootstrap_token_id", &row.token.id)?;
     if let Some(path) = &config.token_file {
         write_token_file(path, &bootstrap_token)?;

@@ -1,11 +1,10 @@
 //! Making secrets and hashing them. Only hashes and public prefixes reach the database.
 
+use clouddigit_core::secret::SecretKind;
 use clouddigit_core::TokenSecret;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-
-const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 pub fn sha256_hex(s: &str) -> String {
     let digest = Sha256::digest(s.as_bytes());
@@ -65,48 +64,43 @@ pub fn random_string(len: usize, alphabet: &[u8]) -> Result<String, ApiError> {
     Ok(out)
 }
 
-/// A client secret for the client-credentials grant: `cdcs_` + 40 base62 characters
-/// (a different shape from API tokens, so the two are never confused).
-pub fn new_client_secret() -> Result<String, ApiError> {
-    Ok(format!("cdcs_{}", random_string(40, ALPHABET)?))
+/// A new secret of `kind` in the core's format (`cdcs_…` client secrets, `cdsk_…`
+/// access-key secrets), from the OS CSPRNG.
+pub fn new_secret(kind: SecretKind) -> Result<String, ApiError> {
+    let mut failed = false;
+    let secret = clouddigit_core::secret::generate(kind, |buf: &mut [u8]| {
+        if getrandom::fill(buf).is_err() {
+            failed = true;
+        }
+    });
+    if failed {
+        return Err(ApiError::internal("the system random source failed"));
+    }
+    Ok(secret.to_string())
 }
 
-/// An S3-style access key: 20-character id (`CDAK` + 16 upper-case) and 40-character secret.
+/// A client secret for the client-credentials grant.
+pub fn new_client_secret() -> Result<String, ApiError> {
+    new_secret(SecretKind::ClientSecret)
+}
+
+/// An S3-style access key: a 20-character id (`CDAK` + 16 upper-case) and a secret.
 pub fn new_access_key() -> Result<(String, String), ApiError> {
     let id = format!(
         "CDAK{}",
         random_string(16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")?
     );
-    Ok((id, random_string(40, ALPHABET)?))
+    Ok((id, new_secret(SecretKind::AccessKeySecret)?))
 }
 
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Replaces anything shaped like a token secret with its prefix and `…`, for logs.
+/// Every secret of any kind cut to its prefix and `…`, for logs and the audit log: the
+/// core's one finder.
 pub fn scrub(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("cd_") {
-        out.push_str(&rest[..pos]);
-        let candidate = &rest[pos..];
-        let end = candidate
-            .char_indices()
-            .skip(3)
-            .find(|(_, c)| !c.is_ascii_alphanumeric())
-            .map_or(candidate.len(), |(i, _)| i);
-        let word = &candidate[..end];
-        if clouddigit_core::secret::is_token(word) {
-            out.push_str(&word[..9]);
-            out.push('…');
-        } else {
-            out.push_str(word);
-        }
-        rest = &candidate[end..];
-    }
-    out.push_str(rest);
-    out
+    clouddigit_core::scan::redact_secrets(text)
 }
 
 #[cfg(test)]
@@ -122,6 +116,16 @@ mod tests {
         assert!(!scrubbed.contains(&text));
         assert!(scrubbed.contains(&format!("{}…", &text[..9])));
         assert!(scrubbed.ends_with("a=cd_short"));
+        let cs = new_client_secret().unwrap_or_else(|_| panic!("rng"));
+        let (_, sk) = new_access_key().unwrap_or_else(|_| panic!("rng"));
+        let scrubbed = scrub(&format!(
+            "client_secret={cs}&k={}",
+            sk.replacen('_', "%5F", 1)
+        ));
+        assert!(
+            !scrubbed.contains(&cs[11..]) && !scrubbed.contains(&sk[11..]),
+            "{scrubbed}"
+        );
         assert_eq!(sha256_hex("abc").len(), 64);
     }
 }

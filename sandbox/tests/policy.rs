@@ -43,15 +43,36 @@ async fn a_seeded_policy_binds_every_create_and_is_shown_by_whoami() {
         "{}",
         r.text
     );
-    let r = create(json!({ "name": "month", "projects": ["web"], "expires_in_days": 30 })).await;
+    // Within the maximum, and within the calling token (which the policy limited to 30
+    // days when it was minted).
+    let r = create(json!({ "name": "month", "projects": ["web"], "expires_in_days": 29 })).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 
-    // Service accounts: two per project, and their tokens need an allow-list.
+    // Service accounts: two per project; the accounts (whose bearers carry it) and their
+    // tokens need an allow-list, and a /0 is none.
+    for ips in [json!(null), json!(["0.0.0.0/0"])] {
+        let r = sbx
+            .post(
+                "/v1/iam/service-accounts",
+                &sbx.admin,
+                json!({ "project": "web", "name": "open", "role": "member", "allowed_ips": ips }),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("allowed_ips_required")
+            ),
+            "{}",
+            r.text
+        );
+    }
     let sa = |name: &str| {
         sbx.post(
             "/v1/iam/service-accounts",
             &sbx.admin,
-            json!({ "project": "web", "name": name, "role": "member" }),
+            json!({ "project": "web", "name": name, "role": "member", "allowed_ips": "127.0.0.1" }),
         )
     };
     let first = sa("bot-1").await;
@@ -170,7 +191,8 @@ async fn a_tightened_maximum_lifetime_denies_longer_lived_tokens_on_their_next_c
         .post(
             "/v1/iam/tokens",
             &week,
-            json!({ "name": "year", "projects": ["web"], "expires_in_days": 30 }),
+            // Within the policy, and within the calling token's own week.
+            json!({ "name": "year", "projects": ["web"], "expires_in_days": 6 }),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);

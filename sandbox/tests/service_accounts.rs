@@ -351,7 +351,11 @@ async fn access_keys_show_the_secret_once() {
     let key_id = r.body["id"].as_str().unwrap().to_owned();
     let secret = r.body["secret"].as_str().unwrap().to_owned();
     assert_eq!(key_id.len(), 20);
-    assert_eq!(secret.len(), 40);
+    assert_eq!(secret.len(), 47);
+    assert!(
+        secret.starts_with("cdsk_"),
+        "the core's access-key secret format"
+    );
     let r = sbx.get(&base, &sbx.admin).await;
     assert_eq!(r.body["access_keys"][0]["id"], key_id.as_str());
     assert!(!r.text.contains(&secret));
@@ -431,7 +435,10 @@ async fn client_credentials_grant_and_secret_reset() {
     );
 
     // Short-lived.
-    sbx.server.clock().advance(Duration::seconds(301));
+    sbx.server
+        .clock()
+        .advance(Duration::seconds(301))
+        .expect("within the clock's range");
     assert_eq!(
         sbx.get("/v1/compute/servers?project=web", &bearer)
             .await

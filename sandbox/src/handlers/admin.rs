@@ -9,28 +9,47 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
+use clouddigit_core::model::Creator;
 use clouddigit_core::model::UserStatus;
-use clouddigit_core::{OrgRole, OwnerRef, OwnerState, ProjectRole, Timestamp, TokenPolicy};
+use clouddigit_core::{
+    OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, Timestamp, TokenPermissions,
+    TokenPolicy,
+};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, FieldError};
 use crate::handlers::require_object;
-use crate::handlers::tokens::{ensure_name_free, issue, parse_spec, token_json};
+use crate::handlers::tokens::{ensure_name_free, issue, parse_spec, token_json, Lineage};
 use crate::idempotency;
 use crate::state::AppState;
 
+/// The `/_sandbox` endpoints change who may do what (roles, the policy, the clock) and
+/// mint tokens for anyone: they are for an unrestricted organization-owner token only
+/// (inheriting the role, all projects, not replaced by rotation). A downscoped token
+/// must never reach around its own limits through them.
 fn owner_only(caller: &Caller) -> Result<(), ApiError> {
-    if caller.is_org_owner() {
-        Ok(())
-    } else {
+    let refuse = |why: &str| {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "sandbox_admin_only",
-            "the /_sandbox endpoints are for the organization owner",
+            format!("the /_sandbox endpoints need an unrestricted organization-owner token: {why}"),
         ))
+    };
+    if !caller.is_org_owner() {
+        return refuse("the token's owner is not the organization owner");
     }
+    if !matches!(caller.token.permissions, TokenPermissions::Inherit(_)) {
+        return refuse("this token is downscoped");
+    }
+    if !matches!(caller.token.projects, ProjectScope::All(_)) {
+        return refuse("this token is limited to some projects");
+    }
+    if caller.in_grace() {
+        return refuse("this token was replaced by rotation");
+    }
+    Ok(())
 }
 
 pub async fn get_clock(
@@ -97,6 +116,9 @@ pub async fn set_clock(
     owner_only(&caller)?;
     require_object(&body)?;
     let clock = &state.0.clock;
+    let out_of_range = |field: &str, e: crate::clock::OutOfRange| {
+        ApiError::field(field, "out_of_range", e.to_string())
+    };
     if body.get("reset").and_then(Value::as_bool) == Some(true) {
         clock.reset();
     } else if let Some(s) = body.get("set") {
@@ -104,7 +126,7 @@ pub async fn set_clock(
             .as_str()
             .and_then(|s| s.parse::<Timestamp>().ok())
             .ok_or_else(|| ApiError::field("set", "invalid_time", "an RFC 3339 time"))?;
-        clock.set(t);
+        clock.set(t).map_err(|e| out_of_range("set", e))?;
     } else if let Some(n) = body.get("advance_seconds") {
         let n = n.as_i64().ok_or_else(|| {
             ApiError::field(
@@ -113,9 +135,16 @@ pub async fn set_clock(
                 "a whole number of seconds",
             )
         })?;
-        let by = Duration::try_seconds(n)
-            .ok_or_else(|| ApiError::field("advance_seconds", "out_of_range", "too large"))?;
-        clock.advance(by);
+        let by = Duration::try_seconds(n).ok_or_else(|| {
+            ApiError::field(
+                "advance_seconds",
+                "out_of_range",
+                "beyond what a duration can hold",
+            )
+        })?;
+        clock
+            .advance(by)
+            .map_err(|e| out_of_range("advance_seconds", e))?;
     } else {
         return Err(ApiError::field(
             "advance_seconds",
@@ -201,6 +230,8 @@ pub async fn issue_user_token(
         )
     };
     let now = state.now();
+    // The administrator mints for someone else: the token is a root of its own tree
+    // (bounded by its owner's role, like every token), not a child of the admin's token.
     let spec = parse_spec(
         &body,
         &OwnerState::User(user.clone()),
@@ -208,7 +239,11 @@ pub async fn issue_user_token(
         &projects,
         caller.policy.as_ref(),
         now,
+        None,
     )?;
+    let lineage = Lineage::root(Creator::SandboxAdmin {
+        token: caller.token.id.clone(),
+    });
     let route = format!("POST /_sandbox/users/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;
@@ -228,7 +263,9 @@ pub async fn issue_user_token(
             &spec,
             "api",
             now,
+            &lineage,
         )?;
+        caller.note(format!("minted {} for {}", row.token.id, user.id));
         Ok((
             StatusCode::CREATED,
             json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),

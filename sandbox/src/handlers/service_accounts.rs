@@ -5,8 +5,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use clouddigit_core::delegation::{account_credential, Minted};
 use clouddigit_core::model::ServiceAccountStatus;
-use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput};
+use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput, TextOrList};
 use clouddigit_core::{
     Catalog, OwnerRef, OwnerState, ProjectRole, ServiceAccountRequest, ServiceAccountState,
 };
@@ -14,9 +15,9 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::db::{self, SaRow};
+use crate::db::{self, ClientSecret, SaRow};
 use crate::error::{ApiError, FieldError};
-use crate::handlers::tokens::{self, token_json};
+use crate::handlers::tokens::{self, token_json, Lineage};
 use crate::handlers::{require_object, str_field, string_map_field};
 use crate::idempotency;
 use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
@@ -24,6 +25,15 @@ use crate::state::AppState;
 
 pub fn sa_json(sa: &SaRow) -> Value {
     let s = &sa.state;
+    let secret = sa.secret.as_ref().map(|c| {
+        json!({
+            "id": c.id,
+            "created_at": c.created_at,
+            "expires_at": c.expires_at,
+            "created_by": c.created_by,
+            "parent_id": c.parent_id,
+        })
+    });
     json!({
         "id": s.id,
         "client_id": s.id,
@@ -34,7 +44,9 @@ pub fn sa_json(sa: &SaRow) -> Value {
         "level": if s.project.is_some() { "project" } else { "organization" },
         "role": s.role,
         "tag_selector": s.tag_selector,
+        "allowed_ips": s.allowed_ips,
         "status": s.status,
+        "client_secret": secret,
         "created_at": sa.created_at,
         "updated_at": sa.updated_at,
     })
@@ -77,6 +89,36 @@ fn live_sa(conn: &Connection, state: &AppState, id: &str) -> Result<SaRow, ApiEr
 }
 
 /// `role` as text for the core to check (`read_only` when absent); only its type here.
+/// `allowed_ips` as the form's field: a string or a list of strings (checked by the core).
+fn allowed_ips_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
+    match body.get("allowed_ips") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(TextOrList::Text(s.clone())),
+        Some(Value::Array(list)) => {
+            let mut out = Vec::new();
+            for (i, v) in list.iter().enumerate() {
+                match v.as_str() {
+                    Some(s) => out.push(s.to_owned()),
+                    None => errors.push(FieldError::new(
+                        format!("allowed_ips[{i}]"),
+                        "invalid_type",
+                        "a CIDR or address",
+                    )),
+                }
+            }
+            Some(TextOrList::List(out))
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "invalid_type",
+                "a list of CIDRs, or one comma-separated string",
+            ));
+            None
+        }
+    }
+}
+
 fn role_text(body: &Value, errors: &mut Vec<FieldError>) -> Option<String> {
     match body.get("role") {
         None | Some(Value::Null) => Some("read_only".to_owned()),
@@ -98,7 +140,7 @@ fn check_with_core(
     org_projects: Vec<String>,
     mut errors: Vec<FieldError>,
     only: Option<&[&str]>,
-) -> Result<(ProjectRole, std::collections::BTreeMap<String, String>), ApiError> {
+) -> Result<Checked, ApiError> {
     let role = draft.role.clone();
     let request = ServiceAccountRequest {
         draft,
@@ -106,8 +148,12 @@ fn check_with_core(
         existing,
         policy: caller.policy.clone(),
         organization_projects: org_projects,
-        caller: None,
-        now: None,
+        // A create issues the client secret, which may not exceed the caller; an update
+        // is held to the caller by `ensure_holds_role`.
+        caller: only
+            .is_none()
+            .then(|| crate::lineage::caller_credential(caller)),
+        now: Some(caller.time),
     };
     let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
     // Every problem at once: the shape errors, then the core's for the other fields.
@@ -130,7 +176,84 @@ fn check_with_core(
     }
     let role = serde_json::from_value(Value::String(role))
         .map_err(|_| ApiError::internal("a role the core accepted did not parse"))?;
-    Ok((role, v.preview.tag_selector))
+    Ok(Checked {
+        role,
+        tag_selector: v.preview.tag_selector,
+        allowed_ips: v.preview.allowed_ips,
+    })
+}
+
+/// What the core accepted, to store.
+struct Checked {
+    role: ProjectRole,
+    tag_selector: std::collections::BTreeMap<String, String>,
+    allowed_ips: Vec<String>,
+}
+
+/// An account's role is given to every credential of it: changing it (or re-enabling the
+/// account) is granting, and the caller may grant only what it holds in the account's
+/// projects (Kubernetes RBAC's escalate/bind rule, the core's delegation rule).
+fn ensure_holds_role(
+    caller: &Caller,
+    sa: &SaRow,
+    org_projects: &[String],
+    now: clouddigit_core::Timestamp,
+) -> Result<(), ApiError> {
+    let child = account_credential(
+        &sa.state,
+        crate::lineage::account_projects(sa, org_projects),
+        None,
+        now,
+    );
+    crate::lineage::ensure_may_make(
+        caller,
+        &child,
+        &OwnerState::ServiceAccount(sa.state.clone()),
+        Minted::AccountRole,
+        org_projects,
+        now,
+        "expires_at",
+    )
+}
+
+/// A new client secret for `sa`, made by the caller: it expires with the caller and its
+/// bearers carry the account's allow-list, so the caller may make it only if that is
+/// within its own limits.
+fn new_secret_for(
+    caller: &Caller,
+    sa: &SaRow,
+    org_projects: &[String],
+    now: clouddigit_core::Timestamp,
+) -> Result<(ClientSecret, String), ApiError> {
+    let expires_at = caller.token.expires_at;
+    let child = account_credential(
+        &sa.state,
+        crate::lineage::account_projects(sa, org_projects),
+        expires_at,
+        now,
+    );
+    crate::lineage::ensure_may_make(
+        caller,
+        &child,
+        &OwnerState::ServiceAccount(sa.state.clone()),
+        Minted::ClientSecret,
+        org_projects,
+        now,
+        "expires_at",
+    )?;
+    let secret = new_client_secret()?;
+    let lineage = Lineage::from_caller(caller);
+    Ok((
+        ClientSecret {
+            id: new_id("cs"),
+            hash: sha256_hex(&secret),
+            created_by: lineage.created_by,
+            parent_id: lineage.parent_id,
+            expires_at,
+            created_at: now,
+        },
+        secret,
+    ))
 }
 
 /// Creates an account in `project` (`None`: organization level).
@@ -151,6 +274,7 @@ fn create_sa(
         .to_owned();
     let role = role_text(body, &mut errors).unwrap_or_default();
     let tags = string_map_field(body, "tag_selector", &mut errors).unwrap_or_default();
+    let allowed_ips = allowed_ips_field(body, &mut errors).unwrap_or_default();
     let now = state.now();
     idempotency::run(state, &caller.token.owner, headers, route, body, || {
         let conn = state.db()?;
@@ -164,33 +288,39 @@ fn create_sa(
             project: project.clone(),
             role: role.clone(),
             tag_selector: TagSelectorInput::Map(tags.clone()),
-            allowed_ips: Default::default(),
+            allowed_ips: allowed_ips.clone(),
         };
-        let (role, tag_selector) = check_with_core(
+        let org_projects = db::projects(&conn)?;
+        let checked = check_with_core(
             caller,
             draft,
             existing.into_iter().map(|s| s.state).collect(),
-            db::projects(&conn)?,
+            org_projects.clone(),
             errors.clone(),
             None,
         )?;
-        let secret = new_client_secret()?;
-        let row = SaRow {
+        let mut row = SaRow {
             state: ServiceAccountState {
                 id: new_id("sa"),
                 name: name.clone(),
                 description: description.clone(),
                 organization: state.organization().to_owned(),
                 project: project.clone(),
-                role,
-                tag_selector,
+                role: checked.role,
+                tag_selector: checked.tag_selector,
                 status: ServiceAccountStatus::Active,
-                allowed_ips: Vec::new(),
+                allowed_ips: checked.allowed_ips,
             },
-            secret_hash: Some(sha256_hex(&secret)),
+            secret: None,
             created_at: now,
             updated_at: now,
         };
+        let (meta, secret) = new_secret_for(caller, &row, &org_projects, now)?;
+        caller.note(format!(
+            "created {} with client secret {}",
+            row.state.id, meta.id
+        ));
+        row.secret = Some(meta);
         db::upsert_service_account(&conn, &row)?;
         Ok((
             StatusCode::CREATED,
@@ -286,12 +416,7 @@ pub async fn org_delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let sa = live_sa(&*state.db()?, &state, &id)?;
-    if sa.state.project.is_some() {
-        return Err(ApiError::not_found("organization-level service account"));
-    }
-    caller.authorize(None, None)?;
-    delete_sa(&state, sa)
+    delete_sa(&state, &caller, &id, true)
 }
 
 pub async fn get(
@@ -311,16 +436,22 @@ pub async fn update(
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
     require_object(&body)?;
-    let sa = live_sa(&*state.db()?, &state, &id)?;
+    // Read, check and write under one hold of the database: no concurrent change to the
+    // account (a reset, a delete) is lost or undone by this one.
+    let conn = state.db()?;
+    let sa = live_sa(&conn, &state, &id)?;
     authorize_sa(&caller, &sa.state, Access::Write)?;
     let mut errors = Vec::new();
     if let Some(obj) = body.as_object() {
         for k in obj.keys() {
-            if !matches!(k.as_str(), "description" | "role" | "tag_selector") {
+            if !matches!(
+                k.as_str(),
+                "description" | "role" | "tag_selector" | "allowed_ips"
+            ) {
                 errors.push(FieldError::new(
                     k.clone(),
                     "not_updatable",
-                    "only description, role and tag_selector can change",
+                    "only description, role, tag_selector and allowed_ips can change",
                 ));
             }
         }
@@ -336,21 +467,21 @@ pub async fn update(
         Some(_) => role_text(&body, &mut errors),
         None => None,
     }
-    .or_else(|| {
-        serde_json::to_value(sa.state.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-    })
-    .unwrap_or_default();
+    .unwrap_or_else(|| sa.state.role_str().to_owned());
     let tags = match body.get("tag_selector") {
         Some(Value::Null) => Some(Default::default()),
         Some(_) => string_map_field(&body, "tag_selector", &mut errors),
         None => None,
     }
     .unwrap_or_else(|| sa.state.tag_selector.clone());
+    let allowed_ips = match body.get("allowed_ips") {
+        Some(Value::Null) => Some(TextOrList::List(Vec::new())),
+        Some(_) => allowed_ips_field(&body, &mut errors),
+        None => None,
+    }
+    .unwrap_or_else(|| TextOrList::List(sa.state.allowed_ips.clone()));
     // The account as it would be, checked by the same rules as a new one, beside the
     // others of its place.
-    let conn = state.db()?;
     let others = db::service_accounts(&conn, sa.state.project.as_deref())?
         .into_iter()
         .filter(|s| s.state.id != sa.state.id)
@@ -363,23 +494,29 @@ pub async fn update(
         project: sa.state.project.clone(),
         role,
         tag_selector: TagSelectorInput::Map(tags),
-        allowed_ips: Default::default(),
+        allowed_ips,
     };
-    let (role, tag_selector) = check_with_core(
+    let org_projects = db::projects(&conn)?;
+    let checked = check_with_core(
         &caller,
         draft,
         others,
-        db::projects(&conn)?,
+        org_projects.clone(),
         errors,
-        Some(&["description", "role", "tag_selector"]),
+        Some(&["description", "role", "tag_selector", "allowed_ips"]),
     )?;
-    drop(conn);
     let mut sa = sa;
+    let grants_change =
+        checked.role != sa.state.role || checked.tag_selector != sa.state.tag_selector;
     sa.state.description = description;
-    sa.state.role = role;
-    sa.state.tag_selector = tag_selector;
+    sa.state.role = checked.role;
+    sa.state.tag_selector = checked.tag_selector;
+    sa.state.allowed_ips = checked.allowed_ips;
     sa.updated_at = state.now();
-    db::upsert_service_account(&*state.db()?, &sa)?;
+    if grants_change {
+        ensure_holds_role(&caller, &sa, &org_projects, caller.time)?;
+    }
+    db::upsert_service_account(&conn, &sa)?;
     Ok(Json(sa_json(&sa)))
 }
 
@@ -389,11 +526,34 @@ fn set_status(
     id: &str,
     status: ServiceAccountStatus,
 ) -> Result<Json<Value>, ApiError> {
-    let mut sa = live_sa(&*state.db()?, state, id)?;
+    let conn = state.db()?;
+    let mut sa = live_sa(&conn, state, id)?;
     authorize_sa(caller, &sa.state, Access::Write)?;
+    let now = state.now();
+    let tx = conn.unchecked_transaction()?;
+    match status {
+        // Re-enabling gives the account's role back to its credentials: a grant.
+        ServiceAccountStatus::Active if sa.state.status != ServiceAccountStatus::Active => {
+            sa.state.status = status;
+            ensure_holds_role(caller, &sa, &db::projects(&tx)?, now)?;
+        }
+        // Disabling pauses the account's own credentials (they work again once it is
+        // enabled) and ends everything they made.
+        ServiceAccountStatus::Disabled => {
+            let roots = db::account_credential_ids(&tx, &sa)?;
+            let done = db::revoke_made_through(&tx, &roots, now)?;
+            caller.note(format!(
+                "disabled {id}; revoked {} credentials made through its credentials",
+                done.total()
+            ));
+            sa = db::service_account(&tx, id)?.unwrap_or(sa);
+        }
+        _ => {}
+    }
     sa.state.status = status;
-    sa.updated_at = state.now();
-    db::upsert_service_account(&*state.db()?, &sa)?;
+    sa.updated_at = now;
+    db::upsert_service_account(&tx, &sa)?;
+    tx.commit()?;
     Ok(Json(sa_json(&sa)))
 }
 
@@ -413,21 +573,37 @@ pub async fn enable(
     set_status(&state, &caller, &id, ServiceAccountStatus::Active)
 }
 
-fn delete_sa(state: &AppState, mut sa: SaRow) -> Result<Response, ApiError> {
+/// Deletes the account: it, its credentials and everything they made end now. Read,
+/// checked and written under one hold of the database.
+fn delete_sa(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    org_level: bool,
+) -> Result<Response, ApiError> {
     let now = state.now();
     let conn = state.db()?;
+    let mut sa = live_sa(&conn, state, id)?;
+    if org_level {
+        if sa.state.project.is_some() {
+            return Err(ApiError::not_found("organization-level service account"));
+        }
+        caller.authorize(None, None)?;
+    } else {
+        authorize_sa(caller, &sa.state, Access::Delete)?;
+    }
     let tx = conn.unchecked_transaction()?;
+    let roots = db::account_credential_ids(&tx, &sa)?;
+    let done = db::revoke_tree(&tx, &roots, now)?;
     sa.state.status = ServiceAccountStatus::Deleted;
-    sa.secret_hash = None;
+    sa.secret = None;
     sa.updated_at = now;
     db::upsert_service_account(&tx, &sa)?;
-    db::delete_access_keys_of(&tx, &sa.state.id)?;
-    let owner = OwnerRef::ServiceAccount {
-        id: sa.state.id.clone(),
-    };
-    db::revoke_owner_tokens(&tx, &owner, "api", now)?;
-    db::revoke_owner_tokens(&tx, &owner, "oauth", now)?;
     tx.commit()?;
+    caller.note(format!(
+        "deleted {id}; revoked {} credentials of it or made through them",
+        done.total()
+    ));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -436,37 +612,38 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let sa = live_sa(&*state.db()?, &state, &id)?;
-    authorize_sa(&caller, &sa.state, Access::Delete)?;
-    delete_sa(&state, sa)
+    delete_sa(&state, &caller, &id, false)
 }
 
+/// A new client secret: the old one, its bearers and everything they made stop working
+/// now (the documented answer to a leaked secret).
 pub async fn reset_secret(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut sa = live_sa(&*state.db()?, &state, &id)?;
-    authorize_sa(&caller, &sa.state, Access::Write)?;
-    let secret = new_client_secret()?;
-    let now = state.now();
-    sa.secret_hash = Some(sha256_hex(&secret));
-    sa.updated_at = now;
     let conn = state.db()?;
+    let mut sa = live_sa(&conn, &state, &id)?;
+    authorize_sa(&caller, &sa.state, Access::Write)?;
+    let now = state.now();
+    let (meta, secret) = new_secret_for(&caller, &sa, &db::projects(&conn)?, now)?;
     let tx = conn.unchecked_transaction()?;
+    if let Some(old) = &sa.secret {
+        let done = db::revoke_tree(&tx, std::slice::from_ref(&old.id), now)?;
+        caller.note(format!(
+            "replaced client secret {}; revoked {} credentials made through it",
+            old.id,
+            done.total().saturating_sub(1)
+        ));
+    }
+    let secret_id = meta.id.clone();
+    sa.secret = Some(meta);
+    sa.updated_at = now;
     db::upsert_service_account(&tx, &sa)?;
-    // The old secret stops working now, and so do the bearers minted with it.
-    db::revoke_owner_tokens(
-        &tx,
-        &OwnerRef::ServiceAccount {
-            id: sa.state.id.clone(),
-        },
-        "oauth",
-        now,
-    )?;
     tx.commit()?;
+    caller.note(format!("issued client secret {secret_id}"));
     Ok(Json(
-        json!({ "client_id": sa.state.id, "client_secret": secret }),
+        json!({ "client_id": sa.state.id, "client_secret": secret, "secret": sa_json(&sa)["client_secret"] }),
     ))
 }
 
@@ -528,8 +705,10 @@ pub async fn create_token(
         &projects,
         caller.policy.as_ref(),
         now,
+        Some(&caller),
     )?;
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
+    let lineage = Lineage::from_caller(&caller);
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;
         tokens::ensure_name_free(&conn, &owner, &spec.name, caller.policy.as_ref(), now)?;
@@ -540,7 +719,9 @@ pub async fn create_token(
             &spec,
             "api",
             now,
+            &lineage,
         )?;
+        caller.note(format!("created {}", row.token.id));
         Ok((
             StatusCode::CREATED,
             json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
@@ -566,7 +747,8 @@ pub async fn rotate_token(
         || {
             let conn = state.db()?;
             let row = sa_token(&conn, &sa, &token_id)?;
-            tokens::rotate(&conn, &row, caller.policy.as_ref(), state.now())
+            let projects = db::projects(&conn)?;
+            tokens::rotate(&conn, &caller, &row, &projects, state.now())
         },
     )
 }
@@ -581,13 +763,25 @@ pub async fn revoke_token(
     let conn = state.db()?;
     let row = sa_token(&conn, &sa, &token_id)?;
     let now = state.now();
-    db::revoke_token(&conn, &row.token.id, now)?;
+    tokens::revoke_with_descendants(&conn, &caller, &row.token.id, now)?;
     let row = db::token_by_id(&conn, &token_id)?.ok_or_else(|| ApiError::not_found("token"))?;
     Ok(Json(token_json(&row, now, caller.policy.as_ref())))
 }
 
 // ---------------------------------------------------------------- access keys
 
+fn key_json(k: &db::AccessKeyRow) -> Value {
+    json!({
+        "id": k.id,
+        "service_account": k.sa_id,
+        "created_at": k.created_at,
+        "expires_at": k.expires_at,
+        "created_by": k.created_by,
+        "parent_id": k.parent_id,
+    })
+}
+
+/// The account's live keys (revoked ones stay in the database, for the audit trail).
 pub async fn list_access_keys(
     State(state): State<AppState>,
     caller: Caller,
@@ -597,7 +791,7 @@ pub async fn list_access_keys(
     authorize_sa(&caller, &sa.state, Access::Read)?;
     let keys = db::access_keys(&*state.db()?, &sa.state.id)?;
     Ok(Json(json!({
-        "access_keys": keys.iter().map(|k| json!({ "id": k.id, "service_account": k.sa_id, "created_at": k.created_at })).collect::<Vec<_>>()
+        "access_keys": keys.iter().filter(|k| k.revoked_at.is_none()).map(key_json).collect::<Vec<_>>()
     })))
 }
 
@@ -617,23 +811,48 @@ pub async fn create_access_key(
         &route,
         &Value::Null,
         || {
-            let (key_id, secret) = new_access_key()?;
             let now = state.now();
-            db::insert_access_key(
-                &*state.db()?,
-                &key_id,
-                &sa.state.id,
-                &sha256_hex(&secret),
+            let conn = state.db()?;
+            // The key acts with the account's role and allow-list and expires with the
+            // caller: the caller may make it only within its own limits.
+            let expires_at = caller.token.expires_at;
+            let org_projects = db::projects(&conn)?;
+            let child = account_credential(
+                &sa.state,
+                crate::lineage::account_projects(&sa, &org_projects),
+                expires_at,
                 now,
+            );
+            crate::lineage::ensure_may_make(
+                &caller,
+                &child,
+                &OwnerState::ServiceAccount(sa.state.clone()),
+                Minted::AccessKey,
+                &org_projects,
+                now,
+                "expires_at",
             )?;
-            Ok((
-                StatusCode::CREATED,
-                json!({ "id": key_id, "secret": secret, "service_account": sa.state.id, "created_at": now }),
-            ))
+            let (key_id, secret) = new_access_key()?;
+            let lineage = Lineage::from_caller(&caller);
+            let key = db::AccessKeyRow {
+                id: key_id,
+                sa_id: sa.state.id.clone(),
+                created_at: now,
+                created_by: lineage.created_by,
+                parent_id: lineage.parent_id,
+                expires_at,
+                revoked_at: None,
+            };
+            db::insert_access_key(&conn, &key, &sha256_hex(&secret))?;
+            caller.note(format!("created access key {}", key.id));
+            let mut body = key_json(&key);
+            body["secret"] = Value::String(secret);
+            Ok((StatusCode::CREATED, body))
         },
     )
 }
 
+/// Deletes (revokes) a key, and everything made through it.
 pub async fn delete_access_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -641,9 +860,15 @@ pub async fn delete_access_key(
 ) -> Result<Response, ApiError> {
     let sa = live_sa(&*state.db()?, &state, &id)?;
     authorize_sa(&caller, &sa.state, Access::Write)?;
-    if db::delete_access_key(&*state.db()?, &sa.state.id, &key_id)? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::not_found("access key"))
+    let conn = state.db()?;
+    match db::access_key(&conn, &key_id)? {
+        Some(k) if k.sa_id == sa.state.id && k.revoked_at.is_none() => {
+            let tx = conn.unchecked_transaction()?;
+            db::revoke_tree(&tx, std::slice::from_ref(&key_id), state.now())?;
+            tx.commit()?;
+            caller.note(format!("revoked access key {key_id}"));
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(ApiError::not_found("access key")),
     }
 }

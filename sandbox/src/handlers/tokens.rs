@@ -6,11 +6,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
+use clouddigit_core::delegation::{CallerCredential, Minted};
 use clouddigit_core::evaluator::{default_grace_end, TokenStatus};
+use clouddigit_core::model::Creator;
 use clouddigit_core::model::{AllProjects, Inherit};
 use clouddigit_core::{
-    AllowList, Catalog, OwnerRef, OwnerState, PermSet, ProjectScope, Timestamp, Token,
-    TokenPermissions, TokenPolicy, TokenSecret,
+    AllowList, OwnerRef, OwnerState, ProjectScope, Timestamp, Token, TokenPermissions, TokenPolicy,
+    TokenSecret,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -33,7 +35,54 @@ pub struct TokenSpec {
     pub allowed_ips: Vec<String>,
 }
 
-/// Parses and checks a token create body for `owner`, collecting every bad field.
+/// Where a new credential comes from: recorded on it, and what revoking cascades along.
+#[derive(Debug, Clone, Default)]
+pub struct Lineage {
+    pub created_by: Option<Creator>,
+    pub parent_id: Option<String>,
+}
+
+impl Lineage {
+    /// Made by the calling credential, which becomes its parent.
+    pub fn from_caller(caller: &Caller) -> Lineage {
+        let (created_by, parent_id) = crate::lineage::made_by(caller);
+        Lineage {
+            created_by: Some(created_by),
+            parent_id,
+        }
+    }
+
+    /// A root: made by `created_by`, descending from no credential.
+    pub fn root(created_by: Creator) -> Lineage {
+        Lineage {
+            created_by: Some(created_by),
+            parent_id: None,
+        }
+    }
+}
+
+/// The projects a create body names, read before anything else so that the call is
+/// authorized before the body is validated: `None` when it names none (the default
+/// scope) or is not a list of strings (validation says why).
+pub fn requested_projects(body: &Value) -> Option<ProjectScope> {
+    match body.get("projects") {
+        Some(Value::String(s)) if s == "all" => Some(ProjectScope::All(AllProjects::All)),
+        Some(Value::Array(list)) => {
+            let mut out: Vec<String> = Vec::new();
+            for p in list.iter().filter_map(Value::as_str) {
+                if !out.iter().any(|x| x == p) {
+                    out.push(p.to_owned());
+                }
+            }
+            Some(ProjectScope::Projects(out))
+        }
+        _ => None,
+    }
+}
+
+/// Parses and checks a token create body for `owner`, collecting every bad field. With
+/// `caller`, the token may not exceed the calling credential (the core's delegation
+/// rule, reported with the other field errors).
 pub fn parse_spec(
     body: &Value,
     owner: &OwnerState,
@@ -41,6 +90,7 @@ pub fn parse_spec(
     org_projects: &[String],
     policy: Option<&TokenPolicy>,
     now: Timestamp,
+    caller: Option<&Caller>,
 ) -> Result<TokenSpec, ApiError> {
     require_object(body)?;
     let mut errors = Vec::new();
@@ -214,7 +264,15 @@ pub fn parse_spec(
         expires_at,
         allowed_ips,
     };
-    let probe = build_metadata(owner.owner_ref(), org, &spec, "tok_probe", "cd_probe", now);
+    let probe = build_metadata(
+        owner.owner_ref(),
+        org,
+        &spec,
+        "tok_probe",
+        "cd_probe",
+        now,
+        &Lineage::default(),
+    );
     // The core's findings, less those the shape checks above already reported for
     // the same field.
     // The core names the form's field, `expiry`; the API's is the one the request used.
@@ -227,7 +285,8 @@ pub fn parse_spec(
     let expiry_unread = errors
         .iter()
         .any(|x| x.field == "expires_at" || x.field == "expires_in_days");
-    for mut e in validate_with_core(&probe, owner, org_projects, policy, now) {
+    let caller = caller.map(crate::lineage::caller_credential);
+    for mut e in validate_with_core(&probe, owner, org_projects, policy, now, caller) {
         if e.field == "expiry" {
             if expiry_unread {
                 continue;
@@ -257,6 +316,7 @@ pub fn validate_with_core(
     org_projects: &[String],
     policy: Option<&TokenPolicy>,
     now: Timestamp,
+    caller: Option<CallerCredential>,
 ) -> Vec<FieldError> {
     use clouddigit_core::validate::{CustomExpiry, Expiry, ExpiryPreset, TextOrList, TokenDraft};
     let request = clouddigit_core::TokenRequest {
@@ -278,7 +338,7 @@ pub fn validate_with_core(
         now,
         policy: policy.cloned(),
         organization_projects: org_projects.to_vec(),
-        caller: None,
+        caller,
     };
     clouddigit_core::ffi::validate_token(&request)
         .errors
@@ -326,6 +386,7 @@ fn build_metadata(
     id: &str,
     prefix: &str,
     now: Timestamp,
+    lineage: &Lineage,
 ) -> Token {
     Token {
         id: id.to_owned(),
@@ -341,8 +402,8 @@ fn build_metadata(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
-        created_by: None,
-        parent_id: None,
+        created_by: lineage.created_by.clone(),
+        parent_id: lineage.parent_id.clone(),
     }
 }
 
@@ -354,10 +415,19 @@ pub fn issue(
     spec: &TokenSpec,
     kind: &str,
     now: Timestamp,
+    lineage: &Lineage,
 ) -> Result<(TokenRow, TokenSecret), ApiError> {
     let secret = new_token_secret()?;
     let row = TokenRow {
-        token: build_metadata(owner, org, spec, &new_id("tok"), &secret.prefix(), now),
+        token: build_metadata(
+            owner,
+            org,
+            spec,
+            &new_id("tok"),
+            &secret.prefix(),
+            now,
+            lineage,
+        ),
         kind: kind.to_owned(),
         hash: sha256_hex(secret.expose_secret()),
         replaced_by: None,
@@ -388,13 +458,18 @@ pub fn token_json(row: &TokenRow, now: Timestamp, policy: Option<&TokenPolicy>) 
 }
 
 /// Issues the replacement with the same scope; the old token keeps working for the
-/// grace window.
+/// grace window. The caller may rotate only a token it could have made (the core's
+/// delegation rule: rotating must not launder a narrow token into a broad one). The
+/// replacement stands where the old token stood in the credential tree, and what the old
+/// token made passes to it.
 pub fn rotate(
     conn: &Connection,
+    caller: &Caller,
     old: &TokenRow,
-    policy: Option<&TokenPolicy>,
+    org_projects: &[String],
     now: Timestamp,
 ) -> Result<(StatusCode, Value), ApiError> {
+    let policy = caller.policy.as_ref();
     match status_of(&old.token, now, policy) {
         TokenStatus::Active => {}
         TokenStatus::Rotating | TokenStatus::Rotated => {
@@ -425,30 +500,44 @@ pub fn rotate(
         expires_at: old.token.expires_at,
         allowed_ips: old.token.allowed_ips.clone(),
     };
+    let owner = db::owner_state(conn, &old.token.owner)?
+        .ok_or_else(|| ApiError::not_found("token owner"))?;
+    let lineage = Lineage {
+        created_by: Lineage::from_caller(caller).created_by,
+        parent_id: old.token.parent_id.clone(),
+    };
+    let probe = build_metadata(
+        old.token.owner.clone(),
+        &old.token.organization,
+        &spec,
+        &old.token.id,
+        &old.token.prefix,
+        now,
+        &lineage,
+    );
+    crate::lineage::ensure_may_make(
+        caller,
+        &probe,
+        &owner,
+        Minted::Token,
+        org_projects,
+        now,
+        "expires_at",
+    )?;
     // The replacement keeps the old expiry, so it is a new token of that lifetime from
     // now: under the organization's policy as it stands (a never-expiring token where the
     // policy now forbids one, a lifetime beyond the current maximum), rotating would mint
     // a token refused from its first call. The core's expiry rules say so, as for a create.
-    if let Some(owner) = db::owner_state(conn, &old.token.owner)? {
-        let probe = build_metadata(
-            old.token.owner.clone(),
-            &old.token.organization,
-            &spec,
-            "tok_probe",
-            "cd_probe",
-            now,
-        );
-        let expiry: Vec<FieldError> = validate_with_core(&probe, &owner, &[], policy, now)
-            .into_iter()
-            .filter(|e| e.field == "expiry")
-            .map(|mut e| {
-                e.field = "expires_at".into();
-                e
-            })
-            .collect();
-        if !expiry.is_empty() {
-            return Err(ApiError::validation(expiry));
-        }
+    let expiry: Vec<FieldError> = validate_with_core(&probe, &owner, &[], policy, now, None)
+        .into_iter()
+        .filter(|e| e.field == "expiry")
+        .map(|mut e| {
+            e.field = "expires_at".into();
+            e
+        })
+        .collect();
+    if !expiry.is_empty() {
+        return Err(ApiError::validation(expiry));
     }
     let grace_ends = default_grace_end(now);
     let tx = conn.unchecked_transaction()?;
@@ -459,9 +548,15 @@ pub fn rotate(
         &spec,
         &old.kind,
         now,
+        &lineage,
     )?;
     db::mark_rotated(&tx, &old.token.id, now, grace_ends, &new_row.token.id)?;
+    db::reparent(&tx, &old.token.id, &new_row.token.id)?;
     tx.commit()?;
+    caller.note(format!(
+        "rotated {} into {}",
+        old.token.id, new_row.token.id
+    ));
     let old_after = db::token_by_id(conn, &old.token.id)?
         .ok_or_else(|| ApiError::internal("rotated token vanished"))?;
     Ok((
@@ -472,56 +567,6 @@ pub fn rotate(
             "replaces": token_json(&old_after, now, policy),
         }),
     ))
-}
-
-/// A downscoped or project-limited token may only mint tokens within its own limits
-/// (the owner's role bounds every token anyway; this keeps a narrow credential narrow).
-fn check_within_caller(caller: &Caller, spec: &TokenSpec) -> Result<(), ApiError> {
-    let catalog = Catalog::builtin();
-    let mut errors = Vec::new();
-    if let ProjectScope::Projects(mine) = &caller.token.projects {
-        match &spec.projects {
-            ProjectScope::All(_) => errors.push(FieldError::new("projects", "exceeds_caller_token", "the calling token is limited to some projects and cannot mint an all-projects token")),
-            ProjectScope::Projects(want) => {
-                for (i, p) in want.iter().enumerate() {
-                    if !mine.contains(p) {
-                        errors.push(FieldError::new(format!("projects[{i}]"), "exceeds_caller_token", format!("the calling token cannot reach project {p:?}")));
-                    }
-                }
-            }
-        }
-    }
-    if let TokenPermissions::Downscoped(mine) = &caller.token.permissions {
-        let expand = |list: &[String]| {
-            list.iter().fold(PermSet::EMPTY, |acc, p| {
-                catalog.expand(p).map_or(acc, |s| acc.union(&s))
-            })
-        };
-        let mine = expand(mine);
-        match &spec.permissions {
-            TokenPermissions::Inherit(_) => errors.push(FieldError::new(
-                "permissions",
-                "exceeds_caller_token",
-                "the calling token is downscoped; list permissions within its own",
-            )),
-            TokenPermissions::Downscoped(want) => {
-                for (i, p) in want.iter().enumerate() {
-                    if catalog.expand(p).is_some_and(|s| !s.is_subset(&mine)) {
-                        errors.push(FieldError::new(
-                            format!("permissions[{i}]"),
-                            "exceeds_caller_token",
-                            format!("{p} is not within the calling token's permissions"),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
 }
 
 /// A call on `/v1/iam/tokens...` acts in the caller's context project.
@@ -587,8 +632,20 @@ pub async fn revoke_member_tokens(
     if db::user(&conn, &member)?.is_none() {
         return Err(ApiError::not_found("member"));
     }
-    let n = db::revoke_owner_tokens(&conn, &OwnerRef::User { id: member }, "api", state.now())?;
-    Ok(Json(json!({ "revoked": n })))
+    // Offboarding ends the member's tokens and everything made through them, service
+    // accounts' credentials included (Vault's token tree).
+    let tx = conn.unchecked_transaction()?;
+    let own = db::live_token_ids(&tx, &OwnerRef::User { id: member }, "api")?;
+    let done = db::revoke_tree(&tx, &own, state.now())?;
+    tx.commit()?;
+    let descendants = done.total().saturating_sub(own.len());
+    caller.note(format!(
+        "revoked {} tokens of the member and {descendants} credentials made through them",
+        own.len()
+    ));
+    Ok(Json(
+        json!({ "revoked": own.len(), "revoked_descendants": descendants }),
+    ))
 }
 
 pub async fn create(
@@ -597,7 +654,20 @@ pub async fn create(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
+    require_object(&body)?;
     let projects = db::projects(&*state.db()?)?;
+    // Creating a token in a project is an action in that project: every project the new
+    // token names must allow it. Asked before the body is validated, which costs more.
+    match requested_projects(&body) {
+        Some(ProjectScope::Projects(list)) if !list.is_empty() => {
+            for p in &list {
+                caller.authorize(Some(p), None)?;
+            }
+        }
+        _ => {
+            caller.authorize(caller.context_project(&projects).as_deref(), None)?;
+        }
+    }
     let now = state.now();
     let spec = parse_spec(
         &body,
@@ -606,20 +676,9 @@ pub async fn create(
         &projects,
         caller.policy.as_ref(),
         now,
+        Some(&caller),
     )?;
-    // Creating a token in a project is an action in that project: every project the new
-    // token names must allow it.
-    match &spec.projects {
-        ProjectScope::Projects(list) => {
-            for p in list {
-                caller.authorize(Some(p), None)?;
-            }
-        }
-        ProjectScope::All(_) => {
-            caller.authorize(caller.context_project(&projects).as_deref(), None)?;
-        }
-    }
-    check_within_caller(&caller, &spec)?;
+    let lineage = Lineage::from_caller(&caller);
     idempotency::run(
         &state,
         &caller.token.owner,
@@ -642,7 +701,9 @@ pub async fn create(
                 &spec,
                 "api",
                 now,
+                &lineage,
             )?;
+            caller.note(format!("created {}", row.token.id));
             Ok((
                 StatusCode::CREATED,
                 json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
@@ -678,7 +739,8 @@ pub async fn rotate_handler(
         || {
             let conn = state.db()?;
             let row = own_token(&conn, &caller, &id)?;
-            rotate(&conn, &row, caller.policy.as_ref(), state.now())
+            let projects = db::projects(&conn)?;
+            rotate(&conn, &caller, &row, &projects, state.now())
         },
     )
 }
@@ -692,7 +754,24 @@ pub async fn revoke(
     let conn = state.db()?;
     let row = own_token(&conn, &caller, &id)?;
     let now = state.now();
-    db::revoke_token(&conn, &row.token.id, now)?;
+    revoke_with_descendants(&conn, &caller, &row.token.id, now)?;
     let row = db::token_by_id(&conn, &id)?.ok_or_else(|| ApiError::not_found("token"))?;
     Ok(Json(token_json(&row, now, caller.policy.as_ref())))
+}
+
+/// Revokes a token and, transitively, everything made through it.
+pub fn revoke_with_descendants(
+    conn: &Connection,
+    caller: &Caller,
+    id: &str,
+    now: Timestamp,
+) -> Result<db::Revoked, ApiError> {
+    let tx = conn.unchecked_transaction()?;
+    let done = db::revoke_tree(&tx, &[id.to_owned()], now)?;
+    tx.commit()?;
+    caller.note(format!(
+        "revoked {id} and {} credentials made through it",
+        done.total().saturating_sub(1)
+    ));
+    Ok(done)
 }

@@ -1,0 +1,177 @@
+//! Where a credential comes from, and what that allows: every credential records the one
+//! that made it, the core's delegation rule decides what a caller may make, and a call is
+//! decided along the whole line of credentials it descends from (see
+//! `clouddigit_core::delegation`). The rules are the core's; this module reads the
+//! database for them and turns their findings into API errors.
+
+use clouddigit_core::delegation::{
+    account_credential, check_delegation, CallerCredential, DelegationRequest, Minted,
+};
+use clouddigit_core::ffi::TokenHandle;
+use clouddigit_core::model::Creator;
+use clouddigit_core::{Catalog, OwnerState, Timestamp, Token};
+use rusqlite::Connection;
+
+use crate::auth::Caller;
+use crate::db::{self, SaRow};
+use crate::error::{ApiError, FieldError};
+
+/// No line of credentials is longer than this; a longer one (which only a bug could
+/// make) is refused rather than walked.
+pub const MAX_DEPTH: usize = 64;
+
+/// One credential a caller descends from, ready to decide calls.
+#[derive(Debug, Clone)]
+pub struct Ancestor {
+    pub id: String,
+    pub handle: TokenHandle,
+    pub owner: OwnerState,
+}
+
+/// What a credential made by `caller` records: the caller as its maker and its parent.
+pub fn made_by(caller: &Caller) -> (Creator, Option<String>) {
+    let id = caller.token.id.clone();
+    let creator = if caller.kind == "oauth" {
+        Creator::Bearer { id: id.clone() }
+    } else {
+        Creator::Token { id: id.clone() }
+    };
+    (creator, Some(id))
+}
+
+/// The projects an account's credentials reach: its own, or every project for an
+/// organization-level account.
+pub fn account_projects(sa: &SaRow, org_projects: &[String]) -> Vec<String> {
+    match &sa.state.project {
+        Some(p) => vec![p.clone()],
+        None => org_projects.to_vec(),
+    }
+}
+
+/// The account's client secret, read as a credential for the rules.
+pub fn secret_credential(sa: &SaRow, org_projects: &[String]) -> Option<Token> {
+    let secret = sa.secret.as_ref()?;
+    let mut t = account_credential(
+        &sa.state,
+        account_projects(sa, org_projects),
+        secret.expires_at,
+        secret.created_at,
+    );
+    t.id = secret.id.clone();
+    t.name = format!("{} client secret", sa.state.name);
+    t.created_by = secret.created_by.clone();
+    t.parent_id = secret.parent_id.clone();
+    Some(t)
+}
+
+/// The line of credentials `token` descends from, nearest first. A link that no longer
+/// exists (a replaced client secret, a deleted account) fails the call: what it made was
+/// revoked with it, so something still holding it is refused here too.
+pub fn ancestors(conn: &Connection, token: &Token) -> Result<Vec<Ancestor>, ApiError> {
+    let gone = |id: &str| {
+        ApiError::unauthorized(
+            "creator_denied",
+            format!("the credential this one was made through ({id}) no longer exists"),
+        )
+        .with("creator_reason", "revoked")
+    };
+    let mut out: Vec<Ancestor> = Vec::new();
+    let mut next = token.parent_id.clone();
+    let mut org_projects: Option<Vec<String>> = None;
+    while let Some(id) = next.take() {
+        if out.len() >= MAX_DEPTH || out.iter().any(|a| a.id == id) {
+            return Err(ApiError::internal(format!(
+                "credential lineage of {} is deeper than {MAX_DEPTH} or loops",
+                token.id
+            )));
+        }
+        let (credential, owner) = if let Some(row) = db::token_by_id(conn, &id)? {
+            let owner = db::owner_state(conn, &row.token.owner)?.ok_or_else(|| gone(&id))?;
+            (row.token, owner)
+        } else if let Some(sa) = db::service_account_by_secret(conn, &id)? {
+            let projects = match &org_projects {
+                Some(p) => p.clone(),
+                None => org_projects.insert(db::projects(conn)?).clone(),
+            };
+            let cred = secret_credential(&sa, &projects).ok_or_else(|| gone(&id))?;
+            (cred, OwnerState::ServiceAccount(sa.state))
+        } else if let Some(key) = db::access_key(conn, &id)? {
+            let sa = db::service_account(conn, &key.sa_id)?.ok_or_else(|| gone(&id))?;
+            let projects = match &org_projects {
+                Some(p) => p.clone(),
+                None => org_projects.insert(db::projects(conn)?).clone(),
+            };
+            let mut cred = account_credential(
+                &sa.state,
+                account_projects(&sa, &projects),
+                key.expires_at,
+                key.created_at,
+            );
+            cred.id = key.id.clone();
+            cred.revoked_at = key.revoked_at;
+            cred.parent_id = key.parent_id.clone();
+            (cred, OwnerState::ServiceAccount(sa.state))
+        } else {
+            return Err(gone(&id));
+        };
+        next = credential.parent_id.clone();
+        out.push(Ancestor {
+            id,
+            handle: TokenHandle::new(credential)?,
+            owner,
+        });
+    }
+    Ok(out)
+}
+
+/// 422 with every way `child` would exceed the caller (the core's delegation rule), or
+/// nothing. `expiry_field` is the request's name for the lifetime (`expires_at`,
+/// `expires_in_days`), which the core calls `expiry`.
+pub fn ensure_may_make(
+    caller: &Caller,
+    child: &Token,
+    child_owner: &OwnerState,
+    minted: Minted,
+    org_projects: &[String],
+    now: Timestamp,
+    expiry_field: &str,
+) -> Result<(), ApiError> {
+    let found = check_delegation(
+        Catalog::builtin(),
+        &DelegationRequest {
+            caller: CallerCredential {
+                token: caller.token.clone(),
+                owner: caller.owner.clone(),
+            },
+            child: child.clone(),
+            child_owner: child_owner.clone(),
+            minted,
+            now,
+            organization_projects: org_projects.to_vec(),
+        },
+    );
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(
+        found
+            .into_iter()
+            .map(|i| {
+                let field = if i.field == "expiry" {
+                    expiry_field.to_owned()
+                } else {
+                    i.field
+                };
+                FieldError::new(field, i.code.as_str(), i.message)
+            })
+            .collect(),
+    ))
+}
+
+/// The caller as the core's validation takes it.
+pub fn caller_credential(caller: &Caller) -> CallerCredential {
+    CallerCredential {
+        token: caller.token.clone(),
+        owner: caller.owner.clone(),
+    }
+}
