@@ -45,27 +45,45 @@ impl AuditSlot {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    req.extensions()
+/// The caller's address. Behind `trust_proxy` proxies of its own, the sandbox takes it
+/// from `X-Forwarded-For`, counting from the right: each proxy appends the address it
+/// received the call from, so the entry `trust_proxy` places from the end was written by
+/// the outermost trusted proxy, and everything left of it is whatever the client sent
+/// (which is why the leftmost entry is never trusted). A request that passed through
+/// fewer proxies (no header, or too few entries) is read from the connection; an entry
+/// that is not an address gives no address at all, which every allow-list refuses.
+pub fn client_ip(req: &Request, trust_proxy: u8) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_canonical())
+        .map(|c| c.0.ip().to_canonical());
+    if trust_proxy == 0 {
+        return peer;
+    }
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match hops.len().checked_sub(usize::from(trust_proxy)) {
+        Some(i) => hops[i].parse::<IpAddr>().ok().map(|ip| ip.to_canonical()),
+        None => peer,
+    }
 }
 
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let request_id = new_id("req");
     let slot = AuditSlot::default();
     let ip = client_ip(&req, state.0.trust_proxy);
+    let ip_key = ip.map_or_else(|| "unknown".to_owned(), |i| i.to_string());
+    // An address that keeps failing (wrong tokens, denied calls, grant attempts) is slowed
+    // down before anything is looked up for it.
+    let unauthenticated = !req.headers().contains_key(header::AUTHORIZATION);
+    let throttled = state.0.failures.exhausted(&ip_key);
     req.extensions_mut().insert(slot.clone());
     req.extensions_mut().insert(ClientIp(ip));
     req.extensions_mut().insert(RequestId(request_id.clone()));
@@ -73,8 +91,17 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     let path = scrub(req.uri().path());
     let query = req.uri().query().map(scrub);
 
-    let resp = next.run(req).await;
+    let resp = match throttled {
+        Some(wait) => ApiError::too_many_failures(wait).into_response(),
+        None => next.run(req).await,
+    };
     let status = resp.status();
+    if throttled.is_none()
+        && (matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            || (unauthenticated && path_is_open(&path)))
+    {
+        state.0.failures.consume(&ip_key);
+    }
     let (resp, error_code) = finish_error(resp, &request_id).await;
     let mut resp = resp;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -148,6 +175,12 @@ async fn finish_error(resp: Response, request_id: &str) -> (Response, Option<Str
     (Response::from_parts(parts, Body::from(bytes)), code)
 }
 
+/// The routes anyone may call without a token (the token grant, the document): each call
+/// counts against its address, as a failure does.
+fn path_is_open(path: &str) -> bool {
+    path.starts_with("/realms/") || path == "/v1/openapi.json"
+}
+
 const MAX_PAGE: usize = 500;
 const MAX_EXPORT: usize = 100_000;
 
@@ -183,12 +216,22 @@ fn parse_filter(query: Option<&str>) -> Result<(AuditFilter, bool), ApiError> {
                         format!("{v:?}: give a status code (403) or a class (4xx)"),
                     )
                 };
+                // A class from 1xx to 5xx, or a code from 100 to 599: nothing else is a
+                // status, and nothing here can overflow.
                 if let Some(class) = v.strip_suffix("xx") {
-                    let c: u16 = class.parse().map_err(|_| bad())?;
+                    let c: u16 = class
+                        .parse()
+                        .ok()
+                        .filter(|c| (1..=5).contains(c))
+                        .ok_or_else(bad)?;
                     f.status_min = Some(c * 100);
                     f.status_max = Some(c * 100 + 99);
                 } else {
-                    let s: u16 = v.parse().map_err(|_| bad())?;
+                    let s: u16 = v
+                        .parse()
+                        .ok()
+                        .filter(|s| (100..=599).contains(s))
+                        .ok_or_else(bad)?;
                     f.status_min = Some(s);
                     f.status_max = Some(s);
                 }

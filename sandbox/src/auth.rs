@@ -235,6 +235,17 @@ impl FromRequestParts<AppState> for Caller {
                 permission: None,
                 checks: Vec::new(),
             };
+            // The owner's full explanation (the allow-list, the email) goes to the audit
+            // log only.
+            if let Ok(full) = handle.authorize_lineage(
+                Audience::Owner,
+                &owner,
+                &lineage_pairs(&ancestors),
+                &request,
+                policy.as_ref(),
+            ) {
+                slot.update(|a| a.detail = Some(full.decision.message));
+            }
             return Err(match found.denied_by {
                 None => ApiError::denied(&d),
                 Some(i) => ApiError::creator_denied(&d, &ancestors[i].id),

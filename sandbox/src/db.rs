@@ -869,6 +869,12 @@ pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
     Ok(())
 }
 
+pub fn audit_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM audit")?
+        .query_row([], |r| r.get::<_, i64>(0))
+        .map(|n| u64::try_from(n).unwrap_or(0))
+}
+
 /// How long and how much of the audit log is kept.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
@@ -899,7 +905,8 @@ pub fn trim_audit(
         .query_row([], |r| r.get(0))?;
     let max = i64::try_from(retention.max_events).unwrap_or(i64::MAX);
     if count > max {
-        let excess = count - max;
+        // Down to one under the maximum: the event recording the drop takes the last place.
+        let excess = count - max + 1;
         let last: Option<(i64, String)> = conn
             .prepare_cached("SELECT seq, time FROM audit ORDER BY seq LIMIT 1 OFFSET ?1")?
             .query_row([excess - 1], |r| Ok((r.get(0)?, r.get(1)?)))

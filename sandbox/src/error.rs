@@ -90,6 +90,17 @@ impl ApiError {
         e
     }
 
+    /// 429 for an address that made too many failed or unauthenticated calls.
+    pub fn too_many_failures(retry_after: u64) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed or unauthenticated calls from this address; retry in {retry_after}s"),
+        );
+        e.retry_after = Some(retry_after);
+        e
+    }
+
     /// 422 with every bad field.
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
         let n = errors.len();

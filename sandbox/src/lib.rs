@@ -49,12 +49,21 @@ pub struct Config {
     pub db: Option<PathBuf>,
     /// Replaces the built-in seed (only used on an empty database).
     pub seed: Option<Seed>,
-    /// Take the client address from `X-Forwarded-For`.
-    pub trust_proxy: bool,
+    /// How many proxies of its own the sandbox runs behind: the client address is read
+    /// from `X-Forwarded-For` that many entries from the right (0: the connection's).
+    pub trust_proxy: u8,
     /// Where to write the bootstrap token (mode 0600); `None` writes nothing.
     pub token_file: Option<PathBuf>,
     pub rate_burst: u32,
     pub rate_per_second: f64,
+    /// Failed (401, 403) and unauthenticated calls per source address: a burst, then
+    /// this many per second (0 turns it off).
+    pub failure_burst: u32,
+    pub failure_per_second: f64,
+    /// The audit log keeps this many days and at most this many events; the oldest go
+    /// first, and the dropping is itself an audit event.
+    pub audit_max_age_days: u32,
+    pub audit_max_events: u64,
     pub clock: Clock,
     /// Serve the web console from this directory at `/` (see [`console`]).
     pub console: Option<PathBuf>,
@@ -67,10 +76,14 @@ impl Default for Config {
             port: 8787,
             db: None,
             seed: None,
-            trust_proxy: false,
+            trust_proxy: 0,
             token_file: None,
             rate_burst: 60,
             rate_per_second: 30.0,
+            failure_burst: 120,
+            failure_per_second: 2.0,
+            audit_max_age_days: 90,
+            audit_max_events: 1_000_000,
             clock: Clock::system(),
             console: None,
         }
@@ -227,6 +240,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         db: Mutex::new(conn),
         clock: config.clock.clone(),
         limiter: rate::RateLimiter::new(config.rate_burst, config.rate_per_second),
+        failures: rate::RateLimiter::new(config.failure_burst, config.failure_per_second),
+        audit_retention: db::Retention {
+            max_age: chrono::Duration::days(i64::from(config.audit_max_age_days)),
+            max_events: config.audit_max_events,
+        },
+        audit_trim: Mutex::new(state::TrimState::default()),
         idempotency: idempotency::IdempotencyStore::default(),
         trust_proxy: config.trust_proxy,
         organization,

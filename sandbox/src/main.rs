@@ -25,9 +25,11 @@ struct Args {
     /// JSON seed replacing the built-in organization (used only on an empty database).
     #[arg(long)]
     seed: Option<PathBuf>,
-    /// Take the client address from X-Forwarded-For (only behind a proxy you run).
-    #[arg(long)]
-    trust_proxy: bool,
+    /// Behind N proxies you run (N defaults to 1): take the client address from
+    /// X-Forwarded-For, N entries from the right. Never when callers can reach the
+    /// sandbox directly: they could write the header themselves.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1", default_value_t = 0)]
+    trust_proxy: u8,
     /// Where to write the bootstrap admin token (mode 0600).
     #[arg(long, default_value = "./.clouddigit-sandbox-token")]
     token_file: PathBuf,
@@ -37,6 +39,18 @@ struct Args {
     /// Per-token sustained calls per second.
     #[arg(long, default_value_t = 30.0)]
     rate_per_second: f64,
+    /// Failed (401/403) and unauthenticated calls per source address: burst (0 turns it off).
+    #[arg(long, default_value_t = 120)]
+    failure_burst: u32,
+    /// Failed and unauthenticated calls per source address, per second, after the burst.
+    #[arg(long, default_value_t = 2.0)]
+    failure_per_second: f64,
+    /// Days of audit events kept.
+    #[arg(long, default_value_t = 90)]
+    audit_max_age_days: u32,
+    /// Audit events kept at most (the oldest go first).
+    #[arg(long, default_value_t = 1_000_000)]
+    audit_max_events: u64,
     /// Serve the web console from DIR at / (default: examples/console/dist if it exists).
     #[arg(long, value_name = "DIR")]
     console: Option<PathBuf>,
@@ -73,6 +87,10 @@ async fn main() -> ExitCode {
         token_file: Some(args.token_file.clone()),
         rate_burst: args.rate_burst,
         rate_per_second: args.rate_per_second,
+        failure_burst: args.failure_burst,
+        failure_per_second: args.failure_per_second,
+        audit_max_age_days: args.audit_max_age_days,
+        audit_max_events: args.audit_max_events,
         console: console.clone(),
         ..Config::default()
     };

@@ -361,3 +361,88 @@ async fn secrets_never_appear_again_and_state_survives_restart() {
     again.server.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A status filter is a class (1xx..5xx) or a code (100..599): anything else is a field
+/// error, never an overflow.
+#[tokio::test]
+async fn status_filters_outside_http_are_field_errors() {
+    let sbx = sandbox().await;
+    for bad in [
+        "700xx", "655xx", "0xx", "99999", "70000", "99", "6xx", "abc",
+    ] {
+        let r = sbx
+            .get(&format!("/v1/audit/events?status={bad}"), &sbx.admin)
+            .await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_status")),
+            "{bad}: {}",
+            r.text
+        );
+    }
+    for good in ["4xx", "403", "599"] {
+        let r = sbx
+            .get(&format!("/v1/audit/events?status={good}"), &sbx.admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{good}: {}", r.text);
+    }
+}
+
+/// The log keeps at most its count (and age): the oldest go, and the dropping is itself
+/// an event.
+#[tokio::test]
+async fn the_audit_log_is_bounded_and_says_what_it_dropped() {
+    let sbx = common::sandbox_with(clouddigit_sandbox::Config {
+        audit_max_events: 10,
+        ..config()
+    })
+    .await;
+    for _ in 0..30 {
+        sbx.get("/v1/compute/servers?project=web", &sbx.admin).await;
+    }
+    let r = sbx.get("/v1/audit/events?limit=500", &sbx.admin).await;
+    let events = r.body["events"].as_array().unwrap();
+    // At most the count, and the event saying what was dropped.
+    assert!(events.len() <= 10, "{} events kept", events.len());
+    let dropped = events
+        .iter()
+        .find(|e| e["path"] == "/_audit/retention")
+        .unwrap_or_else(|| panic!("no retention event in {}", r.text));
+    assert!(
+        dropped["detail"].as_str().unwrap().starts_with("dropped "),
+        "{dropped}"
+    );
+    // The newest calls are the ones kept; the log does not fill up with notes.
+    assert!(events.iter().any(|e| e["path"] == "/v1/compute/servers"));
+    let notes = events
+        .iter()
+        .filter(|e| e["path"] == "/_audit/retention")
+        .count();
+    assert!(notes <= 2, "{notes} retention notes");
+}
+
+/// A refused caller is not told the token's allow-list or the owner's email; the audit
+/// log, which administrators read, has the whole explanation.
+#[tokio::test]
+async fn denials_tell_the_caller_less_than_the_audit_log() {
+    let sbx = sandbox().await;
+    let ci = sbx
+        .user_token(
+            "u_dev",
+            json!({ "name": "ci", "projects": ["web"], "expires_at": null, "allowed_ips": ["10.9.0.0/16"] }),
+        )
+        .await;
+    let r = sbx.get("/v1/compute/servers?project=web", &ci).await;
+    assert_eq!(r.code(), "ip_not_allowed");
+    assert!(!r.text.contains("10.9.0.0/16"), "{}", r.text);
+    let dev = sbx.simple_token("u_dev", json!(["web"])).await;
+    let r = sbx.get("/v1/compute/servers?project=data", &dev).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.text.contains("dev@acme.example"), "{}", r.text);
+    let log = sbx
+        .get("/v1/audit/events?format=jsonl", &sbx.admin)
+        .await
+        .text;
+    assert!(log.contains("10.9.0.0/16"), "{log}");
+    assert!(log.contains("dev@acme.example"), "{log}");
+}

@@ -279,32 +279,130 @@ async fn allowed_ips_use_the_peer_address_and_forwarded_for_only_when_trusted() 
     let r = sbx.get("/v1/compute/servers?project=web", &local).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
+    // Behind one proxy: the entry it appended (the rightmost) is the client; whatever the
+    // client wrote to the left of it is not believed.
     let proxied = sandbox_with(clouddigit_sandbox::Config {
-        trust_proxy: true,
+        trust_proxy: 1,
         ..config()
     })
     .await;
-    let ci = proxied.user_token("u_dev", spec).await;
-    let r = proxied
+    let ci = proxied.user_token("u_dev", spec.clone()).await;
+    let call = |token: String, forwarded: &'static str| {
+        let p = &proxied;
+        async move {
+            p.send(
+                Method::GET,
+                "/v1/compute/servers?project=web",
+                Some(&token),
+                None,
+                &[("x-forwarded-for", forwarded)],
+            )
+            .await
+        }
+    };
+    let r = call(ci.clone(), "10.1.2.3").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = call(ci.clone(), "10.1.2.3, 192.0.2.1").await;
+    assert_eq!(
+        r.code(),
+        "ip_not_allowed",
+        "a spoofed leftmost entry: {}",
+        r.text
+    );
+    let r = call(ci.clone(), "192.0.2.1").await;
+    assert_eq!(r.code(), "ip_not_allowed");
+    // Behind two: the second from the right.
+    let two = sandbox_with(clouddigit_sandbox::Config {
+        trust_proxy: 2,
+        ..config()
+    })
+    .await;
+    let ci = two.user_token("u_dev", spec).await;
+    let r = two
         .send(
             Method::GET,
             "/v1/compute/servers?project=web",
             Some(&ci),
             None,
-            &[("x-forwarded-for", "10.1.2.3, 127.0.0.1")],
+            &[("x-forwarded-for", "192.0.2.9, 10.1.2.3, 127.0.0.1")],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = proxied
+    let r = two
         .send(
             Method::GET,
             "/v1/compute/servers?project=web",
             Some(&ci),
+            None,
+            &[("x-forwarded-for", "10.1.2.3, 192.0.2.9, 127.0.0.1")],
+        )
+        .await;
+    assert_eq!(r.code(), "ip_not_allowed", "{}", r.text);
+}
+
+/// An address that keeps failing is slowed down before anything is looked up for it,
+/// and so is one that keeps calling without a token.
+#[tokio::test]
+async fn failed_and_unauthenticated_calls_are_limited_per_address() {
+    let sbx = sandbox_with(clouddigit_sandbox::Config {
+        failure_burst: 5,
+        failure_per_second: 0.01,
+        ..config()
+    })
+    .await;
+    let bogus = "cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA";
+    for _ in 0..5 {
+        let r = sbx.get("/v1/compute/servers?project=web", bogus).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    }
+    let r = sbx.get("/v1/compute/servers?project=web", bogus).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert!(r.headers.contains_key("retry-after"));
+    // The whole address waits, valid tokens included, until the bucket refills.
+    let r = sbx.get("/v1/compute/servers?project=web", &sbx.admin).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address is not affected (the proxy says who is calling).
+    let other = sandbox_with(clouddigit_sandbox::Config {
+        failure_burst: 2,
+        failure_per_second: 0.01,
+        trust_proxy: 1,
+        ..config()
+    })
+    .await;
+    for _ in 0..3 {
+        other
+            .send(
+                Method::POST,
+                "/realms/acme/protocol/openid-connect/token",
+                None,
+                None,
+                &[("x-forwarded-for", "192.0.2.1")],
+            )
+            .await;
+    }
+    let r = other
+        .send(
+            Method::POST,
+            "/realms/acme/protocol/openid-connect/token",
+            None,
             None,
             &[("x-forwarded-for", "192.0.2.1")],
         )
         .await;
-    assert_eq!(r.code(), "ip_not_allowed");
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = other
+        .send(
+            Method::GET,
+            "/v1/compute/servers?project=web",
+            Some(&other.admin),
+            None,
+            &[("x-forwarded-for", "192.0.2.2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 #[tokio::test]
