@@ -90,25 +90,47 @@ impl TokenHandle {
         request: &Request,
         policy: Option<&TokenPolicy>,
     ) -> Result<LineageDecision, EvaluateError> {
-        let own = self.authorize_for(audience, owner, request, policy)?;
-        if !own.allowed {
-            return Ok(LineageDecision {
-                decision: own,
+        let catalog = Catalog::builtin();
+        let req = PreparedRequest::prepare(request, catalog)?.with_policy(policy);
+        // Verdicts first (no allocation); only the decision returned is explained.
+        let own = decide(
+            catalog,
+            &self.prepared,
+            &PreparedOwner::prepare(owner),
+            &req,
+        );
+        let refusing = if own.allowed() {
+            ancestors.iter().enumerate().find(|(_, (h, o))| {
+                !decide(catalog, &h.prepared, &PreparedOwner::prepare(o), &req).allowed()
+            })
+        } else {
+            None
+        };
+        Ok(match refusing {
+            None => LineageDecision {
+                decision: explain_for(
+                    audience,
+                    catalog,
+                    &own,
+                    &self.token,
+                    &self.prepared,
+                    owner,
+                    &req,
+                ),
                 denied_by: None,
-            });
-        }
-        for (i, (handle, ancestor_owner)) in ancestors.iter().enumerate() {
-            let d = handle.authorize_for(audience, ancestor_owner, request, policy)?;
-            if !d.allowed {
-                return Ok(LineageDecision {
-                    decision: d,
-                    denied_by: Some(i),
-                });
-            }
-        }
-        Ok(LineageDecision {
-            decision: own,
-            denied_by: None,
+            },
+            Some((i, (h, o))) => LineageDecision {
+                decision: explain_for(
+                    audience,
+                    catalog,
+                    &decide(catalog, &h.prepared, &PreparedOwner::prepare(o), &req),
+                    &h.token,
+                    &h.prepared,
+                    o,
+                    &req,
+                ),
+                denied_by: Some(i),
+            },
         })
     }
 

@@ -3,7 +3,9 @@
 //! refreshes it).
 
 use clouddigit_core::model::MAX_POLICY_LIFETIME_DAYS;
-use clouddigit_core::validate::{MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS};
+use clouddigit_core::validate::{
+    MAX_ALLOWED_IPS, MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS, MAX_TOKEN_PERMISSIONS,
+};
 use std::sync::OnceLock;
 
 use axum::Json;
@@ -16,7 +18,8 @@ fn error_schema() -> Value {
         "type": "object",
         "required": ["code", "message", "request_id"],
         "properties": {
-            "code": { "type": "string", "description": "Stable machine code: missing_token, malformed_token, unknown_token, revoked, rotated, expired, owner_inactive, ip_not_allowed, not_in_role, not_in_token_permissions, project_out_of_scope, tag_mismatch, step_up_required, rate_limited, validation_failed, not_found, ..." },
+            "code": { "type": "string", "description": "Stable machine code: missing_token, malformed_token, unknown_token, revoked, rotated, expired, owner_inactive, ip_not_allowed, not_in_role, not_in_token_permissions, project_out_of_scope, tag_mismatch, step_up_required, in_rotation_grace, creator_denied, sandbox_admin_only, rate_limited, validation_failed, not_found, ..." },
+            "creator_reason": { "type": "string", "description": "creator_denied: the reason of the credential this token was made through (revoked, not_in_role...)" },
             "message": { "type": "string" },
             "request_id": { "type": "string" },
             "permission": { "type": "string", "description": "The permission the call maps to (authorization errors)" },
@@ -30,6 +33,12 @@ fn schemas() -> Value {
     let tags = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     let time = json!({ "type": "string", "format": "date-time" });
     let opt_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let ips = json!({ "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }] });
+    let creator = json!({
+        "type": "object", "description": "What made this credential: a token, a bearer, a client secret or an access key (with its id), the bootstrap token, or a sandbox administrator (with the admin's token id)",
+        "required": ["type"],
+        "properties": { "type": { "enum": ["token", "bearer", "client_secret", "access_key", "bootstrap", "sandbox_admin"] }, "id": { "type": "string" }, "token": { "type": "string" } }
+    });
     json!({
         "Error": error_schema(),
         "FieldError": {
@@ -49,6 +58,8 @@ fn schemas() -> Value {
                 "created_at": time, "expires_at": opt_time, "allowed_ips": { "type": "array", "items": { "type": "string" } },
                 "revoked_at": opt_time, "rotated_at": opt_time, "grace_ends_at": opt_time, "last_used_at": opt_time,
                 "replaced_by": { "type": ["string", "null"] },
+                "created_by": creator.clone(),
+                "parent_id": { "type": ["string", "null"], "description": "The credential this one descends from now (its maker, or the maker's rotation replacement): revoking it revokes this one. Absent for a root." },
                 "kind": { "enum": ["api", "oauth"] },
                 "status": { "enum": ["active", "rotating", "rotated", "revoked", "expired"] }
             }
@@ -64,16 +75,35 @@ fn schemas() -> Value {
                 "ip": { "type": ["string", "null"] }
             }
         },
-        "RevokedCount": { "type": "object", "properties": { "revoked": { "type": "integer" } } },
+        "RevokedCount": { "type": "object", "properties": { "revoked": { "type": "integer", "description": "The member's own tokens" }, "revoked_descendants": { "type": "integer", "description": "Credentials made through them, at any depth" } } },
+        "AuthorizeRequest": {
+            "type": "object", "required": ["requests"],
+            "properties": { "explain": { "type": "boolean", "default": false, "description": "Give every check of each decision with its detail" }, "requests": { "type": "array", "maxItems": 100, "items": {
+                "type": "object", "additionalProperties": false,
+                "properties": { "action": { "type": "string" }, "method": { "type": "string" }, "path": { "type": "string" }, "project": { "type": "string" }, "resource_tags": tags }
+            } } }
+        },
+        "AuthorizeResult": {
+            "type": "object",
+            "properties": { "decisions": { "type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "allowed": { "type": "boolean" }, "reason": { "type": "string" }, "message": { "type": "string" },
+                    "permission": { "type": ["string", "null"] },
+                    "checks": { "type": "array", "items": { "type": "object" }, "description": "With explain: every check, its outcome and detail" },
+                    "denied_by": { "type": ["string", "null"], "description": "The id of the credential this token was made through that refused the call; null: the token itself (or allowed)" }
+                }
+            } } }
+        },
         "TokenCreate": {
             "type": "object", "required": ["name"],
             "properties": {
                 "name": { "type": "string", "maxLength": MAX_TOKEN_NAME_CHARS },
-                "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects" },
-                "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "default": "inherit" },
-                "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "null: never expires. Give this or expires_in_days." },
+                "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects. Within the calling token's." },
+                "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": MAX_TOKEN_PERMISSIONS }], "default": "inherit", "description": "Within what the calling token may do (a downscoped caller makes only downscoped tokens within its list)" },
+                "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "null: never expires (only from a never-expiring calling token). Give this or expires_in_days; no later than the calling token." },
                 "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
-                "allowed_ips": { "oneOf": [{ "type": "array", "items": { "type": "string" } }, { "type": "string" }] }
+                "allowed_ips": { "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }], "description": "Inside the calling token's list, when it has one" }
             }
         },
         "TokenWithSecret": {
@@ -95,6 +125,8 @@ fn schemas() -> Value {
                 "organization": { "type": "string" }, "project": { "type": ["string", "null"] },
                 "level": { "enum": ["project", "organization"] },
                 "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": tags,
+                "allowed_ips": { "type": "array", "items": { "type": "string" }, "description": "Where the account's client-credentials bearers may be used from (they carry the list)" },
+                "client_secret": { "oneOf": [{ "type": "null" }, { "type": "object", "description": "The current client secret's metadata (never the secret)", "properties": { "id": { "type": "string" }, "created_at": time, "expires_at": opt_time, "created_by": creator.clone(), "parent_id": { "type": ["string", "null"] } } }] },
                 "status": { "enum": ["active", "disabled", "deleted"] }, "created_at": time, "updated_at": time
             }
         },
@@ -104,25 +136,26 @@ fn schemas() -> Value {
             "properties": {
                 "project": { "type": "string", "description": "Project accounts only (or ?project=)" },
                 "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": MAX_DESCRIPTION_CHARS },
-                "role": { "enum": ["read_only", "member", "admin"], "default": "read_only" }, "tag_selector": tags
+                "role": { "enum": ["read_only", "member", "admin"], "default": "read_only" }, "tag_selector": tags,
+                "allowed_ips": ips.clone()
             }
         },
         "ServiceAccountUpdate": {
             "type": "object", "additionalProperties": false,
-            "properties": { "description": { "type": "string" }, "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": { "type": ["object", "null"], "additionalProperties": { "type": "string" } } }
+            "properties": { "description": { "type": "string" }, "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": { "type": ["object", "null"], "additionalProperties": { "type": "string" } }, "allowed_ips": { "oneOf": [{ "type": "null" }, ips] } }
         },
         "ServiceAccountCreated": {
             "type": "object",
             "properties": { "service_account": { "$ref": "#/components/schemas/ServiceAccount" }, "client_id": { "type": "string" }, "client_secret": { "type": "string", "description": "Shown once" } }
         },
-        "ClientCredentials": { "type": "object", "properties": { "client_id": { "type": "string" }, "client_secret": { "type": "string", "description": "Shown once" } } },
+        "ClientCredentials": { "type": "object", "properties": { "client_id": { "type": "string" }, "client_secret": { "type": "string", "description": "Shown once" }, "secret": { "type": "object", "description": "The new secret's metadata" } } },
         "AccessKeyList": {
             "type": "object",
-            "properties": { "access_keys": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "service_account": { "type": "string" }, "created_at": time } } } }
+            "properties": { "access_keys": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "service_account": { "type": "string" }, "created_at": time, "expires_at": opt_time, "created_by": creator.clone(), "parent_id": { "type": ["string", "null"] } } } } }
         },
         "AccessKeyWithSecret": {
             "type": "object",
-            "properties": { "id": { "type": "string" }, "secret": { "type": "string", "description": "Shown once" }, "service_account": { "type": "string" }, "created_at": time }
+            "properties": { "id": { "type": "string" }, "secret": { "type": "string", "description": "Shown once" }, "service_account": { "type": "string" }, "created_at": time, "expires_at": opt_time, "created_by": creator.clone(), "parent_id": { "type": ["string", "null"] } }
         },
         "Server": {
             "type": "object",
@@ -144,7 +177,9 @@ fn schemas() -> Value {
                 "actor": { "type": ["string", "null"], "description": "User email or service-account name" },
                 "method": { "type": "string" }, "path": { "type": "string" }, "query": { "type": ["string", "null"] },
                 "project": { "type": ["string", "null"] }, "status": { "type": "integer" },
-                "error_code": { "type": ["string", "null"] }, "source_ip": { "type": ["string", "null"] }
+                "error_code": { "type": ["string", "null"] }, "source_ip": { "type": ["string", "null"] },
+                "token_id": { "type": ["string", "null"], "description": "The calling credential (its created_by and parent_id place the call in the credential tree)" },
+                "detail": { "type": ["string", "null"], "description": "A denial's full explanation, or what the call made or ended" }
             }
         },
         "AuditEventList": {
@@ -157,7 +192,7 @@ fn schemas() -> Value {
         },
         "AccessToken": {
             "type": "object",
-            "properties": { "access_token": { "type": "string" }, "token_type": { "const": "Bearer" }, "expires_in": { "type": "integer", "const": 300 } }
+            "properties": { "access_token": { "type": "string" }, "token_type": { "const": "Bearer" }, "expires_in": { "type": "integer", "minimum": 0, "maximum": 300, "description": "300, or less when the client secret expires sooner" } }
         },
         "TokenPolicy": {
             "type": "object",
@@ -240,13 +275,13 @@ pub fn build() -> Value {
                 responses.insert("401".into(), error_response("No, malformed, unknown, revoked, rotated-out or expired token, or owner not active"));
                 responses.insert(
                     "403".into(),
-                    error_response("The token may not do this; `code` is the evaluator's reason"),
+                    error_response("The token may not do this; `code` is the evaluator's reason (or creator_denied: a credential it was made through may not)"),
                 );
                 responses.insert("404".into(), error_response("No such resource"));
                 responses.insert(
                     "429".into(),
                     json!({
-                        "description": "Rate limited (60 burst, 30 per second per token)",
+                        "description": "Rate limited (60 burst, 30 per second per token; and failed calls per source address)",
                         "headers": { "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds to wait" } },
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
                     }),
@@ -268,6 +303,12 @@ pub fn build() -> Value {
                         ),
                     );
                     responses.insert("401".into(), error_response("invalid_client"));
+                    responses.insert(
+                        "429".into(),
+                        error_response(
+                            "Too many unauthenticated or failed calls from this address",
+                        ),
+                    );
                 }
             }
         }

@@ -77,6 +77,7 @@ pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (r("GET", "/v1/iam/tokens", "listTokens", "List the caller's own API tokens", "tokens", None, 200, Some("TokenList")), get(tokens::list)),
         (idem(r("POST", "/v1/iam/tokens", "createToken", "Create a personal API token (the secret is in this response only)", "tokens", Some("TokenCreate"), 201, Some("TokenWithSecret"))), post(tokens::create)),
         (r("GET", "/v1/iam/whoami", "whoami", "The calling token, its owner as they are now, the organization's projects and the caller's address (any live token)", "tokens", None, 200, Some("Whoami")), get(tokens::whoami)),
+        (r("POST", "/v1/iam/authorize", "authorizeCalls", "Decide calls for the calling token without making them: as it would make them now, from this address, along its lineage (any live token, about itself)", "tokens", Some("AuthorizeRequest"), 200, Some("AuthorizeResult")), post(tokens::authorize_calls)),
         (r("GET", "/v1/iam/tokens/{id}", "getToken", "Show one of the caller's tokens", "tokens", None, 200, Some("Token")), get(tokens::get)),
         (r("DELETE", "/v1/iam/tokens/{id}", "revokeToken", "Revoke a token: its next call fails with 401", "tokens", None, 200, Some("Token"))   , delete(tokens::revoke)),
         (idem(r("POST", "/v1/iam/tokens/{id}/rotate", "rotateToken", "Replace a token with a new one of the same scope; the old one works 7 more days", "tokens", None, 201, Some("Rotation"))), post(tokens::rotate_handler)),

@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
 use clouddigit_core::delegation::{CallerCredential, Minted};
+use clouddigit_core::evaluator::Audience;
 use clouddigit_core::evaluator::{default_grace_end, TokenStatus};
 use clouddigit_core::model::Creator;
 use clouddigit_core::model::{AllProjects, Inherit};
@@ -618,6 +619,91 @@ pub async fn whoami(
         "policy": caller.policy,
         "ip": caller.ip.map(|ip| ip.to_string()),
     })))
+}
+
+/// The most calls one `POST /v1/iam/authorize` decides.
+pub const MAX_AUTHORIZE_REQUESTS: usize = 100;
+
+/// What the calling token may do, decided without doing it: each call as the token would
+/// make it now, from this address, along its whole lineage, by the very code every real
+/// call goes through (AWS's `SimulatePrincipalPolicy`, for one's own token). Any live
+/// token may ask about itself; the explanations are the caller's, as a real denial's.
+pub async fn authorize_calls(
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    require_object(&body)?;
+    let Some(list) = body.get("requests").and_then(Value::as_array) else {
+        return Err(ApiError::field(
+            "requests",
+            "required",
+            "a list of calls: {action} or {method, path}, with project and resource_tags",
+        ));
+    };
+    if list.len() > MAX_AUTHORIZE_REQUESTS {
+        return Err(ApiError::field(
+            "requests",
+            "too_many_requests",
+            format!("at most {MAX_AUTHORIZE_REQUESTS} calls at once"),
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Call {
+        #[serde(default)]
+        action: Option<String>,
+        #[serde(default)]
+        method: Option<String>,
+        #[serde(default)]
+        path: Option<String>,
+        #[serde(default)]
+        project: Option<String>,
+        #[serde(default)]
+        resource_tags: Option<std::collections::BTreeMap<String, String>>,
+    }
+    // Every check with its detail only when asked: most callers want the answers.
+    let explain = body.get("explain").and_then(Value::as_bool) == Some(true);
+    let mut out = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        let call: Call = serde_json::from_value(v.clone()).map_err(|e| {
+            ApiError::field(&format!("requests[{i}]"), "invalid_request", e.to_string())
+        })?;
+        if call.action.is_none() && (call.method.is_none() || call.path.is_none()) {
+            return Err(ApiError::field(
+                &format!("requests[{i}]"),
+                "missing_action",
+                "give either `action` or `method` and `path`",
+            ));
+        }
+        let request = clouddigit_core::Request {
+            action: call.action,
+            method: call.method,
+            path: call.path,
+            organization: None,
+            project: call.project,
+            ip: caller.ip,
+            time: caller.time,
+            resource_tags: call.resource_tags,
+        };
+        let found = caller
+            .decide_request(Audience::Caller, &request)
+            .map_err(|e| {
+                ApiError::field(&format!("requests[{i}]"), "invalid_request", e.message)
+            })?;
+        let d = &found.decision;
+        let mut v = json!({
+            "allowed": d.allowed,
+            "reason": d.reason,
+            "permission": d.permission,
+            "message": d.message,
+            "denied_by": found.denied_by.map(|i| caller.ancestors[i].id.clone()),
+        });
+        if explain {
+            v["checks"] = serde_json::to_value(&d.checks)?;
+        }
+        out.push(v);
+    }
+    Ok(Json(json!({ "decisions": out })))
 }
 
 /// Revokes every personal token of a member (offboarding): organization admins and
