@@ -21,6 +21,7 @@ setHost({
       CD_BASE_URL: e.CD_BASE_URL ?? null,
       CD_REGION: e.CD_REGION ?? null,
       CD_LOG: e.CD_LOG ?? null,
+      CD_ALLOW_INSECURE_HTTP: e.CD_ALLOW_INSECURE_HTTP ?? null,
     };
   },
   tokenFile: () => {

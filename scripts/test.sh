@@ -21,6 +21,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "cargo test (native)"
 cargo test --workspace --locked
 
+section "no escalation: the stateful property test over HTTP (10,000 sequences)"
+# Random sequences of credential operations against real sandboxes; after every step no
+# credential may allow what its maker is refused, and cascades must hold. It prints the
+# counts. CLOUDDIGIT_ESCALATION_CASES=100000 for a longer run.
+CLOUDDIGIT_ESCALATION_CASES=${CLOUDDIGIT_ESCALATION_CASES:-10000} \
+  cargo test --locked -p clouddigit-sandbox --test escalation_props -- --nocapture
+
 section "npm package build"
 scripts/build-npm.sh
 

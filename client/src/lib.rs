@@ -102,6 +102,13 @@ impl ClientBuilder {
         self.config.max_retry_wait_ms = ms;
         self
     }
+    /// Allow plain http to hosts other than this machine (`CD_ALLOW_INSECURE_HTTP=1`):
+    /// off, a token only ever travels over https, or over http to a loopback address.
+    pub fn allow_insecure_http(mut self, on: bool) -> Self {
+        self.config.allow_insecure_http = on;
+        self
+    }
+
     pub fn client_rate_limit(mut self, on: bool) -> Self {
         self.config.client_rate_limit = on;
         self
@@ -183,7 +190,7 @@ impl ClientBuilder {
         let core = ClientCore::new(config.clone(), "rust")?;
         Ok(Client {
             core: Mutex::new(core),
-            transport: HttpTransport::new(config.debug, self.on_retry),
+            transport: HttpTransport::new(config.debug, config.allow_insecure_http, self.on_retry),
             credentials,
             whoami: Mutex::new(None),
         })

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use clouddigit_core::client::http::{after_response, AfterResponse};
 use clouddigit_core::client::{HttpRequest, HttpResponse, Transport, TransportError};
 
 /// What the retry hook is told before each retry.
@@ -18,18 +19,27 @@ pub type RetryHook = Box<dyn Fn(&RetryInfo) + Send + Sync>;
 pub struct HttpTransport {
     http: reqwest::blocking::Client,
     pub(crate) debug: bool,
+    allow_insecure_http: bool,
     pub(crate) on_retry: Option<RetryHook>,
     started: Instant,
 }
 
 impl HttpTransport {
-    pub fn new(debug: bool, on_retry: Option<RetryHook>) -> HttpTransport {
+    pub fn new(
+        debug: bool,
+        allow_insecure_http: bool,
+        on_retry: Option<RetryHook>,
+    ) -> HttpTransport {
         HttpTransport {
-            // Proxies from the environment are respected by default.
+            // Proxies from the environment are respected by default. Redirects are the
+            // core's to decide (`after_response`), not reqwest's: reqwest would follow
+            // https down to http.
             http: reqwest::blocking::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_else(|_| reqwest::blocking::Client::new()),
             debug,
+            allow_insecure_http,
             on_retry,
             started: Instant::now(),
         }
@@ -40,7 +50,24 @@ impl HttpTransport {
         self.started.elapsed().as_millis() as u64
     }
 
+    /// One attempt, following redirects as the core says.
     pub(crate) fn send_raw(&self, r: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut req = std::borrow::Cow::Borrowed(r);
+        let mut hops = 0;
+        loop {
+            let resp = self.send_once(&req)?;
+            match after_response(&req, &resp, hops, self.allow_insecure_http) {
+                AfterResponse::Answer => return Ok(resp),
+                AfterResponse::Refuse(e) => return Err(e),
+                AfterResponse::Follow(next) => {
+                    req = std::borrow::Cow::Owned(next);
+                    hops += 1;
+                }
+            }
+        }
+    }
+
+    fn send_once(&self, r: &HttpRequest) -> Result<HttpResponse, TransportError> {
         if self.debug {
             let attempt = r
                 .header("X-Retry-Count")

@@ -985,11 +985,10 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
                 organization_projects: req.organization_projects.clone(),
             },
         );
+        // One problem per field at a time: a field the form's own rules already refuse is
+        // not also judged against the caller.
         for e in found {
-            if !errors
-                .iter()
-                .any(|x| x.field == e.field && x.code == e.code)
-            {
+            if !errors.iter().any(|x| x.field == e.field) {
                 errors.push(e);
             }
         }
@@ -1520,10 +1519,7 @@ pub fn validate_service_account(
             },
         );
         for e in found {
-            if !errors
-                .iter()
-                .any(|x: &Issue| x.field == e.field && x.code == e.code)
-            {
+            if !errors.iter().any(|x: &Issue| x.field == e.field) {
                 errors.push(e);
             }
         }

@@ -88,6 +88,16 @@ impl ClientCore {
             .unwrap_or_default()
     }
 
+    /// Whether plain http to other machines was allowed (the default transport's
+    /// redirects need it).
+    #[getter]
+    fn allow_insecure_http(&self) -> bool {
+        self.inner
+            .lock()
+            .map(|c| c.config().allow_insecure_http)
+            .unwrap_or(false)
+    }
+
     #[getter]
     fn debug(&self) -> bool {
         self.inner.lock().map(|c| c.config().debug).unwrap_or(false)
@@ -333,6 +343,31 @@ pub fn resolve_token(
 }
 
 /// How a secret prints: its prefix and an ellipsis.
+/// What the default transport does with a response (the core's redirect rule):
+/// `{"action": "answer"}`, `{"action": "follow", "request": {...}}` or
+/// `{"action": "refuse", "message": ...}`.
+#[pyfunction]
+pub fn after_response<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    status: u16,
+    headers: Vec<(String, String)>,
+    hops: u32,
+    allow_insecure_http: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use clouddigit_core::client::http::{after_response as decide, AfterResponse};
+    let req: clouddigit_core::client::HttpRequest = input(request, "request")?;
+    let resp = response(status, headers, String::new());
+    let out = match decide(&req, &resp, hops, allow_insecure_http) {
+        AfterResponse::Answer => serde_json::json!({ "action": "answer" }),
+        AfterResponse::Follow(next) => serde_json::json!({ "action": "follow", "request": next }),
+        AfterResponse::Refuse(e) => {
+            serde_json::json!({ "action": "refuse", "message": e.to_string() })
+        }
+    };
+    py_json(py, &out)
+}
+
 #[pyfunction]
 pub fn redacted(value: &str) -> String {
     core_redacted(value)
@@ -405,6 +440,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BearerCache>()?;
     m.add_function(wrap_pyfunction!(resolve_token, m)?)?;
     m.add_function(wrap_pyfunction!(redacted, m)?)?;
+    m.add_function(wrap_pyfunction!(after_response, m)?)?;
     m.add_function(wrap_pyfunction!(validate_draft, m)?)?;
     m.add_function(wrap_pyfunction!(prepare_create, m)?)?;
     m.add_function(wrap_pyfunction!(service_account_owner, m)?)?;

@@ -723,6 +723,15 @@ impl Catalog {
     }
 }
 
+/// The limits the forms and the server hold drafts to, as a dict (`max_token_permissions`,
+/// `max_allowed_ips`, name lengths...).
+#[pyfunction]
+fn limits(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let text = serde_json::to_string(&ffi::limits())
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
 /// The built-in permission catalog and role table.
 #[pyfunction]
 fn catalog() -> Catalog {
@@ -949,6 +958,7 @@ impl From<core::TokenValidation> for TokenValidation {
 #[derive(Clone, PartialEq)]
 pub struct ServiceAccountPreview {
     tag_selector: std::collections::BTreeMap<String, String>,
+    allowed_ips: Vec<String>,
     permissions: Vec<String>,
     summary: String,
 }
@@ -995,6 +1005,7 @@ impl From<core::ServiceAccountValidation> for ServiceAccountValidation {
             warnings: issues(v.warnings),
             preview: ServiceAccountPreview {
                 tag_selector: v.preview.tag_selector,
+                allowed_ips: v.preview.allowed_ips,
                 permissions: v.preview.permissions,
                 summary: v.preview.summary,
             },
@@ -1235,6 +1246,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_token_secret, m)?)?;
     m.add_function(wrap_pyfunction!(is_token, m)?)?;
     m.add_function(wrap_pyfunction!(catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(limits, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_route, m)?)?;
     m.add_function(wrap_pyfunction!(expand_permission, m)?)?;
     m.add_class::<PreparedOwner>()?;

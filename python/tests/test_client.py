@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 import os
@@ -93,8 +94,16 @@ def test_a_bad_draft_fails_before_any_call(sbx: Sandbox) -> None:
     fields = {f["field"] for f in e.value.field_errors}
     assert {"projects", "permissions[0]", "allowed_ips[1]"} <= fields
     assert len(list(dev.tokens.list())) == 1
+    tomorrow = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).date().isoformat()
+    v = dev.tokens.validate({"name": "deploy-bot", "projects": ["web"], "expiry": {"custom": tomorrow}})
+    assert v.valid and {w.code for w in v.warnings} >= {"name_suggests_automation"}
+    # The calling token (30 days) bounds what it makes: the SDK says so before sending.
     v = dev.tokens.validate({"name": "deploy-bot", "projects": ["web"], "expiry": "never"})
-    assert v.valid and {w.code for w in v.warnings} >= {"expiry_never", "name_suggests_automation"}
+    assert not v.valid and {w.code for w in v.warnings} >= {"expiry_never"}
+    assert [(e.field, e.code) for e in v.errors] == [("expiry", "exceeds_caller_expiry")]
+    with pytest.raises(ValidationError) as e:
+        dev.tokens.create({"name": "forever", "projects": ["web"], "expiry": "never"})
+    assert [f["code"] for f in e.value.field_errors] == ["exceeds_caller_expiry"]
 
 
 def test_downscoped_403_and_can_agree(sbx: Sandbox) -> None:

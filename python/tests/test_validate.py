@@ -39,7 +39,7 @@ def preview_json(result: "TokenValidation | ServiceAccountValidation") -> dict:
             "scopes": [{"project": s.project, "role": s.role, "permissions": s.permissions} for s in p.scopes],
             "summary": p.summary,
         }
-    return {"tag_selector": p.tag_selector, "permissions": p.permissions, "summary": p.summary}
+    return {"tag_selector": p.tag_selector, "allowed_ips": p.allowed_ips, "permissions": p.permissions, "summary": p.summary}
 
 
 def project_issues(issues: "list[Issue]", want: "list[list[str]]") -> "list[list[str]]":

@@ -259,6 +259,13 @@ pub fn catalog() -> Ts<CatalogFile> {
     Ts::new_unchecked(to_js(&ffi::catalog_file()))
 }
 
+/// The limits the forms and the server hold drafts to (name lengths, entries of a
+/// permission list and of an allow-list).
+#[wasm_bindgen]
+pub fn limits() -> Ts<ffi::Limits> {
+    Ts::new_unchecked(to_js(&ffi::limits()))
+}
+
 /// The permission a REST call maps to, or `undefined`.
 #[wasm_bindgen(js_name = resolveRoute)]
 pub fn resolve_route(method: &str, path: &str) -> Option<String> {

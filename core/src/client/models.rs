@@ -172,6 +172,9 @@ pub struct ServiceAccount {
     /// Where the account's client-credentials bearers may be used from; empty: anywhere.
     #[serde(default)]
     pub allowed_ips: Vec<String>,
+    /// The current client secret's metadata (never the secret).
+    #[serde(default)]
+    pub client_secret: Option<ClientSecretInfo>,
     pub client_id: String,
     pub created_at: Timestamp,
     #[serde(default)]
@@ -204,6 +207,28 @@ pub struct AccessKey {
     pub id: String,
     pub service_account: String,
     pub created_at: Timestamp,
+    /// No later than the credential that made it.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default)]
+    pub created_by: Option<crate::model::Creator>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+}
+
+/// A client secret's metadata: a credential with a maker and an expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub struct ClientSecretInfo {
+    pub id: String,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default)]
+    pub created_by: Option<crate::model::Creator>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
 }
 
 /// An S3 access key id and its secret, shown this once.
@@ -216,6 +241,12 @@ pub struct CreatedAccessKey {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub secret: Secret,
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default)]
+    pub created_by: Option<crate::model::Creator>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
 }
 
 /// One audited call. Never holds a secret: tokens appear by name and prefix.
@@ -243,6 +274,12 @@ pub struct AuditEvent {
     #[serde(default)]
     pub source_ip: Option<String>,
     pub request_id: String,
+    /// The calling credential.
+    #[serde(default)]
+    pub token_id: Option<String>,
+    /// A denial's full explanation, or what the call made or ended.
+    #[serde(default)]
+    pub detail: Option<String>,
 }
 
 /// Who is calling and with what: the token's metadata and its owner as they are now,

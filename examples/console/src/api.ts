@@ -42,6 +42,8 @@ export interface ServiceAccountBody {
   project: string | null;
   role: ProjectRole;
   tag_selector?: Record<string, string>;
+  /** Where the account's client-credentials bearers may be used from. */
+  allowed_ips?: string[];
 }
 
 /** What the secret dialog needs of a secret: the SDK's `Secret`, read with `reveal()`. */

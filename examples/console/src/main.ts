@@ -229,6 +229,8 @@ function scopeText(t: ApiToken): string {
 interface TokenActions {
   /** The token this console is signed in with, marked in the list. */
   currentId?: string;
+  /** The whole list, for what a revocation would take with it. */
+  tokens?: ApiToken[];
   rotate: (t: ApiToken) => Promise<Rotation>;
   revoke: (t: ApiToken) => Promise<unknown>;
   refresh: () => void;
@@ -244,7 +246,7 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
       'table',
       { class: 'list' },
       h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', {}, h('tr', {}, ...['Name', 'Prefix', 'Scope', 'Expires', 'Last used', 'Status', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ...['Name', 'Prefix', 'Scope', 'Made by', 'Expires', 'Last used', 'Status', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
       h(
         'tbody',
         {},
@@ -256,6 +258,7 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
             h('th', { scope: 'row' }, t.name, t.id === actions.currentId ? h('span', { class: 'tag' }, 'this session') : null),
             h('td', {}, h('code', { class: 'prefix' }, `${t.prefix ?? ''}…`)),
             h('td', { title: t.permissions === 'inherit' ? 'inherits the owner’s role' : t.permissions.join(', ') }, scopeText(t)),
+            h('td', { class: 'lineage' }, madeBy(t, tokens)),
             h('td', {}, formatDate(t.expires_at)),
             h('td', {}, t.last_used_at ? formatTime(t.last_used_at) : 'never'),
             h('td', {}, st.text),
@@ -274,6 +277,53 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
       ),
     ),
   );
+}
+
+/** Which credential made a token, named by what the list knows of it. */
+function madeBy(t: ApiToken, tokens: ApiToken[]): string {
+  const c = t.created_by;
+  const named = (id: string) => {
+    const m = tokens.find((x) => x.id === id);
+    return m ? `“${m.name}” (${m.prefix ?? ''}…)` : id;
+  };
+  let text: string;
+  switch (c?.type) {
+    case 'token':
+      text = `token ${named(c.id)}`;
+      break;
+    case 'bearer':
+      text = `client-credentials bearer ${named(c.id)}`;
+      break;
+    case 'client_secret':
+      text = `client secret ${c.id}`;
+      break;
+    case 'access_key':
+      text = `access key ${c.id}`;
+      break;
+    case 'bootstrap':
+      text = 'the sandbox’s bootstrap token';
+      break;
+    case 'sandbox_admin':
+      text = `a sandbox administrator (${named(c.token)})`;
+      break;
+    default:
+      text = 'unknown';
+  }
+  // After a rotation the tree holds the maker's replacement.
+  if (t.parent_id && c && 'id' in c && c.id !== t.parent_id) text += `; now under ${named(t.parent_id)}`;
+  return text;
+}
+
+/** What was made through `t`, at any depth, as far as the list shows. */
+function madeThrough(t: ApiToken, tokens: ApiToken[]): ApiToken[] {
+  const out: ApiToken[] = [];
+  let frontier = [t.id];
+  while (frontier.length > 0) {
+    const next = tokens.filter((x) => x.parent_id && frontier.includes(x.parent_id) && !out.includes(x));
+    out.push(...next);
+    frontier = next.map((x) => x.id);
+  }
+  return out.filter((x) => tokenStatus(x).active);
 }
 
 async function rotateFlow(t: ApiToken, actions: TokenActions): Promise<void> {
@@ -296,9 +346,13 @@ async function rotateFlow(t: ApiToken, actions: TokenActions): Promise<void> {
 }
 
 async function revokeFlow(t: ApiToken, actions: TokenActions): Promise<void> {
+  const below = madeThrough(t, actions.tokens ?? []);
+  const cascade = below.length
+    ? ` Everything made through it is revoked too: ${below.map((x) => `“${x.name}”`).join(', ')}, and any service-account credentials it made.`
+    : ' Anything made through it (tokens, service-account credentials) is revoked too.';
   const ok = await confirmDialog(
     `Revoke “${t.name}”?`,
-    `The next API call with ${t.prefix ?? 'this token'}… fails with 401. This cannot be undone.`,
+    `The next API call with ${t.prefix ?? 'this token'}… fails with 401. This cannot be undone.${cascade}`,
     'Revoke token',
   );
   if (!ok) return;
@@ -316,6 +370,7 @@ async function tokensPage(): Promise<void> {
   const tokens = await s.api.tokens.list();
   const actions: TokenActions = {
     currentId: s.me.token.id,
+    tokens,
     rotate: (t) => s.api.tokens.rotate(t.id),
     revoke: (t) => s.api.tokens.revoke(t.id),
     refresh: () => void render(),
@@ -341,6 +396,7 @@ async function newTokenPage(): Promise<void> {
       organizationProjects: me.organization_projects,
       policy: me.policy,
       existingTokens: existing,
+      caller: { token: me.token, owner: me.owner },
       submitLabel: 'Create token',
       onCancel: () => navigate('/tokens'),
       onSubmit: async (draft: TokenDraft) => {
@@ -365,6 +421,7 @@ function saState(sa: ServiceAccount): ServiceAccountState {
     role: sa.role,
     tag_selector: sa.tag_selector ?? {},
     status: sa.status,
+    allowed_ips: sa.allowed_ips ?? [],
   };
 }
 
@@ -436,6 +493,7 @@ async function newServiceAccountPage(): Promise<void> {
       organizationProjects: s.me.organization_projects,
       policy: s.me.policy,
       existing: accounts.map(saState),
+      caller: { token: s.me.token, owner: s.me.owner },
       onCancel: () => navigate('/service-accounts'),
       onSubmit: async (body) => {
         const created = await s.api.serviceAccounts.create(body);
@@ -540,6 +598,7 @@ async function newServiceAccountTokenPage(id: string): Promise<void> {
       organizationProjects: s.me.organization_projects,
       policy: s.me.policy,
       existingTokens: tokens,
+      caller: { token: s.me.token, owner: s.me.owner },
       lockedProjects: sa.project ? [sa.project] : undefined,
       submitLabel: 'Create token',
       onCancel: () => navigate(back),

@@ -1,7 +1,7 @@
 // The "New service account" form, validated as the user types by the SDK's
 // `validateServiceAccount` (the core's rules, in wasm).
-import { validateServiceAccount } from '@clouddigit/sdk';
-import type { OwnerState, ServiceAccountDraft, ServiceAccountState, TokenPolicy } from '@clouddigit/sdk';
+import { limits, validateServiceAccount } from '@clouddigit/sdk';
+import type { CallerCredential, OwnerState, ServiceAccountDraft, ServiceAccountState, TokenPolicy } from '@clouddigit/sdk';
 import { ApiError } from './api';
 import type { ServiceAccountBody } from './api';
 import { byService, SERVICE_TITLES } from './catalog';
@@ -14,6 +14,8 @@ export interface ServiceAccountFormOptions {
   organizationProjects: string[];
   policy: TokenPolicy | null;
   existing: ServiceAccountState[];
+  /** The token this console is signed in with: the account's client secret may not exceed it. */
+  caller?: CallerCredential;
   onSubmit: (body: ServiceAccountBody) => Promise<void>;
   onCancel: () => void;
 }
@@ -26,7 +28,8 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
 
   const nameId = uid('sa-name');
   const nameHint = uid('hint');
-  const name = h('input', { id: nameId, name: 'name', type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: 63 });
+  const limit = limits();
+  const name = h('input', { id: nameId, name: 'name', type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: limit.max_service_account_name_chars + 16 });
   const descId = uid('sa-desc');
   const desc = h('textarea', { id: descId, name: 'description', rows: 2 });
   const projId = uid('sa-project');
@@ -48,6 +51,9 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
   const tagsId = uid('sa-tags');
   const tagsHint = uid('hint');
   const tags = h('textarea', { id: tagsId, name: 'tag_selector', rows: 2, spellcheck: 'false', placeholder: 'env=prod, team=payments' });
+  const ipsId = uid('sa-ips');
+  const ipsHint = uid('hint');
+  const ips = h('textarea', { id: ipsId, name: 'allowed_ips', rows: 2, spellcheck: 'false', autocomplete: 'off', placeholder: '203.0.113.0/24' });
 
   const errors: Record<string, FieldErrors> = {
     name: new FieldErrors(uid('err-sa-name'), nameHint).bind(name),
@@ -55,9 +61,12 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
     project: new FieldErrors(uid('err-sa-project'), projHint).bind(project),
     role: new FieldErrors(uid('err-sa-role')).bind(role),
     tag_selector: new FieldErrors(uid('err-sa-tags'), tagsHint).bind(tags),
+    allowed_ips: new FieldErrors(uid('err-sa-ips'), ipsHint).bind(ips),
   };
   // Where problems about the creator or organization show: the project choice decides them.
   const alias: Record<string, string> = { creator: 'project', organization: 'project' };
+  // What the core calls the secret issued with the account: its expiry follows the caller.
+  const formLevel = new Set(['expires_at']);
 
   const summary = h('p', { class: 'summary' });
   const warnings = h('ul', { class: 'warnings' });
@@ -72,6 +81,7 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
       organization: opts.organization,
       role: role.value,
       tag_selector: tags.value,
+      allowed_ips: ips.value,
     };
     if (project.value !== ORG_LEVEL) d.project = project.value;
     return d;
@@ -84,8 +94,12 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
       existing: opts.existing,
       policy: opts.policy ?? undefined,
       organization_projects: opts.organizationProjects,
+      caller: opts.caller,
+      now: new Date().toISOString(),
     });
     const by = new Map<string, string[]>();
+    const general = v.errors.filter((e) => formLevel.has(fieldKey(e.field))).map((e) => e.message);
+    if (general.length > 0 || formError.dataset.kind !== 'server') formError.textContent = general.join(' ');
     for (const e of v.errors) {
       const key = alias[fieldKey(e.field)] ?? fieldKey(e.field);
       by.set(key, [...(by.get(key) ?? []), e.message]);
@@ -117,6 +131,7 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
     ['project', project],
     ['role', role],
     ['tag_selector', tags],
+    ['allowed_ips', ips],
   ] as const) {
     el.addEventListener(el instanceof HTMLSelectElement ? 'change' : 'input', () => {
       touched.add(key);
@@ -138,6 +153,7 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
         h('div', { class: 'field' }, h('label', { for: projId }, 'Project scope'), h('p', { id: projHint, class: 'hint' }, 'A project account acts in its project only; an organization-level one in every project (organization admins only).'), project, errors.project!.el),
         h('div', { class: 'field' }, h('label', { for: roleId }, 'Role'), role, errors.role!.el),
         h('div', { class: 'field' }, h('label', { for: tagsId }, 'Tag selector (optional)'), h('p', { id: tagsHint, class: 'hint' }, 'key=value pairs: the account may only act on resources carrying all of them.'), tags, errors.tag_selector!.el),
+        h('div', { class: 'field' }, h('label', { for: ipsId }, 'Allowed IPs for its bearers (optional)'), h('p', { id: ipsHint, class: 'hint' }, `CIDRs, up to ${limit.max_allowed_ips}: the account's client-credentials bearers work only from these addresses.`), ips, errors.allowed_ips!.el),
         formError,
         h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => opts.onCancel() }, 'Cancel')),
       ),
@@ -167,6 +183,7 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
       }
       submit.disabled = true;
       formError.textContent = '';
+      formError.dataset.kind = '';
       try {
         await opts.onSubmit({
           name: name.value,
@@ -174,8 +191,10 @@ export function serviceAccountForm(opts: ServiceAccountFormOptions): HTMLFormEle
           project: project.value === ORG_LEVEL ? null : project.value,
           role: role.value as ServiceAccountBody['role'],
           tag_selector: Object.keys(v.preview.tag_selector).length > 0 ? v.preview.tag_selector : undefined,
+          allowed_ips: (v.preview.allowed_ips ?? []).length > 0 ? v.preview.allowed_ips : undefined,
         });
       } catch (e) {
+        formError.dataset.kind = 'server';
         formError.textContent = `The API refused: ${(e as Error).message}`;
         for (const fe of e instanceof ApiError ? e.fieldErrors : []) errors[fieldKey(fe.field)]?.show([fe.message]);
       } finally {

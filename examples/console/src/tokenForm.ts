@@ -2,8 +2,9 @@
 // from the SDK's `validateToken` (the core's validation, in wasm), run on each keystroke:
 // errors go under the field that caused them, best-practice warnings to the side panel,
 // and the preview shows what the token could do in each project.
-import { checkAllowedIps, validateToken } from '@clouddigit/sdk';
+import { checkAllowedIps, limits, validateToken } from '@clouddigit/sdk';
 import type {
+  CallerCredential,
   Issue,
   OwnerState,
   PermissionDef,
@@ -26,6 +27,8 @@ export interface TokenFormOptions {
   organizationProjects: string[];
   policy: TokenPolicy | null;
   existingTokens: Token[];
+  /** The token this console is signed in with: what the form makes may not exceed it. */
+  caller?: CallerCredential;
   /** A project service account's tokens act in its project only. */
   lockedProjects?: string[];
   submitLabel: string;
@@ -66,7 +69,9 @@ export function tokenForm(opts: TokenFormOptions): HTMLFormElement {
     now: now(),
     policy: opts.policy ?? undefined,
     organization_projects: opts.organizationProjects,
+    caller: opts.caller,
   });
+  const limit = limits();
 
   // What the owner's role grants, asked of the core once: per project, and for an
   // all-projects token (organization-level permissions).
@@ -121,7 +126,9 @@ export function tokenForm(opts: TokenFormOptions): HTMLFormElement {
     type: 'text',
     autocomplete: 'off',
     spellcheck: 'false',
-    maxlength: 100,
+    // A few over the limit, so an overlong paste shows the core's message instead of
+    // being cut silently.
+    maxlength: limit.max_token_name_chars + 16,
     required: true,
   });
   const nameErrors = new FieldErrors(uid('err-name'), nameHint).bind(nameInput);
@@ -361,7 +368,14 @@ export function tokenForm(opts: TokenFormOptions): HTMLFormElement {
           'div',
           { class: 'field' },
           h('label', { for: ipsId }, 'Allowed IPs (optional)'),
-          h('p', { id: ipsHint, class: 'hint' }, 'CIDRs, one per line or comma-separated. Calls from other addresses are rejected; empty allows every address.'),
+          h(
+            'p',
+            { id: ipsHint, class: 'hint' },
+            `CIDRs, one per line or comma-separated, up to ${limit.max_allowed_ips}. Calls from other addresses are rejected; empty allows every address.`,
+            opts.caller && opts.caller.token.allowed_ips && opts.caller.token.allowed_ips.length > 0
+              ? ` The token you are signed in with may be used only from ${opts.caller.token.allowed_ips.join(', ')}, so this one must stay within that.`
+              : '',
+          ),
           ipsInput,
           ipsErrors.el,
         ),
@@ -464,7 +478,8 @@ export function tokenForm(opts: TokenFormOptions): HTMLFormElement {
       // Field paths with an index mark the very control at fault.
       fe.show(show && slot ? slot.messages : [], slot?.controls);
     }
-    const ownerIssue = v.errors.find((e) => fieldKey(e.field) === 'owner');
+    // Problems with no field of the form: the owner, or the token you are signed in with.
+    const ownerIssue = v.errors.find((e) => ['owner', 'caller'].includes(fieldKey(e.field)));
     if (ownerIssue) formError.textContent = ownerIssue.message;
     else if (formError.dataset.kind !== 'server') formError.textContent = '';
 

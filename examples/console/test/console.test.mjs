@@ -310,6 +310,9 @@ describe('on the SDK Client', () => {
       await page.goto(`${sbx.url}/tokens/new`);
       await page.getByLabel('Name').fill('deploy-from-laptop');
       await page.locator('input[name=projects][value=web]').check();
+      // Within the one-day session token: the form holds a new token to it.
+      await page.getByLabel('Custom date').check();
+      await page.getByLabel('Custom expiry date').fill(new Date().toISOString().slice(0, 10));
       await page.getByLabel('Choose permissions (downscope)').check();
       await page.getByLabel('Search permissions').fill('compute.servers');
       const create = page.locator('input[type=checkbox][value="compute.servers.create"]');
@@ -370,6 +373,52 @@ describe('on the SDK Client', () => {
 });
 
 describe('organization token policy', () => {
+  test('the form holds a new token to the one you are signed in with, and the list says what made what', async () => {
+    // A one-day token of u_dev, limited to 127.0.0.1: what it makes must expire by then and
+    // stay on that address.
+    const narrow = await mintToken(sbx, 'u_dev', {
+      name: 'narrow-session', projects: ['web'], allowed_ips: ['127.0.0.1/32'],
+      permissions: ['iam.tokens.list', 'iam.tokens.create', 'compute.servers.list'],
+    });
+    const { context, page, problems } = await signedIn(browser, sbx, narrow);
+    const creates = [];
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/iam/tokens') creates.push(req.url());
+    });
+    await page.getByRole('link', { name: '+ New token' }).click();
+    await page.getByRole('heading', { name: 'New API token' }).waitFor();
+    await page.getByLabel('Name').fill('child');
+    await page.locator('input[name=projects][value=web]').check();
+    const ips = page.getByLabel('Allowed IPs (optional)');
+    assert.match(await describedText(ips), /may be used only from 127\.0\.0\.1\/32/);
+    await page.getByLabel('Never').check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const never = page.getByLabel('Never');
+    assert.equal(await never.getAttribute('aria-invalid'), 'true');
+    assert.match(await describedText(never), /after the calling token/);
+    assert.equal(await ips.getAttribute('aria-invalid'), 'true');
+    assert.match(await describedText(ips), /carry an allow-list within it/);
+    const inherit = page.getByLabel('Inherit from your role');
+    assert.match(await describedText(inherit), /downscoped/);
+    assert.deepEqual(creates, [], 'nothing was sent');
+    // Within the session token, the token is made, and the list names its maker.
+    await page.getByLabel('Choose permissions (downscope)').check();
+    await page.locator('input[name=permissions][value="compute.servers.list"]').check();
+    await ips.fill('127.0.0.1');
+    await page.getByLabel('Custom date').check();
+    await page.getByLabel('Custom expiry date').fill(new Date().toISOString().slice(0, 10));
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    assert.equal(creates.length, 1);
+    const row = page.locator('tr', { has: page.getByRole('rowheader', { name: 'child' }) });
+    await row.waitFor();
+    assert.match(await row.locator('td.lineage').innerText(), /token “narrow-session”/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test('the policy the server applies is the one the form validates with', async () => {
     const setPolicy = (policy) =>
       fetch(`${sbx.url}/_sandbox/policy`, {

@@ -250,6 +250,10 @@ class Catalog:
     @property
     def permissions(self) -> list[PermissionDef]: ...
 
+def limits() -> dict[str, int]:
+    """The limits the forms and the server hold drafts to (``max_token_permissions``,
+    ``max_allowed_ips``, name and description lengths, ``max_policy_lifetime_days``)."""
+
 def catalog() -> Catalog:
     """The built-in permission catalog and role table."""
 
@@ -330,6 +334,9 @@ class ServiceAccountPreview:
     def tag_selector(self) -> dict[str, str]:
         """The parsed selector (valid pairs only)."""
     @property
+    def allowed_ips(self) -> list[str]:
+        """The allow-list, normalized (valid entries only)."""
+    @property
     def permissions(self) -> list[str]:
         """What the role grants, in catalog order."""
     @property
@@ -375,6 +382,8 @@ class ClientCore:
     @property
     def user_agent(self) -> str: ...
     @property
+    def allow_insecure_http(self) -> bool: ...
+    @property
     def debug(self) -> bool: ...
     def start(self, op: dict[str, Any], idempotency_key: str) -> Call: ...
     def throttle_ms(self, now_ms: int) -> int: ...
@@ -418,6 +427,13 @@ def resolve_token(
     default_path: str,
 ) -> str: ...
 def redacted(value: str) -> str: ...
+def after_response(
+    request: dict[str, Any],
+    status: int,
+    headers: list[tuple[str, str]],
+    hops: int,
+    allow_insecure_http: bool,
+) -> dict[str, Any]: ...
 def validate_draft(
     draft: Any, owner: Any, whoami: Any, existing: Any, now: str
 ) -> TokenValidation: ...

@@ -109,13 +109,51 @@ class RetryInfo:
     cause: str
 
 
-class UrllibTransport:
-    """The standard library's HTTP client; respects ``HTTPS_PROXY``/``NO_PROXY``."""
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect with the Authorization header to any origin, and
+    from https down to http: redirects are the core's to decide instead."""
 
-    def __init__(self) -> None:
-        self._opener = urllib.request.build_opener()
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class UrllibTransport:
+    """The standard library's HTTP client; respects ``HTTPS_PROXY``/``NO_PROXY``.
+    Redirects follow the core's rule, as in every SDK: the token goes only back to the
+    origin it was meant for, never from https down to http, and plain http only to this
+    machine unless ``allow_insecure_http``."""
+
+    def __init__(self, allow_insecure_http: bool = False) -> None:
+        self._opener = urllib.request.build_opener(_NoRedirects())
+        self._allow_insecure_http = allow_insecure_http
 
     def send(self, request: HttpRequest) -> HttpResponse:
+        hops = 0
+        while True:
+            resp = self._send_once(request)
+            raw = {
+                "method": request.method,
+                "url": request.url,
+                "headers": [list(h) for h in request.headers],
+                "body": request.body.decode("utf-8", "replace") if request.body is not None else None,
+                "timeout_ms": int(request.timeout * 1000),
+            }
+            step = _native.after_response(raw, resp.status, list(resp.headers), hops, self._allow_insecure_http)
+            if step["action"] == "answer":
+                return resp
+            if step["action"] == "refuse":
+                raise ConnectionError(step["message"])
+            nxt = step["request"]
+            request = HttpRequest(
+                nxt["method"],
+                nxt["url"],
+                [(k, v) for k, v in nxt["headers"]],
+                nxt["body"].encode() if nxt.get("body") is not None else None,
+                request.timeout,
+            )
+            hops += 1
+
+    def _send_once(self, request: HttpRequest) -> HttpResponse:
         req = urllib.request.Request(
             request.url,
             data=request.body,
@@ -149,8 +187,8 @@ def _read(resp: Any) -> str:
 class ThreadTransport:
     """Runs a blocking transport in a worker thread, for :class:`AsyncClient`."""
 
-    def __init__(self, inner: Optional[Transport] = None) -> None:
-        self._inner: Transport = inner or UrllibTransport()
+    def __init__(self, inner: Optional[Transport] = None, allow_insecure_http: bool = False) -> None:
+        self._inner: Transport = inner or UrllibTransport(allow_insecure_http)
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         return await asyncio.to_thread(self._inner.send, request)
@@ -221,6 +259,7 @@ class _Base:
         debug: Optional[bool],
         on_retry: Optional[Callable[[RetryInfo], None]],
         env: bool,
+        allow_insecure_http: Optional[bool] = None,
     ) -> None:
         config: Dict[str, Any] = {
             "max_retries": max_retries,
@@ -241,6 +280,8 @@ class _Base:
             config["base_url"] = base_url
         if debug is not None:
             config["debug"] = debug
+        if allow_insecure_http is not None:
+            config["allow_insecure_http"] = allow_insecure_http
         self._core = _native_call(_native.ClientCore, config, host)
         self._debug = bool(config.get("debug"))
         if self._debug and not log.handlers:
@@ -409,6 +450,7 @@ class Client(_Base):
         on_retry: Optional[Callable[[RetryInfo], None]] = None,
         transport: Optional[Transport] = None,
         env: bool = True,
+        allow_insecure_http: Optional[bool] = None,
     ) -> None:
         super().__init__(
             host="python",
@@ -425,8 +467,9 @@ class Client(_Base):
             debug=debug,
             on_retry=on_retry,
             env=env,
+            allow_insecure_http=allow_insecure_http,
         )
-        self._transport: Transport = transport or UrllibTransport()
+        self._transport: Transport = transport or UrllibTransport(self._core.allow_insecure_http)
         self._lock = threading.Lock()
         self.tokens = Tokens(self)
         self.service_accounts = ServiceAccounts(self)
@@ -651,6 +694,7 @@ class AsyncClient(_Base):
         on_retry: Optional[Callable[[RetryInfo], None]] = None,
         transport: Optional[AsyncTransport] = None,
         env: bool = True,
+        allow_insecure_http: Optional[bool] = None,
     ) -> None:
         super().__init__(
             host="python-asyncio",
@@ -667,8 +711,11 @@ class AsyncClient(_Base):
             debug=debug,
             on_retry=on_retry,
             env=env,
+            allow_insecure_http=allow_insecure_http,
         )
-        self._transport: AsyncTransport = transport or ThreadTransport()
+        self._transport: AsyncTransport = transport or ThreadTransport(
+            allow_insecure_http=self._core.allow_insecure_http
+        )
         self._lock: Optional[asyncio.Lock] = None
         self.tokens = AsyncTokens(self)
         self.service_accounts = AsyncServiceAccounts(self)

@@ -70,6 +70,11 @@ class ApiToken:
     grace_ends_at: Optional[_dt.datetime] = None
     last_used_at: Optional[_dt.datetime] = None
     replaced_by: Optional[str] = None
+    created_by: Optional[Dict[str, str]] = None
+    """Which credential made it: ``{"type": "token", "id": ...}``, a bearer, a client
+    secret, an access key, ``bootstrap`` or ``sandbox_admin``."""
+    parent_id: Optional[str] = None
+    """The credential it descends from now: revoking that revokes this one."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -102,7 +107,11 @@ class ServiceAccount:
     description: str = ""
     project: Optional[str] = None
     tag_selector: Dict[str, str] = field(default_factory=dict)
+    allowed_ips: List[str] = field(default_factory=list)
+    """Where the account's client-credentials bearers may be used from."""
     updated_at: Optional[_dt.datetime] = None
+    client_secret: Optional[Dict[str, Any]] = None
+    """The current client secret's metadata (id, maker, expiry), never the secret."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -118,6 +127,9 @@ class AccessKey:
     id: str
     service_account: str
     created_at: _dt.datetime
+    expires_at: Optional[_dt.datetime] = None
+    created_by: Optional[Dict[str, str]] = None
+    parent_id: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,9 @@ class CreatedAccessKey:
     service_account: str
     created_at: _dt.datetime
     secret: Secret
+    expires_at: Optional[_dt.datetime] = None
+    created_by: Optional[Dict[str, str]] = None
+    parent_id: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,8 @@ class AuditEvent:
     project: Optional[str] = None
     error_code: Optional[str] = None
     source_ip: Optional[str] = None
+    token_id: Optional[str] = None
+    detail: Optional[str] = None
 
 
 @dataclass(frozen=True)

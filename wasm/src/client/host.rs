@@ -69,17 +69,47 @@ pub async fn send(
     req: &HttpRequest,
     attempt: u32,
     debug: bool,
+    allow_insecure_http: bool,
 ) -> Result<HttpResponse, TransportError> {
     if debug {
         debug_log(&req.log_line(attempt));
     }
     let controller = web_sys::AbortController::new().map_err(|_| other("no AbortController"))?;
     let timer = abort_after(&controller, req.timeout_ms as f64);
-    let result = fetch(req, &controller.signal()).await;
+    let result = follow(req, &controller.signal(), allow_insecure_http).await;
     clear_timer(&timer);
     match result {
         Err(_) if controller.signal().aborted() => Err(TransportError::Timeout),
         r => r,
+    }
+}
+
+/// In Node, redirects are the core's to decide (`after_response`): Node's fetch would
+/// follow https down to http. Browsers follow them themselves, by the same rules (the
+/// Authorization header is dropped on a cross-origin redirect, mixed content is
+/// refused), and a page cannot see a redirect's target to decide anything.
+async fn follow(
+    req: &HttpRequest,
+    signal: &web_sys::AbortSignal,
+    allow_insecure_http: bool,
+) -> Result<HttpResponse, TransportError> {
+    use clouddigit_core::client::http::{after_response, AfterResponse};
+    let manual = host_name() == "node";
+    let mut req = std::borrow::Cow::Borrowed(req);
+    let mut hops = 0;
+    loop {
+        let resp = fetch(&req, signal, manual).await?;
+        if !manual {
+            return Ok(resp);
+        }
+        match after_response(&req, &resp, hops, allow_insecure_http) {
+            AfterResponse::Answer => return Ok(resp),
+            AfterResponse::Refuse(e) => return Err(e),
+            AfterResponse::Follow(next) => {
+                req = std::borrow::Cow::Owned(next);
+                hops += 1;
+            }
+        }
     }
 }
 
@@ -92,6 +122,7 @@ fn other(message: impl Into<String>) -> TransportError {
 async fn fetch(
     req: &HttpRequest,
     signal: &web_sys::AbortSignal,
+    manual_redirects: bool,
 ) -> Result<HttpResponse, TransportError> {
     let method = Method::from_bytes(req.method.as_bytes()).map_err(|_| other("bad HTTP method"))?;
     let headers = web_sys::Headers::new().map_err(|_| other("no Headers"))?;
@@ -101,10 +132,13 @@ async fn fetch(
             return Err(other(format!("the {name} header was refused")));
         }
     }
-    let builder = RequestBuilder::new(&req.url)
+    let mut builder = RequestBuilder::new(&req.url)
         .method(method)
         .headers(Headers::from_raw(headers))
         .abort_signal(Some(signal));
+    if manual_redirects {
+        builder = builder.redirect(web_sys::RequestRedirect::Manual);
+    }
     let request: web_sys::Request = match &req.body {
         Some(body) => builder.body(body.as_str()),
         None => builder.build(),

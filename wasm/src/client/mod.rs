@@ -58,6 +58,8 @@ export interface ClientOptions {
     clientRateLimit?: boolean;
     /** Log each request and retry with `console.debug`, secrets redacted (`CD_LOG=debug` in Node). */
     debug?: boolean;
+    /** Allow plain http to hosts other than this machine (`CD_ALLOW_INSECURE_HTTP=1` in Node); off, a token only travels over https or to a loopback address. */
+    allowInsecureHttp?: boolean;
     /** Called before each retry. */
     onRetry?: (info: RetryInfo) => void;
 }
@@ -305,6 +307,7 @@ const OPTIONS: &[&str] = &[
     "maxRetryWaitMs",
     "clientRateLimit",
     "debug",
+    "allowInsecureHttp",
     "onRetry",
 ];
 
@@ -350,6 +353,7 @@ struct Inner {
     core: RefCell<ClientCore>,
     credentials: Credentials,
     debug: bool,
+    allow_insecure_http: bool,
     on_retry: Option<Function>,
     whoami: RefCell<Option<Whoami>>,
 }
@@ -378,6 +382,7 @@ impl Inner {
             "CD_BASE_URL" => "baseUrl",
             "CD_REGION" => "region",
             "CD_LOG" => "debug",
+            "CD_ALLOW_INSECURE_HTTP" => "allowInsecureHttp",
             _ => "",
         };
         let mut config = ClientConfig::default()
@@ -415,6 +420,9 @@ impl Inner {
         }
         if let Some(b) = opt_bool(&options, "debug")? {
             config.debug = b;
+        }
+        if let Some(b) = opt_bool(&options, "allowInsecureHttp")? {
+            config.allow_insecure_http = b;
         }
         let on_retry = opt_function(&options, "onRetry")?;
 
@@ -459,10 +467,12 @@ impl Inner {
             )
         };
         let debug = config.debug;
+        let allow_insecure_http = config.allow_insecure_http;
         Ok(Inner {
             core: RefCell::new(ClientCore::new(config, &host::host_name())?),
             credentials,
             debug,
+            allow_insecure_http,
             on_retry,
             whoami: RefCell::new(None),
         })
@@ -542,7 +552,7 @@ impl Inner {
         };
         let result = match req {
             Ok(req) => {
-                let resp = host::send(&req, 0, self.debug).await;
+                let resp = host::send(&req, 0, self.debug, self.allow_insecure_http).await;
                 cache
                     .borrow_mut()
                     .on_response(resp.as_ref(), host::now_ms())
@@ -601,7 +611,14 @@ impl Inner {
             let bearer = self.bearer().await?;
             let request = call.request(&bearer);
             *used = Some(bearer);
-            let step = match host::send(&request, call.retries(), self.debug).await {
+            let step = match host::send(
+                &request,
+                call.retries(),
+                self.debug,
+                self.allow_insecure_http,
+            )
+            .await
+            {
                 Ok(resp) => call.on_response(&resp, host::now(), host::jitter()),
                 Err(e) => call.on_transport_error(&e, host::jitter()),
             };
