@@ -82,6 +82,36 @@ impl TokenHandle {
     /// first, each with its owner as they are now), so a credential never does more than
     /// the one that made it, whatever changed since it was made. The first refusal wins:
     /// the token's own, or the nearest ancestor's (`denied_by`).
+    /// [`TokenHandle::authorize_lineage`] without the words: the refusing link's verdict
+    /// (or the token's own, when every link allows) and which ancestor refused. Nothing
+    /// is allocated for an allowed call; a host explains only what it refuses.
+    pub fn lineage_verdict(
+        &self,
+        owner: &OwnerState,
+        ancestors: &[(TokenHandle, OwnerState)],
+        request: &Request,
+        policy: Option<&TokenPolicy>,
+    ) -> Result<(crate::evaluator::Verdict, Option<usize>), EvaluateError> {
+        let catalog = Catalog::builtin();
+        let req = PreparedRequest::prepare(request, catalog)?.with_policy(policy);
+        let own = decide(
+            catalog,
+            &self.prepared,
+            &PreparedOwner::prepare(owner),
+            &req,
+        );
+        if !own.allowed() {
+            return Ok((own, None));
+        }
+        for (i, (h, o)) in ancestors.iter().enumerate() {
+            let v = decide(catalog, &h.prepared, &PreparedOwner::prepare(o), &req);
+            if !v.allowed() {
+                return Ok((v, Some(i)));
+            }
+        }
+        Ok((own, None))
+    }
+
     pub fn authorize_lineage(
         &self,
         audience: Audience,

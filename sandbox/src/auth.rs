@@ -10,8 +10,8 @@ use axum::http::request::Parts;
 use clouddigit_core::evaluator::{Audience, Check};
 use clouddigit_core::ffi::{LineageDecision, TokenHandle};
 use clouddigit_core::{
-    Decision, OrgRole, Outcome, OwnerState, ProjectScope, Reason, Request, Timestamp, Token,
-    TokenPolicy, TokenSecret,
+    Decision, OrgRole, OwnerState, ProjectScope, Reason, Request, Timestamp, Token, TokenPolicy,
+    TokenSecret,
 };
 
 use crate::audit::AuditSlot;
@@ -42,32 +42,10 @@ pub struct Caller {
     pub policy: Option<TokenPolicy>,
     /// The credentials this token was made through, nearest first: each must allow a
     /// call too.
-    pub ancestors: Vec<Ancestor>,
+    /// With the same as the core takes them.
+    lineage: lineage::Lineage,
     handle: TokenHandle,
     slot: AuditSlot,
-}
-
-/// Whether a decision failed a check that does not depend on the action: the token (or
-/// its owner, or the caller's address) fails every call.
-fn lifecycle_failed(d: &Decision) -> bool {
-    d.checks.iter().any(|c| {
-        c.outcome == Outcome::Fail
-            && matches!(
-                c.check,
-                Check::Revoked
-                    | Check::Rotated
-                    | Check::Expired
-                    | Check::OwnerInactive
-                    | Check::IpNotAllowed
-            )
-    })
-}
-
-fn lineage_pairs(ancestors: &[Ancestor]) -> Vec<(TokenHandle, OwnerState)> {
-    ancestors
-        .iter()
-        .map(|a| (a.handle.clone(), a.owner.clone()))
-        .collect()
 }
 
 pub fn actor_label(owner: &OwnerState) -> String {
@@ -176,9 +154,7 @@ impl FromRequestParts<AppState> for Caller {
                 a.token_id = Some(row.token.id.clone());
             });
             let owner = db::owner_state(&conn, &row.token.owner)?;
-            // A broken line is reported after the token's own state: a revoked token says
-            // `revoked` even when what made it is gone too.
-            let ancestors = lineage::ancestors(&conn, &row.token);
+            let ancestors = state.0.lineages.get(&conn, &row.token);
             (row, owner, db::token_policy(&conn)?, ancestors)
         };
         let owner = owner.ok_or_else(|| {
@@ -199,57 +175,55 @@ impl FromRequestParts<AppState> for Caller {
             resource_tags: None,
         };
         let handle = TokenHandle::new(row.token.clone())?;
-        let own = handle.authorize_for(Audience::Caller, &owner, &request, policy.as_ref())?;
-        let ancestors = match ancestors {
-            Ok(a) => a,
-            Err(e) if !lifecycle_failed(&own) => return Err(e),
-            Err(_) => Vec::new(),
+        let (lineage, broken) = match ancestors {
+            Ok(l) => (l, None),
+            Err(e) => (std::sync::Arc::new((Vec::new(), Vec::new())), Some(e)),
         };
-        let found = handle.authorize_lineage(
-            Audience::Caller,
-            &owner,
-            &lineage_pairs(&ancestors),
-            &request,
-            policy.as_ref(),
-        )?;
-        if let Some(c) = found.decision.checks.iter().find(|c| {
-            c.outcome == Outcome::Fail
-                && matches!(
-                    c.check,
-                    Check::Revoked
-                        | Check::Rotated
-                        | Check::Expired
-                        | Check::OwnerInactive
-                        | Check::IpNotAllowed
-                )
-        }) {
-            let reason = Reason::from(c.check);
+        let (ancestors, pairs) = (&lineage.0, &lineage.1);
+        // Verdicts only: an allowed call is explained nowhere, a refused one below.
+        let (verdict, denied_by) =
+            handle.lineage_verdict(&owner, pairs, &request, policy.as_ref())?;
+        let lifecycle = [
+            Check::Revoked,
+            Check::Rotated,
+            Check::Expired,
+            Check::OwnerInactive,
+            Check::IpNotAllowed,
+        ];
+        if let Some(check) = lifecycle.into_iter().find(|c| verdict.failed(*c)) {
+            let explained = |audience| {
+                handle.authorize_lineage(audience, &owner, pairs, &request, policy.as_ref())
+            };
+            let found = explained(Audience::Caller)?;
+            let detail = found
+                .decision
+                .checks
+                .iter()
+                .find(|c| c.check == check)
+                .map(|c| c.detail.clone())
+                .unwrap_or_default();
+            let reason = Reason::from(check);
             let d = Decision {
                 allowed: false,
                 reason,
-                message: format!(
-                    "denied ({}): {}",
-                    crate::error::reason_code(reason),
-                    c.detail
-                ),
+                message: format!("denied ({}): {detail}", crate::error::reason_code(reason)),
                 permission: None,
                 checks: Vec::new(),
             };
             // The owner's full explanation (the allow-list, the email) goes to the audit
             // log only.
-            if let Ok(full) = handle.authorize_lineage(
-                Audience::Owner,
-                &owner,
-                &lineage_pairs(&ancestors),
-                &request,
-                policy.as_ref(),
-            ) {
+            if let Ok(full) = explained(Audience::Owner) {
                 slot.update(|a| a.detail = Some(full.decision.message));
             }
-            return Err(match found.denied_by {
+            return Err(match denied_by {
                 None => ApiError::denied(&d),
                 Some(i) => ApiError::creator_denied(&d, &ancestors[i].id),
             });
+        }
+        // A broken line is reported after the token's own state: a revoked token says
+        // `revoked` even when what made it is gone too.
+        if let Some(e) = broken {
+            return Err(e);
         }
         state
             .0
@@ -276,7 +250,7 @@ impl FromRequestParts<AppState> for Caller {
             time,
             query_project: query_param(parts.uri.query(), "project"),
             policy,
-            ancestors,
+            lineage,
             handle,
             slot,
         })
@@ -289,7 +263,7 @@ impl Caller {
         &self,
         project: Option<&str>,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> Result<Decision, ApiError> {
+    ) -> Result<(), ApiError> {
         self.decide(None, project, tags)
     }
 
@@ -300,7 +274,7 @@ impl Caller {
         action: &str,
         project: Option<&str>,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> Result<Decision, ApiError> {
+    ) -> Result<(), ApiError> {
         self.decide(Some(action), project, tags)
     }
 
@@ -309,7 +283,7 @@ impl Caller {
         action: Option<&str>,
         project: Option<&str>,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> Result<Decision, ApiError> {
+    ) -> Result<(), ApiError> {
         let request = Request {
             action: action.map(str::to_owned),
             method: action.is_none().then(|| self.method.clone()),
@@ -323,16 +297,23 @@ impl Caller {
         if let Some(p) = project {
             self.slot.update(|a| a.project = Some(p.to_owned()));
         }
-        let found = self.decide_request(Audience::Caller, &request)?;
-        if found.decision.allowed {
-            return Ok(found.decision);
+        // The verdict first; words only for a refusal.
+        let (verdict, _) = self.handle.lineage_verdict(
+            &self.owner,
+            &self.lineage.1,
+            &request,
+            self.policy.as_ref(),
+        )?;
+        if verdict.allowed() {
+            return Ok(());
         }
+        let found = self.decide_request(Audience::Caller, &request)?;
         // The owner's full explanation (allow-list, email) goes to the audit log only.
         let full = self.decide_request(Audience::Owner, &request)?;
         self.note(full.decision.message.clone());
         Err(match found.denied_by {
             None => ApiError::denied(&found.decision),
-            Some(i) => ApiError::creator_denied(&found.decision, &self.ancestors[i].id),
+            Some(i) => ApiError::creator_denied(&found.decision, &self.ancestors()[i].id),
         })
     }
 
@@ -345,7 +326,7 @@ impl Caller {
         Ok(self.handle.authorize_lineage(
             audience,
             &self.owner,
-            &lineage_pairs(&self.ancestors),
+            &self.lineage.1,
             request,
             self.policy.as_ref(),
         )?)
@@ -361,6 +342,11 @@ impl Caller {
                 None => detail,
             })
         });
+    }
+
+    /// The credentials this token was made through, nearest first.
+    pub fn ancestors(&self) -> &[Ancestor] {
+        &self.lineage.0
     }
 
     /// Whether this token is replaced by rotation and still in its grace window.

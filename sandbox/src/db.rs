@@ -87,7 +87,30 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          CREATE INDEX IF NOT EXISTS sa_secret_parent ON service_accounts(secret_parent_id);
          CREATE INDEX IF NOT EXISTS sa_secret ON service_accounts(secret_id);
          CREATE INDEX IF NOT EXISTS audit_time ON audit(time);",
-    )
+    )?;
+    conn.execute_batch(EPOCH)
+}
+
+/// A counter every change that can alter a decision along a lineage moves (a token's
+/// life and place in the tree, a user's or an account's state, a key's revocation, the
+/// policy): what the sandbox has cached of a lineage holds while it stands still. Kept
+/// by triggers, so no write path can forget it; a token's `last_used_at` does not move it.
+const EPOCH: &str = r#"
+CREATE TABLE IF NOT EXISTS epoch (n INTEGER NOT NULL);
+INSERT INTO epoch (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM epoch);
+CREATE TRIGGER IF NOT EXISTS epoch_tokens AFTER UPDATE OF revoked_at, rotated_at, grace_ends_at, parent_id, expires_at ON tokens
+  BEGIN UPDATE epoch SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS epoch_tokens_gone AFTER DELETE ON tokens BEGIN UPDATE epoch SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS epoch_users AFTER UPDATE ON users BEGIN UPDATE epoch SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS epoch_sa AFTER UPDATE ON service_accounts BEGIN UPDATE epoch SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS epoch_keys AFTER UPDATE ON access_keys BEGIN UPDATE epoch SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS epoch_meta AFTER UPDATE ON meta BEGIN UPDATE epoch SET n = n + 1; END;
+"#;
+
+/// See [`EPOCH`].
+pub fn epoch(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT n FROM epoch")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Connection> {

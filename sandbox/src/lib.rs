@@ -246,6 +246,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             max_events: config.audit_max_events,
         },
         audit_trim: Mutex::new(state::TrimState::default()),
+        lineages: lineage::LineageCache::default(),
         idempotency: idempotency::IdempotencyStore::default(),
         trust_proxy: config.trust_proxy,
         organization,

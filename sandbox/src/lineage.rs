@@ -64,6 +64,47 @@ pub fn secret_credential(sa: &SaRow, org_projects: &[String]) -> Option<Token> {
     Some(t)
 }
 
+/// Lineages already read, by token id, with the epoch they were read at ([`db::epoch`]):
+/// a call with a token some links below the root reads them once, not on every call.
+#[derive(Debug, Default)]
+pub struct LineageCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, Lineage)>>,
+}
+
+/// A token's ancestors, and the same as the core takes them.
+pub type Lineage = std::sync::Arc<(Vec<Ancestor>, Vec<(TokenHandle, OwnerState)>)>;
+
+/// Entries kept at most; past it the cache starts over.
+const CACHE_ENTRIES: usize = 10_000;
+
+impl LineageCache {
+    /// `token`'s lineage as of now: from the cache while nothing that decides along it
+    /// changed, else read again.
+    pub fn get(&self, conn: &Connection, token: &Token) -> Result<Lineage, ApiError> {
+        if token.parent_id.is_none() {
+            return Ok(std::sync::Arc::new((Vec::new(), Vec::new())));
+        }
+        let epoch = db::epoch(conn)?;
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((e, l)) = map.get(&token.id) {
+            if *e == epoch {
+                return Ok(l.clone());
+            }
+        }
+        let ancestors = ancestors(conn, token)?;
+        let pairs = ancestors
+            .iter()
+            .map(|a| (a.handle.clone(), a.owner.clone()))
+            .collect();
+        let lineage = std::sync::Arc::new((ancestors, pairs));
+        if map.len() >= CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(token.id.clone(), (epoch, lineage.clone()));
+        Ok(lineage)
+    }
+}
+
 /// The line of credentials `token` descends from, nearest first. A link that no longer
 /// exists (a replaced client secret, a deleted account) fails the call: what it made was
 /// revoked with it, so something still holding it is refused here too.

@@ -27,6 +27,7 @@ pub struct Inner {
     pub faults: crate::faults::Faults,
     pub audit_retention: db::Retention,
     pub audit_trim: Mutex<TrimState>,
+    pub lineages: crate::lineage::LineageCache,
 }
 
 /// When the audit log was last trimmed by age, and how many events it holds (counted

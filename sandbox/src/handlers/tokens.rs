@@ -696,7 +696,7 @@ pub async fn authorize_calls(
             "reason": d.reason,
             "permission": d.permission,
             "message": d.message,
-            "denied_by": found.denied_by.map(|i| caller.ancestors[i].id.clone()),
+            "denied_by": found.denied_by.map(|i| caller.ancestors()[i].id.clone()),
         });
         if explain {
             v["checks"] = serde_json::to_value(&d.checks)?;
