@@ -4,7 +4,10 @@
 // reads files, lists directories and writes output.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from './node.js';
+// The command is a wasm module of its own (wasm-cli/), so browser pages never load it.
+import { initSync, runCli } from '../dist/cli/clouddigit_cli.js';
+
+initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
 
 // `skipDirs` comes from the core: which directories a scan skips is its rule.
 function listFiles(path, skipDirs) {

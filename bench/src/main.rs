@@ -66,8 +66,6 @@ fn main() {
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
-        created_by: None,
-        parent_id: None,
     };
     let owner = OwnerState::User(UserState {
         id: "u1".into(),

@@ -57,8 +57,6 @@ fn token(catalog: &Catalog, n: usize, id: usize) -> Token {
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
-        created_by: None,
-        parent_id: None,
     }
 }
 

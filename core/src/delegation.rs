@@ -423,7 +423,7 @@ pub fn check_delegation(catalog: &Catalog, req: &DelegationRequest) -> Vec<Issue
                     IssueCode::ExceedsCallerExpiry,
                     format!(
                         "{} {what}, after the calling token ({}); it must expire by {}",
-                        capitalize(f.what),
+                        capitalize_ascii(f.what),
                         fmt_time(limit),
                         fmt_time(limit)
                     ),
@@ -518,8 +518,6 @@ pub fn account_credential(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
-        created_by: None,
-        parent_id: None,
     }
 }
 
@@ -539,10 +537,12 @@ fn join(list: &[String]) -> String {
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
+/// The messages are ASCII: `char::to_uppercase` would link Unicode's case tables
+/// (8 KB of the wasm) for one letter.
+fn capitalize_ascii(s: &str) -> String {
+    let mut out = s.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    out
 }

@@ -190,49 +190,95 @@ pub struct Token {
     pub rotated_at: Option<Timestamp>,
     #[serde(default)]
     pub grace_ends_at: Option<Timestamp>,
-    /// Which credential made this one (absent on tokens from before lineage was kept).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "tsify", tsify(optional))]
-    pub created_by: Option<Creator>,
-    /// The credential this one descends from now: revoking it revokes this one. The
-    /// maker, or the maker's rotation replacement; `null` for a root (the bootstrap
-    /// token, a sandbox administrator's mint).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "tsify", tsify(optional))]
-    pub parent_id: Option<String>,
 }
 
 /// What made a credential: another credential (whose limits bound it, and whose
-/// revocation revokes it) or one of the roots.
+/// revocation revokes it) or one of the roots: `{"type": "token", "id": "tok_…"}`. The
+/// API shows it on every credential (`client::models::ApiToken` and the others); the
+/// evaluator's [`Token`] does not need it.
+// A flat struct rather than an internally tagged enum: the same JSON, read without
+// serde's buffering of the whole map (which cost the wasm 5 KB).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
-pub enum Creator {
+pub struct Creator {
+    #[serde(rename = "type")]
+    pub kind: CreatorKind,
+    /// The credential's id (every kind but `bootstrap` and `sandbox_admin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub id: Option<String>,
+    /// `sandbox_admin`: the administrator's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum CreatorKind {
     /// An API token (personal, or a service account's).
-    Token { id: String },
+    Token,
     /// A client-credentials bearer.
-    Bearer { id: String },
+    Bearer,
     /// A service account's client secret, through the client-credentials grant.
-    ClientSecret { id: String },
+    ClientSecret,
     /// An S3 access key.
-    AccessKey { id: String },
+    AccessKey,
     /// The token the sandbox mints for the organization owner at start-up.
     Bootstrap,
-    /// A sandbox administrator minting for a user (`/_sandbox/users/{id}/tokens`);
-    /// `token` is the administrator's token.
-    SandboxAdmin { token: String },
+    /// A sandbox administrator minting for a user (`/_sandbox/users/{id}/tokens`).
+    SandboxAdmin,
 }
 
 impl Creator {
+    fn credential(kind: CreatorKind, id: impl Into<String>) -> Creator {
+        Creator {
+            kind,
+            id: Some(id.into()),
+            token: None,
+        }
+    }
+
+    pub fn token(id: impl Into<String>) -> Creator {
+        Creator::credential(CreatorKind::Token, id)
+    }
+
+    pub fn bearer(id: impl Into<String>) -> Creator {
+        Creator::credential(CreatorKind::Bearer, id)
+    }
+
+    pub fn client_secret(id: impl Into<String>) -> Creator {
+        Creator::credential(CreatorKind::ClientSecret, id)
+    }
+
+    pub fn access_key(id: impl Into<String>) -> Creator {
+        Creator::credential(CreatorKind::AccessKey, id)
+    }
+
+    pub fn bootstrap() -> Creator {
+        Creator {
+            kind: CreatorKind::Bootstrap,
+            id: None,
+            token: None,
+        }
+    }
+
+    pub fn sandbox_admin(token: impl Into<String>) -> Creator {
+        Creator {
+            kind: CreatorKind::SandboxAdmin,
+            id: None,
+            token: Some(token.into()),
+        }
+    }
+
     /// The id of the credential this names; `None` for a root.
     pub fn credential_id(&self) -> Option<&str> {
-        match self {
-            Creator::Token { id }
-            | Creator::Bearer { id }
-            | Creator::ClientSecret { id }
-            | Creator::AccessKey { id } => Some(id),
-            Creator::Bootstrap | Creator::SandboxAdmin { .. } => None,
+        match self.kind {
+            CreatorKind::Bootstrap | CreatorKind::SandboxAdmin => None,
+            _ => self.id.as_deref(),
         }
     }
 }

@@ -971,8 +971,6 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             revoked_at: None,
             rotated_at: None,
             grace_ends_at: None,
-            created_by: None,
-            parent_id: None,
         };
         let found = check_delegation(
             catalog,
@@ -1569,6 +1567,45 @@ pub fn validate_service_account(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    /// Did-you-mean costs an edit distance against the whole catalog: a draft full of
+    /// unknown names gets suggestions for the first few short ones only.
+    #[test]
+    fn suggestions_are_bounded() {
+        let mut names: Vec<String> = (0..40).map(|i| format!("compute.server.lis{i}")).collect();
+        names.insert(0, format!("compute.servers.lis{}", "t".repeat(100)));
+        let owner: OwnerState = serde_json::from_value(serde_json::json!({
+            "type": "user", "id": "u", "organization": "acme", "status": "active",
+            "project_roles": { "web": "member" }
+        }))
+        .unwrap();
+        let req = TokenRequest {
+            draft: TokenDraft {
+                name: "n".into(),
+                organization: None,
+                projects: Some(ProjectScope::Projects(vec!["web".into()])),
+                permissions: TokenPermissions::Downscoped(names),
+                expiry: Expiry::default(),
+                allowed_ips: TextOrList::default(),
+            },
+            owner,
+            existing_tokens: Vec::new(),
+            now: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+            policy: None,
+            organization_projects: Vec::new(),
+            caller: None,
+        };
+        let v = validate_token(&req, Catalog::builtin());
+        let unknown: Vec<&Issue> = v
+            .errors
+            .iter()
+            .filter(|e| e.code == IssueCode::PermissionUnknown)
+            .collect();
+        assert_eq!(unknown.len(), 41);
+        assert_eq!(unknown[0].suggestion, None, "a long name gets none");
+        let suggested = unknown.iter().filter(|e| e.suggestion.is_some()).count();
+        assert_eq!(suggested, MAX_SUGGESTIONS - 1, "the long one used a turn");
+    }
 
     #[test]
     fn custom_dates_read_as_strftime_reads_them() {

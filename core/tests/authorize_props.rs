@@ -202,8 +202,6 @@ fn token(file: &CatalogFile, owner: OwnerRef) -> impl Strategy<Value = Token> {
                 revoked_at: revoked.map(t),
                 rotated_at: rotated.map(t),
                 grace_ends_at: None,
-                created_by: None,
-                parent_id: None,
             },
         )
 }

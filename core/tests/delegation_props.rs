@@ -141,8 +141,6 @@ fn token(owner: OwnerRef) -> impl Strategy<Value = Token> {
             revoked_at: None,
             rotated_at: None,
             grace_ends_at: None,
-            created_by: None,
-            parent_id: None,
         })
 }
 

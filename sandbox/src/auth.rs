@@ -154,7 +154,7 @@ impl FromRequestParts<AppState> for Caller {
                 a.token_id = Some(row.token.id.clone());
             });
             let owner = db::owner_state(&conn, &row.token.owner)?;
-            let ancestors = state.0.lineages.get(&conn, &row.token);
+            let ancestors = state.0.lineages.get(&conn, &row);
             (row, owner, db::token_policy(&conn)?, ancestors)
         };
         let owner = owner.ok_or_else(|| {

@@ -417,6 +417,9 @@ pub struct TokenRow {
     pub hash: String,
     pub replaced_by: Option<String>,
     pub last_used_at: Option<Timestamp>,
+    /// What made it, and where it stands in the credential tree now.
+    pub created_by: Option<Creator>,
+    pub parent_id: Option<String>,
 }
 
 const TOKEN_COLS: &str = "id, kind, name, prefix, hash, owner_type, owner_id, org, projects, permissions, created_at, expires_at, allowed_ips, revoked_at, rotated_at, grace_ends_at, replaced_by, last_used_at, created_by, parent_id";
@@ -444,13 +447,13 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
             revoked_at: opt_time_col(r, 13)?,
             rotated_at: opt_time_col(r, 14)?,
             grace_ends_at: opt_time_col(r, 15)?,
-            created_by: opt_json_col::<Creator>(r, 18)?,
-            parent_id: r.get(19)?,
         },
         kind: r.get(1)?,
         hash: r.get(4)?,
         replaced_by: r.get(16)?,
         last_used_at: opt_time_col(r, 17)?,
+        created_by: opt_json_col::<Creator>(r, 18)?,
+        parent_id: r.get(19)?,
     })
 }
 
@@ -485,8 +488,8 @@ pub fn insert_token(conn: &Connection, row: &TokenRow) -> rusqlite::Result<()> {
             t.grace_ends_at.map(ts),
             row.replaced_by,
             row.last_used_at.map(ts),
-            t.created_by.as_ref().map(to_json).transpose()?,
-            t.parent_id
+            row.created_by.as_ref().map(to_json).transpose()?,
+            row.parent_id
         ],
     )?;
     Ok(())

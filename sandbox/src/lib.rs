@@ -222,7 +222,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         &spec,
         "api",
         now,
-        &Lineage::root(Creator::Bootstrap),
+        &Lineage::root(Creator::bootstrap()),
     )
     .map_err(|e| StartError::Token(e.message))?;
     // One live bootstrap token at a time: the previous run's is revoked when a new one

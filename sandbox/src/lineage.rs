@@ -32,9 +32,9 @@ pub struct Ancestor {
 pub fn made_by(caller: &Caller) -> (Creator, Option<String>) {
     let id = caller.token.id.clone();
     let creator = if caller.kind == "oauth" {
-        Creator::Bearer { id: id.clone() }
+        Creator::bearer(id.clone())
     } else {
-        Creator::Token { id: id.clone() }
+        Creator::token(id.clone())
     };
     (creator, Some(id))
 }
@@ -48,7 +48,8 @@ pub fn account_projects(sa: &SaRow, org_projects: &[String]) -> Vec<String> {
     }
 }
 
-/// The account's client secret, read as a credential for the rules.
+/// The account's client secret, read as a credential for the rules (its parent is
+/// `sa.secret.parent_id`).
 pub fn secret_credential(sa: &SaRow, org_projects: &[String]) -> Option<Token> {
     let secret = sa.secret.as_ref()?;
     let mut t = account_credential(
@@ -59,8 +60,6 @@ pub fn secret_credential(sa: &SaRow, org_projects: &[String]) -> Option<Token> {
     );
     t.id = secret.id.clone();
     t.name = format!("{} client secret", sa.state.name);
-    t.created_by = secret.created_by.clone();
-    t.parent_id = secret.parent_id.clone();
     Some(t)
 }
 
@@ -80,18 +79,18 @@ const CACHE_ENTRIES: usize = 10_000;
 impl LineageCache {
     /// `token`'s lineage as of now: from the cache while nothing that decides along it
     /// changed, else read again.
-    pub fn get(&self, conn: &Connection, token: &Token) -> Result<Lineage, ApiError> {
-        if token.parent_id.is_none() {
+    pub fn get(&self, conn: &Connection, row: &db::TokenRow) -> Result<Lineage, ApiError> {
+        let Some(parent) = row.parent_id.as_deref() else {
             return Ok(std::sync::Arc::new((Vec::new(), Vec::new())));
-        }
+        };
         let epoch = db::epoch(conn)?;
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((e, l)) = map.get(&token.id) {
+        if let Some((e, l)) = map.get(&row.token.id) {
             if *e == epoch {
                 return Ok(l.clone());
             }
         }
-        let ancestors = ancestors(conn, token)?;
+        let ancestors = ancestors(conn, Some(parent))?;
         let pairs = ancestors
             .iter()
             .map(|a| (a.handle.clone(), a.owner.clone()))
@@ -100,15 +99,15 @@ impl LineageCache {
         if map.len() >= CACHE_ENTRIES {
             map.clear();
         }
-        map.insert(token.id.clone(), (epoch, lineage.clone()));
+        map.insert(row.token.id.clone(), (epoch, lineage.clone()));
         Ok(lineage)
     }
 }
 
-/// The line of credentials `token` descends from, nearest first. A link that no longer
-/// exists (a replaced client secret, a deleted account) fails the call: what it made was
+/// The line of credentials from `parent` up, nearest first. A link that no longer exists
+/// (a replaced client secret, a deleted account) fails the call: what it made was
 /// revoked with it, so something still holding it is refused here too.
-pub fn ancestors(conn: &Connection, token: &Token) -> Result<Vec<Ancestor>, ApiError> {
+pub fn ancestors(conn: &Connection, parent: Option<&str>) -> Result<Vec<Ancestor>, ApiError> {
     let gone = |id: &str| {
         ApiError::unauthorized(
             "creator_denied",
@@ -117,25 +116,25 @@ pub fn ancestors(conn: &Connection, token: &Token) -> Result<Vec<Ancestor>, ApiE
         .with("creator_reason", "revoked")
     };
     let mut out: Vec<Ancestor> = Vec::new();
-    let mut next = token.parent_id.clone();
+    let mut next = parent.map(str::to_owned);
     let mut org_projects: Option<Vec<String>> = None;
     while let Some(id) = next.take() {
         if out.len() >= MAX_DEPTH || out.iter().any(|a| a.id == id) {
             return Err(ApiError::internal(format!(
-                "credential lineage of {} is deeper than {MAX_DEPTH} or loops",
-                token.id
+                "a credential lineage through {id} is deeper than {MAX_DEPTH} or loops"
             )));
         }
-        let (credential, owner) = if let Some(row) = db::token_by_id(conn, &id)? {
+        let (credential, owner, parent) = if let Some(row) = db::token_by_id(conn, &id)? {
             let owner = db::owner_state(conn, &row.token.owner)?.ok_or_else(|| gone(&id))?;
-            (row.token, owner)
+            (row.token, owner, row.parent_id)
         } else if let Some(sa) = db::service_account_by_secret(conn, &id)? {
             let projects = match &org_projects {
                 Some(p) => p.clone(),
                 None => org_projects.insert(db::projects(conn)?).clone(),
             };
             let cred = secret_credential(&sa, &projects).ok_or_else(|| gone(&id))?;
-            (cred, OwnerState::ServiceAccount(sa.state))
+            let parent = sa.secret.as_ref().and_then(|s| s.parent_id.clone());
+            (cred, OwnerState::ServiceAccount(sa.state), parent)
         } else if let Some(key) = db::access_key(conn, &id)? {
             let sa = db::service_account(conn, &key.sa_id)?.ok_or_else(|| gone(&id))?;
             let projects = match &org_projects {
@@ -150,12 +149,11 @@ pub fn ancestors(conn: &Connection, token: &Token) -> Result<Vec<Ancestor>, ApiE
             );
             cred.id = key.id.clone();
             cred.revoked_at = key.revoked_at;
-            cred.parent_id = key.parent_id.clone();
-            (cred, OwnerState::ServiceAccount(sa.state))
+            (cred, OwnerState::ServiceAccount(sa.state), key.parent_id)
         } else {
             return Err(gone(&id));
         };
-        next = credential.parent_id.clone();
+        next = parent;
         out.push(Ancestor {
             id,
             handle: TokenHandle::new(credential)?,

@@ -446,3 +446,41 @@ async fn denials_tell_the_caller_less_than_the_audit_log() {
     assert!(log.contains("10.9.0.0/16"), "{log}");
     assert!(log.contains("dev@acme.example"), "{log}");
 }
+
+/// Events older than the retention's age go at the next write, and the dropping is
+/// recorded.
+#[tokio::test]
+async fn the_audit_log_drops_events_past_its_age() {
+    let sbx = sandbox_with(clouddigit_sandbox::Config {
+        audit_max_age_days: 1,
+        ..config()
+    })
+    .await;
+    for _ in 0..3 {
+        sbx.get("/v1/compute/servers?project=web", &sbx.admin).await;
+    }
+    assert_eq!(
+        sbx.get("/v1/audit/events?limit=500", &sbx.admin)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    sbx.server
+        .clock()
+        .advance(chrono::Duration::days(2))
+        .expect("in range");
+    sbx.get("/v1/compute/servers?project=web", &sbx.admin).await;
+    let r = sbx.get("/v1/audit/events?limit=500", &sbx.admin).await;
+    let events = r.body["events"].as_array().unwrap();
+    let kept_calls = events
+        .iter()
+        .filter(|e| e["path"] == "/v1/compute/servers")
+        .count();
+    assert_eq!(
+        kept_calls, 1,
+        "only the call after the move is left: {}",
+        r.text
+    );
+    assert!(events.iter().any(|e| e["path"] == "/_audit/retention"
+        && e["detail"].as_str().unwrap().contains("older than 1 days")));
+}

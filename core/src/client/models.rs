@@ -121,6 +121,13 @@ pub struct ApiToken {
     pub last_used_at: Option<Timestamp>,
     #[serde(default)]
     pub replaced_by: Option<String>,
+    /// Which credential made it (absent on tokens from before lineage was kept).
+    #[serde(default)]
+    pub created_by: Option<crate::model::Creator>,
+    /// The credential it descends from now (the maker, or the maker's rotation
+    /// replacement): revoking that revokes this one. `null` for a root.
+    #[serde(default)]
+    pub parent_id: Option<String>,
 }
 
 /// A new token and its secret, shown this once.

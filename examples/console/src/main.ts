@@ -286,31 +286,32 @@ function madeBy(t: ApiToken, tokens: ApiToken[]): string {
     const m = tokens.find((x) => x.id === id);
     return m ? `“${m.name}” (${m.prefix ?? ''}…)` : id;
   };
+  const id = c?.id ?? '';
   let text: string;
   switch (c?.type) {
     case 'token':
-      text = `token ${named(c.id)}`;
+      text = `token ${named(id)}`;
       break;
     case 'bearer':
-      text = `client-credentials bearer ${named(c.id)}`;
+      text = `client-credentials bearer ${named(id)}`;
       break;
     case 'client_secret':
-      text = `client secret ${c.id}`;
+      text = `client secret ${id}`;
       break;
     case 'access_key':
-      text = `access key ${c.id}`;
+      text = `access key ${id}`;
       break;
     case 'bootstrap':
       text = 'the sandbox’s bootstrap token';
       break;
     case 'sandbox_admin':
-      text = `a sandbox administrator (${named(c.token)})`;
+      text = `a sandbox administrator (${named(c.token ?? '')})`;
       break;
     default:
       text = 'unknown';
   }
   // After a rotation the tree holds the maker's replacement.
-  if (t.parent_id && c && 'id' in c && c.id !== t.parent_id) text += `; now under ${named(t.parent_id)}`;
+  if (t.parent_id && id && id !== t.parent_id) text += `; now under ${named(t.parent_id)}`;
   return text;
 }
 

@@ -143,8 +143,6 @@ class Token(_TokenRequired, total=False):
     revoked_at: Optional[Timestamp]
     rotated_at: Optional[Timestamp]
     grace_ends_at: Optional[Timestamp]
-    created_by: CredentialCreator
-    parent_id: str
 
 
 class _UserStateRequired(TypedDict):

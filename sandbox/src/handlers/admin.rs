@@ -241,9 +241,7 @@ pub async fn issue_user_token(
         now,
         None,
     )?;
-    let lineage = Lineage::root(Creator::SandboxAdmin {
-        token: caller.token.id.clone(),
-    });
+    let lineage = Lineage::root(Creator::sandbox_admin(caller.token.id.clone()));
     let route = format!("POST /_sandbox/users/{id}/tokens");
     idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
         let conn = state.db()?;

@@ -159,19 +159,12 @@ pub async fn token(
         allowed_ips: sa.state.allowed_ips.clone(),
     };
     let lineage = Lineage {
-        created_by: Some(Creator::ClientSecret {
-            id: stored.id.clone(),
-        }),
+        created_by: Some(Creator::client_secret(stored.id.clone())),
         parent_id: Some(stored.id.clone()),
     };
     // A secret whose maker is gone (revoked, expired, its owner suspended) makes
     // bearers that every call would refuse: say so now instead.
-    let probe = clouddigit_core::Token {
-        parent_id: Some(stored.id.clone()),
-        ..crate::lineage::secret_credential(&sa, &org_projects)
-            .ok_or_else(|| ApiError::internal("a secret without metadata"))?
-    };
-    for a in crate::lineage::ancestors(&conn, &probe)? {
+    for a in crate::lineage::ancestors(&conn, Some(&stored.id))? {
         if !a.handle.is_live(&a.owner, now, policy.as_ref()) {
             return Err(refused(&format!(
                 "the client secret was made through {}, which is no longer valid; reset the secret",

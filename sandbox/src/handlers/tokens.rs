@@ -265,15 +265,7 @@ pub fn parse_spec(
         expires_at,
         allowed_ips,
     };
-    let probe = build_metadata(
-        owner.owner_ref(),
-        org,
-        &spec,
-        "tok_probe",
-        "cd_probe",
-        now,
-        &Lineage::default(),
-    );
+    let probe = build_metadata(owner.owner_ref(), org, &spec, "tok_probe", "cd_probe", now);
     // The core's findings, less those the shape checks above already reported for
     // the same field.
     // The core names the form's field, `expiry`; the API's is the one the request used.
@@ -387,7 +379,6 @@ fn build_metadata(
     id: &str,
     prefix: &str,
     now: Timestamp,
-    lineage: &Lineage,
 ) -> Token {
     Token {
         id: id.to_owned(),
@@ -403,8 +394,6 @@ fn build_metadata(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
-        created_by: lineage.created_by.clone(),
-        parent_id: lineage.parent_id.clone(),
     }
 }
 
@@ -420,19 +409,13 @@ pub fn issue(
 ) -> Result<(TokenRow, TokenSecret), ApiError> {
     let secret = new_token_secret()?;
     let row = TokenRow {
-        token: build_metadata(
-            owner,
-            org,
-            spec,
-            &new_id("tok"),
-            &secret.prefix(),
-            now,
-            lineage,
-        ),
+        token: build_metadata(owner, org, spec, &new_id("tok"), &secret.prefix(), now),
         kind: kind.to_owned(),
         hash: sha256_hex(secret.expose_secret()),
         replaced_by: None,
         last_used_at: None,
+        created_by: lineage.created_by.clone(),
+        parent_id: lineage.parent_id.clone(),
     };
     db::insert_token(conn, &row)?;
     Ok((row, secret))
@@ -453,6 +436,8 @@ pub fn token_json(row: &TokenRow, now: Timestamp, policy: Option<&TokenPolicy>) 
             serde_json::to_value(status_of(&row.token, now, policy)).unwrap_or(Value::Null),
         );
         m.insert("replaced_by".into(), json!(row.replaced_by));
+        m.insert("created_by".into(), json!(row.created_by));
+        m.insert("parent_id".into(), json!(row.parent_id));
         m.insert("last_used_at".into(), json!(row.last_used_at));
     }
     v
@@ -505,7 +490,7 @@ pub fn rotate(
         .ok_or_else(|| ApiError::not_found("token owner"))?;
     let lineage = Lineage {
         created_by: Lineage::from_caller(caller).created_by,
-        parent_id: old.token.parent_id.clone(),
+        parent_id: old.parent_id.clone(),
     };
     let probe = build_metadata(
         old.token.owner.clone(),
@@ -514,7 +499,6 @@ pub fn rotate(
         &old.token.id,
         &old.token.prefix,
         now,
-        &lineage,
     );
     crate::lineage::ensure_may_make(
         caller,
