@@ -92,24 +92,28 @@ impl TokenHandle {
         request: &Request,
         policy: Option<&TokenPolicy>,
     ) -> Result<(crate::evaluator::Verdict, Option<usize>), EvaluateError> {
+        let req = PreparedRequest::prepare(request, Catalog::builtin())?.with_policy(policy);
+        Ok(self.verdicts(owner, ancestors, &req))
+    }
+
+    fn verdicts(
+        &self,
+        owner: &OwnerState,
+        ancestors: &[(TokenHandle, OwnerState)],
+        req: &PreparedRequest,
+    ) -> (crate::evaluator::Verdict, Option<usize>) {
         let catalog = Catalog::builtin();
-        let req = PreparedRequest::prepare(request, catalog)?.with_policy(policy);
-        let own = decide(
-            catalog,
-            &self.prepared,
-            &PreparedOwner::prepare(owner),
-            &req,
-        );
+        let own = decide(catalog, &self.prepared, &PreparedOwner::prepare(owner), req);
         if !own.allowed() {
-            return Ok((own, None));
+            return (own, None);
         }
         for (i, (h, o)) in ancestors.iter().enumerate() {
-            let v = decide(catalog, &h.prepared, &PreparedOwner::prepare(o), &req);
+            let v = decide(catalog, &h.prepared, &PreparedOwner::prepare(o), req);
             if !v.allowed() {
-                return Ok((v, Some(i)));
+                return (v, Some(i));
             }
         }
-        Ok((own, None))
+        (own, None)
     }
 
     pub fn authorize_lineage(
@@ -123,44 +127,22 @@ impl TokenHandle {
         let catalog = Catalog::builtin();
         let req = PreparedRequest::prepare(request, catalog)?.with_policy(policy);
         // Verdicts first (no allocation); only the decision returned is explained.
-        let own = decide(
-            catalog,
-            &self.prepared,
-            &PreparedOwner::prepare(owner),
-            &req,
-        );
-        let refusing = if own.allowed() {
-            ancestors.iter().enumerate().find(|(_, (h, o))| {
-                !decide(catalog, &h.prepared, &PreparedOwner::prepare(o), &req).allowed()
-            })
-        } else {
-            None
+        let (verdict, denied_by) = self.verdicts(owner, ancestors, &req);
+        let (handle, link_owner) = match denied_by.and_then(|i| ancestors.get(i)) {
+            Some((h, o)) => (h, o),
+            None => (self, owner),
         };
-        Ok(match refusing {
-            None => LineageDecision {
-                decision: explain_for(
-                    audience,
-                    catalog,
-                    &own,
-                    &self.token,
-                    &self.prepared,
-                    owner,
-                    &req,
-                ),
-                denied_by: None,
-            },
-            Some((i, (h, o))) => LineageDecision {
-                decision: explain_for(
-                    audience,
-                    catalog,
-                    &decide(catalog, &h.prepared, &PreparedOwner::prepare(o), &req),
-                    &h.token,
-                    &h.prepared,
-                    o,
-                    &req,
-                ),
-                denied_by: Some(i),
-            },
+        Ok(LineageDecision {
+            decision: explain_for(
+                audience,
+                catalog,
+                &verdict,
+                &handle.token,
+                &handle.prepared,
+                link_owner,
+                &req,
+            ),
+            denied_by,
         })
     }
 

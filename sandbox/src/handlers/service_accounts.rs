@@ -199,17 +199,30 @@ fn ensure_holds_role(
     org_projects: &[String],
     now: clouddigit_core::Timestamp,
 ) -> Result<(), ApiError> {
+    ensure_may_make_for(caller, sa, Minted::AccountRole, None, org_projects, now)
+}
+
+/// The core's delegation rule for a credential of `sa` (its projects, its role, its
+/// allow-list) expiring at `expires_at`.
+fn ensure_may_make_for(
+    caller: &Caller,
+    sa: &SaRow,
+    minted: Minted,
+    expires_at: Option<clouddigit_core::Timestamp>,
+    org_projects: &[String],
+    now: clouddigit_core::Timestamp,
+) -> Result<(), ApiError> {
     let child = account_credential(
         &sa.state,
         crate::lineage::account_projects(sa, org_projects),
-        None,
+        expires_at,
         now,
     );
     crate::lineage::ensure_may_make(
         caller,
         &child,
         &OwnerState::ServiceAccount(sa.state.clone()),
-        Minted::AccountRole,
+        minted,
         org_projects,
         now,
         "expires_at",
@@ -226,20 +239,13 @@ fn new_secret_for(
     now: clouddigit_core::Timestamp,
 ) -> Result<(ClientSecret, String), ApiError> {
     let expires_at = caller.token.expires_at;
-    let child = account_credential(
-        &sa.state,
-        crate::lineage::account_projects(sa, org_projects),
-        expires_at,
-        now,
-    );
-    crate::lineage::ensure_may_make(
+    ensure_may_make_for(
         caller,
-        &child,
-        &OwnerState::ServiceAccount(sa.state.clone()),
+        sa,
         Minted::ClientSecret,
+        expires_at,
         org_projects,
         now,
-        "expires_at",
     )?;
     let secret = new_client_secret()?;
     let lineage = Lineage::from_caller(caller);
@@ -817,20 +823,13 @@ pub async fn create_access_key(
             // caller: the caller may make it only within its own limits.
             let expires_at = caller.token.expires_at;
             let org_projects = db::projects(&conn)?;
-            let child = account_credential(
-                &sa.state,
-                crate::lineage::account_projects(&sa, &org_projects),
-                expires_at,
-                now,
-            );
-            crate::lineage::ensure_may_make(
+            ensure_may_make_for(
                 &caller,
-                &child,
-                &OwnerState::ServiceAccount(sa.state.clone()),
+                &sa,
                 Minted::AccessKey,
+                expires_at,
                 &org_projects,
                 now,
-                "expires_at",
             )?;
             let (key_id, secret) = new_access_key()?;
             let lineage = Lineage::from_caller(&caller);
