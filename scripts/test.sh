@@ -21,6 +21,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "cargo test (native)"
 cargo test --workspace --locked
 
+section "fuzzing: every target for 20 s (cargo fuzz, libFuzzer + AddressSanitizer)"
+# Saved crash inputs (fuzz/regressions/) run first; a crash fails the run. The long run
+# is scripts/fuzz.sh --minutes N.
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+scripts/fuzz.sh --seconds "${CLOUDDIGIT_FUZZ_SECONDS:-20}"
+
 section "no escalation: the stateful property test over HTTP (10,000 sequences)"
 # Random sequences of credential operations against real sandboxes; after every step no
 # credential may allow what its maker is refused, and cascades must hold. It prints the

@@ -241,6 +241,21 @@ fn parse_entry(text: &str) -> Result<IpNet, (AllowedIpErrorCode, String, Option<
             }
         }
     };
+    // Callers are matched by their canonical address, so an IPv4-mapped IPv6 entry
+    // (`::ffff:192.0.2.7`, as some logs print IPv4 callers) would never match anyone:
+    // refuse it and name the IPv4 network meant (found by fuzz/fuzz_targets/allowed_ips.rs).
+    if let IpAddr::V6(v6) = addr {
+        if let (Some(v4), true) = (v6.to_ipv4_mapped(), prefix >= 96) {
+            let meant = ipnet::Ipv4Net::new(v4, prefix - 96)
+                .map(|n| IpNet::V4(n.trunc()).to_string())
+                .unwrap_or_else(|_| v4.to_string());
+            return Err((
+                AllowedIpErrorCode::InvalidCidr,
+                format!("{text:?} is an IPv4-mapped IPv6 address, which never matches: IPv4 callers are matched as IPv4; did you mean {meant}?"),
+                Some(meant),
+            ));
+        }
+    }
     let net = IpNet::new(addr, prefix).map_err(|_| invalid("bad prefix length"))?;
     if net.network() != addr {
         let network = net.trunc();

@@ -36,14 +36,14 @@ pub(crate) fn push_minute(out: &mut String, t: Timestamp) {
 }
 
 /// `t` as `%Y-%m-%d`.
-pub(crate) fn date(t: Timestamp) -> String {
+pub fn date(t: Timestamp) -> String {
     let mut s = String::with_capacity(10);
     push_date(&mut s, t);
     s
 }
 
 /// `t` as `%Y-%m-%d %H:%M UTC`.
-pub(crate) fn minute(t: Timestamp) -> String {
+pub fn minute(t: Timestamp) -> String {
     let mut s = String::with_capacity(20);
     push_minute(&mut s, t);
     s

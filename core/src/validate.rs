@@ -365,7 +365,7 @@ fn expiry_label(e: &Expiry) -> String {
 }
 
 /// When a custom expiry ends: a date means "through the end of that day" (UTC).
-fn parse_custom(text: &str) -> Option<Timestamp> {
+pub fn parse_custom(text: &str) -> Option<Timestamp> {
     use chrono::format::{Item, Numeric, Pad, Parsed};
     // `%Y-%m-%d` as chrono's strftime reads it, without parsing the pattern each time
     // (or linking the strftime machinery into the wasm).

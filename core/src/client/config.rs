@@ -244,7 +244,10 @@ impl Origin {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+    // `get`, not indexing: the URL may hold any text, and a cut inside a character
+    // would panic (found by fuzz/fuzz_targets/client_responses.rs).
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
 }
 
@@ -370,6 +373,30 @@ mod tests {
     fn token() -> String {
         let random = "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ";
         format!("cd_{random}{}", checksum(random))
+    }
+
+    #[test]
+    fn any_text_as_a_location_is_an_answer_not_a_panic() {
+        // fuzz/regressions/client_responses: a multi-byte character where the scheme is.
+        for text in [
+            "oa\u{3}tlic\u{fffd}on: http://evil.test/x",
+            "ht\u{e9}ps://x",
+            "\u{1f600}",
+            "h",
+        ] {
+            assert!(Origin::parse(text).is_none(), "{text:?}");
+            let r = redirect("https://api.example.com/v1/x", text, false);
+            assert!(
+                !matches!(
+                    r,
+                    Redirect::Follow {
+                        keep_credentials: true,
+                        ..
+                    }
+                ),
+                "{text:?}: {r:?}"
+            );
+        }
     }
 
     #[test]

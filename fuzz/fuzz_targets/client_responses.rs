@@ -1,0 +1,62 @@
+//! The API client's reading of what a server sends: any status, headers and body, for
+//! every operation, give a step (a value, a typed error or a wait), never a panic; the
+//! redirect rule answers any Location; base URLs parse or are refused.
+#![no_main]
+use clouddigit_core::client::http::{after_response, HttpResponse};
+use clouddigit_core::client::session::ClientCore;
+use clouddigit_core::client::{redirect, ClientConfig, Operation, Origin};
+use libfuzzer_sys::fuzz_target;
+
+const OPS: &[&str] = &[
+    r#"{"op":"whoami"}"#,
+    r#"{"op":"list_tokens"}"#,
+    r#"{"op":"create_token","body":{"name":"x"}}"#,
+    r#"{"op":"get_token","id":"tok_1"}"#,
+    r#"{"op":"rotate_token","id":"tok_1"}"#,
+    r#"{"op":"revoke_token","id":"tok_1"}"#,
+    r#"{"op":"revoke_member_tokens","member_id":"u_1"}"#,
+    r#"{"op":"list_service_accounts"}"#,
+    r#"{"op":"create_service_account","body":{"name":"x"}}"#,
+];
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 3 {
+        return;
+    }
+    let op: Operation = match serde_json::from_str(OPS[usize::from(data[0]) % OPS.len()]) {
+        Ok(op) => op,
+        Err(_) => return,
+    };
+    let status = 100 + u16::from(data[1]) * 2 % 500;
+    let text = String::from_utf8_lossy(&data[2..]);
+    // Headers, one `name: value` per line up to a blank line, then the body.
+    let (head, body) = text.split_once("\n\n").unwrap_or(("", &text));
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let resp = HttpResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    };
+    let config = ClientConfig {
+        base_url: Some("https://api.example.com/v1".into()),
+        ..ClientConfig::default()
+    };
+    let Ok(core) = ClientCore::new(config, "fuzz") else {
+        return;
+    };
+    let Ok(mut call) = core.start(op, "key".into()) else {
+        return;
+    };
+    let req = call.request("cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA");
+    let now = "2026-11-23T10:00:00Z".parse().unwrap_or_default();
+    let _ = call.on_response(&resp, now, 0.5);
+    let _ = after_response(&req, &resp, 0, false);
+    let _ = redirect("https://api.example.com/v1/x", &text, false);
+    if let Some(o) = Origin::parse(&text) {
+        assert!(!o.host.is_empty() && o.port != 0);
+    }
+});
