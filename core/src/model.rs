@@ -399,6 +399,7 @@ pub struct TokenPolicy {
     /// it was created before the policy tightened. `null`: no maximum.
     #[serde(default)]
     #[cfg_attr(feature = "tsify", tsify(optional))]
+    #[schemars(range(min = 1, max = MAX_POLICY_LIFETIME_DAYS))]
     pub max_lifetime_days: Option<u32>,
     /// Whether tokens may be created without an expiry.
     #[serde(default = "yes")]
@@ -410,6 +411,7 @@ pub struct TokenPolicy {
     pub require_allowed_ips_for_service_accounts: bool,
     #[serde(default = "default_sa_limit")]
     #[cfg_attr(feature = "tsify", tsify(optional))]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub max_service_accounts_per_project: u32,
 }
 

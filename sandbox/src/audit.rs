@@ -126,7 +126,9 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         detail: info.detail.map(|d| scrub(&d)),
         ..AuditEvent::default()
     };
-    state.record_audit(event);
+    // The answer leaves once the call is in the log.
+    let seq = state.record_audit(event);
+    state.audit_written(seq).await;
     resp
 }
 

@@ -240,6 +240,38 @@ impl FromRequestParts<AppState> for Caller {
                 let _ = db::touch_token(&conn, &row.token.id, time);
             }
         }
+        // Every parameter of the API takes one value: a repeated one is refused rather
+        // than one of its values silently chosen.
+        let pairs = url_pairs(parts.uri.query().unwrap_or(""));
+        if let Some((k, _)) = pairs
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| pairs[..*i].iter().any(|(j, _)| j == k))
+            .map(|(_, p)| p)
+        {
+            return Err(ApiError::field(
+                k,
+                "repeated_parameter",
+                format!("?{k}= is given more than once: give it once"),
+            ));
+        }
+        let query_project = query_param(parts.uri.query(), "project");
+        if let Some(p) = &query_project {
+            if p.is_empty() {
+                return Err(ApiError::field(
+                    "project",
+                    "invalid_project",
+                    "?project= is empty: give a project id, or leave it out",
+                ));
+            }
+            if !db::projects(&*state.db()?)?.contains(p) {
+                return Err(ApiError::field(
+                    "project",
+                    "unknown_project",
+                    format!("{p:?} is not a project of this organization"),
+                ));
+            }
+        }
         Ok(Caller {
             token: row.token,
             kind: row.kind,
@@ -248,7 +280,7 @@ impl FromRequestParts<AppState> for Caller {
             method: parts.method.as_str().to_owned(),
             path: parts.uri.path().to_owned(),
             time,
-            query_project: query_param(parts.uri.query(), "project"),
+            query_project,
             policy,
             lineage,
             handle,

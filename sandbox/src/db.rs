@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS servers (
 CREATE TABLE IF NOT EXISTS buckets (
   name TEXT PRIMARY KEY, project TEXT NOT NULL, object_lock INTEGER NOT NULL, tags TEXT NOT NULL,
   created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+  owner TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+  resource_id TEXT, body TEXT, created_at TEXT NOT NULL, PRIMARY KEY (owner, key));
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, time TEXT NOT NULL,
   token_name TEXT, token_prefix TEXT, actor TEXT, method TEXT NOT NULL, path TEXT NOT NULL,
@@ -126,6 +129,27 @@ pub fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Connection> {
     conn.execute_batch(SCHEMA)?;
     migrate(&conn)?;
     Ok(conn)
+}
+
+/// Runs `f` atomically: all its writes or none. A savepoint, so it nests inside an open
+/// transaction (an idempotent create's, say) where `BEGIN` would fail.
+pub fn atomically<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute_batch("SAVEPOINT atomically")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE atomically")?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The error the caller needs is `e`; a failed rollback leaves the savepoint
+            // to the connection's next transaction, which SQLite then rolls back.
+            let _ = conn.execute_batch("ROLLBACK TO atomically; RELEASE atomically");
+            Err(e)
+        }
+    }
 }
 
 /// Fixed-width UTC so text comparison is time order.
@@ -872,6 +896,9 @@ pub struct AuditEvent {
 }
 
 pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
+    if crate::leak::enabled() {
+        crate::leak::audit(&serde_json::to_string(e).unwrap_or_default());
+    }
     conn.prepare_cached(
         "INSERT INTO audit (request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -931,8 +958,10 @@ pub fn trim_audit(
         .query_row([], |r| r.get(0))?;
     let max = i64::try_from(retention.max_events).unwrap_or(i64::MAX);
     if count > max {
-        // Down to one under the maximum: the event recording the drop takes the last place.
-        let excess = count - max + 1;
+        // Down to a tenth under the maximum (and one more, for the event recording the
+        // drop): with a write per call, trimming to the maximum itself would drop one
+        // event per call.
+        let excess = count - (max - max / 10) + 1;
         let last: Option<(i64, String)> = conn
             .prepare_cached("SELECT seq, time FROM audit ORDER BY seq LIMIT 1 OFFSET ?1")?
             .query_row([excess - 1], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bodies;
 pub mod clock;
 pub mod console;
 pub mod db;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod faults;
 pub mod handlers;
 pub mod idempotency;
+pub mod leak;
 pub mod lineage;
 pub mod openapi;
 pub mod rate;
@@ -67,6 +69,10 @@ pub struct Config {
     pub clock: Clock,
     /// Serve the web console from this directory at `/` (see [`console`]).
     pub console: Option<PathBuf>,
+    /// Refuse (409 `protected`) every call that would end the bootstrap token or change
+    /// its owner: for test harnesses such as schemathesis, whose calls could otherwise
+    /// revoke the very token they test with.
+    pub protect_bootstrap: bool,
 }
 
 impl Default for Config {
@@ -86,6 +92,7 @@ impl Default for Config {
             audit_max_events: 1_000_000,
             clock: Clock::system(),
             console: None,
+            protect_bootstrap: false,
         }
     }
 }
@@ -156,13 +163,20 @@ impl RunningServer {
 /// Flushes the audit buffer every 20 ms until the server's state is gone.
 fn spawn_audit_flusher(state: &AppState) {
     let weak = Arc::downgrade(&state.0);
+    let pending = state.0.audit_pending.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
         loop {
-            tick.tick().await;
+            // Woken by each event (a permit is kept if none waits); what arrives during a
+            // write goes in the next batch, so batches grow with the load. The timeout
+            // only notices a server that is gone.
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(1), pending.notified()).await;
             let Some(inner) = weak.upgrade() else { break };
             if let Err(e) = AppState(inner).flush_audit() {
-                eprintln!("clouddigit-sandbox: audit write failed: {}", e.message);
+                leak::warn(&format!(
+                    "clouddigit-sandbox: audit write failed: {}",
+                    e.message
+                ));
             }
         }
     });
@@ -236,7 +250,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     if let Some(path) = &config.token_file {
         write_token_file(path, &bootstrap_token)?;
     }
+    let protected = config.protect_bootstrap.then(|| state::Protected {
+        token_id: row.token.id.clone(),
+        user_id: match &row.token.owner {
+            OwnerRef::User { id } | OwnerRef::ServiceAccount { id } => id.clone(),
+        },
+    });
     let state = AppState(Arc::new(Inner {
+        protected,
+        openapi: std::sync::OnceLock::new(),
         db: Mutex::new(conn),
         clock: config.clock.clone(),
         limiter: rate::RateLimiter::new(config.rate_burst, config.rate_per_second),
@@ -250,7 +272,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         idempotency: idempotency::IdempotencyStore::default(),
         trust_proxy: config.trust_proxy,
         organization,
-        audit_buffer: Mutex::new(Vec::new()),
+        audit_buffer: Mutex::new(state::AuditBuffer::default()),
+        audit_pending: Arc::new(tokio::sync::Notify::new()),
+        audit_committed: tokio::sync::watch::Sender::new(0),
         faults: faults::Faults::default(),
     }));
     spawn_audit_flusher(&state);

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clouddigit_sandbox::leak;
 use clouddigit_sandbox::{start, Config, Seed};
 
 #[derive(Debug, Parser)]
@@ -57,10 +58,15 @@ struct Args {
     /// Do not serve the web console.
     #[arg(long, conflicts_with = "console")]
     no_console: bool,
+    /// Refuse (409 protected) any call that would end the bootstrap token or change its
+    /// owner: for test tools (schemathesis) that may call anything with that token.
+    #[arg(long)]
+    protect_bootstrap: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    leak::mirror_panics();
     let args = Args::parse();
     let seed = match &args.seed {
         None => None,
@@ -71,7 +77,10 @@ async fn main() -> ExitCode {
             match parsed {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    eprintln!("clouddigit-sandbox: --seed {}: {e}", path.display());
+                    leak::warn(&format!(
+                        "clouddigit-sandbox: --seed {}: {e}",
+                        path.display()
+                    ));
                     return ExitCode::from(2);
                 }
             }
@@ -92,31 +101,32 @@ async fn main() -> ExitCode {
         audit_max_age_days: args.audit_max_age_days,
         audit_max_events: args.audit_max_events,
         console: console.clone(),
+        protect_bootstrap: args.protect_bootstrap,
         ..Config::default()
     };
     let mut server = match start(config).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("clouddigit-sandbox: {e}");
+            leak::warn(&format!("clouddigit-sandbox: {e}"));
             return ExitCode::FAILURE;
         }
     };
-    println!("clouddigit-sandbox listening on {}", server.url());
-    println!(
+    leak::say(&format!("clouddigit-sandbox listening on {}", server.url()));
+    leak::say(&format!(
         "bootstrap token {}… (organization owner) written to {}",
         server.bootstrap_token.prefix(),
         args.token_file.display()
-    );
+    ));
     if let Some(dir) = &console {
-        println!(
+        leak::say(&format!(
             "console at {}/ (files from {})",
             server.url(),
             dir.display()
-        );
+        ));
     }
     match &args.db {
-        Some(p) => println!("state in {}", p.display()),
-        None => println!("state in memory (use --db FILE to keep it)"),
+        Some(p) => leak::say(&format!("state in {}", p.display())),
+        None => leak::say("state in memory (use --db FILE to keep it)"),
     }
     let stop = server.stop_signal();
     tokio::spawn(async move {
@@ -128,7 +138,7 @@ async fn main() -> ExitCode {
     match server.wait().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("clouddigit-sandbox: {e}");
+            leak::warn(&format!("clouddigit-sandbox: {e}"));
             ExitCode::FAILURE
         }
     }

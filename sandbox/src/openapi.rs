@@ -2,16 +2,19 @@
 //! checked-in copy (`UPDATE_OPENAPI=1 cargo test -p clouddigit-sandbox --test openapi`
 //! refreshes it).
 
-use clouddigit_core::model::MAX_POLICY_LIFETIME_DAYS;
 use clouddigit_core::validate::{
     MAX_ALLOWED_IPS, MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS, MAX_TOKEN_PERMISSIONS,
 };
 use std::sync::OnceLock;
 
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::routes::{table, Auth};
+use crate::db;
+use crate::error::ApiError;
+use crate::routes::{table, Auth, RouteDef};
+use crate::state::AppState;
 
 fn error_schema() -> Value {
     json!({
@@ -32,8 +35,9 @@ fn error_schema() -> Value {
 fn schemas() -> Value {
     let tags = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     let time = json!({ "type": "string", "format": "date-time" });
+    let role = json!({ "enum": ["read_only", "member", "admin", null], "default": "read_only", "description": "null: read_only" });
     let opt_time = json!({ "type": ["string", "null"], "format": "date-time" });
-    let ips = json!({ "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }] });
+    let ips = json!({ "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }, { "type": "null" }], "description": "A list, or one string of entries separated by commas or new lines; null or empty: none" });
     let creator = json!({
         "type": "object", "description": "What made this credential: a token, a bearer, a client secret or an access key (with its id), the bootstrap token, or a sandbox administrator (with the admin's token id)",
         "required": ["type"],
@@ -76,13 +80,6 @@ fn schemas() -> Value {
             }
         },
         "RevokedCount": { "type": "object", "properties": { "revoked": { "type": "integer", "description": "The member's own tokens" }, "revoked_descendants": { "type": "integer", "description": "Credentials made through them, at any depth" } } },
-        "AuthorizeRequest": {
-            "type": "object", "required": ["requests"],
-            "properties": { "explain": { "type": "boolean", "default": false, "description": "Give every check of each decision with its detail" }, "requests": { "type": "array", "maxItems": 100, "items": {
-                "type": "object", "additionalProperties": false,
-                "properties": { "action": { "type": "string" }, "method": { "type": "string" }, "path": { "type": "string" }, "project": { "type": "string" }, "resource_tags": tags }
-            } } }
-        },
         "AuthorizeResult": {
             "type": "object",
             "properties": { "decisions": { "type": "array", "items": {
@@ -97,13 +94,14 @@ fn schemas() -> Value {
         },
         "TokenCreate": {
             "type": "object", "required": ["name"],
+            "description": "Give expires_at or expires_in_days, not both",
             "properties": {
-                "name": { "type": "string", "maxLength": MAX_TOKEN_NAME_CHARS },
-                "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects. Within the calling token's." },
+                "name": { "type": "string", "minLength": 1, "maxLength": MAX_TOKEN_NAME_CHARS },
+                "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "$ref": "#/components/schemas/ProjectId" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects. Within the calling token's." },
                 "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": MAX_TOKEN_PERMISSIONS }], "default": "inherit", "description": "Within what the calling token may do (a downscoped caller makes only downscoped tokens within its list)" },
                 "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "null: never expires (only from a never-expiring calling token). Give this or expires_in_days; no later than the calling token." },
                 "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
-                "allowed_ips": { "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }], "description": "Inside the calling token's list, when it has one" }
+                "allowed_ips": { "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }, { "type": "null" }], "description": "Inside the calling token's list, when it has one; null or empty: none" }
             }
         },
         "TokenWithSecret": {
@@ -121,7 +119,7 @@ fn schemas() -> Value {
             "type": "object",
             "properties": {
                 "id": { "type": "string" }, "client_id": { "type": "string" },
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": MAX_DESCRIPTION_CHARS },
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" },
                 "organization": { "type": "string" }, "project": { "type": ["string", "null"] },
                 "level": { "enum": ["project", "organization"] },
                 "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": tags,
@@ -134,15 +132,25 @@ fn schemas() -> Value {
         "ServiceAccountCreate": {
             "type": "object", "required": ["name"],
             "properties": {
-                "project": { "type": "string", "description": "Project accounts only (or ?project=)" },
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": "string", "maxLength": MAX_DESCRIPTION_CHARS },
-                "role": { "enum": ["read_only", "member", "admin"], "default": "read_only" }, "tag_selector": tags,
+                "project": { "$ref": "#/components/schemas/ProjectId", "description": "The project (or ?project=)" },
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" },
+                "role": role.clone(), "tag_selector": tags,
+                "allowed_ips": ips.clone()
+            }
+        },
+        "OrgServiceAccountCreate": {
+            "type": "object", "required": ["name"],
+            "description": "An organization-level account has no project",
+            "not": { "required": ["project"] },
+            "properties": {
+                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" },
+                "role": role.clone(), "tag_selector": tags,
                 "allowed_ips": ips.clone()
             }
         },
         "ServiceAccountUpdate": {
             "type": "object", "additionalProperties": false,
-            "properties": { "description": { "type": "string" }, "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": { "type": ["object", "null"], "additionalProperties": { "type": "string" } }, "allowed_ips": { "oneOf": [{ "type": "null" }, ips] } }
+            "properties": { "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" }, "role": role, "tag_selector": { "type": ["object", "null"], "additionalProperties": { "type": "string" } }, "allowed_ips": ips }
         },
         "ServiceAccountCreated": {
             "type": "object",
@@ -162,13 +170,11 @@ fn schemas() -> Value {
             "properties": { "id": { "type": "string" }, "project": { "type": "string" }, "name": { "type": "string" }, "status": { "enum": ["running", "stopped"] }, "tags": tags, "created_at": time }
         },
         "ServerList": { "type": "object", "properties": { "servers": { "type": "array", "items": { "$ref": "#/components/schemas/Server" } } } },
-        "ServerCreate": { "type": "object", "required": ["project", "name"], "properties": { "project": { "type": "string" }, "name": { "type": "string" }, "tags": tags } },
         "Bucket": {
             "type": "object",
             "properties": { "name": { "type": "string" }, "project": { "type": "string" }, "object_lock": { "type": "boolean" }, "tags": tags, "created_at": time }
         },
         "BucketList": { "type": "object", "properties": { "buckets": { "type": "array", "items": { "$ref": "#/components/schemas/Bucket" } } } },
-        "BucketCreate": { "type": "object", "required": ["project", "name"], "properties": { "project": { "type": "string" }, "name": { "type": "string" }, "object_lock": { "type": "boolean" }, "tags": tags } },
         "AuditEvent": {
             "type": "object",
             "properties": {
@@ -194,51 +200,170 @@ fn schemas() -> Value {
             "type": "object",
             "properties": { "access_token": { "type": "string" }, "token_type": { "const": "Bearer" }, "expires_in": { "type": "integer", "minimum": 0, "maximum": 300, "description": "300, or less when the client secret expires sooner" } }
         },
-        "TokenPolicy": {
-            "type": "object",
-            "properties": {
-                "max_lifetime_days": { "type": ["integer", "null"], "minimum": 1, "maximum": MAX_POLICY_LIFETIME_DAYS, "description": "Binds at creation and on every call: a token living longer is denied as expired" },
-                "allow_never_expiring": { "type": "boolean", "default": true },
-                "require_allowed_ips_for_service_accounts": { "type": "boolean", "default": false },
-                "max_service_accounts_per_project": { "type": "integer", "minimum": 1, "default": 25 }
-            }
-        },
-        "PolicyBody": { "type": "object", "required": ["policy"], "properties": { "policy": { "oneOf": [{ "$ref": "#/components/schemas/TokenPolicy" }, { "type": "null" }] } } },
         "Clock": { "type": "object", "properties": { "now": time } },
-        "ClockChange": { "type": "object", "properties": { "advance_seconds": { "type": "integer" }, "set": time, "reset": { "type": "boolean" } } },
-        "UserUpdate": {
-            "type": "object",
-            "properties": {
-                "status": { "enum": ["active", "suspended", "removed"] }, "org_role": { "enum": ["admin", "owner", null] },
-                "project_roles": { "type": "object", "additionalProperties": { "enum": ["read_only", "member", "admin"] } }
-            }
-        }
     })
+}
+
+/// The hand-written schemas and the typed request bodies' ([`crate::bodies`]).
+fn components() -> Value {
+    let mut all = match schemas() {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    all.extend(crate::bodies::schemas());
+    Value::Object(all)
 }
 
 fn error_response(description: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
+/// A request that succeeds against the built-in organization, per operation: what a
+/// reader copies first, and what schemathesis's examples phase sends.
+fn example_body(operation_id: &str) -> Option<Value> {
+    Some(match operation_id {
+        "createToken" => {
+            json!({ "name": "ci-deploy", "projects": ["web"], "permissions": ["compute.servers.list", "compute.servers.get"], "expires_in_days": 30, "allowed_ips": ["203.0.113.0/24"] })
+        }
+        "createServiceAccountToken" => json!({ "name": "deploy-token", "expires_in_days": 30 }),
+        "issueSandboxUserToken" => {
+            json!({ "name": "dev-laptop", "projects": ["web"], "expires_in_days": 30 })
+        }
+        "createServiceAccount" => {
+            json!({ "name": "ci-deployer", "project": "web", "description": "Deploys web from CI", "role": "member", "tag_selector": { "env": "prod" } })
+        }
+        "createOrgServiceAccount" => {
+            json!({ "name": "org-auditor", "description": "Reads everything", "role": "read_only" })
+        }
+        "updateServiceAccount" | "replaceServiceAccount" => {
+            json!({ "description": "Deploys web and data", "role": "read_only" })
+        }
+        "authorizeCalls" => {
+            json!({ "requests": [{ "action": "compute.servers.list", "project": "web" }, { "method": "DELETE", "path": "/v1/storage/buckets/acme-web-assets", "project": "web" }], "explain": true })
+        }
+        "createServer" => {
+            json!({ "project": "web", "name": "web-2", "tags": { "env": "staging" } })
+        }
+        "createBucket" => {
+            json!({ "project": "data", "name": "acme-reports", "object_lock": false })
+        }
+        "setSandboxClock" => json!({ "advance_seconds": 3600 }),
+        "setSandboxPolicy" => {
+            json!({ "policy": { "allow_never_expiring": true, "require_allowed_ips_for_service_accounts": false, "max_service_accounts_per_project": 25 } })
+        }
+        "updateSandboxUser" => json!({ "project_roles": { "web": "member", "data": "read_only" } }),
+        "clientCredentialsToken" => {
+            json!({ "grant_type": "client_credentials", "client_id": "sa_...", "client_secret": "cdcs_..." })
+        }
+        _ => return None,
+    })
+}
+
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}
+
+/// OpenAPI links from an operation that makes something to every operation under its
+/// id (`POST /v1/compute/servers` to `GET /v1/compute/servers/{id}`...), and from the
+/// operations that name a user to the ones that take a user's id: how a client (and
+/// schemathesis's stateful phase) goes from one call to the next.
+fn links_from(def: &RouteDef, defs: &[RouteDef]) -> Map<String, Value> {
+    let mut links = Map::new();
+    // A new account's client credentials, to the token endpoint of its organization.
+    if def.response == Some("ServiceAccountCreated") {
+        if let Some(to) = defs
+            .iter()
+            .find(|d| d.operation_id == "clientCredentialsToken")
+        {
+            links.insert(
+                to.operation_id.to_owned(),
+                json!({
+                    "operationId": to.operation_id,
+                    "parameters": { "org": "$response.body#/service_account/organization" },
+                    "requestBody": {
+                        "grant_type": "client_credentials",
+                        "client_id": "$response.body#/client_id",
+                        "client_secret": "$response.body#/client_secret"
+                    }
+                }),
+            );
+        }
+    }
+    let mut add = |to: &RouteDef, params: Map<String, Value>| {
+        links.insert(
+            to.operation_id.to_owned(),
+            json!({ "operationId": to.operation_id, "parameters": params }),
+        );
+    };
+    if let Some(id_at) = def.id_at {
+        let under = format!("{}/{{", def.path);
+        let own: Vec<&str> = path_params(def.path).collect();
+        for to in defs.iter().filter(|d| d.path.starts_with(&under)) {
+            let mut params = Map::new();
+            let mut new_ones = 0;
+            for name in path_params(to.path) {
+                if own.contains(&name) {
+                    params.insert(name.into(), json!(format!("$request.path.{name}")));
+                } else {
+                    new_ones += 1;
+                    params.insert(name.into(), json!(format!("$response.body#{id_at}")));
+                }
+            }
+            if new_ones == 1 {
+                add(to, params);
+            }
+        }
+    }
+    // A user's id: the caller's own (whoami), or the first of the seeded users.
+    let user_at = match def.operation_id {
+        "whoami" => Some("/token/owner/id"),
+        "listSandboxUsers" => Some("/users/1/id"),
+        _ => None,
+    };
+    if let Some(at) = user_at {
+        for to in defs.iter().filter(|d| {
+            d.path.starts_with("/v1/org/members/{id}") || d.path.starts_with("/_sandbox/users/{id}")
+        }) {
+            let mut params = Map::new();
+            params.insert("id".into(), json!(format!("$response.body#{at}")));
+            add(to, params);
+        }
+    }
+    if def.operation_id == "listTokens" {
+        for to in defs
+            .iter()
+            .filter(|d| d.path.starts_with("/v1/iam/tokens/{id}"))
+        {
+            let mut params = Map::new();
+            params.insert("id".into(), json!("$response.body#/tokens/0/id"));
+            add(to, params);
+        }
+    }
+    links
+}
+
 /// Builds the document from the route table.
 pub fn build() -> Value {
     let mut paths: Map<String, Value> = Map::new();
-    for (def, _) in table() {
+    let defs: Vec<RouteDef> = table().into_iter().map(|(d, _)| d).collect();
+    for def in defs.iter().copied() {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(def.operation_id));
         op.insert("summary".into(), json!(def.summary));
         op.insert("tags".into(), json!([def.tag]));
-        let mut params: Vec<Value> = def
-            .path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        let mut params: Vec<Value> = path_params(def.path)
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
+        for p in def.query {
+            let schema: Value = serde_json::from_str(p.schema).unwrap_or_else(|_| json!({}));
+            params.push(json!({ "name": p.name, "in": "query", "required": p.required, "description": p.description, "schema": schema }));
+        }
         if def.idempotent {
             params.push(json!({
                 "name": "Idempotency-Key", "in": "header", "required": false,
-                "description": "A retry with the same key returns the first result instead of creating again (24 hours)",
-                "schema": { "type": "string", "maxLength": 255 }
+                "description": "A retry with the same key returns the first result instead of creating again (24 hours; the same key with a different request is a 422)",
+                "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$" }
             }));
         }
         if !params.is_empty() {
@@ -250,9 +375,14 @@ pub fn build() -> Value {
             } else {
                 "application/json"
             };
+            let mut content =
+                json!({ "schema": { "$ref": format!("#/components/schemas/{schema}") } });
+            if let Some(example) = example_body(def.operation_id) {
+                content["example"] = example;
+            }
             op.insert(
                 "requestBody".into(),
-                json!({ "required": true, "content": { media: { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } }),
+                json!({ "required": true, "content": { media: content } }),
             );
         }
         let mut responses = Map::new();
@@ -268,7 +398,36 @@ pub fn build() -> Value {
                 json!({ "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } })
             }
         };
+        let mut ok = ok;
+        if def.operation_id == "listAuditEvents" {
+            ok["content"]["application/x-ndjson"] = json!({ "schema": { "type": "string" } });
+            ok["description"] = json!(
+                "The page of events, or with ?format=jsonl every matching event as JSON lines"
+            );
+        }
+        let links = links_from(&def, &defs);
+        if !links.is_empty() {
+            ok["links"] = Value::Object(links);
+        }
         responses.insert(def.status.to_string(), ok);
+        if def.request.is_some() {
+            responses.insert(
+                "400".into(),
+                error_response("invalid_json or invalid_request: the body is not the JSON object this operation reads"),
+            );
+            responses.insert(
+                "415".into(),
+                error_response(
+                    "unsupported_media_type: the body must be sent with its Content-Type",
+                ),
+            );
+        }
+        if def.idempotent {
+            responses.insert(
+                "400".into(),
+                error_response("invalid_json, invalid_request or invalid_idempotency_key"),
+            );
+        }
         match def.auth {
             Auth::Bearer => {
                 op.insert("security".into(), json!([{ "bearer": [] }]));
@@ -286,7 +445,7 @@ pub fn build() -> Value {
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
                     }),
                 );
-                if def.request.is_some() || def.idempotent {
+                if def.request.is_some() || def.idempotent || !def.query.is_empty() {
                     responses.insert(
                         "422".into(),
                         error_response("validation_failed, with every bad field in `errors`"),
@@ -304,6 +463,10 @@ pub fn build() -> Value {
                     );
                     responses.insert("401".into(), error_response("invalid_client"));
                     responses.insert(
+                        "404".into(),
+                        error_response("invalid_realm: no such organization"),
+                    );
+                    responses.insert(
                         "429".into(),
                         error_response(
                             "Too many unauthenticated or failed calls from this address",
@@ -311,6 +474,9 @@ pub fn build() -> Value {
                     );
                 }
             }
+        }
+        for (status, what) in def.also {
+            responses.insert(status.to_string(), error_response(what));
         }
         op.insert("responses".into(), Value::Object(responses));
         let entry = paths
@@ -331,7 +497,7 @@ pub fn build() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A Cloud Digit API token (cd_...) or a client-credentials access token" } },
-            "schemas": schemas()
+            "schemas": components()
         }
     })
 }
@@ -341,6 +507,26 @@ pub fn document() -> &'static Value {
     DOC.get_or_init(build)
 }
 
-pub async fn serve() -> Json<Value> {
-    Json(document().clone())
+/// The document for one organization: a project is one of its projects, so a client
+/// (or a test generator) knows the values the server accepts.
+pub fn document_for(projects: &[String]) -> Value {
+    let mut doc = document().clone();
+    doc["components"]["schemas"]["ProjectId"] = json!({
+        "type": "string", "enum": projects, "description": "A project of this organization"
+    });
+    doc
+}
+
+pub async fn serve(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if let Some(doc) = state.0.openapi.get() {
+        return Ok(Json(doc.clone()));
+    }
+    let projects = db::projects(&*state.db()?)?;
+    Ok(Json(
+        state
+            .0
+            .openapi
+            .get_or_init(|| document_for(&projects))
+            .clone(),
+    ))
 }

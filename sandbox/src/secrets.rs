@@ -38,6 +38,7 @@ pub fn new_token_secret() -> Result<TokenSecret, ApiError> {
     if failed {
         return Err(ApiError::internal("the system random source failed"));
     }
+    crate::leak::issued(secret.expose_secret());
     Ok(secret)
 }
 
@@ -76,7 +77,9 @@ pub fn new_secret(kind: SecretKind) -> Result<String, ApiError> {
     if failed {
         return Err(ApiError::internal("the system random source failed"));
     }
-    Ok(secret.to_string())
+    let secret = secret.to_string();
+    crate::leak::issued(&secret);
+    Ok(secret)
 }
 
 /// A client secret for the client-credentials grant.

@@ -21,13 +21,37 @@ pub struct Inner {
     pub idempotency: IdempotencyStore,
     pub trust_proxy: u8,
     pub organization: String,
-    /// Audit events not yet in the database: written in batches, so a call costs no
-    /// database write of its own. Readers of the log flush first.
-    pub audit_buffer: Mutex<Vec<AuditEvent>>,
+    /// Audit events not yet in the database, each with its sequence number: the writer
+    /// commits them in batches (a group commit), and a call's answer waits until its
+    /// event is committed, so no answered call is missing from the log, even after a
+    /// crash, while a call still costs no database write of its own.
+    pub audit_buffer: Mutex<AuditBuffer>,
+    /// Wakes the writer.
+    pub audit_pending: Arc<tokio::sync::Notify>,
+    /// The highest sequence number committed (or given up on, when a write failed).
+    pub audit_committed: tokio::sync::watch::Sender<u64>,
     pub faults: crate::faults::Faults,
     pub audit_retention: db::Retention,
     pub audit_trim: Mutex<TrimState>,
     pub lineages: crate::lineage::LineageCache,
+    /// `--protect-bootstrap`: the bootstrap token and its owner, which calls may not end
+    /// or change (so a fuzzer holding that token keeps testing authorized calls).
+    pub protected: Option<Protected>,
+    /// The OpenAPI document with this organization's projects, built on first request.
+    pub openapi: std::sync::OnceLock<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Protected {
+    pub token_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Default)]
+pub struct AuditBuffer {
+    pub events: Vec<AuditEvent>,
+    /// The sequence number of the last event added.
+    pub last: u64,
 }
 
 /// When the audit log was last trimmed by age, and how many events it holds (counted
@@ -40,9 +64,6 @@ pub struct TrimState {
 
 /// Drop by age at least this often.
 const TRIM_EVERY: chrono::Duration = chrono::Duration::seconds(60);
-
-/// Flush at this many buffered events even between ticks.
-const AUDIT_BATCH: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -59,48 +80,85 @@ impl AppState {
         self.0.clock.now()
     }
 
+    /// Refuses, under `--protect-bootstrap`, a call that would end the bootstrap token.
+    pub fn guard_token(&self, token_id: &str) -> Result<(), ApiError> {
+        match &self.0.protected {
+            Some(p) if p.token_id == token_id => Err(protected("the bootstrap token")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses, under `--protect-bootstrap`, a call that would change or end the
+    /// bootstrap token's owner (their status, roles or all their tokens).
+    pub fn guard_user(&self, user_id: &str) -> Result<(), ApiError> {
+        match &self.0.protected {
+            Some(p) if p.user_id == user_id => Err(protected("the bootstrap token's owner")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses, under `--protect-bootstrap`, a policy with a maximum lifetime: the
+    /// bootstrap token never expires, so any maximum would end it.
+    pub fn guard_policy(&self, max_lifetime_days: Option<u32>) -> Result<(), ApiError> {
+        match (&self.0.protected, max_lifetime_days) {
+            (Some(_), Some(_)) => Err(protected(
+                "the bootstrap token (it never expires, so any max_lifetime_days would end it)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn organization(&self) -> &str {
         &self.0.organization
     }
 
-    pub fn record_audit(&self, event: AuditEvent) {
-        let full = {
+    /// Queues an event for the writer; returns its sequence number.
+    pub fn record_audit(&self, event: AuditEvent) -> u64 {
+        let seq = {
             let mut buf = self
                 .0
                 .audit_buffer
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            buf.push(event);
-            buf.len() >= AUDIT_BATCH
+            buf.events.push(event);
+            buf.last += 1;
+            buf.last
         };
-        if full {
-            if let Err(e) = self.flush_audit() {
-                eprintln!("clouddigit-sandbox: audit write failed: {}", e.message);
-            }
-        }
+        self.0.audit_pending.notify_one();
+        seq
+    }
+
+    /// Waits until the event `seq` is committed (or its write failed and was reported).
+    pub async fn audit_written(&self, seq: u64) {
+        let mut rx = self.0.audit_committed.subscribe();
+        // The sender lives as long as the state, which outlives this call.
+        let _ = rx.wait_for(|c| *c >= seq).await;
     }
 
     /// Writes every buffered audit event in one transaction.
     pub fn flush_audit(&self) -> Result<(), ApiError> {
         let conn = self.db()?;
         // Taken under the database lock, so events reach the table in the order made.
-        let events = std::mem::take(
-            &mut *self
+        let (events, last) = {
+            let mut buf = self
                 .0
                 .audit_buffer
                 .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
+                .unwrap_or_else(|p| p.into_inner());
+            (std::mem::take(&mut buf.events), buf.last)
+        };
         if events.is_empty() {
             return Ok(());
         }
-        let tx = conn.unchecked_transaction()?;
-        for e in &events {
-            db::insert_audit(&tx, e)?;
-        }
-        self.trim_audit(&tx, events.len() as u64)?;
-        tx.commit()?;
-        Ok(())
+        let written = db::atomically(&conn, |tx| {
+            for e in &events {
+                db::insert_audit(tx, e)?;
+            }
+            self.trim_audit(tx, events.len() as u64)
+        });
+        // Waiting answers go out either way; a failed write is reported, not hidden.
+        self.0.audit_committed.send_modify(|c| *c = (*c).max(last));
+        written
     }
 
     /// Keeps the log within its retention: past its count at every write, by age a minute
@@ -121,6 +179,21 @@ impl AppState {
         t.last = Some(now);
         let (dropped, newest) = db::trim_audit(conn, self.0.audit_retention, now)?;
         if dropped > 0 {
+            // One note says it all: it replaces the earlier ones and carries their count.
+            let total = dropped as u64
+                + db::meta(conn, "audit_dropped_total")?
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
+            let since = match db::meta(conn, "audit_dropped_since")? {
+                Some(s) => s,
+                None => db::ts(now),
+            };
+            db::set_meta(conn, "audit_dropped_total", &total.to_string())?;
+            db::set_meta(conn, "audit_dropped_since", &since)?;
+            conn.execute(
+                "DELETE FROM audit WHERE method = 'SYSTEM' AND path = '/_audit/retention'",
+                [],
+            )?;
             db::insert_audit(
                 conn,
                 &AuditEvent {
@@ -131,7 +204,7 @@ impl AppState {
                     path: "/_audit/retention".into(),
                     status: 200,
                     detail: Some(format!(
-                        "dropped {dropped} audit events (older than {} days or beyond {} events), the newest of them from {}",
+                        "dropped {dropped} audit events (older than {} days or beyond {} events), the newest of them from {}; {total} dropped since {since}",
                         self.0.audit_retention.max_age.num_days(),
                         self.0.audit_retention.max_events,
                         newest.unwrap_or_default()
@@ -143,4 +216,11 @@ impl AppState {
         t.count = Some(db::audit_count(conn)?);
         Ok(())
     }
+}
+
+fn protected(what: &str) -> ApiError {
+    ApiError::conflict(
+        "protected",
+        format!("the sandbox runs with --protect-bootstrap: this would end or change {what}"),
+    )
 }

@@ -496,12 +496,10 @@ async fn a_custom_seed_replaces_the_builtin_organization() {
     let eng = sbx.simple_token("eng", json!(["alpha"])).await;
     let r = sbx.get("/v1/iam/tokens", &eng).await;
     assert_eq!(r.body["tokens"][0]["organization"], "globex");
-    assert_eq!(
-        sbx.get("/v1/compute/servers?project=web", &sbx.admin)
-            .await
-            .body["servers"],
-        json!([])
-    );
+    // The built-in organization's projects are not this one's.
+    let r = sbx.get("/v1/compute/servers?project=web", &sbx.admin).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["code"], "unknown_project");
     // A seed without an owner is refused.
     let bad: clouddigit_sandbox::Seed = serde_json::from_value(json!({
         "organization": "x", "projects": [], "users": [{ "id": "a", "email": "a@x" }]

@@ -2,25 +2,21 @@
 //! mint a personal token for any seeded user, change a user's role or status. Not part of
 //! the Cloud Digit API and not in the permission catalog.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
 use clouddigit_core::model::Creator;
-use clouddigit_core::model::UserStatus;
-use clouddigit_core::{
-    OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, Timestamp, TokenPermissions,
-    TokenPolicy,
-};
+use clouddigit_core::{OwnerRef, OwnerState, ProjectScope, TokenPermissions};
+use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::bodies::Body;
+use crate::bodies::{self, ClockChange, PolicyBody, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
-use crate::handlers::require_object;
 use crate::handlers::tokens::{ensure_name_free, issue, parse_spec, token_json, Lineage};
 use crate::idempotency;
 use crate::state::AppState;
@@ -75,21 +71,10 @@ pub async fn get_policy(
 pub async fn set_policy(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Json<Value>, ApiError> {
     owner_only(&caller)?;
-    require_object(&body)?;
-    let policy: Option<TokenPolicy> = match body.get("policy") {
-        None => {
-            return Err(ApiError::field(
-                "policy",
-                "required",
-                "the new policy, or null for none",
-            ))
-        }
-        Some(v) => serde_json::from_value(v.clone())
-            .map_err(|e| ApiError::field("policy", "invalid_policy", e.to_string()))?,
-    };
+    let PolicyBody { policy } = bodies::parse(body)?;
     if let Some(p) = &policy {
         let problems = p.problems();
         if !problems.is_empty() {
@@ -103,6 +88,7 @@ pub async fn set_policy(
             ));
         }
     }
+    state.guard_policy(policy.as_ref().and_then(|p| p.max_lifetime_days))?;
     db::set_token_policy(&*state.db()?, policy.as_ref())?;
     Ok(Json(json!({ "policy": policy })))
 }
@@ -111,46 +97,39 @@ pub async fn set_policy(
 pub async fn set_clock(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Json<Value>, ApiError> {
     owner_only(&caller)?;
-    require_object(&body)?;
+    let change: ClockChange = bodies::parse(body).map_err(|_| {
+        ApiError::field(
+            "advance_seconds",
+            "required",
+            "give one of advance_seconds (whole seconds), set (an RFC 3339 time) or reset (true or false)",
+        )
+    })?;
     let clock = &state.0.clock;
     let out_of_range = |field: &str, e: crate::clock::OutOfRange| {
         ApiError::field(field, "out_of_range", e.to_string())
     };
-    if body.get("reset").and_then(Value::as_bool) == Some(true) {
-        clock.reset();
-    } else if let Some(s) = body.get("set") {
-        let t = s
-            .as_str()
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .ok_or_else(|| ApiError::field("set", "invalid_time", "an RFC 3339 time"))?;
-        clock.set(t).map_err(|e| out_of_range("set", e))?;
-    } else if let Some(n) = body.get("advance_seconds") {
-        let n = n.as_i64().ok_or_else(|| {
-            ApiError::field(
-                "advance_seconds",
-                "invalid_type",
-                "a whole number of seconds",
-            )
-        })?;
-        let by = Duration::try_seconds(n).ok_or_else(|| {
-            ApiError::field(
-                "advance_seconds",
-                "out_of_range",
-                "beyond what a duration can hold",
-            )
-        })?;
-        clock
-            .advance(by)
-            .map_err(|e| out_of_range("advance_seconds", e))?;
-    } else {
-        return Err(ApiError::field(
-            "advance_seconds",
-            "required",
-            "give advance_seconds, set or reset",
-        ));
+    match change {
+        ClockChange::Reset { reset } => {
+            if reset {
+                clock.reset();
+            }
+        }
+        ClockChange::Set { set } => clock.set(set).map_err(|e| out_of_range("set", e))?,
+        ClockChange::Advance { advance_seconds } => {
+            let by = Duration::try_seconds(advance_seconds).ok_or_else(|| {
+                ApiError::field(
+                    "advance_seconds",
+                    "out_of_range",
+                    "beyond what a duration can hold",
+                )
+            })?;
+            clock
+                .advance(by)
+                .map_err(|e| out_of_range("advance_seconds", e))?;
+        }
     }
     Ok(Json(json!({ "now": state.now() })))
 }
@@ -169,45 +148,36 @@ pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Json<Value>, ApiError> {
     owner_only(&caller)?;
-    require_object(&body)?;
+    let change: UserUpdate = bodies::parse(body)?;
     let conn = state.db()?;
     let mut user = db::user(&conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
-    let mut errors = Vec::new();
-    if let Some(v) = body.get("status") {
-        match serde_json::from_value::<UserStatus>(v.clone()) {
-            Ok(s) => user.status = s,
-            Err(_) => errors.push(FieldError::new(
-                "status",
-                "invalid_status",
-                "active, suspended or removed",
-            )),
-        }
+    state.guard_user(&id)?;
+    if let Some(status) = change.status {
+        user.status = status;
     }
-    if let Some(v) = body.get("org_role") {
-        match serde_json::from_value::<Option<OrgRole>>(v.clone()) {
-            Ok(r) => user.org_role = r,
-            Err(_) => errors.push(FieldError::new(
-                "org_role",
-                "invalid_role",
-                "admin, owner or null",
-            )),
-        }
+    if let Some(role) = change.org_role {
+        user.org_role = role;
     }
-    if let Some(v) = body.get("project_roles") {
-        match serde_json::from_value::<BTreeMap<String, ProjectRole>>(v.clone()) {
-            Ok(r) => user.project_roles = r,
-            Err(_) => errors.push(FieldError::new(
-                "project_roles",
-                "invalid_roles",
-                "an object of project id to read_only, member or admin",
-            )),
+    if let Some(roles) = change.project_roles {
+        let projects = db::projects(&conn)?;
+        let unknown: Vec<FieldError> = roles
+            .keys()
+            .filter(|p| !projects.contains(p))
+            .map(|p| {
+                FieldError::new(
+                    format!("project_roles.{p}"),
+                    "unknown_project",
+                    format!("{p:?} is not a project of this organization"),
+                )
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::validation(unknown));
         }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        user.project_roles = roles;
     }
     db::upsert_user(&conn, &user)?;
     Ok(Json(serde_json::to_value(&user)?))
@@ -219,7 +189,7 @@ pub async fn issue_user_token(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     owner_only(&caller)?;
     let (user, projects) = {
@@ -243,32 +213,38 @@ pub async fn issue_user_token(
     )?;
     let lineage = Lineage::root(Creator::sandbox_admin(caller.token.id.clone()));
     let route = format!("POST /_sandbox/users/{id}/tokens");
-    idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
-        let conn = state.db()?;
-        ensure_name_free(
-            &conn,
-            &OwnerState::User(user.clone()),
-            &spec.name,
-            caller.policy.as_ref(),
-            now,
-        )?;
-        let (row, secret) = issue(
-            &conn,
-            OwnerRef::User {
-                id: user.id.clone(),
-            },
-            state.organization(),
-            &spec,
-            "api",
-            now,
-            &lineage,
-        )?;
-        caller.note(format!("minted {} for {}", row.token.id, user.id));
-        Ok((
-            StatusCode::CREATED,
-            json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
-        ))
-    })
+    idempotency::run(
+        &state,
+        &caller.token.owner,
+        &headers,
+        &route,
+        &body,
+        |conn: &Connection| {
+            ensure_name_free(
+                conn,
+                &OwnerState::User(user.clone()),
+                &spec.name,
+                caller.policy.as_ref(),
+                now,
+            )?;
+            let (row, secret) = issue(
+                conn,
+                OwnerRef::User {
+                    id: user.id.clone(),
+                },
+                state.organization(),
+                &spec,
+                "api",
+                now,
+                &lineage,
+            )?;
+            caller.note(format!("minted {} for {}", row.token.id, user.id));
+            Ok((
+                StatusCode::CREATED,
+                json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
+            ))
+        },
+    )
 }
 
 pub async fn get_faults(
@@ -284,7 +260,7 @@ pub async fn get_faults(
 pub async fn set_faults(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Json<Value>, ApiError> {
     owner_only(&caller)?;
     let plan: crate::faults::FaultPlan = serde_json::from_value(body)

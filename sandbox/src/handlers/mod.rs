@@ -47,26 +47,6 @@ pub fn string_map_field(
     Some(out)
 }
 
-/// A resource's tags (servers, buckets): a string map whose keys are 1 to 128
-/// characters and values at most 256.
-pub fn tags_field(
-    body: &Value,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<BTreeMap<String, String>> {
-    let map = string_map_field(body, field, errors)?;
-    for (k, v) in &map {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            errors.push(FieldError::new(
-                format!("{field}.{k}"),
-                "invalid_tag",
-                "tag keys are 1 to 128 characters, values at most 256",
-            ));
-        }
-    }
-    Some(map)
-}
-
 pub fn str_field<'a>(
     body: &'a Value,
     field: &str,
@@ -122,7 +102,7 @@ pub fn paginate(
         },
     };
     let offset = match get("cursor") {
-        None | Some("") => 0,
+        None => 0,
         Some(c) => c
             .strip_prefix('o')
             .and_then(|n| n.parse::<usize>().ok())

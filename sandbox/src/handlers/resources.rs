@@ -8,12 +8,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clouddigit_core::OwnerState;
+use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::bodies::Body;
+use crate::bodies::{
+    self, tag_errors, valid_bucket_name, BucketCreate, ServerCreate, MAX_SERVER_NAME_CHARS,
+};
 use crate::db::{self, Bucket, Server};
 use crate::error::{ApiError, FieldError};
-use crate::handlers::{require_object, str_field, tags_field};
 use crate::idempotency;
 use crate::secrets::new_id;
 use crate::state::AppState;
@@ -26,14 +30,20 @@ fn visible(caller: &Caller, tags: &BTreeMap<String, String>) -> bool {
     }
 }
 
-fn body_project(caller: &Caller, body: &Value) -> Result<String, ApiError> {
-    match body.get("project") {
-        Some(Value::String(p)) => Ok(p.clone()),
-        None | Some(Value::Null) => caller
-            .query_project
-            .clone()
-            .ok_or_else(|| ApiError::field("project", "required", "the project to create it in")),
-        Some(_) => Err(ApiError::field("project", "invalid_type", "a project id")),
+fn body_project(caller: &Caller, project: Option<String>) -> Result<String, ApiError> {
+    match (project, &caller.query_project) {
+        (Some(body), Some(query)) if body != *query => Err(ApiError::field(
+            "project",
+            "conflict",
+            format!("the body says {body:?} and ?project= says {query:?}: give one"),
+        )),
+        (Some(p), _) => Ok(p),
+        (None, Some(q)) => Ok(q.clone()),
+        (None, None) => Err(ApiError::field(
+            "project",
+            "required",
+            "the project to create it in (in the body, or ?project=)",
+        )),
     }
 }
 
@@ -62,6 +72,7 @@ pub async fn list_servers(
 ) -> Result<Json<Value>, ApiError> {
     let project = require_project(&caller)?;
     caller.authorize(Some(&project), None)?;
+    check_project_exists(&state, &project)?;
     let rows = db::servers(&*state.db()?, &project)?;
     let rows: Vec<&Server> = rows.iter().filter(|s| visible(&caller, &s.tags)).collect();
     Ok(Json(json!({ "servers": rows })))
@@ -71,22 +82,23 @@ pub async fn create_server(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
-    require_object(&body)?;
-    let project = body_project(&caller, &body)?;
-    let mut errors = Vec::new();
-    let tags = tags_field(&body, "tags", &mut errors).unwrap_or_default();
+    let ServerCreate {
+        project,
+        name,
+        tags,
+    } = bodies::parse(body.clone())?;
+    let project = body_project(&caller, project)?;
     caller.authorize(Some(&project), Some(&tags))?;
     check_project_exists(&state, &project)?;
-    let name = str_field(&body, "name", &mut errors)
-        .unwrap_or_default()
-        .to_owned();
-    if name.is_empty() || name.chars().count() > 63 {
+    let mut errors = tag_errors("tags", &tags);
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_SERVER_NAME_CHARS {
         errors.push(FieldError::new(
             "name",
             "invalid_name",
-            "1 to 63 characters",
+            format!("1 to {MAX_SERVER_NAME_CHARS} characters"),
         ));
     }
     if !errors.is_empty() {
@@ -98,7 +110,7 @@ pub async fn create_server(
         &headers,
         "POST /v1/compute/servers",
         &body,
-        || {
+        |conn: &Connection| {
             let s = Server {
                 id: new_id("srv"),
                 project: project.clone(),
@@ -107,7 +119,7 @@ pub async fn create_server(
                 tags: tags.clone(),
                 created_at: state.now(),
             };
-            db::upsert_server(&*state.db()?, &s)?;
+            db::upsert_server(conn, &s)?;
             Ok((StatusCode::CREATED, serde_json::to_value(&s)?))
         },
     )
@@ -169,19 +181,13 @@ pub async fn stop_server(
 
 // ---------------------------------------------------------------- buckets
 
-fn valid_bucket_name(n: &str) -> bool {
-    (3..=63).contains(&n.len())
-        && n.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && n.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-}
-
 pub async fn list_buckets(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     let project = require_project(&caller)?;
     caller.authorize(Some(&project), None)?;
+    check_project_exists(&state, &project)?;
     let rows = db::buckets(&*state.db()?, &project)?;
     let rows: Vec<&Bucket> = rows.iter().filter(|b| visible(&caller, &b.tags)).collect();
     Ok(Json(json!({ "buckets": rows })))
@@ -191,17 +197,18 @@ pub async fn create_bucket(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
-    require_object(&body)?;
-    let project = body_project(&caller, &body)?;
-    let mut errors = Vec::new();
-    let tags = tags_field(&body, "tags", &mut errors).unwrap_or_default();
+    let BucketCreate {
+        project,
+        name,
+        object_lock,
+        tags,
+    } = bodies::parse(body.clone())?;
+    let project = body_project(&caller, project)?;
     caller.authorize(Some(&project), Some(&tags))?;
     check_project_exists(&state, &project)?;
-    let name = str_field(&body, "name", &mut errors)
-        .unwrap_or_default()
-        .to_owned();
+    let mut errors = tag_errors("tags", &tags);
     if !valid_bucket_name(&name) {
         errors.push(FieldError::new(
             "name",
@@ -209,18 +216,6 @@ pub async fn create_bucket(
             "3 to 63 lowercase letters, digits, hyphens and dots, starting with a letter or digit",
         ));
     }
-    let object_lock = match body.get("object_lock") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "object_lock",
-                "invalid_type",
-                "true or false",
-            ));
-            false
-        }
-    };
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -230,9 +225,8 @@ pub async fn create_bucket(
         &headers,
         "POST /v1/storage/buckets",
         &body,
-        || {
-            let conn = state.db()?;
-            if db::bucket(&conn, &name)?.is_some() {
+        |conn: &Connection| {
+            if db::bucket(conn, &name)?.is_some() {
                 return Err(ApiError::conflict(
                     "name_taken",
                     format!("bucket {name:?} already exists"),
@@ -245,7 +239,7 @@ pub async fn create_bucket(
                 tags: tags.clone(),
                 created_at: state.now(),
             };
-            db::upsert_bucket(&conn, &b)?;
+            db::upsert_bucket(conn, &b)?;
             Ok((StatusCode::CREATED, serde_json::to_value(&b)?))
         },
     )

@@ -15,6 +15,7 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::bodies::Body;
 use crate::db::{self, ClientSecret, SaRow};
 use crate::error::{ApiError, FieldError};
 use crate::handlers::tokens::{self, token_json, Lineage};
@@ -94,6 +95,18 @@ fn allowed_ips_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<TextO
     match body.get("allowed_ips") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(TextOrList::Text(s.clone())),
+        Some(Value::Array(list)) if list.len() > clouddigit_core::validate::MAX_ALLOWED_IPS => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "too_many_allowed_ips",
+                format!(
+                    "{} entries; an allow-list holds at most {}",
+                    list.len(),
+                    clouddigit_core::validate::MAX_ALLOWED_IPS
+                ),
+            ));
+            Default::default()
+        }
         Some(Value::Array(list)) => {
             let mut out = Vec::new();
             for (i, v) in list.iter().enumerate() {
@@ -282,57 +295,63 @@ fn create_sa(
     let tags = string_map_field(body, "tag_selector", &mut errors).unwrap_or_default();
     let allowed_ips = allowed_ips_field(body, &mut errors).unwrap_or_default();
     let now = state.now();
-    idempotency::run(state, &caller.token.owner, headers, route, body, || {
-        let conn = state.db()?;
-        // Asked with the database held: two creates racing for one name or for the last
-        // place under the limit cannot both pass.
-        let existing = db::service_accounts(&conn, project.as_deref())?;
-        let draft = ServiceAccountDraft {
-            name: name.clone(),
-            description: description.clone(),
-            organization: Some(state.organization().to_owned()),
-            project: project.clone(),
-            role: role.clone(),
-            tag_selector: TagSelectorInput::Map(tags.clone()),
-            allowed_ips: allowed_ips.clone(),
-        };
-        let org_projects = db::projects(&conn)?;
-        let checked = check_with_core(
-            caller,
-            draft,
-            existing.into_iter().map(|s| s.state).collect(),
-            org_projects.clone(),
-            errors.clone(),
-            None,
-        )?;
-        let mut row = SaRow {
-            state: ServiceAccountState {
-                id: new_id("sa"),
+    idempotency::run(
+        state,
+        &caller.token.owner,
+        headers,
+        route,
+        body,
+        |conn: &Connection| {
+            // Asked with the database held: two creates racing for one name or for the last
+            // place under the limit cannot both pass.
+            let existing = db::service_accounts(conn, project.as_deref())?;
+            let draft = ServiceAccountDraft {
                 name: name.clone(),
                 description: description.clone(),
-                organization: state.organization().to_owned(),
+                organization: Some(state.organization().to_owned()),
                 project: project.clone(),
-                role: checked.role,
-                tag_selector: checked.tag_selector,
-                status: ServiceAccountStatus::Active,
-                allowed_ips: checked.allowed_ips,
-            },
-            secret: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let (meta, secret) = new_secret_for(caller, &row, &org_projects, now)?;
-        caller.note(format!(
-            "created {} with client secret {}",
-            row.state.id, meta.id
-        ));
-        row.secret = Some(meta);
-        db::upsert_service_account(&conn, &row)?;
-        Ok((
-            StatusCode::CREATED,
-            json!({ "service_account": sa_json(&row), "client_id": row.state.id, "client_secret": secret }),
-        ))
-    })
+                role: role.clone(),
+                tag_selector: TagSelectorInput::Map(tags.clone()),
+                allowed_ips: allowed_ips.clone(),
+            };
+            let org_projects = db::projects(conn)?;
+            let checked = check_with_core(
+                caller,
+                draft,
+                existing.into_iter().map(|s| s.state).collect(),
+                org_projects.clone(),
+                errors.clone(),
+                None,
+            )?;
+            let mut row = SaRow {
+                state: ServiceAccountState {
+                    id: new_id("sa"),
+                    name: name.clone(),
+                    description: description.clone(),
+                    organization: state.organization().to_owned(),
+                    project: project.clone(),
+                    role: checked.role,
+                    tag_selector: checked.tag_selector,
+                    status: ServiceAccountStatus::Active,
+                    allowed_ips: checked.allowed_ips,
+                },
+                secret: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let (meta, secret) = new_secret_for(caller, &row, &org_projects, now)?;
+            caller.note(format!(
+                "created {} with client secret {}",
+                row.state.id, meta.id
+            ));
+            row.secret = Some(meta);
+            db::upsert_service_account(conn, &row)?;
+            Ok((
+                StatusCode::CREATED,
+                json!({ "service_account": sa_json(&row), "client_id": row.state.id, "client_secret": secret }),
+            ))
+        },
+    )
 }
 
 pub async fn list(
@@ -346,6 +365,13 @@ pub async fn list(
     let Some(project) = project else {
         return Ok(Json(json!({ "service_accounts": [], "next_cursor": null })));
     };
+    if !projects.contains(&project) {
+        return Err(ApiError::field(
+            "project",
+            "unknown_project",
+            format!("{project:?} is not a project of this organization"),
+        ));
+    }
     let rows = db::service_accounts(&*state.db()?, Some(&project))?;
     let (items, next) = super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
     Ok(Json(
@@ -357,7 +383,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     require_object(&body)?;
     let project = match body.get("project") {
@@ -396,7 +422,7 @@ pub async fn org_create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     require_object(&body)?;
     caller.authorize(None, None)?;
@@ -439,7 +465,7 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Json<Value>, ApiError> {
     require_object(&body)?;
     // Read, check and write under one hold of the database: no concurrent change to the
@@ -464,7 +490,9 @@ pub async fn update(
     }
     // A field that is not given, or not of the right type (already an error), keeps its
     // value, so the core still checks the others.
+    // `null` clears it, as it clears a selector or an allow-list.
     let description = match body.get("description") {
+        Some(Value::Null) => Some(String::new()),
         Some(_) => str_field(&body, "description", &mut errors).map(str::to_owned),
         None => None,
     }
@@ -697,7 +725,7 @@ pub async fn create_token(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let sa = live_sa(&*state.db()?, &state, &id)?;
     authorize_sa(&caller, &sa.state, Access::Write)?;
@@ -715,24 +743,30 @@ pub async fn create_token(
     )?;
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
     let lineage = Lineage::from_caller(&caller);
-    idempotency::run(&state, &caller.token.owner, &headers, &route, &body, || {
-        let conn = state.db()?;
-        tokens::ensure_name_free(&conn, &owner, &spec.name, caller.policy.as_ref(), now)?;
-        let (row, secret) = tokens::issue(
-            &conn,
-            owner.owner_ref(),
-            state.organization(),
-            &spec,
-            "api",
-            now,
-            &lineage,
-        )?;
-        caller.note(format!("created {}", row.token.id));
-        Ok((
-            StatusCode::CREATED,
-            json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
-        ))
-    })
+    idempotency::run(
+        &state,
+        &caller.token.owner,
+        &headers,
+        &route,
+        &body,
+        |conn: &Connection| {
+            tokens::ensure_name_free(conn, &owner, &spec.name, caller.policy.as_ref(), now)?;
+            let (row, secret) = tokens::issue(
+                conn,
+                owner.owner_ref(),
+                state.organization(),
+                &spec,
+                "api",
+                now,
+                &lineage,
+            )?;
+            caller.note(format!("created {}", row.token.id));
+            Ok((
+                StatusCode::CREATED,
+                json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
+            ))
+        },
+    )
 }
 
 pub async fn rotate_token(
@@ -750,11 +784,10 @@ pub async fn rotate_token(
         &headers,
         &route,
         &Value::Null,
-        || {
-            let conn = state.db()?;
-            let row = sa_token(&conn, &sa, &token_id)?;
-            let projects = db::projects(&conn)?;
-            tokens::rotate(&conn, &caller, &row, &projects, state.now())
+        |conn: &Connection| {
+            let row = sa_token(conn, &sa, &token_id)?;
+            let projects = db::projects(conn)?;
+            tokens::rotate(conn, &caller, &row, &projects, state.now())
         },
     )
 }
@@ -816,13 +849,12 @@ pub async fn create_access_key(
         &headers,
         &route,
         &Value::Null,
-        || {
+        |conn: &Connection| {
             let now = state.now();
-            let conn = state.db()?;
             // The key acts with the account's role and allow-list and expires with the
             // caller: the caller may make it only within its own limits.
             let expires_at = caller.token.expires_at;
-            let org_projects = db::projects(&conn)?;
+            let org_projects = db::projects(conn)?;
             ensure_may_make_for(
                 &caller,
                 &sa,
@@ -842,7 +874,7 @@ pub async fn create_access_key(
                 expires_at,
                 revoked_at: None,
             };
-            db::insert_access_key(&conn, &key, &sha256_hex(&secret))?;
+            db::insert_access_key(conn, &key, &sha256_hex(&secret))?;
             caller.note(format!("created access key {}", key.id));
             let mut body = key_json(&key);
             body["secret"] = Value::String(secret);

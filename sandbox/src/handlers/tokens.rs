@@ -19,6 +19,8 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::bodies::Body;
+use crate::bodies::{self, AuthorizeRequest, MAX_AUTHORIZE_REQUESTS};
 use crate::db::{self, TokenRow};
 use crate::error::{ApiError, FieldError};
 use crate::handlers::{require_object, str_field};
@@ -234,6 +236,18 @@ pub fn parse_spec(
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
+        Some(Value::Array(list)) if list.len() > clouddigit_core::validate::MAX_ALLOWED_IPS => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "too_many_allowed_ips",
+                format!(
+                    "{} entries; an allow-list holds at most {}",
+                    list.len(),
+                    clouddigit_core::validate::MAX_ALLOWED_IPS
+                ),
+            ));
+            Default::default()
+        }
         Some(Value::Array(list)) => {
             let mut out = Vec::new();
             for (i, v) in list.iter().enumerate() {
@@ -525,19 +539,20 @@ pub fn rotate(
         return Err(ApiError::validation(expiry));
     }
     let grace_ends = default_grace_end(now);
-    let tx = conn.unchecked_transaction()?;
-    let (new_row, secret) = issue(
-        &tx,
-        old.token.owner.clone(),
-        &old.token.organization,
-        &spec,
-        &old.kind,
-        now,
-        &lineage,
-    )?;
-    db::mark_rotated(&tx, &old.token.id, now, grace_ends, &new_row.token.id)?;
-    db::reparent(&tx, &old.token.id, &new_row.token.id)?;
-    tx.commit()?;
+    let (new_row, secret) = db::atomically(conn, |tx| {
+        let (new_row, secret) = issue(
+            tx,
+            old.token.owner.clone(),
+            &old.token.organization,
+            &spec,
+            &old.kind,
+            now,
+            &lineage,
+        )?;
+        db::mark_rotated(tx, &old.token.id, now, grace_ends, &new_row.token.id)?;
+        db::reparent(tx, &old.token.id, &new_row.token.id)?;
+        Ok::<_, ApiError>((new_row, secret))
+    })?;
     caller.note(format!(
         "rotated {} into {}",
         old.token.id, new_row.token.id
@@ -605,69 +620,40 @@ pub async fn whoami(
     })))
 }
 
-/// The most calls one `POST /v1/iam/authorize` decides.
-pub const MAX_AUTHORIZE_REQUESTS: usize = 100;
-
 /// What the calling token may do, decided without doing it: each call as the token would
 /// make it now, from this address, along its whole lineage, by the very code every real
 /// call goes through (AWS's `SimulatePrincipalPolicy`, for one's own token). Any live
 /// token may ask about itself; the explanations are the caller's, as a real denial's.
-pub async fn authorize_calls(
-    caller: Caller,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, ApiError> {
-    require_object(&body)?;
-    let Some(list) = body.get("requests").and_then(Value::as_array) else {
-        return Err(ApiError::field(
-            "requests",
-            "required",
-            "a list of calls: {action} or {method, path}, with project and resource_tags",
-        ));
-    };
-    if list.len() > MAX_AUTHORIZE_REQUESTS {
+pub async fn authorize_calls(caller: Caller, Body(body): Body) -> Result<Json<Value>, ApiError> {
+    let AuthorizeRequest { explain, requests } = bodies::parse(body)?;
+    if requests.len() > MAX_AUTHORIZE_REQUESTS {
         return Err(ApiError::field(
             "requests",
             "too_many_requests",
             format!("at most {MAX_AUTHORIZE_REQUESTS} calls at once"),
         ));
     }
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Call {
-        #[serde(default)]
-        action: Option<String>,
-        #[serde(default)]
-        method: Option<String>,
-        #[serde(default)]
-        path: Option<String>,
-        #[serde(default)]
-        project: Option<String>,
-        #[serde(default)]
-        resource_tags: Option<std::collections::BTreeMap<String, String>>,
-    }
-    // Every check with its detail only when asked: most callers want the answers.
-    let explain = body.get("explain").and_then(Value::as_bool) == Some(true);
-    let mut out = Vec::with_capacity(list.len());
-    for (i, v) in list.iter().enumerate() {
-        let call: Call = serde_json::from_value(v.clone()).map_err(|e| {
-            ApiError::field(&format!("requests[{i}]"), "invalid_request", e.to_string())
-        })?;
-        if call.action.is_none() && (call.method.is_none() || call.path.is_none()) {
-            return Err(ApiError::field(
-                &format!("requests[{i}]"),
-                "missing_action",
-                "give either `action` or `method` and `path`",
-            ));
+    let mut out = Vec::with_capacity(requests.len());
+    for (i, call) in requests.into_iter().enumerate() {
+        let (action, method, path, project, resource_tags) = call.0.into_parts();
+        for (name, value) in [("action", &action), ("method", &method), ("path", &path)] {
+            if value.as_deref() == Some("") {
+                return Err(ApiError::field(
+                    &format!("requests[{i}].{name}"),
+                    "empty",
+                    format!("`{name}` is empty: give it, or leave it out"),
+                ));
+            }
         }
         let request = clouddigit_core::Request {
-            action: call.action,
-            method: call.method,
-            path: call.path,
+            action,
+            method,
+            path,
             organization: None,
-            project: call.project,
+            project,
             ip: caller.ip,
             time: caller.time,
-            resource_tags: call.resource_tags,
+            resource_tags,
         };
         let found = caller
             .decide_request(Audience::Caller, &request)
@@ -702,6 +688,7 @@ pub async fn revoke_member_tokens(
     if db::user(&conn, &member)?.is_none() {
         return Err(ApiError::not_found("member"));
     }
+    state.guard_user(&member)?;
     // Offboarding ends the member's tokens and everything made through them, service
     // accounts' credentials included (Vault's token tree).
     let tx = conn.unchecked_transaction()?;
@@ -722,7 +709,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     require_object(&body)?;
     let projects = db::projects(&*state.db()?)?;
@@ -755,17 +742,10 @@ pub async fn create(
         &headers,
         "POST /v1/iam/tokens",
         &body,
-        || {
-            let conn = state.db()?;
-            ensure_name_free(
-                &conn,
-                &caller.owner,
-                &spec.name,
-                caller.policy.as_ref(),
-                now,
-            )?;
+        |conn: &Connection| {
+            ensure_name_free(conn, &caller.owner, &spec.name, caller.policy.as_ref(), now)?;
             let (row, secret) = issue(
-                &conn,
+                conn,
                 caller.token.owner.clone(),
                 state.organization(),
                 &spec,
@@ -806,11 +786,11 @@ pub async fn rotate_handler(
         &headers,
         &route,
         &Value::Null,
-        || {
-            let conn = state.db()?;
-            let row = own_token(&conn, &caller, &id)?;
-            let projects = db::projects(&conn)?;
-            rotate(&conn, &caller, &row, &projects, state.now())
+        |conn: &Connection| {
+            let row = own_token(conn, &caller, &id)?;
+            state.guard_token(&row.token.id)?;
+            let projects = db::projects(conn)?;
+            rotate(conn, &caller, &row, &projects, state.now())
         },
     )
 }
@@ -823,6 +803,7 @@ pub async fn revoke(
     authorize_context(&state, &caller)?;
     let conn = state.db()?;
     let row = own_token(&conn, &caller, &id)?;
+    state.guard_token(&row.token.id)?;
     let now = state.now();
     revoke_with_descendants(&conn, &caller, &row.token.id, now)?;
     let row = db::token_by_id(&conn, &id)?.ok_or_else(|| ApiError::not_found("token"))?;
