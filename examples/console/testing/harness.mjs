@@ -1,7 +1,7 @@
 // Test harness: starts the sandbox binary (built beforehand by scripts/test.sh or
 // scripts/main.sh) on an ephemeral port with the built console, and a headless Chromium.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,4 +104,19 @@ export async function screenshot(page, name) {
   mkdirSync(artifacts, { recursive: true });
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  // For the leak sweep (scripts/leak-sweep.sh): the text of what the screenshot shows,
+  // form values included, which the sweep searches for every secret the suite issued.
+  // The one place a secret may be is the field that shows a new one once
+  // ([data-secret]), the console's form of the answer that carries it.
+  if (process.env.CLOUDDIGIT_LEAK_DIR) {
+    const dir = join(process.env.CLOUDDIGIT_LEAK_DIR, 'console');
+    mkdirSync(dir, { recursive: true });
+    const text = await page.evaluate(() =>
+      [
+        document.body.innerText,
+        ...[...document.querySelectorAll('input:not([data-secret]), textarea:not([data-secret])')].map((e) => e.value),
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, `${name}.txt`), text);
+  }
 }
