@@ -168,7 +168,7 @@ pub(crate) fn parse_ip(text: &str) -> Option<std::net::IpAddr> {
 /// Splits the field the way the console does: commas or line breaks separate entries,
 /// surrounding whitespace is ignored, empty entries (a trailing comma, a blank line)
 /// are not entries.
-fn split_entries(text: &str) -> impl Iterator<Item = &str> {
+pub fn split_entries(text: &str) -> impl Iterator<Item = &str> {
     // The separators are ASCII, so splitting the bytes cuts only at char boundaries.
     let mut rest = Some(text);
     std::iter::from_fn(move || {

@@ -254,6 +254,14 @@ impl TextOrList {
             TextOrList::List(l) => l.join("\n").into(),
         }
     }
+
+    /// The entries, as the allow-list field reads them (commas or line breaks separate,
+    /// blanks are not entries): what an API stores for a list given either way.
+    pub fn entries(&self) -> Vec<String> {
+        crate::allowed_ips::split_entries(&self.text())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// What the user filled in on the "New API token" form.

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use clouddigit_core::validate::TextOrList;
+
 use crate::error::FieldError;
 
 /// Reads a `{"key": "value"}` map, checking only that it is one; `None` when absent or
@@ -45,6 +47,51 @@ pub fn string_map_field(
         }
     }
     Some(out)
+}
+
+/// The `allowed_ips` field: a list, or one string of entries; `None` when absent or
+/// null. Over [`MAX_ALLOWED_IPS`] list items is an error before anything is parsed.
+///
+/// [`MAX_ALLOWED_IPS`]: clouddigit_core::validate::MAX_ALLOWED_IPS
+pub fn allowed_ips_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
+    match body.get("allowed_ips") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(TextOrList::Text(s.clone())),
+        Some(Value::Array(list)) if list.len() > clouddigit_core::validate::MAX_ALLOWED_IPS => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "too_many_allowed_ips",
+                format!(
+                    "{} entries; an allow-list holds at most {}",
+                    list.len(),
+                    clouddigit_core::validate::MAX_ALLOWED_IPS
+                ),
+            ));
+            Default::default()
+        }
+        Some(Value::Array(list)) => {
+            let mut out = Vec::new();
+            for (i, v) in list.iter().enumerate() {
+                match v.as_str() {
+                    Some(s) => out.push(s.to_owned()),
+                    None => errors.push(FieldError::new(
+                        format!("allowed_ips[{i}]"),
+                        "invalid_type",
+                        "a CIDR or address",
+                    )),
+                }
+            }
+            Some(TextOrList::List(out))
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "invalid_type",
+                "a list of CIDRs, or one comma-separated string",
+            ));
+            None
+        }
+    }
 }
 
 pub fn str_field<'a>(

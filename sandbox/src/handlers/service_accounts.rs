@@ -19,7 +19,7 @@ use crate::bodies::Body;
 use crate::db::{self, ClientSecret, SaRow};
 use crate::error::{ApiError, FieldError};
 use crate::handlers::tokens::{self, token_json, Lineage};
-use crate::handlers::{require_object, str_field, string_map_field};
+use crate::handlers::{allowed_ips_field, require_object, str_field, string_map_field};
 use crate::idempotency;
 use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
 use crate::state::AppState;
@@ -91,47 +91,6 @@ fn live_sa(conn: &Connection, state: &AppState, id: &str) -> Result<SaRow, ApiEr
 
 /// `role` as text for the core to check (`read_only` when absent); only its type here.
 /// `allowed_ips` as the form's field: a string or a list of strings (checked by the core).
-fn allowed_ips_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
-    match body.get("allowed_ips") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(TextOrList::Text(s.clone())),
-        Some(Value::Array(list)) if list.len() > clouddigit_core::validate::MAX_ALLOWED_IPS => {
-            errors.push(FieldError::new(
-                "allowed_ips",
-                "too_many_allowed_ips",
-                format!(
-                    "{} entries; an allow-list holds at most {}",
-                    list.len(),
-                    clouddigit_core::validate::MAX_ALLOWED_IPS
-                ),
-            ));
-            Default::default()
-        }
-        Some(Value::Array(list)) => {
-            let mut out = Vec::new();
-            for (i, v) in list.iter().enumerate() {
-                match v.as_str() {
-                    Some(s) => out.push(s.to_owned()),
-                    None => errors.push(FieldError::new(
-                        format!("allowed_ips[{i}]"),
-                        "invalid_type",
-                        "a CIDR or address",
-                    )),
-                }
-            }
-            Some(TextOrList::List(out))
-        }
-        Some(_) => {
-            errors.push(FieldError::new(
-                "allowed_ips",
-                "invalid_type",
-                "a list of CIDRs, or one comma-separated string",
-            ));
-            None
-        }
-    }
-}
-
 fn role_text(body: &Value, errors: &mut Vec<FieldError>) -> Option<String> {
     match body.get("role") {
         None | Some(Value::Null) => Some("read_only".to_owned()),

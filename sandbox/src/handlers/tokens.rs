@@ -228,49 +228,9 @@ pub fn parse_spec(
         }
     };
 
-    let allowed_ips: Vec<String> = match body.get("allowed_ips") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => s
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::Array(list)) if list.len() > clouddigit_core::validate::MAX_ALLOWED_IPS => {
-            errors.push(FieldError::new(
-                "allowed_ips",
-                "too_many_allowed_ips",
-                format!(
-                    "{} entries; an allow-list holds at most {}",
-                    list.len(),
-                    clouddigit_core::validate::MAX_ALLOWED_IPS
-                ),
-            ));
-            Default::default()
-        }
-        Some(Value::Array(list)) => {
-            let mut out = Vec::new();
-            for (i, v) in list.iter().enumerate() {
-                match v.as_str() {
-                    Some(s) => out.push(s.to_owned()),
-                    None => errors.push(FieldError::new(
-                        format!("allowed_ips[{i}]"),
-                        "invalid_type",
-                        "a CIDR or address",
-                    )),
-                }
-            }
-            out
-        }
-        Some(_) => {
-            errors.push(FieldError::new(
-                "allowed_ips",
-                "invalid_type",
-                "a list of CIDRs, or one comma-separated string",
-            ));
-            Vec::new()
-        }
-    };
+    let allowed_ips = super::allowed_ips_field(body, &mut errors)
+        .map(|ips| ips.entries())
+        .unwrap_or_default();
 
     let spec = TokenSpec {
         name,
