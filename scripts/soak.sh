@@ -49,13 +49,21 @@ token=$(cat "$out/token")
 export CD_BASE_URL="$url/v1" CD_API_TOKEN="$token"
 
 # The SDK loops: each round's outcome is counted, a failed round (faults are injected on
-# purpose) included.
+# purpose) included, one round a second each; the last failure's output is kept as last-failure-NAME.txt. Each
+# round names what it makes after its process id, so a round cut short by a fault does
+# not make the next one's names taken.
 sdk_loop() {
   local name="$1"; shift
   local ok=0 failed=0
   while true; do
-    if "$@" >/dev/null 2>&1; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    if "$@" >"$out/round-$name.txt" 2>&1; then ok=$((ok + 1)); else
+      failed=$((failed + 1))
+      mv "$out/round-$name.txt" "$out/last-failure-$name.txt"
+    fi
     echo "$ok $failed" >"$out/rounds-$name"
+    # A round a second: the SDKs' processes share the two cores with the server and the
+    # load, and starting Node or Python flat out would measure the machine, not the server.
+    sleep 1
   done
 }
 sdk_loop python target/py-venv/bin/python tests/leak/workload.py & pids+=($!)

@@ -24,7 +24,7 @@ fn main() -> Result<(), ApiError> {
     };
     println!("whoami: {:?}", admin.whoami()?.token);
     let draft = serde_json::from_value(
-        json!({ "name": "leak-rust", "projects": ["web"], "expiry": "30d" }),
+        json!({ "name": format!("leak-rust-{}", std::process::id()), "projects": ["web"], "expiry": "30d" }),
     )
     .map_err(|e| ApiError::config("draft", e.to_string()))?;
     let made = admin.tokens().create(&draft)?;
@@ -42,7 +42,7 @@ fn main() -> Result<(), ApiError> {
     println!("as the replacement: {:?}", newer.whoami()?.token);
     let sa = admin
         .service_accounts()
-        .create(json!({ "name": "leak-rust-sa", "project": "web", "role": "member" }))?;
+        .create(json!({ "name": format!("leak-rust-sa-{}", std::process::id()), "project": "web", "role": "member" }))?;
     println!("service account: {sa:?}");
     let key = admin
         .service_accounts()

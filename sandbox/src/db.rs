@@ -941,7 +941,8 @@ pub fn trim_audit(
     conn: &Connection,
     retention: Retention,
     now: Timestamp,
-) -> rusqlite::Result<(usize, Option<String>)> {
+    count: u64,
+) -> rusqlite::Result<(u64, Option<String>)> {
     let cutoff = now
         .checked_sub_signed(retention.max_age)
         .map(ts)
@@ -951,25 +952,26 @@ pub fn trim_audit(
         .query_row([&cutoff], |r| r.get(0))?;
     let mut dropped = conn
         .prepare_cached("DELETE FROM audit WHERE time < ?1")?
-        .execute([&cutoff])?;
+        .execute([&cutoff])? as u64;
     let mut newest = newest_old;
-    let count: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM audit")?
-        .query_row([], |r| r.get(0))?;
-    let max = i64::try_from(retention.max_events).unwrap_or(i64::MAX);
-    if count > max {
-        // Down to a tenth under the maximum (and one more, for the event recording the
-        // drop): with a write per call, trimming to the maximum itself would drop one
-        // event per call.
-        let excess = count - (max - max / 10) + 1;
+    let count = count.saturating_sub(dropped);
+    if count > retention.max_events {
+        // Down to a hundredth under the maximum (and one more, for the event recording
+        // the drop): with a write per call, trimming to the maximum itself would drop one
+        // event per call, and a tenth under it would hold the database for a long
+        // delete (the soak measured a stall of seconds at 1M events).
+        let excess = count - (retention.max_events - retention.max_events / 100) + 1;
         let last: Option<(i64, String)> = conn
             .prepare_cached("SELECT seq, time FROM audit ORDER BY seq LIMIT 1 OFFSET ?1")?
-            .query_row([excess - 1], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                [i64::try_from(excess.saturating_sub(1)).unwrap_or(i64::MAX)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         if let Some((seq, time)) = last {
             dropped += conn
                 .prepare_cached("DELETE FROM audit WHERE seq <= ?1")?
-                .execute([seq])?;
+                .execute([seq])? as u64;
             newest = Some(newest.map_or(time.clone(), |n| n.max(time)));
         }
     }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,15 +123,14 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     } else {
         "injected_fault"
     };
-    let mut resp = (
+    // Through the one error type, so the audit layer answers it as any other error
+    // (`{code, message, request_id}` with the call's own request id).
+    let mut resp = ApiError::new(
         status,
-        axum::Json(json!({
-            "code": code,
-            "message": format!("injected fault (HTTP {})", status.as_u16()),
-            "request_id": format!("req_fault_{}", uuid::Uuid::new_v4().simple()),
-        })),
+        code,
+        format!("injected fault (HTTP {})", status.as_u16()),
     )
-        .into_response();
+    .into_response();
     let h = resp.headers_mut();
     if let Some(v) = fault
         .retry_after

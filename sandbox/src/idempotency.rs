@@ -7,10 +7,14 @@
 //!   status and the id of what it made, written in the same transaction as the thing
 //!   itself, so a crash can leave neither a made thing without its key nor a key without
 //!   its thing; an answer that holds no secret (a server, a bucket) is kept whole;
-//! - the process keeps the whole first answer, secret included, for its lifetime.
+//! - the process keeps the whole first answer, secret included, for ten minutes and
+//!   for the last 1,000 creates at most: long enough for a client's retries, and a
+//!   secret is not held in memory longer than that (nor does the map grow with traffic:
+//!   the soak showed it holding every create of the day).
 //!
-//! A retry in the same process gets the first answer again, secret and all. A retry
-//! after a restart gets the first answer when it held no secret; otherwise a 409
+//! A retry in the same process within that window gets the first answer again, secret
+//! and all. A later retry, or one after a restart, gets the first answer when it held
+//! no secret; otherwise a 409
 //! `already_created` naming what the first request made, and saying that its secret
 //! cannot be shown again. The same key with a different request is a 422 (as the IETF
 //! Idempotency-Key draft says).
@@ -31,6 +35,9 @@ use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
 const TTL: Duration = Duration::hours(24);
+/// How long, and for how many creates, the process keeps whole answers (secrets too).
+const MEMORY_TTL: Duration = Duration::minutes(10);
+const MEMORY_ENTRIES: usize = 1_000;
 
 /// Where the id of what a create made is, in its answer (the routes' `id_at`).
 const ID_AT: [&str; 4] = ["/token/id", "/service_account/id", "/id", "/name"];
@@ -132,7 +139,7 @@ pub fn run(
             .entries
             .lock()
             .map_err(|_| ApiError::internal("idempotency lock poisoned"))?;
-        map.retain(|_, e| now - e.at < TTL);
+        map.retain(|_, e| now - e.at < MEMORY_TTL);
         if let Some(e) = map.get(&slot) {
             if e.fingerprint != fingerprint {
                 return Err(reused());
@@ -200,6 +207,12 @@ pub fn run(
     })?;
     // Remembered before the database is let go, so a retry waiting for it finds this.
     if let Ok(mut map) = store.entries.lock() {
+        if map.len() >= MEMORY_ENTRIES {
+            let oldest = map.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                map.remove(&k);
+            }
+        }
         map.insert(
             slot,
             Entry {

@@ -420,6 +420,58 @@ async fn idempotency_key_returns_the_first_result() {
     );
 }
 
+/// The process keeps a create's whole answer (its secret too) for ten minutes; a retry
+/// after that is told what the first request made, not shown the secret again.
+#[tokio::test]
+async fn a_late_replay_names_what_was_made_without_its_secret() {
+    let sbx = sandbox().await;
+    let dev = sbx.simple_token("u_dev", json!(["web"])).await;
+    let body = json!({ "name": "late", "projects": ["web"], "expires_in_days": 30 });
+    let key = [("idempotency-key", "late-1")];
+    let send = || {
+        sbx.send(
+            Method::POST,
+            "/v1/iam/tokens",
+            Some(&dev),
+            Some(body.clone()),
+            &key,
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let secret = first.body["secret"].as_str().unwrap().to_owned();
+    let r = sbx
+        .post(
+            "/_sandbox/clock",
+            &sbx.admin,
+            json!({ "advance_seconds": 540 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let soon = send().await;
+    assert_eq!(
+        soon.body, first.body,
+        "within ten minutes: the first answer"
+    );
+    let r = sbx
+        .post(
+            "/_sandbox/clock",
+            &sbx.admin,
+            json!({ "advance_seconds": 120 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let late = send().await;
+    assert_eq!(
+        (late.status, late.code()),
+        (StatusCode::CONFLICT, "already_created"),
+        "{}",
+        late.text
+    );
+    assert_eq!(late.body["id"], first.body["token"]["id"]);
+    assert!(!late.text.contains(&secret), "{}", late.text);
+}
+
 /// The server applies the rule the form shows: one active token per name and owner,
 /// for personal and service-account tokens alike; a revoked token frees its name.
 #[tokio::test]

@@ -21,7 +21,7 @@ const as = (token) => new Client({ token, baseUrl: base, debug: true });
 
 const admin = new Client({ debug: true });
 show('whoami', (await admin.whoami()).token);
-const made = await admin.tokens.create({ name: 'leak-node', projects: ['web'], expiry: '30d' });
+const made = await admin.tokens.create({ name: `leak-node-${process.pid}`, projects: ['web'], expiry: '30d' });
 show('created', made);
 show('secret', made.secret);
 show('as the new token', (await as(made.secret.reveal()).whoami()).token);
@@ -29,7 +29,7 @@ const rotated = await admin.tokens.rotate(made.token.id);
 show('rotation', rotated);
 const newer = as(rotated.secret.reveal());
 show('as the replacement', (await newer.whoami()).token);
-const sa = await admin.serviceAccounts.create({ name: 'leak-node-sa', project: 'web', role: 'member' });
+const sa = await admin.serviceAccounts.create({ name: `leak-node-sa-${process.pid}`, project: 'web', role: 'member' });
 show('service account', sa);
 show('access key', await admin.serviceAccounts.accessKeys.create(sa.service_account.id));
 const bearer = new Client({

@@ -33,7 +33,7 @@ def main() -> int:
     base = os.environ["CD_BASE_URL"]
     admin = Client(allow_insecure_http=True)
     show("whoami", admin.whoami().token)
-    made = admin.tokens.create({"name": "leak-py", "projects": ["web"], "expiry": "30d"})
+    made = admin.tokens.create({"name": f"leak-py-{os.getpid()}", "projects": ["web"], "expiry": "30d"})
     show("created", made)
     show("secret", made.secret)
     user = Client(token=made.secret.reveal(), allow_insecure_http=True, env=False, base_url=base, debug=True)
@@ -42,7 +42,7 @@ def main() -> int:
     show("rotation", rotated)
     newer = Client(token=rotated.secret.reveal(), allow_insecure_http=True, env=False, base_url=base, debug=True)
     show("as the replacement", newer.whoami().token)
-    sa = admin.service_accounts.create({"name": "leak-py-sa", "project": "web", "role": "member"})
+    sa = admin.service_accounts.create({"name": f"leak-py-sa-{os.getpid()}", "project": "web", "role": "member"})
     show("service account", sa)
     key = admin.service_accounts.create_access_key(sa.service_account.id)
     show("access key", key)
