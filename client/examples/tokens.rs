@@ -55,6 +55,7 @@ fn main() -> Result<(), ApiError> {
         .build()?;
     println!("as the account: {:?}", bearer.whoami()?.token);
     admin.tokens().revoke(&rotated.token.token.id)?;
+    admin.tokens().revoke(&made.token.token.id)?;
     match newer.whoami() {
         Ok(_) => println!("the revoked replacement: no error"),
         Err(e) => println!("the revoked replacement: {e} | {e:?}"),

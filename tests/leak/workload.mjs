@@ -44,6 +44,7 @@ const reset = await fetch(`${base}/iam/service-accounts/${sa.service_account.id}
 }).then((r) => r.json());
 console.log(`reset: new secret ${reset.client_secret.slice(0, 10)}…`);
 await admin.tokens.revoke(rotated.token.id);
+await admin.tokens.revoke(made.token.id);
 await fails('the revoked replacement', () => newer.whoami());
 await fails('a stale bearer after the reset', () => bearer.whoami());
 await fails('a secret with a wrong checksum', () => parseTokenSecret(made.secret.reveal().slice(0, -1) + '0'));

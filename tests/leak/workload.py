@@ -62,6 +62,7 @@ def main() -> int:
         reset = json.load(r)
     print(f"reset: new secret {reset['client_secret'][:10]}…")
     admin.tokens.revoke(rotated.token.id)
+    admin.tokens.revoke(made.token.id)
     fails("the revoked replacement", lambda: newer.whoami())
     fails("a stale bearer after the reset", lambda: bearer.whoami())
     fails("a secret with a wrong checksum", lambda: clouddigit.parse_token_secret(made.secret.reveal()[:-1] + "0"))

@@ -325,7 +325,7 @@ pub fn ensure_name_free(
     policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let existing: Vec<Token> = db::tokens_of_owner(conn, &owner.owner_ref(), "api")?
+    let existing: Vec<Token> = db::tokens_of_owner_named(conn, &owner.owner_ref(), "api", name)?
         .into_iter()
         .map(|row| row.token)
         .collect();
