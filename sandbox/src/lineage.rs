@@ -74,7 +74,7 @@ pub struct LineageCache {
 pub type Lineage = std::sync::Arc<(Vec<Ancestor>, Vec<(TokenHandle, OwnerState)>)>;
 
 /// Entries kept at most; past it the cache starts over.
-const CACHE_ENTRIES: usize = 2_000;
+const CACHE_ENTRIES: usize = 256;
 
 impl LineageCache {
     /// `token`'s lineage as of now: from the cache while nothing that decides along it
