@@ -172,11 +172,18 @@ fn spawn_audit_flusher(state: &AppState) {
             let _ =
                 tokio::time::timeout(std::time::Duration::from_secs(1), pending.notified()).await;
             let Some(inner) = weak.upgrade() else { break };
-            if let Err(e) = AppState(inner).flush_audit() {
-                leak::warn(&format!(
-                    "clouddigit-sandbox: audit write failed: {}",
-                    e.message
-                ));
+            // On the blocking pool: the write holds the database for a batch (and, past
+            // the retention, a trim), and on a runtime worker it also held that worker,
+            // half of a two-core machine's, so calls queued behind it (the soak's
+            // profile: a tenth of all samples were workers parked on the database lock).
+            let written = tokio::task::spawn_blocking(move || AppState(inner).flush_audit()).await;
+            let failed = match written {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.message),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(why) = failed {
+                leak::warn(&format!("clouddigit-sandbox: audit write failed: {why}"));
             }
         }
     });

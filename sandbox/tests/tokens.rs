@@ -440,27 +440,20 @@ async fn a_late_replay_names_what_was_made_without_its_secret() {
     let first = send().await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     let secret = first.body["secret"].as_str().unwrap().to_owned();
-    let r = sbx
-        .post(
+    let advance = |seconds: u32| {
+        sbx.post(
             "/_sandbox/clock",
             &sbx.admin,
-            json!({ "advance_seconds": 540 }),
+            json!({ "advance_seconds": seconds }),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    };
+    assert_eq!(advance(540).await.status, StatusCode::OK);
     let soon = send().await;
     assert_eq!(
         soon.body, first.body,
         "within ten minutes: the first answer"
     );
-    let r = sbx
-        .post(
-            "/_sandbox/clock",
-            &sbx.admin,
-            json!({ "advance_seconds": 120 }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(advance(120).await.status, StatusCode::OK);
     let late = send().await;
     assert_eq!(
         (late.status, late.code()),
