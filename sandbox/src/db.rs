@@ -975,8 +975,8 @@ pub fn trim_audit(
     if count > retention.max_events {
         // Down to a hundredth under the maximum (and one more, for the event recording
         // the drop): with a write per call, trimming to the maximum itself would drop one
-        // event per call, and a tenth under it would hold the database for a long
-        // delete (the soak measured a stall of seconds at 1M events).
+        // event per call, and a tenth under it held the database for a delete of
+        // 100,000 rows at a time (at the default 1,000,000), every call waiting on it.
         let excess = count - (retention.max_events - retention.max_events / 100) + 1;
         let last: Option<(i64, String)> = conn
             .prepare_cached("SELECT seq, time FROM audit ORDER BY seq LIMIT 1 OFFSET ?1")?
