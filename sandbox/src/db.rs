@@ -531,33 +531,23 @@ pub fn token_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Token
         .optional()
 }
 
+/// An owner's tokens of one kind; with `name`, only those of that name (what the core's
+/// `name_taken` rule looks at: creating a token had read all the owner's tokens, so its
+/// cost and memory grew with every token the owner ever had).
 pub fn tokens_of_owner(
     conn: &Connection,
     owner: &OwnerRef,
     kind: &str,
+    name: Option<&str>,
 ) -> rusqlite::Result<Vec<TokenRow>> {
     let (owner_type, owner_id) = owner_cols(owner);
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {TOKEN_COLS} FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 ORDER BY created_at, id"
+        "SELECT {TOKEN_COLS} FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 AND (?4 IS NULL OR name = ?4) ORDER BY created_at, id"
     ))?;
-    let rows = st.query_map([owner_type, owner_id, kind], token_from_row)?;
-    rows.collect()
-}
-
-/// An owner's tokens of one kind and name: what the core's `name_taken` rule looks at,
-/// read without the owner's other tokens (creating one was reading them all, so its
-/// cost and memory grew with every token the owner ever had).
-pub fn tokens_of_owner_named(
-    conn: &Connection,
-    owner: &OwnerRef,
-    kind: &str,
-    name: &str,
-) -> rusqlite::Result<Vec<TokenRow>> {
-    let (owner_type, owner_id) = owner_cols(owner);
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {TOKEN_COLS} FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND kind = ?3 AND name = ?4 ORDER BY created_at, id"
-    ))?;
-    let rows = st.query_map([owner_type, owner_id, kind, name], token_from_row)?;
+    let rows = st.query_map(
+        rusqlite::params![owner_type, owner_id, kind, name],
+        token_from_row,
+    )?;
     rows.collect()
 }
 

@@ -668,6 +668,7 @@ pub async fn list_tokens(
             id: sa.state.id.clone(),
         },
         "api",
+        None,
     )?;
     let now = state.now();
     let (tokens, next) = super::paginate(

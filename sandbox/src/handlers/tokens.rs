@@ -325,7 +325,7 @@ pub fn ensure_name_free(
     policy: Option<&TokenPolicy>,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let existing: Vec<Token> = db::tokens_of_owner_named(conn, &owner.owner_ref(), "api", name)?
+    let existing: Vec<Token> = db::tokens_of_owner(conn, &owner.owner_ref(), "api", Some(name))?
         .into_iter()
         .map(|row| row.token)
         .collect();
@@ -549,7 +549,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize_context(&state, &caller)?;
-    let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api")?;
+    let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api", None)?;
     let now = state.now();
     let (tokens, next) = super::paginate(
         rows.iter()
