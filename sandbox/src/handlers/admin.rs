@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
 use clouddigit_core::model::Creator;
-use clouddigit_core::{OwnerRef, OwnerState, ProjectScope, TokenPermissions};
+use clouddigit_core::{OwnerState, ProjectScope, TokenPermissions};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -17,7 +17,7 @@ use crate::bodies::Body;
 use crate::bodies::{self, ClockChange, PolicyBody, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
-use crate::handlers::tokens::{ensure_name_free, issue, parse_spec, token_json, Lineage};
+use crate::handlers::tokens::{create_api_token, parse_spec, Lineage};
 use crate::idempotency;
 use crate::state::AppState;
 
@@ -220,29 +220,17 @@ pub async fn issue_user_token(
         &route,
         &body,
         |conn: &Connection| {
-            ensure_name_free(
+            let (row, answer) = create_api_token(
                 conn,
-                &OwnerState::User(user.clone()),
-                &spec.name,
-                caller.policy.as_ref(),
-                now,
-            )?;
-            let (row, secret) = issue(
-                conn,
-                OwnerRef::User {
-                    id: user.id.clone(),
-                },
                 state.organization(),
+                &OwnerState::User(user.clone()),
                 &spec,
-                "api",
+                caller.policy.as_ref(),
                 now,
                 &lineage,
             )?;
             caller.note(format!("minted {} for {}", row.token.id, user.id));
-            Ok((
-                StatusCode::CREATED,
-                json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
-            ))
+            Ok((StatusCode::CREATED, answer))
         },
     )
 }

@@ -710,21 +710,17 @@ pub async fn create_token(
         &route,
         &body,
         |conn: &Connection| {
-            tokens::ensure_name_free(conn, &owner, &spec.name, caller.policy.as_ref(), now)?;
-            let (row, secret) = tokens::issue(
+            let (row, answer) = tokens::create_api_token(
                 conn,
-                owner.owner_ref(),
                 state.organization(),
+                &owner,
                 &spec,
-                "api",
+                caller.policy.as_ref(),
                 now,
                 &lineage,
             )?;
             caller.note(format!("created {}", row.token.id));
-            Ok((
-                StatusCode::CREATED,
-                json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
-            ))
+            Ok((StatusCode::CREATED, answer))
         },
     )
 }

@@ -371,6 +371,25 @@ fn build_metadata(
     }
 }
 
+/// An API token made for `owner` by any route that makes one (a caller for itself, for
+/// a service account, the sandbox minting for a user): the core's name rule, then the
+/// issuance, in the caller's transaction, and the answer that shows the secret once.
+pub fn create_api_token(
+    conn: &Connection,
+    org: &str,
+    owner: &OwnerState,
+    spec: &TokenSpec,
+    policy: Option<&TokenPolicy>,
+    now: Timestamp,
+    lineage: &Lineage,
+) -> Result<(TokenRow, Value), ApiError> {
+    ensure_name_free(conn, owner, &spec.name, policy, now)?;
+    let (row, secret) = issue(conn, owner.owner_ref(), org, spec, "api", now, lineage)?;
+    let answer =
+        json!({ "token": token_json(&row, now, policy), "secret": secret.expose_secret() });
+    Ok((row, answer))
+}
+
 /// Mints and stores a token; the secret is returned, only its hash is stored.
 pub fn issue(
     conn: &Connection,
@@ -703,21 +722,17 @@ pub async fn create(
         "POST /v1/iam/tokens",
         &body,
         |conn: &Connection| {
-            ensure_name_free(conn, &caller.owner, &spec.name, caller.policy.as_ref(), now)?;
-            let (row, secret) = issue(
+            let (row, answer) = create_api_token(
                 conn,
-                caller.token.owner.clone(),
                 state.organization(),
+                &caller.owner,
                 &spec,
-                "api",
+                caller.policy.as_ref(),
                 now,
                 &lineage,
             )?;
             caller.note(format!("created {}", row.token.id));
-            Ok((
-                StatusCode::CREATED,
-                json!({ "token": token_json(&row, now, caller.policy.as_ref()), "secret": secret.expose_secret() }),
-            ))
+            Ok((StatusCode::CREATED, answer))
         },
     )
 }
