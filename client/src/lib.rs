@@ -17,21 +17,21 @@ mod transport;
 
 use std::sync::Mutex;
 
-use clouddigit_core::client::models::{
+use clouddigit_core::validate::{TokenDraft, TokenValidation};
+use clouddigit_core::{Decision, TokenSecret};
+use clouddigit_session::models::{
     AccessKey, ApiToken, AuditEvent, CreatedAccessKey, CreatedServiceAccount, CreatedToken,
     RevokedCount, Rotation, ServiceAccount, Whoami,
 };
-use clouddigit_core::client::oauth::{BearerCache, BearerNeed};
-use clouddigit_core::client::ops::AuditFilter;
-use clouddigit_core::client::session::{self, ClientCore};
-use clouddigit_core::client::{execute, resolve_token, ClientConfig, Operation, TokenFile};
-use clouddigit_core::validate::{TokenDraft, TokenValidation};
-use clouddigit_core::{Decision, TokenSecret};
+use clouddigit_session::oauth::{BearerCache, BearerNeed};
+use clouddigit_session::ops::AuditFilter;
+use clouddigit_session::session::{self, ClientCore};
+use clouddigit_session::{execute, resolve_token, ClientConfig, Operation, TokenFile};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use clouddigit_core::client::models::{Page, Secret};
-pub use clouddigit_core::client::{ApiError, ErrorKind, FieldError, Ingress, Region};
+pub use clouddigit_session::models::{Page, Secret};
+pub use clouddigit_session::{ApiError, ErrorKind, FieldError, Ingress, Region};
 pub use transport::{RetryHook, RetryInfo};
 
 use transport::HttpTransport;
@@ -154,7 +154,7 @@ impl ClientBuilder {
 
     pub fn build(self) -> Result<Client, ApiError> {
         let cfg_err =
-            |e: clouddigit_core::client::ConfigError| ApiError::config(e.code(), e.to_string());
+            |e: clouddigit_session::ConfigError| ApiError::config(e.code(), e.to_string());
         let mut config = self.config;
         if self.env {
             config = config
@@ -551,4 +551,4 @@ impl Audit<'_> {
     }
 }
 
-pub use clouddigit_core::client::ops::AuditFilter as Filter;
+pub use clouddigit_session::ops::AuditFilter as Filter;

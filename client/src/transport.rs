@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use clouddigit_core::client::http::{after_response, AfterResponse};
-use clouddigit_core::client::{HttpRequest, HttpResponse, Transport, TransportError};
+use clouddigit_session::http::{after_response, AfterResponse};
+use clouddigit_session::{HttpRequest, HttpResponse, Transport, TransportError};
 
 /// What the retry hook is told before each retry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowed_ips::AllowList;
 use crate::catalog::{Catalog, PermSet, PermissionId};
-pub use crate::client::models::TokenStatus;
+pub use crate::model::TokenStatus;
 use crate::model::{
     OwnerRef, OwnerState, ProjectScope, Request, Role, ServiceAccountStatus, Timestamp, Token,
     TokenPermissions, TokenPolicy, UserStatus,

@@ -6,13 +6,12 @@
 
 pub mod allowed_ips;
 pub mod catalog;
-pub mod cli;
-pub mod client;
 pub mod delegation;
 pub mod evaluator;
-pub mod ffi;
+pub mod handle;
 pub mod json;
 pub mod least_privilege;
+pub mod limits;
 pub mod lint;
 pub mod model;
 pub mod scan;

@@ -676,3 +676,24 @@ impl<'de> Deserialize<'de> for TokenPermissions {
         }
     }
 }
+
+/// A token's lifecycle as an API lists it; the evaluator derives it from the token at
+/// the moment of the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum TokenStatus {
+    Active,
+    /// Replaced by a rotation; works until `grace_ends_at`.
+    Rotating,
+    Rotated,
+    Revoked,
+    Expired,
+}
+
+impl TokenStatus {
+    /// Whether the token still works (and so still holds its name).
+    pub fn is_live(self) -> bool {
+        matches!(self, TokenStatus::Active | TokenStatus::Rotating)
+    }
+}

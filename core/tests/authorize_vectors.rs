@@ -1,4 +1,4 @@
-use clouddigit_core::ffi;
+use clouddigit_core::handle as ffi;
 use clouddigit_core::{Decision, OwnerState, Request, Token, TokenPolicy};
 
 #[path = "../../tests/rust/authorize.rs"]
@@ -24,7 +24,9 @@ impl vectors::Host for Native {
         owner: &OwnerState,
         project: Option<&str>,
     ) -> Result<Vec<String>, String> {
-        ffi::effective_permissions(token, owner, project).map_err(|e| e.to_string())
+        ffi::TokenHandle::new(token.clone())
+            .map(|h| h.effective_permissions(owner, project))
+            .map_err(|e| e.to_string())
     }
 }
 

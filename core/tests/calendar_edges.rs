@@ -3,7 +3,8 @@
 //! in wasm would abort the module for the whole page.
 
 use chrono::{DateTime, Duration, Utc};
-use clouddigit_core::{ffi, validate_token, Catalog, IssueCode, TokenRequest};
+use clouddigit_core::handle::TokenHandle;
+use clouddigit_core::{validate_token, Catalog, IssueCode, TokenRequest};
 use serde_json::json;
 
 #[test]
@@ -42,6 +43,9 @@ fn a_rotation_at_the_end_of_the_calendar_is_decided() {
         "action": "compute.servers.list", "project": "web", "time": "2026-11-23T10:00:00Z"
     }))
     .unwrap();
-    let d = ffi::authorize(&token, &owner, &request).unwrap();
+    let d = TokenHandle::new(token.clone())
+        .unwrap()
+        .authorize(&owner, &request)
+        .unwrap();
     assert!(d.allowed, "{}", d.message);
 }

@@ -1,7 +1,7 @@
 //! The `clouddigit` command's argument parser and file inputs: any arguments and any
 //! file contents give an exit status and output, never a panic.
 #![no_main]
-use clouddigit_core::cli::{run, CliIo};
+use clouddigit_cli::{run, CliIo};
 use clouddigit_core::Timestamp;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,9 +2,9 @@
 //! every operation, give a step (a value, a typed error or a wait), never a panic; the
 //! redirect rule answers any Location; base URLs parse or are refused.
 #![no_main]
-use clouddigit_core::client::http::{after_response, HttpResponse};
-use clouddigit_core::client::session::ClientCore;
-use clouddigit_core::client::{redirect, ClientConfig, Operation, Origin};
+use clouddigit_session::http::{after_response, HttpResponse};
+use clouddigit_session::session::ClientCore;
+use clouddigit_session::{redirect, ClientConfig, Operation, Origin};
 use libfuzzer_sys::fuzz_target;
 
 const OPS: &[&str] = &[

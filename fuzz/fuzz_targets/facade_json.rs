@@ -3,7 +3,7 @@
 #![no_main]
 use clouddigit_core::delegation::DelegationRequest;
 use clouddigit_core::evaluator::Audience;
-use clouddigit_core::ffi::{self, TokenHandle};
+use clouddigit_ffi::{self as ffi, TokenHandle};
 use clouddigit_core::json::from_json;
 use clouddigit_core::lint::InventoryToken;
 use clouddigit_core::{

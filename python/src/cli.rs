@@ -1,12 +1,12 @@
 //! The host side of the `clouddigit` command: every rule, option and message is in
-//! `clouddigit_core::cli`; this only reads files, lists directories, writes to
+//! `clouddigit_cli`; this only reads files, lists directories, writes to
 //! Python's `sys.stdout` / `sys.stderr` (so redirection and pytest capture see the
 //! output in order) and tells the time.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
-use clouddigit_core::cli::{self, CliIo};
+use clouddigit_cli::{self as cli, CliIo};
 use clouddigit_core::Timestamp;
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;

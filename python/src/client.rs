@@ -2,16 +2,14 @@
 //! and the local rules, as JSON-shaped values. `clouddigit.client` drives them with a
 //! transport (urllib by default) and raises the typed exceptions; no rule lives there.
 
-use clouddigit_core::client::models::{
-    redacted as core_redacted, ApiToken, ServiceAccount, Whoami,
-};
-use clouddigit_core::client::oauth::{BearerCache as CoreCache, BearerNeed};
-use clouddigit_core::client::session::{self, ClientCore as CoreClient, StepOut};
-use clouddigit_core::client::{
+use clouddigit_core::validate::TokenDraft;
+use clouddigit_session::models::{redacted as core_redacted, ApiToken, ServiceAccount, Whoami};
+use clouddigit_session::oauth::{BearerCache as CoreCache, BearerNeed};
+use clouddigit_session::session::{self, ClientCore as CoreClient, StepOut};
+use clouddigit_session::{
     resolve_token as core_resolve, ApiError, Call as CoreCall, ClientConfig, HttpResponse,
     Operation, TokenFile, TransportError,
 };
-use clouddigit_core::validate::TokenDraft;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
@@ -355,8 +353,8 @@ pub fn after_response<'py>(
     hops: u32,
     allow_insecure_http: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    use clouddigit_core::client::http::{after_response as decide, AfterResponse};
-    let req: clouddigit_core::client::HttpRequest = input(request, "request")?;
+    use clouddigit_session::http::{after_response as decide, AfterResponse};
+    let req: clouddigit_session::HttpRequest = input(request, "request")?;
     let resp = response(status, headers, String::new());
     let out = match decide(&req, &resp, hops, allow_insecure_http) {
         AfterResponse::Answer => serde_json::json!({ "action": "answer" }),

@@ -3,7 +3,7 @@
 //! `ValueError` and carry a stable `code`; reports are frozen record objects.
 
 use clouddigit_core as core;
-use clouddigit_core::ffi::{self, TokenHandle};
+use clouddigit_ffi::{self as ffi, TokenHandle};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;

@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use clouddigit_core::evaluator::{Audience, Check};
-use clouddigit_core::ffi::{LineageDecision, TokenHandle};
+use clouddigit_core::handle::{LineageDecision, TokenHandle};
 use clouddigit_core::{
     Decision, OrgRole, OwnerState, ProjectScope, Reason, Request, Timestamp, Token, TokenPolicy,
     TokenSecret,

@@ -7,7 +7,7 @@
 use clouddigit_core::delegation::{
     account_credential, check_delegation, CallerCredential, DelegationRequest, Minted,
 };
-use clouddigit_core::ffi::TokenHandle;
+use clouddigit_core::handle::TokenHandle;
 use clouddigit_core::model::Creator;
 use clouddigit_core::{Catalog, OwnerState, Timestamp, Token};
 use rusqlite::Connection;

@@ -48,7 +48,7 @@ fn message(e: JsValue) -> String {
 
 struct JsIo<'a>(&'a CliIo);
 
-impl core::cli::CliIo for JsIo<'_> {
+impl clouddigit_cli::CliIo for JsIo<'_> {
     fn read(&mut self, path: &str) -> Result<String, String> {
         self.0.read(path).map_err(message)
     }
@@ -77,5 +77,5 @@ impl core::cli::CliIo for JsIo<'_> {
 /// the host's I/O; returns the exit status.
 #[wasm_bindgen(js_name = runCli)]
 pub fn run_cli(args: Vec<String>, io: &CliIo) -> i32 {
-    core::cli::run(&args, &mut JsIo(io))
+    clouddigit_cli::run(&args, &mut JsIo(io))
 }

@@ -3,8 +3,8 @@
 
 use clouddigit_core as core;
 use clouddigit_core::catalog::CatalogFile;
-use clouddigit_core::ffi::{self, TokenHandle};
 use clouddigit_core::{Decision, EvaluateError, OwnerState, Request, Token, TokenPolicy};
+use clouddigit_ffi::{self as ffi, TokenHandle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::RefCell;

@@ -307,7 +307,7 @@ pub fn validate_with_core(
         organization_projects: org_projects.to_vec(),
         caller,
     };
-    clouddigit_core::ffi::validate_token(&request)
+    clouddigit_core::validate::validate_token(&request, clouddigit_core::Catalog::builtin())
         .errors
         .into_iter()
         .map(|i| FieldError::new(i.field, i.code.as_str(), i.message))

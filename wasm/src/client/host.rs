@@ -3,7 +3,7 @@
 //! decision (retries, waits, models, errors) is the core's `Call`.
 
 use chrono::{DateTime, Utc};
-use clouddigit_core::client::{HttpRequest, HttpResponse, TransportError};
+use clouddigit_session::{HttpRequest, HttpResponse, TransportError};
 use gloo_net::http::{Headers, Method, RequestBuilder, Response};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -93,7 +93,7 @@ async fn follow(
     signal: &web_sys::AbortSignal,
     allow_insecure_http: bool,
 ) -> Result<HttpResponse, TransportError> {
-    use clouddigit_core::client::http::{after_response, AfterResponse};
+    use clouddigit_session::http::{after_response, AfterResponse};
     let manual = host_name() == "node";
     let mut req = std::borrow::Cow::Borrowed(req);
     let mut hops = 0;

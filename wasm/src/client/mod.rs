@@ -13,16 +13,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use clouddigit_core::client::models::{ApiToken, Page, ServiceAccount, Whoami};
-use clouddigit_core::client::oauth::{BearerCache, BearerNeed};
-use clouddigit_core::client::ops::AuditFilter;
-use clouddigit_core::client::session::{self, ClientCore};
-use clouddigit_core::client::{
+use clouddigit_core::validate::{TokenDraft, TokenValidation};
+use clouddigit_core::{Decision, TokenSecret};
+use clouddigit_session::models::{ApiToken, Page, ServiceAccount, Whoami};
+use clouddigit_session::oauth::{BearerCache, BearerNeed};
+use clouddigit_session::ops::AuditFilter;
+use clouddigit_session::session::{self, ClientCore};
+use clouddigit_session::{
     resolve_token, ApiError, ClientConfig, ConfigError, ErrorKind, FieldError, Ingress, Operation,
     Region, Step, TokenFile,
 };
-use clouddigit_core::validate::{TokenDraft, TokenValidation};
-use clouddigit_core::{Decision, TokenSecret};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use serde_json::Value;
@@ -203,7 +203,7 @@ fn output(op: &Operation, mut v: Value) -> JsValue {
     let js = json_to_js(&v);
     for (field, s) in secrets {
         let secret = Secret {
-            inner: clouddigit_core::client::Secret::new(s),
+            inner: clouddigit_session::Secret::new(s),
         };
         let _ = Reflect::set(&js, &field.into(), &secret.into());
     }
@@ -219,7 +219,7 @@ fn model<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
 /// only its prefix, as `cd_AbC123…[redacted]`; `reveal()` returns the value.
 #[wasm_bindgen]
 pub struct Secret {
-    inner: clouddigit_core::client::Secret,
+    inner: clouddigit_session::Secret,
 }
 
 #[wasm_bindgen]
@@ -341,7 +341,7 @@ enum Credentials {
     OAuth {
         organization: String,
         client_id: String,
-        client_secret: clouddigit_core::client::Secret,
+        client_secret: clouddigit_session::Secret,
         cache: RefCell<BearerCache>,
         /// The refresh in flight: concurrent calls wait for its Promise instead of
         /// starting their own, then read its result from the shared slot.
@@ -445,7 +445,7 @@ impl Inner {
             Credentials::OAuth {
                 organization: field("organization")?,
                 client_id: field("clientId")?,
-                client_secret: clouddigit_core::client::Secret::new(field("clientSecret")?),
+                client_secret: clouddigit_session::Secret::new(field("clientSecret")?),
                 cache: RefCell::new(BearerCache::new()),
                 refreshing: RefCell::new(None),
             }
@@ -483,7 +483,7 @@ impl Inner {
             Credentials::Token(t) => Ok(t.expose_secret().to_owned()),
             Credentials::Provider(f) => {
                 let failed = |e: JsValue| {
-                    let message = clouddigit_core::client::error::scrub(&js_message(e));
+                    let message = clouddigit_session::error::scrub(&js_message(e));
                     ApiError::config(
                         "token_provider_failed",
                         format!("credentials (token provider): {message}"),

@@ -10,12 +10,12 @@ use std::fmt::Write as _;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::catalog::{Catalog, PermissionScope};
-use crate::evaluator::Outcome;
-use crate::ffi::{self, TokenHandle};
-use crate::lint::InventoryToken;
-use crate::model::{OwnerState, Request, Role, Timestamp, Token, TokenPolicy};
-use crate::validate::{Issue, ServiceAccountRequest, TokenRequest};
+use clouddigit_core::catalog::{Catalog, PermissionScope};
+use clouddigit_core::evaluator::Outcome;
+use clouddigit_core::handle::TokenHandle;
+use clouddigit_core::lint::InventoryToken;
+use clouddigit_core::model::{OwnerState, Request, Role, Timestamp, Token, TokenPolicy};
+use clouddigit_core::validate::{Issue, ServiceAccountRequest, TokenRequest};
 
 /// What a host provides. Paths are the host's own strings.
 pub trait CliIo {
@@ -134,7 +134,7 @@ fn parse_json<T: DeserializeOwned>(text: &str, what: &str) -> Res<T> {
     // A file's reader wants both the field and the line, so keep serde_json's position.
     serde_json::from_str(text).map_err(|e| {
         let inner = e.to_string();
-        let field = match crate::json::path_at(text, e.line(), e.column(), &inner) {
+        let field = match clouddigit_core::json::path_at(text, e.line(), e.column(), &inner) {
             Some(path) => format!("{path}: "),
             None => String::new(),
         };
@@ -287,7 +287,7 @@ fn check(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
             let _ = writeln!(
                 text,
                 "    {mark}  {:<26} {}",
-                crate::evaluator::check_code(c.check),
+                clouddigit_core::evaluator::check_code(c.check),
                 c.detail
             );
         }
@@ -335,13 +335,13 @@ fn validate(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     let (valid, errors, warnings, preview) = match kind.as_str() {
         "token" => {
             let req: TokenRequest = parse_json(&text, path)?;
-            let v = ffi::validate_token(&req);
+            let v = clouddigit_core::validate::validate_token(&req, Catalog::builtin());
             let p = serde_json::to_value(&v.preview).unwrap_or(Value::Null);
             (v.valid, v.errors, v.warnings, p)
         }
         "service-account" => {
             let req: ServiceAccountRequest = parse_json(&text, path)?;
-            let v = ffi::validate_service_account(&req);
+            let v = clouddigit_core::validate::validate_service_account(&req, Catalog::builtin());
             let p = serde_json::to_value(&v.preview).unwrap_or(Value::Null);
             (v.valid, v.errors, v.warnings, p)
         }
@@ -410,7 +410,7 @@ fn least_privilege(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
             calls.push(l.to_owned());
         }
     }
-    let lp = ffi::least_privilege(&calls, role);
+    let lp = clouddigit_core::least_privilege::least_privilege(Catalog::builtin(), &calls, role);
     if a.json {
         emit_json(io, &serde_json::to_value(&lp).unwrap_or(Value::Null));
     } else {
@@ -456,7 +456,7 @@ fn lint(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
         let t: InventoryToken = parse_json(line, &format!("{path}:{}", n + 1))?;
         tokens.push(t);
     }
-    let findings = ffi::lint(&tokens, now);
+    let findings = clouddigit_core::lint::lint(&tokens, now);
     if a.json {
         emit_json(io, &serde_json::to_value(&findings).unwrap_or(Value::Null));
     } else {
@@ -504,7 +504,7 @@ fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
             .ok()
             .filter(|t| !t.as_bytes()[..t.len().min(BINARY_SNIFF_BYTES)].contains(&0));
         if let Some(text) = text {
-            for hit in crate::scan::scan_text(&text) {
+            for hit in clouddigit_core::scan::scan_text(&text) {
                 found.push(json!({"file": f, "line": hit.line, "column": hit.column, "prefix": hit.prefix}));
             }
         }
@@ -724,7 +724,7 @@ mod tests {
     #[test]
     fn scan_reports_prefixes_only() {
         let random = "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ";
-        let tok = format!("cd_{random}{}", crate::secret::checksum(random));
+        let tok = format!("cd_{random}{}", clouddigit_core::secret::checksum(random));
         let (code, io) = run_with(
             &[
                 ("src/a.env", &format!("X=1\nTOKEN={tok}\n")),

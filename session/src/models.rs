@@ -9,8 +9,8 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{OwnerState, ProjectRole, Timestamp, Token, TokenPolicy};
-use crate::secret::{PREFIX_RANDOM_CHARS, TOKEN_PREFIX};
+use clouddigit_core::model::{OwnerState, ProjectRole, Timestamp, Token, TokenPolicy};
+use clouddigit_core::secret::{PREFIX_RANDOM_CHARS, TOKEN_PREFIX};
 
 /// A secret the API shows once (token, client secret, access key secret). `Debug` and
 /// `Display` show only its public prefix; read it with [`Secret::expose`]. Serializes
@@ -80,24 +80,7 @@ impl Drop for Secret {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-pub enum TokenStatus {
-    Active,
-    /// Replaced by a rotation; works until `grace_ends_at`.
-    Rotating,
-    Rotated,
-    Revoked,
-    Expired,
-}
-
-impl TokenStatus {
-    /// Whether the token still works (and so still holds its name).
-    pub fn is_live(self) -> bool {
-        matches!(self, TokenStatus::Active | TokenStatus::Rotating)
-    }
-}
+pub use clouddigit_core::model::TokenStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -123,7 +106,7 @@ pub struct ApiToken {
     pub replaced_by: Option<String>,
     /// Which credential made it (absent on tokens from before lineage was kept).
     #[serde(default)]
-    pub created_by: Option<crate::model::Creator>,
+    pub created_by: Option<clouddigit_core::model::Creator>,
     /// The credential it descends from now (the maker, or the maker's rotation
     /// replacement): revoking that revokes this one. `null` for a root.
     #[serde(default)]
@@ -175,7 +158,7 @@ pub struct ServiceAccount {
     pub role: ProjectRole,
     #[serde(default)]
     pub tag_selector: BTreeMap<String, String>,
-    pub status: crate::model::ServiceAccountStatus,
+    pub status: clouddigit_core::model::ServiceAccountStatus,
     /// Where the account's client-credentials bearers may be used from; empty: anywhere.
     #[serde(default)]
     pub allowed_ips: Vec<String>,
@@ -218,7 +201,7 @@ pub struct AccessKey {
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
     #[serde(default)]
-    pub created_by: Option<crate::model::Creator>,
+    pub created_by: Option<clouddigit_core::model::Creator>,
     #[serde(default)]
     pub parent_id: Option<String>,
 }
@@ -233,7 +216,7 @@ pub struct ClientSecretInfo {
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
     #[serde(default)]
-    pub created_by: Option<crate::model::Creator>,
+    pub created_by: Option<clouddigit_core::model::Creator>,
     #[serde(default)]
     pub parent_id: Option<String>,
 }
@@ -251,7 +234,7 @@ pub struct CreatedAccessKey {
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
     #[serde(default)]
-    pub created_by: Option<crate::model::Creator>,
+    pub created_by: Option<clouddigit_core::model::Creator>,
     #[serde(default)]
     pub parent_id: Option<String>,
 }

@@ -14,12 +14,12 @@ use super::error::{ApiError, ErrorKind, FieldError};
 use super::models::{ApiToken, Page, ServiceAccount, Whoami};
 use super::ops::Operation;
 use super::ratelimit::TokenBucket;
-use crate::allowed_ips::AllowList;
-use crate::evaluator::Decision;
-use crate::model::{
+use clouddigit_core::allowed_ips::AllowList;
+use clouddigit_core::evaluator::Decision;
+use clouddigit_core::model::{
     OwnerState, ProjectScope, Request, ServiceAccountState, Timestamp, TokenPermissions,
 };
-use crate::validate::{TextOrList, TokenDraft, TokenRequest, TokenValidation};
+use clouddigit_core::validate::{TextOrList, TokenDraft, TokenRequest, TokenValidation};
 
 #[derive(Debug, Clone)]
 pub struct ClientCore {
@@ -139,20 +139,23 @@ pub fn validate_draft(
     existing: &[ApiToken],
     now: Timestamp,
 ) -> TokenValidation {
-    crate::ffi::validate_token(&TokenRequest {
-        draft: with_defaults(draft, owner),
-        owner: owner.clone(),
-        existing_tokens: existing.iter().map(|t| t.token.clone()).collect(),
-        now,
-        policy: whoami.policy.clone(),
-        organization_projects: whoami.organization_projects.clone(),
-        // The calling token: the SDK refuses, before sending, what the API would refuse
-        // as exceeding it.
-        caller: Some(crate::delegation::CallerCredential {
-            token: whoami.token.token.clone(),
-            owner: whoami.owner.clone(),
-        }),
-    })
+    clouddigit_core::validate::validate_token(
+        &TokenRequest {
+            draft: with_defaults(draft, owner),
+            owner: owner.clone(),
+            existing_tokens: existing.iter().map(|t| t.token.clone()).collect(),
+            now,
+            policy: whoami.policy.clone(),
+            organization_projects: whoami.organization_projects.clone(),
+            // The calling token: the SDK refuses, before sending, what the API would refuse
+            // as exceeding it.
+            caller: Some(clouddigit_core::delegation::CallerCredential {
+                token: whoami.token.token.clone(),
+                owner: whoami.owner.clone(),
+            }),
+        },
+        clouddigit_core::Catalog::builtin(),
+    )
 }
 
 /// A service-account token without projects is for the account's project, as the API
@@ -241,7 +244,7 @@ pub fn can(
     project: Option<&str>,
     now: Timestamp,
 ) -> Result<Decision, ApiError> {
-    let handle = crate::ffi::TokenHandle::new(whoami.token.token.clone())
+    let handle = clouddigit_core::handle::TokenHandle::new(whoami.token.token.clone())
         .map_err(|e| ApiError::config("invalid_token_metadata", e.to_string()))?;
     let request = Request {
         action: Some(action.to_owned()),
@@ -261,7 +264,7 @@ pub fn can(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::call::tests::token_json;
+    use crate::call::tests::token_json;
     use chrono::TimeZone;
 
     fn whoami() -> Whoami {

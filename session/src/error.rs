@@ -161,7 +161,7 @@ impl ApiError {
 /// Replaces anything shaped like a token secret with its prefix, so even a server
 /// that echoes one cannot put it into an exception or a log through this client.
 pub fn scrub(text: &str) -> String {
-    crate::scan::redact_secrets(text)
+    clouddigit_core::scan::redact_secrets(text)
 }
 
 #[cfg(test)]

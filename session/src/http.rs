@@ -137,7 +137,7 @@ pub enum AfterResponse {
 /// The redirect handling of every host's own transport (Python's `urllib`, Rust's
 /// `reqwest`, Node's `fetch`), so none of them follows a redirect the way its library
 /// happens to: `hops` is how many were followed already. The target is decided by
-/// [`crate::client::redirect`] (credentials only back to their origin, never from https
+/// [`crate::redirect`] (credentials only back to their origin, never from https
 /// down to http, plain http only to this machine); the method and body change as
 /// browsers change them (303, and 301/302 after a POST, become a GET without a body).
 pub fn after_response(
@@ -157,11 +157,11 @@ pub fn after_response(
             message: format!("more than {MAX_REDIRECTS} redirects"),
         });
     }
-    match crate::client::redirect(&req.url, location, allow_insecure_http) {
-        crate::client::Redirect::Refuse { reason } => {
+    match crate::redirect(&req.url, location, allow_insecure_http) {
+        crate::Redirect::Refuse { reason } => {
             AfterResponse::Refuse(TransportError::Other { message: reason })
         }
-        crate::client::Redirect::Follow {
+        crate::Redirect::Follow {
             url,
             keep_credentials,
         } => {

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::{TokenFormatError, TokenSecret};
+use clouddigit_core::secret::{TokenFormatError, TokenSecret};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
@@ -258,7 +258,7 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum Redirect {
     /// Follow to `url` (absolute). With `keep_credentials` false, drop every
-    /// secret-bearing header ([`crate::client::http::SECRET_HEADERS`]) first.
+    /// secret-bearing header ([`crate::http::SECRET_HEADERS`]) first.
     Follow { url: String, keep_credentials: bool },
     /// Do not follow; fail the call with this reason.
     Refuse { reason: String },
@@ -288,7 +288,7 @@ pub fn redirect(from: &str, location: &str, allow_insecure_http: bool) -> Redire
         return Redirect::Refuse {
             reason: format!(
                 "redirect to {:?}, which is not an http(s) URL or an absolute path",
-                crate::scan::redact_secrets(location)
+                clouddigit_core::scan::redact_secrets(location)
             ),
         };
     };
@@ -368,7 +368,7 @@ pub fn resolve_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::checksum;
+    use clouddigit_core::secret::checksum;
 
     fn token() -> String {
         let random = "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ";

@@ -1,6 +1,5 @@
-//! The one serde-typed, JSON-shaped API that every binding calls (as Cedar's `ffi`
-//! module does), so each binding function is a few lines of conversion and the
-//! behaviour is defined here once.
+//! Tokens and owners prepared once for many decisions: what a host keeps between calls
+//! (the sandbox per token, the bindings per handle) so the hot path does no parsing.
 
 use crate::catalog::Catalog;
 use crate::evaluator::{
@@ -184,162 +183,6 @@ pub struct LineageDecision {
     pub denied_by: Option<usize>,
 }
 
-/// Whether `child` may be made by the calling credential ([`crate::delegation`]).
-pub fn check_delegation(
-    request: &crate::delegation::DelegationRequest,
-) -> Vec<crate::validate::Issue> {
-    crate::delegation::check_delegation(Catalog::builtin(), request)
-}
-
-/// Decides and explains one call for a token given as JSON-shaped data.
-pub fn authorize(
-    token: &Token,
-    owner: &OwnerState,
-    request: &Request,
-) -> Result<Decision, EvaluateError> {
-    TokenHandle::new(token.clone())?.authorize(owner, request)
-}
-
-/// See [`TokenHandle::effective_permissions`].
-pub fn effective_permissions(
-    token: &Token,
-    owner: &OwnerState,
-    project: Option<&str>,
-) -> Result<Vec<String>, EvaluateError> {
-    Ok(TokenHandle::new(token.clone())?.effective_permissions(owner, project))
-}
-
-// ---- Helpers for the bindings: each host calls these instead of holding logic. ----
-
-/// What a host attaches to the exception it raises for an [`EvaluateError`]: a stable
-/// code, the input field at fault and, for a misspelt permission, the suggestion.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct EvaluateErrorDetails {
-    pub code: &'static str,
-    pub field: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggestion: Option<String>,
-}
-
-/// The code and field of an [`EvaluateError`] (`unknown_permission` at
-/// `permissions[N]`, `invalid_allowed_ip` at `allowed_ips[N]`, `missing_action` at
-/// `request`).
-pub fn evaluate_error_details(e: &EvaluateError) -> EvaluateErrorDetails {
-    match e {
-        EvaluateError::UnknownPermission {
-            index, suggestion, ..
-        } => EvaluateErrorDetails {
-            code: "unknown_permission",
-            field: format!("permissions[{index}]"),
-            suggestion: suggestion.clone(),
-        },
-        EvaluateError::AllowedIp { index, .. } => EvaluateErrorDetails {
-            code: "invalid_allowed_ip",
-            field: format!("allowed_ips[{index}]"),
-            suggestion: None,
-        },
-        EvaluateError::RequestAction => EvaluateErrorDetails {
-            code: "missing_action",
-            field: "request".into(),
-            suggestion: None,
-        },
-    }
-}
-
-/// Decides many calls of one token for one owner (a host's batch API). Stops at the
-/// first request that cannot be evaluated and returns its index with the error.
-pub fn authorize_many(
-    handle: &TokenHandle,
-    owner: &OwnerState,
-    requests: &[Request],
-    policy: Option<&TokenPolicy>,
-) -> Result<Vec<Decision>, (usize, EvaluateError)> {
-    requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| handle.authorize_under(owner, r, policy).map_err(|e| (i, e)))
-        .collect()
-}
-
-/// Checks a token secret's format and checksum and returns only its public prefix
-/// (`cd_` + 6 characters); the secret itself is wiped when this returns.
-pub fn token_prefix(text: &str) -> Result<String, crate::secret::TokenFormatError> {
-    crate::secret::TokenSecret::parse(text).map(|t| t.prefix())
-}
-
-/// The built-in catalog as its data file shapes it (version, roles, permissions).
-pub fn catalog_file() -> crate::catalog::CatalogFile {
-    let catalog = Catalog::builtin();
-    crate::catalog::CatalogFile {
-        comment: None,
-        version: catalog.version().to_owned(),
-        roles: catalog.roles().to_vec(),
-        permissions: catalog.permissions().to_vec(),
-    }
-}
-
-/// The permission a REST call maps to (`GET /v1/compute/servers/s-1` →
-/// `compute.servers.get`), if any.
-pub fn resolve_route(method: &str, path: &str) -> Option<String> {
-    let catalog = Catalog::builtin();
-    catalog
-        .resolve_route(method, path)
-        .map(|id| catalog.name(id).to_owned())
-}
-
-/// The permission names an exact name or a wildcard stands for, in catalog order;
-/// empty when the pattern is malformed or matches nothing.
-pub fn expand_permission(pattern: &str) -> Vec<String> {
-    let catalog = Catalog::builtin();
-    catalog
-        .expand(pattern)
-        .map(|set| set.iter().map(|id| catalog.name(id).to_owned()).collect())
-        .unwrap_or_default()
-}
-
-/// The limits every form and the server hold drafts to, so a form can say them before
-/// anyone runs into them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
-pub struct Limits {
-    pub max_token_name_chars: usize,
-    pub max_service_account_name_chars: usize,
-    pub max_description_chars: usize,
-    /// Entries of a token's permission list.
-    pub max_token_permissions: usize,
-    /// Entries of an allow-list (a token's or a service account's).
-    pub max_allowed_ips: usize,
-    pub max_policy_lifetime_days: u32,
-}
-
-/// See [`Limits`].
-pub fn limits() -> Limits {
-    use crate::validate as v;
-    Limits {
-        max_token_name_chars: v::MAX_TOKEN_NAME_CHARS,
-        max_service_account_name_chars: v::MAX_SERVICE_ACCOUNT_NAME_CHARS,
-        max_description_chars: v::MAX_DESCRIPTION_CHARS,
-        max_token_permissions: v::MAX_TOKEN_PERMISSIONS,
-        max_allowed_ips: v::MAX_ALLOWED_IPS,
-        max_policy_lifetime_days: crate::model::MAX_POLICY_LIFETIME_DAYS,
-    }
-}
-
-/// Validates a "New API token" draft against the built-in catalog.
-pub fn validate_token(request: &crate::validate::TokenRequest) -> crate::validate::TokenValidation {
-    crate::validate::validate_token(request, Catalog::builtin())
-}
-
-/// Validates a "New service account" draft against the built-in catalog.
-pub fn validate_service_account(
-    request: &crate::validate::ServiceAccountRequest,
-) -> crate::validate::ServiceAccountValidation {
-    crate::validate::validate_service_account(request, Catalog::builtin())
-}
-
 /// An owner's current state prepared once, for the hot path of [`TokenHandle::check`].
 #[derive(Debug, Clone)]
 pub struct OwnerHandle {
@@ -392,27 +235,6 @@ impl TokenHandle {
         )
         .reason()
     }
-}
-
-/// See [`crate::least_privilege::least_privilege`].
-pub fn least_privilege(
-    calls: &[String],
-    role: Option<crate::model::Role>,
-) -> crate::least_privilege::LeastPrivilege {
-    crate::least_privilege::least_privilege(Catalog::builtin(), calls, role)
-}
-
-/// See [`crate::lint::lint`].
-pub fn lint(
-    tokens: &[crate::lint::InventoryToken],
-    now: crate::model::Timestamp,
-) -> Vec<crate::lint::LintFinding> {
-    crate::lint::lint(tokens, now)
-}
-
-/// See [`crate::scan::scan_text`].
-pub fn scan_text(text: &str) -> Vec<crate::scan::SecretFinding> {
-    crate::scan::scan_text(text)
 }
 
 #[cfg(test)]

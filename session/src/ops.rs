@@ -514,7 +514,7 @@ fn without_strings(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::call::tests::token_json;
+    use crate::call::tests::token_json;
 
     #[test]
     fn a_list_is_read_into_a_page_and_an_empty_cursor_is_none() {

@@ -1,0 +1,163 @@
+//! The one serde-typed, JSON-shaped API that every binding calls (as Cedar's `ffi`
+//! module does), so each binding function is a few lines of conversion and the
+//! behaviour is defined here once. This is the outermost layer: the rules
+//! (`clouddigit-core`), the API session (`clouddigit-session`) and the command line
+//! (`clouddigit-cli`) never call it.
+
+pub use clouddigit_cli as cli;
+pub use clouddigit_core as core;
+pub use clouddigit_core::handle::{LineageDecision, OwnerHandle, TokenHandle};
+pub use clouddigit_core::limits::{limits, Limits};
+pub use clouddigit_session as session;
+
+use clouddigit_core::catalog::Catalog;
+use clouddigit_core::evaluator::{Decision, EvaluateError};
+use clouddigit_core::model::{OwnerState, Request, Token, TokenPolicy};
+
+/// Whether `child` may be made by the calling credential ([`clouddigit_core::delegation`]).
+pub fn check_delegation(
+    request: &clouddigit_core::delegation::DelegationRequest,
+) -> Vec<clouddigit_core::validate::Issue> {
+    clouddigit_core::delegation::check_delegation(Catalog::builtin(), request)
+}
+
+/// Decides and explains one call for a token given as JSON-shaped data.
+pub fn authorize(
+    token: &Token,
+    owner: &OwnerState,
+    request: &Request,
+) -> Result<Decision, EvaluateError> {
+    TokenHandle::new(token.clone())?.authorize(owner, request)
+}
+
+/// See [`TokenHandle::effective_permissions`].
+pub fn effective_permissions(
+    token: &Token,
+    owner: &OwnerState,
+    project: Option<&str>,
+) -> Result<Vec<String>, EvaluateError> {
+    Ok(TokenHandle::new(token.clone())?.effective_permissions(owner, project))
+}
+
+// ---- Helpers for the bindings: each host calls these instead of holding logic. ----
+
+/// What a host attaches to the exception it raises for an [`EvaluateError`]: a stable
+/// code, the input field at fault and, for a misspelt permission, the suggestion.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EvaluateErrorDetails {
+    pub code: &'static str,
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+/// The code and field of an [`EvaluateError`] (`unknown_permission` at
+/// `permissions[N]`, `invalid_allowed_ip` at `allowed_ips[N]`, `missing_action` at
+/// `request`).
+pub fn evaluate_error_details(e: &EvaluateError) -> EvaluateErrorDetails {
+    match e {
+        EvaluateError::UnknownPermission {
+            index, suggestion, ..
+        } => EvaluateErrorDetails {
+            code: "unknown_permission",
+            field: format!("permissions[{index}]"),
+            suggestion: suggestion.clone(),
+        },
+        EvaluateError::AllowedIp { index, .. } => EvaluateErrorDetails {
+            code: "invalid_allowed_ip",
+            field: format!("allowed_ips[{index}]"),
+            suggestion: None,
+        },
+        EvaluateError::RequestAction => EvaluateErrorDetails {
+            code: "missing_action",
+            field: "request".into(),
+            suggestion: None,
+        },
+    }
+}
+
+/// Decides many calls of one token for one owner (a host's batch API). Stops at the
+/// first request that cannot be evaluated and returns its index with the error.
+pub fn authorize_many(
+    handle: &TokenHandle,
+    owner: &OwnerState,
+    requests: &[Request],
+    policy: Option<&TokenPolicy>,
+) -> Result<Vec<Decision>, (usize, EvaluateError)> {
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| handle.authorize_under(owner, r, policy).map_err(|e| (i, e)))
+        .collect()
+}
+
+/// Checks a token secret's format and checksum and returns only its public prefix
+/// (`cd_` + 6 characters); the secret itself is wiped when this returns.
+pub fn token_prefix(text: &str) -> Result<String, clouddigit_core::secret::TokenFormatError> {
+    clouddigit_core::secret::TokenSecret::parse(text).map(|t| t.prefix())
+}
+
+/// The built-in catalog as its data file shapes it (version, roles, permissions).
+pub fn catalog_file() -> clouddigit_core::catalog::CatalogFile {
+    let catalog = Catalog::builtin();
+    clouddigit_core::catalog::CatalogFile {
+        comment: None,
+        version: catalog.version().to_owned(),
+        roles: catalog.roles().to_vec(),
+        permissions: catalog.permissions().to_vec(),
+    }
+}
+
+/// The permission a REST call maps to (`GET /v1/compute/servers/s-1` →
+/// `compute.servers.get`), if any.
+pub fn resolve_route(method: &str, path: &str) -> Option<String> {
+    let catalog = Catalog::builtin();
+    catalog
+        .resolve_route(method, path)
+        .map(|id| catalog.name(id).to_owned())
+}
+
+/// The permission names an exact name or a wildcard stands for, in catalog order;
+/// empty when the pattern is malformed or matches nothing.
+pub fn expand_permission(pattern: &str) -> Vec<String> {
+    let catalog = Catalog::builtin();
+    catalog
+        .expand(pattern)
+        .map(|set| set.iter().map(|id| catalog.name(id).to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Validates a "New API token" draft against the built-in catalog.
+pub fn validate_token(
+    request: &clouddigit_core::validate::TokenRequest,
+) -> clouddigit_core::validate::TokenValidation {
+    clouddigit_core::validate::validate_token(request, Catalog::builtin())
+}
+
+/// Validates a "New service account" draft against the built-in catalog.
+pub fn validate_service_account(
+    request: &clouddigit_core::validate::ServiceAccountRequest,
+) -> clouddigit_core::validate::ServiceAccountValidation {
+    clouddigit_core::validate::validate_service_account(request, Catalog::builtin())
+}
+
+/// See [`clouddigit_core::least_privilege::least_privilege`].
+pub fn least_privilege(
+    calls: &[String],
+    role: Option<clouddigit_core::model::Role>,
+) -> clouddigit_core::least_privilege::LeastPrivilege {
+    clouddigit_core::least_privilege::least_privilege(Catalog::builtin(), calls, role)
+}
+
+/// See [`clouddigit_core::lint::lint`].
+pub fn lint(
+    tokens: &[clouddigit_core::lint::InventoryToken],
+    now: clouddigit_core::model::Timestamp,
+) -> Vec<clouddigit_core::lint::LintFinding> {
+    clouddigit_core::lint::lint(tokens, now)
+}
+
+/// See [`clouddigit_core::scan::scan_text`].
+pub fn scan_text(text: &str) -> Vec<clouddigit_core::scan::SecretFinding> {
+    clouddigit_core::scan::scan_text(text)
+}
