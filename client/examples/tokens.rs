@@ -46,7 +46,8 @@ fn main() -> Result<(), ApiError> {
     println!("service account: {sa:?}");
     let key = admin
         .service_accounts()
-        .create_access_key(&sa.service_account.id)?;
+        .access_keys()
+        .create(&sa.service_account.id)?;
     println!("access key: {key:?}");
     let bearer = Client::builder()
         .base_url(base.clone())

@@ -1,6 +1,7 @@
-//! The Rust SDK for Cloud Digit API tokens and service accounts: a blocking client whose
-//! every rule (requests, models, errors, retries, pagination, validation, `can`) is
-//! `clouddigit-core`'s; this crate only moves bytes with `reqwest`.
+//! The Rust SDK for Cloud Digit API tokens and service accounts: a blocking client over
+//! `clouddigit-session`, which decides everything (credentials, requests, retries,
+//! models, errors, pagination, validation, `can`); this crate is its driver loop and a
+//! `reqwest` transport.
 //!
 //! ```no_run
 //! let client = clouddigit_client::Client::from_env()?;
@@ -10,121 +11,134 @@
 //! # Ok::<(), clouddigit_client::ApiError>(())
 //! ```
 
-// ApiError is the core's; boxing it here would only add an unwrap for users.
+// ApiError is the session's; boxing it here would only add an unwrap for users.
 #![allow(clippy::result_large_err)]
 
 mod transport;
 
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use clouddigit_core::validate::{TokenDraft, TokenValidation};
-use clouddigit_core::{Decision, TokenSecret};
+use clouddigit_core::Decision;
+use clouddigit_session::machine::{
+    ClientCredentials, Clock, Command, Effect, Environment, Input, Options, Session, TokenFileSeen,
+    ENV_VARS,
+};
 use clouddigit_session::models::{
     AccessKey, ApiToken, AuditEvent, CreatedAccessKey, CreatedServiceAccount, CreatedToken,
     RevokedCount, Rotation, ServiceAccount, Whoami,
 };
-use clouddigit_session::oauth::{BearerCache, BearerNeed};
 use clouddigit_session::ops::AuditFilter;
-use clouddigit_session::session::{self, ClientCore};
-use clouddigit_session::{execute, resolve_token, ClientConfig, Operation, TokenFile};
+use clouddigit_session::{HttpRequest, HttpResponse, Operation, TransportError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use clouddigit_session::machine::RetryInfo;
 pub use clouddigit_session::models::{Page, Secret};
 pub use clouddigit_session::{ApiError, ErrorKind, FieldError, Ingress, Region};
-pub use transport::{RetryHook, RetryInfo};
 
 use transport::HttpTransport;
 
 type Provider = Box<dyn Fn() -> Result<String, ApiError> + Send + Sync>;
+pub type RetryHook = Box<dyn Fn(&RetryInfo) + Send + Sync>;
 
-#[allow(clippy::enum_variant_names)] // "client credentials" is the OAuth grant's name
-enum Credentials {
-    Token(TokenSecret),
-    /// Called before each request, so a rotated token is picked up without a new client.
-    Provider(Provider),
-    ClientCredentials {
-        organization: String,
-        client_id: String,
-        client_secret: Secret,
-        cache: Mutex<BearerCache>,
-    },
+/// Everything the client does outside its session: bytes, sleep and the clocks. The
+/// default sends with `reqwest`; replace it to use another HTTP stack, or to replay a
+/// script (the conformance tests do).
+pub trait Io: Send + Sync {
+    /// One attempt (the implementation follows redirects by
+    /// `clouddigit_session::http::after_response`).
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+    fn sleep_ms(&self, ms: u64);
+    /// Milliseconds on a monotonic clock.
+    fn now_ms(&self) -> u64;
+    fn now(&self) -> DateTime<Utc>;
 }
 
 pub struct Client {
-    core: Mutex<ClientCore>,
-    transport: HttpTransport,
-    credentials: Credentials,
-    whoami: Mutex<Option<Whoami>>,
+    session: Mutex<Session>,
+    /// Wakes the calls parked behind a bearer refresh.
+    refreshed: Condvar,
+    io: Box<dyn Io>,
+    provider: Option<Provider>,
+    on_retry: Option<RetryHook>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let core = self.core.lock().unwrap_or_else(|p| p.into_inner());
         f.debug_struct("Client")
-            .field("base_url", &core.config().base_url().ok())
+            .field("base_url", &self.lock().config().base_url().ok())
             .finish_non_exhaustive()
     }
 }
 
+/// Settings as `docs/client.md` names them; every one is optional.
 #[derive(Default)]
 pub struct ClientBuilder {
-    config: ClientConfig,
-    token: Option<String>,
+    options: Options,
     provider: Option<Provider>,
-    client_credentials: Option<(String, String, Secret)>,
     on_retry: Option<RetryHook>,
-    env: bool,
+    env: Option<Environment>,
+    io: Option<Box<dyn Io>>,
+    seed: Option<u64>,
 }
 
 impl ClientBuilder {
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.config.base_url = Some(url.into());
+        self.options.base_url = Some(url.into());
         self
     }
     pub fn region(mut self, region: Region) -> Self {
-        self.config.region = region;
+        self.options.region = Some(region.as_str().to_owned());
         self
     }
     pub fn ingress(mut self, ingress: Ingress) -> Self {
-        self.config.ingress = ingress;
+        self.options.ingress = Some(
+            match ingress {
+                Ingress::Operational => "operational",
+                Ingress::Canonical => "canonical",
+            }
+            .to_owned(),
+        );
         self
     }
     pub fn max_retries(mut self, n: u32) -> Self {
-        self.config.max_retries = n;
+        self.options.max_retries = Some(n);
         self
     }
     pub fn timeout_ms(mut self, ms: u64) -> Self {
-        self.config.timeout_ms = ms;
+        self.options.timeout_ms = Some(ms);
         self
     }
     pub fn max_retry_wait_ms(mut self, ms: u64) -> Self {
-        self.config.max_retry_wait_ms = ms;
+        self.options.max_retry_wait_ms = Some(ms);
         self
     }
     /// Allow plain http to hosts other than this machine (`CD_ALLOW_INSECURE_HTTP=1`):
     /// off, a token only ever travels over https, or over http to a loopback address.
     pub fn allow_insecure_http(mut self, on: bool) -> Self {
-        self.config.allow_insecure_http = on;
+        self.options.allow_insecure_http = Some(on);
         self
     }
-
     pub fn client_rate_limit(mut self, on: bool) -> Self {
-        self.config.client_rate_limit = on;
+        self.options.client_rate_limit = Some(on);
         self
     }
     pub fn debug(mut self, on: bool) -> Self {
-        self.config.debug = on;
+        self.options.debug = Some(on);
         self
     }
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+        self.options.token = Some(token.into());
         self
     }
+    /// Called before each request, so a rotated token is picked up without a new client.
     pub fn token_provider(
         mut self,
         f: impl Fn() -> Result<String, ApiError> + Send + Sync + 'static,
     ) -> Self {
+        self.options.token_provider = true;
         self.provider = Some(Box::new(f));
         self
     }
@@ -134,70 +148,75 @@ impl ClientBuilder {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Self {
-        self.client_credentials = Some((
-            organization.into(),
-            client_id.into(),
-            Secret::new(client_secret.into()),
-        ));
+        self.options.client_credentials = Some(ClientCredentials {
+            organization: organization.into(),
+            client_id: client_id.into(),
+            client_secret: Secret::new(client_secret.into()),
+        });
         self
     }
     pub fn on_retry(mut self, f: impl Fn(&RetryInfo) + Send + Sync + 'static) -> Self {
+        self.options.on_retry = true;
         self.on_retry = Some(Box::new(f));
         self
     }
-    /// Reads `CD_BASE_URL`, `CD_REGION`, `CD_LOG`, and (when no credentials were given)
-    /// `CD_API_TOKEN` and `~/.config/cd/token`.
+    /// Reads the process environment (`CD_API_TOKEN`, `CD_BASE_URL`, `CD_REGION`,
+    /// `CD_LOG`, `CD_ALLOW_INSECURE_HTTP`) and `~/.config/cd/token`. Settings given in
+    /// code win over the environment, as on every host.
     pub fn from_env(mut self) -> Self {
-        self.env = true;
+        self.env = Some(process_environment());
+        self
+    }
+    /// These variables and token file instead of the process's.
+    pub fn environment(mut self, env: Environment) -> Self {
+        self.env = Some(env);
+        self
+    }
+    /// Bytes, sleep and clocks through `io` instead of `reqwest` and the system.
+    pub fn io(mut self, io: impl Io + 'static) -> Self {
+        self.io = Some(Box::new(io));
+        self
+    }
+    /// The session's random seed (jitter, idempotency keys); random by default.
+    #[doc(hidden)]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
         self
     }
 
     pub fn build(self) -> Result<Client, ApiError> {
-        let cfg_err =
-            |e: clouddigit_session::ConfigError| ApiError::config(e.code(), e.to_string());
-        let mut config = self.config;
-        if self.env {
-            config = config
-                .with_env(|k| std::env::var(k).ok())
-                .map_err(cfg_err)?;
-        }
-        let credentials = if let Some(p) = self.provider {
-            Credentials::Provider(p)
-        } else if let Some((organization, client_id, client_secret)) = self.client_credentials {
-            Credentials::ClientCredentials {
-                organization,
-                client_id,
-                client_secret,
-                cache: Mutex::new(BearerCache::new()),
-            }
-        } else {
-            let default_path = "~/.config/cd/token";
-            let (env_token, file) = if self.env && self.token.is_none() {
-                (std::env::var("CD_API_TOKEN").ok(), read_token_file())
-            } else {
-                (None, None)
-            };
-            Credentials::Token(
-                resolve_token(
-                    self.token.as_deref(),
-                    env_token.as_deref(),
-                    file.as_ref(),
-                    default_path,
-                )
-                .map_err(cfg_err)?,
-            )
+        let seed = self.seed.unwrap_or_else(|| {
+            let mut b = [0u8; 8];
+            let _ = getrandom::fill(&mut b);
+            u64::from_le_bytes(b)
+        });
+        let session = Session::new(self.options, &self.env.unwrap_or_default(), "rust", seed)?;
+        let io = match self.io {
+            Some(io) => io,
+            None => Box::new(HttpTransport::new(session.config().allow_insecure_http)),
         };
-        let core = ClientCore::new(config.clone(), "rust")?;
         Ok(Client {
-            core: Mutex::new(core),
-            transport: HttpTransport::new(config.debug, config.allow_insecure_http, self.on_retry),
-            credentials,
-            whoami: Mutex::new(None),
+            session: Mutex::new(session),
+            refreshed: Condvar::new(),
+            io,
+            provider: self.provider,
+            on_retry: self.on_retry,
         })
     }
 }
 
-fn read_token_file() -> Option<TokenFile> {
+fn process_environment() -> Environment {
+    let vars = ENV_VARS
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    Environment {
+        vars,
+        token_file: read_token_file(),
+    }
+}
+
+fn read_token_file() -> Option<TokenFileSeen> {
     let home = std::env::var_os("HOME")?;
     let path = std::path::Path::new(&home).join(".config/cd/token");
     let contents = std::fs::read_to_string(&path).ok()?;
@@ -210,7 +229,7 @@ fn read_token_file() -> Option<TokenFile> {
     };
     #[cfg(not(unix))]
     let mode = None;
-    Some(TokenFile {
+    Some(TokenFileSeen {
         path: path.display().to_string(),
         contents,
         mode,
@@ -232,75 +251,85 @@ impl Client {
         Client::builder().from_env().build()
     }
 
-    fn bearer(&self) -> Result<String, ApiError> {
-        match &self.credentials {
-            Credentials::Token(t) => Ok(t.expose_secret().to_owned()),
-            Credentials::Provider(p) => {
-                let t = p()?;
-                // A provider's token is checked like any other before it is sent.
-                TokenSecret::parse(&t)
-                    .map_err(|e| ApiError::config("bad_token", format!("token provider: {e}")))?;
-                Ok(t)
-            }
-            Credentials::ClientCredentials {
-                organization,
-                client_id,
-                client_secret,
-                cache,
-            } => {
-                // The lock is held across the refresh: one refresh at a time, and the
-                // calls waiting behind it use its result.
-                let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-                let now = self.transport.monotonic_ms();
-                match cache.need(now) {
-                    BearerNeed::Use(b) => Ok(b),
-                    BearerNeed::Refresh { .. } => {
-                        let core = self.core.lock().unwrap_or_else(|p| p.into_inner());
-                        let req = BearerCache::token_request(
-                            core.config(),
-                            organization,
-                            client_id,
-                            client_secret.expose(),
-                            core.user_agent(),
-                        )?;
-                        drop(core);
-                        let resp = self.transport.send_raw(&req);
-                        cache.on_response(resp.as_ref(), self.transport.monotonic_ms())
-                    }
-                }
-            }
+    fn lock(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn clock(&self) -> Clock {
+        Clock {
+            now_ms: self.io.now_ms(),
+            now: self.io.now(),
         }
     }
 
-    /// Runs one operation to its end: throttle, send, retry, read the model.
-    pub fn run(&self, op: Operation) -> Result<Value, ApiError> {
-        let (config, ua, wait) = {
-            let mut core = self.core.lock().unwrap_or_else(|p| p.into_inner());
-            let wait = core.throttle_ms(self.transport.monotonic_ms());
-            (core.config().clone(), core.user_agent().to_owned(), wait)
-        };
-        if wait > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(wait));
-        }
-        let mut t = &self.transport;
-        let mut used = String::new();
-        let mut bearer = || {
-            let b = self.bearer()?;
-            used.clone_from(&b);
-            Ok(b)
-        };
-        let result = execute(&mut t, &config, op.clone(), &mut bearer, ua.clone());
-        if let (Err(e), Credentials::ClientCredentials { cache, .. }) = (&result, &self.credentials)
-        {
-            let again = cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .on_rejected(e, &used);
-            if again {
-                return execute(&mut t, &config, op, &mut || self.bearer(), ua);
+    /// The driver loop: do what the session asks until the task ends.
+    fn drive(&self, command: Command) -> Result<Value, ApiError> {
+        let mut task = self.lock().start(command);
+        let mut input = Input::Resume;
+        let mut wake_after = false;
+        loop {
+            let effect = self.lock().poll(&mut task, input, self.clock());
+            if std::mem::take(&mut wake_after) {
+                self.refreshed.notify_all();
             }
+            input = match effect {
+                Effect::Send {
+                    request,
+                    refresh,
+                    log,
+                } => {
+                    if let Some(line) = log {
+                        eprintln!("{line}");
+                    }
+                    wake_after = refresh;
+                    match self.io.send(&request) {
+                        Ok(response) => Input::Response { response },
+                        Err(error) => Input::TransportError { error },
+                    }
+                }
+                Effect::Sleep { ms, retry, log } => {
+                    if let Some(line) = log {
+                        eprintln!("{line}");
+                    }
+                    if let (Some(info), Some(hook)) = (&retry, &self.on_retry) {
+                        hook(info);
+                    }
+                    self.io.sleep_ms(ms);
+                    Input::Resume
+                }
+                Effect::AskToken => {
+                    let answer = self.provider.as_ref().map(|p| p());
+                    match answer {
+                        Some(Ok(t)) => Input::Token {
+                            token: Some(t),
+                            error: None,
+                        },
+                        Some(Err(e)) => Input::Token {
+                            token: None,
+                            error: Some(e.message),
+                        },
+                        None => Input::Token {
+                            token: None,
+                            error: Some("no token provider".into()),
+                        },
+                    }
+                }
+                Effect::AwaitRefresh => {
+                    let mut s = self.lock();
+                    while s.refreshing() {
+                        s = self.refreshed.wait(s).unwrap_or_else(|p| p.into_inner());
+                    }
+                    Input::Resume
+                }
+                Effect::Done { value, .. } => return Ok(value),
+                Effect::Fail { error } => return Err(error),
+            };
         }
-        result
+    }
+
+    /// Runs one operation to its end and returns its model as JSON.
+    pub fn run(&self, op: Operation) -> Result<Value, ApiError> {
+        self.drive(Command::Call { op })
     }
 
     fn call<T: DeserializeOwned>(&self, op: Operation) -> Result<T, ApiError> {
@@ -309,31 +338,24 @@ impl Client {
 
     /// The caller's token and its owner as they are now; kept for [`Client::can`].
     pub fn whoami(&self) -> Result<Whoami, ApiError> {
-        let w: Whoami = self.call(Operation::Whoami)?;
-        *self.whoami.lock().unwrap_or_else(|p| p.into_inner()) = Some(w.clone());
-        Ok(w)
-    }
-
-    fn cached_whoami(&self) -> Result<Whoami, ApiError> {
-        let cached = self
-            .whoami
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        match cached {
-            Some(w) => Ok(w),
-            None => self.whoami(),
-        }
+        model(self.drive(Command::Whoami)?)
     }
 
     /// Whether this client's token may do `action` in `project`, decided locally by the
     /// evaluator on the last `whoami` (fetched once if there is none).
     pub fn can(&self, action: &str, project: Option<&str>) -> Result<Decision, ApiError> {
-        session::can(&self.cached_whoami()?, action, project, chrono::Utc::now())
+        model(self.drive(Command::Can {
+            action: action.to_owned(),
+            project: project.map(str::to_owned),
+        })?)
     }
 
     pub fn tokens(&self) -> Tokens<'_> {
         Tokens { c: self }
+    }
+
+    pub fn members(&self) -> Members<'_> {
+        Members { c: self }
     }
 
     pub fn service_accounts(&self) -> ServiceAccounts<'_> {
@@ -344,13 +366,6 @@ impl Client {
         Audit { c: self }
     }
 
-    /// Revokes every personal token of a member (organization admins and owners).
-    pub fn revoke_member_tokens(&self, member_id: &str) -> Result<RevokedCount, ApiError> {
-        self.call(Operation::RevokeMemberTokens {
-            member_id: member_id.into(),
-        })
-    }
-
     fn list<T: DeserializeOwned>(&self, op: Operation) -> Pages<'_, T> {
         Pages {
             c: self,
@@ -358,6 +373,20 @@ impl Client {
             buffer: Vec::new().into_iter(),
             _t: std::marker::PhantomData,
         }
+    }
+}
+
+/// Organization members (admins and owners).
+pub struct Members<'a> {
+    c: &'a Client,
+}
+
+impl Members<'_> {
+    /// Revokes every personal token of a member.
+    pub fn revoke_tokens(&self, member_id: &str) -> Result<RevokedCount, ApiError> {
+        self.c.call(Operation::RevokeMemberTokens {
+            member_id: member_id.into(),
+        })
     }
 }
 
@@ -377,19 +406,26 @@ impl<T: DeserializeOwned> Iterator for Pages<'_, T> {
                 return Some(model(v));
             }
             let op = self.next.take()?;
-            match self.c.run(op.clone()) {
+            match self
+                .c
+                .drive(Command::Page { op })
+                .and_then(model::<PageStep>)
+            {
                 Ok(page) => {
-                    self.next = session::next_page(&op, &page);
-                    let page: Page<Value> = match model(page) {
-                        Ok(p) => p,
-                        Err(e) => return Some(Err(e)),
-                    };
+                    self.next = page.next;
                     self.buffer = page.items.into_iter();
                 }
                 Err(e) => return Some(Err(e)),
             }
         }
     }
+}
+
+/// One page as the session hands it over: its items and the next page's operation.
+#[derive(serde::Deserialize)]
+struct PageStep {
+    items: Vec<Value>,
+    next: Option<Operation>,
 }
 
 pub struct Tokens<'a> {
@@ -411,22 +447,16 @@ impl Tokens<'_> {
     /// The console's rules on a draft, for the caller's own token (no call but whoami
     /// and the token list, for name uniqueness).
     pub fn validate(&self, draft: &TokenDraft) -> Result<TokenValidation, ApiError> {
-        let w = self.c.whoami()?;
-        let existing = self.list().collect::<Result<Vec<_>, _>>()?;
-        Ok(session::validate_draft(
-            draft,
-            &w.owner,
-            &w,
-            &existing,
-            chrono::Utc::now(),
-        ))
+        model(self.c.drive(Command::ValidateToken {
+            draft: draft_json(draft)?,
+        })?)
     }
 
     /// Validates locally first (field errors before any create), then creates.
     pub fn create(&self, draft: &TokenDraft) -> Result<CreatedToken, ApiError> {
-        let w = self.c.whoami()?;
-        let body = session::prepare_create(draft, &w.owner, &w, &[], chrono::Utc::now())?;
-        self.c.call(Operation::CreateToken { body })
+        model(self.c.drive(Command::CreateToken {
+            draft: draft_json(draft)?,
+        })?)
     }
 
     pub fn get(&self, id: &str) -> Result<ApiToken, ApiError> {
@@ -448,10 +478,17 @@ pub struct ServiceAccounts<'a> {
 
 impl ServiceAccounts<'_> {
     pub fn list(&self, project: Option<&str>) -> Pages<'_, ServiceAccount> {
+        self.list_with(project, None)
+    }
+    pub fn list_with(
+        &self,
+        project: Option<&str>,
+        limit: Option<u32>,
+    ) -> Pages<'_, ServiceAccount> {
         self.c.list(Operation::ListServiceAccounts {
             project: project.map(str::to_owned),
             cursor: None,
-            limit: None,
+            limit,
         })
     }
     /// Organization-level accounts (organization admins and owners).
@@ -488,49 +525,83 @@ impl ServiceAccounts<'_> {
             .run(Operation::DeleteServiceAccount { id: id.into() })?;
         Ok(())
     }
-    pub fn list_tokens(&self, id: &str) -> Pages<'_, ApiToken> {
+    /// A service account's tokens.
+    pub fn tokens(&self) -> ServiceAccountTokens<'_> {
+        ServiceAccountTokens { c: self.c }
+    }
+    /// A service account's S3 access keys.
+    pub fn access_keys(&self) -> AccessKeys<'_> {
+        AccessKeys { c: self.c }
+    }
+}
+
+pub struct ServiceAccountTokens<'a> {
+    c: &'a Client,
+}
+
+impl ServiceAccountTokens<'_> {
+    pub fn list(&self, service_account_id: &str) -> Pages<'_, ApiToken> {
+        self.list_with(service_account_id, None)
+    }
+    pub fn list_with(&self, service_account_id: &str, limit: Option<u32>) -> Pages<'_, ApiToken> {
         self.c.list(Operation::ListServiceAccountTokens {
-            id: id.into(),
+            id: service_account_id.into(),
             cursor: None,
-            limit: None,
+            limit,
         })
     }
     /// Validated locally against the account as it is now, then created.
-    pub fn create_token(&self, id: &str, draft: &TokenDraft) -> Result<CreatedToken, ApiError> {
-        let w = self.c.whoami()?;
-        let sa = self.get(id)?;
-        let owner = session::service_account_owner(&sa);
-        let body = session::prepare_create(draft, &owner, &w, &[], chrono::Utc::now())?;
-        self.c.call(Operation::CreateServiceAccountToken {
-            id: id.into(),
-            body,
-        })
+    pub fn create(
+        &self,
+        service_account_id: &str,
+        draft: &TokenDraft,
+    ) -> Result<CreatedToken, ApiError> {
+        model(self.c.drive(Command::CreateServiceAccountToken {
+            id: service_account_id.into(),
+            draft: draft_json(draft)?,
+        })?)
     }
-    pub fn rotate_token(&self, id: &str, token_id: &str) -> Result<Rotation, ApiError> {
+    pub fn rotate(&self, service_account_id: &str, token_id: &str) -> Result<Rotation, ApiError> {
         self.c.call(Operation::RotateServiceAccountToken {
-            id: id.into(),
+            id: service_account_id.into(),
             token_id: token_id.into(),
         })
     }
-    pub fn revoke_token(&self, id: &str, token_id: &str) -> Result<ApiToken, ApiError> {
+    pub fn revoke(&self, service_account_id: &str, token_id: &str) -> Result<ApiToken, ApiError> {
         self.c.call(Operation::RevokeServiceAccountToken {
-            id: id.into(),
+            id: service_account_id.into(),
             token_id: token_id.into(),
         })
     }
-    pub fn list_access_keys(&self, id: &str) -> Pages<'_, AccessKey> {
-        self.c.list(Operation::ListAccessKeys { id: id.into() })
+}
+
+pub struct AccessKeys<'a> {
+    c: &'a Client,
+}
+
+impl AccessKeys<'_> {
+    pub fn list(&self, service_account_id: &str) -> Pages<'_, AccessKey> {
+        self.c.list(Operation::ListAccessKeys {
+            id: service_account_id.into(),
+        })
     }
-    pub fn create_access_key(&self, id: &str) -> Result<CreatedAccessKey, ApiError> {
-        self.c.call(Operation::CreateAccessKey { id: id.into() })
+    /// The key's secret is a [`Secret`], shown this once.
+    pub fn create(&self, service_account_id: &str) -> Result<CreatedAccessKey, ApiError> {
+        self.c.call(Operation::CreateAccessKey {
+            id: service_account_id.into(),
+        })
     }
-    pub fn delete_access_key(&self, id: &str, key_id: &str) -> Result<(), ApiError> {
+    pub fn delete(&self, service_account_id: &str, key_id: &str) -> Result<(), ApiError> {
         self.c.run(Operation::DeleteAccessKey {
-            id: id.into(),
+            id: service_account_id.into(),
             key_id: key_id.into(),
         })?;
         Ok(())
     }
+}
+
+fn draft_json(draft: &TokenDraft) -> Result<Value, ApiError> {
+    serde_json::to_value(draft).map_err(|e| ApiError::config("invalid_input", e.to_string()))
 }
 
 pub struct Audit<'a> {

@@ -4,32 +4,16 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use clouddigit_session::http::{after_response, AfterResponse};
-use clouddigit_session::{HttpRequest, HttpResponse, Transport, TransportError};
-
-/// What the retry hook is told before each retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryInfo {
-    pub retry: u32,
-    pub wait_ms: u64,
-    pub cause: String,
-}
-
-pub type RetryHook = Box<dyn Fn(&RetryInfo) + Send + Sync>;
+use clouddigit_session::{HttpRequest, HttpResponse, TransportError};
 
 pub struct HttpTransport {
     http: reqwest::blocking::Client,
-    pub(crate) debug: bool,
     allow_insecure_http: bool,
-    pub(crate) on_retry: Option<RetryHook>,
     started: Instant,
 }
 
 impl HttpTransport {
-    pub fn new(
-        debug: bool,
-        allow_insecure_http: bool,
-        on_retry: Option<RetryHook>,
-    ) -> HttpTransport {
+    pub fn new(allow_insecure_http: bool) -> HttpTransport {
         HttpTransport {
             // Proxies from the environment are respected by default. Redirects are the
             // core's to decide (`after_response`), not reqwest's: reqwest would follow
@@ -38,9 +22,7 @@ impl HttpTransport {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_else(|_| reqwest::blocking::Client::new()),
-            debug,
             allow_insecure_http,
-            on_retry,
             started: Instant::now(),
         }
     }
@@ -68,13 +50,6 @@ impl HttpTransport {
     }
 
     fn send_once(&self, r: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        if self.debug {
-            let attempt = r
-                .header("X-Retry-Count")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            eprintln!("{}", r.log_line(attempt));
-        }
         let method = reqwest::Method::from_bytes(r.method.as_bytes()).map_err(|_| {
             TransportError::Other {
                 message: format!("bad method {}", r.method),
@@ -134,39 +109,20 @@ fn without_url(e: &reqwest::Error) -> String {
     s
 }
 
-impl Transport for &HttpTransport {
-    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+impl crate::Io for HttpTransport {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.send_raw(request)
     }
 
-    fn sleep_ms(&mut self, ms: u64) {
+    fn sleep_ms(&self, ms: u64) {
         std::thread::sleep(Duration::from_millis(ms));
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.monotonic_ms()
     }
 
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
-    }
-
-    fn jitter(&mut self) -> f64 {
-        let mut b = [0u8; 4];
-        let _ = getrandom::fill(&mut b);
-        f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0)
-    }
-
-    fn idempotency_key(&mut self) -> String {
-        uuid::Uuid::new_v4().to_string()
-    }
-
-    fn on_retry(&mut self, retry: u32, wait_ms: u64, cause: &str) {
-        if self.debug {
-            eprintln!("clouddigit: retry {retry} in {wait_ms} ms ({cause})");
-        }
-        if let Some(hook) = &self.on_retry {
-            hook(&RetryInfo {
-                retry,
-                wait_ms,
-                cause: cause.to_owned(),
-            });
-        }
     }
 }

@@ -422,7 +422,8 @@ fn service_accounts_tokens_and_access_keys() {
         .unwrap();
     let id = sa.service_account.id.clone();
     let t = sas
-        .create_token(
+        .tokens()
+        .create(
             &id,
             &draft(json!({"name": "ci-token", "allowed_ips": "127.0.0.1"})),
         )
@@ -430,20 +431,21 @@ fn service_accounts_tokens_and_access_keys() {
     // Validated against the account: it is a member, so an admin permission is refused
     // before the call.
     let e = sas
-        .create_token(
+        .tokens()
+        .create(
             &id,
             &draft(json!({"name": "x", "permissions": ["iam.service_accounts.delete"]})),
         )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation);
-    assert_eq!(sas.list_tokens(&id).count(), 1);
-    let r = sas.rotate_token(&id, &t.token.token.id).unwrap();
-    sas.revoke_token(&id, &r.token.token.id).unwrap();
-    let k = sas.create_access_key(&id).unwrap();
+    assert_eq!(sas.tokens().list(&id).count(), 1);
+    let r = sas.tokens().rotate(&id, &t.token.token.id).unwrap();
+    sas.tokens().revoke(&id, &r.token.token.id).unwrap();
+    let k = sas.access_keys().create(&id).unwrap();
     assert!(format!("{k:?}").contains("[redacted]"));
-    assert_eq!(sas.list_access_keys(&id).count(), 1);
-    sas.delete_access_key(&id, &k.id).unwrap();
-    assert_eq!(sas.list_access_keys(&id).count(), 0);
+    assert_eq!(sas.access_keys().list(&id).count(), 1);
+    sas.access_keys().delete(&id, &k.id).unwrap();
+    assert_eq!(sas.access_keys().list(&id).count(), 0);
     let updated = sas
         .update(&id, json!({"description": "deploys web"}))
         .unwrap();
@@ -475,14 +477,14 @@ fn revoking_a_members_tokens() {
     assert!(dev.whoami().is_ok());
     // A member may not offboard others.
     assert_eq!(
-        kind(dev.revoke_member_tokens("u_dev")).0,
+        kind(dev.members().revoke_tokens("u_dev")).0,
         ErrorKind::PermissionDenied
     );
     let owner = sbx.client(&sbx.owner);
-    assert_eq!(owner.revoke_member_tokens("u_dev").unwrap().revoked, 1);
+    assert_eq!(owner.members().revoke_tokens("u_dev").unwrap().revoked, 1);
     assert_eq!(kind(dev.whoami()).0, ErrorKind::Authentication);
     assert_eq!(
-        kind(owner.revoke_member_tokens("u_nobody")).0,
+        kind(owner.members().revoke_tokens("u_nobody")).0,
         ErrorKind::NotFound
     );
 }

@@ -12,10 +12,12 @@ pub mod call;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod machine;
 pub mod models;
 pub mod oauth;
 pub mod ops;
 pub mod ratelimit;
+pub mod replay;
 pub mod retry;
 pub mod session;
 
@@ -26,6 +28,7 @@ pub use config::{
 };
 pub use error::{ApiError, ErrorKind, FieldError};
 pub use http::{HttpRequest, HttpResponse, TransportError};
+pub use machine::{Clock, Command, Effect, Environment, Input, Options, RetryInfo, Session, Task};
 pub use models::{Page, Secret};
 pub use ops::{Operation, Output};
 pub use ratelimit::TokenBucket;

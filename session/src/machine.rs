@@ -1,0 +1,872 @@
+//! The whole client as one sans-I/O state machine, in the manner of `quinn-proto`'s
+//! `Connection`: which credential wins, environment against explicit options, the
+//! bearer cache with one refresh at a time, the client-side throttle, retries, the one
+//! retry after a 401 on a cached bearer, pagination, `can()` before the first
+//! `whoami()` and the compositions (whoami → local validation → create) are decided
+//! here, once. A host keeps one small loop: start a [`Task`], [`Session::poll`] it, do
+//! the [`Effect`] it asks for (send these bytes, sleep, ask the token provider, wait for
+//! the refresh another task is making) and feed back what happened as an [`Input`].
+//!
+//! The driver's whole contract, the same on every host:
+//! - `Send`: send `request`; feed `Input::Response` or `Input::TransportError`. When
+//!   `refresh` is set, wake every task parked on `AwaitRefresh` after feeding it.
+//! - `Sleep`: sleep `ms` (call the retry hook first when `retry` is set; print `log`
+//!   when present), then feed `Input::Resume`.
+//! - `AskToken`: call the token provider; feed `Input::Token` (its text, or why it failed).
+//! - `AwaitRefresh`: wait until a refresh ends (see `Send`), then feed `Input::Resume`.
+//! - `Done` / `Fail`: the task's result. `Done.secret_fields` names the fields of
+//!   `value` to wrap in the host's secret type.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use clouddigit_core::model::Timestamp;
+use clouddigit_core::secret::TokenSecret;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::call::{user_agent, Call, Step};
+use crate::config::{resolve_token, ClientConfig, Ingress, Region, TokenFile};
+use crate::error::{scrub, ApiError, ErrorKind};
+use crate::http::{HttpRequest, HttpResponse, TransportError};
+use crate::models::{ApiToken, Page, Secret, ServiceAccount, Whoami};
+use crate::oauth::{BearerCache, BearerNeed};
+use crate::ops::Operation;
+use crate::ratelimit::TokenBucket;
+use crate::session::{can, next_page, prepare_create, service_account_owner, validate_draft};
+use clouddigit_core::validate::TokenDraft;
+
+/// The environment variables a client reads, and nothing else: hosts read exactly these
+/// names and pass what they found.
+pub const ENV_VARS: [&str; 5] = [
+    "CD_API_TOKEN",
+    "CD_BASE_URL",
+    "CD_REGION",
+    "CD_LOG",
+    "CD_ALLOW_INSECURE_HTTP",
+];
+
+/// Where the token file lives, as the errors name it.
+pub const TOKEN_FILE_PATH: &str = "~/.config/cd/token";
+
+/// A service account's OAuth 2.0 client credentials.
+#[derive(Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCredentials {
+    pub organization: String,
+    #[serde(alias = "clientId")]
+    pub client_id: String,
+    #[serde(alias = "clientSecret")]
+    pub client_secret: Secret,
+}
+
+/// A client's options, with the same names on every host (JS's camelCase spellings are
+/// accepted as aliases). Functions stay with the host: it passes `true` for
+/// `token_provider` / `on_retry` when it has one.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    #[serde(default, alias = "baseUrl")]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub ingress: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default, alias = "tokenProvider")]
+    pub token_provider: bool,
+    #[serde(default, alias = "clientCredentials")]
+    pub client_credentials: Option<ClientCredentials>,
+    #[serde(default, alias = "maxRetries")]
+    pub max_retries: Option<u32>,
+    #[serde(default, alias = "timeoutMs")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default, alias = "maxRetryWaitMs")]
+    pub max_retry_wait_ms: Option<u64>,
+    #[serde(default, alias = "clientRateLimit")]
+    pub client_rate_limit: Option<bool>,
+    #[serde(default)]
+    pub debug: Option<bool>,
+    #[serde(default, alias = "allowInsecureHttp")]
+    pub allow_insecure_http: Option<bool>,
+    #[serde(default, alias = "onRetry")]
+    pub on_retry: bool,
+}
+
+/// What the host found around it: the values of [`ENV_VARS`] that are set, and the
+/// token file (read only when the host has no other credential to offer is fine too:
+/// the session looks at it last).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    #[serde(default)]
+    pub token_file: Option<TokenFileSeen>,
+}
+
+/// The token file as the host read it (`mode`: the Unix permission bits).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenFileSeen {
+    pub path: String,
+    pub contents: String,
+    #[serde(default)]
+    pub mode: Option<u32>,
+}
+
+/// What a host asks the session to do: one public method of the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// One API operation; `Done.value` is its model.
+    Call { op: Operation },
+    /// One page of a list; `Done.value` is `{items, next}` (`next`: the operation for the
+    /// following page, or null).
+    Page { op: Operation },
+    /// Whoami, kept for `can` and the local checks.
+    Whoami,
+    /// Decided locally on the last whoami (fetched first when there is none).
+    Can {
+        action: String,
+        #[serde(default)]
+        project: Option<String>,
+    },
+    /// The console's rules on a draft of the caller's own token.
+    ValidateToken { draft: Value },
+    /// Validated locally, then created.
+    CreateToken { draft: Value },
+    /// Validated locally against the account as it is now, then created.
+    CreateServiceAccountToken { id: String, draft: Value },
+}
+
+/// What the host does next (see the module's contract).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    Send {
+        request: HttpRequest,
+        refresh: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        log: Option<String>,
+    },
+    Sleep {
+        ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry: Option<RetryInfo>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        log: Option<String>,
+    },
+    AskToken,
+    AwaitRefresh,
+    Done {
+        value: Value,
+        secret_fields: Vec<String>,
+    },
+    Fail {
+        error: ApiError,
+    },
+}
+
+/// What the retry hook is told before each retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RetryInfo {
+    /// Counts from 1.
+    pub retry: u32,
+    pub wait_ms: u64,
+    /// `HTTP 429`, `HTTP 503`, `connection failed: ...`, `timed out`.
+    pub cause: String,
+}
+
+/// What happened since the last effect.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(tag = "input", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Input {
+    /// The first poll, and after a sleep or a wake.
+    Resume,
+    Response {
+        response: HttpResponse,
+    },
+    TransportError {
+        error: TransportError,
+    },
+    /// The token provider's answer, or why it failed.
+    Token {
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        error: Option<String>,
+    },
+}
+
+/// The host's clocks at a poll: monotonic milliseconds (bearer expiry, throttle) and
+/// the wall clock (`Retry-After` dates, local validation).
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now_ms: u64,
+    pub now: DateTime<Utc>,
+}
+
+enum Credentials {
+    Token(TokenSecret),
+    Provider,
+    OAuth {
+        organization: String,
+        client_id: String,
+        client_secret: Secret,
+        cache: BearerCache,
+    },
+}
+
+/// One client: configuration, credentials and what its tasks share (the bearer cache,
+/// the refresh in flight, the throttle, the last whoami, the random source).
+pub struct Session {
+    config: ClientConfig,
+    user_agent: String,
+    credentials: Credentials,
+    bucket: Option<TokenBucket>,
+    refreshing: bool,
+    whoami: Option<Whoami>,
+    rng: SplitMix,
+}
+
+/// SplitMix64: jitter and idempotency keys from a host-given seed, so conformance
+/// vectors can pin both. Neither is a secret; a crate would add a dependency to every
+/// binding for eight lines.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// In [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A UUID v4 in text.
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.next(), self.next());
+        let a = (a & !0xF000) | 0x4000;
+        let b = (b & !(0xC << 60)) | (0x8 << 60);
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xFFFF,
+            a & 0xFFFF,
+            b >> 48,
+            b & 0xFFFF_FFFF_FFFF
+        )
+    }
+}
+
+fn bad_option(name: &str, what: &str) -> ApiError {
+    ApiError::config("bad_option", format!("{name}: must be {what}"))
+}
+
+impl Session {
+    /// Options win over the environment, the environment over the defaults. Credentials,
+    /// first found wins: `token`, `token_provider`, `client_credentials`, `CD_API_TOKEN`,
+    /// the token file. Fails on bad settings or credentials, before any call.
+    /// `host` names the SDK's host in the `User-Agent`; `seed` is the host's randomness.
+    pub fn new(
+        options: Options,
+        env: &Environment,
+        host: &str,
+        seed: u64,
+    ) -> Result<Session, ApiError> {
+        let var = |k: &str| env.vars.get(k).filter(|v| !v.trim().is_empty()).cloned();
+        let mut config = ClientConfig {
+            base_url: options.base_url.or_else(|| var("CD_BASE_URL")),
+            ..ClientConfig::default()
+        };
+        if let Some(r) = options.region.or_else(|| var("CD_REGION")) {
+            config.region =
+                Region::parse(&r).map_err(|e| ApiError::config(e.code(), e.to_string()))?;
+        }
+        if let Some(i) = options.ingress {
+            config.ingress = match i.as_str() {
+                "operational" => Ingress::Operational,
+                "canonical" => Ingress::Canonical,
+                _ => return Err(bad_option("ingress", "\"operational\" or \"canonical\"")),
+            };
+        }
+        if let Some(n) = options.max_retries {
+            config.max_retries = n;
+        }
+        if let Some(n) = options.timeout_ms {
+            config.timeout_ms = n;
+        }
+        if let Some(n) = options.max_retry_wait_ms {
+            config.max_retry_wait_ms = n;
+        }
+        if let Some(b) = options.client_rate_limit {
+            config.client_rate_limit = b;
+        }
+        config.debug = options
+            .debug
+            .unwrap_or_else(|| var("CD_LOG").is_some_and(|v| v.eq_ignore_ascii_case("debug")));
+        config.allow_insecure_http = options.allow_insecure_http.unwrap_or_else(|| {
+            var("CD_ALLOW_INSECURE_HTTP").is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+        });
+        config
+            .base_url()
+            .map_err(|e| ApiError::config(e.code(), e.to_string()))?;
+
+        let config_err = |e: crate::config::ConfigError| ApiError::config(e.code(), e.to_string());
+        let credentials = if let Some(t) = options.token {
+            Credentials::Token(resolve_token(Some(&t), None, None, "").map_err(config_err)?)
+        } else if options.token_provider {
+            Credentials::Provider
+        } else if let Some(cc) = options.client_credentials {
+            Credentials::OAuth {
+                organization: cc.organization,
+                client_id: cc.client_id,
+                client_secret: cc.client_secret,
+                cache: BearerCache::new(),
+            }
+        } else {
+            let file = env.token_file.as_ref().map(|f| TokenFile {
+                path: f.path.clone(),
+                contents: f.contents.clone(),
+                mode: f.mode,
+            });
+            Credentials::Token(
+                resolve_token(
+                    None,
+                    var("CD_API_TOKEN").as_deref(),
+                    file.as_ref(),
+                    TOKEN_FILE_PATH,
+                )
+                .map_err(config_err)?,
+            )
+        };
+        Ok(Session {
+            bucket: config.client_rate_limit.then(|| TokenBucket::standard(0)),
+            config,
+            user_agent: user_agent(host),
+            credentials,
+            refreshing: false,
+            whoami: None,
+            rng: SplitMix(seed),
+        })
+    }
+
+    /// [`Session::new`] from JSON-shaped options, naming the option that does not fit.
+    pub fn from_json(
+        options: &Value,
+        env: &Value,
+        host: &str,
+        seed: u64,
+    ) -> Result<Session, ApiError> {
+        let options: Options = match options {
+            Value::Null => Options::default(),
+            v => clouddigit_core::json::from_json(&v.to_string(), "options")
+                .map_err(|message| ApiError::config("bad_option", scrub(&message)))?,
+        };
+        let env: Environment = match env {
+            Value::Null => Environment::default(),
+            v => clouddigit_core::json::from_json(&v.to_string(), "environment")
+                .map_err(|message| ApiError::config("bad_option", scrub(&message)))?,
+        };
+        Session::new(options, &env, host, seed)
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    /// Whether another task is refreshing the bearer now (a host that parks tasks on
+    /// `AwaitRefresh` checks it under the same lock before waiting).
+    pub fn refreshing(&self) -> bool {
+        self.refreshing
+    }
+
+    /// The last whoami, if any.
+    pub fn whoami(&self) -> Option<&Whoami> {
+        self.whoami.as_ref()
+    }
+
+    /// The host gave up on `task` (a cancelled future, an exception in its own code):
+    /// a refresh it was making is no longer in flight, so parked tasks may start one.
+    pub fn cancel(&mut self, task: &mut Task) {
+        if let Some(x) = &task.exchange {
+            if matches!(x.state, XState::Refreshing) {
+                self.refreshing = false;
+            }
+        }
+        task.finished = true;
+    }
+
+    pub fn start(&self, command: Command) -> Task {
+        Task {
+            command,
+            exchange: None,
+            whoami: None,
+            acc: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// Advances `task` with what happened since its last effect, to its next effect.
+    pub fn poll(&mut self, task: &mut Task, input: Input, clock: Clock) -> Effect {
+        if task.finished {
+            return Effect::Fail {
+                error: ApiError::config("task_finished", "this task already ended"),
+            };
+        }
+        let effect = self.advance(task, input, clock);
+        if matches!(effect, Effect::Done { .. } | Effect::Fail { .. }) {
+            task.finished = true;
+            if let Some(x) = &task.exchange {
+                if matches!(x.state, XState::Refreshing) {
+                    self.refreshing = false;
+                }
+            }
+        }
+        effect
+    }
+
+    fn advance(&mut self, task: &mut Task, mut input: Input, clock: Clock) -> Effect {
+        loop {
+            if let Some(x) = &mut task.exchange {
+                match self.exchange(x, input, clock) {
+                    XOut::Effect(e) => return e,
+                    XOut::Fail(error) => return Effect::Fail { error },
+                    XOut::Done(value) => {
+                        let op = task.exchange.take().map(|x| x.op);
+                        match self.next_phase(task, op, value, clock) {
+                            Ok(Next::Call(op)) => {
+                                task.exchange = Some(Exchange::new(op));
+                                input = Input::Resume;
+                                continue;
+                            }
+                            Ok(Next::Done(value, secret_fields)) => {
+                                return Effect::Done {
+                                    value,
+                                    secret_fields,
+                                }
+                            }
+                            Err(error) => return Effect::Fail { error },
+                        }
+                    }
+                }
+            }
+            // No exchange yet: the task's first step.
+            match self.begin(task, clock) {
+                Ok(Next::Call(op)) => {
+                    task.exchange = Some(Exchange::new(op));
+                    input = Input::Resume;
+                }
+                Ok(Next::Done(value, secret_fields)) => {
+                    return Effect::Done {
+                        value,
+                        secret_fields,
+                    }
+                }
+                Err(error) => return Effect::Fail { error },
+            }
+        }
+    }
+
+    /// The first call of each command (or its answer, when it needs none).
+    fn begin(&mut self, task: &mut Task, clock: Clock) -> Result<Next, ApiError> {
+        Ok(match &task.command {
+            Command::Call { op } | Command::Page { op } => Next::Call(op.clone()),
+            Command::Can { action, project } => match &self.whoami {
+                Some(w) => {
+                    let d = can(w, action, project.as_deref(), clock.now)?;
+                    Next::Done(to_value(&d)?, Vec::new())
+                }
+                None => Next::Call(Operation::Whoami),
+            },
+            Command::Whoami
+            | Command::ValidateToken { .. }
+            | Command::CreateToken { .. }
+            | Command::CreateServiceAccountToken { .. } => Next::Call(Operation::Whoami),
+        })
+    }
+
+    /// What follows a finished call, by command.
+    fn next_phase(
+        &mut self,
+        task: &mut Task,
+        op: Option<Operation>,
+        value: Value,
+        clock: Clock,
+    ) -> Result<Next, ApiError> {
+        let now: Timestamp = clock.now;
+        match (&task.command, op) {
+            (Command::Call { op }, _) => Ok(Next::Done(
+                value,
+                op.secret_fields().iter().map(|s| (*s).to_owned()).collect(),
+            )),
+            (Command::Page { op }, _) => {
+                let next = next_page(op, &value);
+                let items = match value {
+                    Value::Object(mut m) => m.remove("items").unwrap_or(Value::Array(Vec::new())),
+                    _ => Value::Array(Vec::new()),
+                };
+                Ok(Next::Done(
+                    serde_json::json!({"items": items, "next": next}),
+                    Vec::new(),
+                ))
+            }
+            (_, Some(Operation::Whoami)) => {
+                let w: Whoami = model(value.clone())?;
+                self.whoami = Some(w.clone());
+                match &task.command {
+                    Command::Whoami => Ok(Next::Done(value, Vec::new())),
+                    Command::Can { action, project } => {
+                        let d = can(&w, action, project.as_deref(), now)?;
+                        Ok(Next::Done(to_value(&d)?, Vec::new()))
+                    }
+                    Command::ValidateToken { .. } => {
+                        task.whoami = Some(w);
+                        Ok(Next::Call(Operation::ListTokens {
+                            cursor: None,
+                            limit: None,
+                        }))
+                    }
+                    Command::CreateToken { draft } => {
+                        let draft: TokenDraft = draft_of(draft)?;
+                        let body = prepare_create(&draft, &w.owner, &w, &[], now)?;
+                        Ok(Next::Call(Operation::CreateToken { body }))
+                    }
+                    Command::CreateServiceAccountToken { id, .. } => {
+                        let id = id.clone();
+                        task.whoami = Some(w);
+                        Ok(Next::Call(Operation::GetServiceAccount { id }))
+                    }
+                    _ => Err(ApiError::config("internal", "unexpected whoami")),
+                }
+            }
+            (Command::ValidateToken { draft }, Some(op @ Operation::ListTokens { .. })) => {
+                let next = next_page(&op, &value);
+                let page: Page<ApiToken> = model(value)?;
+                task.acc.extend(page.items);
+                if let Some(next) = next {
+                    return Ok(Next::Call(next));
+                }
+                let draft: TokenDraft = draft_of(draft)?;
+                let w = task.whoami.as_ref().ok_or_else(no_whoami)?;
+                let v = validate_draft(&draft, &w.owner, w, &task.acc, now);
+                Ok(Next::Done(to_value(&v)?, Vec::new()))
+            }
+            (
+                Command::CreateServiceAccountToken { id, draft },
+                Some(Operation::GetServiceAccount { .. }),
+            ) => {
+                let sa: ServiceAccount = model(value)?;
+                let owner = service_account_owner(&sa);
+                let draft: TokenDraft = draft_of(draft)?;
+                let w = task.whoami.as_ref().ok_or_else(no_whoami)?;
+                let body = prepare_create(&draft, &owner, w, &[], now)?;
+                Ok(Next::Call(Operation::CreateServiceAccountToken {
+                    id: id.clone(),
+                    body,
+                }))
+            }
+            (_, Some(op)) => Ok(Next::Done(
+                value,
+                op.secret_fields().iter().map(|s| (*s).to_owned()).collect(),
+            )),
+            (_, None) => Err(ApiError::config(
+                "internal",
+                "a call ended without its operation",
+            )),
+        }
+    }
+
+    /// One operation to its end: throttle, bearer, send, retries, and once more on a
+    /// fresh bearer after a 401 on the cached one.
+    fn exchange(&mut self, x: &mut Exchange, input: Input, clock: Clock) -> XOut {
+        let mut input = Some(input);
+        loop {
+            match std::mem::replace(&mut x.state, XState::Invalid) {
+                XState::Throttle => {
+                    x.state = XState::NeedBearer;
+                    let wait = self.bucket.as_mut().map_or(0, |b| b.take(clock.now_ms));
+                    if wait > 0 {
+                        return XOut::Effect(Effect::Sleep {
+                            ms: wait,
+                            retry: None,
+                            log: None,
+                        });
+                    }
+                }
+                XState::NeedBearer => {
+                    if x.call.is_none() {
+                        let key = self.rng.uuid();
+                        match Call::new(&self.config, x.op.clone(), || key, self.user_agent.clone())
+                        {
+                            Ok(c) => x.call = Some(c),
+                            Err(e) => return XOut::Fail(e),
+                        }
+                    }
+                    match &self.credentials {
+                        Credentials::Token(t) => {
+                            let b = t.expose_secret().to_owned();
+                            return self.send(x, b);
+                        }
+                        Credentials::Provider => {
+                            x.state = XState::AwaitingToken;
+                            return XOut::Effect(Effect::AskToken);
+                        }
+                        Credentials::OAuth {
+                            organization,
+                            client_id,
+                            client_secret,
+                            cache,
+                        } => match cache.need(clock.now_ms) {
+                            BearerNeed::Use(b) => return self.send(x, b),
+                            BearerNeed::Refresh { .. } if self.refreshing => {
+                                x.state = XState::AwaitingRefresh;
+                                return XOut::Effect(Effect::AwaitRefresh);
+                            }
+                            BearerNeed::Refresh { .. } => {
+                                let req = BearerCache::token_request(
+                                    &self.config,
+                                    organization,
+                                    client_id,
+                                    client_secret.expose(),
+                                    &self.user_agent,
+                                );
+                                match req {
+                                    Ok(request) => {
+                                        self.refreshing = true;
+                                        x.state = XState::Refreshing;
+                                        let log = self.config.debug.then(|| request.log_line(0));
+                                        return XOut::Effect(Effect::Send {
+                                            request,
+                                            refresh: true,
+                                            log,
+                                        });
+                                    }
+                                    Err(e) => return XOut::Fail(e),
+                                }
+                            }
+                        },
+                    }
+                }
+                XState::AwaitingToken => match input.take() {
+                    Some(Input::Token {
+                        token: Some(t),
+                        error: None,
+                    }) => {
+                        if let Err(e) = TokenSecret::parse(&t) {
+                            return XOut::Fail(ApiError::config(
+                                "bad_token",
+                                format!("token provider: {e}"),
+                            ));
+                        }
+                        return self.send(x, t);
+                    }
+                    Some(Input::Token { error, .. }) => {
+                        let message = scrub(error.as_deref().unwrap_or("no token"));
+                        return XOut::Fail(ApiError::config(
+                            "token_provider_failed",
+                            format!("credentials (token provider): {message}"),
+                        ));
+                    }
+                    _ => return XOut::Fail(out_of_order("the token provider's answer")),
+                },
+                XState::AwaitingRefresh | XState::Sleeping => match input.take() {
+                    Some(Input::Resume) => {
+                        x.state = XState::NeedBearer;
+                    }
+                    _ => return XOut::Fail(out_of_order("resume")),
+                },
+                XState::Refreshing => {
+                    self.refreshing = false;
+                    let Credentials::OAuth { cache, .. } = &mut self.credentials else {
+                        return XOut::Fail(out_of_order("a refresh"));
+                    };
+                    let result = match input.take() {
+                        Some(Input::Response { response }) => {
+                            cache.on_response(Ok(&response), clock.now_ms)
+                        }
+                        Some(Input::TransportError { error }) => {
+                            cache.on_response(Err(&error), clock.now_ms)
+                        }
+                        _ => return XOut::Fail(out_of_order("the token endpoint's answer")),
+                    };
+                    match result {
+                        Ok(b) => return self.send(x, b),
+                        Err(e) => return XOut::Fail(e),
+                    }
+                }
+                XState::Sending => {
+                    let Some(call) = x.call.as_mut() else {
+                        return XOut::Fail(out_of_order("a response"));
+                    };
+                    let step = match input.take() {
+                        Some(Input::Response { response }) => {
+                            call.on_response(&response, clock.now, self.rng.unit())
+                        }
+                        Some(Input::TransportError { error }) => {
+                            call.on_transport_error(&error, self.rng.unit())
+                        }
+                        _ => return XOut::Fail(out_of_order("a response")),
+                    };
+                    match step {
+                        Step::Wait {
+                            wait_ms,
+                            retry,
+                            cause,
+                        } => {
+                            x.state = XState::Sleeping;
+                            let log = self.config.debug.then(|| {
+                                format!("clouddigit: retry {retry} in {wait_ms} ms ({cause})")
+                            });
+                            return XOut::Effect(Effect::Sleep {
+                                ms: wait_ms,
+                                retry: Some(RetryInfo {
+                                    retry,
+                                    wait_ms,
+                                    cause,
+                                }),
+                                log,
+                            });
+                        }
+                        Step::Done(Ok(v)) => return XOut::Done(v),
+                        Step::Done(Err(e)) => {
+                            let again = match (&mut self.credentials, &x.used, x.second) {
+                                (Credentials::OAuth { cache, .. }, Some(used), false) => {
+                                    cache.on_rejected(&e, used)
+                                }
+                                _ => false,
+                            };
+                            if !again {
+                                return XOut::Fail(e);
+                            }
+                            // Once more, from the start, on a fresh bearer.
+                            x.second = true;
+                            x.call = None;
+                            x.state = XState::NeedBearer;
+                        }
+                    }
+                }
+                XState::Invalid => return XOut::Fail(out_of_order("anything")),
+            }
+        }
+    }
+
+    fn send(&mut self, x: &mut Exchange, bearer: String) -> XOut {
+        let Some(call) = &x.call else {
+            return XOut::Fail(out_of_order("a bearer"));
+        };
+        let request = call.request(&bearer);
+        let log = self.config.debug.then(|| request.log_line(call.retries()));
+        x.used = Some(bearer);
+        x.state = XState::Sending;
+        XOut::Effect(Effect::Send {
+            request,
+            refresh: false,
+            log,
+        })
+    }
+}
+
+fn out_of_order(wanted: &str) -> ApiError {
+    ApiError::config(
+        "driver_out_of_order",
+        format!("the client's driver fed the wrong input: it was waiting for {wanted}"),
+    )
+}
+
+fn no_whoami() -> ApiError {
+    ApiError::config("internal", "no whoami")
+}
+
+fn model<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| {
+        let mut err = ApiError::config(
+            "bad_response",
+            format!("the response does not fit the API's model: {e}"),
+        );
+        err.kind = ErrorKind::Server;
+        err
+    })
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::config("internal", e.to_string()))
+}
+
+fn draft_of(v: &Value) -> Result<TokenDraft, ApiError> {
+    clouddigit_core::json::from_json(&v.to_string(), "draft")
+        .map_err(|message| ApiError::config("invalid_input", message))
+}
+
+enum Next {
+    Call(Operation),
+    Done(Value, Vec<String>),
+}
+
+enum XOut {
+    Effect(Effect),
+    Done(Value),
+    Fail(ApiError),
+}
+
+enum XState {
+    Throttle,
+    NeedBearer,
+    AwaitingToken,
+    AwaitingRefresh,
+    Refreshing,
+    Sending,
+    Sleeping,
+    /// Only while a step runs.
+    Invalid,
+}
+
+/// One operation in flight within a task.
+struct Exchange {
+    op: Operation,
+    call: Option<Call>,
+    state: XState,
+    /// The bearer of the last attempt (to tell a rejected cached bearer).
+    used: Option<String>,
+    /// Whether this is the one retry after a 401.
+    second: bool,
+}
+
+impl Exchange {
+    fn new(op: Operation) -> Exchange {
+        Exchange {
+            op,
+            call: None,
+            state: XState::Throttle,
+            used: None,
+            second: false,
+        }
+    }
+}
+
+/// One public method of the client in progress.
+pub struct Task {
+    command: Command,
+    exchange: Option<Exchange>,
+    whoami: Option<Whoami>,
+    acc: Vec<ApiToken>,
+    finished: bool,
+}
+
+impl Task {
+    pub fn command(&self) -> &Command {
+        &self.command
+    }
+}
