@@ -123,10 +123,10 @@ def test_lists_follow_pages_and_export(sbx: Sandbox) -> None:
     owner = client(sbx, sbx.owner)
     for i in range(5):
         owner.tokens.create({"name": f"t{i}", "projects": ["web"]})
-    names = [t.name for t in owner.tokens.list(page_size=2)]
+    names = [t.name for t in owner.tokens.list(limit=2)]
     assert len(names) == 6 and len(set(names)) == 6
     events = []
-    for ev in owner.audit.list(page_size=3):
+    for ev in owner.audit.list(limit=3):
         events.append(ev)
         if len(events) == 7:
             break
@@ -216,7 +216,7 @@ def test_one_refresh_however_many_threads_wait(sbx: Sandbox) -> None:
     for th in threads:
         th.join()
     assert len(ids) == 8 and len(set(ids)) == 1
-    bearers = [t for t in owner.service_accounts.list_tokens(sa.service_account.id)]
+    bearers = [t for t in owner.service_accounts.tokens.list(sa.service_account.id)]
     # The API lists API tokens only; the audit log shows one grant.
     grants = [e for e in owner.audit.list() if e.path.startswith("/realms/")]
     assert len(grants) == 1, grants
@@ -285,17 +285,17 @@ def test_service_accounts_tokens_and_keys(sbx: Sandbox) -> None:
     sas = client(sbx, sbx.owner).service_accounts
     sa = sas.create({"name": "ci", "project": "web", "role": "member"})
     sid = sa.service_account.id
-    t = sas.create_token(sid, {"name": "ci-token", "allowed_ips": "127.0.0.1"})
+    t = sas.tokens.create(sid, {"name": "ci-token", "allowed_ips": "127.0.0.1"})
     with pytest.raises(ValidationError):
-        sas.create_token(sid, {"name": "x", "permissions": ["iam.service_accounts.delete"]})
-    assert len(list(sas.list_tokens(sid))) == 1
-    r = sas.rotate_token(sid, t.token.id)
-    sas.revoke_token(sid, r.token.id)
-    k = sas.create_access_key(sid)
+        sas.tokens.create(sid, {"name": "x", "permissions": ["iam.service_accounts.delete"]})
+    assert len(list(sas.tokens.list(sid))) == 1
+    r = sas.tokens.rotate(sid, t.token.id)
+    sas.tokens.revoke(sid, r.token.id)
+    k = sas.access_keys.create(sid)
     assert k.secret.reveal() not in repr(k)
-    assert len(list(sas.list_access_keys(sid))) == 1
-    sas.delete_access_key(sid, k.id)
-    assert list(sas.list_access_keys(sid)) == []
+    assert len(list(sas.access_keys.list(sid))) == 1
+    sas.access_keys.delete(sid, k.id)
+    assert list(sas.access_keys.list(sid)) == []
     assert sas.update(sid, {"description": "deploys web"}).description == "deploys web"
     assert sas.disable(sid).status == "disabled"
     sas.enable(sid)
@@ -322,7 +322,7 @@ def test_async_client(sbx: Sandbox) -> None:
         async with AsyncClient(base_url=sbx.base, token=sbx.owner, env=False) as c:
             for i in range(3):
                 await c.tokens.create({"name": f"a{i}", "projects": ["web"]})
-            names = [t.name async for t in c.tokens.list(page_size=2)]
+            names = [t.name async for t in c.tokens.list(limit=2)]
             assert len(names) == 4
             sbx.faults(count=2, status=503)
             me, other = await asyncio.gather(c.whoami(), c.whoami())

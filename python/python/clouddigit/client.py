@@ -1,8 +1,10 @@
 """The SDK client: :class:`Client` (blocking) and :class:`AsyncClient` (asyncio).
 
-Everything a call decides (the request, retries and waits, the response's model, the
-typed error, pagination, local validation, ``can``) is the Rust core's, the same code
-the npm package and the Rust SDK run. This module only moves bytes, through a
+Everything the client decides (which credential wins, the request, retries and waits,
+the bearer refresh, the response's model, the typed error, pagination, local
+validation, ``can``) is the Rust session's (``clouddigit-session``), the same code the
+npm package and the Rust SDK run. This module is one driver loop over it, for
+:class:`Client` and :class:`AsyncClient` alike, and moves bytes through a
 :class:`Transport`: the default uses the standard library (``urllib``, with proxies
 from the environment); any object with a ``send(request) -> HttpResponse`` method
 works, e.g. one wrapping ``httpx`` or ``requests``.
@@ -14,19 +16,16 @@ A transport raises ``TimeoutError`` when an attempt times out and ``ConnectionEr
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import http.client
 import inspect
 import logging
 import os
-import random
 import socket
 import stat
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass
 from typing import (
     Any,
@@ -34,7 +33,6 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
-    Generator,
     Iterator,
     List,
     Optional,
@@ -194,14 +192,6 @@ class ThreadTransport:
         return await asyncio.to_thread(self._inner.send, request)
 
 
-def _transport_kind(e: BaseException) -> str:
-    if isinstance(e, TimeoutError):
-        return "timeout"
-    if isinstance(e, ConnectionRefusedError):
-        return "connect"
-    return "other"
-
-
 # ---- configuration and credentials -------------------------------------------------
 
 TokenProvider = Callable[[], Union[str, Awaitable[str]]]
@@ -229,18 +219,72 @@ def _native_call(f: Callable[..., T], *args: Any) -> T:
         raise from_native(e) from None
 
 
-def _token_file() -> Tuple[Optional[str], Optional[str], Optional[int]]:
+def _environment() -> Dict[str, Any]:
+    """What the session may read of this process: the ``CD_*`` variables it names, and
+    ``~/.config/cd/token``."""
+    vars = {k: os.environ[k] for k in _native.Session.env_vars() if k in os.environ}
     path = os.path.join(os.path.expanduser("~"), ".config", "cd", "token")
+    token_file = None
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         with open(path, encoding="utf-8") as f:
-            return path, f.read(), mode
+            token_file = {"path": path, "contents": f.read(), "mode": mode}
     except OSError:
-        return None, None, None
+        pass
+    return {"vars": vars, "token_file": token_file}
+
+
+class _SystemClock:
+    """The clocks, randomness and environment of this process (a test replaces it)."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+
+    def now_ms(self) -> int:
+        return int((time.monotonic() - self._started) * 1000)
+
+    def now_unix_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def seed(self) -> int:
+        return int.from_bytes(os.urandom(8), "little")
+
+    def environment(self) -> Dict[str, Any]:
+        return _environment()
+
+
+def _request(raw: Dict[str, Any]) -> HttpRequest:
+    return HttpRequest(
+        raw["method"],
+        raw["url"],
+        [(k, v) for k, v in raw["headers"]],
+        raw["body"].encode() if raw.get("body") is not None else None,
+        raw["timeout_ms"] / 1000,
+    )
+
+
+def _response(resp: HttpResponse) -> Dict[str, Any]:
+    return {
+        "input": "response",
+        "response": {"status": resp.status, "headers": [list(h) for h in resp.headers], "body": resp.body},
+    }
+
+
+def _failure(e: BaseException) -> Dict[str, Any]:
+    if isinstance(e, TimeoutError):
+        error: Dict[str, Any] = {"kind": "timeout"}
+    elif isinstance(e, ConnectionRefusedError):
+        error = {"kind": "connect", "message": str(e)}
+    else:
+        error = {"kind": "other", "message": str(e)}
+    return {"input": "transport_error", "error": error}
+
+
+_RESUME: Dict[str, Any] = {"input": "resume"}
 
 
 class _Base:
-    """What the two clients share: configuration, credentials and the call steps."""
+    """What the two clients share: the session and the effects that need no I/O."""
 
     def __init__(
         self,
@@ -252,173 +296,79 @@ class _Base:
         base_url: Optional[str],
         region: Optional[str],
         ingress: Optional[str],
-        max_retries: int,
-        timeout_ms: int,
-        max_retry_wait_ms: int,
-        client_rate_limit: bool,
+        max_retries: Optional[int],
+        timeout_ms: Optional[int],
+        max_retry_wait_ms: Optional[int],
+        client_rate_limit: Optional[bool],
         debug: Optional[bool],
         on_retry: Optional[Callable[[RetryInfo], None]],
         env: bool,
-        allow_insecure_http: Optional[bool] = None,
+        allow_insecure_http: Optional[bool],
+        clock: Any,
     ) -> None:
-        config: Dict[str, Any] = {
-            "max_retries": max_retries,
-            "timeout_ms": timeout_ms,
-            "max_retry_wait_ms": max_retry_wait_ms,
-            "client_rate_limit": client_rate_limit,
+        options: Dict[str, Any] = {
+            k: v
+            for k, v in {
+                "token": token,
+                "base_url": base_url,
+                "region": region,
+                "ingress": ingress,
+                "max_retries": max_retries,
+                "timeout_ms": timeout_ms,
+                "max_retry_wait_ms": max_retry_wait_ms,
+                "client_rate_limit": client_rate_limit,
+                "debug": debug,
+                "allow_insecure_http": allow_insecure_http,
+            }.items()
+            if v is not None
         }
-        if region is not None:
-            config["region"] = region
-        if ingress is not None:
-            config["ingress"] = ingress
-        if env:
-            config = _native_call(
-                _native.ClientCore.config_with_env, config, dict(os.environ)
-            )
-        # Explicit arguments win over the environment.
-        if base_url is not None:
-            config["base_url"] = base_url
-        if debug is not None:
-            config["debug"] = debug
-        if allow_insecure_http is not None:
-            config["allow_insecure_http"] = allow_insecure_http
-        self._core = _native_call(_native.ClientCore, config, host)
-        self._debug = bool(config.get("debug"))
-        if self._debug and not log.handlers:
-            log.addHandler(logging.StreamHandler())
-            log.setLevel(logging.DEBUG)
-        self._on_retry = on_retry
+        options["token_provider"] = token_provider is not None
+        options["on_retry"] = on_retry is not None
+        if client_credentials is not None:
+            options["client_credentials"] = {
+                "organization": client_credentials.organization,
+                "client_id": client_credentials.client_id,
+                "client_secret": client_credentials.client_secret,
+            }
+        self._clock = clock or _SystemClock()
+        environment = self._clock.environment() if env else None
+        self._session = _native_call(_native.Session, options, environment, host, self._clock.seed())
         self._provider = token_provider
-        self._cc = client_credentials
-        self._bearer_cache = _native.BearerCache() if client_credentials else None
-        self._token: Optional[str] = None
-        if token is not None or (token_provider is None and client_credentials is None):
-            env_token = os.environ.get("CD_API_TOKEN") if env and token is None else None
-            path, contents, mode = (
-                _token_file() if env and token is None and not env_token else (None, None, None)
-            )
-            self._token = _native_call(
-                _native.resolve_token,
-                token,
-                env_token,
-                path,
-                contents,
-                mode,
-                "~/.config/cd/token",
-            )
-        self._whoami: Optional[Whoami] = None
-        self._started = time.monotonic()
+        self._on_retry = on_retry
+        if debug or (debug is None and env and os.environ.get("CD_LOG", "").lower() == "debug"):
+            if not log.handlers:
+                log.addHandler(logging.StreamHandler())
+                log.setLevel(logging.DEBUG)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(user_agent={self._core.user_agent!r})"
+        return f"{type(self).__name__}(user_agent={self._session.user_agent!r})"
 
-    def _now_ms(self) -> int:
-        return int((time.monotonic() - self._started) * 1000)
-
-    def _check_provided(self, token: str) -> str:
-        return _native_call(
-            _native.resolve_token, token, None, None, None, None, "token_provider"
+    def _poll(self, task: Any, inp: Dict[str, Any]) -> Dict[str, Any]:
+        effect: Dict[str, Any] = _native_call(
+            self._session.poll, task, inp, self._clock.now_ms(), self._clock.now_unix_ms()
         )
+        if effect.get("log"):
+            log.debug(effect["log"])
+        if effect["effect"] == "sleep" and effect.get("retry") and self._on_retry is not None:
+            r = effect["retry"]
+            self._on_retry(RetryInfo(r["retry"], r["wait_ms"], r["cause"]))
+        return effect
 
-    def _steps(
-        self, op: Dict[str, Any]
-    ) -> Generator[Tuple[str, Any], Any, Tuple[JSON, Optional[Dict[str, Any]]]]:
-        """One call as steps the driver performs: ``("bearer", None)`` → a bearer,
-        ``("send", HttpRequest)`` → an HttpResponse (or a transport exception thrown
-        in), ``("sleep", seconds)`` → None. Returns the value and the next page's
-        operation."""
-        for attempt_round in (0, 1):
-            call = _native_call(self._core.start, op, str(uuid.uuid4()))
-            wait = self._core.throttle_ms(self._now_ms())
-            if wait:
-                yield ("sleep", wait / 1000)
-            while True:
-                bearer = yield ("bearer", None)
-                raw = call.request(bearer)
-                if self._debug:
-                    log.debug(call.log_line())
-                req = HttpRequest(
-                    raw["method"],
-                    raw["url"],
-                    [(k, v) for k, v in raw["headers"]],
-                    raw["body"].encode() if raw.get("body") is not None else None,
-                    raw["timeout_ms"] / 1000,
-                )
-                try:
-                    resp: HttpResponse = yield ("send", req)
-                    step = call.on_response(
-                        resp.status, list(resp.headers), resp.body, random.random()
-                    )
-                except (OSError, TimeoutError) as e:
-                    step = call.on_transport_error(
-                        _transport_kind(e), str(e), random.random()
-                    )
-                if step["action"] == "done":
-                    value = step["value"]
-                    return value, call.next_page(value) if isinstance(value, dict) else None
-                if step["action"] == "wait":
-                    info = RetryInfo(step["retry"], step["wait_ms"], step["cause"])
-                    if self._debug:
-                        log.debug(
-                            "clouddigit: retry %d in %d ms (%s)",
-                            info.retry,
-                            info.wait_ms,
-                            info.cause,
-                        )
-                    if self._on_retry is not None:
-                        self._on_retry(info)
-                    yield ("sleep", info.wait_ms / 1000)
-                    continue
-                error = step["error"]
-                if (
-                    attempt_round == 0
-                    and self._bearer_cache is not None
-                    and self._bearer_cache.on_rejected(error, bearer)
-                ):
-                    break  # a fresh bearer, and the call once more
-                raise from_core(error)
-        raise ConfigError("unreachable")
+    @staticmethod
+    def _provided(t: Any) -> Dict[str, Any]:
+        if not isinstance(t, str):
+            return {"input": "token", "error": f"returned {type(t).__name__}, not a str"}
+        return {"input": "token", "token": t}
 
-    def _refresh_steps(self) -> Generator[Tuple[str, Any], Any, str]:
-        assert self._cc is not None and self._bearer_cache is not None
-        cache = self._bearer_cache
-        kind, value = cache.need(self._now_ms())
-        if kind == "use" and value is not None:
-            return value
-        raw = _native_call(
-            self._core.token_request,
-            self._cc.organization,
-            self._cc.client_id,
-            self._cc.client_secret,
-        )
-        req = HttpRequest(
-            raw["method"],
-            raw["url"],
-            [(k, v) for k, v in raw["headers"]],
-            raw["body"].encode(),
-            raw["timeout_ms"] / 1000,
-        )
-        try:
-            resp: HttpResponse = yield ("send", req)
-        except (OSError, TimeoutError) as e:
-            return _native_call(
-                cache.on_response,
-                self._now_ms(),
-                None,
-                None,
-                None,
-                _transport_kind(e),
-                str(e),
-            )
-        return _native_call(
-            cache.on_response, self._now_ms(), resp.status, list(resp.headers), resp.body
-        )
 
-    def _local_now(self) -> str:
-        return _dt.datetime.now(_dt.timezone.utc).isoformat()
+def _result(effect: Dict[str, Any]) -> Any:
+    if effect["effect"] == "done":
+        return effect["value"]
+    raise from_core(effect["error"])
 
-    def _can(self, whoami: Whoami, action: str, project: Optional[str]) -> Any:
-        return _native_call(_native.can, whoami.raw, action, project, self._local_now())
+
+def _page(value: Dict[str, Any]) -> Tuple[List[Any], Optional[Dict[str, Any]]]:
+    return value["items"], value["next"]
 
 
 # ---- the blocking client -----------------------------------------------------------
@@ -429,8 +379,9 @@ class Client(_Base):
 
     Credentials, first found wins: ``token``; ``token_provider`` (called before every
     request); ``client_credentials``; ``CD_API_TOKEN``; ``~/.config/cd/token`` (refused
-    when group or others can read it). ``CD_BASE_URL``, ``CD_REGION`` and
-    ``CD_LOG=debug`` apply unless ``env=False``.
+    when group or others can read it). Options given here win over ``CD_BASE_URL``,
+    ``CD_REGION``, ``CD_LOG=debug`` and ``CD_ALLOW_INSECURE_HTTP``, which are read
+    unless ``env=False``.
     """
 
     def __init__(
@@ -442,15 +393,16 @@ class Client(_Base):
         base_url: Optional[str] = None,
         region: Optional[str] = None,
         ingress: Optional[str] = None,
-        max_retries: int = 2,
-        timeout_ms: int = 60_000,
-        max_retry_wait_ms: int = 60_000,
-        client_rate_limit: bool = False,
+        max_retries: Optional[int] = None,
+        timeout_ms: Optional[int] = None,
+        max_retry_wait_ms: Optional[int] = None,
+        client_rate_limit: Optional[bool] = None,
         debug: Optional[bool] = None,
         on_retry: Optional[Callable[[RetryInfo], None]] = None,
         transport: Optional[Transport] = None,
         env: bool = True,
         allow_insecure_http: Optional[bool] = None,
+        _clock: Any = None,
     ) -> None:
         super().__init__(
             host="python",
@@ -468,68 +420,82 @@ class Client(_Base):
             on_retry=on_retry,
             env=env,
             allow_insecure_http=allow_insecure_http,
+            clock=_clock,
         )
-        self._transport: Transport = transport or UrllibTransport(self._core.allow_insecure_http)
-        self._lock = threading.Lock()
+        self._transport: Transport = transport or UrllibTransport(self._session.allow_insecure_http)
+        # Parks calls behind a bearer refresh; woken when it ends.
+        self._refreshed = threading.Condition()
         self.tokens = Tokens(self)
         self.service_accounts = ServiceAccounts(self)
         self.audit = Audit(self)
         self.members = Members(self)
 
-    def _drive(self, gen: Generator[Tuple[str, Any], Any, T]) -> T:
+    def _drive(self, command: Dict[str, Any]) -> Any:
+        """The driver loop: do what the session asks until the task ends."""
+        task = _native_call(self._session.start, command)
+        inp = _RESUME
+        wake = False
         try:
-            action = next(gen)
             while True:
-                kind, arg = action
-                if kind == "bearer":
-                    value: Any = self._bearer()
-                elif kind == "sleep":
-                    time.sleep(arg)
-                    value = None
-                else:
+                effect = self._poll(task, inp)
+                if wake:  # the refresh just fed has ended: wake the calls parked on it
+                    wake = False
+                    with self._refreshed:
+                        self._refreshed.notify_all()
+                kind = effect["effect"]
+                if kind == "send":
+                    wake = effect["refresh"]
                     try:
-                        value = self._transport.send(arg)
+                        inp = _response(self._transport.send(_request(effect["request"])))
                     except (OSError, TimeoutError) as e:
-                        action = gen.throw(e)
-                        continue
-                action = gen.send(value)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+                        inp = _failure(e)
+                elif kind == "sleep":
+                    self._clock_sleep(effect["ms"])
+                    inp = _RESUME
+                elif kind == "ask_token":
+                    try:
+                        inp = self._provided(self._provider() if self._provider else None)
+                    except Exception as e:  # the provider's own failure, named
+                        inp = {"input": "token", "error": f"{type(e).__name__}: {e}"}
+                elif kind == "await_refresh":
+                    with self._refreshed:
+                        while self._session.refreshing:
+                            self._refreshed.wait()
+                    inp = _RESUME
+                else:
+                    return _result(effect)
+        except BaseException:
+            self._session.cancel(task)
+            raise
 
-    def _bearer(self) -> str:
-        if self._token is not None:
-            return self._token
-        if self._provider is not None:
-            t = self._provider()
-            if not isinstance(t, str):
-                raise ConfigError("token_provider must return a str (use AsyncClient for async providers)")
-            return self._check_provided(t)
-        with self._lock:  # one refresh at a time; waiters use its bearer
-            return self._drive(self._refresh_steps())
+    def _clock_sleep(self, ms: int) -> None:
+        sleep = getattr(self._clock, "sleep", None)
+        if sleep is not None:
+            sleep(ms)
+        else:
+            time.sleep(ms / 1000)
 
-    def _run(self, op: Dict[str, Any]) -> Tuple[JSON, Optional[Dict[str, Any]]]:
-        return self._drive(self._steps(op))
+    def _call(self, model: Type[T], command: Dict[str, Any]) -> T:
+        return build(model, self._drive(command))
 
-    def _call(self, model: Type[T], op: Dict[str, Any]) -> T:
-        return build(model, self._run(op)[0])
+    def _op(self, model: Type[T], op: Dict[str, Any]) -> T:
+        return self._call(model, {"command": "call", "op": op})
 
     def _list(self, model: Type[T], op: Dict[str, Any]) -> Iterator[T]:
         next_op: Optional[Dict[str, Any]] = op
         while next_op is not None:
-            page, next_op = self._run(next_op)
-            for item in page["items"]:
+            items, next_op = _page(self._drive({"command": "page", "op": next_op}))
+            for item in items:
                 yield build(model, item)
 
     def whoami(self) -> Whoami:
         """The calling token and its owner as they are now; kept for :meth:`can`."""
-        self._whoami = self._call(Whoami, {"op": "whoami"})
-        return self._whoami
+        return self._call(Whoami, {"command": "whoami"})
 
     def can(self, action: str, project: Optional[str] = None) -> Any:
         """Whether this client's token may do ``action`` in ``project`` now, decided
         locally on the last :meth:`whoami` (fetched once if there is none)."""
-        return self._can(self._whoami or self.whoami(), action, project)
+        return _native.decision(self._drive({"command": "can", "action": action, "project": project}))
 
     def close(self) -> None:
         """Nothing to release with the default transport; here for ``with``."""
@@ -547,32 +513,26 @@ class Tokens:
     def __init__(self, c: Client) -> None:
         self._c = c
 
-    def list(self, *, page_size: Optional[int] = None) -> Iterator[ApiToken]:
-        return self._c._list(ApiToken, {"op": "list_tokens", "limit": page_size})
+    def list(self, *, limit: Optional[int] = None) -> Iterator[ApiToken]:
+        return self._c._list(ApiToken, {"op": "list_tokens", "limit": limit})
 
     def validate(self, draft: Dict[str, Any]) -> Any:
         """The console's rules on a draft (field errors, warnings, preview)."""
-        w = self._c.whoami()
-        existing = [t.raw for t in self.list()]
-        return _native_call(
-            _native.validate_draft, draft, w.owner, w.raw, existing, self._c._local_now()
-        )
+        return _native.token_validation(self._c._drive({"command": "validate_token", "draft": draft}))
 
     def create(self, draft: Dict[str, Any]) -> CreatedToken:
         """Validated locally first: a bad draft raises ``ValidationError`` with every
         field error before any create is sent."""
-        w = self._c.whoami()
-        body = _native_call(_native.prepare_create, draft, w.owner, w.raw, self._c._local_now())
-        return self._c._call(CreatedToken, {"op": "create_token", "body": body})
+        return self._c._call(CreatedToken, {"command": "create_token", "draft": draft})
 
     def get(self, id: str) -> ApiToken:
-        return self._c._call(ApiToken, {"op": "get_token", "id": id})
+        return self._c._op(ApiToken, {"op": "get_token", "id": id})
 
     def rotate(self, id: str) -> Rotation:
-        return self._c._call(Rotation, {"op": "rotate_token", "id": id})
+        return self._c._op(Rotation, {"op": "rotate_token", "id": id})
 
     def revoke(self, id: str) -> ApiToken:
-        return self._c._call(ApiToken, {"op": "revoke_token", "id": id})
+        return self._c._op(ApiToken, {"op": "revoke_token", "id": id})
 
 
 class Members:
@@ -581,92 +541,107 @@ class Members:
 
     def revoke_tokens(self, member_id: str) -> RevokedCount:
         """Revokes every personal token of a member (organization admins and owners)."""
-        return self._c._call(RevokedCount, {"op": "revoke_member_tokens", "member_id": member_id})
+        return self._c._op(RevokedCount, {"op": "revoke_member_tokens", "member_id": member_id})
 
 
 class ServiceAccounts:
     def __init__(self, c: Client) -> None:
         self._c = c
+        self.tokens = ServiceAccountTokens(c)
+        self.access_keys = AccessKeys(c)
 
-    def list(self, project: Optional[str] = None) -> Iterator[ServiceAccount]:
-        return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project})
+    def list(self, project: Optional[str] = None, *, limit: Optional[int] = None) -> Iterator[ServiceAccount]:
+        return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project, "limit": limit})
 
-    def list_org(self) -> Iterator[ServiceAccount]:
+    def list_org(self, *, limit: Optional[int] = None) -> Iterator[ServiceAccount]:
         """Organization-level accounts (organization admins and owners)."""
-        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts"})
+        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts", "limit": limit})
 
     def create(self, body: Dict[str, Any]) -> CreatedServiceAccount:
         """``{name, project, role, description, tag_selector}``; without ``project``, an
         organization-level account."""
-        return self._c._call(CreatedServiceAccount, {"op": "create_service_account", "body": body})
+        return self._c._op(CreatedServiceAccount, {"op": "create_service_account", "body": body})
 
     def get(self, id: str) -> ServiceAccount:
-        return self._c._call(ServiceAccount, {"op": "get_service_account", "id": id})
+        return self._c._op(ServiceAccount, {"op": "get_service_account", "id": id})
 
     def update(self, id: str, body: Dict[str, Any]) -> ServiceAccount:
-        return self._c._call(ServiceAccount, {"op": "update_service_account", "id": id, "body": body})
+        return self._c._op(ServiceAccount, {"op": "update_service_account", "id": id, "body": body})
 
     def disable(self, id: str) -> ServiceAccount:
-        return self._c._call(ServiceAccount, {"op": "disable_service_account", "id": id})
+        return self._c._op(ServiceAccount, {"op": "disable_service_account", "id": id})
 
     def enable(self, id: str) -> ServiceAccount:
-        return self._c._call(ServiceAccount, {"op": "enable_service_account", "id": id})
+        return self._c._op(ServiceAccount, {"op": "enable_service_account", "id": id})
 
     def delete(self, id: str) -> None:
-        self._c._run({"op": "delete_service_account", "id": id})
+        self._c._drive({"command": "call", "op": {"op": "delete_service_account", "id": id}})
 
-    def list_tokens(self, id: str) -> Iterator[ApiToken]:
-        return self._c._list(ApiToken, {"op": "list_service_account_tokens", "id": id})
 
-    def create_token(self, id: str, draft: Dict[str, Any]) -> CreatedToken:
+class ServiceAccountTokens:
+    """A service account's tokens."""
+
+    def __init__(self, c: Client) -> None:
+        self._c = c
+
+    def list(self, service_account_id: str, *, limit: Optional[int] = None) -> Iterator[ApiToken]:
+        return self._c._list(
+            ApiToken, {"op": "list_service_account_tokens", "id": service_account_id, "limit": limit}
+        )
+
+    def create(self, service_account_id: str, draft: Dict[str, Any]) -> CreatedToken:
         """Validated locally against the account as it is now, then created."""
-        w = self._c.whoami()
-        sa = self.get(id)
-        owner = _native_call(_native.service_account_owner, sa.raw)
-        body = _native_call(_native.prepare_create, draft, owner, w.raw, self._c._local_now())
         return self._c._call(
-            CreatedToken, {"op": "create_service_account_token", "id": id, "body": body}
+            CreatedToken,
+            {"command": "create_service_account_token", "id": service_account_id, "draft": draft},
         )
 
-    def rotate_token(self, id: str, token_id: str) -> Rotation:
-        return self._c._call(
-            Rotation, {"op": "rotate_service_account_token", "id": id, "token_id": token_id}
+    def rotate(self, service_account_id: str, token_id: str) -> Rotation:
+        return self._c._op(
+            Rotation, {"op": "rotate_service_account_token", "id": service_account_id, "token_id": token_id}
         )
 
-    def revoke_token(self, id: str, token_id: str) -> ApiToken:
-        return self._c._call(
-            ApiToken, {"op": "revoke_service_account_token", "id": id, "token_id": token_id}
+    def revoke(self, service_account_id: str, token_id: str) -> ApiToken:
+        return self._c._op(
+            ApiToken, {"op": "revoke_service_account_token", "id": service_account_id, "token_id": token_id}
         )
 
-    def list_access_keys(self, id: str) -> Iterator[AccessKey]:
-        return self._c._list(AccessKey, {"op": "list_access_keys", "id": id})
 
-    def create_access_key(self, id: str) -> CreatedAccessKey:
-        return self._c._call(CreatedAccessKey, {"op": "create_access_key", "id": id})
+class AccessKeys:
+    """A service account's S3 access keys."""
 
-    def delete_access_key(self, id: str, key_id: str) -> None:
-        self._c._run({"op": "delete_access_key", "id": id, "key_id": key_id})
+    def __init__(self, c: Client) -> None:
+        self._c = c
+
+    def list(self, service_account_id: str) -> Iterator[AccessKey]:
+        return self._c._list(AccessKey, {"op": "list_access_keys", "id": service_account_id})
+
+    def create(self, service_account_id: str) -> CreatedAccessKey:
+        return self._c._op(CreatedAccessKey, {"op": "create_access_key", "id": service_account_id})
+
+    def delete(self, service_account_id: str, key_id: str) -> None:
+        self._c._drive(
+            {"command": "call", "op": {"op": "delete_access_key", "id": service_account_id, "key_id": key_id}}
+        )
 
 
 class Audit:
     def __init__(self, c: Client) -> None:
         self._c = c
 
-    def list(self, *, page_size: Optional[int] = None, **filter: Any) -> Iterator[AuditEvent]:
+    def list(self, *, limit: Optional[int] = None, **filter: Any) -> Iterator[AuditEvent]:
         """Filters: ``actor``, ``token_prefix``, ``from_`` / ``to`` (RFC 3339), ``status``."""
         return self._c._list(
-            AuditEvent, {"op": "list_audit_events", "filter": _filter(filter), "limit": page_size}
+            AuditEvent, {"op": "list_audit_events", "filter": _filter(filter), "limit": limit}
         )
 
     def export(self, **filter: Any) -> str:
         """Every matching event as JSON lines."""
-        value, _ = self._c._run({"op": "export_audit_events", "filter": _filter(filter)})
-        return str(value)
+        return str(self._c._drive({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}}))
 
 
 def _filter(f: Dict[str, Any]) -> Dict[str, Any]:
-    out = {("from" if k == "from_" else k): v for k, v in f.items() if v is not None}
-    return out
+    return {("from" if k == "from_" else k): v for k, v in f.items() if v is not None}
 
 
 # ---- the asyncio client ------------------------------------------------------------
@@ -686,15 +661,16 @@ class AsyncClient(_Base):
         base_url: Optional[str] = None,
         region: Optional[str] = None,
         ingress: Optional[str] = None,
-        max_retries: int = 2,
-        timeout_ms: int = 60_000,
-        max_retry_wait_ms: int = 60_000,
-        client_rate_limit: bool = False,
+        max_retries: Optional[int] = None,
+        timeout_ms: Optional[int] = None,
+        max_retry_wait_ms: Optional[int] = None,
+        client_rate_limit: Optional[bool] = None,
         debug: Optional[bool] = None,
         on_retry: Optional[Callable[[RetryInfo], None]] = None,
         transport: Optional[AsyncTransport] = None,
         env: bool = True,
         allow_insecure_http: Optional[bool] = None,
+        _clock: Any = None,
     ) -> None:
         super().__init__(
             host="python-asyncio",
@@ -712,71 +688,85 @@ class AsyncClient(_Base):
             on_retry=on_retry,
             env=env,
             allow_insecure_http=allow_insecure_http,
+            clock=_clock,
         )
         self._transport: AsyncTransport = transport or ThreadTransport(
-            allow_insecure_http=self._core.allow_insecure_http
+            allow_insecure_http=self._session.allow_insecure_http
         )
-        self._lock: Optional[asyncio.Lock] = None
+        self._refreshed: Optional[asyncio.Condition] = None
         self.tokens = AsyncTokens(self)
         self.service_accounts = AsyncServiceAccounts(self)
         self.audit = AsyncAudit(self)
         self.members = AsyncMembers(self)
 
-    async def _drive(self, gen: Generator[Tuple[str, Any], Any, T]) -> T:
+    async def _send(self, effect: Dict[str, Any]) -> Dict[str, Any]:
         try:
-            action = next(gen)
+            return _response(await self._transport.send(_request(effect["request"])))
+        except (OSError, TimeoutError) as e:
+            return _failure(e)
+
+    async def _drive(self, command: Dict[str, Any]) -> Any:
+        """The same loop as :meth:`Client._drive`, awaiting instead of blocking."""
+        if self._refreshed is None:
+            self._refreshed = asyncio.Condition()
+        refreshed = self._refreshed
+        task = _native_call(self._session.start, command)
+        inp = _RESUME
+        wake = False
+        try:
             while True:
-                kind, arg = action
-                if kind == "bearer":
-                    value: Any = await self._bearer()
+                effect = self._poll(task, inp)
+                if wake:  # the refresh just fed has ended: wake the calls parked on it
+                    wake = False
+                    async with refreshed:
+                        refreshed.notify_all()
+                kind = effect["effect"]
+                if kind == "send":
+                    wake = effect["refresh"]
+                    inp = await self._send(effect)
                 elif kind == "sleep":
-                    await asyncio.sleep(arg)
-                    value = None
-                else:
+                    sleep = getattr(self._clock, "sleep", None)
+                    if sleep is not None:
+                        sleep(effect["ms"])
+                    else:
+                        await asyncio.sleep(effect["ms"] / 1000)
+                    inp = _RESUME
+                elif kind == "ask_token":
                     try:
-                        value = await self._transport.send(arg)
-                    except (OSError, TimeoutError) as e:
-                        action = gen.throw(e)
-                        continue
-                action = gen.send(value)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+                        t = self._provider() if self._provider else None
+                        if inspect.isawaitable(t):
+                            t = await t
+                        inp = self._provided(t)
+                    except Exception as e:  # the provider's own failure, named
+                        inp = {"input": "token", "error": f"{type(e).__name__}: {e}"}
+                elif kind == "await_refresh":
+                    async with refreshed:
+                        await refreshed.wait_for(lambda: not self._session.refreshing)
+                    inp = _RESUME
+                else:
+                    return _result(effect)
+        except BaseException:
+            self._session.cancel(task)
+            raise
 
-    async def _bearer(self) -> str:
-        if self._token is not None:
-            return self._token
-        if self._provider is not None:
-            t = self._provider()
-            if inspect.isawaitable(t):
-                t = await t
-            if not isinstance(t, str):
-                raise ConfigError("token_provider must return a str")
-            return self._check_provided(t)
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:  # one refresh at a time; waiters use its bearer
-            return await self._drive(self._refresh_steps())
+    async def _call(self, model: Type[T], command: Dict[str, Any]) -> T:
+        return build(model, await self._drive(command))
 
-    async def _run(self, op: Dict[str, Any]) -> Tuple[JSON, Optional[Dict[str, Any]]]:
-        return await self._drive(self._steps(op))
-
-    async def _call(self, model: Type[T], op: Dict[str, Any]) -> T:
-        return build(model, (await self._run(op))[0])
+    async def _op(self, model: Type[T], op: Dict[str, Any]) -> T:
+        return await self._call(model, {"command": "call", "op": op})
 
     async def _list(self, model: Type[T], op: Dict[str, Any]) -> AsyncIterator[T]:
         next_op: Optional[Dict[str, Any]] = op
         while next_op is not None:
-            page, next_op = await self._run(next_op)
-            for item in page["items"]:
+            items, next_op = _page(await self._drive({"command": "page", "op": next_op}))
+            for item in items:
                 yield build(model, item)
 
     async def whoami(self) -> Whoami:
-        self._whoami = await self._call(Whoami, {"op": "whoami"})
-        return self._whoami
+        return await self._call(Whoami, {"command": "whoami"})
 
     async def can(self, action: str, project: Optional[str] = None) -> Any:
-        return self._can(self._whoami or await self.whoami(), action, project)
+        return _native.decision(await self._drive({"command": "can", "action": action, "project": project}))
 
     async def aclose(self) -> None:
         """Nothing to release with the default transport; here for ``async with``."""
@@ -792,29 +782,23 @@ class AsyncTokens:
     def __init__(self, c: AsyncClient) -> None:
         self._c = c
 
-    def list(self, *, page_size: Optional[int] = None) -> AsyncIterator[ApiToken]:
-        return self._c._list(ApiToken, {"op": "list_tokens", "limit": page_size})
+    def list(self, *, limit: Optional[int] = None) -> AsyncIterator[ApiToken]:
+        return self._c._list(ApiToken, {"op": "list_tokens", "limit": limit})
 
     async def validate(self, draft: Dict[str, Any]) -> Any:
-        w = await self._c.whoami()
-        existing = [t.raw async for t in self.list()]
-        return _native_call(
-            _native.validate_draft, draft, w.owner, w.raw, existing, self._c._local_now()
-        )
+        return _native.token_validation(await self._c._drive({"command": "validate_token", "draft": draft}))
 
     async def create(self, draft: Dict[str, Any]) -> CreatedToken:
-        w = await self._c.whoami()
-        body = _native_call(_native.prepare_create, draft, w.owner, w.raw, self._c._local_now())
-        return await self._c._call(CreatedToken, {"op": "create_token", "body": body})
+        return await self._c._call(CreatedToken, {"command": "create_token", "draft": draft})
 
     async def get(self, id: str) -> ApiToken:
-        return await self._c._call(ApiToken, {"op": "get_token", "id": id})
+        return await self._c._op(ApiToken, {"op": "get_token", "id": id})
 
     async def rotate(self, id: str) -> Rotation:
-        return await self._c._call(Rotation, {"op": "rotate_token", "id": id})
+        return await self._c._op(Rotation, {"op": "rotate_token", "id": id})
 
     async def revoke(self, id: str) -> ApiToken:
-        return await self._c._call(ApiToken, {"op": "revoke_token", "id": id})
+        return await self._c._op(ApiToken, {"op": "revoke_token", "id": id})
 
 
 class AsyncMembers:
@@ -822,87 +806,95 @@ class AsyncMembers:
         self._c = c
 
     async def revoke_tokens(self, member_id: str) -> RevokedCount:
-        return await self._c._call(
-            RevokedCount, {"op": "revoke_member_tokens", "member_id": member_id}
-        )
+        return await self._c._op(RevokedCount, {"op": "revoke_member_tokens", "member_id": member_id})
 
 
 class AsyncServiceAccounts:
     def __init__(self, c: AsyncClient) -> None:
         self._c = c
+        self.tokens = AsyncServiceAccountTokens(c)
+        self.access_keys = AsyncAccessKeys(c)
 
-    def list(self, project: Optional[str] = None) -> AsyncIterator[ServiceAccount]:
-        return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project})
+    def list(self, project: Optional[str] = None, *, limit: Optional[int] = None) -> AsyncIterator[ServiceAccount]:
+        return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project, "limit": limit})
 
-    def list_org(self) -> AsyncIterator[ServiceAccount]:
-        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts"})
+    def list_org(self, *, limit: Optional[int] = None) -> AsyncIterator[ServiceAccount]:
+        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts", "limit": limit})
 
     async def create(self, body: Dict[str, Any]) -> CreatedServiceAccount:
-        return await self._c._call(
-            CreatedServiceAccount, {"op": "create_service_account", "body": body}
-        )
+        return await self._c._op(CreatedServiceAccount, {"op": "create_service_account", "body": body})
 
     async def get(self, id: str) -> ServiceAccount:
-        return await self._c._call(ServiceAccount, {"op": "get_service_account", "id": id})
+        return await self._c._op(ServiceAccount, {"op": "get_service_account", "id": id})
 
     async def update(self, id: str, body: Dict[str, Any]) -> ServiceAccount:
-        return await self._c._call(
-            ServiceAccount, {"op": "update_service_account", "id": id, "body": body}
-        )
+        return await self._c._op(ServiceAccount, {"op": "update_service_account", "id": id, "body": body})
 
     async def disable(self, id: str) -> ServiceAccount:
-        return await self._c._call(ServiceAccount, {"op": "disable_service_account", "id": id})
+        return await self._c._op(ServiceAccount, {"op": "disable_service_account", "id": id})
 
     async def enable(self, id: str) -> ServiceAccount:
-        return await self._c._call(ServiceAccount, {"op": "enable_service_account", "id": id})
+        return await self._c._op(ServiceAccount, {"op": "enable_service_account", "id": id})
 
     async def delete(self, id: str) -> None:
-        await self._c._run({"op": "delete_service_account", "id": id})
+        await self._c._drive({"command": "call", "op": {"op": "delete_service_account", "id": id}})
 
-    def list_tokens(self, id: str) -> AsyncIterator[ApiToken]:
-        return self._c._list(ApiToken, {"op": "list_service_account_tokens", "id": id})
 
-    async def create_token(self, id: str, draft: Dict[str, Any]) -> CreatedToken:
-        w = await self._c.whoami()
-        sa = await self.get(id)
-        owner = _native_call(_native.service_account_owner, sa.raw)
-        body = _native_call(_native.prepare_create, draft, owner, w.raw, self._c._local_now())
-        return await self._c._call(
-            CreatedToken, {"op": "create_service_account_token", "id": id, "body": body}
+class AsyncServiceAccountTokens:
+    def __init__(self, c: AsyncClient) -> None:
+        self._c = c
+
+    def list(self, service_account_id: str, *, limit: Optional[int] = None) -> AsyncIterator[ApiToken]:
+        return self._c._list(
+            ApiToken, {"op": "list_service_account_tokens", "id": service_account_id, "limit": limit}
         )
 
-    async def rotate_token(self, id: str, token_id: str) -> Rotation:
+    async def create(self, service_account_id: str, draft: Dict[str, Any]) -> CreatedToken:
         return await self._c._call(
-            Rotation, {"op": "rotate_service_account_token", "id": id, "token_id": token_id}
+            CreatedToken,
+            {"command": "create_service_account_token", "id": service_account_id, "draft": draft},
         )
 
-    async def revoke_token(self, id: str, token_id: str) -> ApiToken:
-        return await self._c._call(
-            ApiToken, {"op": "revoke_service_account_token", "id": id, "token_id": token_id}
+    async def rotate(self, service_account_id: str, token_id: str) -> Rotation:
+        return await self._c._op(
+            Rotation, {"op": "rotate_service_account_token", "id": service_account_id, "token_id": token_id}
         )
 
-    def list_access_keys(self, id: str) -> AsyncIterator[AccessKey]:
-        return self._c._list(AccessKey, {"op": "list_access_keys", "id": id})
+    async def revoke(self, service_account_id: str, token_id: str) -> ApiToken:
+        return await self._c._op(
+            ApiToken, {"op": "revoke_service_account_token", "id": service_account_id, "token_id": token_id}
+        )
 
-    async def create_access_key(self, id: str) -> CreatedAccessKey:
-        return await self._c._call(CreatedAccessKey, {"op": "create_access_key", "id": id})
 
-    async def delete_access_key(self, id: str, key_id: str) -> None:
-        await self._c._run({"op": "delete_access_key", "id": id, "key_id": key_id})
+class AsyncAccessKeys:
+    def __init__(self, c: AsyncClient) -> None:
+        self._c = c
+
+    def list(self, service_account_id: str) -> AsyncIterator[AccessKey]:
+        return self._c._list(AccessKey, {"op": "list_access_keys", "id": service_account_id})
+
+    async def create(self, service_account_id: str) -> CreatedAccessKey:
+        return await self._c._op(CreatedAccessKey, {"op": "create_access_key", "id": service_account_id})
+
+    async def delete(self, service_account_id: str, key_id: str) -> None:
+        await self._c._drive(
+            {"command": "call", "op": {"op": "delete_access_key", "id": service_account_id, "key_id": key_id}}
+        )
 
 
 class AsyncAudit:
     def __init__(self, c: AsyncClient) -> None:
         self._c = c
 
-    def list(self, *, page_size: Optional[int] = None, **filter: Any) -> AsyncIterator[AuditEvent]:
+    def list(self, *, limit: Optional[int] = None, **filter: Any) -> AsyncIterator[AuditEvent]:
         return self._c._list(
-            AuditEvent, {"op": "list_audit_events", "filter": _filter(filter), "limit": page_size}
+            AuditEvent, {"op": "list_audit_events", "filter": _filter(filter), "limit": limit}
         )
 
     async def export(self, **filter: Any) -> str:
-        value, _ = await self._c._run({"op": "export_audit_events", "filter": _filter(filter)})
-        return str(value)
+        return str(
+            await self._c._drive({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}})
+        )
 
 
 __all__ = [
