@@ -57,7 +57,7 @@ async function main(): Promise<number> {
 
   const reader = new Client({ token: secret.reveal() }); // CD_BASE_URL still applies
   await reader.whoami();
-  const decision: Decision = reader.can('compute.servers.create', 'web');
+  const decision: Decision = await reader.can('compute.servers.create', 'web');
   console.log(`may it create servers? ${decision.allowed} (${decision.reason})`);
   try {
     for await (const event of reader.audit.list({ status: 403 })) console.log(event.path);

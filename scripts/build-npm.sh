@@ -10,14 +10,17 @@ cd "$(dirname "$0")/.."
 # CLOUDDIGIT_WASM_SIZE=min: std is rebuilt for size too (see scripts/wasm-cargo.sh).
 # Two modules: the SDK's, which browser pages load, and the `clouddigit` command's, which
 # only Node runs (js/cli.js) and which would add 17 KB gzipped to every page.
-CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm -p clouddigit-wasm-cli --profile wasm-release --locked
-rm -rf dist/wasm dist/cli
+CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm -p clouddigit-wasm-cli -p clouddigit-wasm-replay --profile wasm-release --locked
+rm -rf dist/wasm dist/cli dist/replay
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
   --out-dir dist/wasm --out-name clouddigit_wasm \
   target/wasm32-unknown-unknown/wasm-release/clouddigit_wasm.wasm
 wasm-bindgen --target web --remove-name-section --remove-producers-section --no-typescript \
   --out-dir dist/cli --out-name clouddigit_cli \
   target/wasm32-unknown-unknown/wasm-release/clouddigit_wasm_cli.wasm
+# Test only (not in the package's files): the client conformance replay for the JS runners.
+wasm-bindgen --target web --no-typescript --out-dir dist/replay --out-name clouddigit_replay \
+  target/wasm32-unknown-unknown/wasm-release/clouddigit_wasm_replay.wasm
 
 # The error classes are a wasm-bindgen snippet (Rust constructs them); the package
 # re-exports that very module so `instanceof` works on what the SDK throws.

@@ -62,7 +62,7 @@ mkdir -p "$npm_dir/app/test"
 (cd "$npm_dir/app" && echo '{"name":"sdk-consumer","private":true,"type":"module"}' > package.json \
   && npm install --silent --no-audit --no-fund "$npm_dir/$tarball")
 cp js/test/*.mjs "$npm_dir/app/test/"
-(cd "$npm_dir/app" && CLOUDDIGIT_VECTORS="$root/tests/vectors" \
+(cd "$npm_dir/app" && CLOUDDIGIT_VECTORS="$root/tests/vectors" CLOUDDIGIT_REPLAY="$root/dist/replay/clouddigit_replay.js" \
   CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test test/)
 node_modules/.bin/tsc -p js/tsconfig.json
 # The API client in headless Chromium (the browser entry, same origin as the sandbox).

@@ -32,7 +32,10 @@ size=${CLOUDDIGIT_WASM_SIZE:-}
 debian_ready() { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src ]; }
 rustup_src() { [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ]; }
 size_flags=(-Zbuild-std-features=optimize_for_size)
-size_rustflags="-Zunstable-options -Cpanic=immediate-abort"
+# -Zshare-generics: the crates (core, session, ffi, the bindings) share one copy of each
+# generic instantiation instead of one per crate, which fat LTO does not merge. Measured
+# when the client moved into its own crate: 289,680 -> 257,557 bytes gzipped.
+size_rustflags="-Zunstable-options -Cpanic=immediate-abort -Zshare-generics=y"
 if [ "$size" = min ] && [ "$mode" = rustup ] && [ -z "${CLOUDDIGIT_WASM_TOOLCHAIN:-}" ] \
    && ! rustup_src && debian_ready; then
   mode=debian

@@ -264,6 +264,11 @@ impl Client {
 
     /// The driver loop: do what the session asks until the task ends.
     fn drive(&self, command: Command) -> Result<Value, ApiError> {
+        self.drive_page(command).map(|(v, _)| v)
+    }
+
+    /// [`Client::drive`], with the next page's operation of a `Page` command.
+    fn drive_page(&self, command: Command) -> Result<(Value, Option<Operation>), ApiError> {
         let mut task = self.lock().start(command);
         let mut input = Input::Resume;
         let mut wake_after = false;
@@ -321,7 +326,7 @@ impl Client {
                     }
                     Input::Resume
                 }
-                Effect::Done { value, .. } => return Ok(value),
+                Effect::Done { value, next, .. } => return Ok((value, next)),
                 Effect::Fail { error } => return Err(error),
             };
         }
@@ -406,26 +411,18 @@ impl<T: DeserializeOwned> Iterator for Pages<'_, T> {
                 return Some(model(v));
             }
             let op = self.next.take()?;
-            match self
-                .c
-                .drive(Command::Page { op })
-                .and_then(model::<PageStep>)
-            {
-                Ok(page) => {
-                    self.next = page.next;
-                    self.buffer = page.items.into_iter();
+            match self.c.drive_page(Command::Page { op }) {
+                Ok((items, next)) => {
+                    self.next = next;
+                    self.buffer = match items {
+                        Value::Array(items) => items.into_iter(),
+                        _ => Vec::new().into_iter(),
+                    };
                 }
                 Err(e) => return Some(Err(e)),
             }
         }
     }
-}
-
-/// One page as the session hands it over: its items and the next page's operation.
-#[derive(serde::Deserialize)]
-struct PageStep {
-    items: Vec<Value>,
-    next: Option<Operation>,
 }
 
 pub struct Tokens<'a> {

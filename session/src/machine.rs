@@ -123,8 +123,8 @@ pub struct TokenFileSeen {
 pub enum Command {
     /// One API operation; `Done.value` is its model.
     Call { op: Operation },
-    /// One page of a list; `Done.value` is `{items, next}` (`next`: the operation for the
-    /// following page, or null).
+    /// One page of a list; `Done.value` is its items, `Done.next` the operation for the
+    /// following page (absent after the last).
     Page { op: Operation },
     /// Whoami, kept for `can` and the local checks.
     Whoami,
@@ -164,6 +164,9 @@ pub enum Effect {
     Done {
         value: Value,
         secret_fields: Vec<String>,
+        /// For `Command::Page`: the operation for the next page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next: Option<Operation>,
     },
     Fail {
         error: ApiError,
@@ -368,8 +371,16 @@ impl Session {
     ) -> Result<Session, ApiError> {
         let options: Options = match options {
             Value::Null => Options::default(),
-            v => clouddigit_core::json::from_json(&v.to_string(), "options")
-                .map_err(|message| ApiError::config("bad_option", scrub(&message)))?,
+            v => {
+                clouddigit_core::json::from_json(&v.to_string(), "options").map_err(|message| {
+                    let code = if message.contains("unknown field") {
+                        "unknown_option"
+                    } else {
+                        "bad_option"
+                    };
+                    ApiError::config(code, scrub(&message))
+                })?
+            }
         };
         let env: Environment = match env {
             Value::Null => Environment::default(),
@@ -456,6 +467,14 @@ impl Session {
                                 return Effect::Done {
                                     value,
                                     secret_fields,
+                                    next: None,
+                                }
+                            }
+                            Ok(Next::Page(value, next)) => {
+                                return Effect::Done {
+                                    value,
+                                    secret_fields: Vec::new(),
+                                    next,
                                 }
                             }
                             Err(error) => return Effect::Fail { error },
@@ -473,6 +492,12 @@ impl Session {
                     return Effect::Done {
                         value,
                         secret_fields,
+                        next: None,
+                    }
+                }
+                Ok(Next::Page(..)) => {
+                    return Effect::Fail {
+                        error: ApiError::config("internal", "a page before any call"),
                     }
                 }
                 Err(error) => return Effect::Fail { error },
@@ -518,10 +543,7 @@ impl Session {
                     Value::Object(mut m) => m.remove("items").unwrap_or(Value::Array(Vec::new())),
                     _ => Value::Array(Vec::new()),
                 };
-                Ok(Next::Done(
-                    serde_json::json!({"items": items, "next": next}),
-                    Vec::new(),
-                ))
+                Ok(Next::Page(items, next))
             }
             (_, Some(Operation::Whoami)) => {
                 let w: Whoami = model(value.clone())?;
@@ -813,6 +835,7 @@ fn draft_of(v: &Value) -> Result<TokenDraft, ApiError> {
 enum Next {
     Call(Operation),
     Done(Value, Vec<String>),
+    Page(Value, Option<Operation>),
 }
 
 enum XOut {

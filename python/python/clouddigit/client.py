@@ -361,14 +361,15 @@ class _Base:
         return {"input": "token", "token": t}
 
 
-def _result(effect: Dict[str, Any]) -> Any:
+def _result(effect: Dict[str, Any]) -> Dict[str, Any]:
+    """The finished task's ``done`` effect (its ``value``, and a page's ``next``)."""
     if effect["effect"] == "done":
-        return effect["value"]
+        return effect
     raise from_core(effect["error"])
 
 
-def _page(value: Dict[str, Any]) -> Tuple[List[Any], Optional[Dict[str, Any]]]:
-    return value["items"], value["next"]
+def _page(done: Dict[str, Any]) -> Tuple[List[Any], Optional[Dict[str, Any]]]:
+    return done["value"], done.get("next")
 
 
 # ---- the blocking client -----------------------------------------------------------
@@ -430,7 +431,10 @@ class Client(_Base):
         self.audit = Audit(self)
         self.members = Members(self)
 
-    def _drive(self, command: Dict[str, Any]) -> Any:
+    def _run(self, command: Dict[str, Any]) -> Any:
+        return self._drive(command)["value"]
+
+    def _drive(self, command: Dict[str, Any]) -> Dict[str, Any]:
         """The driver loop: do what the session asks until the task ends."""
         task = _native_call(self._session.start, command)
         inp = _RESUME
@@ -476,7 +480,7 @@ class Client(_Base):
             time.sleep(ms / 1000)
 
     def _call(self, model: Type[T], command: Dict[str, Any]) -> T:
-        return build(model, self._drive(command))
+        return build(model, self._run(command))
 
     def _op(self, model: Type[T], op: Dict[str, Any]) -> T:
         return self._call(model, {"command": "call", "op": op})
@@ -495,7 +499,7 @@ class Client(_Base):
     def can(self, action: str, project: Optional[str] = None) -> Any:
         """Whether this client's token may do ``action`` in ``project`` now, decided
         locally on the last :meth:`whoami` (fetched once if there is none)."""
-        return _native.decision(self._drive({"command": "can", "action": action, "project": project}))
+        return _native.decision(self._run({"command": "can", "action": action, "project": project}))
 
     def close(self) -> None:
         """Nothing to release with the default transport; here for ``with``."""
@@ -518,7 +522,7 @@ class Tokens:
 
     def validate(self, draft: Dict[str, Any]) -> Any:
         """The console's rules on a draft (field errors, warnings, preview)."""
-        return _native.token_validation(self._c._drive({"command": "validate_token", "draft": draft}))
+        return _native.token_validation(self._c._run({"command": "validate_token", "draft": draft}))
 
     def create(self, draft: Dict[str, Any]) -> CreatedToken:
         """Validated locally first: a bad draft raises ``ValidationError`` with every
@@ -637,7 +641,7 @@ class Audit:
 
     def export(self, **filter: Any) -> str:
         """Every matching event as JSON lines."""
-        return str(self._c._drive({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}}))
+        return str(self._c._run({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}}))
 
 
 def _filter(f: Dict[str, Any]) -> Dict[str, Any]:
@@ -705,7 +709,10 @@ class AsyncClient(_Base):
         except (OSError, TimeoutError) as e:
             return _failure(e)
 
-    async def _drive(self, command: Dict[str, Any]) -> Any:
+    async def _run(self, command: Dict[str, Any]) -> Any:
+        return (await self._drive(command))["value"]
+
+    async def _drive(self, command: Dict[str, Any]) -> Dict[str, Any]:
         """The same loop as :meth:`Client._drive`, awaiting instead of blocking."""
         if self._refreshed is None:
             self._refreshed = asyncio.Condition()
@@ -750,7 +757,7 @@ class AsyncClient(_Base):
             raise
 
     async def _call(self, model: Type[T], command: Dict[str, Any]) -> T:
-        return build(model, await self._drive(command))
+        return build(model, await self._run(command))
 
     async def _op(self, model: Type[T], op: Dict[str, Any]) -> T:
         return await self._call(model, {"command": "call", "op": op})
@@ -766,7 +773,7 @@ class AsyncClient(_Base):
         return await self._call(Whoami, {"command": "whoami"})
 
     async def can(self, action: str, project: Optional[str] = None) -> Any:
-        return _native.decision(await self._drive({"command": "can", "action": action, "project": project}))
+        return _native.decision(await self._run({"command": "can", "action": action, "project": project}))
 
     async def aclose(self) -> None:
         """Nothing to release with the default transport; here for ``async with``."""
@@ -786,7 +793,7 @@ class AsyncTokens:
         return self._c._list(ApiToken, {"op": "list_tokens", "limit": limit})
 
     async def validate(self, draft: Dict[str, Any]) -> Any:
-        return _native.token_validation(await self._c._drive({"command": "validate_token", "draft": draft}))
+        return _native.token_validation(await self._c._run({"command": "validate_token", "draft": draft}))
 
     async def create(self, draft: Dict[str, Any]) -> CreatedToken:
         return await self._c._call(CreatedToken, {"command": "create_token", "draft": draft})
@@ -893,7 +900,7 @@ class AsyncAudit:
 
     async def export(self, **filter: Any) -> str:
         return str(
-            await self._c._drive({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}})
+            await self._c._run({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}})
         )
 
 

@@ -57,23 +57,13 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
-/// In [0, 1), for backoff jitter.
-pub fn jitter() -> f64 {
-    js_sys::Math::random()
-}
-
 /// One attempt: the request within its `timeout_ms` (headers and body), or what went
 /// wrong below HTTP. An abort by the timer is a timeout; a failed `fetch` is a failed
 /// connection; a body cut mid-response is a transport failure too.
 pub async fn send(
     req: &HttpRequest,
-    attempt: u32,
-    debug: bool,
     allow_insecure_http: bool,
 ) -> Result<HttpResponse, TransportError> {
-    if debug {
-        debug_log(&req.log_line(attempt));
-    }
     let controller = web_sys::AbortController::new().map_err(|_| other("no AbortController"))?;
     let timer = abort_after(&controller, req.timeout_ms as f64);
     let result = follow(req, &controller.signal(), allow_insecure_http).await;

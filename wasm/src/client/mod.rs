@@ -13,15 +13,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use clouddigit_core::validate::{TokenDraft, TokenValidation};
-use clouddigit_core::{Decision, TokenSecret};
-use clouddigit_session::models::{ApiToken, Page, ServiceAccount, Whoami};
-use clouddigit_session::oauth::{BearerCache, BearerNeed};
+use clouddigit_core::validate::TokenDraft;
+use clouddigit_session::machine::{Clock, Command, Effect, Input, RetryInfo, Session, ENV_VARS};
 use clouddigit_session::ops::AuditFilter;
-use clouddigit_session::session::{self, ClientCore};
 use clouddigit_session::{
-    resolve_token, ApiError, ClientConfig, ConfigError, ErrorKind, FieldError, Ingress, Operation,
-    Region, Step, TokenFile,
+    ApiError, ErrorKind, FieldError, HttpRequest, HttpResponse, Operation, TransportError,
 };
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
@@ -93,7 +89,7 @@ export interface ServiceAccountListOptions extends ListOptions {
 
 /** `serviceAccounts.create` (the API's `ServiceAccountCreate`). */
 export interface ServiceAccountCreate {
-    /** `^[a-z0-9-]{1,63}$` */
+    /** Lowercase letters, digits and inner hyphens; `limits().max_service_account_name_chars` at most. `validateServiceAccount` says what is wrong with one. */
     name: string;
     /** Absent: an organization-level account. */
     project?: string;
@@ -159,10 +155,6 @@ fn js_error(e: &ApiError) -> JsValue {
     make_error(class, &e.code, &e.to_string(), to_js(&details))
 }
 
-fn config_error(e: ConfigError) -> ApiError {
-    ApiError::config(e.code(), e.to_string())
-}
-
 fn bad_option(name: &str, what: &str) -> ApiError {
     ApiError::config("bad_option", format!("{name}: must be {what}"))
 }
@@ -190,13 +182,13 @@ fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T,
     crate::json::read(v, name).map_err(|message| ApiError::config("invalid_input", message))
 }
 
-/// A call's result for JS: the fields the operation names as secrets become `Secret`s.
-fn output(op: &Operation, mut v: Value) -> JsValue {
+/// A call's result for JS: the fields the session names as secrets become `Secret`s.
+fn output(fields: &[String], mut v: Value) -> JsValue {
     let mut secrets = Vec::new();
     if let Value::Object(m) = &mut v {
-        for field in op.secret_fields() {
-            if let Some(Value::String(s)) = m.remove(*field) {
-                secrets.push((*field, s));
+        for field in fields {
+            if let Some(Value::String(s)) = m.remove(field.as_str()) {
+                secrets.push((field.as_str(), s));
             }
         }
     }
@@ -208,10 +200,6 @@ fn output(op: &Operation, mut v: Value) -> JsValue {
         let _ = Reflect::set(&js, &field.into(), &secret.into());
     }
     js
-}
-
-fn model<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::config("bad_response", e.to_string()))
 }
 
 /// A secret the API shows once (a token, a client secret, an access key's secret).
@@ -248,41 +236,16 @@ impl Secret {
     }
 }
 
-// ---- Options and credentials ----
+// ---- The session and its driver ----
+
+/// The environment variables the client reads (the Node entry reads exactly these).
+#[wasm_bindgen(js_name = clientEnvVars, skip_typescript)]
+pub fn client_env_vars() -> Vec<String> {
+    ENV_VARS.iter().map(|s| (*s).to_owned()).collect()
+}
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, ApiError> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| bad_option(key, "a string"))
-}
-
-fn opt_number(obj: &JsValue, key: &str) -> Result<Option<u64>, ApiError> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Ok(Some(n as u64)),
-        _ => Err(bad_option(key, "a whole number ≥ 0")),
-    }
-}
-
-fn opt_bool(obj: &JsValue, key: &str) -> Result<Option<bool>, ApiError> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_bool()
-        .map(Some)
-        .ok_or_else(|| bad_option(key, "true or false"))
 }
 
 fn opt_function(obj: &JsValue, key: &str) -> Result<Option<Function>, ApiError> {
@@ -295,67 +258,123 @@ fn opt_function(obj: &JsValue, key: &str) -> Result<Option<Function>, ApiError> 
         .map_err(|_| bad_option(key, "a function"))
 }
 
-const OPTIONS: &[&str] = &[
-    "baseUrl",
-    "region",
-    "ingress",
-    "token",
-    "tokenProvider",
-    "clientCredentials",
-    "maxRetries",
-    "timeoutMs",
-    "maxRetryWaitMs",
-    "clientRateLimit",
-    "debug",
-    "allowInsecureHttp",
-    "onRetry",
-];
+/// The functions a `Client` takes stay here; the session is told only that they exist.
+const FUNCTIONS: [&str; 2] = ["tokenProvider", "onRetry"];
 
-/// What the Node entry read from the environment (`null` in browsers).
-fn env_var(env: &JsValue, key: &str) -> Option<String> {
-    if env.is_object() {
-        get(env, key).as_string()
-    } else {
-        None
+/// The I/O of a client: the host's (fetch, timers, the clock, the environment), or an
+/// object with the same methods (`_io`, for the conformance vectors).
+struct Io {
+    replay: Option<JsValue>,
+}
+
+impl Io {
+    fn call(&self, method: &str, args: &[JsValue]) -> Option<Result<JsValue, JsValue>> {
+        let io = self.replay.as_ref()?;
+        let f: Function = get(io, method).dyn_into().ok()?;
+        let list = js_sys::Array::new();
+        for a in args {
+            list.push(a);
+        }
+        Some(f.apply(io, &list))
+    }
+
+    fn number(&self, method: &str) -> Option<f64> {
+        self.call(method, &[])?.ok()?.as_f64()
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.number("nowMs").map_or_else(host::now_ms, |n| n as u64)
+    }
+
+    fn clock(&self) -> Clock {
+        let now = match self.number("nowUnixMs") {
+            Some(ms) => chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default(),
+            None => host::now(),
+        };
+        Clock {
+            now_ms: self.now_ms(),
+            now,
+        }
+    }
+
+    fn seed(&self) -> u64 {
+        if let Some(n) = self.number("seed") {
+            return n as u64;
+        }
+        let key = host::random_key().replace('-', "");
+        u64::from_str_radix(key.get(..16).unwrap_or("0"), 16).unwrap_or(0)
+    }
+
+    /// The variables the session reads (and no others) and the token file.
+    fn environment(&self) -> Result<Value, ApiError> {
+        if let Some(env) = self.call("environment", &[]) {
+            return from_js(&env.unwrap_or(JsValue::NULL), "environment");
+        }
+        let env = host::host_env();
+        let mut vars = serde_json::Map::new();
+        if env.is_object() {
+            for k in ENV_VARS {
+                if let Some(v) = get(&env, k).as_string() {
+                    vars.insert(k.to_owned(), Value::String(v));
+                }
+            }
+        }
+        let file = host::host_token_file();
+        let token_file = if file.is_object() {
+            from_js::<Value>(&file, "token file")?
+        } else {
+            Value::Null
+        };
+        Ok(serde_json::json!({"vars": vars, "token_file": token_file}))
+    }
+
+    async fn send(&self, req: &HttpRequest, allow_insecure_http: bool) -> Input {
+        let result = match self.call("send", &[to_js(req)]) {
+            Some(r) => match r {
+                Ok(p) => match JsFuture::from(Promise::resolve(&p)).await {
+                    Ok(v) => from_js::<HttpResponse>(&v, "response")
+                        .map_err(|e| TransportError::Other { message: e.message }),
+                    Err(e) => Err(TransportError::Other {
+                        message: js_message(e),
+                    }),
+                },
+                Err(e) => Err(from_js::<TransportError>(
+                    &get(&e, "transportError"),
+                    "transportError",
+                )
+                .unwrap_or(TransportError::Other {
+                    message: js_message(e),
+                })),
+            },
+            None => host::send(req, allow_insecure_http).await,
+        };
+        match result {
+            Ok(response) => Input::Response { response },
+            Err(error) => Input::TransportError { error },
+        }
+    }
+
+    async fn sleep(&self, ms: u64) {
+        match self.call("sleep", &[JsValue::from(ms as f64)]) {
+            Some(Ok(p)) => {
+                let _ = JsFuture::from(Promise::resolve(&p)).await;
+            }
+            Some(Err(_)) => {}
+            None => host::sleep_ms(ms).await,
+        }
     }
 }
 
-fn token_file() -> Option<TokenFile> {
-    let f = host::host_token_file();
-    if !f.is_object() {
-        return None;
-    }
-    Some(TokenFile {
-        path: get(&f, "path").as_string()?,
-        contents: get(&f, "contents").as_string()?,
-        mode: get(&f, "mode").as_f64().map(|m| m as u32),
-    })
-}
-
-type RefreshResult = Rc<RefCell<Option<Result<String, ApiError>>>>;
-
-enum Credentials {
-    Token(TokenSecret),
-    /// Called before each request; its answer is checked like any token.
-    Provider(Function),
-    OAuth {
-        organization: String,
-        client_id: String,
-        client_secret: clouddigit_session::Secret,
-        cache: RefCell<BearerCache>,
-        /// The refresh in flight: concurrent calls wait for its Promise instead of
-        /// starting their own, then read its result from the shared slot.
-        refreshing: RefCell<Option<(Promise, RefreshResult)>>,
-    },
-}
+/// A finished task: its value, the fields to wrap as secrets, a page's next operation.
+type Done = (Value, Vec<String>, Option<Operation>);
 
 struct Inner {
-    core: RefCell<ClientCore>,
-    credentials: Credentials,
-    debug: bool,
-    allow_insecure_http: bool,
+    session: RefCell<Session>,
+    io: Io,
+    provider: Option<Function>,
     on_retry: Option<Function>,
-    whoami: RefCell<Option<Whoami>>,
+    /// Calls parked behind a bearer refresh, resolved when it ends.
+    waiters: RefCell<Vec<Function>>,
 }
 
 impl Inner {
@@ -367,319 +386,139 @@ impl Inner {
         } else {
             return Err(bad_option("options", "an object"));
         };
+        // The options as data for the session, which owns their names, defaults and
+        // precedence; functions are only said to be there.
+        let data = Object::new();
+        let mut io = None;
         for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !OPTIONS.contains(&key.as_str()) {
-                return Err(ApiError::config(
-                    "unknown_option",
-                    format!("{key:?} is not a Client option ({})", OPTIONS.join(", ")),
-                ));
-            }
-        }
-        // The environment (Node) overrides the defaults; explicit options override both.
-        let env = host::host_env();
-        let explicit = |k: &str| match k {
-            "CD_BASE_URL" => "baseUrl",
-            "CD_REGION" => "region",
-            "CD_LOG" => "debug",
-            "CD_ALLOW_INSECURE_HTTP" => "allowInsecureHttp",
-            _ => "",
-        };
-        let mut config = ClientConfig::default()
-            .with_env(|k| {
-                let given = get(&options, explicit(k));
-                (given.is_undefined() || given.is_null())
-                    .then(|| env_var(&env, k))
-                    .flatten()
-            })
-            .map_err(config_error)?;
-        if let Some(u) = opt_string(&options, "baseUrl")? {
-            config.base_url = Some(u);
-        }
-        if let Some(r) = opt_string(&options, "region")? {
-            config.region = Region::parse(&r).map_err(config_error)?;
-        }
-        if let Some(i) = opt_string(&options, "ingress")? {
-            config.ingress = match i.as_str() {
-                "operational" => Ingress::Operational,
-                "canonical" => Ingress::Canonical,
-                _ => return Err(bad_option("ingress", "\"operational\" or \"canonical\"")),
-            };
-        }
-        if let Some(n) = opt_number(&options, "maxRetries")? {
-            config.max_retries = n.min(u64::from(u32::MAX)) as u32;
-        }
-        if let Some(n) = opt_number(&options, "timeoutMs")? {
-            config.timeout_ms = n;
-        }
-        if let Some(n) = opt_number(&options, "maxRetryWaitMs")? {
-            config.max_retry_wait_ms = n;
-        }
-        if let Some(b) = opt_bool(&options, "clientRateLimit")? {
-            config.client_rate_limit = b;
-        }
-        if let Some(b) = opt_bool(&options, "debug")? {
-            config.debug = b;
-        }
-        if let Some(b) = opt_bool(&options, "allowInsecureHttp")? {
-            config.allow_insecure_http = b;
-        }
-        let on_retry = opt_function(&options, "onRetry")?;
-
-        // Credentials, first found wins: token, tokenProvider, clientCredentials,
-        // CD_API_TOKEN, the token file.
-        let credentials = if let Some(t) = opt_string(&options, "token")? {
-            Credentials::Token(resolve_token(Some(&t), None, None, "").map_err(config_error)?)
-        } else if let Some(f) = opt_function(&options, "tokenProvider")? {
-            Credentials::Provider(f)
-        } else if !get(&options, "clientCredentials").is_undefined() {
-            let cc = get(&options, "clientCredentials");
-            let field = |k: &str| {
-                opt_string(&cc, k)?.ok_or_else(|| {
-                    ApiError::config(
-                        "bad_option",
-                        format!("clientCredentials: {k} is required (organization, clientId, clientSecret)"),
-                    )
-                })
-            };
-            Credentials::OAuth {
-                organization: field("organization")?,
-                client_id: field("clientId")?,
-                client_secret: clouddigit_session::Secret::new(field("clientSecret")?),
-                cache: RefCell::new(BearerCache::new()),
-                refreshing: RefCell::new(None),
-            }
-        } else {
-            let env_token = env_var(&env, "CD_API_TOKEN").filter(|t| !t.trim().is_empty());
-            let file = if env_token.is_none() {
-                token_file()
+            let name = key.as_string().unwrap_or_default();
+            let v = get(&options, &name);
+            if name == "_io" {
+                io = Some(v);
+            } else if FUNCTIONS.contains(&name.as_str()) {
+                let present = opt_function(&options, &name)?.is_some();
+                let _ = Reflect::set(&data, &key, &present.into());
             } else {
-                None
-            };
-            Credentials::Token(
-                resolve_token(
-                    None,
-                    env_token.as_deref(),
-                    file.as_ref(),
-                    &host::host_token_file_path(),
-                )
-                .map_err(config_error)?,
-            )
-        };
-        let debug = config.debug;
-        let allow_insecure_http = config.allow_insecure_http;
+                let _ = Reflect::set(&data, &key, &v);
+            }
+        }
+        let io = Io { replay: io };
+        let data: Value = from_js(&data.into(), "options")?;
+        let session = Session::from_json(&data, &io.environment()?, &host::host_name(), io.seed())?;
         Ok(Inner {
-            core: RefCell::new(ClientCore::new(config, &host::host_name())?),
-            credentials,
-            debug,
-            allow_insecure_http,
-            on_retry,
-            whoami: RefCell::new(None),
+            session: RefCell::new(session),
+            io,
+            provider: opt_function(&options, "tokenProvider")?,
+            on_retry: opt_function(&options, "onRetry")?,
+            waiters: RefCell::new(Vec::new()),
         })
     }
 
-    async fn bearer(self: &Rc<Self>) -> Result<String, ApiError> {
-        match &self.credentials {
-            Credentials::Token(t) => Ok(t.expose_secret().to_owned()),
-            Credentials::Provider(f) => {
-                let failed = |e: JsValue| {
-                    let message = clouddigit_session::error::scrub(&js_message(e));
-                    ApiError::config(
-                        "token_provider_failed",
-                        format!("credentials (token provider): {message}"),
-                    )
-                };
-                let v = f.call0(&JsValue::NULL).map_err(failed)?;
-                let v = JsFuture::from(Promise::resolve(&v)).await.map_err(failed)?;
-                let t = v.as_string().ok_or_else(|| {
-                    ApiError::config("bad_token", "token provider: did not return a string")
-                })?;
-                // A provider's token is checked like any other before it is sent.
-                TokenSecret::parse(&t)
-                    .map_err(|e| ApiError::config("bad_token", format!("token provider: {e}")))?;
-                Ok(t)
-            }
-            Credentials::OAuth {
-                cache, refreshing, ..
-            } => {
-                if let BearerNeed::Use(b) = cache.borrow().need(host::now_ms()) {
-                    return Ok(b);
-                }
-                let running = refreshing.borrow().clone();
-                let (p, result) = match running {
-                    Some(r) => r,
-                    None => {
-                        let result = RefreshResult::default();
-                        let p = promise(self.clone().refresh(result.clone()));
-                        *refreshing.borrow_mut() = Some((p.clone(), result.clone()));
-                        (p, result)
-                    }
-                };
-                let _ = JsFuture::from(p).await;
-                let r = result.borrow().clone();
-                r.unwrap_or_else(|| {
-                    Err(ApiError::config(
-                        "refresh_failed",
-                        "the bearer refresh did not finish",
-                    ))
-                })
-            }
+    async fn provided(&self) -> Input {
+        let failed = |e: JsValue| Input::Token {
+            token: None,
+            error: Some(js_message(e)),
+        };
+        let Some(f) = &self.provider else {
+            return failed(JsValue::from_str("no token provider"));
+        };
+        let v = match f.call0(&JsValue::NULL) {
+            Ok(v) => v,
+            Err(e) => return failed(e),
+        };
+        match JsFuture::from(Promise::resolve(&v)).await {
+            Ok(v) => match v.as_string() {
+                Some(token) => Input::Token {
+                    token: Some(token),
+                    error: None,
+                },
+                None => failed(JsValue::from_str("did not return a string")),
+            },
+            Err(e) => failed(e),
         }
     }
 
-    /// The one refresh in flight (see `refreshing`): asks the token endpoint and lets the
-    /// core's cache decide (a failure while the cached bearer is valid keeps it).
-    async fn refresh(self: Rc<Self>, out: RefreshResult) -> Result<JsValue, ApiError> {
-        let Credentials::OAuth {
-            organization,
-            client_id,
-            client_secret,
-            cache,
-            refreshing,
-        } = &self.credentials
-        else {
-            return Ok(JsValue::NULL);
-        };
-        let req = {
-            let core = self.core.borrow();
-            BearerCache::token_request(
-                core.config(),
-                organization,
-                client_id,
-                client_secret.expose(),
-                core.user_agent(),
-            )
-        };
-        let result = match req {
-            Ok(req) => {
-                let resp = host::send(&req, 0, self.debug, self.allow_insecure_http).await;
-                cache
-                    .borrow_mut()
-                    .on_response(resp.as_ref(), host::now_ms())
-            }
-            Err(e) => Err(e),
-        };
-        *out.borrow_mut() = Some(result);
-        *refreshing.borrow_mut() = None;
-        Ok(JsValue::UNDEFINED)
-    }
-
-    fn retried(&self, retry: u32, wait_ms: u64, cause: &str) {
-        if self.debug {
-            host::debug_log(&format!(
-                "clouddigit: retry {retry} in {wait_ms} ms ({cause})"
-            ));
-        }
+    fn retried(&self, info: &RetryInfo) {
         if let Some(hook) = &self.on_retry {
-            let info = Object::new();
-            let _ = Reflect::set(&info, &"retry".into(), &retry.into());
-            let _ = Reflect::set(&info, &"waitMs".into(), &(wait_ms as f64).into());
-            let _ = Reflect::set(&info, &"cause".into(), &cause.into());
+            let js = Object::new();
+            let _ = Reflect::set(&js, &"retry".into(), &info.retry.into());
+            let _ = Reflect::set(&js, &"waitMs".into(), &(info.wait_ms as f64).into());
+            let _ = Reflect::set(&js, &"cause".into(), &info.cause.as_str().into());
             // The hook's own failure is not the call's.
-            let _ = hook.call1(&JsValue::NULL, &info);
+            let _ = hook.call1(&JsValue::NULL, &js);
         }
     }
 
-    /// One call to its end: throttle, send, retry, read the model; with client
-    /// credentials, a 401 on the cached bearer fetches a new one and sends once more.
-    async fn run(self: &Rc<Self>, op: Operation) -> Result<Value, ApiError> {
-        let wait = self.core.borrow_mut().throttle_ms(host::now_ms());
-        if wait > 0 {
-            host::sleep_ms(wait).await;
-        }
-        let mut used = None;
-        let result = self.execute(op.clone(), &mut used).await;
-        if let (Err(e), Credentials::OAuth { cache, .. }, Some(used)) =
-            (&result, &self.credentials, used)
-        {
-            let again = cache.borrow_mut().on_rejected(e, &used);
-            if again {
-                return self.execute(op, &mut None).await;
-            }
-        }
-        result
-    }
-
-    /// `used`: the bearer of the last attempt (to tell a rejected cached bearer).
-    async fn execute(
-        self: &Rc<Self>,
-        op: Operation,
-        used: &mut Option<String>,
-    ) -> Result<Value, ApiError> {
-        let mut call = self.core.borrow().start(op, host::random_key())?;
+    /// The driver loop: do what the session asks until the task ends.
+    async fn drive(self: &Rc<Self>, command: Command) -> Result<Done, ApiError> {
+        let mut task = self.session.borrow().start(command);
+        let mut input = Input::Resume;
+        let mut wake = false;
         loop {
-            let bearer = self.bearer().await?;
-            let request = call.request(&bearer);
-            *used = Some(bearer);
-            let step = match host::send(
-                &request,
-                call.retries(),
-                self.debug,
-                self.allow_insecure_http,
-            )
-            .await
-            {
-                Ok(resp) => call.on_response(&resp, host::now(), host::jitter()),
-                Err(e) => call.on_transport_error(&e, host::jitter()),
-            };
-            match step {
-                Step::Done(result) => return result,
-                Step::Wait {
-                    wait_ms,
-                    retry,
-                    cause,
-                } => {
-                    self.retried(retry, wait_ms, &cause);
-                    host::sleep_ms(wait_ms).await;
+            let clock = self.io.clock();
+            let effect = self.session.borrow_mut().poll(&mut task, input, clock);
+            if std::mem::take(&mut wake) {
+                for resolve in self.waiters.borrow_mut().drain(..) {
+                    let _ = resolve.call0(&JsValue::NULL);
                 }
             }
+            input = match effect {
+                Effect::Send {
+                    request,
+                    refresh,
+                    log,
+                } => {
+                    if let Some(line) = log {
+                        host::debug_log(&line);
+                    }
+                    wake = refresh;
+                    let insecure = self.session.borrow().config().allow_insecure_http;
+                    self.io.send(&request, insecure).await
+                }
+                Effect::Sleep { ms, retry, log } => {
+                    if let Some(line) = log {
+                        host::debug_log(&line);
+                    }
+                    if let Some(info) = &retry {
+                        self.retried(info);
+                    }
+                    self.io.sleep(ms).await;
+                    Input::Resume
+                }
+                Effect::AskToken => self.provided().await,
+                Effect::AwaitRefresh => {
+                    if self.session.borrow().refreshing() {
+                        let waiters = &self.waiters;
+                        let parked =
+                            Promise::new(&mut |resolve, _| waiters.borrow_mut().push(resolve));
+                        let _ = JsFuture::from(parked).await;
+                    }
+                    Input::Resume
+                }
+                Effect::Done {
+                    value,
+                    secret_fields,
+                    next,
+                } => return Ok((value, secret_fields, next)),
+                Effect::Fail { error } => return Err(error),
+            };
         }
     }
 
-    /// Runs `op` and hands back its result for JS (secrets wrapped).
+    /// One operation, its result for JS (secrets wrapped).
     async fn call(self: Rc<Self>, op: Operation) -> Result<JsValue, ApiError> {
-        let v = self.run(op.clone()).await?;
-        Ok(output(&op, v))
+        self.command(Command::Call { op }).await
     }
 
-    /// Whoami, kept for `can`, and its JSON.
-    async fn whoami(self: &Rc<Self>) -> Result<(Whoami, Value), ApiError> {
-        let v = self.run(Operation::Whoami).await?;
-        let w: Whoami = model(v.clone())?;
-        *self.whoami.borrow_mut() = Some(w.clone());
-        Ok((w, v))
+    async fn command(self: Rc<Self>, command: Command) -> Result<JsValue, ApiError> {
+        let (v, secrets, _) = self.drive(command).await?;
+        Ok(output(&secrets, v))
     }
 
-    /// One page: its items (the core read them into the list's model) and the
-    /// operation for the next page.
-    async fn page(
-        self: &Rc<Self>,
-        op: &Operation,
-    ) -> Result<(Vec<Value>, Option<Operation>), ApiError> {
-        let mut page = self.run(op.clone()).await?;
-        let next = session::next_page(op, &page);
-        match page.get_mut("items").map(Value::take) {
-            Some(Value::Array(items)) => Ok((items, next)),
-            _ => Err(model::<Page<Value>>(page)
-                .err()
-                .unwrap_or_else(|| ApiError::config("bad_response", "a page without items"))),
-        }
-    }
-
-    async fn all_tokens(self: &Rc<Self>) -> Result<Vec<ApiToken>, ApiError> {
-        let mut out = Vec::new();
-        let mut next = Some(Operation::ListTokens {
-            cursor: None,
-            limit: None,
-        });
-        while let Some(op) = next {
-            let (items, n) = self.page(&op).await?;
-            for item in items {
-                out.push(model(item)?);
-            }
-            next = n;
-        }
-        Ok(out)
+    /// One page: its items and the operation for the next page.
+    async fn page(self: &Rc<Self>, op: Operation) -> Result<(Value, Option<Operation>), ApiError> {
+        let (items, _, next) = self.drive(Command::Page { op }).await?;
+        Ok((items, next))
     }
 
     fn list(self: &Rc<Self>, first: Operation) -> JsValue {
@@ -723,20 +562,32 @@ impl Pager {
             let Some(op) = op else {
                 return Ok(JsValue::NULL);
             };
-            let (items, following) = c.page(&op).await?;
+            let (items, following) = c.page(op).await?;
             *next.borrow_mut() = following;
-            Ok(json_to_js(&Value::Array(items)))
+            Ok(json_to_js(&items))
         })
     }
 }
 
-fn list_limit(options: Option<&JsValue>) -> Result<Option<u32>, ApiError> {
+/// `{limit, project}` of a list call.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListOptions {
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    project: Option<String>,
+}
+
+fn list_options(options: Option<&JsValue>) -> Result<ListOptions, ApiError> {
     match options {
-        Some(o) if o.is_object() => {
-            Ok(opt_number(o, "limit")?.map(|n| n.min(u64::from(u32::MAX)) as u32))
-        }
-        _ => Ok(None),
+        Some(o) if o.is_object() => from_js(o, "options"),
+        _ => Ok(ListOptions::default()),
     }
+}
+
+fn list_limit(options: Option<&JsValue>) -> Result<Option<u32>, ApiError> {
+    Ok(list_options(options)?.limit)
 }
 
 /// A list whose options were bad: an iterable that rejects on the first step.
@@ -769,23 +620,14 @@ impl Client {
     #[wasm_bindgen(unchecked_return_type = "Promise<Whoami>")]
     pub fn whoami(&self) -> Promise {
         let c = self.c.clone();
-        promise(async move { Ok(json_to_js(&c.whoami().await?.1)) })
+        promise(c.command(Command::Whoami))
     }
 
     /// Whether this client's token may do `action` in `project` now, decided locally by
-    /// the evaluator on the last `whoami()` (no call). Throws `ConfigError` when
-    /// `whoami()` has not been called yet.
-    pub fn can(&self, action: &str, project: Option<String>) -> Result<Ts<Decision>, JsValue> {
-        let w = self.c.whoami.borrow();
-        let w = w.as_ref().ok_or_else(|| {
-            js_error(&ApiError::config(
-                "no_whoami",
-                "can() decides on the last whoami(): call whoami() first",
-            ))
-        })?;
-        session::can(w, action, project.as_deref(), host::now())
-            .map(|d| Ts::new_unchecked(to_js(&d)))
-            .map_err(|e| js_error(&e))
+    /// the evaluator on the last `whoami()` (fetched first when there is none).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Decision>")]
+    pub fn can(&self, action: String, project: Option<String>) -> Promise {
+        promise(self.c.clone().command(Command::Can { action, project }))
     }
 
     #[wasm_bindgen(getter)]
@@ -835,12 +677,8 @@ impl TokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: TokenDraft = from_js(&draft, "draft")?;
-            let (w, _) = c.whoami().await?;
-            let existing = c.all_tokens().await?;
-            let v: TokenValidation =
-                session::validate_draft(&draft, &w.owner, &w, &existing, host::now());
-            Ok(to_js(&v))
+            let draft: Value = from_js(&draft, "draft")?;
+            c.command(Command::ValidateToken { draft }).await
         })
     }
 
@@ -851,10 +689,8 @@ impl TokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: TokenDraft = from_js(&draft, "draft")?;
-            let (w, _) = c.whoami().await?;
-            let body = session::prepare_create(&draft, &w.owner, &w, &[], host::now())?;
-            c.call(Operation::CreateToken { body }).await
+            let draft: Value = from_js(&draft, "draft")?;
+            c.command(Command::CreateToken { draft }).await
         })
     }
 
@@ -903,18 +739,13 @@ pub struct ServiceAccountsApi {
 impl ServiceAccountsApi {
     #[wasm_bindgen(unchecked_return_type = "Paginated<ServiceAccount>")]
     pub fn list(&self, options: Option<ServiceAccountListOptionsArg>) -> JsValue {
-        let options = options.as_deref();
-        let project = match options {
-            Some(o) if o.is_object() => opt_string(o, "project"),
-            _ => Ok(None),
-        };
-        match (project, list_limit(options)) {
-            (Ok(project), Ok(limit)) => self.c.list(Operation::ListServiceAccounts {
-                project,
+        match list_options(options.as_deref()) {
+            Ok(o) => self.c.list(Operation::ListServiceAccounts {
+                project: o.project,
                 cursor: None,
-                limit,
+                limit: o.limit,
             }),
-            (Err(e), _) | (_, Err(e)) => failed_list(e),
+            Err(e) => failed_list(e),
         }
     }
 
@@ -976,7 +807,10 @@ impl ServiceAccountsApi {
     pub fn delete(&self, id: String) -> Promise {
         let c = self.c.clone();
         promise(async move {
-            c.run(Operation::DeleteServiceAccount { id }).await?;
+            c.drive(Command::Call {
+                op: Operation::DeleteServiceAccount { id },
+            })
+            .await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -1027,19 +861,10 @@ impl ServiceAccountTokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: TokenDraft = from_js(&draft, "draft")?;
-            let (w, _) = c.whoami().await?;
-            let sa: ServiceAccount = model(
-                c.run(Operation::GetServiceAccount {
-                    id: service_account_id.clone(),
-                })
-                .await?,
-            )?;
-            let owner = session::service_account_owner(&sa);
-            let body = session::prepare_create(&draft, &owner, &w, &[], host::now())?;
-            c.call(Operation::CreateServiceAccountToken {
+            let draft: Value = from_js(&draft, "draft")?;
+            c.command(Command::CreateServiceAccountToken {
                 id: service_account_id,
-                body,
+                draft,
             })
             .await
         })
@@ -1107,9 +932,11 @@ impl AccessKeysApi {
     ) -> Promise {
         let c = self.c.clone();
         promise(async move {
-            c.run(Operation::DeleteAccessKey {
-                id: service_account_id,
-                key_id,
+            c.drive(Command::Call {
+                op: Operation::DeleteAccessKey {
+                    id: service_account_id,
+                    key_id,
+                },
             })
             .await?;
             Ok(JsValue::UNDEFINED)
