@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 use clouddigit_core::validate::{TokenDraft, TokenValidation};
 use clouddigit_core::Decision;
 use clouddigit_session::machine::{
-    ClientCredentials, Clock, Command, Effect, Environment, Input, Options, Session, TokenFileSeen,
-    ENV_VARS,
+    Answer, ClientCredentials, Clock, Command, Effect, Environment, Input, Options, Session,
+    TokenFileSeen, ENV_VARS,
 };
 use clouddigit_session::models::{
     AccessKey, ApiToken, AuditEvent, CreatedAccessKey, CreatedServiceAccount, CreatedToken,
@@ -264,11 +264,11 @@ impl Client {
 
     /// The driver loop: do what the session asks until the task ends.
     fn drive(&self, command: Command) -> Result<Value, ApiError> {
-        self.drive_page(command).map(|(v, _)| v)
+        self.drive_page(command).map(|(v, _)| v.into_json())
     }
 
     /// [`Client::drive`], with the next page's operation of a `Page` command.
-    fn drive_page(&self, command: Command) -> Result<(Value, Option<Operation>), ApiError> {
+    fn drive_page(&self, command: Command) -> Result<(Answer, Option<Operation>), ApiError> {
         let mut task = self.lock().start(command);
         let mut input = Input::Resume;
         let mut wake_after = false;
@@ -414,7 +414,7 @@ impl<T: DeserializeOwned> Iterator for Pages<'_, T> {
             match self.c.drive_page(Command::Page { op }) {
                 Ok((items, next)) => {
                     self.next = next;
-                    self.buffer = match items {
+                    self.buffer = match items.into_json() {
                         Value::Array(items) => items.into_iter(),
                         _ => Vec::new().into_iter(),
                     };
@@ -445,14 +445,14 @@ impl Tokens<'_> {
     /// and the token list, for name uniqueness).
     pub fn validate(&self, draft: &TokenDraft) -> Result<TokenValidation, ApiError> {
         model(self.c.drive(Command::ValidateToken {
-            draft: draft_json(draft)?,
+            draft: draft.clone(),
         })?)
     }
 
     /// Validates locally first (field errors before any create), then creates.
     pub fn create(&self, draft: &TokenDraft) -> Result<CreatedToken, ApiError> {
         model(self.c.drive(Command::CreateToken {
-            draft: draft_json(draft)?,
+            draft: draft.clone(),
         })?)
     }
 
@@ -555,7 +555,7 @@ impl ServiceAccountTokens<'_> {
     ) -> Result<CreatedToken, ApiError> {
         model(self.c.drive(Command::CreateServiceAccountToken {
             id: service_account_id.into(),
-            draft: draft_json(draft)?,
+            draft: draft.clone(),
         })?)
     }
     pub fn rotate(&self, service_account_id: &str, token_id: &str) -> Result<Rotation, ApiError> {
@@ -595,10 +595,6 @@ impl AccessKeys<'_> {
         })?;
         Ok(())
     }
-}
-
-fn draft_json(draft: &TokenDraft) -> Result<Value, ApiError> {
-    serde_json::to_value(draft).map_err(|e| ApiError::config("invalid_input", e.to_string()))
 }
 
 pub struct Audit<'a> {

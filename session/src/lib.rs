@@ -28,7 +28,9 @@ pub use config::{
 };
 pub use error::{ApiError, ErrorKind, FieldError};
 pub use http::{HttpRequest, HttpResponse, TransportError};
-pub use machine::{Clock, Command, Effect, Environment, Input, Options, RetryInfo, Session, Task};
+pub use machine::{
+    Answer, Clock, Command, Effect, Environment, Input, Options, RetryInfo, Session, Task,
+};
 pub use models::{Page, Secret};
 pub use ops::{Operation, Output};
 pub use ratelimit::TokenBucket;

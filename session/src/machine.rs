@@ -95,6 +95,29 @@ pub struct Options {
     pub on_retry: bool,
 }
 
+impl Options {
+    /// Reads JSON-shaped options, naming the one that does not fit (`unknown_option`,
+    /// `bad_option`).
+    pub fn from_json(options: &Value) -> Result<Options, ApiError> {
+        if options.is_null() {
+            return Ok(Options::default());
+        }
+        clouddigit_core::json::from_json(&options.to_string(), "options").map_err(|message| {
+            // serde's wording; compared bytewise (a substring search costs the wasm 2 KB).
+            let unknown = message
+                .as_bytes()
+                .windows(13)
+                .any(|w| w == b"unknown field");
+            let code = if unknown {
+                "unknown_option"
+            } else {
+                "bad_option"
+            };
+            ApiError::config(code, scrub(&message))
+        })
+    }
+}
+
 /// What the host found around it: the values of [`ENV_VARS`] that are set, and the
 /// token file (read only when the host has no other credential to offer is fine too:
 /// the session looks at it last).
@@ -105,6 +128,16 @@ pub struct Environment {
     pub vars: BTreeMap<String, String>,
     #[serde(default)]
     pub token_file: Option<TokenFileSeen>,
+}
+
+impl Environment {
+    pub fn from_json(env: &Value) -> Result<Environment, ApiError> {
+        if env.is_null() {
+            return Ok(Environment::default());
+        }
+        clouddigit_core::json::from_json(&env.to_string(), "environment")
+            .map_err(|message| ApiError::config("bad_option", scrub(&message)))
+    }
 }
 
 /// The token file as the host read it (`mode`: the Unix permission bits).
@@ -135,11 +168,11 @@ pub enum Command {
         project: Option<String>,
     },
     /// The console's rules on a draft of the caller's own token.
-    ValidateToken { draft: Value },
+    ValidateToken { draft: TokenDraft },
     /// Validated locally, then created.
-    CreateToken { draft: Value },
+    CreateToken { draft: TokenDraft },
     /// Validated locally against the account as it is now, then created.
-    CreateServiceAccountToken { id: String, draft: Value },
+    CreateServiceAccountToken { id: String, draft: TokenDraft },
 }
 
 /// What the host does next (see the module's contract).
@@ -162,7 +195,7 @@ pub enum Effect {
     AskToken,
     AwaitRefresh,
     Done {
-        value: Value,
+        value: Answer,
         secret_fields: Vec<String>,
         /// For `Command::Page`: the operation for the next page.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -171,6 +204,26 @@ pub enum Effect {
     Fail {
         error: ApiError,
     },
+}
+
+/// A finished task's value: the API's JSON, or a local decision or validation kept
+/// typed, so a binding serializes it once, its own way (in JSON, the same shape).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Answer {
+    Json(Value),
+    Decision(clouddigit_core::Decision),
+    Validation(clouddigit_core::TokenValidation),
+}
+
+impl Answer {
+    /// As JSON, whatever it holds.
+    pub fn into_json(self) -> Value {
+        match self {
+            Answer::Json(v) => v,
+            other => serde_json::to_value(&other).unwrap_or(Value::Null),
+        }
+    }
 }
 
 /// What the retry hook is told before each retry.
@@ -362,32 +415,19 @@ impl Session {
         })
     }
 
-    /// [`Session::new`] from JSON-shaped options, naming the option that does not fit.
+    /// [`Session::new`] from JSON-shaped options and environment.
     pub fn from_json(
         options: &Value,
         env: &Value,
         host: &str,
         seed: u64,
     ) -> Result<Session, ApiError> {
-        let options: Options = match options {
-            Value::Null => Options::default(),
-            v => {
-                clouddigit_core::json::from_json(&v.to_string(), "options").map_err(|message| {
-                    let code = if message.contains("unknown field") {
-                        "unknown_option"
-                    } else {
-                        "bad_option"
-                    };
-                    ApiError::config(code, scrub(&message))
-                })?
-            }
-        };
-        let env: Environment = match env {
-            Value::Null => Environment::default(),
-            v => clouddigit_core::json::from_json(&v.to_string(), "environment")
-                .map_err(|message| ApiError::config("bad_option", scrub(&message)))?,
-        };
-        Session::new(options, &env, host, seed)
+        Session::new(
+            Options::from_json(options)?,
+            &Environment::from_json(env)?,
+            host,
+            seed,
+        )
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -472,7 +512,7 @@ impl Session {
                             }
                             Ok(Next::Page(value, next)) => {
                                 return Effect::Done {
-                                    value,
+                                    value: Answer::Json(value),
                                     secret_fields: Vec::new(),
                                     next,
                                 }
@@ -512,7 +552,7 @@ impl Session {
             Command::Can { action, project } => match &self.whoami {
                 Some(w) => {
                     let d = can(w, action, project.as_deref(), clock.now)?;
-                    Next::Done(to_value(&d)?, Vec::new())
+                    Next::Done(Answer::Decision(d), Vec::new())
                 }
                 None => Next::Call(Operation::Whoami),
             },
@@ -534,7 +574,7 @@ impl Session {
         let now: Timestamp = clock.now;
         match (&task.command, op) {
             (Command::Call { op }, _) => Ok(Next::Done(
-                value,
+                Answer::Json(value),
                 op.secret_fields().iter().map(|s| (*s).to_owned()).collect(),
             )),
             (Command::Page { op }, _) => {
@@ -549,10 +589,10 @@ impl Session {
                 let w: Whoami = model(value.clone())?;
                 self.whoami = Some(w.clone());
                 match &task.command {
-                    Command::Whoami => Ok(Next::Done(value, Vec::new())),
+                    Command::Whoami => Ok(Next::Done(Answer::Json(value), Vec::new())),
                     Command::Can { action, project } => {
                         let d = can(&w, action, project.as_deref(), now)?;
-                        Ok(Next::Done(to_value(&d)?, Vec::new()))
+                        Ok(Next::Done(Answer::Decision(d), Vec::new()))
                     }
                     Command::ValidateToken { .. } => {
                         task.whoami = Some(w);
@@ -562,8 +602,7 @@ impl Session {
                         }))
                     }
                     Command::CreateToken { draft } => {
-                        let draft: TokenDraft = draft_of(draft)?;
-                        let body = prepare_create(&draft, &w.owner, &w, &[], now)?;
+                        let body = prepare_create(draft, &w.owner, &w, &[], now)?;
                         Ok(Next::Call(Operation::CreateToken { body }))
                     }
                     Command::CreateServiceAccountToken { id, .. } => {
@@ -581,10 +620,9 @@ impl Session {
                 if let Some(next) = next {
                     return Ok(Next::Call(next));
                 }
-                let draft: TokenDraft = draft_of(draft)?;
                 let w = task.whoami.as_ref().ok_or_else(no_whoami)?;
-                let v = validate_draft(&draft, &w.owner, w, &task.acc, now);
-                Ok(Next::Done(to_value(&v)?, Vec::new()))
+                let v = validate_draft(draft, &w.owner, w, &task.acc, now);
+                Ok(Next::Done(Answer::Validation(v), Vec::new()))
             }
             (
                 Command::CreateServiceAccountToken { id, draft },
@@ -592,16 +630,15 @@ impl Session {
             ) => {
                 let sa: ServiceAccount = model(value)?;
                 let owner = service_account_owner(&sa);
-                let draft: TokenDraft = draft_of(draft)?;
                 let w = task.whoami.as_ref().ok_or_else(no_whoami)?;
-                let body = prepare_create(&draft, &owner, w, &[], now)?;
+                let body = prepare_create(draft, &owner, w, &[], now)?;
                 Ok(Next::Call(Operation::CreateServiceAccountToken {
                     id: id.clone(),
                     body,
                 }))
             }
             (_, Some(op)) => Ok(Next::Done(
-                value,
+                Answer::Json(value),
                 op.secret_fields().iter().map(|s| (*s).to_owned()).collect(),
             )),
             (_, None) => Err(ApiError::config(
@@ -823,18 +860,9 @@ fn model<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
     })
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::config("internal", e.to_string()))
-}
-
-fn draft_of(v: &Value) -> Result<TokenDraft, ApiError> {
-    clouddigit_core::json::from_json(&v.to_string(), "draft")
-        .map_err(|message| ApiError::config("invalid_input", message))
-}
-
 enum Next {
     Call(Operation),
-    Done(Value, Vec<String>),
+    Done(Answer, Vec<String>),
     Page(Value, Option<Operation>),
 }
 

@@ -14,7 +14,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use clouddigit_core::validate::TokenDraft;
-use clouddigit_session::machine::{Clock, Command, Effect, Input, RetryInfo, Session, ENV_VARS};
+use clouddigit_session::machine::{
+    Answer, Clock, Command, Effect, Environment, Input, Options, RetryInfo, Session, TokenFileSeen,
+    ENV_VARS,
+};
 use clouddigit_session::ops::AuditFilter;
 use clouddigit_session::{
     ApiError, ErrorKind, FieldError, HttpRequest, HttpResponse, Operation, TransportError,
@@ -305,47 +308,46 @@ impl Io {
         u64::from_str_radix(key.get(..16).unwrap_or("0"), 16).unwrap_or(0)
     }
 
-    /// The variables the session reads (and no others) and the token file.
-    fn environment(&self) -> Result<Value, ApiError> {
-        if let Some(env) = self.call("environment", &[]) {
-            return from_js(&env.unwrap_or(JsValue::NULL), "environment");
-        }
-        let env = host::host_env();
-        let mut vars = serde_json::Map::new();
+    /// The variables the session reads (and no others) and the token file: the host's,
+    /// or `_io.environment()`'s `{vars, token_file}`. Read field by field (no serde: the
+    /// page's wasm stays smaller).
+    fn environment(&self) -> Environment {
+        let (env, file) = match self.call("environment", &[]) {
+            Some(e) => {
+                let e = e.unwrap_or(JsValue::NULL);
+                (get(&e, "vars"), get(&e, "token_file"))
+            }
+            None => (host::host_env(), host::host_token_file()),
+        };
+        let mut vars = std::collections::BTreeMap::new();
         if env.is_object() {
             for k in ENV_VARS {
                 if let Some(v) = get(&env, k).as_string() {
-                    vars.insert(k.to_owned(), Value::String(v));
+                    vars.insert(k.to_owned(), v);
                 }
             }
         }
-        let file = host::host_token_file();
-        let token_file = if file.is_object() {
-            from_js::<Value>(&file, "token file")?
-        } else {
-            Value::Null
+        let token_file = match (
+            get(&file, "path").as_string(),
+            get(&file, "contents").as_string(),
+        ) {
+            (Some(path), Some(contents)) if file.is_object() => Some(TokenFileSeen {
+                path,
+                contents,
+                mode: get(&file, "mode").as_f64().map(|m| m as u32),
+            }),
+            _ => None,
         };
-        Ok(serde_json::json!({"vars": vars, "token_file": token_file}))
+        Environment { vars, token_file }
     }
 
     async fn send(&self, req: &HttpRequest, allow_insecure_http: bool) -> Input {
         let result = match self.call("send", &[to_js(req)]) {
-            Some(r) => match r {
-                Ok(p) => match JsFuture::from(Promise::resolve(&p)).await {
-                    Ok(v) => from_js::<HttpResponse>(&v, "response")
-                        .map_err(|e| TransportError::Other { message: e.message }),
-                    Err(e) => Err(TransportError::Other {
-                        message: js_message(e),
-                    }),
-                },
-                Err(e) => Err(from_js::<TransportError>(
-                    &get(&e, "transportError"),
-                    "transportError",
-                )
-                .unwrap_or(TransportError::Other {
-                    message: js_message(e),
-                })),
+            Some(Ok(p)) => match JsFuture::from(Promise::resolve(&p)).await {
+                Ok(v) => Ok(response_of(&v)),
+                Err(e) => Err(transport_error_of(&e)),
             },
+            Some(Err(e)) => Err(transport_error_of(&e)),
             None => host::send(req, allow_insecure_http).await,
         };
         match result {
@@ -366,7 +368,36 @@ impl Io {
 }
 
 /// A finished task: its value, the fields to wrap as secrets, a page's next operation.
-type Done = (Value, Vec<String>, Option<Operation>);
+type Done = (Answer, Vec<String>, Option<Operation>);
+
+/// `{status, headers: [[name, value]], body}` from `_io.send`.
+fn response_of(v: &JsValue) -> HttpResponse {
+    let headers = js_sys::Array::from(&get(v, "headers"))
+        .iter()
+        .filter_map(|h| {
+            let h = js_sys::Array::from(&h);
+            Some((h.get(0).as_string()?, h.get(1).as_string()?))
+        })
+        .collect();
+    HttpResponse {
+        status: get(v, "status").as_f64().unwrap_or(0.0) as u16,
+        headers,
+        body: get(v, "body").as_string().unwrap_or_default(),
+    }
+}
+
+/// What `_io.send` threw: `{transportError: {kind, message}}`, or anything else.
+fn transport_error_of(e: &JsValue) -> TransportError {
+    let t = get(e, "transportError");
+    let message = get(&t, "message")
+        .as_string()
+        .unwrap_or_else(|| js_message(e.clone()));
+    match get(&t, "kind").as_string().as_deref() {
+        Some("timeout") => TransportError::Timeout,
+        Some("connect") => TransportError::Connect { message },
+        _ => TransportError::Other { message },
+    }
+}
 
 struct Inner {
     session: RefCell<Session>,
@@ -404,7 +435,12 @@ impl Inner {
         }
         let io = Io { replay: io };
         let data: Value = from_js(&data.into(), "options")?;
-        let session = Session::from_json(&data, &io.environment()?, &host::host_name(), io.seed())?;
+        let session = Session::new(
+            Options::from_json(&data)?,
+            &io.environment(),
+            &host::host_name(),
+            io.seed(),
+        )?;
         Ok(Inner {
             session: RefCell::new(session),
             io,
@@ -512,13 +548,20 @@ impl Inner {
 
     async fn command(self: Rc<Self>, command: Command) -> Result<JsValue, ApiError> {
         let (v, secrets, _) = self.drive(command).await?;
-        Ok(output(&secrets, v))
+        Ok(match v {
+            Answer::Json(v) => output(&secrets, v),
+            Answer::Decision(d) => to_js(&d),
+            Answer::Validation(v) => to_js(&v),
+        })
     }
 
     /// One page: its items and the operation for the next page.
     async fn page(self: &Rc<Self>, op: Operation) -> Result<(Value, Option<Operation>), ApiError> {
         let (items, _, next) = self.drive(Command::Page { op }).await?;
-        Ok((items, next))
+        match items {
+            Answer::Json(items) => Ok((items, next)),
+            _ => Err(ApiError::config("internal", "a page that is not a list")),
+        }
     }
 
     fn list(self: &Rc<Self>, first: Operation) -> JsValue {
@@ -569,21 +612,37 @@ impl Pager {
     }
 }
 
-/// `{limit, project}` of a list call.
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+/// `{limit, project}` of a list call, read field by field (serde here costs the page's
+/// wasm 2 KB for two fields).
 struct ListOptions {
-    #[serde(default)]
     limit: Option<u32>,
-    #[serde(default)]
     project: Option<String>,
 }
 
 fn list_options(options: Option<&JsValue>) -> Result<ListOptions, ApiError> {
-    match options {
-        Some(o) if o.is_object() => from_js(o, "options"),
-        _ => Ok(ListOptions::default()),
-    }
+    let Some(o) = options.filter(|o| o.is_object()) else {
+        return Ok(ListOptions {
+            limit: None,
+            project: None,
+        });
+    };
+    let limit = match get(o, "limit") {
+        v if v.is_undefined() || v.is_null() => None,
+        v => match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                Some(n as u32)
+            }
+            _ => return Err(bad_option("limit", "a whole number ≥ 0")),
+        },
+    };
+    let project = match get(o, "project") {
+        v if v.is_undefined() || v.is_null() => None,
+        v => Some(
+            v.as_string()
+                .ok_or_else(|| bad_option("project", "a string"))?,
+        ),
+    };
+    Ok(ListOptions { limit, project })
 }
 
 fn list_limit(options: Option<&JsValue>) -> Result<Option<u32>, ApiError> {
@@ -677,7 +736,7 @@ impl TokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: Value = from_js(&draft, "draft")?;
+            let draft: TokenDraft = from_js(&draft, "draft")?;
             c.command(Command::ValidateToken { draft }).await
         })
     }
@@ -689,7 +748,7 @@ impl TokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: Value = from_js(&draft, "draft")?;
+            let draft: TokenDraft = from_js(&draft, "draft")?;
             c.command(Command::CreateToken { draft }).await
         })
     }
@@ -861,7 +920,7 @@ impl ServiceAccountTokensApi {
         let c = self.c.clone();
         let draft = draft.js_value();
         promise(async move {
-            let draft: Value = from_js(&draft, "draft")?;
+            let draft: TokenDraft = from_js(&draft, "draft")?;
             c.command(Command::CreateServiceAccountToken {
                 id: service_account_id,
                 draft,
