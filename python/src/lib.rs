@@ -1,6 +1,15 @@
 //! Python bindings of `clouddigit-core`. Each function converts at the boundary and
 //! calls the core: no rule lives here. Failures are exceptions that subclass
-//! `ValueError` and carry a stable `code`; reports are frozen record objects.
+//! `ValueError` and carry a stable `code`.
+//!
+//! Arguments are JSON-shaped data read by `pythonize` into the core's serde types
+//! ([`to_json`], [`arg`]). Reports (decisions, validations, allow-list reports, the
+//! catalog) are frozen record classes, not dicts: the package's documented API and its
+//! tests read them by attribute, compare them, check them with `isinstance` and print
+//! them (`repr`), and some add what JSON lacks (`Decision.failed`,
+//! `AllowedIpsReport.is_valid`, `TokenPreview.expires_at` as a `datetime`). Data with
+//! none of that is returned as plain dicts typed by `clouddigit.types` (`limits()`, a
+//! permission's `routes`).
 
 use clouddigit_core as core;
 use clouddigit_ffi::{self as ffi, TokenHandle};
@@ -681,37 +690,36 @@ fn is_token(text: &str) -> bool {
     core::secret::is_token(text)
 }
 
-/// A REST call that maps to a permission.
-#[pyclass(module = "clouddigit", frozen, get_all, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Route {
-    method: String,
-    path: String,
-}
-
-#[pymethods]
-impl Route {
-    fn __repr__(&self) -> String {
-        format!("Route(method={:?}, path={:?})", self.method, self.path)
-    }
-}
-
-/// One permission of the catalog.
-#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+/// One permission of the catalog. Its routes are plain dicts (`clouddigit.types.Route`):
+/// they have no behaviour to carry.
+#[pyclass(module = "clouddigit", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub struct PermissionDef {
+    #[pyo3(get)]
     name: String,
+    #[pyo3(get)]
     role: String,
+    #[pyo3(get)]
     scope: String,
+    #[pyo3(get)]
     read_only: bool,
+    #[pyo3(get)]
     step_up: bool,
+    #[pyo3(get)]
     credential: bool,
-    routes: Vec<Route>,
+    routes: Vec<core::catalog::Route>,
+    #[pyo3(get)]
     summary: String,
 }
 
 #[pymethods]
 impl PermissionDef {
+    /// The REST calls that map to it, as `{"method", "path"}` dicts.
+    #[getter]
+    fn routes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.routes)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "PermissionDef(name={:?}, role={:?}, scope={:?})",
@@ -794,14 +802,7 @@ fn catalog() -> Catalog {
                 read_only: p.read_only,
                 step_up: p.step_up,
                 credential: p.credential,
-                routes: p
-                    .routes
-                    .into_iter()
-                    .map(|r| Route {
-                        method: r.method,
-                        path: r.path,
-                    })
-                    .collect(),
+                routes: p.routes,
                 summary: p.summary,
                 name: p.name,
             })
@@ -1273,7 +1274,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Decision>()?;
     m.add_class::<PreparedToken>()?;
     m.add_class::<TokenSecretInfo>()?;
-    m.add_class::<Route>()?;
     m.add_class::<PermissionDef>()?;
     m.add_class::<RoleDef>()?;
     m.add_class::<Catalog>()?;

@@ -167,6 +167,8 @@ def test_catalog_routes_and_wildcards():
     assert [r.name for r in c.roles] == ["read_only", "member", "admin", "org_admin", "org_owner"]
     assert c.roles[0].inherits is None and c.roles[1].inherits == "read_only"
     assert len(c.permissions) > 100 and all(p.routes for p in c.permissions)
+    # Routes are plain dicts of clouddigit.types.Route.
+    assert all(sorted(r) == ["method", "path"] for p in c.permissions for r in p.routes)
     assert repr(c).startswith(f'Catalog(version="{c.version}", roles=5, permissions=')
     assert resolve_route("GET", "/v1/compute/servers/s-1") == "compute.servers.get"
     assert resolve_route("get", "/v1/compute/servers/?page=2") == "compute.servers.list"

@@ -4,15 +4,19 @@ from datetime import datetime
 from typing import Any, Literal, Optional, Union, final
 
 from .types import (
+    AllowedIpErrorCode,
+    AllowedIpWarningCode,
     Check,
     EvaluateErrorCode,
     IssueCode,
+    Limits,
     Outcome,
     OwnerState,
     PermissionScope,
     Reason,
     Request,
     Role,
+    Route,
     ServiceAccountRequest,
     Timestamp,
     Token,
@@ -22,9 +26,6 @@ from .types import (
 )
 
 __version__: str
-
-AllowedIpErrorCode = Literal["invalid_cidr", "prefix_too_long", "host_bits_set"]
-AllowedIpWarningCode = Literal["duplicate", "covered", "allows_all"]
 
 class ClouddigitError(ValueError):
     """Base of every clouddigit error; ``code`` is stable and machine-readable."""
@@ -205,13 +206,6 @@ def parse_token_secret(text: str) -> TokenSecretInfo:
 def is_token(text: str) -> bool: ...
 
 @final
-class Route:
-    @property
-    def method(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-
-@final
 class PermissionDef:
     @property
     def name(self) -> str: ...
@@ -226,7 +220,8 @@ class PermissionDef:
     @property
     def credential(self) -> bool: ...
     @property
-    def routes(self) -> list[Route]: ...
+    def routes(self) -> list[Route]:
+        """The REST calls that map to it, as ``{"method", "path"}`` dicts."""
     @property
     def summary(self) -> str: ...
 
@@ -250,7 +245,7 @@ class Catalog:
     @property
     def permissions(self) -> list[PermissionDef]: ...
 
-def limits() -> dict[str, int]:
+def limits() -> Limits:
     """The limits the forms and the server hold drafts to (``max_token_permissions``,
     ``max_allowed_ips``, name and description lengths, ``max_policy_lifetime_days``)."""
 
