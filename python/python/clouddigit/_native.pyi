@@ -25,6 +25,58 @@ from .types import (
     TokenRequest,
 )
 
+__all__ = [
+    "AllowList",
+    "AllowedIpEntry",
+    "AllowedIpEntryError",
+    "AllowedIpEntryWarning",
+    "AllowedIpsError",
+    "AllowedIpsReport",
+    "BearerCache",
+    "Call",
+    "Catalog",
+    "CheckResult",
+    "ClientCore",
+    "ClientError",
+    "ClouddigitError",
+    "Decision",
+    "EvaluateError",
+    "InvalidIpError",
+    "Issue",
+    "PermissionDef",
+    "PreparedOwner",
+    "PreparedToken",
+    "RoleDef",
+    "ScopePreview",
+    "ServiceAccountPreview",
+    "ServiceAccountValidation",
+    "TokenFormatError",
+    "TokenPreview",
+    "TokenSecretInfo",
+    "TokenValidation",
+    "__version__",
+    "after_response",
+    "authorize",
+    "authorize_many",
+    "can",
+    "catalog",
+    "check_allowed_ips",
+    "effective_permissions",
+    "expand_permission",
+    "is_token",
+    "limits",
+    "parse_token_secret",
+    "prepare_create",
+    "redacted",
+    "resolve_route",
+    "resolve_token",
+    "run_cli",
+    "service_account_owner",
+    "validate_draft",
+    "validate_service_account",
+    "validate_token",
+]
+
 __version__: str
 
 class ClouddigitError(ValueError):
@@ -97,10 +149,10 @@ def check_allowed_ips(text: str) -> AllowedIpsReport:
 class AllowList:
     """A valid allow-list. Raises ``AllowedIpsError`` listing every bad entry."""
 
-    def __init__(self, text: str) -> None: ...
+    def __new__(cls, text: str) -> AllowList: ...
     def contains(self, ip: str) -> bool:
         """Whether a caller at ``ip`` is allowed; raises ``InvalidIpError`` for a non-address."""
-    def __contains__(self, ip: str) -> bool: ...
+    def __contains__(self, ip: str, /) -> bool: ...
     def __len__(self) -> int: ...
     @property
     def networks(self) -> list[str]: ...
@@ -148,7 +200,7 @@ class Decision:
 class PreparedToken:
     """A token checked and prepared once; raises ``EvaluateError`` for a bad token."""
 
-    def __init__(self, token: Token) -> None: ...
+    def __new__(cls, token: Token) -> PreparedToken: ...
     def authorize(
         self, owner: OwnerState, request: Request, policy: Optional[TokenPolicy] = None
     ) -> Decision: ...
@@ -263,7 +315,7 @@ class PreparedOwner:
     """An owner's current state prepared once, for ``PreparedToken.check``; raises
     ``EvaluateError`` (``invalid_input``, field ``owner``) for a dict of the wrong shape."""
 
-    def __init__(self, owner: OwnerState) -> None: ...
+    def __new__(cls, owner: OwnerState) -> PreparedOwner: ...
     @property
     def type(self) -> Literal["user", "service_account"]: ...
     @property
