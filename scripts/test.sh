@@ -87,6 +87,9 @@ cargo build --locked -p clouddigit-sandbox
   "$root/target/py-venv/bin/python" -m pytest -q -p no:cacheprovider)
 target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py examples/authorize.py examples/validate.py examples/client.py
 (cd python/python && "$root/target/py-venv/bin/python" -m mypy --strict clouddigit)
+# The native module's stub against the installed module: every name, signature and
+# constructor (python/stubtest-allowlist.txt says why each exception is there).
+target/py-venv/bin/python -m mypy.stubtest clouddigit._native --allowlist python/stubtest-allowlist.txt
 
 section "examples"
 node examples/allowed_ips.mjs '203.0.113.0/24, 2001:db8::/32' 203.0.113.7 198.51.100.1

@@ -1,16 +1,27 @@
 //! Python bindings of `clouddigit-core`. Each function converts at the boundary and
 //! calls the core: no rule lives here. Failures are exceptions that subclass
-//! `ValueError` and carry a stable `code`; reports are frozen record objects.
+//! `ValueError` and carry a stable `code`.
+//!
+//! Arguments are JSON-shaped data read by `pythonize` into the core's serde types
+//! ([`to_json`], [`arg`]). Reports (decisions, validations, allow-list reports, the
+//! catalog) are frozen record classes, not dicts: the package's documented API and its
+//! tests read them by attribute, compare them, check them with `isinstance` and print
+//! them (`repr`), and some add what JSON lacks (`Decision.failed`,
+//! `AllowedIpsReport.is_valid`, `TokenPreview.expires_at` as a `datetime`). Data with
+//! none of that is returned as plain dicts typed by `clouddigit.types` (`limits()`, a
+//! permission's `routes`).
 
 use clouddigit_core as core;
 use clouddigit_ffi::{self as ffi, TokenHandle};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyType};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 mod cli;
 mod client;
@@ -281,44 +292,75 @@ impl AllowList {
 
 // ---- Evaluator, token format and catalog ----
 
-/// A JSON-shaped Python value (dicts, lists, str, int, float, bool, None; datetimes as
-/// RFC 3339 through `isoformat()`) as serde data. Anything else is a `TypeError`.
-fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if obj.is_none() {
-        Ok(Value::Null)
-    } else if let Ok(b) = obj.cast::<PyBool>() {
-        Ok(Value::Bool(b.is_true()))
-    } else if obj.is_instance_of::<PyInt>() {
-        match obj.extract::<i64>() {
-            Ok(i) => Ok(Value::from(i)),
-            Err(_) => Ok(Value::from(obj.extract::<u64>()?)),
-        }
-    } else if let Ok(f) = obj.cast::<PyFloat>() {
-        Ok(serde_json::Number::from_f64(f.value()).map_or(Value::Null, Value::Number))
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        Ok(Value::String(s.to_cow()?.into_owned()))
-    } else if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = serde_json::Map::new();
-        for (k, v) in d.iter() {
-            let key = k
-                .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err("dict keys must be str"))?;
-            map.insert(key.to_cow()?.into_owned(), to_json(&v)?);
-        }
-        Ok(Value::Object(map))
-    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        obj.try_iter()?
-            .map(|item| to_json(&item?))
-            .collect::<PyResult<Vec<_>>>()
-            .map(Value::Array)
-    } else if obj.hasattr("isoformat")? {
-        Ok(Value::String(obj.call_method0("isoformat")?.extract()?))
-    } else {
-        Err(PyTypeError::new_err(format!(
-            "expected JSON-shaped data (dict, list, str, int, float, bool, None), got {}",
-            obj.get_type().name()?
-        )))
+/// JSON-shaped Python data as serde data, read by `pythonize`: dicts (any mapping),
+/// lists and tuples (any sequence or set), str, int, float, bool and None.
+///
+/// JSON has no time type, yet the API's times may be given as aware `datetime`s. When
+/// `pythonize` refuses the data, the standard library's encoder reads it again with
+/// `default=isoformat`: times become RFC 3339 text. A value that is no time either is a
+/// `TypeError` naming its type; data the encoder takes but `pythonize` refused for
+/// another reason (a dict key that is not a str, an int beyond 64 bits) is the
+/// `TypeError` or `ValueError` saying so.
+pub(crate) fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let refused = match pythonize::depythonize::<Value>(obj) {
+        Ok(value) => return Ok(value),
+        Err(e) => PyErr::from(e),
+    };
+    let py = obj.py();
+    match with_times_as_text(obj)? {
+        Some(value) => Ok(value),
+        // pythonize raises serde's own messages as a bare `Exception`.
+        None if refused.get_type(py).is(py.get_type::<PyException>()) => Err(
+            PyValueError::new_err(format!("not JSON-shaped data: {}", refused.value(py))),
+        ),
+        None => Err(refused),
     }
+}
+
+/// `json.dumps(obj, default=...)` read back, when it met a time; None when it met none.
+fn with_times_as_text(obj: &Bound<'_, PyAny>) -> PyResult<Option<Value>> {
+    let py = obj.py();
+    let met_a_time = Arc::new(AtomicBool::new(false));
+    let met = met_a_time.clone();
+    let default = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+            isoformat(&args.get_item(0)?, &met)
+        },
+    )?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("default", default)?;
+    let text: String = py
+        .import("json")?
+        .call_method("dumps", (obj,), Some(&kwargs))?
+        .extract()?;
+    if !met_a_time.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The encoder's `default`: a time's `isoformat()`; anything else is a `TypeError`.
+fn isoformat(value: &Bound<'_, PyAny>, met: &AtomicBool) -> PyResult<Py<PyAny>> {
+    let py = value.py();
+    if !value.hasattr(intern!(py, "isoformat"))? {
+        let kind = value.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "expected JSON-shaped data (dict, list, str, int, float, bool, None) or a datetime, got {kind}"
+        )));
+    }
+    met.store(true, Ordering::Relaxed);
+    Ok(value.call_method0(intern!(py, "isoformat"))?.unbind())
+}
+
+/// Python data for serde data (`pythonize`: structs and maps become dicts, sequences
+/// lists, unit variants their JSON string).
+fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    Ok(pythonize::pythonize(py, value)?)
 }
 
 fn evaluate_err(py: Python<'_>, message: String, details: ffi::EvaluateErrorDetails) -> PyErr {
@@ -333,9 +375,15 @@ fn evaluate_error(py: Python<'_>, e: &core::EvaluateError) -> PyErr {
 }
 
 /// Reads a typed argument from a dict; the wrong shape is an `EvaluateError` with code
-/// `invalid_input` naming the argument.
+/// `invalid_input`, `field` the argument and the message the path inside it and what
+/// is wrong there (`request: draft.name: invalid type: integer `3`, expected a string`).
 fn arg<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<T> {
-    serde_json::from_value(to_json(obj)?).map_err(|e| {
+    let value = to_json(obj)?;
+    T::deserialize(&value).map_err(|e| {
+        // Read again, tracking the path, only when it failed: tracking costs every call.
+        let e = serde_path_to_error::deserialize::<_, T>(&value)
+            .err()
+            .map_or_else(|| e.to_string(), |e| e.to_string());
         let details = ffi::EvaluateErrorDetails {
             code: "invalid_input",
             field: field.to_owned(),
@@ -642,37 +690,36 @@ fn is_token(text: &str) -> bool {
     core::secret::is_token(text)
 }
 
-/// A REST call that maps to a permission.
-#[pyclass(module = "clouddigit", frozen, get_all, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Route {
-    method: String,
-    path: String,
-}
-
-#[pymethods]
-impl Route {
-    fn __repr__(&self) -> String {
-        format!("Route(method={:?}, path={:?})", self.method, self.path)
-    }
-}
-
-/// One permission of the catalog.
-#[pyclass(module = "clouddigit", frozen, get_all, eq)]
+/// One permission of the catalog. Its routes are plain dicts (`clouddigit.types.Route`):
+/// they have no behaviour to carry.
+#[pyclass(module = "clouddigit", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub struct PermissionDef {
+    #[pyo3(get)]
     name: String,
+    #[pyo3(get)]
     role: String,
+    #[pyo3(get)]
     scope: String,
+    #[pyo3(get)]
     read_only: bool,
+    #[pyo3(get)]
     step_up: bool,
+    #[pyo3(get)]
     credential: bool,
-    routes: Vec<Route>,
+    routes: Vec<core::catalog::Route>,
+    #[pyo3(get)]
     summary: String,
 }
 
 #[pymethods]
 impl PermissionDef {
+    /// The REST calls that map to it, as `{"method", "path"}` dicts.
+    #[getter]
+    fn routes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.routes)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "PermissionDef(name={:?}, role={:?}, scope={:?})",
@@ -727,9 +774,7 @@ impl Catalog {
 /// `max_allowed_ips`, name lengths...).
 #[pyfunction]
 fn limits(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    let text = serde_json::to_string(&ffi::limits())
-        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
-    py.import("json")?.call_method1("loads", (text,))
+    to_py(py, &ffi::limits())
 }
 
 /// The built-in permission catalog and role table.
@@ -757,14 +802,7 @@ fn catalog() -> Catalog {
                 read_only: p.read_only,
                 step_up: p.step_up,
                 credential: p.credential,
-                routes: p
-                    .routes
-                    .into_iter()
-                    .map(|r| Route {
-                        method: r.method,
-                        path: r.path,
-                    })
-                    .collect(),
+                routes: p.routes,
                 summary: p.summary,
                 name: p.name,
             })
@@ -1236,7 +1274,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Decision>()?;
     m.add_class::<PreparedToken>()?;
     m.add_class::<TokenSecretInfo>()?;
-    m.add_class::<Route>()?;
     m.add_class::<PermissionDef>()?;
     m.add_class::<RoleDef>()?;
     m.add_class::<Catalog>()?;

@@ -132,8 +132,12 @@ def test_bad_allowed_ip_missing_action_and_wrong_shape_raise():
     with pytest.raises(EvaluateError) as info:
         authorize(FILE["tokens"]["alice_inherit"], {"type": "user"}, REQUEST)
     assert (info.value.code, info.value.field) == ("invalid_input", "owner")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="got object"):
         authorize(FILE["tokens"]["alice_inherit"], owner, {"time": object()})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        authorize(FILE["tokens"]["alice_inherit"], dict(owner, project_roles={1: "member"}), REQUEST)
+    with pytest.raises(ValueError, match="out of range"):
+        authorize(FILE["tokens"]["alice_inherit"], owner, REQUEST, {"max_lifetime_days": 2**70})
 
 
 def test_datetimes_are_accepted():
@@ -142,6 +146,8 @@ def test_datetimes_are_accepted():
     request = dict(REQUEST, time=datetime(2026, 11, 23, 10, tzinfo=timezone.utc))
     decision = authorize(FILE["tokens"]["alice_inherit"], FILE["owners"]["alice"], request)
     assert decision.allowed
+    expired = dict(FILE["tokens"]["alice_inherit"], expires_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    assert authorize(expired, FILE["owners"]["alice"], request).reason == "expired"
 
 
 def test_reprs_are_readable_and_never_show_a_secret():
@@ -161,6 +167,8 @@ def test_catalog_routes_and_wildcards():
     assert [r.name for r in c.roles] == ["read_only", "member", "admin", "org_admin", "org_owner"]
     assert c.roles[0].inherits is None and c.roles[1].inherits == "read_only"
     assert len(c.permissions) > 100 and all(p.routes for p in c.permissions)
+    # Routes are plain dicts of clouddigit.types.Route.
+    assert all(sorted(r) == ["method", "path"] for p in c.permissions for r in p.routes)
     assert repr(c).startswith(f'Catalog(version="{c.version}", roles=5, permissions=')
     assert resolve_route("GET", "/v1/compute/servers/s-1") == "compute.servers.get"
     assert resolve_route("get", "/v1/compute/servers/?page=2") == "compute.servers.list"

@@ -157,3 +157,15 @@ def test_unknown_field_is_named_in_the_message():
     request = {"draft": {"nme": "x"}, "owner": TOKEN_CASES[0]["input"]["owner"], "now": "2026-11-23T10:00:00Z"}
     with pytest.raises(EvaluateError, match="nme"):
         validate_token(request)
+
+
+def test_wrong_shape_names_the_path_inside_the_argument():
+    owner = TOKEN_CASES[0]["input"]["owner"]
+    with pytest.raises(EvaluateError) as info:
+        validate_token({"draft": {"name": 3}, "owner": owner, "now": "2026-11-23T10:00:00Z"})
+    assert (info.value.code, info.value.field) == ("invalid_input", "request")
+    assert str(info.value).startswith("request: draft.name: invalid type: integer `3`")
+    bad_existing = {"draft": {"name": "x"}, "owner": owner, "now": "2026-11-23T10:00:00Z", "existing_tokens": [{"id": 1}]}
+    with pytest.raises(EvaluateError, match=r"^request: existing_tokens\[0\]\.id: "):
+        validate_token(bad_existing)
+

@@ -9,7 +9,9 @@ that need valid input raise a ``ClouddigitError`` (a ``ValueError``) with a stab
 
 Inputs are the API's JSON as plain dicts; ``clouddigit.types`` has their shapes as
 ``TypedDict``s (``Token``, ``OwnerState``, ``Request``, ``TokenPolicy``,
-``TokenRequest``, ``ServiceAccountRequest``).
+``TokenRequest``, ``ServiceAccountRequest``), generated from the same JSON Schema as
+every other host's types. Data without behaviour comes back as such dicts too
+(``limits()``, a permission's ``routes``).
 
 Validation (``validate_token``, ``validate_service_account``) returns every error and
 warning of a "New API token" / "New service account" draft with its field, and a
@@ -43,7 +45,6 @@ from ._native import (
     PreparedOwner,
     PreparedToken,
     RoleDef,
-    Route,
     ScopePreview,
     ServiceAccountPreview,
     ServiceAccountValidation,
@@ -80,7 +81,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Secret
-from .types import OwnerState, Request, ServiceAccountRequest, Token, TokenPolicy, TokenRequest
+from .types import OwnerState, Request, Route, ServiceAccountRequest, Token, TokenPolicy, TokenRequest
 
 __all__ = [
     "ApiError",

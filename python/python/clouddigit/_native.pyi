@@ -4,15 +4,19 @@ from datetime import datetime
 from typing import Any, Literal, Optional, Union, final
 
 from .types import (
+    AllowedIpErrorCode,
+    AllowedIpWarningCode,
     Check,
     EvaluateErrorCode,
     IssueCode,
+    Limits,
     Outcome,
     OwnerState,
     PermissionScope,
     Reason,
     Request,
     Role,
+    Route,
     ServiceAccountRequest,
     Timestamp,
     Token,
@@ -21,10 +25,59 @@ from .types import (
     TokenRequest,
 )
 
-__version__: str
+__all__ = [
+    "AllowList",
+    "AllowedIpEntry",
+    "AllowedIpEntryError",
+    "AllowedIpEntryWarning",
+    "AllowedIpsError",
+    "AllowedIpsReport",
+    "BearerCache",
+    "Call",
+    "Catalog",
+    "CheckResult",
+    "ClientCore",
+    "ClientError",
+    "ClouddigitError",
+    "Decision",
+    "EvaluateError",
+    "InvalidIpError",
+    "Issue",
+    "PermissionDef",
+    "PreparedOwner",
+    "PreparedToken",
+    "RoleDef",
+    "ScopePreview",
+    "ServiceAccountPreview",
+    "ServiceAccountValidation",
+    "TokenFormatError",
+    "TokenPreview",
+    "TokenSecretInfo",
+    "TokenValidation",
+    "__version__",
+    "after_response",
+    "authorize",
+    "authorize_many",
+    "can",
+    "catalog",
+    "check_allowed_ips",
+    "effective_permissions",
+    "expand_permission",
+    "is_token",
+    "limits",
+    "parse_token_secret",
+    "prepare_create",
+    "redacted",
+    "resolve_route",
+    "resolve_token",
+    "run_cli",
+    "service_account_owner",
+    "validate_draft",
+    "validate_service_account",
+    "validate_token",
+]
 
-AllowedIpErrorCode = Literal["invalid_cidr", "prefix_too_long", "host_bits_set"]
-AllowedIpWarningCode = Literal["duplicate", "covered", "allows_all"]
+__version__: str
 
 class ClouddigitError(ValueError):
     """Base of every clouddigit error; ``code`` is stable and machine-readable."""
@@ -96,10 +149,10 @@ def check_allowed_ips(text: str) -> AllowedIpsReport:
 class AllowList:
     """A valid allow-list. Raises ``AllowedIpsError`` listing every bad entry."""
 
-    def __init__(self, text: str) -> None: ...
+    def __new__(cls, text: str) -> AllowList: ...
     def contains(self, ip: str) -> bool:
         """Whether a caller at ``ip`` is allowed; raises ``InvalidIpError`` for a non-address."""
-    def __contains__(self, ip: str) -> bool: ...
+    def __contains__(self, ip: str, /) -> bool: ...
     def __len__(self) -> int: ...
     @property
     def networks(self) -> list[str]: ...
@@ -147,7 +200,7 @@ class Decision:
 class PreparedToken:
     """A token checked and prepared once; raises ``EvaluateError`` for a bad token."""
 
-    def __init__(self, token: Token) -> None: ...
+    def __new__(cls, token: Token) -> PreparedToken: ...
     def authorize(
         self, owner: OwnerState, request: Request, policy: Optional[TokenPolicy] = None
     ) -> Decision: ...
@@ -205,13 +258,6 @@ def parse_token_secret(text: str) -> TokenSecretInfo:
 def is_token(text: str) -> bool: ...
 
 @final
-class Route:
-    @property
-    def method(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-
-@final
 class PermissionDef:
     @property
     def name(self) -> str: ...
@@ -226,7 +272,8 @@ class PermissionDef:
     @property
     def credential(self) -> bool: ...
     @property
-    def routes(self) -> list[Route]: ...
+    def routes(self) -> list[Route]:
+        """The REST calls that map to it, as ``{"method", "path"}`` dicts."""
     @property
     def summary(self) -> str: ...
 
@@ -250,7 +297,7 @@ class Catalog:
     @property
     def permissions(self) -> list[PermissionDef]: ...
 
-def limits() -> dict[str, int]:
+def limits() -> Limits:
     """The limits the forms and the server hold drafts to (``max_token_permissions``,
     ``max_allowed_ips``, name and description lengths, ``max_policy_lifetime_days``)."""
 
@@ -268,7 +315,7 @@ class PreparedOwner:
     """An owner's current state prepared once, for ``PreparedToken.check``; raises
     ``EvaluateError`` (``invalid_input``, field ``owner``) for a dict of the wrong shape."""
 
-    def __init__(self, owner: OwnerState) -> None: ...
+    def __new__(cls, owner: OwnerState) -> PreparedOwner: ...
     @property
     def type(self) -> Literal["user", "service_account"]: ...
     @property

@@ -11,6 +11,8 @@ import builtins
 import json
 from typing import Any, Dict, List, Optional, Tuple, Type
 
+from .types import FieldError
+
 
 class ApiError(Exception):
     """A failed call, or a call refused before it was sent.
@@ -25,7 +27,7 @@ class ApiError(Exception):
     message: str
     status: Optional[int]
     request_id: Optional[str]
-    field_errors: List[Dict[str, str]]
+    field_errors: List[FieldError]
     retry_after_ms: Optional[int]
     retries: int
 

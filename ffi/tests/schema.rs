@@ -1,12 +1,24 @@
-//! `schema/clouddigit.schema.json` is generated from the types every host exchanges;
-//! this test fails when the types and the file drift apart. Regenerate with
-//! `UPDATE_SCHEMA=1 cargo test -p clouddigit-core --test schema`.
+//! `schema/clouddigit.schema.json` is generated from the types every host exchanges:
+//! the core's (tokens, owners, requests, decisions, validation, the catalog, limits,
+//! allow-list reports), the API client's models and errors (`clouddigit-session`) and
+//! the vector files. This test fails when the types and the file drift apart.
+//! Regenerate with `UPDATE_SCHEMA=1 cargo test -p clouddigit-ffi --test schema`; the
+//! Python package's `types.py` and `models.py` are generated from the file in turn
+//! (`scripts/gen-python-types.py`).
+//!
+//! It lives in the facade crate, the one crate that sees both the core and the session.
 
 use clouddigit_core::catalog::CatalogFile;
+use clouddigit_core::limits::Limits;
 use clouddigit_core::{
-    Decision, OwnerState, Request, ServiceAccountRequest, ServiceAccountValidation, Token,
-    TokenPolicy, TokenRequest, TokenValidation,
+    AllowedIpsReport, Decision, OwnerState, Request, ServiceAccountRequest,
+    ServiceAccountValidation, Token, TokenPolicy, TokenRequest, TokenValidation,
 };
+use clouddigit_session::models::{
+    AccessKey, ApiToken, AuditEvent, CreatedAccessKey, CreatedServiceAccount, CreatedToken,
+    RevokedCount, Rotation, ServiceAccount, Whoami,
+};
+use clouddigit_session::{ApiError, FieldError};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
@@ -58,6 +70,21 @@ fn generate() -> String {
     add::<ServiceAccountRequest>(&mut gen, &mut defs, "ServiceAccountRequest");
     add::<ServiceAccountValidation>(&mut gen, &mut defs, "ServiceAccountValidation");
     add::<CatalogFile>(&mut gen, &mut defs, "Catalog");
+    add::<Limits>(&mut gen, &mut defs, "Limits");
+    add::<AllowedIpsReport>(&mut gen, &mut defs, "AllowedIpsReport");
+    // The API client's models (what the API returns) and errors.
+    add::<ApiToken>(&mut gen, &mut defs, "ApiToken");
+    add::<CreatedToken>(&mut gen, &mut defs, "CreatedToken");
+    add::<Rotation>(&mut gen, &mut defs, "Rotation");
+    add::<ServiceAccount>(&mut gen, &mut defs, "ServiceAccount");
+    add::<CreatedServiceAccount>(&mut gen, &mut defs, "CreatedServiceAccount");
+    add::<AccessKey>(&mut gen, &mut defs, "AccessKey");
+    add::<CreatedAccessKey>(&mut gen, &mut defs, "CreatedAccessKey");
+    add::<AuditEvent>(&mut gen, &mut defs, "AuditEvent");
+    add::<Whoami>(&mut gen, &mut defs, "Whoami");
+    add::<RevokedCount>(&mut gen, &mut defs, "RevokedCount");
+    add::<ApiError>(&mut gen, &mut defs, "ApiError");
+    add::<FieldError>(&mut gen, &mut defs, "FieldError");
     add::<authorize_vectors::File>(&mut gen, &mut defs, "AuthorizeVectors");
     add::<token_format_vectors::File>(&mut gen, &mut defs, "TokenFormatVectors");
     add::<validate_vectors::TokenFile>(&mut gen, &mut defs, "ValidateTokenVectors");
@@ -69,8 +96,8 @@ fn generate() -> String {
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://clouddigit.dev/schema/clouddigit.schema.json",
-        "title": "Cloud Digit tokens, owners, requests and decisions",
-        "description": "The JSON shapes that the core, the wasm and Python bindings, the CLI and the test vectors exchange. Generated from clouddigit-core's types by core/tests/schema.rs; do not edit by hand.",
+        "title": "Cloud Digit tokens, owners, requests, decisions and API models",
+        "description": "The JSON shapes that the core, the API client, the wasm and Python bindings, the CLI and the test vectors exchange. Generated from the types of clouddigit-core and clouddigit-session by ffi/tests/schema.rs; do not edit by hand.",
         "$defs": Value::Object(defs),
     });
     let mut text = serde_json::to_string_pretty(&root).expect("schema serializes");
@@ -88,6 +115,6 @@ fn schema_file_matches_the_types() {
     let on_disk = std::fs::read_to_string(PATH).unwrap_or_default();
     assert!(
         on_disk == fresh,
-        "schema/clouddigit.schema.json is stale: run UPDATE_SCHEMA=1 cargo test -p clouddigit-core --test schema"
+        "schema/clouddigit.schema.json is stale: run UPDATE_SCHEMA=1 cargo test -p clouddigit-ffi --test schema"
     );
 }
