@@ -40,7 +40,17 @@ SCHEMA = ROOT / "schema" / "clouddigit.schema.json"
 PACKAGE = ROOT / "python" / "python" / "clouddigit"
 
 # The vector files' shapes are the test runners' business, not the package's.
-SKIP = {"AuthorizeVectors", "TokenFormatVectors", "ValidateTokenVectors", "ValidateServiceAccountVectors"}
+SKIP = {
+    "AuthorizeVectors",
+    "TokenFormatVectors",
+    "ValidateTokenVectors",
+    "ValidateServiceAccountVectors",
+    # The client session's wire and its vectors: clouddigit.client's business, not the API's.
+    "ClientCommand",
+    "ClientEffect",
+    "ClientInput",
+    "ClientVectors",
+}
 # What the API client returns: dataclasses in models.py, in this order.
 MODELS = [
     "ApiToken",
@@ -114,10 +124,20 @@ def prepare(schema: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     """The definitions the package needs, with tagged-union variants resolved into named
     definitions (see the module docstring)."""
     defs: Dict[str, Dict[str, Any]] = json.loads(json.dumps(schema["$defs"]))
-    for name in sorted(defs):
+    # Only what the package's roots reach (the skipped roots' shapes are not its own).
+    reach: set[str] = set()
+    todo = [n for n, d in defs.items() if "title" in d and n not in SKIP]
+    while todo:
+        n = todo.pop()
+        if n not in reach:
+            reach.add(n)
+            todo.extend(refs(defs[n]))
+    for name in sorted(reach):
         d = defs[name]
         for key in ("oneOf", "anyOf"):
             for i, variant in enumerate(d.get(key, [])):
+                if not isinstance(variant, dict):
+                    continue  # `true` (any JSON): nothing to name
                 tag = tag_of(variant)
                 if "$ref" in variant and tag is not None:
                     # An internally tagged variant: the tag is a required key of the target.

@@ -85,6 +85,11 @@ fn generate() -> String {
     add::<RevokedCount>(&mut gen, &mut defs, "RevokedCount");
     add::<ApiError>(&mut gen, &mut defs, "ApiError");
     add::<FieldError>(&mut gen, &mut defs, "FieldError");
+    // The client session's wire (what the Python binding exchanges) and its vectors.
+    add::<clouddigit_session::machine::Command>(&mut gen, &mut defs, "ClientCommand");
+    add::<clouddigit_session::machine::Effect>(&mut gen, &mut defs, "ClientEffect");
+    add::<clouddigit_session::machine::Input>(&mut gen, &mut defs, "ClientInput");
+    add::<clouddigit_session::replay::ClientVectors>(&mut gen, &mut defs, "ClientVectors");
     add::<authorize_vectors::File>(&mut gen, &mut defs, "AuthorizeVectors");
     add::<token_format_vectors::File>(&mut gen, &mut defs, "TokenFormatVectors");
     add::<validate_vectors::TokenFile>(&mut gen, &mut defs, "ValidateTokenVectors");

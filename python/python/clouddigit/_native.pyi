@@ -32,11 +32,8 @@ __all__ = [
     "AllowedIpEntryWarning",
     "AllowedIpsError",
     "AllowedIpsReport",
-    "BearerCache",
-    "Call",
     "Catalog",
     "CheckResult",
-    "ClientCore",
     "ClientError",
     "ClouddigitError",
     "Decision",
@@ -46,10 +43,13 @@ __all__ = [
     "PermissionDef",
     "PreparedOwner",
     "PreparedToken",
+    "Replay",
     "RoleDef",
     "ScopePreview",
     "ServiceAccountPreview",
     "ServiceAccountValidation",
+    "Session",
+    "Task",
     "TokenFormatError",
     "TokenPreview",
     "TokenSecretInfo",
@@ -58,21 +58,18 @@ __all__ = [
     "after_response",
     "authorize",
     "authorize_many",
-    "can",
     "catalog",
     "check_allowed_ips",
+    "decision",
     "effective_permissions",
     "expand_permission",
     "is_token",
     "limits",
     "parse_token_secret",
-    "prepare_create",
     "redacted",
     "resolve_route",
-    "resolve_token",
     "run_cli",
-    "service_account_owner",
-    "validate_draft",
+    "token_validation",
     "validate_service_account",
     "validate_token",
 ]
@@ -426,7 +423,7 @@ class Session:
     """One client's sans-I/O session (``clouddigit-session``): options, credentials,
     the bearer cache, the throttle, the last whoami."""
 
-    def __init__(self, options: dict[str, Any], env: dict[str, Any] | None, host: str, seed: int) -> None: ...
+    def __new__(cls, options: dict[str, Any], env: dict[str, Any] | None, host: str, seed: int) -> Session: ...
     @staticmethod
     def env_vars() -> list[str]: ...
     @property
@@ -447,7 +444,7 @@ class Task:
 class Replay:
     """A client conformance case (tests/vectors/client.json) replayed as a client's I/O."""
 
-    def __init__(self, case: dict[str, Any]) -> None: ...
+    def __new__(cls, case: dict[str, Any]) -> Replay: ...
     def seed(self) -> int: ...
     def now_ms(self) -> int: ...
     def now_unix_ms(self) -> int: ...
