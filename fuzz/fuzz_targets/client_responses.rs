@@ -1,10 +1,11 @@
 //! The API client's reading of what a server sends: any status, headers and body, for
-//! every operation, give a step (a value, a typed error or a wait), never a panic; the
-//! redirect rule answers any Location; base URLs parse or are refused.
+//! every operation, as a call, a page or `can` (whoami), give the session's next effect
+//! (a value, a typed error, a wait), never a panic; the redirect rule answers any
+//! Location; base URLs parse or are refused.
 #![no_main]
 use clouddigit_session::http::{after_response, HttpResponse};
-use clouddigit_session::session::ClientCore;
-use clouddigit_session::{redirect, ClientConfig, Operation, Origin};
+use clouddigit_session::machine::{Clock, Command, Effect, Environment, Input, Options, Session};
+use clouddigit_session::{redirect, Operation, Origin};
 use libfuzzer_sys::fuzz_target;
 
 const OPS: &[&str] = &[
@@ -41,20 +42,45 @@ fuzz_target!(|data: &[u8]| {
         headers,
         body: body.to_owned(),
     };
-    let config = ClientConfig {
+    let options = Options {
         base_url: Some("https://api.example.com/v1".into()),
-        ..ClientConfig::default()
+        token: Some("cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA".into()),
+        ..Options::default()
     };
-    let Ok(core) = ClientCore::new(config, "fuzz") else {
+    let Ok(mut session) = Session::new(options, &Environment::default(), "fuzz", 1) else {
         return;
     };
-    let Ok(mut call) = core.start(op, "key".into()) else {
-        return;
+    let command = match data[1] % 3 {
+        0 => Command::Call { op },
+        1 => Command::Page { op },
+        _ => Command::Can {
+            action: "iam.tokens.list".into(),
+            project: None,
+        },
     };
-    let req = call.request("cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA");
-    let now = "2026-11-23T10:00:00Z".parse().unwrap_or_default();
-    let _ = call.on_response(&resp, now, 0.5);
-    let _ = after_response(&req, &resp, 0, false);
+    let clock = Clock {
+        now_ms: 0,
+        now: "2026-11-23T10:00:00Z".parse().unwrap_or_default(),
+    };
+    let mut task = session.start(command);
+    let mut input = Input::Resume;
+    // The same answer to every attempt: at most the retries, then an end.
+    for _ in 0..8 {
+        input = match session.poll(&mut task, input, clock) {
+            Effect::Send { request, .. } => {
+                let _ = after_response(&request, &resp, 0, false);
+                Input::Response {
+                    response: resp.clone(),
+                }
+            }
+            Effect::Sleep { .. } | Effect::AwaitRefresh => Input::Resume,
+            Effect::AskToken => Input::Token {
+                token: None,
+                error: Some("none".into()),
+            },
+            Effect::Done { .. } | Effect::Fail { .. } => break,
+        };
+    }
     let _ = redirect("https://api.example.com/v1/x", &text, false);
     if let Some(o) = Origin::parse(&text) {
         assert!(!o.host.is_empty() && o.port != 0);

@@ -3,12 +3,12 @@
 #![no_main]
 use clouddigit_core::delegation::DelegationRequest;
 use clouddigit_core::evaluator::Audience;
-use clouddigit_ffi::{self as ffi, TokenHandle};
 use clouddigit_core::json::from_json;
 use clouddigit_core::lint::InventoryToken;
 use clouddigit_core::{
     OwnerState, Request, Role, ServiceAccountRequest, Timestamp, Token, TokenPolicy, TokenRequest,
 };
+use clouddigit_ffi::{self as ffi, TokenHandle};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 

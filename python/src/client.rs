@@ -8,7 +8,7 @@ use clouddigit_session::machine::{
 use clouddigit_session::models::redacted as core_redacted;
 use clouddigit_session::replay::{ClientCase, Replay as CoreReplay};
 use clouddigit_session::{ApiError, HttpRequest, HttpResponse, TransportError};
-use pyo3::exceptions::{PyAssertionError, PyValueError};
+use pyo3::exceptions::PyAssertionError;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,8 +18,7 @@ use super::{to_json, Decision, TokenValidation};
 
 /// JSON-shaped data to Python (dicts, lists, str, int, float, bool, None).
 fn py_json<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
-    let text = serde_json::to_string(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    py.import("json")?.call_method1("loads", (text,))
+    super::to_py(py, v)
 }
 
 /// A core `ApiError` as the `(message, json)` the Python layer raises its typed error from.

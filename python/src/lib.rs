@@ -359,7 +359,10 @@ fn isoformat(value: &Bound<'_, PyAny>, met: &AtomicBool) -> PyResult<Py<PyAny>> 
 
 /// Python data for serde data (`pythonize`: structs and maps become dicts, sequences
 /// lists, unit variants their JSON string).
-fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(pythonize::pythonize(py, value)?)
 }
 

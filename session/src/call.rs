@@ -1,6 +1,6 @@
-//! One API call as a state machine. The host asks for the request, sends it, and
-//! feeds back the response or the failure; the call answers "wait this long and send
-//! again" or "done". Blocking hosts use [`execute`] with a [`Transport`].
+//! One API call as a state machine: the request, and for each response or failure
+//! "wait this long and send again" or "done". The session ([`crate::machine`]) runs one
+//! per operation, around the credentials and the bearer refresh.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -184,60 +184,62 @@ impl Call {
     }
 }
 
-/// A blocking host: sends bytes, sleeps, tells the time and gives jitter.
-pub trait Transport {
-    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
-    fn sleep_ms(&mut self, ms: u64);
-    fn now(&self) -> DateTime<Utc>;
-    /// A random number in [0, 1).
-    fn jitter(&mut self) -> f64;
-    /// A fresh idempotency key (random, unique per call).
-    fn idempotency_key(&mut self) -> String;
-    /// Called before each retry (the retry hook; `CD_LOG=debug` logging).
-    fn on_retry(&mut self, _retry: u32, _wait_ms: u64, _cause: &str) {}
-}
-
-/// Runs one call to the end over a blocking transport.
-pub fn execute(
-    transport: &mut dyn Transport,
-    config: &ClientConfig,
-    op: Operation,
-    bearer: &mut dyn FnMut() -> Result<String, ApiError>,
-    user_agent: String,
-) -> Result<Value, ApiError> {
-    let key = transport.idempotency_key();
-    let mut call = Call::new(config, op, || key, user_agent)?;
-    loop {
-        let request = call.request(&bearer()?);
-        let step = match transport.send(&request) {
-            Ok(resp) => {
-                let now = transport.now();
-                let jitter = transport.jitter();
-                call.on_response(&resp, now, jitter)
-            }
-            Err(e) => {
-                let jitter = transport.jitter();
-                call.on_transport_error(&e, jitter)
-            }
-        };
-        match step {
-            Step::Done(result) => return result,
-            Step::Wait {
-                wait_ms,
-                retry,
-                cause,
-            } => {
-                transport.on_retry(retry, wait_ms, &cause);
-                transport.sleep_ms(wait_ms);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    // A blocking loop over one Call, as the session's exchange runs it: what these tests
+    // drive the retry rules with.
+    /// A blocking host: sends bytes, sleeps, tells the time and gives jitter.
+    pub trait Transport {
+        fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+        fn sleep_ms(&mut self, ms: u64);
+        fn now(&self) -> DateTime<Utc>;
+        /// A random number in [0, 1).
+        fn jitter(&mut self) -> f64;
+        /// A fresh idempotency key (random, unique per call).
+        fn idempotency_key(&mut self) -> String;
+        /// Called before each retry (the retry hook; `CD_LOG=debug` logging).
+        fn on_retry(&mut self, _retry: u32, _wait_ms: u64, _cause: &str) {}
+    }
+
+    /// Runs one call to the end over a blocking transport.
+    pub fn execute(
+        transport: &mut dyn Transport,
+        config: &ClientConfig,
+        op: Operation,
+        bearer: &mut dyn FnMut() -> Result<String, ApiError>,
+        user_agent: String,
+    ) -> Result<Value, ApiError> {
+        let key = transport.idempotency_key();
+        let mut call = Call::new(config, op, || key, user_agent)?;
+        loop {
+            let request = call.request(&bearer()?);
+            let step = match transport.send(&request) {
+                Ok(resp) => {
+                    let now = transport.now();
+                    let jitter = transport.jitter();
+                    call.on_response(&resp, now, jitter)
+                }
+                Err(e) => {
+                    let jitter = transport.jitter();
+                    call.on_transport_error(&e, jitter)
+                }
+            };
+            match step {
+                Step::Done(result) => return result,
+                Step::Wait {
+                    wait_ms,
+                    retry,
+                    cause,
+                } => {
+                    transport.on_retry(retry, wait_ms, &cause);
+                    transport.sleep_ms(wait_ms);
+                }
+            }
+        }
+    }
 
     /// Replays canned responses and records what was sent.
     struct Script {

@@ -1,8 +1,21 @@
-//! The API client, without I/O (as `rustls` and `quinn-proto` are): the core builds
-//! each request, reads each response into models or typed errors, and decides
-//! retries, waits and pagination. A host only moves bytes — through the blocking
-//! [`Transport`] trait (native), or by driving a [`Call`] itself (async hosts: wasm's
-//! fetch, Python's asyncio).
+//! `clouddigit-session`: the Cloud Digit API client without I/O (as `rustls` and
+//! `quinn-proto` are). [`Session`] decides everything a client does — credentials and
+//! their precedence, requests, retries and waits, the bearer refresh, pagination, typed
+//! models and errors, the local checks — and each host (the Rust SDK, the npm package,
+//! the Python package) only runs its effects: send these bytes, sleep, ask the token
+//! provider. `tests/vectors/client.json` holds every host's driver to the same script.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`machine`] | the session: options, environment, credentials, tasks, effects |
+//! | [`call`] | one operation's attempts and retry decisions |
+//! | [`ops`] | the API's operations: method, path, query, body, output model |
+//! | [`models`] | what the API returns |
+//! | [`local`] | the local rules on whoami's answer (validate, create body, `can`) |
+//! | [`oauth`] | the client-credentials bearer cache |
+//! | [`config`] | regions, ingress domains, base URLs, the token file rule, redirects |
+//! | [`http`], [`retry`], [`ratelimit`], [`error`] | bytes, waits, the throttle, typed errors |
+//! | [`replay`] | the conformance vectors' checker (tests) |
 
 // ApiError is large (it carries field errors and ids) and only built on the error path;
 // boxing it would make every binding unwrap a box for nothing.
@@ -12,6 +25,7 @@ pub mod call;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod local;
 pub mod machine;
 pub mod models;
 pub mod oauth;
@@ -19,9 +33,8 @@ pub mod ops;
 pub mod ratelimit;
 pub mod replay;
 pub mod retry;
-pub mod session;
 
-pub use call::{execute, Call, Step, Transport};
+pub use call::{Call, Step};
 pub use config::{
     redirect, resolve_token, ClientConfig, ConfigError, Ingress, Origin, Redirect, Region,
     TokenFile,

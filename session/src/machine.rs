@@ -30,11 +30,11 @@ use crate::call::{user_agent, Call, Step};
 use crate::config::{resolve_token, ClientConfig, Ingress, Region, TokenFile};
 use crate::error::{scrub, ApiError, ErrorKind};
 use crate::http::{HttpRequest, HttpResponse, TransportError};
+use crate::local::{can, next_page, prepare_create, service_account_owner, validate_draft};
 use crate::models::{ApiToken, Page, Secret, ServiceAccount, Whoami};
 use crate::oauth::{BearerCache, BearerNeed};
 use crate::ops::Operation;
 use crate::ratelimit::TokenBucket;
-use crate::session::{can, next_page, prepare_create, service_account_owner, validate_draft};
 use clouddigit_core::validate::TokenDraft;
 
 /// The environment variables a client reads, and nothing else: hosts read exactly these
@@ -919,5 +919,132 @@ pub struct Task {
 impl Task {
     pub fn command(&self) -> &Command {
         &self.command
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(now_ms: u64) -> Clock {
+        Clock {
+            now_ms,
+            now: DateTime::from_timestamp(1_795_521_600, 0).unwrap_or_default(),
+        }
+    }
+
+    fn oauth() -> Session {
+        let options: Options = serde_json::from_value(serde_json::json!({
+            "base_url": "http://127.0.0.1:1/v1",
+            "clientCredentials": {"organization": "acme", "clientId": "cid", "clientSecret": "cs_0123456789"}
+        }))
+        .unwrap();
+        Session::new(options, &Environment::default(), "test", 7).unwrap()
+    }
+
+    fn bearer(b: &str) -> Input {
+        Input::Response {
+            response: HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: serde_json::json!({"access_token": b, "expires_in": 300, "token_type": "Bearer"})
+                    .to_string(),
+            },
+        }
+    }
+
+    fn get(id: &str) -> Command {
+        Command::Call {
+            op: Operation::GetToken { id: id.into() },
+        }
+    }
+
+    fn authorization(e: &Effect) -> Option<&str> {
+        match e {
+            Effect::Send { request, .. } => request.header("authorization"),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn concurrent_calls_share_one_refresh() {
+        let mut s = oauth();
+        let (mut a, mut b) = (s.start(get("a")), s.start(get("b")));
+        let ea = s.poll(&mut a, Input::Resume, clock(0));
+        assert!(matches!(ea, Effect::Send { refresh: true, .. }), "{ea:?}");
+        // The second call finds the refresh in flight and parks instead of starting one.
+        assert_eq!(
+            s.poll(&mut b, Input::Resume, clock(1)),
+            Effect::AwaitRefresh
+        );
+        assert!(s.refreshing());
+        let ea = s.poll(&mut a, bearer("b1"), clock(2));
+        assert_eq!(authorization(&ea), Some("Bearer b1"));
+        assert!(!s.refreshing());
+        // Woken, it uses the same bearer: one token request for both.
+        let eb = s.poll(&mut b, Input::Resume, clock(3));
+        assert_eq!(authorization(&eb), Some("Bearer b1"));
+    }
+
+    #[test]
+    fn a_cancelled_refresh_lets_the_next_call_refresh() {
+        let mut s = oauth();
+        let mut a = s.start(get("a"));
+        assert!(matches!(
+            s.poll(&mut a, Input::Resume, clock(0)),
+            Effect::Send { refresh: true, .. }
+        ));
+        s.cancel(&mut a);
+        assert!(!s.refreshing());
+        let mut b = s.start(get("b"));
+        assert!(matches!(
+            s.poll(&mut b, Input::Resume, clock(1)),
+            Effect::Send { refresh: true, .. }
+        ));
+    }
+
+    #[test]
+    fn a_driver_feeding_the_wrong_input_gets_an_error_not_a_panic() {
+        let mut s = oauth();
+        let mut a = s.start(get("a"));
+        let _ = s.poll(&mut a, Input::Resume, clock(0));
+        let e = s.poll(
+            &mut a,
+            Input::Token {
+                token: Some("x".into()),
+                error: None,
+            },
+            clock(1),
+        );
+        match e {
+            Effect::Fail { error } => assert_eq!(error.code, "driver_out_of_order"),
+            other => panic!("{other:?}"),
+        }
+        // And the task is over, without a refresh left in flight.
+        assert!(!s.refreshing());
+        assert!(matches!(
+            s.poll(&mut a, Input::Resume, clock(2)),
+            Effect::Fail { .. }
+        ));
+    }
+
+    #[test]
+    fn options_name_what_does_not_fit() {
+        let e = Options::from_json(&serde_json::json!({"baseURL": "x"}))
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "unknown_option");
+        let e = Options::from_json(&serde_json::json!({"maxRetries": -1}))
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "bad_option");
+        assert!(e.message.contains("maxRetries"), "{}", e.message);
+        // A token given in the options never shows in an error about them.
+        let e = Options::from_json(
+            &serde_json::json!({"token": 5, "x": "cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA"}),
+        )
+        .err()
+        .unwrap();
+        assert!(!e.message.contains("kLmNoPq"), "{}", e.message);
     }
 }

@@ -1,113 +1,20 @@
-//! The client as every binding holds it: configuration, the `User-Agent`, the optional
-//! client-side rate limiter, and the local rules a client applies before and without a
-//! call (validating a create, `can`). Bindings call these with JSON-shaped values and
-//! move bytes; nothing here knows how.
+//! The local rules a client applies before and without a call, on whoami's answer:
+//! validating a token draft, the create body it becomes, `can`, and the next page's
+//! operation. The session ([`crate::machine`]) calls them; they are the core's rules
+//! (`clouddigit_core::validate`, the evaluator) with the API's models in.
 
 use chrono::SecondsFormat;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::call::{user_agent, Call, Step};
-use super::config::ClientConfig;
 use super::error::{ApiError, ErrorKind, FieldError};
 use super::models::{ApiToken, Page, ServiceAccount, Whoami};
 use super::ops::Operation;
-use super::ratelimit::TokenBucket;
 use clouddigit_core::allowed_ips::AllowList;
 use clouddigit_core::evaluator::Decision;
 use clouddigit_core::model::{
     OwnerState, ProjectScope, Request, ServiceAccountState, Timestamp, TokenPermissions,
 };
 use clouddigit_core::validate::{TextOrList, TokenDraft, TokenRequest, TokenValidation};
-
-#[derive(Debug, Clone)]
-pub struct ClientCore {
-    config: ClientConfig,
-    user_agent: String,
-    bucket: Option<TokenBucket>,
-}
-
-impl ClientCore {
-    /// `host` names the SDK's host in the `User-Agent` (`node`, `browser`, `python`,
-    /// `rust`). Fails on a bad base URL, before any call.
-    pub fn new(config: ClientConfig, host: &str) -> Result<ClientCore, ApiError> {
-        config
-            .base_url()
-            .map_err(|e| ApiError::config(e.code(), e.to_string()))?;
-        let bucket = config.client_rate_limit.then(|| TokenBucket::standard(0));
-        Ok(ClientCore {
-            config,
-            user_agent: user_agent(host),
-            bucket,
-        })
-    }
-
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    pub fn user_agent(&self) -> &str {
-        &self.user_agent
-    }
-
-    pub fn start(&self, op: Operation, idempotency_key: String) -> Result<Call, ApiError> {
-        Call::new(
-            &self.config,
-            op,
-            || idempotency_key,
-            self.user_agent.clone(),
-        )
-    }
-
-    /// How long to wait before sending, when the client-side limiter is on (0 when off
-    /// or when there is room). `now_ms` is the host's monotonic clock.
-    pub fn throttle_ms(&mut self, now_ms: u64) -> u64 {
-        match &mut self.bucket {
-            Some(b) => b.take(now_ms),
-            None => 0,
-        }
-    }
-}
-
-/// A call's next step as the bindings see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "action", rename_all = "snake_case")]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
-pub enum StepOut {
-    /// Sleep `wait_ms`, then send the call's request again.
-    Wait {
-        wait_ms: u64,
-        retry: u32,
-        cause: String,
-    },
-    /// The result, read into the call's model (a `Page` for lists).
-    Done {
-        value: Value,
-    },
-    Fail {
-        error: ApiError,
-    },
-}
-
-impl From<Step> for StepOut {
-    fn from(s: Step) -> StepOut {
-        match s {
-            Step::Wait {
-                wait_ms,
-                retry,
-                cause,
-            } => StepOut::Wait {
-                wait_ms,
-                retry,
-                cause,
-            },
-            Step::Done(Ok(value)) => StepOut::Done { value },
-            Step::Done(Err(error)) => StepOut::Fail { error },
-        }
-    }
-}
 
 /// The same list call for the page after `page`, or `None` on the last page.
 pub fn next_page(op: &Operation, page: &Value) -> Option<Operation> {
