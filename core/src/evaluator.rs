@@ -609,9 +609,9 @@ fn tags_match(
         return true;
     }
     match tags {
-        Some(tags) => tag_selector
-            .iter()
-            .all(|(k, v)| tags.get(&**k).is_some_and(|t| **t == **v)),
+        Some(tags) => {
+            crate::model::tag_selector_matches(tag_selector.iter().map(|(k, v)| (&**k, &**v)), tags)
+        }
         // No single resource named: reads (lists, untagged catalog items) may proceed
         // and the server filters what they return; a write must name its resource's
         // tags, so leaving them out can never sidestep the selector.

@@ -697,3 +697,30 @@ impl TokenStatus {
         matches!(self, TokenStatus::Active | TokenStatus::Rotating)
     }
 }
+
+/// Whether a resource with `tags` is within a tag selector: it carries every `key=value`
+/// of it (an empty selector selects everything). The one rule behind the evaluator's
+/// `outside_tag_selector` and every list a server filters by it.
+#[inline]
+pub fn tag_selector_matches<'a>(
+    selector: impl IntoIterator<Item = (&'a str, &'a str)>,
+    tags: &BTreeMap<String, String>,
+) -> bool {
+    selector
+        .into_iter()
+        .all(|(k, v)| tags.get(k).is_some_and(|t| t == v))
+}
+
+impl OwnerState {
+    /// Whether a resource with `tags` is one this owner may see: a service account's
+    /// tag selector decides; a user's role is not tag-bound.
+    pub fn selects(&self, tags: &BTreeMap<String, String>) -> bool {
+        match self {
+            OwnerState::ServiceAccount(s) => tag_selector_matches(
+                s.tag_selector.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                tags,
+            ),
+            OwnerState::User(_) => true,
+        }
+    }
+}
