@@ -381,6 +381,11 @@ fn evaluate_error(py: Python<'_>, e: &core::EvaluateError) -> PyErr {
 /// `invalid_input`, `field` the argument and the message the path inside it and what
 /// is wrong there (`request: draft.name: invalid type: integer `3`, expected a string`).
 fn arg<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<T> {
+    // Straight into `T` when the data fits (no JSON value in between: the hot path);
+    // otherwise through `to_json`, for times given as datetimes and for the error's path.
+    if let Ok(v) = pythonize::depythonize::<T>(obj) {
+        return Ok(v);
+    }
     let value = to_json(obj)?;
     T::deserialize(&value).map_err(|e| {
         // Read again, tracking the path, only when it failed: tracking costs every call.
