@@ -4,7 +4,7 @@
 //! create gets "interrupted" after the server made the token.
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,12 +102,14 @@ impl http_body::Body for Broken {
     }
 }
 
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Fails the calls the armed plan names (the router layers it over every route with the
+/// server's own [`Faults`]).
+pub async fn middleware(State(faults): State<Arc<Faults>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path.starts_with("/_sandbox") {
         return next.run(req).await;
     }
-    let Some(fault) = state.0.faults.take(req.method().as_str(), &path) else {
+    let Some(fault) = faults.take(req.method().as_str(), &path) else {
         return next.run(req).await;
     };
     if fault.drop {

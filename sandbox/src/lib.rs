@@ -21,7 +21,9 @@ pub mod idempotency;
 pub mod leak;
 pub mod lineage;
 pub mod openapi;
+pub mod query;
 pub mod rate;
+pub mod request;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
@@ -282,12 +284,16 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         audit_buffer: Mutex::new(state::AuditBuffer::default()),
         audit_pending: Arc::new(tokio::sync::Notify::new()),
         audit_committed: tokio::sync::watch::Sender::new(0),
-        faults: faults::Faults::default(),
+        faults: Arc::new(faults::Faults::default()),
     }));
     spawn_audit_flusher(&state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
-    let app = console::attach(routes::router(state.clone()), &config)?;
+    let app = console::attach(
+        routes::router(state.clone()),
+        config.console.as_deref(),
+        config.token_file.as_deref(),
+    )?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

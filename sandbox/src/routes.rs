@@ -5,7 +5,7 @@ use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 
 use crate::audit;
-use crate::handlers::{admin, oauth, resources, service_accounts as sa, tokens};
+use crate::handlers::{self, admin, oauth, resources, service_accounts as sa, tokens};
 use crate::openapi;
 use crate::state::AppState;
 
@@ -214,8 +214,8 @@ pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some("Bucket")), post(resources::enable_object_lock)),
         (r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some("Bucket")), delete(resources::disable_object_lock)),
         // Audit
-        (query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some("AuditEventList")), &AUDIT_FILTERS), get(audit::list)),
-        (query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS), get(audit::export)),
+        (query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some("AuditEventList")), &AUDIT_FILTERS), get(handlers::audit::list)),
+        (query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS), get(handlers::audit::export)),
         // OAuth
         (open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant: a 300-second bearer for a service account", "oauth", Some("ClientCredentialsForm"), 200, Some("AccessToken"))), post(oauth::token)),
         // Sandbox administration (organization owner only)
@@ -243,7 +243,7 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.0.faults.clone(),
             crate::faults::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -18,7 +18,6 @@ use crate::bodies::{self, ClockChange, PolicyBody, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
 use crate::handlers::tokens::{create_api_token, parse_spec, Lineage};
-use crate::idempotency;
 use crate::state::AppState;
 
 /// The `/_sandbox` endpoints change who may do what (roles, the policy, the clock) and
@@ -213,8 +212,7 @@ pub async fn issue_user_token(
     )?;
     let lineage = Lineage::root(Creator::sandbox_admin(caller.token.id.clone()));
     let route = format!("POST /_sandbox/users/{id}/tokens");
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         &route,

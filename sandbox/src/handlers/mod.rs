@@ -1,6 +1,7 @@
 //! Request handlers, one module per API area.
 
 pub mod admin;
+pub mod audit;
 pub mod oauth;
 pub mod resources;
 pub mod service_accounts;
@@ -128,7 +129,7 @@ pub fn paginate(
     query: Option<&str>,
 ) -> Result<(Vec<Value>, Option<String>), crate::error::ApiError> {
     use crate::error::ApiError;
-    let pairs = crate::auth::url_pairs(query.unwrap_or(""));
+    let pairs = crate::query::url_pairs(query.unwrap_or(""));
     let get = |k: &str| {
         pairs
             .iter()

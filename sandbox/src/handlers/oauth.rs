@@ -12,12 +12,12 @@ use clouddigit_core::model::{Inherit, ServiceAccountStatus};
 use clouddigit_core::{AllowList, OwnerRef, ProjectScope, TokenPermissions};
 use serde_json::json;
 
-use crate::audit::AuditSlot;
-use crate::auth::{url_pairs, ClientIp};
 use crate::db;
 use crate::error::ApiError;
 use crate::handlers::tokens::{issue, Lineage, TokenSpec};
 use crate::lineage::account_projects;
+use crate::query::url_pairs;
+use crate::request::{AuditSlot, ClientIp};
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 

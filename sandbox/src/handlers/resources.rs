@@ -18,7 +18,6 @@ use crate::bodies::{
 };
 use crate::db::{self, Bucket, Server};
 use crate::error::{ApiError, FieldError};
-use crate::idempotency;
 use crate::secrets::new_id;
 use crate::state::AppState;
 
@@ -104,8 +103,7 @@ pub async fn create_server(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         "POST /v1/compute/servers",
@@ -219,8 +217,7 @@ pub async fn create_bucket(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         "POST /v1/storage/buckets",

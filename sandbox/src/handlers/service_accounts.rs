@@ -20,7 +20,6 @@ use crate::db::{self, ClientSecret, SaRow};
 use crate::error::{ApiError, FieldError};
 use crate::handlers::tokens::{self, token_json, Lineage};
 use crate::handlers::{allowed_ips_field, require_object, str_field, string_map_field};
-use crate::idempotency;
 use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
 use crate::state::AppState;
 
@@ -254,8 +253,7 @@ fn create_sa(
     let tags = string_map_field(body, "tag_selector", &mut errors).unwrap_or_default();
     let allowed_ips = allowed_ips_field(body, &mut errors).unwrap_or_default();
     let now = state.now();
-    idempotency::run(
-        state,
+    state.create_once(
         &caller.token.owner,
         headers,
         route,
@@ -703,8 +701,7 @@ pub async fn create_token(
     )?;
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
     let lineage = Lineage::from_caller(&caller);
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         &route,
@@ -734,8 +731,7 @@ pub async fn rotate_token(
     let sa = live_sa(&*state.db()?, &state, &id)?;
     authorize_sa(&caller, &sa.state, Access::Write)?;
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens/{token_id}/rotate");
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         &route,
@@ -799,8 +795,7 @@ pub async fn create_access_key(
     let sa = live_sa(&*state.db()?, &state, &id)?;
     authorize_sa(&caller, &sa.state, Access::Write)?;
     let route = format!("POST /v1/iam/service-accounts/{id}/access-keys");
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         &route,

@@ -24,7 +24,6 @@ use crate::bodies::{self, AuthorizeRequest, MAX_AUTHORIZE_REQUESTS};
 use crate::db::{self, TokenRow};
 use crate::error::{ApiError, FieldError};
 use crate::handlers::{require_object, str_field};
-use crate::idempotency;
 use crate::secrets::{new_id, new_token_secret, sha256_hex};
 use crate::state::AppState;
 
@@ -715,8 +714,7 @@ pub async fn create(
         Some(&caller),
     )?;
     let lineage = Lineage::from_caller(&caller);
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         "POST /v1/iam/tokens",
@@ -755,8 +753,7 @@ pub async fn rotate_handler(
 ) -> Result<Response, ApiError> {
     authorize_context(&state, &caller)?;
     let route = format!("POST /v1/iam/tokens/{id}/rotate");
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         &route,
