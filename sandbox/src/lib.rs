@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod leak;
 pub mod lineage;
 pub mod openapi;
+pub mod operations;
 pub mod query;
 pub mod rate;
 pub mod request;

@@ -7,14 +7,9 @@ use clouddigit_core::validate::{
 };
 use std::sync::OnceLock;
 
-use axum::extract::State;
-use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::db;
-use crate::error::ApiError;
-use crate::routes::{table, Auth, RouteDef};
-use crate::state::AppState;
+use crate::operations::{operations, Auth, RouteDef};
 
 fn error_schema() -> Value {
     json!({
@@ -343,10 +338,14 @@ fn links_from(def: &RouteDef, defs: &[RouteDef]) -> Map<String, Value> {
     links
 }
 
-/// Builds the document from the route table.
+/// The document of the API's operations ([`operations`]).
 pub fn build() -> Value {
+    build_from(&operations())
+}
+
+/// The document of these operations.
+pub fn build_from(defs: &[RouteDef]) -> Value {
     let mut paths: Map<String, Value> = Map::new();
-    let defs: Vec<RouteDef> = table().into_iter().map(|(d, _)| d).collect();
     for def in defs.iter().copied() {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(def.operation_id));
@@ -405,7 +404,7 @@ pub fn build() -> Value {
                 "The page of events, or with ?format=jsonl every matching event as JSON lines"
             );
         }
-        let links = links_from(&def, &defs);
+        let links = links_from(&def, defs);
         if !links.is_empty() {
             ok["links"] = Value::Object(links);
         }
@@ -515,18 +514,4 @@ pub fn document_for(projects: &[String]) -> Value {
         "type": "string", "enum": projects, "description": "A project of this organization"
     });
     doc
-}
-
-pub async fn serve(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    if let Some(doc) = state.0.openapi.get() {
-        return Ok(Json(doc.clone()));
-    }
-    let projects = db::projects(&*state.db()?)?;
-    Ok(Json(
-        state
-            .0
-            .openapi
-            .get_or_init(|| document_for(&projects))
-            .clone(),
-    ))
 }

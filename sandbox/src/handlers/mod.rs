@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod meta;
 pub mod oauth;
 pub mod resources;
 pub mod service_accounts;
