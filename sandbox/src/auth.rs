@@ -16,10 +16,11 @@ use clouddigit_core::{
 
 use crate::db;
 use crate::error::ApiError;
-use crate::lineage::{self, Ancestor};
 use crate::query::url_pairs;
 use crate::request::{AuditSlot, ClientIp};
 use crate::secrets::sha256_hex;
+use crate::service::lineage::{self, Ancestor};
+use crate::service::Actor;
 use crate::state::AppState;
 
 /// An authenticated caller: a live token whose owner is active and whose address is
@@ -326,6 +327,18 @@ impl Caller {
         )?)
     }
 
+    /// The calling credential as the service layer takes it.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            token: &self.token,
+            kind: &self.kind,
+            owner: &self.owner,
+            policy: self.policy.as_ref(),
+            time: self.time,
+            audit: &self.slot,
+        }
+    }
+
     /// Adds a line to this call's audit record (what it made or ended, or why it was
     /// refused in full).
     pub fn note(&self, detail: impl Into<String>) {
@@ -360,9 +373,5 @@ impl Caller {
 
     pub fn is_org_owner(&self) -> bool {
         matches!(&self.owner, OwnerState::User(u) if u.org_role == Some(OrgRole::Owner))
-    }
-
-    pub fn actor(&self) -> String {
-        actor_label(&self.owner)
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use clouddigit_core::model::UserStatus;
+use clouddigit_core::validate::TextOrList;
 use clouddigit_core::{OrgRole, ProjectRole, Timestamp, TokenPolicy};
 use regex::Regex;
 use schemars::JsonSchema;
@@ -32,6 +33,113 @@ static BUCKET_NAME: LazyLock<Option<Regex>> =
 
 pub fn valid_bucket_name(name: &str) -> bool {
     BUCKET_NAME.as_ref().is_some_and(|r| r.is_match(name))
+}
+
+/// Reads a `{"key": "value"}` map, checking only that it is one; `None` when absent or
+/// null. What keys and values may be is for the caller (the core, for a tag selector).
+pub fn string_map_field(
+    body: &Value,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<BTreeMap<String, String>> {
+    let v = body.get(field)?;
+    if v.is_null() {
+        return None;
+    }
+    let Some(obj) = v.as_object() else {
+        errors.push(FieldError::new(
+            field,
+            "invalid_type",
+            "an object of string keys to string values",
+        ));
+        return None;
+    };
+    let mut out = BTreeMap::new();
+    for (k, val) in obj {
+        match val.as_str() {
+            Some(s) => {
+                out.insert(k.clone(), s.to_owned());
+            }
+            None => errors.push(FieldError::new(
+                format!("{field}.{k}"),
+                "invalid_type",
+                "values are strings",
+            )),
+        }
+    }
+    Some(out)
+}
+
+/// The `allowed_ips` field: a list, or one string of entries; `None` when absent or
+/// null. Over [`MAX_ALLOWED_IPS`] list items is an error before anything is parsed.
+///
+/// [`MAX_ALLOWED_IPS`]: clouddigit_core::validate::MAX_ALLOWED_IPS
+pub fn allowed_ips_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
+    match body.get("allowed_ips") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(TextOrList::Text(s.clone())),
+        Some(Value::Array(list)) if list.len() > clouddigit_core::validate::MAX_ALLOWED_IPS => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "too_many_allowed_ips",
+                format!(
+                    "{} entries; an allow-list holds at most {}",
+                    list.len(),
+                    clouddigit_core::validate::MAX_ALLOWED_IPS
+                ),
+            ));
+            Default::default()
+        }
+        Some(Value::Array(list)) => {
+            let mut out = Vec::new();
+            for (i, v) in list.iter().enumerate() {
+                match v.as_str() {
+                    Some(s) => out.push(s.to_owned()),
+                    None => errors.push(FieldError::new(
+                        format!("allowed_ips[{i}]"),
+                        "invalid_type",
+                        "a CIDR or address",
+                    )),
+                }
+            }
+            Some(TextOrList::List(out))
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "invalid_type",
+                "a list of CIDRs, or one comma-separated string",
+            ));
+            None
+        }
+    }
+}
+
+pub fn str_field<'a>(
+    body: &'a Value,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<&'a str> {
+    match body.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            errors.push(FieldError::new(field, "invalid_type", "must be a string"));
+            None
+        }
+    }
+}
+
+/// Rejects a body that is not a JSON object.
+pub fn require_object(body: &Value) -> Result<(), ApiError> {
+    if body.is_object() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_request",
+            "the request body must be a JSON object",
+        ))
+    }
 }
 
 /// A JSON request body, as axum's `Json<Value>` reads it, with every integral number

@@ -19,7 +19,6 @@ pub mod faults;
 pub mod handlers;
 pub mod idempotency;
 pub mod leak;
-pub mod lineage;
 pub mod openapi;
 pub mod operations;
 pub mod query;
@@ -28,6 +27,7 @@ pub mod request;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
+pub mod service;
 pub mod state;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -42,7 +42,8 @@ use tokio::task::JoinHandle;
 pub use clock::Clock;
 pub use seed::Seed;
 
-use crate::handlers::tokens::{issue, Lineage, TokenSpec};
+use crate::service::tokens::{issue, TokenSpec};
+use crate::service::Origin;
 use crate::state::{AppState, Inner};
 
 #[derive(Debug, Clone)]
@@ -246,7 +247,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         &spec,
         "api",
         now,
-        &Lineage::root(Creator::bootstrap()),
+        &Origin::root(Creator::bootstrap()),
     )
     .map_err(|e| StartError::Token(e.message))?;
     // One live bootstrap token at a time: the previous run's is revoked when a new one
@@ -278,7 +279,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             max_events: config.audit_max_events,
         },
         audit_trim: Mutex::new(state::TrimState::default()),
-        lineages: lineage::LineageCache::default(),
+        lineages: service::lineage::LineageCache::default(),
         idempotency: idempotency::IdempotencyStore::default(),
         trust_proxy: config.trust_proxy,
         organization,

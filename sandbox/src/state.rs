@@ -37,7 +37,7 @@ pub struct Inner {
     pub faults: Arc<crate::faults::Faults>,
     pub audit_retention: db::Retention,
     pub audit_trim: Mutex<TrimState>,
-    pub lineages: crate::lineage::LineageCache,
+    pub lineages: crate::service::lineage::LineageCache,
     /// `--protect-bootstrap`: the bootstrap token and its owner, which calls may not end
     /// or change (so a fuzzer holding that token keeps testing authorized calls).
     pub protected: Option<Protected>,

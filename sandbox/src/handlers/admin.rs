@@ -17,7 +17,8 @@ use crate::bodies::Body;
 use crate::bodies::{self, ClockChange, PolicyBody, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
-use crate::handlers::tokens::{create_api_token, parse_spec, Lineage};
+use crate::service::tokens::{create_api_token, parse_spec};
+use crate::service::Origin;
 use crate::state::AppState;
 
 /// The `/_sandbox` endpoints change who may do what (roles, the policy, the clock) and
@@ -210,7 +211,7 @@ pub async fn issue_user_token(
         now,
         None,
     )?;
-    let lineage = Lineage::root(Creator::sandbox_admin(caller.token.id.clone()));
+    let origin = Origin::root(Creator::sandbox_admin(caller.token.id.clone()));
     let route = format!("POST /_sandbox/users/{id}/tokens");
     state.create_once(
         &caller.token.owner,
@@ -225,7 +226,7 @@ pub async fn issue_user_token(
                 &spec,
                 caller.policy.as_ref(),
                 now,
-                &lineage,
+                &origin,
             )?;
             caller.note(format!("minted {} for {}", row.token.id, user.id));
             Ok((StatusCode::CREATED, answer))
