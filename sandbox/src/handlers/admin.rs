@@ -2,7 +2,8 @@
 //! mint a personal token for any seeded user, change a user's role or status. Not part of
 //! the Cloud Digit API and not in the permission catalog.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -13,10 +14,10 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::bodies::Body;
-use crate::bodies::{self, ClockChange, PolicyBody, UserUpdate};
+use crate::bodies::{Body, ClockChange, Deferred, PolicyBody, TokenCreate, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
+use crate::faults::FaultPlan;
 use crate::service::tokens::{create_api_token, parse_spec};
 use crate::service::Origin;
 use crate::state::AppState;
@@ -48,20 +49,32 @@ fn owner_only(caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The caller of a `/_sandbox` endpoint, once [`owner_only`] let it through: asked before
+/// the body is read, so a narrower token is refused whatever it sends.
+pub struct SandboxOwner(pub Caller);
+
+impl FromRequestParts<AppState> for SandboxOwner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        owner_only(&caller)?;
+        Ok(SandboxOwner(caller))
+    }
+}
+
 pub async fn get_clock(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(_): SandboxOwner,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
     Ok(Json(json!({ "now": state.now() })))
 }
 
 /// The organization's token policy, `{"policy": null}` when it has none.
 pub async fn get_policy(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(_): SandboxOwner,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
     Ok(Json(json!({ "policy": db::token_policy(&*state.db()?)? })))
 }
 
@@ -70,11 +83,12 @@ pub async fn get_policy(
 /// denied as expired, the caller's own included.
 pub async fn set_policy(
     State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
+    SandboxOwner(_): SandboxOwner,
+    Body {
+        value: PolicyBody { policy },
+        ..
+    }: Body<PolicyBody>,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let PolicyBody { policy } = bodies::parse(body)?;
     if let Some(p) = &policy {
         let problems = p.problems();
         if !problems.is_empty() {
@@ -96,17 +110,9 @@ pub async fn set_policy(
 /// `{"advance_seconds": n}`, `{"set": "2026-...Z"}` or `{"reset": true}`.
 pub async fn set_clock(
     State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
+    SandboxOwner(_): SandboxOwner,
+    Body { value: change, .. }: Body<ClockChange>,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let change: ClockChange = bodies::parse(body).map_err(|_| {
-        ApiError::field(
-            "advance_seconds",
-            "required",
-            "give one of advance_seconds (whole seconds), set (an RFC 3339 time) or reset (true or false)",
-        )
-    })?;
     let clock = &state.0.clock;
     let out_of_range = |field: &str, e: crate::clock::OutOfRange| {
         ApiError::field(field, "out_of_range", e.to_string())
@@ -136,9 +142,8 @@ pub async fn set_clock(
 
 pub async fn list_users(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(_): SandboxOwner,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
     Ok(Json(json!({ "users": db::users(&*state.db()?)? })))
 }
 
@@ -146,12 +151,10 @@ pub async fn list_users(
 /// of their tokens is decided by the new state.
 pub async fn update_user(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(_): SandboxOwner,
     Path(id): Path<String>,
-    Body(body): Body,
+    Body { value: change, .. }: Body<UserUpdate>,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let change: UserUpdate = bodies::parse(body)?;
     let conn = state.db()?;
     let mut user = db::user(&conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
     state.guard_user(&id)?;
@@ -186,12 +189,11 @@ pub async fn update_user(
 /// Mints a personal token for a seeded user, as if they had made it in the console.
 pub async fn issue_user_token(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(caller): SandboxOwner,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Body(body): Body,
+    Body { value, json }: Body<Deferred<TokenCreate>>,
 ) -> Result<Response, ApiError> {
-    owner_only(&caller)?;
     let (user, projects) = {
         let conn = state.db()?;
         (
@@ -203,7 +205,7 @@ pub async fn issue_user_token(
     // The administrator mints for someone else: the token is a root of its own tree
     // (bounded by its owner's role, like every token), not a child of the admin's token.
     let spec = parse_spec(
-        &body,
+        &value.get()?,
         &OwnerState::User(user.clone()),
         state.organization(),
         &projects,
@@ -217,7 +219,7 @@ pub async fn issue_user_token(
         &caller.token.owner,
         &headers,
         &route,
-        &body,
+        &json,
         |conn: &Connection| {
             let (row, answer) = create_api_token(
                 conn,
@@ -236,9 +238,8 @@ pub async fn issue_user_token(
 
 pub async fn get_faults(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(_): SandboxOwner,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
     Ok(Json(state.0.faults.status()))
 }
 
@@ -246,12 +247,9 @@ pub async fn get_faults(
 /// clears it.
 pub async fn set_faults(
     State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
+    SandboxOwner(_): SandboxOwner,
+    Body { value: plan, .. }: Body<FaultPlan>,
 ) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let plan: crate::faults::FaultPlan = serde_json::from_value(body)
-        .map_err(|e| ApiError::field("plan", "invalid_plan", e.to_string()))?;
     state.0.faults.set(plan);
     Ok(Json(state.0.faults.status()))
 }

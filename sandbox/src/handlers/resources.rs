@@ -12,9 +12,8 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::bodies::Body;
 use crate::bodies::{
-    self, tag_errors, valid_bucket_name, BucketCreate, ServerCreate, MAX_SERVER_NAME_CHARS,
+    tag_errors, valid_bucket_name, Body, BucketCreate, ServerCreate, MAX_SERVER_NAME_CHARS,
 };
 use crate::db::{self, Bucket, Server};
 use crate::error::{ApiError, FieldError};
@@ -81,13 +80,13 @@ pub async fn create_server(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    Body { value, json }: Body<ServerCreate>,
 ) -> Result<Response, ApiError> {
     let ServerCreate {
         project,
         name,
         tags,
-    } = bodies::parse(body.clone())?;
+    } = value;
     let project = body_project(&caller, project)?;
     caller.authorize(Some(&project), Some(&tags))?;
     check_project_exists(&state, &project)?;
@@ -107,7 +106,7 @@ pub async fn create_server(
         &caller.token.owner,
         &headers,
         "POST /v1/compute/servers",
-        &body,
+        &json,
         |conn: &Connection| {
             let s = Server {
                 id: new_id("srv"),
@@ -195,14 +194,14 @@ pub async fn create_bucket(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    Body { value, json }: Body<BucketCreate>,
 ) -> Result<Response, ApiError> {
     let BucketCreate {
         project,
         name,
         object_lock,
         tags,
-    } = bodies::parse(body.clone())?;
+    } = value;
     let project = body_project(&caller, project)?;
     caller.authorize(Some(&project), Some(&tags))?;
     check_project_exists(&state, &project)?;
@@ -221,7 +220,7 @@ pub async fn create_bucket(
         &caller.token.owner,
         &headers,
         "POST /v1/storage/buckets",
-        &body,
+        &json,
         |conn: &Connection| {
             if db::bucket(conn, &name)?.is_some() {
                 return Err(ApiError::conflict(

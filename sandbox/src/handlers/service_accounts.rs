@@ -12,7 +12,11 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::bodies::{require_object, Body};
+use crate::bodies::AccountFields;
+use crate::bodies::{
+    Body, Deferred, Field, OrgServiceAccountCreate, ServiceAccountCreate, ServiceAccountUpdate,
+    TokenCreate,
+};
 use crate::db::{self, SaRow};
 use crate::error::ApiError;
 use crate::service::service_accounts::{self as service, key_json, sa_json, NewAccount};
@@ -65,16 +69,16 @@ fn create_sa(
     caller: &Caller,
     headers: &HeaderMap,
     route: &str,
-    body: &Value,
+    (account, json): (&AccountFields, &Value),
     project: Option<String>,
 ) -> Result<Response, ApiError> {
-    let new = NewAccount::from_body(body);
+    let new = NewAccount::from_body(account);
     let now = state.now();
     state.create_once(
         &caller.token.owner,
         headers,
         route,
-        body,
+        json,
         |conn: &Connection| {
             let (row, secret) = service::create(
                 conn,
@@ -121,16 +125,15 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    body: Body<ServiceAccountCreate>,
 ) -> Result<Response, ApiError> {
-    require_object(&body)?;
-    let project = match body.get("project") {
-        Some(Value::String(p)) => p.clone(),
-        None | Some(Value::Null) => caller
+    let project = match &body.value.project {
+        Field::Given(p) => p.clone(),
+        Field::Absent | Field::Null => caller
             .query_project
             .clone()
             .ok_or_else(|| ApiError::field("project", "required", "the project the account belongs to (org-level accounts: POST /v1/org/service-accounts)"))?,
-        Some(_) => return Err(ApiError::field("project", "invalid_type", "a project id")),
+        Field::WrongType => return Err(ApiError::field("project", "invalid_type", "a project id")),
     };
     caller.authorize(Some(&project), None)?;
     create_sa(
@@ -138,7 +141,7 @@ pub async fn create(
         &caller,
         &headers,
         "POST /v1/iam/service-accounts",
-        &body,
+        (&body.value.account, &body.json),
         Some(project),
     )
 }
@@ -160,11 +163,10 @@ pub async fn org_create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    body: Body<OrgServiceAccountCreate>,
 ) -> Result<Response, ApiError> {
-    require_object(&body)?;
     caller.authorize(None, None)?;
-    if body.get("project").is_some_and(|p| !p.is_null()) {
+    if !matches!(body.value.project, Field::Absent | Field::Null) {
         return Err(ApiError::field(
             "project",
             "not_allowed",
@@ -176,7 +178,7 @@ pub async fn org_create(
         &caller,
         &headers,
         "POST /v1/org/service-accounts",
-        &body,
+        (&body.value.account, &body.json),
         None,
     )
 }
@@ -194,14 +196,13 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Body(body): Body,
+    body: Body<ServiceAccountUpdate>,
 ) -> Result<Json<Value>, ApiError> {
-    require_object(&body)?;
     // Read, check and write under one hold of the database: no concurrent change to the
     // account (a reset, a delete) is lost or undone by this one.
     let conn = state.db()?;
     let sa = authorized_sa(&state, &conn, &caller, &id, Access::Write)?;
-    let sa = service::update(&conn, &caller.actor(), sa, &body, state.now())?;
+    let sa = service::update(&conn, &caller.actor(), sa, &body.value, state.now())?;
     Ok(Json(sa_json(&sa)))
 }
 
@@ -308,9 +309,10 @@ pub async fn create_token(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Body(body): Body,
+    Body { value, json }: Body<Deferred<TokenCreate>>,
 ) -> Result<Response, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Write)?;
+    let body = value.get()?;
     let projects = db::projects(&*state.db()?)?;
     let now = state.now();
     let owner = OwnerState::ServiceAccount(sa.state.clone());
@@ -329,7 +331,7 @@ pub async fn create_token(
         &caller.token.owner,
         &headers,
         &route,
-        &body,
+        &json,
         |conn: &Connection| {
             let (row, answer) = tokens::create_api_token(
                 conn,

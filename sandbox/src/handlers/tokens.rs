@@ -11,8 +11,7 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::bodies::Body;
-use crate::bodies::{self, require_object, AuthorizeRequest, MAX_AUTHORIZE_REQUESTS};
+use crate::bodies::{AuthorizeRequest, Body, TokenCreate, MAX_AUTHORIZE_REQUESTS};
 use crate::db::{self, TokenRow};
 use crate::error::ApiError;
 use crate::service::tokens::{self as service, token_json};
@@ -71,8 +70,11 @@ pub async fn whoami(
 /// make it now, from this address, along its whole lineage, by the very code every real
 /// call goes through (AWS's `SimulatePrincipalPolicy`, for one's own token). Any live
 /// token may ask about itself; the explanations are the caller's, as a real denial's.
-pub async fn authorize_calls(caller: Caller, Body(body): Body) -> Result<Json<Value>, ApiError> {
-    let AuthorizeRequest { explain, requests } = bodies::parse(body)?;
+pub async fn authorize_calls(
+    caller: Caller,
+    body: Body<AuthorizeRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let AuthorizeRequest { explain, requests } = body.value;
     if requests.len() > MAX_AUTHORIZE_REQUESTS {
         return Err(ApiError::field(
             "requests",
@@ -147,13 +149,12 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    body: Body<TokenCreate>,
 ) -> Result<Response, ApiError> {
-    require_object(&body)?;
     let projects = db::projects(&*state.db()?)?;
     // Creating a token in a project is an action in that project: every project the new
     // token names must allow it. Asked before the body is validated, which costs more.
-    match service::requested_projects(&body) {
+    match body.value.requested_projects() {
         Some(ProjectScope::Projects(list)) if !list.is_empty() => {
             for p in &list {
                 caller.authorize(Some(p), None)?;
@@ -165,7 +166,7 @@ pub async fn create(
     }
     let now = state.now();
     let spec = service::parse_spec(
-        &body,
+        &body.value,
         &caller.owner,
         state.organization(),
         &projects,
@@ -178,7 +179,7 @@ pub async fn create(
         &caller.token.owner,
         &headers,
         "POST /v1/iam/tokens",
-        &body,
+        &body.json,
         |conn: &Connection| {
             let (row, answer) = service::create_api_token(
                 conn,

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::lineage::{account_projects, ensure_may_make};
 use super::Actor;
-use crate::bodies::{allowed_ips_field, str_field, string_map_field};
+use crate::bodies::{self, AccountFields, Field, ServiceAccountUpdate};
 use crate::db::{self, AccessKeyRow, ClientSecret, SaRow};
 use crate::error::{ApiError, FieldError};
 use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
@@ -72,14 +72,6 @@ pub fn live(conn: &Connection, organization: &str, id: &str) -> Result<SaRow, Ap
             s.state.status != ServiceAccountStatus::Deleted && s.state.organization == organization
         })
         .ok_or_else(|| ApiError::not_found("service account"))
-}
-
-/// `role` as text for the core to check (`read_only` when absent); only its type here.
-fn role_text(body: &Value, errors: &mut Vec<FieldError>) -> Option<String> {
-    match body.get("role") {
-        None | Some(Value::Null) => Some("read_only".to_owned()),
-        Some(_) => str_field(body, "role", errors).map(str::to_owned),
-    }
 }
 
 /// The core's `validate_service_account` on the account as it would be stored: the very
@@ -230,17 +222,15 @@ pub struct NewAccount {
 }
 
 impl NewAccount {
-    pub fn from_body(body: &Value) -> NewAccount {
+    pub fn from_body(body: &AccountFields) -> NewAccount {
         let mut errors = Vec::new();
-        let name = str_field(body, "name", &mut errors)
-            .unwrap_or_default()
-            .to_owned();
-        let description = str_field(body, "description", &mut errors)
-            .unwrap_or_default()
-            .to_owned();
-        let role = role_text(body, &mut errors).unwrap_or_default();
-        let tag_selector = string_map_field(body, "tag_selector", &mut errors).unwrap_or_default();
-        let allowed_ips = allowed_ips_field(body, &mut errors).unwrap_or_default();
+        let name = bodies::string("name", &body.name, &mut errors).unwrap_or_default();
+        let description =
+            bodies::string("description", &body.description, &mut errors).unwrap_or_default();
+        let role = bodies::role(&body.role, &mut errors).unwrap_or_default();
+        let tag_selector =
+            bodies::string_map("tag_selector", &body.tag_selector, &mut errors).unwrap_or_default();
+        let allowed_ips = bodies::allowed_ips(&body.allowed_ips, &mut errors).unwrap_or_default();
         NewAccount {
             name,
             description,
@@ -318,42 +308,38 @@ pub fn update(
     conn: &Connection,
     caller: &Actor<'_>,
     mut sa: SaRow,
-    body: &Value,
+    body: &ServiceAccountUpdate,
     now: Timestamp,
 ) -> Result<SaRow, ApiError> {
-    let mut errors = Vec::new();
-    if let Some(obj) = body.as_object() {
-        for k in obj.keys() {
-            if !UPDATABLE.contains(&k.as_str()) {
-                errors.push(FieldError::new(
-                    k.clone(),
-                    "not_updatable",
-                    "only description, role, tag_selector and allowed_ips can change",
-                ));
-            }
-        }
-    }
-    let description = match body.get("description") {
-        Some(Value::Null) => Some(String::new()),
-        Some(_) => str_field(body, "description", &mut errors).map(str::to_owned),
-        None => None,
+    let mut errors: Vec<FieldError> = body
+        .other
+        .keys()
+        .map(|k| {
+            FieldError::new(
+                k.clone(),
+                "not_updatable",
+                "only description, role, tag_selector and allowed_ips can change",
+            )
+        })
+        .collect();
+    let description = match &body.description {
+        Field::Null => Some(String::new()),
+        given => bodies::string("description", given, &mut errors),
     }
     .unwrap_or_else(|| sa.state.description.clone());
-    let role = match body.get("role") {
-        Some(_) => role_text(body, &mut errors),
-        None => None,
+    let role = match &body.role {
+        Field::Absent => None,
+        given => bodies::role(given, &mut errors),
     }
     .unwrap_or_else(|| sa.state.role_str().to_owned());
-    let tags = match body.get("tag_selector") {
-        Some(Value::Null) => Some(Default::default()),
-        Some(_) => string_map_field(body, "tag_selector", &mut errors),
-        None => None,
+    let tags = match &body.tag_selector {
+        Field::Null => Some(Default::default()),
+        given => bodies::string_map("tag_selector", given, &mut errors),
     }
     .unwrap_or_else(|| sa.state.tag_selector.clone());
-    let allowed_ips = match body.get("allowed_ips") {
-        Some(Value::Null) => Some(TextOrList::List(Vec::new())),
-        Some(_) => allowed_ips_field(body, &mut errors),
-        None => None,
+    let allowed_ips = match &body.allowed_ips {
+        Field::Null => Some(TextOrList::List(Vec::new())),
+        given => bodies::allowed_ips(given, &mut errors),
     }
     .unwrap_or_else(|| TextOrList::List(sa.state.allowed_ips.clone()));
     let others = db::service_accounts(conn, sa.state.project.as_deref())?

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use super::{lineage, Actor, Origin};
-use crate::bodies::{require_object, str_field};
+use crate::bodies::{self, Field, TokenCreate, TokenPermissionsInput, TokenProjects};
 use crate::db::{self, TokenRow};
 use crate::error::{ApiError, FieldError};
 use crate::secrets::{new_id, new_token_secret, sha256_hex};
@@ -29,30 +29,11 @@ pub struct TokenSpec {
     pub allowed_ips: Vec<String>,
 }
 
-/// The projects a create body names, read before anything else so that the call is
-/// authorized before the body is validated: `None` when it names none (the default
-/// scope) or is not a list of strings (validation says why).
-pub fn requested_projects(body: &Value) -> Option<ProjectScope> {
-    match body.get("projects") {
-        Some(Value::String(s)) if s == "all" => Some(ProjectScope::All(AllProjects::All)),
-        Some(Value::Array(list)) => {
-            let mut out: Vec<String> = Vec::new();
-            for p in list.iter().filter_map(Value::as_str) {
-                if !out.iter().any(|x| x == p) {
-                    out.push(p.to_owned());
-                }
-            }
-            Some(ProjectScope::Projects(out))
-        }
-        _ => None,
-    }
-}
-
-/// Parses and checks a token create body for `owner`, collecting every bad field. With
-/// `caller`, the token may not exceed the calling credential (the core's delegation
-/// rule, reported with the other field errors).
+/// Checks a token create body for `owner`, collecting every bad field. With `caller`,
+/// the token may not exceed the calling credential (the core's delegation rule,
+/// reported with the other field errors).
 pub fn parse_spec(
-    body: &Value,
+    body: &TokenCreate,
     owner: &OwnerState,
     org: &str,
     org_projects: &[String],
@@ -60,18 +41,12 @@ pub fn parse_spec(
     now: Timestamp,
     caller: Option<&Actor<'_>>,
 ) -> Result<TokenSpec, ApiError> {
-    require_object(body)?;
     let mut errors = Vec::new();
 
     // Only the JSON shapes are checked here: what a value may be (a name's length, a
     // project the owner has a role in, an expiry in the future...) is the core's to say,
     // in `validate_with_core`, with the codes the console's form shows.
-    let name = match body.get("name") {
-        None | Some(Value::Null) => String::new(),
-        Some(_) => str_field(body, "name", &mut errors)
-            .unwrap_or_default()
-            .to_owned(),
-    };
+    let name = bodies::string("name", &body.name, &mut errors).unwrap_or_default();
 
     let default_projects = match owner {
         OwnerState::ServiceAccount(s) => Some(match &s.project {
@@ -80,28 +55,19 @@ pub fn parse_spec(
         }),
         OwnerState::User(_) => None,
     };
-    let projects = match body.get("projects") {
-        Some(Value::String(s)) if s == "all" => Some(ProjectScope::All(AllProjects::All)),
-        Some(Value::Array(list)) => {
+    let projects = match &body.projects {
+        Field::Given(TokenProjects::All(_)) => Some(ProjectScope::All(AllProjects::All)),
+        Field::Given(TokenProjects::List(list)) => {
             let mut out: Vec<String> = Vec::new();
-            for (i, p) in list.iter().enumerate() {
-                match p.as_str() {
-                    Some(p) => {
-                        if !out.iter().any(|x| x == p) {
-                            out.push(p.to_owned());
-                        }
-                    }
-                    None => errors.push(FieldError::new(
-                        format!("projects[{i}]"),
-                        "invalid_type",
-                        "a project id",
-                    )),
+            for p in bodies::strings("projects", list, "a project id", &mut errors) {
+                if !out.contains(&p) {
+                    out.push(p);
                 }
             }
             Some(ProjectScope::Projects(out))
         }
-        None | Some(Value::Null) => default_projects.map(ProjectScope::Projects),
-        Some(_) => {
+        Field::Absent | Field::Null => default_projects.map(ProjectScope::Projects),
+        Field::WrongType => {
             errors.push(FieldError::new(
                 "projects",
                 "invalid_type",
@@ -111,24 +77,14 @@ pub fn parse_spec(
         }
     };
 
-    let permissions = match body.get("permissions") {
-        None | Some(Value::Null) => TokenPermissions::Inherit(Inherit::Inherit),
-        Some(Value::String(s)) if s == "inherit" => TokenPermissions::Inherit(Inherit::Inherit),
-        Some(Value::Array(list)) => {
-            let mut out = Vec::new();
-            for (i, p) in list.iter().enumerate() {
-                match p.as_str() {
-                    Some(p) => out.push(p.to_owned()),
-                    None => errors.push(FieldError::new(
-                        format!("permissions[{i}]"),
-                        "invalid_type",
-                        "a permission name",
-                    )),
-                }
-            }
-            TokenPermissions::Downscoped(out)
+    let permissions = match &body.permissions {
+        Field::Absent | Field::Null | Field::Given(TokenPermissionsInput::Inherit(_)) => {
+            TokenPermissions::Inherit(Inherit::Inherit)
         }
-        Some(_) => {
+        Field::Given(TokenPermissionsInput::List(list)) => TokenPermissions::Downscoped(
+            bodies::strings("permissions", list, "a permission name", &mut errors),
+        ),
+        Field::WrongType => {
             errors.push(FieldError::new(
                 "permissions",
                 "invalid_type",
@@ -138,8 +94,8 @@ pub fn parse_spec(
         }
     };
 
-    let expires_at = match (body.get("expires_at"), body.get("expires_in_days")) {
-        (Some(_), Some(_)) => {
+    let expires_at = match (&body.expires_at, &body.expires_in_days) {
+        (at, days) if !at.is_absent() && !days.is_absent() => {
             errors.push(FieldError::new(
                 "expires_at",
                 "conflict",
@@ -147,8 +103,8 @@ pub fn parse_spec(
             ));
             None
         }
-        (Some(Value::Null), None) => None,
-        (Some(Value::String(s)), None) => match s.parse::<Timestamp>() {
+        (Field::Null, _) => None,
+        (Field::Given(s), _) => match s.parse::<Timestamp>() {
             Ok(t) => Some(t),
             Err(e) => {
                 errors.push(FieldError::new(
@@ -159,23 +115,7 @@ pub fn parse_spec(
                 None
             }
         },
-        (None, Some(v)) => match v
-            .as_i64()
-            .filter(|d| *d >= 1)
-            .and_then(Duration::try_days)
-            .and_then(|d| now.checked_add_signed(d))
-        {
-            Some(t) => Some(t),
-            None => {
-                errors.push(FieldError::new(
-                    "expires_in_days",
-                    "invalid_days",
-                    "a whole number of days, at least 1 (and within the calendar)",
-                ));
-                None
-            }
-        },
-        (Some(_), None) => {
+        (Field::WrongType, _) => {
             errors.push(FieldError::new(
                 "expires_at",
                 "invalid_type",
@@ -183,7 +123,7 @@ pub fn parse_spec(
             ));
             None
         }
-        (None, None) => {
+        (Field::Absent, Field::Absent) => {
             errors.push(FieldError::new(
                 "expires_at",
                 "required",
@@ -191,9 +131,28 @@ pub fn parse_spec(
             ));
             None
         }
+        (Field::Absent, days) => {
+            let at = match days {
+                Field::Given(d) => Some(*d)
+                    .filter(|d| *d >= 1)
+                    .and_then(Duration::try_days)
+                    .and_then(|d| now.checked_add_signed(d)),
+                _ => None,
+            };
+            if at.is_none() {
+                errors.push(FieldError::new(
+                    "expires_in_days",
+                    "invalid_days",
+                    "a whole number of days, at least 1 (and within the calendar)",
+                ));
+            }
+            at
+        }
     };
 
-    let allowed_ips = crate::bodies::allowed_ips_field(body, &mut errors)
+    // The entries as the core splits them; how many there may be and what each may be
+    // is the core's to say.
+    let allowed_ips = bodies::allowed_ips(&body.allowed_ips, &mut errors)
         .map(|ips| ips.entries())
         .unwrap_or_default();
 
@@ -208,7 +167,7 @@ pub fn parse_spec(
     // The core's findings, less those the shape checks above already reported for
     // the same field.
     // The core names the form's field, `expiry`; the API's is the one the request used.
-    let expiry_field = if body.get("expires_in_days").is_some() {
+    let expiry_field = if !body.expires_in_days.is_absent() {
         "expires_in_days"
     } else {
         "expires_at"
