@@ -274,22 +274,14 @@ pub enum AllowedIps {
 }
 
 /// The `allowed_ips` field as the core reads it; `None` when absent or null, or not a
-/// list or a string (then an error).
+/// list or a string (then an error). Only the JSON types are checked here: how the text
+/// splits into entries, how many there may be ([`MAX_ALLOWED_IPS`]) and what each may
+/// be is the core's validation, which reports them at `allowed_ips` and
+/// `allowed_ips[i]` with its own codes.
 pub fn allowed_ips(value: &Field<AllowedIps>, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
     match value {
         Field::Absent | Field::Null => None,
         Field::Given(AllowedIps::Text(s)) => Some(TextOrList::Text(s.clone())),
-        Field::Given(AllowedIps::List(list)) if list.len() > MAX_ALLOWED_IPS => {
-            errors.push(FieldError::new(
-                "allowed_ips",
-                "too_many_allowed_ips",
-                format!(
-                    "{} entries; an allow-list holds at most {MAX_ALLOWED_IPS}",
-                    list.len()
-                ),
-            ));
-            None
-        }
         Field::Given(AllowedIps::List(list)) => Some(TextOrList::List(strings(
             "allowed_ips",
             list,
