@@ -1,7 +1,7 @@
 //! The audit log's endpoints: `GET /v1/audit/events` (a page, or every matching event as
 //! JSON lines) and `GET /v1/audit/events/export`.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -9,111 +9,34 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::db::{self, AuditFilter};
 use crate::error::ApiError;
-use crate::query::url_pairs;
+use crate::query::{AuditQuery, EventLimit, Format, Query};
 use crate::state::AppState;
 
-const MAX_PAGE: usize = 500;
 const MAX_EXPORT: usize = 100_000;
 
-fn parse_filter(query: Option<&str>) -> Result<(AuditFilter, bool), ApiError> {
-    let mut f = AuditFilter {
-        limit: 50,
-        ..AuditFilter::default()
-    };
-    let mut jsonl = false;
-    for (k, v) in url_pairs(query.unwrap_or("")) {
-        match k.as_str() {
-            "actor" => f.actor = Some(v),
-            "token_prefix" => f.token_prefix = Some(v),
-            "from" | "to" => {
-                let t = v.parse::<clouddigit_core::Timestamp>().map_err(|e| {
-                    ApiError::field(
-                        &k,
-                        "invalid_time",
-                        format!("{v:?} is not an RFC 3339 time: {e}"),
-                    )
-                })?;
-                if k == "from" {
-                    f.from = Some(db::ts(t));
-                } else {
-                    f.to = Some(db::ts(t));
-                }
-            }
-            "status" => {
-                let bad = || {
-                    ApiError::field(
-                        "status",
-                        "invalid_status",
-                        format!("{v:?}: give a status code (403) or a class (4xx)"),
-                    )
-                };
-                // A class from 1xx to 5xx, or a code from 100 to 599: nothing else is a
-                // status, and nothing here can overflow.
-                if let Some(class) = v.strip_suffix("xx") {
-                    let c: u16 = class
-                        .parse()
-                        .ok()
-                        .filter(|c| (1..=5).contains(c))
-                        .ok_or_else(bad)?;
-                    f.status_min = Some(c * 100);
-                    f.status_max = Some(c * 100 + 99);
-                } else {
-                    let s: u16 = v
-                        .parse()
-                        .ok()
-                        .filter(|s| (100..=599).contains(s))
-                        .ok_or_else(bad)?;
-                    f.status_min = Some(s);
-                    f.status_max = Some(s);
-                }
-            }
-            "cursor" => {
-                let seq = v
-                    .strip_prefix("ev_")
-                    .and_then(|n| n.parse::<i64>().ok())
-                    .ok_or_else(|| {
-                        ApiError::field("cursor", "invalid_cursor", "not a cursor from next_cursor")
-                    })?;
-                f.before = Some(seq);
-            }
-            "limit" => {
-                let n: usize = v.parse().map_err(|_| {
-                    ApiError::field("limit", "invalid_limit", "limit is a number from 1 to 500")
-                })?;
-                if n == 0 || n > MAX_PAGE {
-                    return Err(ApiError::field(
-                        "limit",
-                        "invalid_limit",
-                        "limit is a number from 1 to 500",
-                    ));
-                }
-                f.limit = n;
-            }
-            "format" => match v.as_str() {
-                "jsonl" => jsonl = true,
-                "json" => {}
-                _ => {
-                    return Err(ApiError::field(
-                        "format",
-                        "invalid_format",
-                        "format is json or jsonl",
-                    ))
-                }
-            },
-            "project" => f.project = Some(v),
-            _ => {}
-        }
+/// The database's filter for the query's.
+fn filter_of(q: &AuditQuery) -> AuditFilter {
+    AuditFilter {
+        actor: q.actor.clone(),
+        token_prefix: q.token_prefix.clone(),
+        from: q.from.map(|t| db::ts(t.0)),
+        to: q.to.map(|t| db::ts(t.0)),
+        status_min: q.status.map(|s| s.min),
+        status_max: q.status.map(|s| s.max),
+        project: q.project.clone(),
+        before: q.cursor.map(|c| c.0),
+        limit: q.limit.map_or(EventLimit::DEFAULT, |l| l.0),
     }
-    Ok((f, jsonl))
 }
 
 async fn events(
     state: AppState,
     caller: Caller,
-    query: Option<String>,
+    query: AuditQuery,
     force_jsonl: bool,
 ) -> Result<Response, ApiError> {
-    let (mut filter, jsonl) = parse_filter(query.as_deref())?;
+    let mut filter = filter_of(&query);
+    let jsonl = query.format == Some(Format::Jsonl);
     state.flush_audit()?;
     let jsonl = jsonl || force_jsonl;
     let projects = db::projects(&*state.db()?)?;
@@ -152,7 +75,7 @@ async fn events(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    Query(query): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     events(state, caller, query, false).await
 }
@@ -160,7 +83,7 @@ pub async fn list(
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    Query(query): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     events(state, caller, query, true).await
 }

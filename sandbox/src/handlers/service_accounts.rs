@@ -2,7 +2,7 @@
 //! secret for the client-credentials grant, and their S3-style access keys: each
 //! handler reads the request, authorizes it and calls `service`.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,6 +19,7 @@ use crate::bodies::{
 };
 use crate::db::{self, SaRow};
 use crate::error::ApiError;
+use crate::query::{PageQuery, Query};
 use crate::service::service_accounts::{self as service, key_json, sa_json, NewAccount};
 use crate::service::tokens::{self, token_json};
 use crate::state::AppState;
@@ -99,7 +100,7 @@ fn create_sa(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let projects = db::projects(&*state.db()?)?;
     let project = caller.context_project(&projects);
@@ -115,7 +116,7 @@ pub async fn list(
         ));
     }
     let rows = db::service_accounts(&*state.db()?, Some(&project))?;
-    let (items, next) = super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
+    let (items, next) = page.page(rows.iter().map(sa_json).collect())?;
     Ok(Json(
         json!({ "service_accounts": items, "next_cursor": next }),
     ))
@@ -149,11 +150,11 @@ pub async fn create(
 pub async fn org_list(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.authorize(None, None)?;
     let rows = db::service_accounts(&*state.db()?, None)?;
-    let (items, next) = super::paginate(rows.iter().map(sa_json).collect(), query.as_deref())?;
+    let (items, next) = page.page(rows.iter().map(sa_json).collect())?;
     Ok(Json(
         json!({ "service_accounts": items, "next_cursor": next }),
     ))
@@ -290,16 +291,15 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Read)?;
     let rows = db::tokens_of_owner(&*state.db()?, &owner_of(&sa), "api", None)?;
     let now = state.now();
-    let (tokens, next) = super::paginate(
+    let (tokens, next) = page.page(
         rows.iter()
             .map(|r| token_json(r, now, caller.policy.as_ref()))
             .collect(),
-        query.as_deref(),
     )?;
     Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
 }

@@ -1,7 +1,7 @@
 //! Personal API tokens (`/v1/iam/tokens`), who is calling, what the calling token may
 //! do, and offboarding a member.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::bodies::{AuthorizeRequest, Body, TokenCreate, MAX_AUTHORIZE_REQUESTS};
 use crate::db::{self, TokenRow};
 use crate::error::ApiError;
+use crate::query::{PageQuery, Query};
 use crate::service::tokens::{self as service, token_json};
 use crate::state::AppState;
 
@@ -32,16 +33,15 @@ fn own_token(conn: &Connection, caller: &Caller, id: &str) -> Result<TokenRow, A
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(query): RawQuery,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorize_context(&state, &caller)?;
     let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api", None)?;
     let now = state.now();
-    let (tokens, next) = super::paginate(
+    let (tokens, next) = page.page(
         rows.iter()
             .map(|r| token_json(r, now, caller.policy.as_ref()))
             .collect(),
-        query.as_deref(),
     )?;
     Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
 }
