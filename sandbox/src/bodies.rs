@@ -22,7 +22,7 @@ use clouddigit_core::{OrgRole, ProjectRole, ProjectScope, Timestamp, TokenPolicy
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ApiError, FieldError};
@@ -624,8 +624,9 @@ impl CallRequest {
     }
 }
 
-/// `PUT /_sandbox/policy`: the new policy, or `null` for none.
-#[derive(Debug, Deserialize, JsonSchema)]
+/// `PUT /_sandbox/policy`: the new policy, or `null` for none (and what both endpoints
+/// answer).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct PolicyBody {
     #[schemars(required, schema_with = "nullable_policy")]
     #[serde(deserialize_with = "present")]

@@ -12,12 +12,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What to fail: `{count, status (503, 429...), drop, path_prefix, method, retry_after,
+/// retry_after_ms, should_retry}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultPlan {
     /// How many matching calls fail; 0 clears the plan.
@@ -43,6 +45,13 @@ pub struct FaultPlan {
     pub should_retry: Option<bool>,
 }
 
+/// The armed plan (`null`: none) and how many faults it injected.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FaultStatus {
+    pub plan: Option<FaultPlan>,
+    pub injected: u32,
+}
+
 #[derive(Debug, Default)]
 pub struct Faults {
     plan: Mutex<Option<FaultPlan>>,
@@ -56,10 +65,11 @@ impl Faults {
         *self.injected.lock().unwrap_or_else(|p| p.into_inner()) = 0;
     }
 
-    pub fn status(&self) -> serde_json::Value {
-        let plan = self.plan.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let injected = *self.injected.lock().unwrap_or_else(|p| p.into_inner());
-        json!({ "plan": plan, "injected": injected })
+    pub fn status(&self) -> FaultStatus {
+        FaultStatus {
+            plan: self.plan.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            injected: *self.injected.lock().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 
     /// Takes one fault for this call, if the plan has one for it.

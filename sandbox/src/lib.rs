@@ -29,6 +29,7 @@ pub mod secrets;
 pub mod seed;
 pub mod service;
 pub mod state;
+pub mod views;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

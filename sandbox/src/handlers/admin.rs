@@ -9,18 +9,18 @@ use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
 use clouddigit_core::model::Creator;
-use clouddigit_core::{OwnerState, ProjectScope, TokenPermissions};
+use clouddigit_core::{OwnerState, ProjectScope, TokenPermissions, UserState};
 use rusqlite::Connection;
-use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::bodies::{Body, ClockChange, Deferred, PolicyBody, TokenCreate, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
-use crate::faults::FaultPlan;
+use crate::faults::{FaultPlan, FaultStatus};
 use crate::service::tokens::{create_api_token, parse_spec};
 use crate::service::Origin;
 use crate::state::AppState;
+use crate::views::{Clock, UserList};
 
 /// The `/_sandbox` endpoints change who may do what (roles, the policy, the clock) and
 /// mint tokens for anyone: they are for an unrestricted organization-owner token only
@@ -66,16 +66,18 @@ impl FromRequestParts<AppState> for SandboxOwner {
 pub async fn get_clock(
     State(state): State<AppState>,
     SandboxOwner(_): SandboxOwner,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "now": state.now() })))
+) -> Result<Json<Clock>, ApiError> {
+    Ok(Json(Clock { now: state.now() }))
 }
 
 /// The organization's token policy, `{"policy": null}` when it has none.
 pub async fn get_policy(
     State(state): State<AppState>,
     SandboxOwner(_): SandboxOwner,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "policy": db::token_policy(&*state.db()?)? })))
+) -> Result<Json<PolicyBody>, ApiError> {
+    Ok(Json(PolicyBody {
+        policy: db::token_policy(&*state.db()?)?,
+    }))
 }
 
 /// Replaces the token policy: `{"policy": {...}}`, or `{"policy": null}` for none. It
@@ -88,7 +90,7 @@ pub async fn set_policy(
         value: PolicyBody { policy },
         ..
     }: Body<PolicyBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PolicyBody>, ApiError> {
     if let Some(p) = &policy {
         let problems = p.problems();
         if !problems.is_empty() {
@@ -104,7 +106,7 @@ pub async fn set_policy(
     }
     state.guard_policy(policy.as_ref().and_then(|p| p.max_lifetime_days))?;
     db::set_token_policy(&*state.db()?, policy.as_ref())?;
-    Ok(Json(json!({ "policy": policy })))
+    Ok(Json(PolicyBody { policy }))
 }
 
 /// `{"advance_seconds": n}`, `{"set": "2026-...Z"}` or `{"reset": true}`.
@@ -112,7 +114,7 @@ pub async fn set_clock(
     State(state): State<AppState>,
     SandboxOwner(_): SandboxOwner,
     Body { value: change, .. }: Body<ClockChange>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Clock>, ApiError> {
     let clock = &state.0.clock;
     let out_of_range = |field: &str, e: crate::clock::OutOfRange| {
         ApiError::field(field, "out_of_range", e.to_string())
@@ -137,14 +139,16 @@ pub async fn set_clock(
                 .map_err(|e| out_of_range("advance_seconds", e))?;
         }
     }
-    Ok(Json(json!({ "now": state.now() })))
+    Ok(Json(Clock { now: state.now() }))
 }
 
 pub async fn list_users(
     State(state): State<AppState>,
     SandboxOwner(_): SandboxOwner,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "users": db::users(&*state.db()?)? })))
+) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(UserList {
+        users: db::users(&*state.db()?)?,
+    }))
 }
 
 /// Changes a user's status, organization role or project roles: the next call with any
@@ -154,7 +158,7 @@ pub async fn update_user(
     SandboxOwner(_): SandboxOwner,
     Path(id): Path<String>,
     Body { value: change, .. }: Body<UserUpdate>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserState>, ApiError> {
     let conn = state.db()?;
     let mut user = db::user(&conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
     state.guard_user(&id)?;
@@ -183,7 +187,7 @@ pub async fn update_user(
         user.project_roles = roles;
     }
     db::upsert_user(&conn, &user)?;
-    Ok(Json(serde_json::to_value(&user)?))
+    Ok(Json(user))
 }
 
 /// Mints a personal token for a seeded user, as if they had made it in the console.
@@ -239,7 +243,7 @@ pub async fn issue_user_token(
 pub async fn get_faults(
     State(state): State<AppState>,
     SandboxOwner(_): SandboxOwner,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FaultStatus>, ApiError> {
     Ok(Json(state.0.faults.status()))
 }
 
@@ -249,7 +253,7 @@ pub async fn set_faults(
     State(state): State<AppState>,
     SandboxOwner(_): SandboxOwner,
     Body { value: plan, .. }: Body<FaultPlan>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FaultStatus>, ApiError> {
     state.0.faults.set(plan);
     Ok(Json(state.0.faults.status()))
 }

@@ -4,13 +4,13 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::auth::Caller;
 use crate::db::{self, AuditFilter};
 use crate::error::ApiError;
 use crate::query::{AuditQuery, EventLimit, Format, Query};
 use crate::state::AppState;
+use crate::views::{self, AuditEventList};
 
 const MAX_EXPORT: usize = 100_000;
 
@@ -54,7 +54,7 @@ async fn events(
         let rows = db::audit_events(&*state.db()?, &filter)?;
         let mut out = String::new();
         for e in &rows {
-            out.push_str(&serde_json::to_string(e)?);
+            out.push_str(&serde_json::to_string(&views::audit_event(e)?)?);
             out.push('\n');
         }
         return Ok((
@@ -66,10 +66,18 @@ async fn events(
     }
     let limit = filter.limit;
     let rows = db::audit_events(&*state.db()?, &filter)?;
-    let next = (rows.len() == limit)
+    let next_cursor = (rows.len() == limit)
         .then(|| rows.last().map(|e| e.id.clone()))
         .flatten();
-    Ok(axum::Json(json!({ "events": rows, "next_cursor": next })).into_response())
+    let events = rows
+        .iter()
+        .map(views::audit_event)
+        .collect::<Result<_, _>>()?;
+    Ok(axum::Json(AuditEventList {
+        events,
+        next_cursor,
+    })
+    .into_response())
 }
 
 pub async fn list(

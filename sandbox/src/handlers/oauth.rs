@@ -6,13 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::json;
+use clouddigit_session::models::AccessToken;
 
 use crate::error::ApiError;
 use crate::query::url_pairs;
 use crate::request::{AuditSlot, ClientIp};
 use crate::service::grant::{self, oauth_error};
 use crate::state::AppState;
+use crate::views;
 
 pub async fn token(
     State(state): State<AppState>,
@@ -89,11 +90,11 @@ pub async fn token(
     )?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({
-            "access_token": bearer.secret.expose_secret(),
-            "token_type": "Bearer",
-            "expires_in": bearer.expires_in,
-        })),
+        Json(AccessToken {
+            access_token: views::shown_once(&bearer.secret),
+            expires_in: u64::try_from(bearer.expires_in).unwrap_or(0),
+            token_type: "Bearer".into(),
+        }),
     )
         .into_response())
 }

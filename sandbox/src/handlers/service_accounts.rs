@@ -8,8 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clouddigit_core::model::ServiceAccountStatus;
 use clouddigit_core::{OwnerRef, OwnerState, ServiceAccountState};
+use clouddigit_session::models::{
+    ApiToken, ClientCredentials, CreatedAccessKey, CreatedServiceAccount, Secret, ServiceAccount,
+};
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::bodies::AccountFields;
@@ -20,9 +23,10 @@ use crate::bodies::{
 use crate::db::{self, SaRow};
 use crate::error::ApiError;
 use crate::query::{PageQuery, Query};
-use crate::service::service_accounts::{self as service, key_json, sa_json, NewAccount};
-use crate::service::tokens::{self, token_json};
+use crate::service::service_accounts::{self as service, NewAccount};
+use crate::service::tokens;
 use crate::state::AppState;
+use crate::views::{self, AccessKeyList, ServiceAccountList, TokenList};
 
 #[derive(Debug, Clone, Copy)]
 enum Access {
@@ -91,7 +95,11 @@ fn create_sa(
             )?;
             Ok((
                 StatusCode::CREATED,
-                json!({ "service_account": sa_json(&row), "client_id": row.state.id, "client_secret": secret }),
+                CreatedServiceAccount {
+                    service_account: views::service_account(&row),
+                    client_id: row.state.id,
+                    client_secret: Secret::new(secret),
+                },
             ))
         },
     )
@@ -101,12 +109,15 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccountList>, ApiError> {
     let projects = db::projects(&*state.db()?)?;
     let project = caller.context_project(&projects);
     caller.authorize(project.as_deref(), None)?;
     let Some(project) = project else {
-        return Ok(Json(json!({ "service_accounts": [], "next_cursor": null })));
+        return Ok(Json(ServiceAccountList {
+            service_accounts: Vec::new(),
+            next_cursor: None,
+        }));
     };
     if !projects.contains(&project) {
         return Err(ApiError::field(
@@ -116,10 +127,12 @@ pub async fn list(
         ));
     }
     let rows = db::service_accounts(&*state.db()?, Some(&project))?;
-    let (items, next) = page.page(rows.iter().map(sa_json).collect())?;
-    Ok(Json(
-        json!({ "service_accounts": items, "next_cursor": next }),
-    ))
+    let (service_accounts, next_cursor) =
+        page.page(rows.iter().map(views::service_account).collect())?;
+    Ok(Json(ServiceAccountList {
+        service_accounts,
+        next_cursor,
+    }))
 }
 
 pub async fn create(
@@ -151,13 +164,15 @@ pub async fn org_list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccountList>, ApiError> {
     caller.authorize(None, None)?;
     let rows = db::service_accounts(&*state.db()?, None)?;
-    let (items, next) = page.page(rows.iter().map(sa_json).collect())?;
-    Ok(Json(
-        json!({ "service_accounts": items, "next_cursor": next }),
-    ))
+    let (service_accounts, next_cursor) =
+        page.page(rows.iter().map(views::service_account).collect())?;
+    Ok(Json(ServiceAccountList {
+        service_accounts,
+        next_cursor,
+    }))
 }
 
 pub async fn org_create(
@@ -188,9 +203,9 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccount>, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Read)?;
-    Ok(Json(sa_json(&sa)))
+    Ok(Json(views::service_account(&sa)))
 }
 
 pub async fn update(
@@ -198,13 +213,13 @@ pub async fn update(
     caller: Caller,
     Path(id): Path<String>,
     body: Body<ServiceAccountUpdate>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccount>, ApiError> {
     // Read, check and write under one hold of the database: no concurrent change to the
     // account (a reset, a delete) is lost or undone by this one.
     let conn = state.db()?;
     let sa = authorized_sa(&state, &conn, &caller, &id, Access::Write)?;
     let sa = service::update(&conn, &caller.actor(), sa, &body.value, state.now())?;
-    Ok(Json(sa_json(&sa)))
+    Ok(Json(views::service_account(&sa)))
 }
 
 fn set_status(
@@ -212,18 +227,18 @@ fn set_status(
     caller: &Caller,
     id: &str,
     status: ServiceAccountStatus,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccount>, ApiError> {
     let conn = state.db()?;
     let sa = authorized_sa(state, &conn, caller, id, Access::Write)?;
     let sa = service::set_status(&conn, &caller.actor(), sa, status, state.now())?;
-    Ok(Json(sa_json(&sa)))
+    Ok(Json(views::service_account(&sa)))
 }
 
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccount>, ApiError> {
     set_status(&state, &caller, &id, ServiceAccountStatus::Disabled)
 }
 
@@ -231,7 +246,7 @@ pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAccount>, ApiError> {
     set_status(&state, &caller, &id, ServiceAccountStatus::Active)
 }
 
@@ -270,13 +285,15 @@ pub async fn reset_secret(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientCredentials>, ApiError> {
     let conn = state.db()?;
     let sa = authorized_sa(&state, &conn, &caller, &id, Access::Write)?;
     let (sa, secret) = service::reset_secret(&conn, &caller.actor(), sa, state.now())?;
-    Ok(Json(
-        json!({ "client_id": sa.state.id, "client_secret": secret, "secret": sa_json(&sa)["client_secret"] }),
-    ))
+    Ok(Json(ClientCredentials {
+        secret: views::client_secret(&sa),
+        client_id: sa.state.id,
+        client_secret: Secret::new(secret),
+    }))
 }
 
 // ---------------------------------------------------------------- tokens
@@ -292,16 +309,15 @@ pub async fn list_tokens(
     caller: Caller,
     Path(id): Path<String>,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TokenList>, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Read)?;
     let rows = db::tokens_of_owner(&*state.db()?, &owner_of(&sa), "api", None)?;
-    let now = state.now();
-    let (tokens, next) = page.page(
-        rows.iter()
-            .map(|r| token_json(r, now, caller.policy.as_ref()))
-            .collect(),
-    )?;
-    Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
+    let tokens = views::api_tokens(&rows, state.now(), caller.policy.as_ref())?;
+    let (tokens, next_cursor) = page.page(tokens)?;
+    Ok(Json(TokenList {
+        tokens,
+        next_cursor,
+    }))
 }
 
 pub async fn create_token(
@@ -373,14 +389,14 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, token_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApiToken>, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Write)?;
     let conn = state.db()?;
     let row = tokens::api_token_of(&conn, &owner_of(&sa), &token_id)?;
     let now = state.now();
     tokens::revoke_with_descendants(&conn, &caller.actor(), &row.token.id, now)?;
     let row = db::token_by_id(&conn, &token_id)?.ok_or_else(|| ApiError::not_found("token"))?;
-    Ok(Json(token_json(&row, now, caller.policy.as_ref())))
+    Ok(Json(views::api_token(&row, now, caller.policy.as_ref())?))
 }
 
 // ---------------------------------------------------------------- access keys
@@ -389,13 +405,13 @@ pub async fn list_access_keys(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccessKeyList>, ApiError> {
     let conn = state.db()?;
     let sa = authorized_sa(&state, &conn, &caller, &id, Access::Read)?;
     let keys = service::access_keys(&conn, &sa)?;
-    Ok(Json(json!({
-        "access_keys": keys.iter().map(key_json).collect::<Vec<_>>()
-    })))
+    Ok(Json(AccessKeyList {
+        access_keys: keys.iter().map(views::access_key).collect(),
+    }))
 }
 
 pub async fn create_access_key(
@@ -414,9 +430,8 @@ pub async fn create_access_key(
         |conn: &Connection| {
             let (key, secret) =
                 service::create_access_key(conn, &caller.actor(), &sa, state.now())?;
-            let mut body = key_json(&key);
-            body["secret"] = Value::String(secret);
-            Ok((StatusCode::CREATED, body))
+            let created: CreatedAccessKey = views::created_access_key(&key, secret);
+            Ok((StatusCode::CREATED, created))
         },
     )
 }

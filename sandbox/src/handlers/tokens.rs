@@ -7,16 +7,18 @@ use axum::response::Response;
 use axum::Json;
 use clouddigit_core::evaluator::Audience;
 use clouddigit_core::ProjectScope;
+use clouddigit_session::models::{ApiToken, RevokedCount, Whoami};
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::bodies::{AuthorizeRequest, Body, TokenCreate, MAX_AUTHORIZE_REQUESTS};
 use crate::db::{self, TokenRow};
 use crate::error::ApiError;
 use crate::query::{PageQuery, Query};
-use crate::service::tokens::{self as service, token_json};
+use crate::service::tokens as service;
 use crate::state::AppState;
+use crate::views::{self, AuthorizeResult, CallDecision, TokenList};
 
 /// A call on `/v1/iam/tokens...` acts in the caller's context project.
 fn authorize_context(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
@@ -34,16 +36,15 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TokenList>, ApiError> {
     authorize_context(&state, &caller)?;
     let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api", None)?;
-    let now = state.now();
-    let (tokens, next) = page.page(
-        rows.iter()
-            .map(|r| token_json(r, now, caller.policy.as_ref()))
-            .collect(),
-    )?;
-    Ok(Json(json!({ "tokens": tokens, "next_cursor": next })))
+    let tokens = views::api_tokens(&rows, state.now(), caller.policy.as_ref())?;
+    let (tokens, next_cursor) = page.page(tokens)?;
+    Ok(Json(TokenList {
+        tokens,
+        next_cursor,
+    }))
 }
 
 /// Who is calling: the token's metadata, its owner as they are now, the organization's
@@ -52,18 +53,17 @@ pub async fn list(
 pub async fn whoami(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Whoami>, ApiError> {
     let conn = state.db()?;
     let row =
         db::token_by_id(&conn, &caller.token.id)?.ok_or_else(|| ApiError::not_found("token"))?;
-    let projects = db::projects(&conn)?;
-    Ok(Json(json!({
-        "token": token_json(&row, state.now(), caller.policy.as_ref()),
-        "owner": caller.owner,
-        "organization_projects": projects,
-        "policy": caller.policy,
-        "ip": caller.ip.map(|ip| ip.to_string()),
-    })))
+    Ok(Json(Whoami {
+        token: views::api_token(&row, state.now(), caller.policy.as_ref())?,
+        owner: caller.owner.clone(),
+        organization_projects: db::projects(&conn)?,
+        policy: caller.policy.clone(),
+        ip: caller.ip.map(|ip| ip.to_string()),
+    }))
 }
 
 /// What the calling token may do, decided without doing it: each call as the token would
@@ -73,7 +73,7 @@ pub async fn whoami(
 pub async fn authorize_calls(
     caller: Caller,
     body: Body<AuthorizeRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuthorizeResult>, ApiError> {
     let AuthorizeRequest { explain, requests } = body.value;
     if requests.len() > MAX_AUTHORIZE_REQUESTS {
         return Err(ApiError::field(
@@ -109,20 +109,20 @@ pub async fn authorize_calls(
             .map_err(|e| {
                 ApiError::field(&format!("requests[{i}]"), "invalid_request", e.message)
             })?;
-        let d = &found.decision;
-        let mut v = json!({
-            "allowed": d.allowed,
-            "reason": d.reason,
-            "permission": d.permission,
-            "message": d.message,
-            "denied_by": found.denied_by.map(|i| caller.ancestors()[i].id.clone()),
+        let d = found.decision;
+        out.push(CallDecision {
+            allowed: d.allowed,
+            reason: d.reason,
+            permission: d.permission,
+            message: d.message,
+            denied_by: found
+                .denied_by
+                .and_then(|i| caller.ancestors().get(i))
+                .map(|a| a.id.clone()),
+            checks: explain.then_some(d.checks),
         });
-        if explain {
-            v["checks"] = serde_json::to_value(&d.checks)?;
-        }
-        out.push(v);
     }
-    Ok(Json(json!({ "decisions": out })))
+    Ok(Json(AuthorizeResult { decisions: out }))
 }
 
 /// Revokes every personal token of a member (offboarding): organization admins and
@@ -131,7 +131,7 @@ pub async fn revoke_member_tokens(
     State(state): State<AppState>,
     caller: Caller,
     Path(member): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RevokedCount>, ApiError> {
     caller.authorize(None, None)?;
     let conn = state.db()?;
     if db::user(&conn, &member)?.is_none() {
@@ -140,9 +140,11 @@ pub async fn revoke_member_tokens(
     state.guard_user(&member)?;
     let (own, descendants) =
         service::revoke_member_tokens(&conn, &caller.actor(), &member, state.now())?;
-    Ok(Json(
-        json!({ "revoked": own, "revoked_descendants": descendants }),
-    ))
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(Json(RevokedCount {
+        revoked: count(own),
+        revoked_descendants: count(descendants),
+    }))
 }
 
 pub async fn create(
@@ -200,10 +202,14 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApiToken>, ApiError> {
     authorize_context(&state, &caller)?;
     let row = own_token(&*state.db()?, &caller, &id)?;
-    Ok(Json(token_json(&row, state.now(), caller.policy.as_ref())))
+    Ok(Json(views::api_token(
+        &row,
+        state.now(),
+        caller.policy.as_ref(),
+    )?))
 }
 
 pub async fn rotate_handler(
@@ -232,7 +238,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApiToken>, ApiError> {
     authorize_context(&state, &caller)?;
     let conn = state.db()?;
     let row = own_token(&conn, &caller, &id)?;
@@ -240,5 +246,5 @@ pub async fn revoke(
     let now = state.now();
     service::revoke_with_descendants(&conn, &caller.actor(), &row.token.id, now)?;
     let row = db::token_by_id(&conn, &id)?.ok_or_else(|| ApiError::not_found("token"))?;
-    Ok(Json(token_json(&row, now, caller.policy.as_ref())))
+    Ok(Json(views::api_token(&row, now, caller.policy.as_ref())?))
 }

@@ -13,7 +13,7 @@ use clouddigit_core::{
     Catalog, OwnerState, ProjectRole, ServiceAccountRequest, ServiceAccountState, Timestamp,
 };
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::lineage::{account_projects, ensure_may_make};
 use super::Actor;
@@ -24,46 +24,6 @@ use crate::secrets::{new_access_key, new_client_secret, new_id, sha256_hex};
 
 /// The fields an update may change.
 pub const UPDATABLE: [&str; 4] = ["description", "role", "tag_selector", "allowed_ips"];
-
-pub fn sa_json(sa: &SaRow) -> Value {
-    let s = &sa.state;
-    let secret = sa.secret.as_ref().map(|c| {
-        json!({
-            "id": c.id,
-            "created_at": c.created_at,
-            "expires_at": c.expires_at,
-            "created_by": c.created_by,
-            "parent_id": c.parent_id,
-        })
-    });
-    json!({
-        "id": s.id,
-        "client_id": s.id,
-        "name": s.name,
-        "description": s.description,
-        "organization": s.organization,
-        "project": s.project,
-        "level": if s.project.is_some() { "project" } else { "organization" },
-        "role": s.role,
-        "tag_selector": s.tag_selector,
-        "allowed_ips": s.allowed_ips,
-        "status": s.status,
-        "client_secret": secret,
-        "created_at": sa.created_at,
-        "updated_at": sa.updated_at,
-    })
-}
-
-pub fn key_json(k: &AccessKeyRow) -> Value {
-    json!({
-        "id": k.id,
-        "service_account": k.sa_id,
-        "created_at": k.created_at,
-        "expires_at": k.expires_at,
-        "created_by": k.created_by,
-        "parent_id": k.parent_id,
-    })
-}
 
 /// The account `id` of `organization`, unless it was deleted.
 pub fn live(conn: &Connection, organization: &str, id: &str) -> Result<SaRow, ApiError> {

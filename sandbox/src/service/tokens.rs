@@ -10,14 +10,15 @@ use clouddigit_core::{
     AllowList, OwnerRef, OwnerState, ProjectScope, Timestamp, Token, TokenPermissions, TokenPolicy,
     TokenSecret,
 };
+use clouddigit_session::models::{CreatedToken, Rotation};
 use rusqlite::Connection;
-use serde_json::{json, Value};
 
 use super::{lineage, Actor, Origin};
 use crate::bodies::{self, Field, TokenCreate, TokenPermissionsInput, TokenProjects};
 use crate::db::{self, TokenRow};
 use crate::error::{ApiError, FieldError};
 use crate::secrets::{new_id, new_token_secret, sha256_hex};
+use crate::views;
 
 /// What a create request asks for, checked.
 #[derive(Debug, Clone)]
@@ -306,11 +307,13 @@ pub fn create_api_token(
     policy: Option<&TokenPolicy>,
     now: Timestamp,
     origin: &Origin,
-) -> Result<(TokenRow, Value), ApiError> {
+) -> Result<(TokenRow, CreatedToken), ApiError> {
     ensure_name_free(conn, owner, &spec.name, policy, now)?;
     let (row, secret) = issue(conn, owner.owner_ref(), org, spec, "api", now, origin)?;
-    let answer =
-        json!({ "token": token_json(&row, now, policy), "secret": secret.expose_secret() });
+    let answer = CreatedToken {
+        token: views::api_token(&row, now, policy)?,
+        secret: views::shown_once(&secret),
+    };
     Ok((row, answer))
 }
 
@@ -343,23 +346,6 @@ pub fn status_of(t: &Token, now: Timestamp, policy: Option<&TokenPolicy>) -> Tok
     clouddigit_core::evaluator::token_status(t, now, policy)
 }
 
-/// What the API shows about a token: the core metadata plus status, never the secret.
-pub fn token_json(row: &TokenRow, now: Timestamp, policy: Option<&TokenPolicy>) -> Value {
-    let mut v = serde_json::to_value(&row.token).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("kind".into(), Value::String(row.kind.clone()));
-        m.insert(
-            "status".into(),
-            serde_json::to_value(status_of(&row.token, now, policy)).unwrap_or(Value::Null),
-        );
-        m.insert("replaced_by".into(), json!(row.replaced_by));
-        m.insert("created_by".into(), json!(row.created_by));
-        m.insert("parent_id".into(), json!(row.parent_id));
-        m.insert("last_used_at".into(), json!(row.last_used_at));
-    }
-    v
-}
-
 /// Issues the replacement with the same scope; the old token keeps working for the
 /// grace window. The caller may rotate only a token it could have made (the core's
 /// delegation rule: rotating must not launder a narrow token into a broad one). The
@@ -371,7 +357,7 @@ pub fn rotate(
     old: &TokenRow,
     org_projects: &[String],
     now: Timestamp,
-) -> Result<(StatusCode, Value), ApiError> {
+) -> Result<(StatusCode, Rotation), ApiError> {
     let policy = caller.policy;
     match status_of(&old.token, now, policy) {
         TokenStatus::Active => {}
@@ -464,11 +450,11 @@ pub fn rotate(
         .ok_or_else(|| ApiError::internal("rotated token vanished"))?;
     Ok((
         StatusCode::CREATED,
-        json!({
-            "token": token_json(&new_row, now, policy),
-            "secret": secret.expose_secret(),
-            "replaces": token_json(&old_after, now, policy),
-        }),
+        Rotation {
+            token: views::api_token(&new_row, now, policy)?,
+            secret: views::shown_once(&secret),
+            replaces: views::api_token(&old_after, now, policy)?,
+        },
     ))
 }
 
