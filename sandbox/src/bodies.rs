@@ -262,9 +262,9 @@ pub fn strings(
     out
 }
 
-/// An allow-list as a request gives it: a list of entries, or one string of entries
-/// separated by commas or new lines (what the console's textarea holds). Splitting,
-/// counting and parsing the entries is the core's ([`TextOrList`]).
+/// An allow-list: a list of entries, or one string of entries separated by commas or
+/// new lines (what the console's textarea holds).
+// Splitting, counting and parsing the entries is the core's (`TextOrList`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[schemars(inline)]
@@ -371,10 +371,13 @@ pub enum TokenPermissionsInput {
 
 /// `POST /v1/iam/tokens`, `POST /v1/iam/service-accounts/{id}/tokens` and
 /// `POST /_sandbox/users/{id}/tokens`. Give `expires_at` or `expires_in_days`, not both.
+// Every field reads as absent when missing (`serde(default)`), for the core to say what
+// is missing; the document still asks for a name.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(extend("required" = ["name"]))]
 pub struct TokenCreate {
-    #[schemars(required, with = "String", length(min = 1, max = MAX_TOKEN_NAME_CHARS))]
+    #[schemars(with = "String", length(min = 1, max = MAX_TOKEN_NAME_CHARS))]
     pub name: Field<String>,
     /// Required for personal tokens; service-account tokens default to the account's
     /// projects. Within the calling token's.
@@ -420,8 +423,9 @@ impl TokenCreate {
 /// What every service-account create body holds.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(extend("required" = ["name"]))]
 pub struct AccountFields {
-    #[schemars(required, with = "String", regex(pattern = SERVICE_ACCOUNT_NAME_PATTERN))]
+    #[schemars(with = "String", regex(pattern = SERVICE_ACCOUNT_NAME_PATTERN))]
     pub name: Field<String>,
     /// null: none.
     #[schemars(with = "Option<String>", length(max = MAX_DESCRIPTION_CHARS))]
@@ -481,6 +485,37 @@ pub struct ServiceAccountUpdate {
     #[serde(flatten)]
     #[schemars(skip)]
     pub other: BTreeMap<String, Value>,
+}
+
+/// `POST /realms/{org}/protocol/openid-connect/token`: the client-credentials grant's
+/// form (RFC 6749, section 4.4). Every field is read as given: a missing or other grant
+/// type has its own OAuth error.
+#[derive(Clone, Default, Deserialize, JsonSchema)]
+pub struct ClientCredentialsForm {
+    #[schemars(required, with = "GrantType")]
+    pub grant_type: Option<String>,
+    #[schemars(required)]
+    pub client_id: Option<String>,
+    #[schemars(required)]
+    pub client_secret: Option<String>,
+}
+
+/// The only grant the endpoint takes.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(inline)]
+pub enum GrantType {
+    ClientCredentials,
+}
+
+impl std::fmt::Debug for ClientCredentialsForm {
+    /// Never the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentialsForm")
+            .field("grant_type", &self.grant_type)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A project of the organization: `{"type": "string"}` here; the document a running
@@ -743,17 +778,66 @@ pub struct BucketCreate {
     pub tags: Tags,
 }
 
-/// The component schemas of these bodies, for the OpenAPI document, with `$ref`s into
-/// `#/components/schemas/`.
-pub fn schemas() -> serde_json::Map<String, Value> {
-    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
-    settings.definitions_path = "/components/schemas".into();
-    let mut generator = settings.into_generator();
-    generator.subschema_for::<ClockChange>();
-    generator.subschema_for::<AuthorizeRequest>();
-    generator.subschema_for::<PolicyBody>();
-    generator.subschema_for::<UserUpdate>();
-    generator.subschema_for::<ServerCreate>();
-    generator.subschema_for::<BucketCreate>();
-    generator.take_definitions(true)
+#[cfg(test)]
+mod tests {
+    use clouddigit_core::model::UserStatus;
+    use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput};
+    use clouddigit_core::{Catalog, OrgRole, OwnerState, ServiceAccountRequest, UserState};
+
+    use super::*;
+
+    /// The name pattern the document states is the core's rule: a name matches it
+    /// exactly when the core finds nothing wrong with its characters or length.
+    #[test]
+    fn the_documented_name_pattern_is_the_cores_rule() {
+        let pattern = Regex::new(SERVICE_ACCOUNT_NAME_PATTERN).expect("the pattern compiles");
+        let names = [
+            "a".to_owned(),
+            "ci-deployer".into(),
+            "1-2".into(),
+            "a--b".into(),
+            "-a".into(),
+            "a-".into(),
+            "A".into(),
+            "a_b".into(),
+            "a b".into(),
+            "é".into(),
+            "a".repeat(63),
+            "a".repeat(64),
+            format!("a{}b", "-".repeat(61)),
+            format!("a{}b", "-".repeat(62)),
+        ];
+        for name in names {
+            let request = ServiceAccountRequest {
+                draft: ServiceAccountDraft {
+                    name: name.clone(),
+                    description: String::new(),
+                    organization: Some("acme".into()),
+                    project: None,
+                    role: "read_only".into(),
+                    tag_selector: TagSelectorInput::Map(BTreeMap::new()),
+                    allowed_ips: TextOrList::default(),
+                },
+                creator: OwnerState::User(UserState {
+                    id: "u_owner".into(),
+                    email: "owner@acme.example".into(),
+                    organization: "acme".into(),
+                    status: UserStatus::Active,
+                    org_role: Some(OrgRole::Owner),
+                    project_roles: BTreeMap::new(),
+                }),
+                existing: Vec::new(),
+                policy: None,
+                organization_projects: vec!["web".into()],
+                caller: None,
+                now: None,
+            };
+            let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
+            let core_accepts = !v.errors.iter().any(|i| {
+                i.field == "name"
+                    && matches!(i.code.as_str(), "name_invalid_characters" | "name_too_long")
+            });
+            assert_eq!(pattern.is_match(&name), core_accepts, "{name:?}");
+        }
+    }
 }

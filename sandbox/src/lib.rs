@@ -5,9 +5,6 @@
 //! The library is what the binary runs and what the tests drive: [`start`] binds, seeds
 //! and serves, and returns a handle with the address, the clock and the bootstrap token.
 
-// The OpenAPI document is one large json! literal.
-#![recursion_limit = "256"]
-
 pub mod audit;
 pub mod auth;
 pub mod bodies;

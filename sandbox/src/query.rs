@@ -72,7 +72,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
 /// Reads `query` as `T` (see [`Query`]).
 pub fn read<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let pairs = url_pairs(query).into_iter().map(|(k, v)| (k, Text(v)));
+    read_pairs(url_pairs(query))
+}
+
+/// Reads an `application/x-www-form-urlencoded` body as `T`, a name given twice counting
+/// as first given (the OAuth token endpoint's form).
+pub fn read_form<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (k, v) in url_pairs(text) {
+        if !pairs.iter().any(|(seen, _)| *seen == k) {
+            pairs.push((k, v));
+        }
+    }
+    read_pairs(pairs)
+}
+
+fn read_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, ApiError> {
+    let pairs = pairs.into_iter().map(|(k, v)| (k, Text(v)));
     let map = de::value::MapDeserializer::<_, de::value::Error>::new(pairs);
     serde_path_to_error::deserialize(map).map_err(|e| {
         let field = e.path().to_string();
@@ -217,10 +233,10 @@ impl JsonSchema for OffsetCursor {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct PageQuery {
     /// Items per page
-    #[schemars(with = "PageLimit")]
+    #[schemars(with = "Option<PageLimit>")]
     pub limit: Option<String>,
     /// next_cursor of the previous page
-    #[schemars(with = "OffsetCursor")]
+    #[schemars(with = "Option<OffsetCursor>")]
     pub cursor: Option<String>,
 }
 
@@ -382,6 +398,7 @@ impl JsonSchema for EventCursor {
 /// `?format=`: a page of JSON, or every matching event as JSON lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 pub enum Format {
     #[default]
     Json,

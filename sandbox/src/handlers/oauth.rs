@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use clouddigit_session::models::AccessToken;
 
+use crate::bodies::ClientCredentialsForm;
 use crate::error::ApiError;
-use crate::query::url_pairs;
+use crate::query;
 use crate::request::{AuditSlot, ClientIp};
 use crate::service::grant::{self, oauth_error};
 use crate::state::AppState;
@@ -48,13 +49,8 @@ pub async fn token(
             "the body is not UTF-8",
         )
     })?;
-    let form = url_pairs(text);
-    let get = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    match get("grant_type") {
+    let form: ClientCredentialsForm = query::read_form(text)?;
+    match form.grant_type.as_deref() {
         Some("client_credentials") => {}
         Some(_) => {
             return Err(oauth_error(
@@ -71,7 +67,9 @@ pub async fn token(
             ))
         }
     }
-    let (Some(client_id), Some(client_secret)) = (get("client_id"), get("client_secret")) else {
+    let (Some(client_id), Some(client_secret)) =
+        (form.client_id.as_deref(), form.client_secret.as_deref())
+    else {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
