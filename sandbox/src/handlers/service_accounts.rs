@@ -15,10 +15,9 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::bodies::AccountFields;
 use crate::bodies::{
-    Body, Deferred, Field, OrgServiceAccountCreate, ServiceAccountCreate, ServiceAccountUpdate,
-    TokenCreate,
+    AccountFields, Body, Deferred, Field, OrgServiceAccountCreate, ServiceAccountCreate,
+    ServiceAccountUpdate, TokenCreate,
 };
 use crate::db::{self, SaRow};
 use crate::error::ApiError;
@@ -68,13 +67,15 @@ fn authorized_sa(
     Ok(sa)
 }
 
-/// Creates an account in `project` (`None`: organization level).
+/// Creates an account in `project` (`None`: organization level) from the body's
+/// `account` fields; `json` is the body as sent, for the idempotency fingerprint.
 fn create_sa(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     route: &str,
-    (account, json): (&AccountFields, &Value),
+    account: &AccountFields,
+    json: &Value,
     project: Option<String>,
 ) -> Result<Response, ApiError> {
     let new = NewAccount::from_body(account);
@@ -155,7 +156,8 @@ pub async fn create(
         &caller,
         &headers,
         "POST /v1/iam/service-accounts",
-        (&body.value.account, &body.json),
+        &body.value.account,
+        &body.json,
         Some(project),
     )
 }
@@ -194,7 +196,8 @@ pub async fn org_create(
         &caller,
         &headers,
         "POST /v1/org/service-accounts",
-        (&body.value.account, &body.json),
+        &body.value.account,
+        &body.json,
         None,
     )
 }
