@@ -1248,6 +1248,14 @@ pub struct ServiceAccountValidation {
     pub preview: ServiceAccountPreview,
 }
 
+/// The service-account name rule as a regular expression, for schemas and forms that
+/// state it ahead of validation: lowercase letters, digits and hyphens, starting and
+/// ending with a letter or digit, at most [`MAX_SERVICE_ACCOUNT_NAME_CHARS`] characters
+/// (the 61 is that maximum less the first and last character). A name other than the
+/// empty one matches it exactly when [`validate_service_account`] finds neither
+/// `name_invalid_characters` nor `name_too_long` in it.
+pub const SERVICE_ACCOUNT_NAME_PATTERN: &str = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$";
+
 fn valid_sa_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
@@ -1575,6 +1583,14 @@ pub fn validate_service_account(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    /// The pattern states the length rule too: its bound is the maximum less the first
+    /// and last character.
+    #[test]
+    fn the_name_pattern_bounds_the_length_the_rule_bounds() {
+        let bound = format!("{{0,{}}}", MAX_SERVICE_ACCOUNT_NAME_CHARS - 2);
+        assert!(SERVICE_ACCOUNT_NAME_PATTERN.contains(&bound));
+    }
 
     /// Did-you-mean costs an edit distance against the whole catalog: a draft full of
     /// unknown names gets suggestions for the first few short ones only.

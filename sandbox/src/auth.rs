@@ -14,16 +14,14 @@ use clouddigit_core::{
     TokenSecret,
 };
 
-use crate::audit::AuditSlot;
 use crate::db;
 use crate::error::ApiError;
-use crate::lineage::{self, Ancestor};
+use crate::query::url_pairs;
+use crate::request::{AuditSlot, ClientIp};
 use crate::secrets::sha256_hex;
+use crate::service::lineage::{self, Ancestor};
+use crate::service::Actor;
 use crate::state::AppState;
-
-/// The client's address as the server sees it (set by the audit middleware).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
 
 /// An authenticated caller: a live token whose owner is active and whose address is
 /// allowed. Each handler still asks [`Caller::authorize`] about its action.
@@ -62,41 +60,6 @@ fn query_param(query: Option<&str>, key: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v)
-}
-
-/// `a=b&c=d` pairs, percent-decoded (enough for ids and names).
-pub fn url_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -364,16 +327,22 @@ impl Caller {
         )?)
     }
 
+    /// The calling credential as the service layer takes it.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            token: &self.token,
+            kind: &self.kind,
+            owner: &self.owner,
+            policy: self.policy.as_ref(),
+            time: self.time,
+            audit: &self.slot,
+        }
+    }
+
     /// Adds a line to this call's audit record (what it made or ended, or why it was
     /// refused in full).
     pub fn note(&self, detail: impl Into<String>) {
-        let detail = detail.into();
-        self.slot.update(|a| {
-            a.detail = Some(match a.detail.take() {
-                Some(d) => format!("{d}; {detail}"),
-                None => detail,
-            })
-        });
+        self.slot.note(detail);
     }
 
     /// The credentials this token was made through, nearest first.
@@ -404,9 +373,5 @@ impl Caller {
 
     pub fn is_org_owner(&self) -> bool {
         matches!(&self.owner, OwnerState::User(u) if u.org_role == Some(OrgRole::Owner))
-    }
-
-    pub fn actor(&self) -> String {
-        actor_label(&self.owner)
     }
 }

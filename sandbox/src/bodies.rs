@@ -1,28 +1,42 @@
-//! Typed request bodies: the handlers read them with serde and the OpenAPI document
-//! describes them with schemars, from the same definitions, so what the document allows
-//! and what the server accepts cannot drift apart (schemathesis checks both ways).
+//! Typed request bodies: each handler takes its body as a type read with serde, and the
+//! OpenAPI document describes it with schemars from the same definition, so what the
+//! document allows and what the server accepts cannot drift apart (schemathesis checks
+//! both ways).
 //!
-//! The bodies of tokens and service accounts are read field by field instead (their
-//! rules are the core's, reported as the core's issues); this module holds the rest.
+//! The bodies whose rules are the core's (tokens and service accounts) read each field as
+//! a [`Field`], which never fails: a field of the wrong type becomes a field error next to
+//! the core's findings on the others, so every problem comes back at once.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use clouddigit_core::model::UserStatus;
-use clouddigit_core::{OrgRole, ProjectRole, Timestamp, TokenPolicy};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+use clouddigit_core::model::{AllProjects, Inherit, UserStatus};
+use clouddigit_core::validate::{
+    TextOrList, MAX_ALLOWED_IPS, MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS,
+    MAX_TOKEN_PERMISSIONS, SERVICE_ACCOUNT_NAME_PATTERN,
+};
+use clouddigit_core::{OrgRole, ProjectRole, ProjectScope, Timestamp, TokenPolicy};
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ApiError, FieldError};
+use crate::faults::FaultPlan;
 
 /// The most calls one `POST /v1/iam/authorize` decides.
 pub const MAX_AUTHORIZE_REQUESTS: usize = 100;
 pub const MAX_SERVER_NAME_CHARS: usize = 63;
 pub const MAX_TAG_KEY_CHARS: usize = 128;
 pub const MAX_TAG_VALUE_CHARS: usize = 256;
+/// The longest `expires_in_days` the document offers. Not a rule of the core, which
+/// bounds a lifetime only by the policy and the calling token: the document's bound
+/// keeps generated requests within ten years.
+pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
 /// S3's rule, as far as the sandbox keeps it: 3 to 63 lowercase letters, digits, hyphens
 /// and dots, starting with a letter or digit.
 pub const BUCKET_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9.-]{2,62}$";
@@ -34,18 +48,94 @@ pub fn valid_bucket_name(name: &str) -> bool {
     BUCKET_NAME.as_ref().is_some_and(|r| r.is_match(name))
 }
 
-/// A JSON request body, as axum's `Json<Value>` reads it, with every integral number
-/// written as a float (`30.0`) read as the integer it is: JSON Schema counts `30.0` as an
-/// integer, and so does the document, so a field of whole days accepts it.
-pub struct Body(pub Value);
+// ---------------------------------------------------------------- reading a body
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
-    type Rejection = axum::extract::rejection::JsonRejection;
+/// A type a request body is read as. [`RequestBody::read`] says how a body that does not
+/// read answers: for most bodies a 400 for a body that is not a JSON object and a 422
+/// naming the field at fault otherwise ([`parse`], which [`object_bodies!`] implements).
+pub trait RequestBody: Sized {
+    fn read(json: &Value) -> Result<Self, ApiError>;
+}
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Body, Self::Rejection> {
-        let axum::Json(mut v) = axum::Json::<Value>::from_request(req, state).await?;
-        integral_numbers(&mut v);
-        Ok(Body(v))
+/// Bodies read with [`parse`].
+macro_rules! object_bodies {
+    ($($t:ty),* $(,)?) => {
+        $(impl RequestBody for $t {
+            fn read(json: &Value) -> Result<$t, ApiError> {
+                parse(json)
+            }
+        })*
+    };
+}
+
+object_bodies!(
+    TokenCreate,
+    ServiceAccountCreate,
+    OrgServiceAccountCreate,
+    ServiceAccountUpdate,
+    AuthorizeRequest,
+    PolicyBody,
+    UserUpdate,
+    ServerCreate,
+    BucketCreate,
+);
+
+/// A body whose shape is judged when the handler asks ([`Deferred::get`]) rather than
+/// when it arrives: for the routes that answer for what their path names (an unknown
+/// account, an unknown user) before they look at the body. A body that is not JSON at
+/// all is still refused on arrival, as on every route.
+#[derive(Debug)]
+pub struct Deferred<T>(Result<T, ApiError>);
+
+impl<T> Deferred<T> {
+    pub fn get(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: RequestBody> RequestBody for Deferred<T> {
+    fn read(json: &Value) -> Result<Deferred<T>, ApiError> {
+        Ok(Deferred(T::read(json)))
+    }
+}
+
+/// A JSON request body read as `T`. The JSON itself is read as axum's `Json` reads it
+/// (its rejections for a body that is not JSON, or not sent as JSON, stand), with every
+/// integral number written as a float (`30.0`) read as the integer it is: JSON Schema
+/// counts `30.0` as an integer, and so does the document, so a field of whole days
+/// accepts it. The JSON is kept too: an idempotent create fingerprints it.
+#[derive(Debug)]
+pub struct Body<T> {
+    pub value: T,
+    pub json: Value,
+}
+
+/// Why a body was refused: axum's answer for what is not JSON, or the type's own.
+#[derive(Debug)]
+pub enum BodyRejection {
+    Json(JsonRejection),
+    Invalid(ApiError),
+}
+
+impl IntoResponse for BodyRejection {
+    fn into_response(self) -> Response {
+        match self {
+            BodyRejection::Json(r) => r.into_response(),
+            BodyRejection::Invalid(e) => e.into_response(),
+        }
+    }
+}
+
+impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Body<T> {
+    type Rejection = BodyRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Body<T>, BodyRejection> {
+        let axum::Json(mut json) = axum::Json::<Value>::from_request(req, state)
+            .await
+            .map_err(BodyRejection::Json)?;
+        integral_numbers(&mut json);
+        let value = T::read(&json).map_err(BodyRejection::Invalid)?;
+        Ok(Body { value, json })
     }
 }
 
@@ -63,8 +153,8 @@ fn integral_numbers(v: &mut Value) {
     }
 }
 
-/// Reads a JSON body as `T`, naming the field at fault (`requests[2].action`) and why.
-pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+/// Reads a JSON object as `T`, naming the field at fault (`requests[2].action`) and why.
+pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "invalid_request",
@@ -89,6 +179,343 @@ pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
         };
         ApiError::validation(vec![FieldError::new(field, "invalid_field", message)])
     })
+}
+
+// ---------------------------------------------------------------- fields the core judges
+
+/// A field read without failing, so that a body with several bad fields reports them
+/// all: given with its type, given as `null`, given with another type, or absent. What
+/// its value may be is the core's to say; only its JSON type is checked here. Its
+/// schema is `T`'s (a field that documents `null` says so with `Option<T>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Field<T> {
+    #[default]
+    Absent,
+    Null,
+    Given(T),
+    /// Given, but not as the JSON type the field takes.
+    WrongType,
+}
+
+impl<T> Field<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Field<T>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Null => Field::Null,
+            v => serde_json::from_value(v).map_or(Field::WrongType, Field::Given),
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Field<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A field that must be a string: `None` (and an error) when it is another type, `None`
+/// when absent or null.
+pub fn string(field: &str, value: &Field<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    match value {
+        Field::Given(s) => Some(s.clone()),
+        Field::WrongType => {
+            errors.push(FieldError::new(field, "invalid_type", "must be a string"));
+            None
+        }
+        Field::Absent | Field::Null => None,
+    }
+}
+
+/// The items of a list that are strings, with an error at `field[i]` for each that is
+/// not.
+pub fn strings(
+    field: &str,
+    items: &[Field<String>],
+    expected: &str,
+    errors: &mut Vec<FieldError>,
+) -> Vec<String> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Field::Given(s) => out.push(s.clone()),
+            _ => errors.push(FieldError::new(
+                format!("{field}[{i}]"),
+                "invalid_type",
+                expected,
+            )),
+        }
+    }
+    out
+}
+
+/// An allow-list: a list of entries, or one string of entries separated by commas or
+/// new lines (what the console's textarea holds).
+// Splitting, counting and parsing the entries is the core's (`TextOrList`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(inline)]
+pub enum AllowedIps {
+    List(#[schemars(with = "Vec<String>", length(max = MAX_ALLOWED_IPS))] Vec<Field<String>>),
+    Text(String),
+}
+
+/// The `allowed_ips` field as the core reads it; `None` when absent or null, or not a
+/// list or a string (then an error). Only the JSON types are checked here: how the text
+/// splits into entries, how many there may be ([`MAX_ALLOWED_IPS`]) and what each may
+/// be is the core's validation, which reports them at `allowed_ips` and
+/// `allowed_ips[i]` with its own codes.
+pub fn allowed_ips(value: &Field<AllowedIps>, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
+    match value {
+        Field::Absent | Field::Null => None,
+        Field::Given(AllowedIps::Text(s)) => Some(TextOrList::Text(s.clone())),
+        Field::Given(AllowedIps::List(list)) => Some(TextOrList::List(strings(
+            "allowed_ips",
+            list,
+            "a CIDR or address",
+            errors,
+        ))),
+        Field::WrongType => {
+            errors.push(FieldError::new(
+                "allowed_ips",
+                "invalid_type",
+                "a list of CIDRs, or one comma-separated string",
+            ));
+            None
+        }
+    }
+}
+
+/// A `{"key": "value"}` map as a request gives it.
+pub type StringMap = BTreeMap<String, Field<String>>;
+
+/// The map's string values, with an error at `field.key` for each that is not one;
+/// `None` when absent or null, or not an object (then an error). What keys and values
+/// may be is for the caller (the core, for a tag selector).
+pub fn string_map(
+    field: &str,
+    value: &Field<StringMap>,
+    errors: &mut Vec<FieldError>,
+) -> Option<BTreeMap<String, String>> {
+    match value {
+        Field::Absent | Field::Null => None,
+        Field::Given(map) => {
+            let mut out = BTreeMap::new();
+            for (k, v) in map {
+                match v {
+                    Field::Given(s) => {
+                        out.insert(k.clone(), s.clone());
+                    }
+                    _ => errors.push(FieldError::new(
+                        format!("{field}.{k}"),
+                        "invalid_type",
+                        "values are strings",
+                    )),
+                }
+            }
+            Some(out)
+        }
+        Field::WrongType => {
+            errors.push(FieldError::new(
+                field,
+                "invalid_type",
+                "an object of string keys to string values",
+            ));
+            None
+        }
+    }
+}
+
+/// A service account's role as text for the core to check: `read_only` when absent or
+/// null, `None` (and an error) when not a string.
+pub fn role(value: &Field<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    match value {
+        Field::Absent | Field::Null => Some("read_only".to_owned()),
+        other => string("role", other, errors),
+    }
+}
+
+/// The projects a token create names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(inline)]
+pub enum TokenProjects {
+    All(AllProjects),
+    List(#[schemars(with = "Vec<ProjectId>", length(min = 1))] Vec<Field<String>>),
+}
+
+/// The permissions a token create asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(inline)]
+pub enum TokenPermissionsInput {
+    Inherit(Inherit),
+    List(
+        #[schemars(with = "Vec<String>", length(min = 1, max = MAX_TOKEN_PERMISSIONS))]
+        Vec<Field<String>>,
+    ),
+}
+
+/// `POST /v1/iam/tokens`, `POST /v1/iam/service-accounts/{id}/tokens` and
+/// `POST /_sandbox/users/{id}/tokens`. Give `expires_at` or `expires_in_days`, not both.
+// Every field reads as absent when missing (`serde(default)`), for the core to say what
+// is missing; the document still asks for a name.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(extend("required" = ["name"]))]
+pub struct TokenCreate {
+    #[schemars(with = "String", length(min = 1, max = MAX_TOKEN_NAME_CHARS))]
+    pub name: Field<String>,
+    /// Required for personal tokens; service-account tokens default to the account's
+    /// projects. Within the calling token's.
+    pub projects: Field<TokenProjects>,
+    /// Within what the calling token may do (a downscoped caller makes only downscoped
+    /// tokens within its list).
+    #[schemars(extend("default" = "inherit"))]
+    pub permissions: Field<TokenPermissionsInput>,
+    /// null: never expires (only from a never-expiring calling token). Give this or
+    /// expires_in_days; no later than the calling token.
+    #[schemars(with = "Option<Timestamp>")]
+    pub expires_at: Field<String>,
+    #[schemars(with = "i64", range(min = 1, max = MAX_EXPIRES_IN_DAYS))]
+    pub expires_in_days: Field<i64>,
+    /// Inside the calling token's list, when it has one; null or empty: none.
+    #[schemars(with = "Option<AllowedIps>")]
+    pub allowed_ips: Field<AllowedIps>,
+}
+
+impl TokenCreate {
+    /// The projects the body names, read before anything else so that the call is
+    /// authorized before the body is validated: `None` when it names none (the default
+    /// scope) or is not a list of strings (validation says why).
+    pub fn requested_projects(&self) -> Option<ProjectScope> {
+        match &self.projects {
+            Field::Given(TokenProjects::All(_)) => Some(ProjectScope::All(AllProjects::All)),
+            Field::Given(TokenProjects::List(list)) => {
+                let mut out: Vec<String> = Vec::new();
+                for p in list {
+                    if let Field::Given(p) = p {
+                        if !out.contains(p) {
+                            out.push(p.clone());
+                        }
+                    }
+                }
+                Some(ProjectScope::Projects(out))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What every service-account create body holds.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(extend("required" = ["name"]))]
+pub struct AccountFields {
+    #[schemars(with = "String", regex(pattern = SERVICE_ACCOUNT_NAME_PATTERN))]
+    pub name: Field<String>,
+    /// null: none.
+    #[schemars(with = "Option<String>", length(max = MAX_DESCRIPTION_CHARS))]
+    pub description: Field<String>,
+    /// null: read_only.
+    #[schemars(with = "Option<ProjectRole>", extend("default" = "read_only"))]
+    pub role: Field<String>,
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub tag_selector: Field<StringMap>,
+    /// A list, or one string of entries separated by commas or new lines; null or empty:
+    /// none.
+    #[schemars(with = "Option<AllowedIps>")]
+    pub allowed_ips: Field<AllowedIps>,
+}
+
+/// `POST /v1/iam/service-accounts`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+pub struct ServiceAccountCreate {
+    /// The project (or ?project=).
+    #[serde(default)]
+    #[schemars(with = "ProjectId")]
+    pub project: Field<String>,
+    #[serde(flatten)]
+    pub account: AccountFields,
+}
+
+/// `POST /v1/org/service-accounts`: an organization-level account has no project.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(extend("not" = { "required": ["project"] }))]
+pub struct OrgServiceAccountCreate {
+    /// Read only to refuse it.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub project: Field<Value>,
+    #[serde(flatten)]
+    pub account: AccountFields,
+}
+
+/// `PATCH` and `PUT /v1/iam/service-accounts/{id}`: what is absent stays, `null` clears.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(extend("additionalProperties" = false))]
+pub struct ServiceAccountUpdate {
+    /// null: none.
+    #[schemars(with = "Option<String>", length(max = MAX_DESCRIPTION_CHARS))]
+    pub description: Field<String>,
+    /// null: read_only.
+    #[schemars(with = "Option<ProjectRole>", extend("default" = "read_only"))]
+    pub role: Field<String>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tag_selector: Field<StringMap>,
+    /// A list, or one string of entries separated by commas or new lines; null or empty:
+    /// none.
+    #[schemars(with = "Option<AllowedIps>")]
+    pub allowed_ips: Field<AllowedIps>,
+    /// Every other field, each refused as not updatable.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub other: BTreeMap<String, Value>,
+}
+
+/// `POST /realms/{org}/protocol/openid-connect/token`: the client-credentials grant's
+/// form (RFC 6749, section 4.4). Every field is read as given: a missing or other grant
+/// type has its own OAuth error.
+#[derive(Clone, Default, Deserialize, JsonSchema)]
+pub struct ClientCredentialsForm {
+    #[schemars(required, with = "GrantType")]
+    pub grant_type: Option<String>,
+    #[schemars(required)]
+    pub client_id: Option<String>,
+    #[schemars(required)]
+    pub client_secret: Option<String>,
+}
+
+/// The only grant the endpoint takes.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(inline)]
+pub enum GrantType {
+    ClientCredentials,
+}
+
+impl std::fmt::Debug for ClientCredentialsForm {
+    /// Never the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentialsForm")
+            .field("grant_type", &self.grant_type)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A project of the organization: `{"type": "string"}` here; the document a running
@@ -145,6 +572,27 @@ pub enum ClockChange {
     Set { set: Timestamp },
     /// `true`: back to the real time.
     Reset { reset: bool },
+}
+
+impl RequestBody for ClockChange {
+    /// Any body that is not one of the three says what the three are.
+    fn read(json: &Value) -> Result<ClockChange, ApiError> {
+        parse(json).map_err(|_| {
+            ApiError::field(
+                "advance_seconds",
+                "required",
+                "give one of advance_seconds (whole seconds), set (an RFC 3339 time) or reset (true or false)",
+            )
+        })
+    }
+}
+
+impl RequestBody for FaultPlan {
+    /// The plan is the SDK tests' own: whatever does not read is one error, at `plan`.
+    fn read(json: &Value) -> Result<FaultPlan, ApiError> {
+        FaultPlan::deserialize(json)
+            .map_err(|e| ApiError::field("plan", "invalid_plan", e.to_string()))
+    }
 }
 
 /// `POST /v1/iam/authorize`.
@@ -211,8 +659,9 @@ impl CallRequest {
     }
 }
 
-/// `PUT /_sandbox/policy`: the new policy, or `null` for none.
-#[derive(Debug, Deserialize, JsonSchema)]
+/// `PUT /_sandbox/policy`: the new policy, or `null` for none (and what both endpoints
+/// answer).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct PolicyBody {
     #[schemars(required, schema_with = "nullable_policy")]
     #[serde(deserialize_with = "present")]
@@ -329,17 +778,66 @@ pub struct BucketCreate {
     pub tags: Tags,
 }
 
-/// The component schemas of these bodies, for the OpenAPI document, with `$ref`s into
-/// `#/components/schemas/`.
-pub fn schemas() -> serde_json::Map<String, Value> {
-    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
-    settings.definitions_path = "/components/schemas".into();
-    let mut generator = settings.into_generator();
-    generator.subschema_for::<ClockChange>();
-    generator.subschema_for::<AuthorizeRequest>();
-    generator.subschema_for::<PolicyBody>();
-    generator.subschema_for::<UserUpdate>();
-    generator.subschema_for::<ServerCreate>();
-    generator.subschema_for::<BucketCreate>();
-    generator.take_definitions(true)
+#[cfg(test)]
+mod tests {
+    use clouddigit_core::model::UserStatus;
+    use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput};
+    use clouddigit_core::{Catalog, OrgRole, OwnerState, ServiceAccountRequest, UserState};
+
+    use super::*;
+
+    /// The name pattern the document states is the core's rule: a name matches it
+    /// exactly when the core finds nothing wrong with its characters or length.
+    #[test]
+    fn the_documented_name_pattern_is_the_cores_rule() {
+        let pattern = Regex::new(SERVICE_ACCOUNT_NAME_PATTERN).expect("the pattern compiles");
+        let names = [
+            "a".to_owned(),
+            "ci-deployer".into(),
+            "1-2".into(),
+            "a--b".into(),
+            "-a".into(),
+            "a-".into(),
+            "A".into(),
+            "a_b".into(),
+            "a b".into(),
+            "é".into(),
+            "a".repeat(63),
+            "a".repeat(64),
+            format!("a{}b", "-".repeat(61)),
+            format!("a{}b", "-".repeat(62)),
+        ];
+        for name in names {
+            let request = ServiceAccountRequest {
+                draft: ServiceAccountDraft {
+                    name: name.clone(),
+                    description: String::new(),
+                    organization: Some("acme".into()),
+                    project: None,
+                    role: "read_only".into(),
+                    tag_selector: TagSelectorInput::Map(BTreeMap::new()),
+                    allowed_ips: TextOrList::default(),
+                },
+                creator: OwnerState::User(UserState {
+                    id: "u_owner".into(),
+                    email: "owner@acme.example".into(),
+                    organization: "acme".into(),
+                    status: UserStatus::Active,
+                    org_role: Some(OrgRole::Owner),
+                    project_roles: BTreeMap::new(),
+                }),
+                existing: Vec::new(),
+                policy: None,
+                organization_projects: vec!["web".into()],
+                caller: None,
+                now: None,
+            };
+            let v = clouddigit_core::validate_service_account(&request, Catalog::builtin());
+            let core_accepts = !v.errors.iter().any(|i| {
+                i.field == "name"
+                    && matches!(i.code.as_str(), "name_invalid_characters" | "name_too_long")
+            });
+            assert_eq!(pattern.is_match(&name), core_accepts, "{name:?}");
+        }
+    }
 }

@@ -16,8 +16,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 
-use crate::Config;
-
 /// The default directory, relative to where the sandbox starts (the repository root for
 /// `scripts/main.sh`).
 pub const DEFAULT_DIR: &str = "examples/console/dist";
@@ -40,9 +38,14 @@ struct Console {
     config_json: String,
 }
 
-/// Puts the console in front of the API router (a no-op without `config.console`).
-pub fn attach(api: Router, config: &Config) -> std::io::Result<Router> {
-    let Some(dir) = &config.console else {
+/// Puts the console in front of the API router (a no-op without a directory);
+/// `token_file` is where the bootstrap token was written, for the sign-in screen.
+pub fn attach(
+    api: Router,
+    dir: Option<&Path>,
+    token_file: Option<&Path>,
+) -> std::io::Result<Router> {
+    let Some(dir) = dir else {
         return Ok(api);
     };
     let root = dir
@@ -57,10 +60,7 @@ pub fn attach(api: Router, config: &Config) -> std::io::Result<Router> {
             ),
         ));
     }
-    let token_file = config
-        .token_file
-        .as_ref()
-        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()));
+    let token_file = token_file.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
     let config_json = serde_json::json!({
         "token_file": token_file.map(|p| p.display().to_string()),
     })

@@ -12,8 +12,9 @@ use clouddigit_core::{
 };
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 const SCHEMA: &str = r#"
@@ -774,14 +775,22 @@ pub fn access_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<Access
 
 // ---------------------------------------------------------------- servers, buckets
 
-#[derive(Debug, Clone, Serialize)]
+/// A server, as the API shows it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Server {
     pub id: String,
     pub project: String,
     pub name: String,
-    pub status: String,
+    pub status: ServerStatus,
     pub tags: BTreeMap<String, String>,
     pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerStatus {
+    Running,
+    Stopped,
 }
 
 fn server_from_row(r: &Row<'_>) -> rusqlite::Result<Server> {
@@ -789,7 +798,7 @@ fn server_from_row(r: &Row<'_>) -> rusqlite::Result<Server> {
         id: r.get(0)?,
         project: r.get(1)?,
         name: r.get(2)?,
-        status: r.get(3)?,
+        status: enum_col::<ServerStatus>(r, 3)?,
         tags: json_col(r, 4)?,
         created_at: time_col(r, 5)?,
     })
@@ -815,7 +824,7 @@ pub fn upsert_server(conn: &Connection, s: &Server) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO servers (id, project, name, status, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(id) DO UPDATE SET name = ?3, status = ?4, tags = ?5",
-        params![s.id, s.project, s.name, s.status, to_json(&s.tags)?, ts(s.created_at)],
+        params![s.id, s.project, s.name, enum_str(&s.status), to_json(&s.tags)?, ts(s.created_at)],
     )?;
     Ok(())
 }
@@ -825,7 +834,8 @@ pub fn delete_server(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A bucket, as the API shows it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Bucket {
     pub name: String,
     pub project: String,

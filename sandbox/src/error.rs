@@ -5,11 +5,12 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clouddigit_core::{Decision, Reason};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// One field of a request body that failed validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: String,
@@ -24,6 +25,35 @@ impl FieldError {
             message: message.into(),
         }
     }
+}
+
+/// The body of every error answer, as the OpenAPI document describes it: [`ApiError`]
+/// builds it (`code`, `message` and what [`ApiError::with`] adds) and the audit
+/// middleware adds `request_id`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody {
+    /// Stable machine code: missing_token, malformed_token, unknown_token, revoked,
+    /// rotated, expired, owner_inactive, ip_not_allowed, not_in_role,
+    /// not_in_token_permissions, project_out_of_scope, tag_mismatch, step_up_required,
+    /// in_rotation_grace, creator_denied, sandbox_admin_only, rate_limited,
+    /// validation_failed, not_found, ...
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+    /// creator_denied: the reason of the credential this token was made through
+    /// (revoked, not_in_role...)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator_reason: Option<String>,
+    /// The permission the call maps to (authorization errors)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    /// The token format error code (malformed_token)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// validation_failed: every bad field
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
 }
 
 #[derive(Debug, Clone)]

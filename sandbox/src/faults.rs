@@ -4,7 +4,7 @@
 //! create gets "interrupted" after the server made the token.
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
@@ -12,13 +12,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What to fail: `{count, status (503, 429...), drop, path_prefix, method, retry_after,
+/// retry_after_ms, should_retry}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultPlan {
     /// How many matching calls fail; 0 clears the plan.
@@ -44,6 +45,13 @@ pub struct FaultPlan {
     pub should_retry: Option<bool>,
 }
 
+/// The armed plan (`null`: none) and how many faults it injected.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FaultStatus {
+    pub plan: Option<FaultPlan>,
+    pub injected: u32,
+}
+
 #[derive(Debug, Default)]
 pub struct Faults {
     plan: Mutex<Option<FaultPlan>>,
@@ -57,10 +65,11 @@ impl Faults {
         *self.injected.lock().unwrap_or_else(|p| p.into_inner()) = 0;
     }
 
-    pub fn status(&self) -> serde_json::Value {
-        let plan = self.plan.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let injected = *self.injected.lock().unwrap_or_else(|p| p.into_inner());
-        json!({ "plan": plan, "injected": injected })
+    pub fn status(&self) -> FaultStatus {
+        FaultStatus {
+            plan: self.plan.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            injected: *self.injected.lock().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 
     /// Takes one fault for this call, if the plan has one for it.
@@ -103,12 +112,14 @@ impl http_body::Body for Broken {
     }
 }
 
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Fails the calls the armed plan names (the router layers it over every route with the
+/// server's own [`Faults`]).
+pub async fn middleware(State(faults): State<Arc<Faults>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path.starts_with("/_sandbox") {
         return next.run(req).await;
     }
-    let Some(fault) = state.0.faults.take(req.method().as_str(), &path) else {
+    let Some(fault) = faults.take(req.method().as_str(), &path) else {
         return next.run(req).await;
     };
     if fault.drop {

@@ -20,19 +20,19 @@
 //! Idempotency-Key draft says).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use clouddigit_core::{OwnerRef, Timestamp};
 use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::db;
 use crate::error::ApiError;
 use crate::secrets::sha256_hex;
-use crate::state::AppState;
 
 const TTL: Duration = Duration::hours(24);
 /// How long, and for how many creates, the process keeps whole answers (secrets too).
@@ -114,26 +114,44 @@ fn reused() -> ApiError {
     )
 }
 
+/// One create, as the store tells it from another: who asks, with which key (in the
+/// headers), on which route, with which body.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub owner: &'a OwnerRef,
+    pub headers: &'a HeaderMap,
+    pub route: &'a str,
+    pub body: &'a Value,
+}
+
+fn lock(db: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>, ApiError> {
+    db.lock()
+        .map_err(|_| ApiError::internal("database lock poisoned"))
+}
+
 /// Runs `create` at most once per (owner, key, request), in one transaction with the
 /// key's record. `create` runs under the database lock, so two concurrent retries
 /// cannot both create.
-pub fn run(
-    state: &AppState,
-    owner: &OwnerRef,
-    headers: &HeaderMap,
-    route: &str,
-    body: &Value,
-    create: impl FnOnce(&Connection) -> Result<(StatusCode, Value), ApiError>,
+pub fn run<T: Serialize>(
+    store: &IdempotencyStore,
+    db: &Mutex<Connection>,
+    now: Timestamp,
+    attempt: Attempt<'_>,
+    create: impl FnOnce(&Connection) -> Result<(StatusCode, T), ApiError>,
 ) -> Result<Response, ApiError> {
+    let Attempt {
+        owner,
+        headers,
+        route,
+        body,
+    } = attempt;
     let Some(key) = key_of(headers)? else {
-        let conn = state.db()?;
+        let conn = lock(db)?;
         let (status, v) = db::atomically(&conn, create)?;
         return Ok((status, axum::Json(v)).into_response());
     };
     let fingerprint = sha256_hex(&format!("{route}\n{body}"));
-    let now = state.now();
     let slot = (owner_key(owner), key);
-    let store = &state.0.idempotency;
     {
         let mut map = store
             .entries
@@ -147,7 +165,7 @@ pub fn run(
             return Ok(replayed(e.status, e.body.clone()));
         }
     }
-    let conn = state.db()?;
+    let conn = lock(db)?;
     // A concurrent retry may have finished while this one waited for the database.
     if let Some(e) = store
         .entries
@@ -188,6 +206,7 @@ pub fn run(
     }
     let (status, v) = db::atomically(&conn, |tx| {
         let (status, v) = create(tx)?;
+        let v = serde_json::to_value(&v)?;
         // The answer without its secret is kept whole; with one, only what it made.
         let whole = (!has_secret(&v)).then(|| v.to_string());
         tx.execute(

@@ -5,9 +5,6 @@
 //! The library is what the binary runs and what the tests drive: [`start`] binds, seeds
 //! and serves, and returns a handle with the address, the clock and the bootstrap token.
 
-// The OpenAPI document is one large json! literal.
-#![recursion_limit = "256"]
-
 pub mod audit;
 pub mod auth;
 pub mod bodies;
@@ -19,13 +16,17 @@ pub mod faults;
 pub mod handlers;
 pub mod idempotency;
 pub mod leak;
-pub mod lineage;
 pub mod openapi;
+pub mod operations;
+pub mod query;
 pub mod rate;
+pub mod request;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
+pub mod service;
 pub mod state;
+pub mod views;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -39,7 +40,8 @@ use tokio::task::JoinHandle;
 pub use clock::Clock;
 pub use seed::Seed;
 
-use crate::handlers::tokens::{issue, Lineage, TokenSpec};
+use crate::service::tokens::{issue, TokenSpec};
+use crate::service::Origin;
 use crate::state::{AppState, Inner};
 
 #[derive(Debug, Clone)]
@@ -243,7 +245,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         &spec,
         "api",
         now,
-        &Lineage::root(Creator::bootstrap()),
+        &Origin::root(Creator::bootstrap()),
     )
     .map_err(|e| StartError::Token(e.message))?;
     // One live bootstrap token at a time: the previous run's is revoked when a new one
@@ -275,19 +277,23 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             max_events: config.audit_max_events,
         },
         audit_trim: Mutex::new(state::TrimState::default()),
-        lineages: lineage::LineageCache::default(),
+        lineages: service::lineage::LineageCache::default(),
         idempotency: idempotency::IdempotencyStore::default(),
         trust_proxy: config.trust_proxy,
         organization,
         audit_buffer: Mutex::new(state::AuditBuffer::default()),
         audit_pending: Arc::new(tokio::sync::Notify::new()),
         audit_committed: tokio::sync::watch::Sender::new(0),
-        faults: faults::Faults::default(),
+        faults: Arc::new(faults::Faults::default()),
     }));
     spawn_audit_flusher(&state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
-    let app = console::attach(routes::router(state.clone()), &config)?;
+    let app = console::attach(
+        routes::router(state.clone()),
+        config.console.as_deref(),
+        config.token_file.as_deref(),
+    )?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

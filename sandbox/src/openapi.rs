@@ -1,217 +1,85 @@
-//! The OpenAPI 3.1 document, built from the route table. `sandbox/openapi.json` is the
-//! checked-in copy (`UPDATE_OPENAPI=1 cargo test -p clouddigit-sandbox --test openapi`
-//! refreshes it).
+//! The OpenAPI 3.1 document, built from the table of operations it is given, with every
+//! schema generated (schemars) from the Rust types the operations name: the bodies the
+//! handlers read, the models they answer with, their query structs. Limits and patterns
+//! in it come from those types' attributes, which take them from the core. The
+//! checked-in copy is `sandbox/openapi.json` (`UPDATE_OPENAPI=1 cargo test -p
+//! clouddigit-sandbox --test openapi` refreshes it).
 
-use clouddigit_core::validate::{
-    MAX_ALLOWED_IPS, MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS, MAX_TOKEN_PERMISSIONS,
-};
 use std::sync::OnceLock;
 
-use axum::extract::State;
-use axum::Json;
+use schemars::generate::SchemaSettings;
+use schemars::{Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use crate::db;
-use crate::error::ApiError;
-use crate::routes::{table, Auth, RouteDef};
-use crate::state::AppState;
+use crate::error::ErrorBody;
+use crate::operations::{operations, schema, Auth, Query, RouteDef};
 
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["code", "message", "request_id"],
-        "properties": {
-            "code": { "type": "string", "description": "Stable machine code: missing_token, malformed_token, unknown_token, revoked, rotated, expired, owner_inactive, ip_not_allowed, not_in_role, not_in_token_permissions, project_out_of_scope, tag_mismatch, step_up_required, in_rotation_grace, creator_denied, sandbox_admin_only, rate_limited, validation_failed, not_found, ..." },
-            "creator_reason": { "type": "string", "description": "creator_denied: the reason of the credential this token was made through (revoked, not_in_role...)" },
-            "message": { "type": "string" },
-            "request_id": { "type": "string" },
-            "permission": { "type": "string", "description": "The permission the call maps to (authorization errors)" },
-            "detail": { "type": "string", "description": "The token format error code (malformed_token)" },
-            "errors": { "type": "array", "items": { "$ref": "#/components/schemas/FieldError" } }
-        }
-    })
+/// Where the document keeps its schemas, and the dialect they are written in (OpenAPI
+/// 3.1's, JSON Schema 2020-12).
+fn generator() -> SchemaGenerator {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    settings.into_generator()
 }
 
-fn schemas() -> Value {
-    let tags = json!({ "type": "object", "additionalProperties": { "type": "string" } });
-    let time = json!({ "type": "string", "format": "date-time" });
-    let role = json!({ "enum": ["read_only", "member", "admin", null], "default": "read_only", "description": "null: read_only" });
-    let opt_time = json!({ "type": ["string", "null"], "format": "date-time" });
-    let ips = json!({ "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }, { "type": "null" }], "description": "A list, or one string of entries separated by commas or new lines; null or empty: none" });
-    let creator = json!({
-        "type": "object", "description": "What made this credential: a token, a bearer, a client secret or an access key (with its id), the bootstrap token, or a sandbox administrator (with the admin's token id)",
-        "required": ["type"],
-        "properties": { "type": { "enum": ["token", "bearer", "client_secret", "access_key", "bootstrap", "sandbox_admin"] }, "id": { "type": "string" }, "token": { "type": "string" } }
-    });
-    json!({
-        "Error": error_schema(),
-        "FieldError": {
-            "type": "object", "required": ["field", "code", "message"],
-            "properties": { "field": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" } }
-        },
-        "Token": {
-            "type": "object",
-            "required": ["id", "name", "prefix", "owner", "organization", "projects", "permissions", "created_at", "kind", "status"],
-            "properties": {
-                "id": { "type": "string" }, "name": { "type": "string" },
-                "prefix": { "type": "string", "description": "cd_ and 6 characters; the secret is never shown again" },
-                "owner": { "type": "object", "properties": { "type": { "enum": ["user", "service_account"] }, "id": { "type": "string" } } },
-                "organization": { "type": "string" },
-                "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "type": "string" } }] },
-                "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" } }] },
-                "created_at": time, "expires_at": opt_time, "allowed_ips": { "type": "array", "items": { "type": "string" } },
-                "revoked_at": opt_time, "rotated_at": opt_time, "grace_ends_at": opt_time, "last_used_at": opt_time,
-                "replaced_by": { "type": ["string", "null"] },
-                "created_by": creator.clone(),
-                "parent_id": { "type": ["string", "null"], "description": "The credential this one descends from now (its maker, or the maker's rotation replacement): revoking it revokes this one. Absent for a root." },
-                "kind": { "enum": ["api", "oauth"] },
-                "status": { "enum": ["active", "rotating", "rotated", "revoked", "expired"] }
-            }
-        },
-        "TokenList": { "type": "object", "properties": { "tokens": { "type": "array", "items": { "$ref": "#/components/schemas/Token" } }, "next_cursor": { "type": ["string", "null"], "description": "Pass as ?cursor= for the next page (?limit= 1..500, default 100)" } } },
-        "Whoami": {
-            "type": "object", "required": ["token", "owner", "organization_projects"],
-            "properties": {
-                "token": { "$ref": "#/components/schemas/Token" },
-                "owner": { "type": "object", "description": "The owner as they are now: a user (org_role, project_roles, status) or a service account (project, role, tag_selector, status), tagged by `type`" },
-                "organization_projects": { "type": "array", "items": { "type": "string" } },
-                "policy": { "oneOf": [{ "$ref": "#/components/schemas/TokenPolicy" }, { "type": "null" }], "description": "The organization's token policy, which the server applies; null: none" },
-                "ip": { "type": ["string", "null"] }
-            }
-        },
-        "RevokedCount": { "type": "object", "properties": { "revoked": { "type": "integer", "description": "The member's own tokens" }, "revoked_descendants": { "type": "integer", "description": "Credentials made through them, at any depth" } } },
-        "AuthorizeResult": {
-            "type": "object",
-            "properties": { "decisions": { "type": "array", "items": {
-                "type": "object",
-                "properties": {
-                    "allowed": { "type": "boolean" }, "reason": { "type": "string" }, "message": { "type": "string" },
-                    "permission": { "type": ["string", "null"] },
-                    "checks": { "type": "array", "items": { "type": "object" }, "description": "With explain: every check, its outcome and detail" },
-                    "denied_by": { "type": ["string", "null"], "description": "The id of the credential this token was made through that refused the call; null: the token itself (or allowed)" }
-                }
-            } } }
-        },
-        "TokenCreate": {
-            "type": "object", "required": ["name"],
-            "description": "Give expires_at or expires_in_days, not both",
-            "properties": {
-                "name": { "type": "string", "minLength": 1, "maxLength": MAX_TOKEN_NAME_CHARS },
-                "projects": { "oneOf": [{ "const": "all" }, { "type": "array", "items": { "$ref": "#/components/schemas/ProjectId" }, "minItems": 1 }], "description": "Required for personal tokens; service-account tokens default to the account's projects. Within the calling token's." },
-                "permissions": { "oneOf": [{ "const": "inherit" }, { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": MAX_TOKEN_PERMISSIONS }], "default": "inherit", "description": "Within what the calling token may do (a downscoped caller makes only downscoped tokens within its list)" },
-                "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "null: never expires (only from a never-expiring calling token). Give this or expires_in_days; no later than the calling token." },
-                "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
-                "allowed_ips": { "oneOf": [{ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_IPS }, { "type": "string" }, { "type": "null" }], "description": "Inside the calling token's list, when it has one; null or empty: none" }
-            }
-        },
-        "TokenWithSecret": {
-            "type": "object", "required": ["token", "secret"],
-            "properties": { "token": { "$ref": "#/components/schemas/Token" }, "secret": { "type": "string", "description": "Shown once" } }
-        },
-        "Rotation": {
-            "type": "object", "required": ["token", "secret", "replaces"],
-            "properties": {
-                "token": { "$ref": "#/components/schemas/Token" }, "secret": { "type": "string", "description": "Shown once" },
-                "replaces": { "$ref": "#/components/schemas/Token" }
-            }
-        },
-        "ServiceAccount": {
-            "type": "object",
-            "properties": {
-                "id": { "type": "string" }, "client_id": { "type": "string" },
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" },
-                "organization": { "type": "string" }, "project": { "type": ["string", "null"] },
-                "level": { "enum": ["project", "organization"] },
-                "role": { "enum": ["read_only", "member", "admin"] }, "tag_selector": tags,
-                "allowed_ips": { "type": "array", "items": { "type": "string" }, "description": "Where the account's client-credentials bearers may be used from (they carry the list)" },
-                "client_secret": { "oneOf": [{ "type": "null" }, { "type": "object", "description": "The current client secret's metadata (never the secret)", "properties": { "id": { "type": "string" }, "created_at": time, "expires_at": opt_time, "created_by": creator.clone(), "parent_id": { "type": ["string", "null"] } } }] },
-                "status": { "enum": ["active", "disabled", "deleted"] }, "created_at": time, "updated_at": time
-            }
-        },
-        "ServiceAccountList": { "type": "object", "properties": { "service_accounts": { "type": "array", "items": { "$ref": "#/components/schemas/ServiceAccount" } }, "next_cursor": { "type": ["string", "null"] } } },
-        "ServiceAccountCreate": {
-            "type": "object", "required": ["name"],
-            "properties": {
-                "project": { "$ref": "#/components/schemas/ProjectId", "description": "The project (or ?project=)" },
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" },
-                "role": role.clone(), "tag_selector": tags,
-                "allowed_ips": ips.clone()
-            }
-        },
-        "OrgServiceAccountCreate": {
-            "type": "object", "required": ["name"],
-            "description": "An organization-level account has no project",
-            "not": { "required": ["project"] },
-            "properties": {
-                "name": { "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$" }, "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" },
-                "role": role.clone(), "tag_selector": tags,
-                "allowed_ips": ips.clone()
-            }
-        },
-        "ServiceAccountUpdate": {
-            "type": "object", "additionalProperties": false,
-            "properties": { "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS, "description": "null: none" }, "role": role, "tag_selector": { "type": ["object", "null"], "additionalProperties": { "type": "string" } }, "allowed_ips": ips }
-        },
-        "ServiceAccountCreated": {
-            "type": "object",
-            "properties": { "service_account": { "$ref": "#/components/schemas/ServiceAccount" }, "client_id": { "type": "string" }, "client_secret": { "type": "string", "description": "Shown once" } }
-        },
-        "ClientCredentials": { "type": "object", "properties": { "client_id": { "type": "string" }, "client_secret": { "type": "string", "description": "Shown once" }, "secret": { "type": "object", "description": "The new secret's metadata" } } },
-        "AccessKeyList": {
-            "type": "object",
-            "properties": { "access_keys": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "service_account": { "type": "string" }, "created_at": time, "expires_at": opt_time, "created_by": creator.clone(), "parent_id": { "type": ["string", "null"] } } } } }
-        },
-        "AccessKeyWithSecret": {
-            "type": "object",
-            "properties": { "id": { "type": "string" }, "secret": { "type": "string", "description": "Shown once" }, "service_account": { "type": "string" }, "created_at": time, "expires_at": opt_time, "created_by": creator.clone(), "parent_id": { "type": ["string", "null"] } }
-        },
-        "Server": {
-            "type": "object",
-            "properties": { "id": { "type": "string" }, "project": { "type": "string" }, "name": { "type": "string" }, "status": { "enum": ["running", "stopped"] }, "tags": tags, "created_at": time }
-        },
-        "ServerList": { "type": "object", "properties": { "servers": { "type": "array", "items": { "$ref": "#/components/schemas/Server" } } } },
-        "Bucket": {
-            "type": "object",
-            "properties": { "name": { "type": "string" }, "project": { "type": "string" }, "object_lock": { "type": "boolean" }, "tags": tags, "created_at": time }
-        },
-        "BucketList": { "type": "object", "properties": { "buckets": { "type": "array", "items": { "$ref": "#/components/schemas/Bucket" } } } },
-        "AuditEvent": {
-            "type": "object",
-            "properties": {
-                "id": { "type": "string" }, "request_id": { "type": "string" }, "time": time,
-                "token_name": { "type": ["string", "null"] }, "token_prefix": { "type": ["string", "null"] },
-                "actor": { "type": ["string", "null"], "description": "User email or service-account name" },
-                "method": { "type": "string" }, "path": { "type": "string" }, "query": { "type": ["string", "null"] },
-                "project": { "type": ["string", "null"] }, "status": { "type": "integer" },
-                "error_code": { "type": ["string", "null"] }, "source_ip": { "type": ["string", "null"] },
-                "token_id": { "type": ["string", "null"], "description": "The calling credential (its created_by and parent_id place the call in the credential tree)" },
-                "detail": { "type": ["string", "null"], "description": "A denial's full explanation, or what the call made or ended" }
-            }
-        },
-        "AuditEventList": {
-            "type": "object",
-            "properties": { "events": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEvent" } }, "next_cursor": { "type": ["string", "null"] } }
-        },
-        "ClientCredentialsForm": {
-            "type": "object", "required": ["grant_type", "client_id", "client_secret"],
-            "properties": { "grant_type": { "const": "client_credentials" }, "client_id": { "type": "string" }, "client_secret": { "type": "string" } }
-        },
-        "AccessToken": {
-            "type": "object",
-            "properties": { "access_token": { "type": "string" }, "token_type": { "const": "Bearer" }, "expires_in": { "type": "integer", "minimum": 0, "maximum": 300, "description": "300, or less when the client secret expires sooner" } }
-        },
-        "Clock": { "type": "object", "properties": { "now": time } },
-    })
-}
-
-/// The hand-written schemas and the typed request bodies' ([`crate::bodies`]).
-fn components() -> Value {
-    let mut all = match schemas() {
-        Value::Object(m) => m,
-        _ => Map::new(),
+/// A query struct's fields as parameters, in the struct's order: each field's schema
+/// with its doc comment as the parameter's description. A query value is never `null`,
+/// so an `Option`'s null is taken out of the schema.
+fn query_params(schema: &Schema) -> Vec<Value> {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
     };
-    all.extend(crate::bodies::schemas());
-    Value::Object(all)
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = not_null(property.clone());
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"))
+                .unwrap_or_else(|| json!(""));
+            json!({
+                "name": name, "in": "query", "required": required.contains(&name.as_str()),
+                "description": description, "schema": property,
+            })
+        })
+        .collect()
+}
+
+/// `schema` without `null` among the values it allows (`["integer", "null"]`, or an
+/// `anyOf` with a `{"type": "null"}` branch).
+fn not_null(mut schema: Value) -> Value {
+    let Some(map) = schema.as_object_mut() else {
+        return schema;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(branches)) = map.get("anyOf") {
+        let kept: Vec<Value> = branches
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+            .cloned()
+            .collect();
+        if let [only] = kept.as_slice() {
+            let only = only.clone();
+            map.remove("anyOf");
+            if let Value::Object(o) = only {
+                for (k, v) in o {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+    schema
 }
 
 fn error_response(description: &str) -> Value {
@@ -271,7 +139,7 @@ fn path_params(path: &str) -> impl Iterator<Item = &str> {
 fn links_from(def: &RouteDef, defs: &[RouteDef]) -> Map<String, Value> {
     let mut links = Map::new();
     // A new account's client credentials, to the token endpoint of its organization.
-    if def.response == Some("ServiceAccountCreated") {
+    if def.id_at == Some("/service_account/id") {
         if let Some(to) = defs
             .iter()
             .find(|d| d.operation_id == "clientCredentialsToken")
@@ -343,10 +211,17 @@ fn links_from(def: &RouteDef, defs: &[RouteDef]) -> Map<String, Value> {
     links
 }
 
-/// Builds the document from the route table.
+/// The document of the API's operations ([`operations`]).
 pub fn build() -> Value {
+    build_from(&operations())
+}
+
+/// The document of these operations. Every schema in it is generated from the Rust type
+/// the server reads or answers with (schemars), and only the types the operations name
+/// are in it.
+pub fn build_from(defs: &[RouteDef]) -> Value {
+    let mut generator = generator();
     let mut paths: Map<String, Value> = Map::new();
-    let defs: Vec<RouteDef> = table().into_iter().map(|(d, _)| d).collect();
     for def in defs.iter().copied() {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(def.operation_id));
@@ -355,9 +230,14 @@ pub fn build() -> Value {
         let mut params: Vec<Value> = path_params(def.path)
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
-        for p in def.query {
-            let schema: Value = serde_json::from_str(p.schema).unwrap_or_else(|_| json!({}));
-            params.push(json!({ "name": p.name, "in": "query", "required": p.required, "description": p.description, "schema": schema }));
+        for q in def.query {
+            match q {
+                Query::One(p) => {
+                    let schema = (p.schema)(&mut generator);
+                    params.push(json!({ "name": p.name, "in": "query", "required": p.required, "description": p.description, "schema": schema }));
+                }
+                Query::Fields(fields) => params.extend(query_params(&fields(&mut generator))),
+            }
         }
         if def.idempotent {
             params.push(json!({
@@ -375,8 +255,7 @@ pub fn build() -> Value {
             } else {
                 "application/json"
             };
-            let mut content =
-                json!({ "schema": { "$ref": format!("#/components/schemas/{schema}") } });
+            let mut content = json!({ "schema": schema(&mut generator) });
             if let Some(example) = example_body(def.operation_id) {
                 content["example"] = example;
             }
@@ -391,7 +270,7 @@ pub fn build() -> Value {
                 json!({ "description": "JSON lines", "content": { "application/x-ndjson": { "schema": { "type": "string" } } } })
             }
             (Some(schema), _) => {
-                json!({ "description": "Success", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+                json!({ "description": "Success", "content": { "application/json": { "schema": schema(&mut generator) } } })
             }
             (None, _) if def.status == 204 => json!({ "description": "Done, no body" }),
             (None, _) => {
@@ -405,7 +284,7 @@ pub fn build() -> Value {
                 "The page of events, or with ?format=jsonl every matching event as JSON lines"
             );
         }
-        let links = links_from(&def, &defs);
+        let links = links_from(&def, defs);
         if !links.is_empty() {
             ok["links"] = Value::Object(links);
         }
@@ -486,6 +365,9 @@ pub fn build() -> Value {
             m.insert(def.method.to_lowercase(), Value::Object(op));
         }
     }
+    // The error answers' schema, and with it every schema the operations named.
+    schema::<ErrorBody>(&mut generator);
+    let schemas = generator.take_definitions(true);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -497,7 +379,7 @@ pub fn build() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A Cloud Digit API token (cd_...) or a client-credentials access token" } },
-            "schemas": components()
+            "schemas": schemas
         }
     })
 }
@@ -515,18 +397,4 @@ pub fn document_for(projects: &[String]) -> Value {
         "type": "string", "enum": projects, "description": "A project of this organization"
     });
     doc
-}
-
-pub async fn serve(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    if let Some(doc) = state.0.openapi.get() {
-        return Ok(Json(doc.clone()));
-    }
-    let projects = db::projects(&*state.db()?)?;
-    Ok(Json(
-        state
-            .0
-            .openapi
-            .get_or_init(|| document_for(&projects))
-            .clone(),
-    ))
 }

@@ -1,234 +1,83 @@
-//! Every route the sandbox serves, in one table: the router is built from it and so is
-//! the OpenAPI document, so the two cannot drift apart.
+//! The router: each operation of the table (`operations`) with its handler, under the
+//! middleware every call goes through.
 
-use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::audit;
-use crate::handlers::{admin, oauth, resources, service_accounts as sa, tokens};
-use crate::openapi;
+use crate::handlers::{self, admin, meta, oauth, resources, service_accounts as sa, tokens};
+use crate::operations::{operations, RouteDef};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Auth {
-    /// `Authorization: Bearer cd_...`
-    Bearer,
-    /// No authentication (the OpenAPI document, the token endpoint).
-    None,
+/// The handler of an operation, bound to its method; `None` for an operation id no
+/// handler serves (a test holds the table to having none).
+fn handler(def: &RouteDef) -> Option<MethodRouter<AppState>> {
+    let method = MethodFilter::try_from(Method::from_bytes(def.method.as_bytes()).ok()?).ok()?;
+    Some(match def.operation_id {
+        "getOpenApi" => on(method, meta::openapi),
+        "listTokens" => on(method, tokens::list),
+        "createToken" => on(method, tokens::create),
+        "whoami" => on(method, tokens::whoami),
+        "authorizeCalls" => on(method, tokens::authorize_calls),
+        "getToken" => on(method, tokens::get),
+        "revokeToken" => on(method, tokens::revoke),
+        "rotateToken" => on(method, tokens::rotate_handler),
+        "listServiceAccounts" => on(method, sa::list),
+        "createServiceAccount" => on(method, sa::create),
+        "getServiceAccount" => on(method, sa::get),
+        "updateServiceAccount" => on(method, sa::update),
+        "replaceServiceAccount" => on(method, sa::update),
+        "deleteServiceAccount" => on(method, sa::delete),
+        "disableServiceAccount" => on(method, sa::disable),
+        "enableServiceAccount" => on(method, sa::enable),
+        "resetServiceAccountSecret" => on(method, sa::reset_secret),
+        "listServiceAccountTokens" => on(method, sa::list_tokens),
+        "createServiceAccountToken" => on(method, sa::create_token),
+        "rotateServiceAccountToken" => on(method, sa::rotate_token),
+        "revokeServiceAccountToken" => on(method, sa::revoke_token),
+        "listAccessKeys" => on(method, sa::list_access_keys),
+        "createAccessKey" => on(method, sa::create_access_key),
+        "deleteAccessKey" => on(method, sa::delete_access_key),
+        "listOrgServiceAccounts" => on(method, sa::org_list),
+        "createOrgServiceAccount" => on(method, sa::org_create),
+        "deleteOrgServiceAccount" => on(method, sa::org_delete),
+        "revokeMemberTokens" => on(method, tokens::revoke_member_tokens),
+        "listServers" => on(method, resources::list_servers),
+        "createServer" => on(method, resources::create_server),
+        "getServer" => on(method, resources::get_server),
+        "deleteServer" => on(method, resources::delete_server),
+        "startServer" => on(method, resources::start_server),
+        "stopServer" => on(method, resources::stop_server),
+        "listBuckets" => on(method, resources::list_buckets),
+        "createBucket" => on(method, resources::create_bucket),
+        "getBucket" => on(method, resources::get_bucket),
+        "deleteBucket" => on(method, resources::delete_bucket),
+        "enableObjectLock" => on(method, resources::enable_object_lock),
+        "disableObjectLock" => on(method, resources::disable_object_lock),
+        "listAuditEvents" => on(method, handlers::audit::list),
+        "exportAuditEvents" => on(method, handlers::audit::export),
+        "clientCredentialsToken" => on(method, oauth::token),
+        "getSandboxClock" => on(method, admin::get_clock),
+        "setSandboxClock" => on(method, admin::set_clock),
+        "getSandboxPolicy" => on(method, admin::get_policy),
+        "setSandboxPolicy" => on(method, admin::set_policy),
+        "listSandboxUsers" => on(method, admin::list_users),
+        "updateSandboxUser" => on(method, admin::update_user),
+        "getSandboxFaults" => on(method, admin::get_faults),
+        "setSandboxFaults" => on(method, admin::set_faults),
+        "issueSandboxUserToken" => on(method, admin::issue_user_token),
+        _ => return None,
+    })
 }
 
-/// A query parameter, as the OpenAPI document describes it.
-#[derive(Debug, Clone, Copy)]
-pub struct Param {
-    pub name: &'static str,
-    pub required: bool,
-    /// Its JSON Schema, as JSON text.
-    pub schema: &'static str,
-    pub description: &'static str,
-}
-
-const fn q(name: &'static str, schema: &'static str, description: &'static str) -> Param {
-    Param {
-        name,
-        required: false,
-        schema,
-        description,
-    }
-}
-
-const fn required(mut p: Param) -> Param {
-    p.required = true;
-    p
-}
-
-const PROJECT: &str = r##"{"$ref":"#/components/schemas/ProjectId"}"##;
-const PAGE: [Param; 2] = [
-    q(
-        "limit",
-        r#"{"type":"integer","minimum":1,"maximum":500,"default":100}"#,
-        "Items per page",
-    ),
-    q(
-        "cursor",
-        r#"{"type":"string","pattern":"^o[0-9]{1,9}$"}"#,
-        "next_cursor of the previous page",
-    ),
-];
-const PROJECT_LIST: [Param; 3] = [
-    q(
-        "project",
-        PROJECT,
-        "The project to list (default: the token's first project, else the organization's first)",
-    ),
-    PAGE[0],
-    PAGE[1],
-];
-const PROJECT_ONLY: [Param; 1] = [required(q("project", PROJECT, "The project to list"))];
-const PROJECT_OPTIONAL: [Param; 1] = [q(
-    "project",
-    PROJECT,
-    "The project, when the body does not name one",
-)];
-const AUDIT_FILTERS: [Param; 9] = [
-    q("actor", r#"{"type":"string"}"#, "User email or service-account name"),
-    q("token_prefix", r#"{"type":"string"}"#, "cd_ and 6 characters"),
-    q("from", r#"{"type":"string","format":"date-time"}"#, "Events at or after (RFC 3339)"),
-    q("to", r#"{"type":"string","format":"date-time"}"#, "Events at or before (RFC 3339)"),
-    q("status", r#"{"type":"string","pattern":"^(?:[1-5]xx|[1-5][0-9]{2})$"}"#, "A status (403) or a class (4xx)"),
-    q("project", PROJECT, "One project (organization-wide tokens); other tokens see the project they are authorized in"),
-    q("format", r#"{"enum":["json","jsonl"],"default":"json"}"#, "jsonl: every matching event as JSON lines"),
-    q("limit", r#"{"type":"integer","minimum":1,"maximum":500,"default":50}"#, "Events per page"),
-    q("cursor", r#"{"type":"string","pattern":"^ev_[0-9]{1,18}$"}"#, "next_cursor of the previous page"),
-];
-
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDef {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub operation_id: &'static str,
-    pub summary: &'static str,
-    pub tag: &'static str,
-    pub auth: Auth,
-    /// Component schema of the JSON body, if any.
-    pub request: Option<&'static str>,
-    /// Success status and component schema of its body (`None`: no body).
-    pub status: u16,
-    pub response: Option<&'static str>,
-    /// Takes an `Idempotency-Key`.
-    pub idempotent: bool,
-    pub query: &'static [Param],
-    /// For an operation that creates something: where its id is in the response (a JSON
-    /// pointer). The document links it to every operation under `{path}/{id}`.
-    pub id_at: Option<&'static str>,
-    /// Statuses beyond the common ones, with what they mean here.
-    pub also: &'static [(u16, &'static str)],
-}
-
-#[allow(clippy::too_many_arguments)]
-const fn r(
-    method: &'static str,
-    path: &'static str,
-    operation_id: &'static str,
-    summary: &'static str,
-    tag: &'static str,
-    request: Option<&'static str>,
-    status: u16,
-    response: Option<&'static str>,
-) -> RouteDef {
-    RouteDef {
-        method,
-        path,
-        operation_id,
-        summary,
-        tag,
-        auth: Auth::Bearer,
-        request,
-        status,
-        response,
-        idempotent: false,
-        query: &[],
-        id_at: None,
-        also: &[],
-    }
-}
-
-const fn query(mut d: RouteDef, params: &'static [Param]) -> RouteDef {
-    d.query = params;
-    d
-}
-
-const fn makes(mut d: RouteDef, id_at: &'static str) -> RouteDef {
-    d.id_at = Some(id_at);
-    d
-}
-
-const fn also(mut d: RouteDef, statuses: &'static [(u16, &'static str)]) -> RouteDef {
-    d.also = statuses;
-    d
-}
-
-const PROTECTED: (u16, &str) = (
-    409,
-    "protected: the sandbox runs with --protect-bootstrap and this would end the bootstrap token or change its owner",
-);
-const NOT_ACTIVE: (u16, &str) = (
-    409,
-    "already_rotated, token_revoked or token_expired: only an active token rotates",
-);
-const NAME_TAKEN: (u16, &str) = (409, "name_taken: the name is in use");
-
-const fn idem(mut d: RouteDef) -> RouteDef {
-    d.idempotent = true;
-    d
-}
-
-const fn open(mut d: RouteDef) -> RouteDef {
-    d.auth = Auth::None;
-    d
-}
-
-/// The table. Paths use `{param}` in both axum and OpenAPI syntax.
+/// Every operation with its handler. Paths use `{param}` in both axum and OpenAPI
+/// syntax.
 pub fn table() -> Vec<(RouteDef, MethodRouter<AppState>)> {
-    vec![
-        (open(r("GET", "/v1/openapi.json", "getOpenApi", "This OpenAPI document", "meta", None, 200, None)), get(openapi::serve)),
-        // Personal tokens
-        (query(r("GET", "/v1/iam/tokens", "listTokens", "List the caller's own API tokens", "tokens", None, 200, Some("TokenList")), &PAGE), get(tokens::list)),
-        (makes(idem(r("POST", "/v1/iam/tokens", "createToken", "Create a personal API token (the secret is in this response only)", "tokens", Some("TokenCreate"), 201, Some("TokenWithSecret"))), "/token/id"), post(tokens::create)),
-        (r("GET", "/v1/iam/whoami", "whoami", "The calling token, its owner as they are now, the organization's projects and the caller's address (any live token)", "tokens", None, 200, Some("Whoami")), get(tokens::whoami)),
-        (r("POST", "/v1/iam/authorize", "authorizeCalls", "Decide calls for the calling token without making them: as it would make them now, from this address, along its lineage (any live token, about itself)", "tokens", Some("AuthorizeRequest"), 200, Some("AuthorizeResult")), post(tokens::authorize_calls)),
-        (r("GET", "/v1/iam/tokens/{id}", "getToken", "Show one of the caller's tokens", "tokens", None, 200, Some("Token")), get(tokens::get)),
-        (also(r("DELETE", "/v1/iam/tokens/{id}", "revokeToken", "Revoke a token: its next call fails with 401", "tokens", None, 200, Some("Token")), &[PROTECTED]), delete(tokens::revoke)),
-        (also(makes(idem(r("POST", "/v1/iam/tokens/{id}/rotate", "rotateToken", "Replace a token with a new one of the same scope; the old one works 7 more days", "tokens", None, 201, Some("Rotation"))), "/token/id"), &[PROTECTED, NOT_ACTIVE]), post(tokens::rotate_handler)),
-        // Service accounts
-        (query(r("GET", "/v1/iam/service-accounts", "listServiceAccounts", "List a project's service accounts (?project=)", "service-accounts", None, 200, Some("ServiceAccountList")), &PROJECT_LIST), get(sa::list)),
-        (query(makes(idem(r("POST", "/v1/iam/service-accounts", "createServiceAccount", "Create a project service account (client secret in this response only)", "service-accounts", Some("ServiceAccountCreate"), 201, Some("ServiceAccountCreated"))), "/service_account/id"), &PROJECT_OPTIONAL), post(sa::create)),
-        (r("GET", "/v1/iam/service-accounts/{id}", "getServiceAccount", "Show a service account", "service-accounts", None, 200, Some("ServiceAccount")), get(sa::get)),
-        (r("PATCH", "/v1/iam/service-accounts/{id}", "updateServiceAccount", "Change description, role or tag selector", "service-accounts", Some("ServiceAccountUpdate"), 200, Some("ServiceAccount")), patch(sa::update)),
-        (r("PUT", "/v1/iam/service-accounts/{id}", "replaceServiceAccount", "Change description, role or tag selector", "service-accounts", Some("ServiceAccountUpdate"), 200, Some("ServiceAccount")), put(sa::update)),
-        (r("DELETE", "/v1/iam/service-accounts/{id}", "deleteServiceAccount", "Delete a service account: its tokens and keys stop working", "service-accounts", None, 204, None), delete(sa::delete)),
-        (r("POST", "/v1/iam/service-accounts/{id}/disable", "disableServiceAccount", "Disable a service account", "service-accounts", None, 200, Some("ServiceAccount")), post(sa::disable)),
-        (r("POST", "/v1/iam/service-accounts/{id}/enable", "enableServiceAccount", "Enable a service account", "service-accounts", None, 200, Some("ServiceAccount")), post(sa::enable)),
-        (r("POST", "/v1/iam/service-accounts/{id}/secret", "resetServiceAccountSecret", "Reset the client secret; the old one and its bearers stop working", "service-accounts", None, 200, Some("ClientCredentials")), post(sa::reset_secret)),
-        (query(r("GET", "/v1/iam/service-accounts/{id}/tokens", "listServiceAccountTokens", "List a service account's API tokens", "service-accounts", None, 200, Some("TokenList")), &PAGE), get(sa::list_tokens)),
-        (makes(idem(r("POST", "/v1/iam/service-accounts/{id}/tokens", "createServiceAccountToken", "Create a service-account API token", "service-accounts", Some("TokenCreate"), 201, Some("TokenWithSecret"))), "/token/id"), post(sa::create_token)),
-        (also(makes(idem(r("POST", "/v1/iam/service-accounts/{id}/tokens/{token_id}/rotate", "rotateServiceAccountToken", "Rotate a service-account token", "service-accounts", None, 201, Some("Rotation"))), "/token/id"), &[NOT_ACTIVE]), post(sa::rotate_token)),
-        (r("DELETE", "/v1/iam/service-accounts/{id}/tokens/{token_id}", "revokeServiceAccountToken", "Revoke a service-account token", "service-accounts", None, 200, Some("Token")), delete(sa::revoke_token)),
-        (r("GET", "/v1/iam/service-accounts/{id}/access-keys", "listAccessKeys", "List S3 access key ids", "service-accounts", None, 200, Some("AccessKeyList")), get(sa::list_access_keys)),
-        (makes(idem(r("POST", "/v1/iam/service-accounts/{id}/access-keys", "createAccessKey", "Create an S3 access key (secret in this response only)", "service-accounts", None, 201, Some("AccessKeyWithSecret"))), "/id"), post(sa::create_access_key)),
-        (r("DELETE", "/v1/iam/service-accounts/{id}/access-keys/{key_id}", "deleteAccessKey", "Delete an S3 access key", "service-accounts", None, 204, None), delete(sa::delete_access_key)),
-        (query(r("GET", "/v1/org/service-accounts", "listOrgServiceAccounts", "List organization-level service accounts", "service-accounts", None, 200, Some("ServiceAccountList")), &PAGE), get(sa::org_list)),
-        (makes(idem(r("POST", "/v1/org/service-accounts", "createOrgServiceAccount", "Create an organization-level service account", "service-accounts", Some("OrgServiceAccountCreate"), 201, Some("ServiceAccountCreated"))), "/service_account/id"), post(sa::org_create)),
-        (r("DELETE", "/v1/org/service-accounts/{id}", "deleteOrgServiceAccount", "Delete an organization-level service account", "service-accounts", None, 204, None), delete(sa::org_delete)),
-        (also(r("POST", "/v1/org/members/{id}/revoke-tokens", "revokeMemberTokens", "Revoke every personal token of a member (offboarding)", "tokens", None, 200, Some("RevokedCount")), &[PROTECTED]), post(tokens::revoke_member_tokens)),
-        // Resources
-        (query(r("GET", "/v1/compute/servers", "listServers", "List servers in a project (?project=)", "compute", None, 200, Some("ServerList")), &PROJECT_ONLY), get(resources::list_servers)),
-        (query(makes(idem(r("POST", "/v1/compute/servers", "createServer", "Create a server", "compute", Some("ServerCreate"), 201, Some("Server"))), "/id"), &PROJECT_OPTIONAL), post(resources::create_server)),
-        (r("GET", "/v1/compute/servers/{id}", "getServer", "Show a server", "compute", None, 200, Some("Server")), get(resources::get_server)),
-        (r("DELETE", "/v1/compute/servers/{id}", "deleteServer", "Delete a server", "compute", None, 204, None), delete(resources::delete_server)),
-        (r("POST", "/v1/compute/servers/{id}/start", "startServer", "Start a server", "compute", None, 200, Some("Server")), post(resources::start_server)),
-        (r("POST", "/v1/compute/servers/{id}/stop", "stopServer", "Stop a server", "compute", None, 200, Some("Server")), post(resources::stop_server)),
-        (query(r("GET", "/v1/storage/buckets", "listBuckets", "List buckets in a project (?project=)", "storage", None, 200, Some("BucketList")), &PROJECT_ONLY), get(resources::list_buckets)),
-        (also(query(makes(idem(r("POST", "/v1/storage/buckets", "createBucket", "Create a bucket", "storage", Some("BucketCreate"), 201, Some("Bucket"))), "/name"), &PROJECT_OPTIONAL), &[NAME_TAKEN]), post(resources::create_bucket)),
-        (r("GET", "/v1/storage/buckets/{id}", "getBucket", "Show a bucket", "storage", None, 200, Some("Bucket")), get(resources::get_bucket)),
-        (r("DELETE", "/v1/storage/buckets/{id}", "deleteBucket", "Delete a bucket", "storage", None, 204, None), delete(resources::delete_bucket)),
-        (r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some("Bucket")), post(resources::enable_object_lock)),
-        (r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some("Bucket")), delete(resources::disable_object_lock)),
-        // Audit
-        (query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some("AuditEventList")), &AUDIT_FILTERS), get(audit::list)),
-        (query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS), get(audit::export)),
-        // OAuth
-        (open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant: a 300-second bearer for a service account", "oauth", Some("ClientCredentialsForm"), 200, Some("AccessToken"))), post(oauth::token)),
-        // Sandbox administration (organization owner only)
-        (r("GET", "/_sandbox/clock", "getSandboxClock", "The sandbox's current time", "sandbox", None, 200, Some("Clock")), get(admin::get_clock)),
-        (r("POST", "/_sandbox/clock", "setSandboxClock", "Move the sandbox clock: advance_seconds, set or reset", "sandbox", Some("ClockChange"), 200, Some("Clock")), post(admin::set_clock)),
-        (r("GET", "/_sandbox/policy", "getSandboxPolicy", "The organization's token policy ({policy: null} for none)", "sandbox", None, 200, Some("PolicyBody")), get(admin::get_policy)),
-        (also(r("PUT", "/_sandbox/policy", "setSandboxPolicy", "Replace the token policy: maximum lifetime (binding on every call), never-expiring tokens, allow-lists for service-account tokens, accounts per project", "sandbox", Some("PolicyBody"), 200, Some("PolicyBody")), &[PROTECTED]), put(admin::set_policy)),
-        (r("GET", "/_sandbox/users", "listSandboxUsers", "The seeded users and their current state", "sandbox", None, 200, None), get(admin::list_users)),
-        (also(r("PATCH", "/_sandbox/users/{id}", "updateSandboxUser", "Change a user's status, organization role or project roles", "sandbox", Some("UserUpdate"), 200, None), &[PROTECTED]), patch(admin::update_user)),
-        (r("GET", "/_sandbox/faults", "getSandboxFaults", "The armed fault plan and how many faults it injected", "sandbox", None, 200, None), get(admin::get_faults)),
-        (r("POST", "/_sandbox/faults", "setSandboxFaults", "Make the next calls fail: {count, status (503, 429...), drop (handle, then cut the connection), path_prefix, method, retry_after, retry_after_ms, should_retry}", "sandbox", None, 200, None), post(admin::set_faults)),
-        (makes(idem(r("POST", "/_sandbox/users/{id}/tokens", "issueSandboxUserToken", "Mint a personal token for any user", "sandbox", Some("TokenCreate"), 201, Some("TokenWithSecret"))), "/token/id"), post(admin::issue_user_token)),
-    ]
+    operations()
+        .into_iter()
+        .filter_map(|def| handler(&def).map(|h| (def, h)))
+        .collect()
 }
 
 async fn not_found() -> crate::error::ApiError {
@@ -243,7 +92,7 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.0.faults.clone(),
             crate::faults::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -251,4 +100,20 @@ pub fn router(state: AppState) -> Router {
             audit::middleware,
         ))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler() {
+        for def in super::operations() {
+            assert!(
+                super::handler(&def).is_some(),
+                "{} {} ({}) has no handler",
+                def.method,
+                def.path,
+                def.operation_id
+            );
+        }
+    }
 }

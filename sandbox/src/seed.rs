@@ -8,7 +8,7 @@ use clouddigit_core::{OrgRole, ProjectRole, Timestamp, TokenPolicy, UserState};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{self, Bucket, Server};
+use crate::db::{self, Bucket, Server, ServerStatus};
 use crate::secrets::new_id;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,7 +165,7 @@ pub fn apply(conn: &Connection, seed: &Seed, now: Timestamp) -> Result<String, S
                 id: new_id("srv"),
                 project: s.project.clone(),
                 name: s.name.clone(),
-                status: "running".into(),
+                status: ServerStatus::Running,
                 tags: s.tags.clone(),
                 created_at: now,
             },

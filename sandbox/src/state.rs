@@ -2,13 +2,17 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use clouddigit_core::Timestamp;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use clouddigit_core::{OwnerRef, Timestamp};
 use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::db::{self, AuditEvent};
 use crate::error::ApiError;
-use crate::idempotency::IdempotencyStore;
+use crate::idempotency::{self, Attempt, IdempotencyStore};
 use crate::rate::RateLimiter;
 
 #[derive(Debug)]
@@ -30,10 +34,10 @@ pub struct Inner {
     pub audit_pending: Arc<tokio::sync::Notify>,
     /// The highest sequence number committed (or given up on, when a write failed).
     pub audit_committed: tokio::sync::watch::Sender<u64>,
-    pub faults: crate::faults::Faults,
+    pub faults: Arc<crate::faults::Faults>,
     pub audit_retention: db::Retention,
     pub audit_trim: Mutex<TrimState>,
-    pub lineages: crate::lineage::LineageCache,
+    pub lineages: crate::service::lineage::LineageCache,
     /// `--protect-bootstrap`: the bootstrap token and its owner, which calls may not end
     /// or change (so a fuzzer holding that token keeps testing authorized calls).
     pub protected: Option<Protected>,
@@ -78,6 +82,30 @@ impl AppState {
 
     pub fn now(&self) -> Timestamp {
         self.0.clock.now()
+    }
+
+    /// Runs a create at most once per `Idempotency-Key` (see [`crate::idempotency`]):
+    /// `create` runs under the database lock, in one transaction with the key's record.
+    pub fn create_once<T: Serialize>(
+        &self,
+        owner: &OwnerRef,
+        headers: &HeaderMap,
+        route: &str,
+        body: &Value,
+        create: impl FnOnce(&Connection) -> Result<(StatusCode, T), ApiError>,
+    ) -> Result<Response, ApiError> {
+        idempotency::run(
+            &self.0.idempotency,
+            &self.0.db,
+            self.now(),
+            Attempt {
+                owner,
+                headers,
+                route,
+                body,
+            },
+            create,
+        )
     }
 
     /// Refuses, under `--protect-bootstrap`, a call that would end the bootstrap token.

@@ -188,6 +188,9 @@ pub struct ClientCredentials {
     pub client_id: String,
     #[cfg_attr(feature = "tsify", tsify(type = "Secret"))]
     pub client_secret: Secret,
+    /// The new secret's metadata (as the account's `client_secret` shows it from now on).
+    #[serde(default)]
+    pub secret: Option<ClientSecretInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -293,7 +296,11 @@ pub struct Whoami {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct RevokedCount {
+    /// The member's own tokens.
     pub revoked: u32,
+    /// Credentials made through them, at any depth.
+    #[serde(default)]
+    pub revoked_descendants: u32,
 }
 
 /// One page of a list, whatever the list is called on the wire.

@@ -2,24 +2,25 @@
 //! mint a personal token for any seeded user, change a user's role or status. Not part of
 //! the Cloud Digit API and not in the permission catalog.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::Duration;
 use clouddigit_core::model::Creator;
-use clouddigit_core::{OwnerState, ProjectScope, TokenPermissions};
+use clouddigit_core::{OwnerState, ProjectScope, TokenPermissions, UserState};
 use rusqlite::Connection;
-use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::bodies::Body;
-use crate::bodies::{self, ClockChange, PolicyBody, UserUpdate};
+use crate::bodies::{Body, ClockChange, Deferred, PolicyBody, TokenCreate, UserUpdate};
 use crate::db;
 use crate::error::{ApiError, FieldError};
-use crate::handlers::tokens::{create_api_token, parse_spec, Lineage};
-use crate::idempotency;
+use crate::faults::{FaultPlan, FaultStatus};
+use crate::service::tokens::{create_api_token, parse_spec};
+use crate::service::Origin;
 use crate::state::AppState;
+use crate::views::{Clock, UserList};
 
 /// The `/_sandbox` endpoints change who may do what (roles, the policy, the clock) and
 /// mint tokens for anyone: they are for an unrestricted organization-owner token only
@@ -48,21 +49,35 @@ fn owner_only(caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The caller of a `/_sandbox` endpoint, once [`owner_only`] let it through: asked before
+/// the body is read, so a narrower token is refused whatever it sends.
+pub struct SandboxOwner(pub Caller);
+
+impl FromRequestParts<AppState> for SandboxOwner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        owner_only(&caller)?;
+        Ok(SandboxOwner(caller))
+    }
+}
+
 pub async fn get_clock(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    Ok(Json(json!({ "now": state.now() })))
+    SandboxOwner(_): SandboxOwner,
+) -> Result<Json<Clock>, ApiError> {
+    Ok(Json(Clock { now: state.now() }))
 }
 
 /// The organization's token policy, `{"policy": null}` when it has none.
 pub async fn get_policy(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    Ok(Json(json!({ "policy": db::token_policy(&*state.db()?)? })))
+    SandboxOwner(_): SandboxOwner,
+) -> Result<Json<PolicyBody>, ApiError> {
+    Ok(Json(PolicyBody {
+        policy: db::token_policy(&*state.db()?)?,
+    }))
 }
 
 /// Replaces the token policy: `{"policy": {...}}`, or `{"policy": null}` for none. It
@@ -70,11 +85,12 @@ pub async fn get_policy(
 /// denied as expired, the caller's own included.
 pub async fn set_policy(
     State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let PolicyBody { policy } = bodies::parse(body)?;
+    SandboxOwner(_): SandboxOwner,
+    Body {
+        value: PolicyBody { policy },
+        ..
+    }: Body<PolicyBody>,
+) -> Result<Json<PolicyBody>, ApiError> {
     if let Some(p) = &policy {
         let problems = p.problems();
         if !problems.is_empty() {
@@ -90,23 +106,15 @@ pub async fn set_policy(
     }
     state.guard_policy(policy.as_ref().and_then(|p| p.max_lifetime_days))?;
     db::set_token_policy(&*state.db()?, policy.as_ref())?;
-    Ok(Json(json!({ "policy": policy })))
+    Ok(Json(PolicyBody { policy }))
 }
 
 /// `{"advance_seconds": n}`, `{"set": "2026-...Z"}` or `{"reset": true}`.
 pub async fn set_clock(
     State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let change: ClockChange = bodies::parse(body).map_err(|_| {
-        ApiError::field(
-            "advance_seconds",
-            "required",
-            "give one of advance_seconds (whole seconds), set (an RFC 3339 time) or reset (true or false)",
-        )
-    })?;
+    SandboxOwner(_): SandboxOwner,
+    Body { value: change, .. }: Body<ClockChange>,
+) -> Result<Json<Clock>, ApiError> {
     let clock = &state.0.clock;
     let out_of_range = |field: &str, e: crate::clock::OutOfRange| {
         ApiError::field(field, "out_of_range", e.to_string())
@@ -131,27 +139,26 @@ pub async fn set_clock(
                 .map_err(|e| out_of_range("advance_seconds", e))?;
         }
     }
-    Ok(Json(json!({ "now": state.now() })))
+    Ok(Json(Clock { now: state.now() }))
 }
 
 pub async fn list_users(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    Ok(Json(json!({ "users": db::users(&*state.db()?)? })))
+    SandboxOwner(_): SandboxOwner,
+) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(UserList {
+        users: db::users(&*state.db()?)?,
+    }))
 }
 
 /// Changes a user's status, organization role or project roles: the next call with any
 /// of their tokens is decided by the new state.
 pub async fn update_user(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(_): SandboxOwner,
     Path(id): Path<String>,
-    Body(body): Body,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let change: UserUpdate = bodies::parse(body)?;
+    Body { value: change, .. }: Body<UserUpdate>,
+) -> Result<Json<UserState>, ApiError> {
     let conn = state.db()?;
     let mut user = db::user(&conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
     state.guard_user(&id)?;
@@ -180,18 +187,17 @@ pub async fn update_user(
         user.project_roles = roles;
     }
     db::upsert_user(&conn, &user)?;
-    Ok(Json(serde_json::to_value(&user)?))
+    Ok(Json(user))
 }
 
 /// Mints a personal token for a seeded user, as if they had made it in the console.
 pub async fn issue_user_token(
     State(state): State<AppState>,
-    caller: Caller,
+    SandboxOwner(caller): SandboxOwner,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Body(body): Body,
+    Body { value, json }: Body<Deferred<TokenCreate>>,
 ) -> Result<Response, ApiError> {
-    owner_only(&caller)?;
     let (user, projects) = {
         let conn = state.db()?;
         (
@@ -203,7 +209,7 @@ pub async fn issue_user_token(
     // The administrator mints for someone else: the token is a root of its own tree
     // (bounded by its owner's role, like every token), not a child of the admin's token.
     let spec = parse_spec(
-        &body,
+        &value.get()?,
         &OwnerState::User(user.clone()),
         state.organization(),
         &projects,
@@ -211,14 +217,13 @@ pub async fn issue_user_token(
         now,
         None,
     )?;
-    let lineage = Lineage::root(Creator::sandbox_admin(caller.token.id.clone()));
+    let origin = Origin::root(Creator::sandbox_admin(caller.token.id.clone()));
     let route = format!("POST /_sandbox/users/{id}/tokens");
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         &route,
-        &body,
+        &json,
         |conn: &Connection| {
             let (row, answer) = create_api_token(
                 conn,
@@ -227,7 +232,7 @@ pub async fn issue_user_token(
                 &spec,
                 caller.policy.as_ref(),
                 now,
-                &lineage,
+                &origin,
             )?;
             caller.note(format!("minted {} for {}", row.token.id, user.id));
             Ok((StatusCode::CREATED, answer))
@@ -237,9 +242,8 @@ pub async fn issue_user_token(
 
 pub async fn get_faults(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
+    SandboxOwner(_): SandboxOwner,
+) -> Result<Json<FaultStatus>, ApiError> {
     Ok(Json(state.0.faults.status()))
 }
 
@@ -247,12 +251,9 @@ pub async fn get_faults(
 /// clears it.
 pub async fn set_faults(
     State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> Result<Json<Value>, ApiError> {
-    owner_only(&caller)?;
-    let plan: crate::faults::FaultPlan = serde_json::from_value(body)
-        .map_err(|e| ApiError::field("plan", "invalid_plan", e.to_string()))?;
+    SandboxOwner(_): SandboxOwner,
+    Body { value: plan, .. }: Body<FaultPlan>,
+) -> Result<Json<FaultStatus>, ApiError> {
     state.0.faults.set(plan);
     Ok(Json(state.0.faults.status()))
 }

@@ -9,18 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clouddigit_core::OwnerState;
 use rusqlite::Connection;
-use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::bodies::Body;
 use crate::bodies::{
-    self, tag_errors, valid_bucket_name, BucketCreate, ServerCreate, MAX_SERVER_NAME_CHARS,
+    tag_errors, valid_bucket_name, Body, BucketCreate, ServerCreate, MAX_SERVER_NAME_CHARS,
 };
-use crate::db::{self, Bucket, Server};
+use crate::db::{self, Bucket, Server, ServerStatus};
 use crate::error::{ApiError, FieldError};
-use crate::idempotency;
 use crate::secrets::new_id;
 use crate::state::AppState;
+use crate::views::{BucketList, ServerList};
 
 /// What a tag-selected service account may see in a list.
 fn visible(caller: &Caller, tags: &BTreeMap<String, String>) -> bool {
@@ -69,26 +67,26 @@ fn check_project_exists(state: &AppState, project: &str) -> Result<(), ApiError>
 pub async fn list_servers(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerList>, ApiError> {
     let project = require_project(&caller)?;
     caller.authorize(Some(&project), None)?;
     check_project_exists(&state, &project)?;
-    let rows = db::servers(&*state.db()?, &project)?;
-    let rows: Vec<&Server> = rows.iter().filter(|s| visible(&caller, &s.tags)).collect();
-    Ok(Json(json!({ "servers": rows })))
+    let mut servers = db::servers(&*state.db()?, &project)?;
+    servers.retain(|s| visible(&caller, &s.tags));
+    Ok(Json(ServerList { servers }))
 }
 
 pub async fn create_server(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    Body { value, json }: Body<ServerCreate>,
 ) -> Result<Response, ApiError> {
     let ServerCreate {
         project,
         name,
         tags,
-    } = bodies::parse(body.clone())?;
+    } = value;
     let project = body_project(&caller, project)?;
     caller.authorize(Some(&project), Some(&tags))?;
     check_project_exists(&state, &project)?;
@@ -104,23 +102,22 @@ pub async fn create_server(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         "POST /v1/compute/servers",
-        &body,
+        &json,
         |conn: &Connection| {
             let s = Server {
                 id: new_id("srv"),
                 project: project.clone(),
                 name: name.clone(),
-                status: "running".into(),
+                status: ServerStatus::Running,
                 tags: tags.clone(),
                 created_at: state.now(),
             };
             db::upsert_server(conn, &s)?;
-            Ok((StatusCode::CREATED, serde_json::to_value(&s)?))
+            Ok((StatusCode::CREATED, s))
         },
     )
 }
@@ -135,10 +132,8 @@ pub async fn get_server(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::to_value(load_server(
-        &state, &caller, &id,
-    )?)?))
+) -> Result<Json<Server>, ApiError> {
+    Ok(Json(load_server(&state, &caller, &id)?))
 }
 
 pub async fn delete_server(
@@ -155,28 +150,28 @@ fn set_server_status(
     state: &AppState,
     caller: &Caller,
     id: &str,
-    status: &str,
-) -> Result<Json<Value>, ApiError> {
+    status: ServerStatus,
+) -> Result<Json<Server>, ApiError> {
     let mut s = load_server(state, caller, id)?;
-    s.status = status.to_owned();
+    s.status = status;
     db::upsert_server(&*state.db()?, &s)?;
-    Ok(Json(serde_json::to_value(&s)?))
+    Ok(Json(s))
 }
 
 pub async fn start_server(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_server_status(&state, &caller, &id, "running")
+) -> Result<Json<Server>, ApiError> {
+    set_server_status(&state, &caller, &id, ServerStatus::Running)
 }
 
 pub async fn stop_server(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_server_status(&state, &caller, &id, "stopped")
+) -> Result<Json<Server>, ApiError> {
+    set_server_status(&state, &caller, &id, ServerStatus::Stopped)
 }
 
 // ---------------------------------------------------------------- buckets
@@ -184,27 +179,27 @@ pub async fn stop_server(
 pub async fn list_buckets(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BucketList>, ApiError> {
     let project = require_project(&caller)?;
     caller.authorize(Some(&project), None)?;
     check_project_exists(&state, &project)?;
-    let rows = db::buckets(&*state.db()?, &project)?;
-    let rows: Vec<&Bucket> = rows.iter().filter(|b| visible(&caller, &b.tags)).collect();
-    Ok(Json(json!({ "buckets": rows })))
+    let mut buckets = db::buckets(&*state.db()?, &project)?;
+    buckets.retain(|b| visible(&caller, &b.tags));
+    Ok(Json(BucketList { buckets }))
 }
 
 pub async fn create_bucket(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body,
+    Body { value, json }: Body<BucketCreate>,
 ) -> Result<Response, ApiError> {
     let BucketCreate {
         project,
         name,
         object_lock,
         tags,
-    } = bodies::parse(body.clone())?;
+    } = value;
     let project = body_project(&caller, project)?;
     caller.authorize(Some(&project), Some(&tags))?;
     check_project_exists(&state, &project)?;
@@ -219,12 +214,11 @@ pub async fn create_bucket(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    idempotency::run(
-        &state,
+    state.create_once(
         &caller.token.owner,
         &headers,
         "POST /v1/storage/buckets",
-        &body,
+        &json,
         |conn: &Connection| {
             if db::bucket(conn, &name)?.is_some() {
                 return Err(ApiError::conflict(
@@ -240,7 +234,7 @@ pub async fn create_bucket(
                 created_at: state.now(),
             };
             db::upsert_bucket(conn, &b)?;
-            Ok((StatusCode::CREATED, serde_json::to_value(&b)?))
+            Ok((StatusCode::CREATED, b))
         },
     )
 }
@@ -255,10 +249,8 @@ pub async fn get_bucket(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::to_value(load_bucket(
-        &state, &caller, &name,
-    )?)?))
+) -> Result<Json<Bucket>, ApiError> {
+    Ok(Json(load_bucket(&state, &caller, &name)?))
 }
 
 pub async fn delete_bucket(
@@ -275,11 +267,11 @@ pub async fn enable_object_lock(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Bucket>, ApiError> {
     let mut b = load_bucket(&state, &caller, &name)?;
     b.object_lock = true;
     db::upsert_bucket(&*state.db()?, &b)?;
-    Ok(Json(serde_json::to_value(&b)?))
+    Ok(Json(b))
 }
 
 /// Needs MFA step-up, which no token carries: the evaluator always answers 403
@@ -288,9 +280,9 @@ pub async fn disable_object_lock(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Bucket>, ApiError> {
     let mut b = load_bucket(&state, &caller, &name)?;
     b.object_lock = false;
     db::upsert_bucket(&*state.db()?, &b)?;
-    Ok(Json(serde_json::to_value(&b)?))
+    Ok(Json(b))
 }

@@ -5,14 +5,13 @@
 //! database for them and turns their findings into API errors.
 
 use clouddigit_core::delegation::{
-    account_credential, check_delegation, CallerCredential, DelegationRequest, Minted,
+    account_credential, check_delegation, DelegationRequest, Minted,
 };
 use clouddigit_core::handle::TokenHandle;
-use clouddigit_core::model::Creator;
 use clouddigit_core::{Catalog, OwnerState, Timestamp, Token};
 use rusqlite::Connection;
 
-use crate::auth::Caller;
+use super::Actor;
 use crate::db::{self, SaRow};
 use crate::error::{ApiError, FieldError};
 
@@ -26,17 +25,6 @@ pub struct Ancestor {
     pub id: String,
     pub handle: TokenHandle,
     pub owner: OwnerState,
-}
-
-/// What a credential made by `caller` records: the caller as its maker and its parent.
-pub fn made_by(caller: &Caller) -> (Creator, Option<String>) {
-    let id = caller.token.id.clone();
-    let creator = if caller.kind == "oauth" {
-        Creator::bearer(id.clone())
-    } else {
-        Creator::token(id.clone())
-    };
-    (creator, Some(id))
 }
 
 /// The projects an account's credentials reach: its own, or every project for an
@@ -167,7 +155,7 @@ pub fn ancestors(conn: &Connection, parent: Option<&str>) -> Result<Vec<Ancestor
 /// nothing. `expiry_field` is the request's name for the lifetime (`expires_at`,
 /// `expires_in_days`), which the core calls `expiry`.
 pub fn ensure_may_make(
-    caller: &Caller,
+    caller: &Actor<'_>,
     child: &Token,
     child_owner: &OwnerState,
     minted: Minted,
@@ -178,10 +166,7 @@ pub fn ensure_may_make(
     let found = check_delegation(
         Catalog::builtin(),
         &DelegationRequest {
-            caller: CallerCredential {
-                token: caller.token.clone(),
-                owner: caller.owner.clone(),
-            },
+            caller: caller.credential(),
             child: child.clone(),
             child_owner: child_owner.clone(),
             minted,
@@ -205,12 +190,4 @@ pub fn ensure_may_make(
             })
             .collect(),
     ))
-}
-
-/// The caller as the core's validation takes it.
-pub fn caller_credential(caller: &Caller) -> CallerCredential {
-    CallerCredential {
-        token: caller.token.clone(),
-        owner: caller.owner.clone(),
-    }
 }

@@ -1,0 +1,242 @@
+//! Every operation the API offers, as data: its method and path, what it reads and
+//! answers (as the Rust types it reads and answers with), its statuses and parameters.
+//! The router pairs each with its handler (`routes`) and the OpenAPI document is built
+//! from the same table (`openapi`), so the two cannot drift apart, and neither needs the
+//! other.
+
+use clouddigit_core::UserState;
+use clouddigit_session::models::{
+    AccessToken, ApiToken, ClientCredentials, CreatedAccessKey, CreatedServiceAccount,
+    CreatedToken, RevokedCount, Rotation, ServiceAccount, Whoami,
+};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use crate::bodies::{
+    AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, OrgServiceAccountCreate,
+    PolicyBody, ProjectId, ServerCreate, ServiceAccountCreate, ServiceAccountUpdate, TokenCreate,
+    UserUpdate,
+};
+use crate::db::{Bucket, Server};
+use crate::faults::{FaultPlan, FaultStatus};
+use crate::query::{AuditQuery, PageQuery};
+use crate::views::{
+    AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, ServerList,
+    ServiceAccountList, TokenList, UserList,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Auth {
+    /// `Authorization: Bearer cd_...`
+    Bearer,
+    /// No authentication (the OpenAPI document, the token endpoint).
+    None,
+}
+
+/// A type's JSON Schema as the document takes it, from the type itself.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// `T`'s schema where it is used: a `$ref` to its component (its definition joins the
+/// document's components).
+pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// `T`'s own schema, not a reference: what a query struct's parameters are read from.
+pub fn fields<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    T::json_schema(generator)
+}
+
+/// A query parameter, as the OpenAPI document describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub required: bool,
+    pub schema: SchemaFn,
+    pub description: &'static str,
+}
+
+/// An operation's query parameters: one described here, or every field of a query
+/// struct a handler reads ([`crate::query`]), each with the field's own schema and doc.
+#[derive(Debug, Clone, Copy)]
+pub enum Query {
+    One(Param),
+    Fields(SchemaFn),
+}
+
+const fn project(description: &'static str) -> Param {
+    Param {
+        name: "project",
+        required: false,
+        schema: schema::<ProjectId>,
+        description,
+    }
+}
+
+const fn required(mut p: Param) -> Param {
+    p.required = true;
+    p
+}
+
+const PAGE: [Query; 1] = [Query::Fields(fields::<PageQuery>)];
+const PROJECT_LIST: [Query; 2] = [
+    Query::One(project(
+        "The project to list (default: the token's first project, else the organization's first)",
+    )),
+    Query::Fields(fields::<PageQuery>),
+];
+const PROJECT_ONLY: [Query; 1] = [Query::One(required(project("The project to list")))];
+const PROJECT_OPTIONAL: [Query; 1] = [Query::One(project(
+    "The project, when the body does not name one",
+))];
+const AUDIT_FILTERS: [Query; 1] = [Query::Fields(fields::<AuditQuery>)];
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDef {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub auth: Auth,
+    /// The type of the body it reads, if any.
+    pub request: Option<SchemaFn>,
+    /// Success status and the type of its body (`None`: no body, or not JSON).
+    pub status: u16,
+    pub response: Option<SchemaFn>,
+    /// Takes an `Idempotency-Key`.
+    pub idempotent: bool,
+    pub query: &'static [Query],
+    /// For an operation that creates something: where its id is in the response (a JSON
+    /// pointer). The document links it to every operation under `{path}/{id}`.
+    pub id_at: Option<&'static str>,
+    /// Statuses beyond the common ones, with what they mean here.
+    pub also: &'static [(u16, &'static str)],
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn r(
+    method: &'static str,
+    path: &'static str,
+    operation_id: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    request: Option<SchemaFn>,
+    status: u16,
+    response: Option<SchemaFn>,
+) -> RouteDef {
+    RouteDef {
+        method,
+        path,
+        operation_id,
+        summary,
+        tag,
+        auth: Auth::Bearer,
+        request,
+        status,
+        response,
+        idempotent: false,
+        query: &[],
+        id_at: None,
+        also: &[],
+    }
+}
+
+const fn query(mut d: RouteDef, params: &'static [Query]) -> RouteDef {
+    d.query = params;
+    d
+}
+
+const fn makes(mut d: RouteDef, id_at: &'static str) -> RouteDef {
+    d.id_at = Some(id_at);
+    d
+}
+
+const fn also(mut d: RouteDef, statuses: &'static [(u16, &'static str)]) -> RouteDef {
+    d.also = statuses;
+    d
+}
+
+const PROTECTED: (u16, &str) = (
+    409,
+    "protected: the sandbox runs with --protect-bootstrap and this would end the bootstrap token or change its owner",
+);
+const NOT_ACTIVE: (u16, &str) = (
+    409,
+    "already_rotated, token_revoked or token_expired: only an active token rotates",
+);
+const NAME_TAKEN: (u16, &str) = (409, "name_taken: the name is in use");
+
+const fn idem(mut d: RouteDef) -> RouteDef {
+    d.idempotent = true;
+    d
+}
+
+const fn open(mut d: RouteDef) -> RouteDef {
+    d.auth = Auth::None;
+    d
+}
+
+/// The table. Paths use `{param}` in both axum and OpenAPI syntax.
+#[rustfmt::skip]
+pub fn operations() -> Vec<RouteDef> {
+    vec![
+        open(r("GET", "/v1/openapi.json", "getOpenApi", "This OpenAPI document", "meta", None, 200, None)),
+        // Personal tokens
+        query(r("GET", "/v1/iam/tokens", "listTokens", "List the caller's own API tokens", "tokens", None, 200, Some(schema::<TokenList>)), &PAGE),
+        makes(idem(r("POST", "/v1/iam/tokens", "createToken", "Create a personal API token (the secret is in this response only)", "tokens", Some(schema::<TokenCreate>), 201, Some(schema::<CreatedToken>))), "/token/id"),
+        r("GET", "/v1/iam/whoami", "whoami", "The calling token, its owner as they are now, the organization's projects and the caller's address (any live token)", "tokens", None, 200, Some(schema::<Whoami>)),
+        r("POST", "/v1/iam/authorize", "authorizeCalls", "Decide calls for the calling token without making them: as it would make them now, from this address, along its lineage (any live token, about itself)", "tokens", Some(schema::<AuthorizeRequest>), 200, Some(schema::<AuthorizeResult>)),
+        r("GET", "/v1/iam/tokens/{id}", "getToken", "Show one of the caller's tokens", "tokens", None, 200, Some(schema::<ApiToken>)),
+        also(r("DELETE", "/v1/iam/tokens/{id}", "revokeToken", "Revoke a token: its next call fails with 401", "tokens", None, 200, Some(schema::<ApiToken>)), &[PROTECTED]),
+        also(makes(idem(r("POST", "/v1/iam/tokens/{id}/rotate", "rotateToken", "Replace a token with a new one of the same scope; the old one works 7 more days", "tokens", None, 201, Some(schema::<Rotation>))), "/token/id"), &[PROTECTED, NOT_ACTIVE]),
+        // Service accounts
+        query(r("GET", "/v1/iam/service-accounts", "listServiceAccounts", "List a project's service accounts (?project=)", "service-accounts", None, 200, Some(schema::<ServiceAccountList>)), &PROJECT_LIST),
+        query(makes(idem(r("POST", "/v1/iam/service-accounts", "createServiceAccount", "Create a project service account (client secret in this response only)", "service-accounts", Some(schema::<ServiceAccountCreate>), 201, Some(schema::<CreatedServiceAccount>))), "/service_account/id"), &PROJECT_OPTIONAL),
+        r("GET", "/v1/iam/service-accounts/{id}", "getServiceAccount", "Show a service account", "service-accounts", None, 200, Some(schema::<ServiceAccount>)),
+        r("PATCH", "/v1/iam/service-accounts/{id}", "updateServiceAccount", "Change description, role or tag selector", "service-accounts", Some(schema::<ServiceAccountUpdate>), 200, Some(schema::<ServiceAccount>)),
+        r("PUT", "/v1/iam/service-accounts/{id}", "replaceServiceAccount", "Change description, role or tag selector", "service-accounts", Some(schema::<ServiceAccountUpdate>), 200, Some(schema::<ServiceAccount>)),
+        r("DELETE", "/v1/iam/service-accounts/{id}", "deleteServiceAccount", "Delete a service account: its tokens and keys stop working", "service-accounts", None, 204, None),
+        r("POST", "/v1/iam/service-accounts/{id}/disable", "disableServiceAccount", "Disable a service account", "service-accounts", None, 200, Some(schema::<ServiceAccount>)),
+        r("POST", "/v1/iam/service-accounts/{id}/enable", "enableServiceAccount", "Enable a service account", "service-accounts", None, 200, Some(schema::<ServiceAccount>)),
+        r("POST", "/v1/iam/service-accounts/{id}/secret", "resetServiceAccountSecret", "Reset the client secret; the old one and its bearers stop working", "service-accounts", None, 200, Some(schema::<ClientCredentials>)),
+        query(r("GET", "/v1/iam/service-accounts/{id}/tokens", "listServiceAccountTokens", "List a service account's API tokens", "service-accounts", None, 200, Some(schema::<TokenList>)), &PAGE),
+        makes(idem(r("POST", "/v1/iam/service-accounts/{id}/tokens", "createServiceAccountToken", "Create a service-account API token", "service-accounts", Some(schema::<TokenCreate>), 201, Some(schema::<CreatedToken>))), "/token/id"),
+        also(makes(idem(r("POST", "/v1/iam/service-accounts/{id}/tokens/{token_id}/rotate", "rotateServiceAccountToken", "Rotate a service-account token", "service-accounts", None, 201, Some(schema::<Rotation>))), "/token/id"), &[NOT_ACTIVE]),
+        r("DELETE", "/v1/iam/service-accounts/{id}/tokens/{token_id}", "revokeServiceAccountToken", "Revoke a service-account token", "service-accounts", None, 200, Some(schema::<ApiToken>)),
+        r("GET", "/v1/iam/service-accounts/{id}/access-keys", "listAccessKeys", "List S3 access key ids", "service-accounts", None, 200, Some(schema::<AccessKeyList>)),
+        makes(idem(r("POST", "/v1/iam/service-accounts/{id}/access-keys", "createAccessKey", "Create an S3 access key (secret in this response only)", "service-accounts", None, 201, Some(schema::<CreatedAccessKey>))), "/id"),
+        r("DELETE", "/v1/iam/service-accounts/{id}/access-keys/{key_id}", "deleteAccessKey", "Delete an S3 access key", "service-accounts", None, 204, None),
+        query(r("GET", "/v1/org/service-accounts", "listOrgServiceAccounts", "List organization-level service accounts", "service-accounts", None, 200, Some(schema::<ServiceAccountList>)), &PAGE),
+        makes(idem(r("POST", "/v1/org/service-accounts", "createOrgServiceAccount", "Create an organization-level service account", "service-accounts", Some(schema::<OrgServiceAccountCreate>), 201, Some(schema::<CreatedServiceAccount>))), "/service_account/id"),
+        r("DELETE", "/v1/org/service-accounts/{id}", "deleteOrgServiceAccount", "Delete an organization-level service account", "service-accounts", None, 204, None),
+        also(r("POST", "/v1/org/members/{id}/revoke-tokens", "revokeMemberTokens", "Revoke every personal token of a member (offboarding)", "tokens", None, 200, Some(schema::<RevokedCount>)), &[PROTECTED]),
+        // Resources
+        query(r("GET", "/v1/compute/servers", "listServers", "List servers in a project (?project=)", "compute", None, 200, Some(schema::<ServerList>)), &PROJECT_ONLY),
+        query(makes(idem(r("POST", "/v1/compute/servers", "createServer", "Create a server", "compute", Some(schema::<ServerCreate>), 201, Some(schema::<Server>))), "/id"), &PROJECT_OPTIONAL),
+        r("GET", "/v1/compute/servers/{id}", "getServer", "Show a server", "compute", None, 200, Some(schema::<Server>)),
+        r("DELETE", "/v1/compute/servers/{id}", "deleteServer", "Delete a server", "compute", None, 204, None),
+        r("POST", "/v1/compute/servers/{id}/start", "startServer", "Start a server", "compute", None, 200, Some(schema::<Server>)),
+        r("POST", "/v1/compute/servers/{id}/stop", "stopServer", "Stop a server", "compute", None, 200, Some(schema::<Server>)),
+        query(r("GET", "/v1/storage/buckets", "listBuckets", "List buckets in a project (?project=)", "storage", None, 200, Some(schema::<BucketList>)), &PROJECT_ONLY),
+        also(query(makes(idem(r("POST", "/v1/storage/buckets", "createBucket", "Create a bucket", "storage", Some(schema::<BucketCreate>), 201, Some(schema::<Bucket>))), "/name"), &PROJECT_OPTIONAL), &[NAME_TAKEN]),
+        r("GET", "/v1/storage/buckets/{id}", "getBucket", "Show a bucket", "storage", None, 200, Some(schema::<Bucket>)),
+        r("DELETE", "/v1/storage/buckets/{id}", "deleteBucket", "Delete a bucket", "storage", None, 204, None),
+        r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some(schema::<Bucket>)),
+        r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some(schema::<Bucket>)),
+        // Audit
+        query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
+        query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS),
+        // OAuth
+        open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant: a 300-second bearer for a service account", "oauth", Some(schema::<ClientCredentialsForm>), 200, Some(schema::<AccessToken>))),
+        // Sandbox administration (organization owner only)
+        r("GET", "/_sandbox/clock", "getSandboxClock", "The sandbox's current time", "sandbox", None, 200, Some(schema::<Clock>)),
+        r("POST", "/_sandbox/clock", "setSandboxClock", "Move the sandbox clock: advance_seconds, set or reset", "sandbox", Some(schema::<ClockChange>), 200, Some(schema::<Clock>)),
+        r("GET", "/_sandbox/policy", "getSandboxPolicy", "The organization's token policy ({policy: null} for none)", "sandbox", None, 200, Some(schema::<PolicyBody>)),
+        also(r("PUT", "/_sandbox/policy", "setSandboxPolicy", "Replace the token policy: maximum lifetime (binding on every call), never-expiring tokens, allow-lists for service-account tokens, accounts per project", "sandbox", Some(schema::<PolicyBody>), 200, Some(schema::<PolicyBody>)), &[PROTECTED]),
+        r("GET", "/_sandbox/users", "listSandboxUsers", "The seeded users and their current state", "sandbox", None, 200, Some(schema::<UserList>)),
+        also(r("PATCH", "/_sandbox/users/{id}", "updateSandboxUser", "Change a user's status, organization role or project roles", "sandbox", Some(schema::<UserUpdate>), 200, Some(schema::<UserState>)), &[PROTECTED]),
+        r("GET", "/_sandbox/faults", "getSandboxFaults", "The armed fault plan and how many faults it injected", "sandbox", None, 200, Some(schema::<FaultStatus>)),
+        r("POST", "/_sandbox/faults", "setSandboxFaults", "Make the next calls fail: {count, status (503, 429...), drop (handle, then cut the connection), path_prefix, method, retry_after, retry_after_ms, should_retry}", "sandbox", Some(schema::<FaultPlan>), 200, Some(schema::<FaultStatus>)),
+        makes(idem(r("POST", "/_sandbox/users/{id}/tokens", "issueSandboxUserToken", "Mint a personal token for any user", "sandbox", Some(schema::<TokenCreate>), 201, Some(schema::<CreatedToken>))), "/token/id"),
+    ]
+}
