@@ -3,7 +3,7 @@
 /// The limits every form and the server hold drafts to, so a form can say them before
 /// anyone runs into them.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
@@ -16,6 +16,9 @@ pub struct Limits {
     /// Entries of an allow-list (a token's or a service account's).
     pub max_allowed_ips: usize,
     pub max_policy_lifetime_days: u32,
+    /// The service-account name rule as a regular expression (length included), for
+    /// schemas and form hints; the validators say what is wrong with a name.
+    pub service_account_name_pattern: String,
 }
 
 /// See [`Limits`].
@@ -28,5 +31,6 @@ pub fn limits() -> Limits {
         max_token_permissions: v::MAX_TOKEN_PERMISSIONS,
         max_allowed_ips: v::MAX_ALLOWED_IPS,
         max_policy_lifetime_days: crate::model::MAX_POLICY_LIFETIME_DAYS,
+        service_account_name_pattern: v::SERVICE_ACCOUNT_NAME_PATTERN.to_owned(),
     }
 }

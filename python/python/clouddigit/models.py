@@ -170,7 +170,10 @@ class Whoami:
 
 @dataclass(frozen=True)
 class RevokedCount:
+    #: The member's own tokens.
     revoked: int
+    #: Credentials made through them, at any depth.
+    revoked_descendants: int = 0
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 

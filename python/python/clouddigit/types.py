@@ -635,6 +635,9 @@ class Limits(TypedDict):
     #: Entries of an allow-list (a token's or a service account's).
     max_allowed_ips: int
     max_policy_lifetime_days: int
+    #: The service-account name rule as a regular expression (length included), for
+    #: schemas and form hints; the validators say what is wrong with a name.
+    service_account_name_pattern: str
 
 
 class _RequestRequired(TypedDict):
@@ -660,8 +663,14 @@ class Request(_RequestRequired, total=False):
     resource_tags: Optional[Dict[str, str]]
 
 
-class RevokedCount(TypedDict):
+class _RevokedCountRequired(TypedDict):
+    #: The member's own tokens.
     revoked: int
+
+
+class RevokedCount(_RevokedCountRequired, total=False):
+    #: Credentials made through them, at any depth.
+    revoked_descendants: int
 
 
 class Rotation(TypedDict):

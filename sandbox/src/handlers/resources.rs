@@ -1,13 +1,10 @@
 //! Servers and buckets: just enough resource API to exercise authorization (projects,
 //! roles, downscopes, tag selectors, MFA step-up).
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use clouddigit_core::OwnerState;
 use rusqlite::Connection;
 
 use crate::auth::Caller;
@@ -19,14 +16,6 @@ use crate::error::{ApiError, FieldError};
 use crate::secrets::new_id;
 use crate::state::AppState;
 use crate::views::{BucketList, ServerList};
-
-/// What a tag-selected service account may see in a list.
-fn visible(caller: &Caller, tags: &BTreeMap<String, String>) -> bool {
-    match &caller.owner {
-        OwnerState::ServiceAccount(s) => s.tag_selector.iter().all(|(k, v)| tags.get(k) == Some(v)),
-        OwnerState::User(_) => true,
-    }
-}
 
 fn body_project(caller: &Caller, project: Option<String>) -> Result<String, ApiError> {
     match (project, &caller.query_project) {
@@ -72,7 +61,7 @@ pub async fn list_servers(
     caller.authorize(Some(&project), None)?;
     check_project_exists(&state, &project)?;
     let mut servers = db::servers(&*state.db()?, &project)?;
-    servers.retain(|s| visible(&caller, &s.tags));
+    servers.retain(|s| caller.owner.selects(&s.tags));
     Ok(Json(ServerList { servers }))
 }
 
@@ -184,7 +173,7 @@ pub async fn list_buckets(
     caller.authorize(Some(&project), None)?;
     check_project_exists(&state, &project)?;
     let mut buckets = db::buckets(&*state.db()?, &project)?;
-    buckets.retain(|b| visible(&caller, &b.tags));
+    buckets.retain(|b| caller.owner.selects(&b.tags));
     Ok(Json(BucketList { buckets }))
 }
 
