@@ -298,7 +298,7 @@ pub struct Whoami {
 pub struct RevokedCount {
     /// The member's own tokens.
     pub revoked: u32,
-    /// Credentials made through them, at any depth.
+    /// Credentials made through them, however deep.
     #[serde(default)]
     pub revoked_descendants: u32,
 }
