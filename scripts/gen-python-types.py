@@ -37,6 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema" / "clouddigit.schema.json"
+SURFACE = ROOT / "schema" / "client-surface.json"
 PACKAGE = ROOT / "python" / "python" / "clouddigit"
 
 # The vector files' shapes are the test runners' business, not the package's.
@@ -475,10 +476,128 @@ def render(schema: Dict[str, Any]) -> Dict[Path, str]:
     missing = [m for m in MODELS if m not in defs]
     if missing:
         raise SystemExit(f"the schema has no definition for {missing}")
+    surface = json.loads(SURFACE.read_text(encoding="utf-8"))
     return {
         PACKAGE / "types.py": render_types(defs),
         PACKAGE / "models.py": render_models(defs),
+        PACKAGE / "_namespaces.py": render_namespaces(surface, defs),
     }
+
+
+# ---- the client's namespaces ---------------------------------------------------------
+
+NAMESPACES_DOC = '''"""The client's namespaces (``client.tokens``, ``client.service_accounts.tokens``...),
+for :class:`clouddigit.Client` and, awaitable, for :class:`clouddigit.AsyncClient`: one
+method per entry of ``schema/client-surface.json``, the list every host's names come
+from. Each method only builds the session command; the session does the rest.
+"""
+'''
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def class_name(path: List[str], asynchronous: bool) -> str:
+    return ("Async" if asynchronous else "") + "".join(p[:1].upper() + p[1:] for p in path)
+
+
+def render_method(m: Dict[str, Any], asynchronous: bool) -> List[str]:
+    """One method: its signature from the params, its body from the command."""
+    leaf = snake(m["name"].split(".")[-1])
+    params = m.get("params", [])
+    sig = ["self"]
+    positional = [p for p in params if p.get("kind", "positional") == "positional"]
+    options = [p for p in params if p.get("kind") == "options"]
+    has_filter = any(p.get("kind") == "filter" for p in params)
+    py_type = {"str": "str", "int": "int", "dict": "Dict[str, Any]"}
+    for p in positional:
+        t = py_type[p["type"]]
+        sig.append(f"{snake(p['name'])}: Optional[{t}] = None" if p.get("optional") else f"{snake(p['name'])}: {t}")
+    if options:
+        sig.append("*")
+        sig.extend(f"{snake(p['name'])}: Optional[{py_type[p['type']]}] = None" for p in options)
+    if has_filter:
+        sig.append("**filter: Any")
+    fields = []
+    for p in params:
+        if p.get("kind") == "filter":
+            fields.append('"filter": _filter(filter)')
+        else:
+            fields.append(f'"{p.get("field", snake(p["name"]))}": {snake(p["name"])}')
+    if "op" in m:
+        request = "{" + ", ".join([f'"op": "{m["op"]}"'] + fields) + "}"
+        command = '{"command": "call", "op": ' + request + "}"
+    else:
+        request = "{" + ", ".join([f'"command": "{m["command"]}"'] + fields) + "}"
+        command = request
+    ret = m["returns"]
+    aw = "await " if asynchronous else ""
+    if m.get("list"):
+        ann = f"{'AsyncIterator' if asynchronous else 'Iterator'}[{ret}]"
+        body = f"return self._c._list({ret}, {request})"
+        asynchronous_def = False
+    elif ret == "None":
+        ann, body, asynchronous_def = "None", f"{aw}self._c._drive({command})", asynchronous
+    elif ret == "str":
+        ann, body, asynchronous_def = "str", f"return str({aw}self._c._run({command}))", asynchronous
+    elif ret == "TokenValidation":
+        ann = "Any"
+        body = f"return _native.token_validation({aw}self._c._run({command}))"
+        asynchronous_def = asynchronous
+    elif "op" in m:
+        ann, body, asynchronous_def = ret, f"return {aw}self._c._op({ret}, {request})", asynchronous
+    else:
+        ann, body, asynchronous_def = ret, f"return {aw}self._c._call({ret}, {command})", asynchronous
+    out = [f"    {'async ' if asynchronous_def else ''}def {leaf}({', '.join(sig)}) -> {ann}:"]
+    if m.get("doc"):
+        out.append(f'        """{m["doc"].replace("`", "``")}"""')
+    out.append(f"        {body}")
+    return out
+
+
+def render_namespaces(surface: Dict[str, Any], defs: Dict[str, Dict[str, Any]]) -> str:
+    methods = [m for m in surface["methods"] if "." in m["name"]]
+    groups: Dict[Tuple[str, ...], List[Dict[str, Any]]] = {}
+    for m in methods:
+        path = tuple(m["name"].split(".")[:-1])
+        for i in range(1, len(path) + 1):
+            groups.setdefault(path[:i], [])
+        groups[path].append(m)
+    models = sorted({m["returns"] for m in methods if m["returns"] in MODELS})
+    lines = [
+        HEADER.rstrip("\n").replace("clouddigit.schema.json", "client-surface.json and the schema"),
+        NAMESPACES_DOC.rstrip("\n"),
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Iterator, Optional",
+        "",
+        "from . import _native",
+        "from .models import " + ", ".join(models),
+        "",
+        "if TYPE_CHECKING:",
+        "    from .client import AsyncClient, Client",
+        "",
+        "",
+        "def _filter(f: Dict[str, Any]) -> Dict[str, Any]:",
+        '    """The audit filter from keyword arguments (``from_`` for ``from``)."""',
+        '    return {("from" if k == "from_" else k): v for k, v in f.items() if v is not None}',
+    ]
+    for asynchronous in (False, True):
+        client = "AsyncClient" if asynchronous else "Client"
+        # Innermost first, so each class exists before the one holding it.
+        for path in sorted(groups, key=lambda p: (-len(p), p)):
+            children = sorted(p for p in groups if len(p) == len(path) + 1 and p[: len(path)] == path)
+            lines += ["", "", f"class {class_name(list(path), asynchronous)}:"]
+            lines.append(f'    """``client.{".".join(snake(p) for p in path)}``"""')
+            lines += ["", f'    def __init__(self, c: "{client}") -> None:', "        self._c = c"]
+            for child in children:
+                lines.append(f"        self.{snake(child[-1])} = {class_name(list(child), asynchronous)}(c)")
+            for m in groups[path]:
+                lines.append("")
+                lines += render_method(m, asynchronous)
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: List[str]) -> int:

@@ -33,6 +33,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Generator,
     Iterator,
     List,
     Optional,
@@ -44,21 +45,10 @@ from typing import (
     runtime_checkable,
 )
 
+from . import _namespaces as _ns
 from . import _native
 from .errors import ApiError, ConfigError, from_core, from_native
-from .models import (
-    AccessKey,
-    ApiToken,
-    AuditEvent,
-    CreatedAccessKey,
-    CreatedServiceAccount,
-    CreatedToken,
-    RevokedCount,
-    Rotation,
-    ServiceAccount,
-    Whoami,
-    build,
-)
+from .models import Whoami, build
 
 log = logging.getLogger("clouddigit")
 T = TypeVar("T")
@@ -331,6 +321,8 @@ class _Base:
                 "client_secret": client_credentials.client_secret,
             }
         self._clock = clock or _SystemClock()
+        # A replayed clock sleeps by moving on (tests); the system's sleeps for real.
+        self._sleep: Optional[Callable[[int], None]] = getattr(clock, "sleep", None)
         environment = self._clock.environment() if env else None
         self._session = _native_call(_native.Session, options, environment, host, self._clock.seed())
         self._provider = token_provider
@@ -354,11 +346,51 @@ class _Base:
             self._on_retry(RetryInfo(r["retry"], r["wait_ms"], r["cause"]))
         return effect
 
-    @staticmethod
-    def _provided(t: Any) -> Dict[str, Any]:
-        if not isinstance(t, str):
-            return {"input": "token", "error": f"returned {type(t).__name__}, not a str"}
-        return {"input": "token", "token": t}
+    def _steps(self, command: Dict[str, Any]) -> Generator[Tuple[str, Any], Any, Dict[str, Any]]:
+        """One task as the I/O it needs, for :class:`Client` and :class:`AsyncClient`
+        alike: yields ``("send", HttpRequest)`` (send back the response, or throw the
+        transport's ``OSError``/``TimeoutError`` in), ``("sleep", ms)``, ``("token",
+        None)`` (send back the provider's answer, or throw its exception in),
+        ``("await_refresh", None)`` (return once no refresh is in flight) and ``("wake",
+        None)`` (a refresh ended: wake the calls parked on it); returns the ``done``
+        effect. The decisions are the session's; this only translates."""
+        task = _native_call(self._session.start, command)
+        inp = _RESUME
+        wake = False
+        try:
+            while True:
+                effect = self._poll(task, inp)
+                if wake:
+                    wake = False
+                    yield ("wake", None)
+                kind = effect["effect"]
+                if kind == "send":
+                    wake = effect["refresh"]
+                    try:
+                        inp = _response((yield ("send", _request(effect["request"]))))
+                    except (OSError, TimeoutError) as e:
+                        inp = _failure(e)
+                elif kind == "sleep":
+                    yield ("sleep", effect["ms"])
+                    inp = _RESUME
+                elif kind == "ask_token":
+                    try:
+                        t = yield ("token", None)
+                        inp = (
+                            {"input": "token", "token": t}
+                            if isinstance(t, str)
+                            else {"input": "token", "error": f"returned {type(t).__name__}, not a str"}
+                        )
+                    except Exception as e:  # the provider's own failure, named
+                        inp = {"input": "token", "error": f"{type(e).__name__}: {e}"}
+                elif kind == "await_refresh":
+                    yield ("await_refresh", None)
+                    inp = _RESUME
+                else:
+                    return _result(effect)
+        except BaseException:
+            self._session.cancel(task)
+            raise
 
 
 def _result(effect: Dict[str, Any]) -> Dict[str, Any]:
@@ -426,58 +458,47 @@ class Client(_Base):
         self._transport: Transport = transport or UrllibTransport(self._session.allow_insecure_http)
         # Parks calls behind a bearer refresh; woken when it ends.
         self._refreshed = threading.Condition()
-        self.tokens = Tokens(self)
-        self.service_accounts = ServiceAccounts(self)
-        self.audit = Audit(self)
-        self.members = Members(self)
+        self.tokens = _ns.Tokens(self)
+        self.service_accounts = _ns.ServiceAccounts(self)
+        self.audit = _ns.Audit(self)
+        self.members = _ns.Members(self)
 
     def _run(self, command: Dict[str, Any]) -> Any:
         return self._drive(command)["value"]
 
     def _drive(self, command: Dict[str, Any]) -> Dict[str, Any]:
-        """The driver loop: do what the session asks until the task ends."""
-        task = _native_call(self._session.start, command)
-        inp = _RESUME
-        wake = False
+        """The driver loop: do the I/O the session asks for until the task ends."""
+        steps = self._steps(command)
         try:
+            action, arg = next(steps)
             while True:
-                effect = self._poll(task, inp)
-                if wake:  # the refresh just fed has ended: wake the calls parked on it
-                    wake = False
-                    with self._refreshed:
-                        self._refreshed.notify_all()
-                kind = effect["effect"]
-                if kind == "send":
-                    wake = effect["refresh"]
-                    try:
-                        inp = _response(self._transport.send(_request(effect["request"])))
-                    except (OSError, TimeoutError) as e:
-                        inp = _failure(e)
-                elif kind == "sleep":
-                    self._clock_sleep(effect["ms"])
-                    inp = _RESUME
-                elif kind == "ask_token":
-                    try:
-                        inp = self._provided(self._provider() if self._provider else None)
-                    except Exception as e:  # the provider's own failure, named
-                        inp = {"input": "token", "error": f"{type(e).__name__}: {e}"}
-                elif kind == "await_refresh":
-                    with self._refreshed:
-                        while self._session.refreshing:
-                            self._refreshed.wait()
-                    inp = _RESUME
-                else:
-                    return _result(effect)
-        except BaseException:
-            self._session.cancel(task)
-            raise
-
-    def _clock_sleep(self, ms: int) -> None:
-        sleep = getattr(self._clock, "sleep", None)
-        if sleep is not None:
-            sleep(ms)
-        else:
-            time.sleep(ms / 1000)
+                try:
+                    value: Any = None
+                    if action == "send":
+                        value = self._transport.send(arg)
+                    elif action == "sleep":
+                        if self._sleep is not None:
+                            self._sleep(arg)
+                        else:
+                            time.sleep(arg / 1000)
+                    elif action == "token":
+                        value = self._provider() if self._provider else None
+                    elif action == "await_refresh":
+                        with self._refreshed:
+                            while self._session.refreshing:
+                                self._refreshed.wait()
+                    else:
+                        with self._refreshed:
+                            self._refreshed.notify_all()
+                except Exception as e:
+                    action, arg = steps.throw(e)
+                    continue
+                action, arg = steps.send(value)
+        except StopIteration as stop:
+            done: Dict[str, Any] = stop.value
+            return done
+        finally:
+            steps.close()  # an interrupt mid-call: the session forgets the task now
 
     def _call(self, model: Type[T], command: Dict[str, Any]) -> T:
         return build(model, self._run(command))
@@ -509,143 +530,6 @@ class Client(_Base):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class Tokens:
-    """Personal API tokens of the caller."""
-
-    def __init__(self, c: Client) -> None:
-        self._c = c
-
-    def list(self, *, limit: Optional[int] = None) -> Iterator[ApiToken]:
-        return self._c._list(ApiToken, {"op": "list_tokens", "limit": limit})
-
-    def validate(self, draft: Dict[str, Any]) -> Any:
-        """The console's rules on a draft (field errors, warnings, preview)."""
-        return _native.token_validation(self._c._run({"command": "validate_token", "draft": draft}))
-
-    def create(self, draft: Dict[str, Any]) -> CreatedToken:
-        """Validated locally first: a bad draft raises ``ValidationError`` with every
-        field error before any create is sent."""
-        return self._c._call(CreatedToken, {"command": "create_token", "draft": draft})
-
-    def get(self, id: str) -> ApiToken:
-        return self._c._op(ApiToken, {"op": "get_token", "id": id})
-
-    def rotate(self, id: str) -> Rotation:
-        return self._c._op(Rotation, {"op": "rotate_token", "id": id})
-
-    def revoke(self, id: str) -> ApiToken:
-        return self._c._op(ApiToken, {"op": "revoke_token", "id": id})
-
-
-class Members:
-    def __init__(self, c: Client) -> None:
-        self._c = c
-
-    def revoke_tokens(self, member_id: str) -> RevokedCount:
-        """Revokes every personal token of a member (organization admins and owners)."""
-        return self._c._op(RevokedCount, {"op": "revoke_member_tokens", "member_id": member_id})
-
-
-class ServiceAccounts:
-    def __init__(self, c: Client) -> None:
-        self._c = c
-        self.tokens = ServiceAccountTokens(c)
-        self.access_keys = AccessKeys(c)
-
-    def list(self, project: Optional[str] = None, *, limit: Optional[int] = None) -> Iterator[ServiceAccount]:
-        return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project, "limit": limit})
-
-    def list_org(self, *, limit: Optional[int] = None) -> Iterator[ServiceAccount]:
-        """Organization-level accounts (organization admins and owners)."""
-        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts", "limit": limit})
-
-    def create(self, body: Dict[str, Any]) -> CreatedServiceAccount:
-        """``{name, project, role, description, tag_selector}``; without ``project``, an
-        organization-level account."""
-        return self._c._op(CreatedServiceAccount, {"op": "create_service_account", "body": body})
-
-    def get(self, id: str) -> ServiceAccount:
-        return self._c._op(ServiceAccount, {"op": "get_service_account", "id": id})
-
-    def update(self, id: str, body: Dict[str, Any]) -> ServiceAccount:
-        return self._c._op(ServiceAccount, {"op": "update_service_account", "id": id, "body": body})
-
-    def disable(self, id: str) -> ServiceAccount:
-        return self._c._op(ServiceAccount, {"op": "disable_service_account", "id": id})
-
-    def enable(self, id: str) -> ServiceAccount:
-        return self._c._op(ServiceAccount, {"op": "enable_service_account", "id": id})
-
-    def delete(self, id: str) -> None:
-        self._c._drive({"command": "call", "op": {"op": "delete_service_account", "id": id}})
-
-
-class ServiceAccountTokens:
-    """A service account's tokens."""
-
-    def __init__(self, c: Client) -> None:
-        self._c = c
-
-    def list(self, service_account_id: str, *, limit: Optional[int] = None) -> Iterator[ApiToken]:
-        return self._c._list(
-            ApiToken, {"op": "list_service_account_tokens", "id": service_account_id, "limit": limit}
-        )
-
-    def create(self, service_account_id: str, draft: Dict[str, Any]) -> CreatedToken:
-        """Validated locally against the account as it is now, then created."""
-        return self._c._call(
-            CreatedToken,
-            {"command": "create_service_account_token", "id": service_account_id, "draft": draft},
-        )
-
-    def rotate(self, service_account_id: str, token_id: str) -> Rotation:
-        return self._c._op(
-            Rotation, {"op": "rotate_service_account_token", "id": service_account_id, "token_id": token_id}
-        )
-
-    def revoke(self, service_account_id: str, token_id: str) -> ApiToken:
-        return self._c._op(
-            ApiToken, {"op": "revoke_service_account_token", "id": service_account_id, "token_id": token_id}
-        )
-
-
-class AccessKeys:
-    """A service account's S3 access keys."""
-
-    def __init__(self, c: Client) -> None:
-        self._c = c
-
-    def list(self, service_account_id: str) -> Iterator[AccessKey]:
-        return self._c._list(AccessKey, {"op": "list_access_keys", "id": service_account_id})
-
-    def create(self, service_account_id: str) -> CreatedAccessKey:
-        return self._c._op(CreatedAccessKey, {"op": "create_access_key", "id": service_account_id})
-
-    def delete(self, service_account_id: str, key_id: str) -> None:
-        self._c._drive(
-            {"command": "call", "op": {"op": "delete_access_key", "id": service_account_id, "key_id": key_id}}
-        )
-
-
-class Audit:
-    def __init__(self, c: Client) -> None:
-        self._c = c
-
-    def list(self, *, limit: Optional[int] = None, **filter: Any) -> Iterator[AuditEvent]:
-        """Filters: ``actor``, ``token_prefix``, ``from_`` / ``to`` (RFC 3339), ``status``."""
-        return self._c._list(
-            AuditEvent, {"op": "list_audit_events", "filter": _filter(filter), "limit": limit}
-        )
-
-    def export(self, **filter: Any) -> str:
-        """Every matching event as JSON lines."""
-        return str(self._c._run({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}}))
-
-
-def _filter(f: Dict[str, Any]) -> Dict[str, Any]:
-    return {("from" if k == "from_" else k): v for k, v in f.items() if v is not None}
 
 
 # ---- the asyncio client ------------------------------------------------------------
@@ -698,16 +582,10 @@ class AsyncClient(_Base):
             allow_insecure_http=self._session.allow_insecure_http
         )
         self._refreshed: Optional[asyncio.Condition] = None
-        self.tokens = AsyncTokens(self)
-        self.service_accounts = AsyncServiceAccounts(self)
-        self.audit = AsyncAudit(self)
-        self.members = AsyncMembers(self)
-
-    async def _send(self, effect: Dict[str, Any]) -> Dict[str, Any]:
-        try:
-            return _response(await self._transport.send(_request(effect["request"])))
-        except (OSError, TimeoutError) as e:
-            return _failure(e)
+        self.tokens = _ns.AsyncTokens(self)
+        self.service_accounts = _ns.AsyncServiceAccounts(self)
+        self.audit = _ns.AsyncAudit(self)
+        self.members = _ns.AsyncMembers(self)
 
     async def _run(self, command: Dict[str, Any]) -> Any:
         return (await self._drive(command))["value"]
@@ -717,44 +595,38 @@ class AsyncClient(_Base):
         if self._refreshed is None:
             self._refreshed = asyncio.Condition()
         refreshed = self._refreshed
-        task = _native_call(self._session.start, command)
-        inp = _RESUME
-        wake = False
+        steps = self._steps(command)
         try:
+            action, arg = next(steps)
             while True:
-                effect = self._poll(task, inp)
-                if wake:  # the refresh just fed has ended: wake the calls parked on it
-                    wake = False
-                    async with refreshed:
-                        refreshed.notify_all()
-                kind = effect["effect"]
-                if kind == "send":
-                    wake = effect["refresh"]
-                    inp = await self._send(effect)
-                elif kind == "sleep":
-                    sleep = getattr(self._clock, "sleep", None)
-                    if sleep is not None:
-                        sleep(effect["ms"])
+                try:
+                    value: Any = None
+                    if action == "send":
+                        value = await self._transport.send(arg)
+                    elif action == "sleep":
+                        if self._sleep is not None:
+                            self._sleep(arg)
+                        else:
+                            await asyncio.sleep(arg / 1000)
+                    elif action == "token":
+                        value = self._provider() if self._provider else None
+                        if inspect.isawaitable(value):
+                            value = await value
+                    elif action == "await_refresh":
+                        async with refreshed:
+                            await refreshed.wait_for(lambda: not self._session.refreshing)
                     else:
-                        await asyncio.sleep(effect["ms"] / 1000)
-                    inp = _RESUME
-                elif kind == "ask_token":
-                    try:
-                        t = self._provider() if self._provider else None
-                        if inspect.isawaitable(t):
-                            t = await t
-                        inp = self._provided(t)
-                    except Exception as e:  # the provider's own failure, named
-                        inp = {"input": "token", "error": f"{type(e).__name__}: {e}"}
-                elif kind == "await_refresh":
-                    async with refreshed:
-                        await refreshed.wait_for(lambda: not self._session.refreshing)
-                    inp = _RESUME
-                else:
-                    return _result(effect)
-        except BaseException:
-            self._session.cancel(task)
-            raise
+                        async with refreshed:
+                            refreshed.notify_all()
+                except Exception as e:
+                    action, arg = steps.throw(e)
+                    continue
+                action, arg = steps.send(value)
+        except StopIteration as stop:
+            done: Dict[str, Any] = stop.value
+            return done
+        finally:
+            steps.close()  # an interrupt mid-call: the session forgets the task now
 
     async def _call(self, model: Type[T], command: Dict[str, Any]) -> T:
         return build(model, await self._run(command))
@@ -783,125 +655,6 @@ class AsyncClient(_Base):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-class AsyncTokens:
-    def __init__(self, c: AsyncClient) -> None:
-        self._c = c
-
-    def list(self, *, limit: Optional[int] = None) -> AsyncIterator[ApiToken]:
-        return self._c._list(ApiToken, {"op": "list_tokens", "limit": limit})
-
-    async def validate(self, draft: Dict[str, Any]) -> Any:
-        return _native.token_validation(await self._c._run({"command": "validate_token", "draft": draft}))
-
-    async def create(self, draft: Dict[str, Any]) -> CreatedToken:
-        return await self._c._call(CreatedToken, {"command": "create_token", "draft": draft})
-
-    async def get(self, id: str) -> ApiToken:
-        return await self._c._op(ApiToken, {"op": "get_token", "id": id})
-
-    async def rotate(self, id: str) -> Rotation:
-        return await self._c._op(Rotation, {"op": "rotate_token", "id": id})
-
-    async def revoke(self, id: str) -> ApiToken:
-        return await self._c._op(ApiToken, {"op": "revoke_token", "id": id})
-
-
-class AsyncMembers:
-    def __init__(self, c: AsyncClient) -> None:
-        self._c = c
-
-    async def revoke_tokens(self, member_id: str) -> RevokedCount:
-        return await self._c._op(RevokedCount, {"op": "revoke_member_tokens", "member_id": member_id})
-
-
-class AsyncServiceAccounts:
-    def __init__(self, c: AsyncClient) -> None:
-        self._c = c
-        self.tokens = AsyncServiceAccountTokens(c)
-        self.access_keys = AsyncAccessKeys(c)
-
-    def list(self, project: Optional[str] = None, *, limit: Optional[int] = None) -> AsyncIterator[ServiceAccount]:
-        return self._c._list(ServiceAccount, {"op": "list_service_accounts", "project": project, "limit": limit})
-
-    def list_org(self, *, limit: Optional[int] = None) -> AsyncIterator[ServiceAccount]:
-        return self._c._list(ServiceAccount, {"op": "list_org_service_accounts", "limit": limit})
-
-    async def create(self, body: Dict[str, Any]) -> CreatedServiceAccount:
-        return await self._c._op(CreatedServiceAccount, {"op": "create_service_account", "body": body})
-
-    async def get(self, id: str) -> ServiceAccount:
-        return await self._c._op(ServiceAccount, {"op": "get_service_account", "id": id})
-
-    async def update(self, id: str, body: Dict[str, Any]) -> ServiceAccount:
-        return await self._c._op(ServiceAccount, {"op": "update_service_account", "id": id, "body": body})
-
-    async def disable(self, id: str) -> ServiceAccount:
-        return await self._c._op(ServiceAccount, {"op": "disable_service_account", "id": id})
-
-    async def enable(self, id: str) -> ServiceAccount:
-        return await self._c._op(ServiceAccount, {"op": "enable_service_account", "id": id})
-
-    async def delete(self, id: str) -> None:
-        await self._c._drive({"command": "call", "op": {"op": "delete_service_account", "id": id}})
-
-
-class AsyncServiceAccountTokens:
-    def __init__(self, c: AsyncClient) -> None:
-        self._c = c
-
-    def list(self, service_account_id: str, *, limit: Optional[int] = None) -> AsyncIterator[ApiToken]:
-        return self._c._list(
-            ApiToken, {"op": "list_service_account_tokens", "id": service_account_id, "limit": limit}
-        )
-
-    async def create(self, service_account_id: str, draft: Dict[str, Any]) -> CreatedToken:
-        return await self._c._call(
-            CreatedToken,
-            {"command": "create_service_account_token", "id": service_account_id, "draft": draft},
-        )
-
-    async def rotate(self, service_account_id: str, token_id: str) -> Rotation:
-        return await self._c._op(
-            Rotation, {"op": "rotate_service_account_token", "id": service_account_id, "token_id": token_id}
-        )
-
-    async def revoke(self, service_account_id: str, token_id: str) -> ApiToken:
-        return await self._c._op(
-            ApiToken, {"op": "revoke_service_account_token", "id": service_account_id, "token_id": token_id}
-        )
-
-
-class AsyncAccessKeys:
-    def __init__(self, c: AsyncClient) -> None:
-        self._c = c
-
-    def list(self, service_account_id: str) -> AsyncIterator[AccessKey]:
-        return self._c._list(AccessKey, {"op": "list_access_keys", "id": service_account_id})
-
-    async def create(self, service_account_id: str) -> CreatedAccessKey:
-        return await self._c._op(CreatedAccessKey, {"op": "create_access_key", "id": service_account_id})
-
-    async def delete(self, service_account_id: str, key_id: str) -> None:
-        await self._c._drive(
-            {"command": "call", "op": {"op": "delete_access_key", "id": service_account_id, "key_id": key_id}}
-        )
-
-
-class AsyncAudit:
-    def __init__(self, c: AsyncClient) -> None:
-        self._c = c
-
-    def list(self, *, limit: Optional[int] = None, **filter: Any) -> AsyncIterator[AuditEvent]:
-        return self._c._list(
-            AuditEvent, {"op": "list_audit_events", "filter": _filter(filter), "limit": limit}
-        )
-
-    async def export(self, **filter: Any) -> str:
-        return str(
-            await self._c._run({"command": "call", "op": {"op": "export_audit_events", "filter": _filter(filter)}})
-        )
 
 
 __all__ = [

@@ -17,7 +17,6 @@ use crate::bodies::{Body, ClockChange, Deferred, PolicyBody, TokenCreate, UserUp
 use crate::db;
 use crate::error::{ApiError, FieldError};
 use crate::faults::{FaultPlan, FaultStatus};
-use crate::service::tokens::{create_api_token, parse_spec};
 use crate::service::Origin;
 use crate::state::AppState;
 use crate::views::{Clock, UserList};
@@ -205,37 +204,21 @@ pub async fn issue_user_token(
             db::projects(&conn)?,
         )
     };
-    let now = state.now();
     // The administrator mints for someone else: the token is a root of its own tree
     // (bounded by its owner's role, like every token), not a child of the admin's token.
-    let spec = parse_spec(
-        &value.get()?,
-        &OwnerState::User(user.clone()),
-        state.organization(),
-        &projects,
-        caller.policy.as_ref(),
-        now,
-        None,
-    )?;
-    let origin = Origin::root(Creator::sandbox_admin(caller.token.id.clone()));
     let route = format!("POST /_sandbox/users/{id}/tokens");
-    state.create_once(
-        &caller.token.owner,
+    super::create_token(
+        &state,
+        &caller,
         &headers,
-        &route,
+        &value.get()?,
         &json,
-        |conn: &Connection| {
-            let (row, answer) = create_api_token(
-                conn,
-                state.organization(),
-                &OwnerState::User(user.clone()),
-                &spec,
-                caller.policy.as_ref(),
-                now,
-                &origin,
-            )?;
-            caller.note(format!("minted {} for {}", row.token.id, user.id));
-            Ok((StatusCode::CREATED, answer))
+        super::NewToken {
+            owner: &OwnerState::User(user),
+            maker: None,
+            origin: Origin::root(Creator::sandbox_admin(caller.token.id.clone())),
+            route: &route,
+            projects: &projects,
         },
     )
 }

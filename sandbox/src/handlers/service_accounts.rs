@@ -333,36 +333,21 @@ pub async fn create_token(
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Write)?;
     let body = value.get()?;
     let projects = db::projects(&*state.db()?)?;
-    let now = state.now();
     let owner = OwnerState::ServiceAccount(sa.state.clone());
-    let spec = tokens::parse_spec(
-        &body,
-        &owner,
-        state.organization(),
-        &projects,
-        caller.policy.as_ref(),
-        now,
-        Some(&caller.actor()),
-    )?;
+    let actor = caller.actor();
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens");
-    let origin = caller.actor().origin();
-    state.create_once(
-        &caller.token.owner,
+    super::create_token(
+        &state,
+        &caller,
         &headers,
-        &route,
+        &body,
         &json,
-        |conn: &Connection| {
-            let (row, answer) = tokens::create_api_token(
-                conn,
-                state.organization(),
-                &owner,
-                &spec,
-                caller.policy.as_ref(),
-                now,
-                &origin,
-            )?;
-            caller.note(format!("created {}", row.token.id));
-            Ok((StatusCode::CREATED, answer))
+        super::NewToken {
+            owner: &owner,
+            maker: Some(&actor),
+            origin: actor.origin(),
+            route: &route,
+            projects: &projects,
         },
     )
 }

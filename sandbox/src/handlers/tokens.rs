@@ -166,34 +166,19 @@ pub async fn create(
             caller.authorize(caller.context_project(&projects).as_deref(), None)?;
         }
     }
-    let now = state.now();
-    let spec = service::parse_spec(
-        &body.value,
-        &caller.owner,
-        state.organization(),
-        &projects,
-        caller.policy.as_ref(),
-        now,
-        Some(&caller.actor()),
-    )?;
-    let origin = caller.actor().origin();
-    state.create_once(
-        &caller.token.owner,
+    let actor = caller.actor();
+    super::create_token(
+        &state,
+        &caller,
         &headers,
-        "POST /v1/iam/tokens",
+        &body.value,
         &body.json,
-        |conn: &Connection| {
-            let (row, answer) = service::create_api_token(
-                conn,
-                state.organization(),
-                &caller.owner,
-                &spec,
-                caller.policy.as_ref(),
-                now,
-                &origin,
-            )?;
-            caller.note(format!("created {}", row.token.id));
-            Ok((StatusCode::CREATED, answer))
+        super::NewToken {
+            owner: &caller.owner,
+            maker: Some(&actor),
+            origin: actor.origin(),
+            route: "POST /v1/iam/tokens",
+            projects: &projects,
         },
     )
 }
