@@ -172,7 +172,7 @@ class Whoami:
 class RevokedCount:
     #: The member's own tokens.
     revoked: int
-    #: Credentials made through them, at any depth.
+    #: Credentials made through them, however deep.
     revoked_descendants: int = 0
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

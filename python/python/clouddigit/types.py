@@ -669,7 +669,7 @@ class _RevokedCountRequired(TypedDict):
 
 
 class RevokedCount(_RevokedCountRequired, total=False):
-    #: Credentials made through them, at any depth.
+    #: Credentials made through them, however deep.
     revoked_descendants: int
 
 

@@ -10,7 +10,6 @@ use axum::Json;
 use chrono::Duration;
 use clouddigit_core::model::Creator;
 use clouddigit_core::{OwnerState, ProjectScope, TokenPermissions, UserState};
-use rusqlite::Connection;
 
 use crate::auth::Caller;
 use crate::bodies::{Body, ClockChange, Deferred, PolicyBody, TokenCreate, UserUpdate};

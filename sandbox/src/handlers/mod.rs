@@ -17,7 +17,8 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::bodies::TokenCreate;
 use crate::error::ApiError;
-use crate::service::{tokens, Actor, Origin};
+use crate::service::tokens::{create_api_token, parse_spec};
+use crate::service::{Actor, Origin};
 use crate::state::AppState;
 
 /// Who a new token is for and who makes it: the maker bounds it (`None`: a root, as
@@ -41,7 +42,7 @@ pub(crate) fn create_token(
     new: NewToken<'_>,
 ) -> Result<Response, ApiError> {
     let now = state.now();
-    let spec = tokens::parse_spec(
+    let spec = parse_spec(
         body,
         new.owner,
         state.organization(),
@@ -56,7 +57,7 @@ pub(crate) fn create_token(
         new.route,
         json,
         |conn: &Connection| {
-            let (row, answer) = tokens::create_api_token(
+            let (row, answer) = create_api_token(
                 conn,
                 state.organization(),
                 new.owner,
@@ -74,4 +75,3 @@ pub(crate) fn create_token(
         },
     )
 }
-

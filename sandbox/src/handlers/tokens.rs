@@ -2,7 +2,7 @@
 //! do, and offboarding a member.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use clouddigit_core::evaluator::Audience;
