@@ -376,7 +376,8 @@ withSandbox("revoking a member's tokens", async (sbx) => {
   await dev.whoami();
   await failure(dev.members.revokeTokens('u_dev'), PermissionDeniedError);
   const owner = client(sbx, sbx.owner);
-  assert.deepEqual(await owner.members.revokeTokens('u_dev'), { revoked: 1 });
+  // The API's whole answer, now that the model carries what offboarding cascaded to.
+  assert.deepEqual(await owner.members.revokeTokens('u_dev'), { revoked: 1, revoked_descendants: 0 });
   await failure(dev.whoami(), AuthenticationError);
   await failure(owner.members.revokeTokens('u_nobody'), NotFoundError);
 });
