@@ -10,16 +10,35 @@ pub mod tokens;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clouddigit_core::OwnerState;
+use axum::Json;
+use clouddigit_core::{OwnerRef, OwnerState};
 use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::bodies::TokenCreate;
 use crate::error::ApiError;
+use crate::query::PageQuery;
 use crate::service::tokens::{create_api_token, parse_spec};
 use crate::service::{Actor, Origin};
 use crate::state::AppState;
+use crate::views::{self, TokenList};
+
+/// One page of an owner's API tokens, as the caller's policy shows their state.
+pub(crate) fn token_page(
+    state: &AppState,
+    caller: &Caller,
+    owner: &OwnerRef,
+    page: &PageQuery,
+) -> Result<Json<TokenList>, ApiError> {
+    let rows = crate::db::tokens_of_owner(&*state.db()?, owner, "api", None)?;
+    let tokens = views::api_tokens(&rows, state.now(), caller.policy.as_ref())?;
+    let (tokens, next_cursor) = page.page(tokens)?;
+    Ok(Json(TokenList {
+        tokens,
+        next_cursor,
+    }))
+}
 
 /// Who a new token is for and who makes it: the maker bounds it (`None`: a root, as
 /// the sandbox administrator's mint), `origin` is its lineage.

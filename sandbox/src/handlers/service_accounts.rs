@@ -127,7 +127,16 @@ pub async fn list(
             format!("{project:?} is not a project of this organization"),
         ));
     }
-    let rows = db::service_accounts(&*state.db()?, Some(&project))?;
+    account_page(&state, Some(&project), &page)
+}
+
+/// One page of a project's accounts (`None`: the organization-level ones).
+fn account_page(
+    state: &AppState,
+    project: Option<&str>,
+    page: &PageQuery,
+) -> Result<Json<ServiceAccountList>, ApiError> {
+    let rows = db::service_accounts(&*state.db()?, project)?;
     let (service_accounts, next_cursor) =
         page.page(rows.iter().map(views::service_account).collect())?;
     Ok(Json(ServiceAccountList {
@@ -168,13 +177,7 @@ pub async fn org_list(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<ServiceAccountList>, ApiError> {
     caller.authorize(None, None)?;
-    let rows = db::service_accounts(&*state.db()?, None)?;
-    let (service_accounts, next_cursor) =
-        page.page(rows.iter().map(views::service_account).collect())?;
-    Ok(Json(ServiceAccountList {
-        service_accounts,
-        next_cursor,
-    }))
+    account_page(&state, None, &page)
 }
 
 pub async fn org_create(
@@ -314,13 +317,7 @@ pub async fn list_tokens(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<TokenList>, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Read)?;
-    let rows = db::tokens_of_owner(&*state.db()?, &owner_of(&sa), "api", None)?;
-    let tokens = views::api_tokens(&rows, state.now(), caller.policy.as_ref())?;
-    let (tokens, next_cursor) = page.page(tokens)?;
-    Ok(Json(TokenList {
-        tokens,
-        next_cursor,
-    }))
+    super::token_page(&state, &caller, &owner_of(&sa), &page)
 }
 
 pub async fn create_token(

@@ -38,13 +38,7 @@ pub async fn list(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<TokenList>, ApiError> {
     authorize_context(&state, &caller)?;
-    let rows = db::tokens_of_owner(&*state.db()?, &caller.token.owner, "api", None)?;
-    let tokens = views::api_tokens(&rows, state.now(), caller.policy.as_ref())?;
-    let (tokens, next_cursor) = page.page(tokens)?;
-    Ok(Json(TokenList {
-        tokens,
-        next_cursor,
-    }))
+    super::token_page(&state, &caller, &caller.token.owner, &page)
 }
 
 /// Who is calling: the token's metadata, its owner as they are now, the organization's
