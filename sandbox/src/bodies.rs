@@ -15,8 +15,8 @@ use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use clouddigit_core::model::{AllProjects, Inherit, UserStatus};
 use clouddigit_core::validate::{
-    TextOrList, MAX_ALLOWED_IPS, MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS,
-    MAX_TOKEN_PERMISSIONS, SERVICE_ACCOUNT_NAME_PATTERN,
+    TextOrList, MAX_DESCRIPTION_CHARS, MAX_TOKEN_NAME_CHARS, MAX_TOKEN_PERMISSIONS,
+    SERVICE_ACCOUNT_NAME_PATTERN,
 };
 use clouddigit_core::{OrgRole, ProjectRole, ProjectScope, Timestamp, TokenPolicy};
 use regex::Regex;
@@ -269,13 +269,15 @@ pub fn strings(
 #[serde(untagged)]
 #[schemars(inline)]
 pub enum AllowedIps {
-    List(#[schemars(with = "Vec<String>", length(max = MAX_ALLOWED_IPS))] Vec<Field<String>>),
+    /// At most [`clouddigit_core::validate::MAX_ALLOWED_IPS`] entries; blank items are not entries (the core's
+    /// rule, which also reads the text form), so the list's length is not bounded here.
+    List(#[schemars(with = "Vec<String>")] Vec<Field<String>>),
     Text(String),
 }
 
 /// The `allowed_ips` field as the core reads it; `None` when absent or null, or not a
 /// list or a string (then an error). Only the JSON types are checked here: how the text
-/// splits into entries, how many there may be ([`MAX_ALLOWED_IPS`]) and what each may
+/// splits into entries, how many there may be ([`clouddigit_core::validate::MAX_ALLOWED_IPS`]) and what each may
 /// be is the core's validation, which reports them at `allowed_ips` and
 /// `allowed_ips[i]` with its own codes.
 pub fn allowed_ips(value: &Field<AllowedIps>, errors: &mut Vec<FieldError>) -> Option<TextOrList> {
@@ -380,11 +382,12 @@ pub struct TokenCreate {
     #[schemars(with = "String", length(min = 1, max = MAX_TOKEN_NAME_CHARS))]
     pub name: Field<String>,
     /// Required for personal tokens; service-account tokens default to the account's
-    /// projects. Within the calling token's.
+    /// projects (null: the same). Within the calling token's.
+    #[schemars(with = "Option<TokenProjects>")]
     pub projects: Field<TokenProjects>,
     /// Within what the calling token may do (a downscoped caller makes only downscoped
-    /// tokens within its list).
-    #[schemars(extend("default" = "inherit"))]
+    /// tokens within its list). Absent or null: inherit.
+    #[schemars(with = "Option<TokenPermissionsInput>", extend("default" = "inherit"))]
     pub permissions: Field<TokenPermissionsInput>,
     /// null: never expires (only from a never-expiring calling token). Give this or
     /// expires_in_days; no later than the calling token.
