@@ -299,7 +299,7 @@ def test_service_accounts_tokens_and_keys(sbx: Sandbox) -> None:
     assert sas.update(sid, {"description": "deploys web"}).description == "deploys web"
     assert sas.disable(sid).status == "disabled"
     sas.enable(sid)
-    assert any(s.id == sid for s in sas.list("web"))
+    assert any(s.id == sid for s in sas.list(project="web"))
     sas.delete(sid)
     with pytest.raises(NotFoundError):
         sas.get(sid)
