@@ -44,7 +44,7 @@ def main() -> int:
     show("as the replacement", newer.whoami().token)
     sa = admin.service_accounts.create({"name": f"leak-py-sa-{os.getpid()}", "project": "web", "role": "member"})
     show("service account", sa)
-    key = admin.service_accounts.create_access_key(sa.service_account.id)
+    key = admin.service_accounts.access_keys.create(sa.service_account.id)
     show("access key", key)
     creds = ClientCredentials(
         organization="acme", client_id=sa.client_id, client_secret=sa.client_secret.reveal()
