@@ -159,7 +159,7 @@ impl Replay {
         })
     }
 
-    fn expect(&mut self, what: &str) -> Option<Event> {
+    fn next_event(&mut self, what: &str) -> Option<Event> {
         if self.failure.is_some() {
             return None;
         }
@@ -190,7 +190,7 @@ impl Replay {
         let refused = || TransportError::Other {
             message: "not in the conformance script".into(),
         };
-        let Some(event) = self.expect(&format!("{} {}", request.method, request.url)) else {
+        let Some(event) = self.next_event(&format!("{} {}", request.method, request.url)) else {
             return Err(refused());
         };
         let Event::Send {
@@ -295,7 +295,7 @@ impl Replay {
     pub fn sleep(&mut self, ms: u64) {
         self.slept.push(ms);
         let step = self.next;
-        match self.expect(&format!("a sleep of {ms} ms")) {
+        match self.next_event(&format!("a sleep of {ms} ms")) {
             Some(Event::Sleep(want)) if want == ms => {}
             Some(e) => self.fail(format!(
                 "step {step}: expected {e:?}, the client slept {ms} ms"
@@ -313,7 +313,7 @@ impl Replay {
     /// The retry hook was called.
     pub fn retried(&mut self, info: &Value) {
         let step = self.next;
-        match self.expect(&format!("a retry {info}")) {
+        match self.next_event(&format!("a retry {info}")) {
             Some(Event::Retry(want)) => {
                 if let Err(at) = subset(&want, info, "retry") {
                     self.fail(format!("step {step}: {at}"));
@@ -329,7 +329,7 @@ impl Replay {
     /// The token provider was called: its next answer (`Err`: it throws that message).
     pub fn provide(&mut self) -> Result<String, String> {
         let step = self.next;
-        match self.expect("a call of the token provider") {
+        match self.next_event("a call of the token provider") {
             Some(Event::Provider) => {}
             Some(e) => self.fail(format!(
                 "step {step}: expected {e:?}, the client called the token provider"
