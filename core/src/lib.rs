@@ -16,6 +16,7 @@ pub mod lint;
 pub mod model;
 pub mod scan;
 pub mod secret;
+pub mod sigv4;
 #[doc(hidden)] // for the fuzz targets' round trips; not an API
 pub mod timefmt;
 pub mod validate;

@@ -26,6 +26,7 @@ def load(name: str) -> dict:
 def seeds() -> dict[str, list[bytes]]:
     out: dict[str, list[bytes]] = {t: [] for t in (
         "secrets", "allowed_ips", "facade_json", "cli", "client_responses", "time", "decisions",
+        "sigv4",
     )}
 
     def js(value: object) -> str:
@@ -109,6 +110,11 @@ def seeds() -> dict[str, list[bytes]]:
 
     for text in ("30d", "90d", "365d", "never", "2027-01-31", "2026-12-07T10:00:00Z"):
         out["time"].append(text.encode())
+
+    for case in load("sigv4")["cases"]:
+        r = case["request"]
+        head = "\n".join(f"{k}: {v}" for k, v in r["headers"])
+        out["sigv4"].append(f"{r['method']}\n{r['path']}\n{r['query']}\n{head}".encode())
 
     out["decisions"].append(bytes(range(256)))
     return out
