@@ -53,6 +53,12 @@ commands:
   scan PATH...         find Cloud Digit token secrets (format + checksum); prints
                        file:line:column and the prefix only; exit 1 when found
   catalog [FILTER]     list permissions, with routes and the roles that grant them
+  sigv4 explain REQUEST --secret-file FILE
+                       an S3 request's SigV4 signature worked out offline: the canonical
+                       request, the string to sign, and the signature the secret gives
+                       next to the one the request carries (exit 0 if they match, 1 if
+                       not). REQUEST: JSON {method, url, headers}; the secret is read
+                       from FILE (- for standard input), never from the command line
 
 options: --json (machine-readable output), -h/--help
 ";
@@ -170,6 +176,7 @@ pub fn run(args: &[String], io: &mut dyn CliIo) -> i32 {
         "lint" => lint(rest, io),
         "scan" => scan(rest, io),
         "catalog" => catalog(rest, io),
+        "sigv4" => sigv4(rest, io),
         other => Err(Bad(format!("unknown command {other:?} (try --help)"))),
     };
     match result {
@@ -595,6 +602,95 @@ fn catalog(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     Ok(if rows.is_empty() { 1 } else { 0 })
 }
 
+/// `{method, url, headers}` of `sigv4 explain`; `url` may be a full URL or a path with
+/// its query, `headers` an object or a list of pairs.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sigv4Request {
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Sigv4Headers,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Sigv4Headers {
+    Map(std::collections::BTreeMap<String, String>),
+    Pairs(Vec<(String, String)>),
+}
+
+impl Default for Sigv4Headers {
+    fn default() -> Self {
+        Sigv4Headers::Pairs(Vec::new())
+    }
+}
+
+fn sigv4(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    let a = Args::parse(args, &["secret-file"])?;
+    let (Some("explain"), Some(file)) = (
+        a.positional.first().map(String::as_str),
+        a.positional.get(1),
+    ) else {
+        return Err(Bad("usage: sigv4 explain REQUEST --secret-file FILE".into()));
+    };
+    let secret_file = a
+        .flags
+        .iter()
+        .find(|(k, _)| k == "secret-file")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| Bad("--secret-file is required (the secret is never an argument)".into()))?;
+    let text = io.read(file).map_err(|e| Bad(format!("{file}: {e}")))?;
+    let req: Sigv4Request = clouddigit_core::json::from_json(&text, file).map_err(Bad)?;
+    let secret = io
+        .read(&secret_file)
+        .map_err(|e| Bad(format!("{secret_file}: {e}")))?;
+    let secret = secret.trim();
+    // A full URL or a path: the server sees the path and the query.
+    let target = match req.url.find("://") {
+        Some(i) => req.url[i + 3..]
+            .find('/')
+            .map_or("/", |j| &req.url[i + 3 + j..]),
+        None => req.url.as_str(),
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let headers: Vec<(String, String)> = match req.headers {
+        Sigv4Headers::Map(m) => m.into_iter().collect(),
+        Sigv4Headers::Pairs(p) => p,
+    };
+    let signed = clouddigit_core::sigv4::SignedRequest {
+        method: &req.method,
+        path,
+        query,
+        headers: &headers,
+    };
+    let e = clouddigit_core::sigv4::explain(&signed, secret)
+        .map_err(|e| Bad(format!("{file}: {e} ({})", e.code())))?;
+    if a.json {
+        emit_json(io, &serde_json::to_value(&e).unwrap_or(Value::Null));
+    } else {
+        let mut t = String::new();
+        let _ = writeln!(t, "key id:           {}", e.access_key_id);
+        let _ = writeln!(t, "scope:            {}", e.scope);
+        let _ = writeln!(t, "signed headers:   {}", e.signed_headers.join(";"));
+        let _ = writeln!(t, "\ncanonical request:\n{}\n", e.canonical_request);
+        let _ = writeln!(t, "string to sign:\n{}\n", e.string_to_sign);
+        let _ = writeln!(t, "signature given:    {}", e.given_signature);
+        let _ = writeln!(t, "signature expected: {}", e.expected_signature);
+        let _ = writeln!(
+            t,
+            "{}",
+            if e.matches {
+                "they match: the secret signed this request"
+            } else {
+                "they differ: another secret, or the request changed after signing (compare the canonical request with the client's)"
+            }
+        );
+        io.out(&t);
+    }
+    Ok(if e.matches { 0 } else { 1 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,6 +741,52 @@ mod tests {
 
     const TOKEN: &str = r#"{"id":"t","name":"n","prefix":"cd_aaaaaa","owner":{"type":"user","id":"u"},"organization":"acme","projects":["web"],"permissions":["compute.servers.list"],"created_at":"2026-11-01T00:00:00Z","expires_at":"2027-01-01T00:00:00Z","allowed_ips":["203.0.113.0/24"]}"#;
     const OWNER: &str = r#"{"type":"user","id":"u","organization":"acme","status":"active","project_roles":{"web":"member"}}"#;
+
+    #[test]
+    fn sigv4_explain_works_out_a_botocore_signature() {
+        let vectors: Value =
+            serde_json::from_str(include_str!("../../tests/vectors/sigv4.json")).unwrap();
+        let case = &vectors["cases"][1]; // PutObject with a signed payload hash
+        let r = &case["request"];
+        let request = json!({
+            "method": r["method"],
+            "url": format!("http://127.0.0.1:8788{}", r["path"].as_str().unwrap()),
+            "headers": r["headers"],
+        })
+        .to_string();
+        let secret = case["secret"].as_str().unwrap();
+        let (code, io) = run_with(
+            &[("req.json", &request), ("secret", secret)],
+            &["sigv4", "explain", "req.json", "--secret-file", "secret"],
+        );
+        assert_eq!(code, 0, "{}{}", io.out, io.err);
+        assert!(
+            io.out.contains("PUT\n/web-assets/photos/2026/cat.jpg\n"),
+            "{}",
+            io.out
+        );
+        assert!(io.out.contains("they match"), "{}", io.out);
+        assert!(!io.out.contains(secret));
+        let (code, io) = run_with(
+            &[("req.json", &request), ("secret", "another")],
+            &[
+                "sigv4",
+                "explain",
+                "req.json",
+                "--secret-file",
+                "secret",
+                "--json",
+            ],
+        );
+        assert_eq!(code, 1, "{}{}", io.out, io.err);
+        let v: Value = serde_json::from_str(&io.out).unwrap();
+        assert_eq!(v["matches"], false);
+        assert_ne!(v["expected_signature"], v["given_signature"]);
+        // The secret is never an argument.
+        let (code, io) = run_with(&[("req.json", &request)], &["sigv4", "explain", "req.json"]);
+        assert_eq!(code, 2);
+        assert!(io.err.contains("--secret-file"), "{}", io.err);
+    }
 
     #[test]
     fn check_exit_codes() {

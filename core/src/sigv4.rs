@@ -348,3 +348,47 @@ pub fn verify(
         Err(SigV4Error::SignatureDoesNotMatch)
     }
 }
+
+/// What `clouddigit sigv4 explain` shows: how the server reads the request, step by
+/// step, and the signature the secret gives next to the one the request carries — the
+/// answer to `SignatureDoesNotMatch` no AWS tool gives offline. The clock is not judged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Explanation {
+    pub access_key_id: String,
+    /// `YYYYMMDD/region/service/aws4_request`.
+    pub scope: String,
+    pub signed_headers: Vec<String>,
+    pub presigned: bool,
+    pub canonical_request: String,
+    pub string_to_sign: String,
+    pub expected_signature: String,
+    pub given_signature: String,
+    pub matches: bool,
+}
+
+/// See [`Explanation`].
+pub fn explain(req: &SignedRequest<'_>, secret: &str) -> Result<Explanation, SigV4Error> {
+    let cred = credential(req)?;
+    let canonical_request = canonical_request(req, &cred);
+    let string_to_sign = string_to_sign(&cred, &canonical_request);
+    let expected_signature = signature(secret, &cred, &string_to_sign);
+    let matches = bool::from(
+        expected_signature
+            .as_bytes()
+            .ct_eq(cred.signature.as_bytes()),
+    );
+    Ok(Explanation {
+        scope: format!(
+            "{}/{}/{}/aws4_request",
+            cred.date, cred.region, cred.service
+        ),
+        access_key_id: cred.access_key_id,
+        signed_headers: cred.signed_headers,
+        presigned: cred.expires.is_some(),
+        canonical_request,
+        string_to_sign,
+        expected_signature,
+        given_signature: cred.signature,
+        matches,
+    })
+}
