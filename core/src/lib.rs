@@ -14,6 +14,7 @@ pub mod least_privilege;
 pub mod limits;
 pub mod lint;
 pub mod model;
+pub mod s3;
 pub mod scan;
 pub mod secret;
 pub mod sigv4;
