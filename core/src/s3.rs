@@ -97,30 +97,6 @@ fn has(query: &str, name: &str) -> bool {
         .any(|p| p.split_once('=').map_or(p, |(k, _)| k) == name)
 }
 
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Reads a path-style request (`/bucket/key...`, raw path and query as sent) as an S3
 /// operation. `copy_source`: whether an `x-amz-copy-source` header came with it.
 pub fn operation(
@@ -129,6 +105,7 @@ pub fn operation(
     query: &str,
     copy_source: bool,
 ) -> Result<S3Request, UnknownOperation> {
+    use crate::sigv4::decode;
     use S3Operation::*;
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     let (bucket, key) = match trimmed.split_once('/') {

@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -102,45 +103,28 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// Percent-decoding (invalid escapes kept as they are; bytes that are not UTF-8 become
+/// U+FFFD): the path and query as the client meant them.
+pub(crate) fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
-/// SigV4's URI encoding: unreserved characters as they are, everything else `%XX`
-/// (uppercase); `/` kept in paths.
+/// What SigV4 leaves unencoded: letters, digits and `-_.~` (and `/` in paths).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+const UNRESERVED_PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+
+/// SigV4's URI encoding (`%XX` uppercase); `/` kept in paths.
 fn encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
-        if c.is_ascii_alphanumeric()
-            || matches!(c, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && c == b'/')
-        {
-            out.push(c as char);
-        } else {
-            out.push_str(&format!("%{c:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash {
+        UNRESERVED_PATH
+    } else {
+        UNRESERVED
+    };
+    utf8_percent_encode(s, set).to_string()
 }
 
 /// Reads who signed the request and how (header or presigned), before any secret is
