@@ -4,7 +4,7 @@
 //! project and tags the host looks up) and the key.
 
 /// An S3 operation, as the AWS SDKs' everyday calls send it (path-style addressing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum S3Operation {
     ListBuckets,
     CreateBucket,
@@ -248,37 +248,8 @@ mod tests {
 
     #[test]
     fn every_permission_an_operation_names_is_in_the_catalog() {
-        let all = [
-            ListBuckets,
-            CreateBucket,
-            HeadBucket,
-            DeleteBucket,
-            GetBucketLocation,
-            ListObjectsV2,
-            ListObjects,
-            DeleteObjects,
-            GetBucketTagging,
-            PutBucketTagging,
-            DeleteBucketTagging,
-            GetObjectLockConfiguration,
-            PutObjectLockConfiguration,
-            PutObject,
-            CopyObject,
-            GetObject,
-            HeadObject,
-            DeleteObject,
-            GetObjectTagging,
-            PutObjectTagging,
-            DeleteObjectTagging,
-            CreateMultipartUpload,
-            UploadPart,
-            UploadPartCopy,
-            CompleteMultipartUpload,
-            AbortMultipartUpload,
-            ListParts,
-        ];
         let cat = Catalog::builtin();
-        for op in all {
+        for op in <S3Operation as strum::IntoEnumIterator>::iter() {
             for p in [Some(op.permission()), op.source_permission()]
                 .into_iter()
                 .flatten()
