@@ -6,13 +6,19 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# A clean clone builds once: incremental caches would only add gigabytes of disk.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 start=$(date +%s)
 # The leak sweep (the last section) searches everything the suite writes, this output
 # included, for every secret the suite's sandboxes issue (scripts/leak-sweep.sh).
 export CLOUDDIGIT_LEAK_DIR="$root/target/leak-sweep"
 rm -rf "$CLOUDDIGIT_LEAK_DIR" && mkdir -p "$CLOUDDIGIT_LEAK_DIR"
 exec > >(tee "$CLOUDDIGIT_LEAK_DIR/test-output.log") 2>&1
-section() { printf '\n==== %s (%ss) ====\n' "$*" "$(( $(date +%s) - start ))"; }
+# Each header shows the free disk too: a CI machine once ran out of it mid-run.
+section() {
+  printf '\n==== %s (%ss, %s free) ====\n' "$*" "$(( $(date +%s) - start ))" \
+    "$(df -h --output=avail . | tail -n1 | tr -d ' ')"
+}
 
 section "bootstrap"
 scripts/bootstrap.sh
