@@ -602,30 +602,6 @@ fn catalog(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     Ok(if rows.is_empty() { 1 } else { 0 })
 }
 
-/// `{method, url, headers}` of `sigv4 explain`; `url` may be a full URL or a path with
-/// its query, `headers` an object or a list of pairs.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Sigv4Request {
-    method: String,
-    url: String,
-    #[serde(default)]
-    headers: Sigv4Headers,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum Sigv4Headers {
-    Map(std::collections::BTreeMap<String, String>),
-    Pairs(Vec<(String, String)>),
-}
-
-impl Default for Sigv4Headers {
-    fn default() -> Self {
-        Sigv4Headers::Pairs(Vec::new())
-    }
-}
-
 fn sigv4(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     let a = Args::parse(args, &["secret-file"])?;
     let (Some("explain"), Some(file)) = (
@@ -641,30 +617,13 @@ fn sigv4(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
         .map(|(_, v)| v.clone())
         .ok_or_else(|| Bad("--secret-file is required (the secret is never an argument)".into()))?;
     let text = io.read(file).map_err(|e| Bad(format!("{file}: {e}")))?;
-    let req: Sigv4Request = clouddigit_core::json::from_json(&text, file).map_err(Bad)?;
+    let req: clouddigit_core::sigv4::RequestText =
+        clouddigit_core::json::from_json(&text, file).map_err(Bad)?;
     let secret = io
         .read(&secret_file)
         .map_err(|e| Bad(format!("{secret_file}: {e}")))?;
-    let secret = secret.trim();
-    // A full URL or a path: the server sees the path and the query.
-    let target = match req.url.find("://") {
-        Some(i) => req.url[i + 3..]
-            .find('/')
-            .map_or("/", |j| &req.url[i + 3 + j..]),
-        None => req.url.as_str(),
-    };
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let headers: Vec<(String, String)> = match req.headers {
-        Sigv4Headers::Map(m) => m.into_iter().collect(),
-        Sigv4Headers::Pairs(p) => p,
-    };
-    let signed = clouddigit_core::sigv4::SignedRequest {
-        method: &req.method,
-        path,
-        query,
-        headers: &headers,
-    };
-    let e = clouddigit_core::sigv4::explain(&signed, secret)
+    let e = req
+        .explain(secret.trim())
         .map_err(|e| Bad(format!("{file}: {e} ({})", e.code())))?;
     if a.json {
         emit_json(io, &serde_json::to_value(&e).unwrap_or(Value::Null));

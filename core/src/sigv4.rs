@@ -34,6 +34,9 @@ pub struct SignedRequest<'a> {
     /// The query string as sent, without the `?`.
     pub query: &'a str,
     pub headers: &'a [(String, String)],
+    /// The body's SHA-256 (hex), for requests signed without `x-amz-content-sha256`
+    /// (services other than S3 sign the body's hash without sending it).
+    pub body_sha256: Option<&'a str>,
 }
 
 /// Who signed and how, read from the `Authorization` header or the presigned query.
@@ -251,7 +254,9 @@ pub fn canonical_request(req: &SignedRequest<'_>, cred: &Credential) -> String {
     }
     let payload = match cred.expires {
         Some(_) => "UNSIGNED-PAYLOAD",
-        None => header(req, "x-amz-content-sha256").unwrap_or("UNSIGNED-PAYLOAD"),
+        None => header(req, "x-amz-content-sha256")
+            .or(req.body_sha256)
+            .unwrap_or("UNSIGNED-PAYLOAD"),
     };
     format!(
         "{}\n{path}\n{}\n{headers}\n{}\n{payload}",
@@ -336,7 +341,9 @@ pub fn verify(
 /// What `clouddigit sigv4 explain` shows: how the server reads the request, step by
 /// step, and the signature the secret gives next to the one the request carries — the
 /// answer to `SignatureDoesNotMatch` no AWS tool gives offline. The clock is not judged.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(into_wasm_abi))]
 pub struct Explanation {
     pub access_key_id: String,
     /// `YYYYMMDD/region/service/aws4_request`.
@@ -348,6 +355,88 @@ pub struct Explanation {
     pub expected_signature: String,
     pub given_signature: String,
     pub matches: bool,
+}
+
+/// A request as a person pastes it into `sigv4 explain` (the CLI's file, the JS and
+/// Python functions): `url` a full URL or a path with its query, `headers` an object or
+/// a list of pairs (a list keeps repeated names), `body_sha256` the body's hash when the
+/// request was signed without `x-amz-content-sha256`.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(from_wasm_abi, missing_as_null))]
+pub struct RequestText {
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub headers: HeaderList,
+    #[serde(default)]
+    pub body_sha256: Option<String>,
+}
+
+/// Headers as an object or as `[name, value]` pairs.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum HeaderList {
+    Map(std::collections::BTreeMap<String, String>),
+    Pairs(Vec<(String, String)>),
+}
+
+impl Default for HeaderList {
+    fn default() -> Self {
+        HeaderList::Pairs(Vec::new())
+    }
+}
+
+impl RequestText {
+    /// The path (as sent) and query the server sees.
+    pub fn target(&self) -> (&str, &str) {
+        let target = match self.url.find("://") {
+            Some(i) => self.url[i + 3..]
+                .find('/')
+                .map_or("/", |j| &self.url[i + 3 + j..]),
+            None => self.url.as_str(),
+        };
+        target.split_once('?').unwrap_or((target, ""))
+    }
+
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        match &self.headers {
+            HeaderList::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            HeaderList::Pairs(p) => p.clone(),
+        }
+    }
+
+    /// [`explain`] for this request.
+    pub fn explain(&self, secret: &str) -> Result<Explanation, SigV4Error> {
+        let (path, query) = self.target();
+        let headers = self.header_pairs();
+        explain(
+            &SignedRequest {
+                method: &self.method,
+                path,
+                query,
+                headers: &headers,
+                body_sha256: self.body_sha256.as_deref(),
+            },
+            secret,
+        )
+    }
+
+    /// [`credential`] and [`verify`] for this request at `now`.
+    pub fn verify(&self, secret: &str, now: Timestamp) -> Result<(), SigV4Error> {
+        let (path, query) = self.target();
+        let headers = self.header_pairs();
+        let req = SignedRequest {
+            method: &self.method,
+            path,
+            query,
+            headers: &headers,
+            body_sha256: self.body_sha256.as_deref(),
+        };
+        credential(&req).and_then(|c| verify(&req, &c, secret, now))
+    }
 }
 
 /// See [`Explanation`].

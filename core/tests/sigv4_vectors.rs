@@ -38,6 +38,7 @@ fn botocore_signed_requests_get_the_expected_verdict() {
             path: &c.request.path,
             query: &c.request.query,
             headers: &c.request.headers,
+            body_sha256: None,
         };
         let now = c.now.parse().expect("now");
         let got = credential(&req).and_then(|cred| {

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         path,
         query,
         headers: &headers,
+        body_sha256: None,
     };
     let now = "2026-11-24T12:01:00Z".parse().unwrap_or_default();
     match credential(&req).and_then(|c| verify(&req, &c, SECRET, now).map(|()| c)) {
