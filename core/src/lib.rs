@@ -15,6 +15,7 @@ pub mod limits;
 pub mod lint;
 pub mod model;
 pub mod s3;
+pub mod s3_body;
 pub mod scan;
 pub mod secret;
 pub mod sigv4;

@@ -278,7 +278,22 @@ pub fn string_to_sign(cred: &Credential, canonical: &str) -> String {
     )
 }
 
-fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+impl Credential {
+    /// The signature the request carries (the seed of a chunked body's signatures).
+    pub fn given_signature(&self) -> &str {
+        &self.signature
+    }
+
+    /// `YYYYMMDD/region/service/aws4_request`.
+    pub fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
+    }
+}
+
+pub(crate) fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     // HMAC takes a key of any length: this never fails.
     let mut mac = match HmacSha256::new_from_slice(key) {
         Ok(m) => m,
@@ -288,13 +303,18 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// The signature `secret` gives `string_to_sign` under `cred`'s scope (hex).
-pub fn signature(secret: &str, cred: &Credential, string_to_sign: &str) -> String {
+/// The key `secret` derives for `cred`'s scope: what signs the request and, for a
+/// chunked body, each chunk (see [`crate::s3_body`]).
+pub fn signing_key(secret: &str, cred: &Credential) -> zeroize::Zeroizing<Vec<u8>> {
     let k = hmac(format!("AWS4{secret}").as_bytes(), &cred.date);
     let k = hmac(&k, &cred.region);
     let k = hmac(&k, &cred.service);
-    let k = hmac(&k, "aws4_request");
-    hex::encode(hmac(&k, string_to_sign))
+    zeroize::Zeroizing::new(hmac(&k, "aws4_request"))
+}
+
+/// The signature `secret` gives `string_to_sign` under `cred`'s scope (hex).
+pub fn signature(secret: &str, cred: &Credential, string_to_sign: &str) -> String {
+    hex::encode(hmac(&signing_key(secret, cred), string_to_sign))
 }
 
 fn amz_time(s: &str) -> Option<Timestamp> {
@@ -451,10 +471,7 @@ pub fn explain(req: &SignedRequest<'_>, secret: &str) -> Result<Explanation, Sig
             .ct_eq(cred.signature.as_bytes()),
     );
     Ok(Explanation {
-        scope: format!(
-            "{}/{}/{}/aws4_request",
-            cred.date, cred.region, cred.service
-        ),
+        scope: cred.scope(),
         access_key_id: cred.access_key_id,
         signed_headers: cred.signed_headers,
         presigned: cred.expires.is_some(),
