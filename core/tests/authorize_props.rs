@@ -213,6 +213,11 @@ fn request(file: &CatalogFile) -> impl Strategy<Value = Request> {
     for p in file.permissions.iter().filter(|p| p.credential) {
         actions.extend([p.name.clone(), p.name.clone()]);
     }
+    // Step-up actions likewise: there are few, and the reason they are refused
+    // for comes late in the order, so a uniform pick reached it by luck.
+    for p in file.permissions.iter().filter(|p| p.step_up) {
+        actions.extend([p.name.clone(), p.name.clone(), p.name.clone()]);
+    }
     actions.push("compute.servers.teleport".into());
     (
         select(actions),

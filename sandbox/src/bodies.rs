@@ -8,7 +8,6 @@
 //! the core's findings on the others, so every problem comes back at once.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -19,7 +18,6 @@ use clouddigit_core::validate::{
     SERVICE_ACCOUNT_NAME_PATTERN,
 };
 use clouddigit_core::{OrgRole, ProjectRole, ProjectScope, Timestamp, TokenPolicy};
-use regex::Regex;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -37,16 +35,7 @@ pub const MAX_TAG_VALUE_CHARS: usize = 256;
 /// bounds a lifetime only by the policy and the calling token: the document's bound
 /// keeps generated requests within ten years.
 pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
-/// S3's rule, as far as the sandbox keeps it: 3 to 63 lowercase letters, digits, hyphens
-/// and dots, starting with a letter or digit.
-pub const BUCKET_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9.-]{2,62}$";
-
-static BUCKET_NAME: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(BUCKET_NAME_PATTERN).ok());
-
-pub fn valid_bucket_name(name: &str) -> bool {
-    BUCKET_NAME.as_ref().is_some_and(|r| r.is_match(name))
-}
+pub use clouddigit_core::s3::{valid_bucket_name, BUCKET_NAME_PATTERN};
 
 // ---------------------------------------------------------------- reading a body
 

@@ -47,6 +47,11 @@ add("storage.objects.list", "read_only", ["GET /v1/storage/buckets/{bucket}/obje
 add("storage.objects.get", "read_only", ["GET /v1/storage/buckets/{bucket}/objects/{key}"], summary="Download an object")
 add("storage.objects.put", "member", ["PUT /v1/storage/buckets/{bucket}/objects/{key}"], summary="Upload an object")
 add("storage.objects.delete", "member", ["DELETE /v1/storage/buckets/{bucket}/objects/{key}"], summary="Delete an object")
+# What S3 asks for beyond reading and writing (as s3:PutObjectTagging,
+# s3:AbortMultipartUpload and s3:ListMultipartUploadParts do).
+add("storage.objects.tag", "member", ["PUT /v1/storage/buckets/{bucket}/objects/{key}/tags"], summary="Tag an object or remove its tags")
+add("storage.objects.abort_upload", "member", ["DELETE /v1/storage/buckets/{bucket}/uploads/{id}"], summary="Abort a multipart upload")
+add("storage.objects.list_parts", "read_only", ["GET /v1/storage/buckets/{bucket}/uploads/{id}"], read=True, summary="List the parts of a multipart upload")
 crud("k8s", "clusters", "k8s/clusters", extra=[
     ("kubeconfig", "member", "GET {base}/{id}/kubeconfig", False, "Download an admin kubeconfig (a credential, so not a read)", False),
 ])
