@@ -782,7 +782,8 @@ mod tests {
     /// exactly when the core finds nothing wrong with its characters or length.
     #[test]
     fn the_documented_name_pattern_is_the_cores_rule() {
-        let pattern = Regex::new(SERVICE_ACCOUNT_NAME_PATTERN).expect("the pattern compiles");
+        let pattern =
+            regex::Regex::new(SERVICE_ACCOUNT_NAME_PATTERN).expect("the pattern compiles");
         let names = [
             "a".to_owned(),
             "ci-deployer".into(),
