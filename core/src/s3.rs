@@ -114,6 +114,17 @@ pub fn valid_bucket_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
 }
 
+/// A path or header percent-decoded as S3 reads it (`+` stays a plus).
+pub fn decode_path(s: &str) -> String {
+    crate::sigv4::decode(s)
+}
+
+/// A key as a listing answers it under `encoding-type=url` (which the AWS SDKs ask for
+/// and undo): percent-encoded but for letters, digits, `-_.~` and `/`.
+pub fn encode_key(key: &str) -> String {
+    crate::sigv4::encode(key, true)
+}
+
 /// The HTTP status S3 answers an error code with (500 for a code it does not list).
 pub fn error_status(code: &str) -> u16 {
     match code {

@@ -121,7 +121,7 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 const UNRESERVED_PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// SigV4's URI encoding (`%XX` uppercase); `/` kept in paths.
-fn encode(s: &str, keep_slash: bool) -> String {
+pub(crate) fn encode(s: &str, keep_slash: bool) -> String {
     let set = if keep_slash {
         UNRESERVED_PATH
     } else {

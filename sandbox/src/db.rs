@@ -1,5 +1,6 @@
-//! SQLite state: the schema and every query. Secrets are never stored: tokens, client
-//! secrets and access keys keep only a SHA-256 hash (and a token its public prefix).
+//! SQLite state: the schema and every query. Secrets are never stored in the clear: tokens,
+//! client secrets and access keys keep a SHA-256 hash (and a token its public prefix), and
+//! an access key also its secret sealed under a key outside the database (SigV4 needs it).
 
 use std::collections::BTreeMap;
 
@@ -70,6 +71,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("access_keys", "parent_id", "TEXT"),
     ("access_keys", "expires_at", "TEXT"),
     ("access_keys", "revoked_at", "TEXT"),
+    // The secret, sealed (`secrets::Sealer`): SigV4 signs with the secret itself.
+    ("access_keys", "secret_sealed", "TEXT"),
     ("audit", "token_id", "TEXT"),
     ("audit", "detail", "TEXT"),
 ];
@@ -741,9 +744,10 @@ pub fn insert_access_key(
     conn: &Connection,
     key: &AccessKeyRow,
     secret_hash: &str,
+    secret_sealed: &str,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        &format!("INSERT INTO access_keys ({KEY_COLS}, secret_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        &format!("INSERT INTO access_keys ({KEY_COLS}, secret_hash, secret_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             key.id,
             key.sa_id,
@@ -752,10 +756,20 @@ pub fn insert_access_key(
             key.parent_id,
             key.expires_at.map(ts),
             key.revoked_at.map(ts),
-            secret_hash
+            secret_hash,
+            secret_sealed
         ],
     )?;
     Ok(())
+}
+
+/// A key's sealed secret (`None` for a key made before S3 signing: it cannot sign).
+pub fn access_key_sealed(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT secret_sealed FROM access_keys WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
 }
 
 /// An account's keys, revoked ones included (they show their `revoked_at`).

@@ -22,6 +22,7 @@ pub mod query;
 pub mod rate;
 pub mod request;
 pub mod routes;
+pub mod s3;
 pub mod secrets;
 pub mod seed;
 pub mod service;
@@ -75,6 +76,10 @@ pub struct Config {
     /// its owner: for test harnesses such as schemathesis, whose calls could otherwise
     /// revoke the very token they test with.
     pub protect_bootstrap: bool,
+    /// The S3 endpoint's port (0 picks a free one); `None` serves no S3.
+    pub s3_port: Option<u16>,
+    /// The region the S3 endpoint answers for (signatures must be scoped to it).
+    pub region: String,
 }
 
 impl Default for Config {
@@ -95,6 +100,8 @@ impl Default for Config {
             clock: Clock::system(),
             console: None,
             protect_bootstrap: false,
+            s3_port: Some(0),
+            region: "bd-dha-1".into(),
         }
     }
 }
@@ -120,13 +127,21 @@ pub struct RunningServer {
     /// The organization owner's token minted at start-up.
     pub bootstrap_token: TokenSecret,
     pub state: AppState,
+    /// The S3 endpoint's address, when it serves one.
+    pub s3_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    s3_task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningServer {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `http://host:port` of the S3 endpoint (path-style).
+    pub fn s3_url(&self) -> Option<String> {
+        self.s3_addr.map(|a| format!("http://{a}"))
     }
 
     pub fn clock(&self) -> &Clock {
@@ -146,6 +161,12 @@ impl RunningServer {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
         };
+        if let Some(t) = self.s3_task.take() {
+            match t.await {
+                Ok(r) => r?,
+                Err(e) => return Err(std::io::Error::other(e)),
+            }
+        }
         self.state
             .flush_audit()
             .map_err(|e| std::io::Error::other(e.message))?;
@@ -268,6 +289,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let state = AppState(Arc::new(Inner {
         protected,
         openapi: std::sync::OnceLock::new(),
+        sealer: match &config.db {
+            Some(p) => {
+                let mut name = p.as_os_str().to_owned();
+                name.push(".key");
+                secrets::Sealer::from_file(std::path::Path::new(&name))?
+            }
+            None => secrets::Sealer::ephemeral()?,
+        },
+        s3: s3::store::Store::open(&conn, config.db.as_deref(), &config.region)?,
         db: Mutex::new(conn),
         clock: config.clock.clone(),
         limiter: rate::RateLimiter::new(config.rate_burst, config.rate_per_second),
@@ -295,13 +325,27 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         config.token_file.as_deref(),
     )?;
     let (tx, rx) = oneshot::channel::<()>();
+    let (s3_stop, s3_stopped) = tokio::sync::watch::channel(false);
+    let (s3_addr, s3_task) = match config.s3_port {
+        Some(port) => {
+            let (a, t) = s3::serve(
+                state.clone(),
+                SocketAddr::new(config.host, port),
+                s3_stopped,
+            )
+            .await?;
+            (Some(a), Some(t))
+        }
+        None => (None, None),
+    };
     let task = tokio::spawn(async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = rx.await;
+            let _ = s3_stop.send(true);
         })
         .await
     });
@@ -309,7 +353,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr,
         bootstrap_token,
         state,
+        s3_addr,
         shutdown: Some(tx),
         task,
+        s3_task,
     })
 }

@@ -17,6 +17,17 @@ struct Args {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8787)]
     port: u16,
+    /// Port of the S3 endpoint (path-style, SigV4 with a service account's access key;
+    /// 0 picks a free one). Default: the next port after --port (8788), or a free one
+    /// with --port 0.
+    #[arg(long)]
+    s3_port: Option<u16>,
+    /// Serve no S3 endpoint.
+    #[arg(long, conflicts_with = "s3_port")]
+    no_s3: bool,
+    /// The region the S3 endpoint answers for: clients sign with it.
+    #[arg(long, default_value = "bd-dha-1")]
+    region: String,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
@@ -102,6 +113,14 @@ async fn main() -> ExitCode {
         audit_max_events: args.audit_max_events,
         console: console.clone(),
         protect_bootstrap: args.protect_bootstrap,
+        s3_port: (!args.no_s3).then(|| {
+            args.s3_port.unwrap_or(if args.port == 0 {
+                0
+            } else {
+                args.port.wrapping_add(1)
+            })
+        }),
+        region: args.region.clone(),
         ..Config::default()
     };
     let mut server = match start(config).await {
@@ -112,6 +131,12 @@ async fn main() -> ExitCode {
         }
     };
     leak::say(&format!("clouddigit-sandbox listening on {}", server.url()));
+    if let Some(url) = server.s3_url() {
+        leak::say(&format!(
+            "S3 endpoint at {url} (path-style, region {}; sign with a service account's access key)",
+            args.region
+        ));
+    }
     leak::say(&format!(
         "bootstrap token {}… (organization owner) written to {}",
         server.bootstrap_token.prefix(),

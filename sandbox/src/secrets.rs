@@ -1,4 +1,7 @@
-//! Making secrets and hashing them. Only hashes and public prefixes reach the database.
+//! Making secrets and hashing them. Only hashes and public prefixes reach the database,
+//! with one exception SigV4 forces: an access key's secret is what signs S3 requests, so
+//! the server must hold it (as S3 does). It is stored sealed ([`Sealer`]) under a key
+//! that is not in the database.
 
 use clouddigit_core::secret::SecretKind;
 use clouddigit_core::TokenSecret;
@@ -96,6 +99,96 @@ pub fn new_access_key() -> Result<(String, String), ApiError> {
     Ok((id, new_secret(SecretKind::AccessKeySecret)?))
 }
 
+/// Seals access-key secrets at rest (ChaCha20-Poly1305, a random nonce each): the
+/// database alone does not give them away. The key lives in memory for an in-memory
+/// sandbox, and in a file of its own (mode 0600) beside a `--db` file.
+pub struct Sealer {
+    cipher: chacha20poly1305::ChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+impl Sealer {
+    /// A new random key, kept nowhere.
+    pub fn ephemeral() -> std::io::Result<Sealer> {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(key.as_mut()).map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(Sealer::from_key(&key))
+    }
+
+    /// The key in `path`, made (mode 0600) if it does not exist.
+    pub fn from_file(path: &std::path::Path) -> std::io::Result<Sealer> {
+        use std::io::{Read, Write};
+        match std::fs::File::open(path) {
+            Ok(mut f) => {
+                let mut key = zeroize::Zeroizing::new([0u8; 32]);
+                f.read_exact(key.as_mut()).map_err(|e| {
+                    std::io::Error::other(format!("{}: not a sealing key ({e})", path.display()))
+                })?;
+                Ok(Sealer::from_key(&key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = zeroize::Zeroizing::new([0u8; 32]);
+                getrandom::fill(key.as_mut()).map_err(|e| std::io::Error::other(e.to_string()))?;
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(path)?;
+                f.write_all(key.as_ref())?;
+                f.sync_all()?;
+                Ok(Sealer::from_key(&key))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn from_key(key: &[u8; 32]) -> Sealer {
+        use chacha20poly1305::KeyInit;
+        Sealer {
+            cipher: chacha20poly1305::ChaCha20Poly1305::new(key.into()),
+        }
+    }
+
+    /// `secret` sealed, as base64 of the nonce and the ciphertext.
+    pub fn seal(&self, secret: &str) -> Result<String, ApiError> {
+        use base64::Engine as _;
+        use chacha20poly1305::aead::Aead;
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|e| ApiError::internal(format!("rng: {e}")))?;
+        let sealed = self
+            .cipher
+            .encrypt((&nonce).into(), secret.as_bytes())
+            .map_err(|_| ApiError::internal("sealing a secret failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+    }
+
+    /// The secret `sealed` holds; `None` if this key did not seal it (another sandbox's
+    /// key file, or a damaged value).
+    pub fn open(&self, sealed: &str) -> Option<zeroize::Zeroizing<String>> {
+        use base64::Engine as _;
+        use chacha20poly1305::aead::Aead;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, ct) = bytes.split_at(12);
+        let plain = self.cipher.decrypt(nonce.into(), ct).ok()?;
+        String::from_utf8(plain).ok().map(zeroize::Zeroizing::new)
+    }
+}
+
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
@@ -109,6 +202,25 @@ pub fn scrub(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key() {
+        let a = Sealer::ephemeral().unwrap_or_else(|_| panic!("rng"));
+        let b = Sealer::ephemeral().unwrap_or_else(|_| panic!("rng"));
+        let sealed = a.seal("cdsk_secret").unwrap_or_else(|_| panic!("seal"));
+        assert!(!sealed.contains("cdsk_secret"));
+        assert_eq!(
+            a.open(&sealed).as_deref().map(String::as_str),
+            Some("cdsk_secret")
+        );
+        assert!(b.open(&sealed).is_none());
+        assert!(a.open("bm90IHNlYWxlZA==").is_none());
+        // Two seals of one secret differ (a nonce each).
+        assert_ne!(
+            sealed,
+            a.seal("cdsk_secret").unwrap_or_else(|_| panic!("seal"))
+        );
+    }
 
     #[test]
     fn secrets_parse_and_scrub() {

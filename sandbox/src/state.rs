@@ -43,6 +43,10 @@ pub struct Inner {
     pub protected: Option<Protected>,
     /// The OpenAPI document with this organization's projects, built on first request.
     pub openapi: std::sync::OnceLock<serde_json::Value>,
+    /// Seals access keys' secrets at rest.
+    pub sealer: crate::secrets::Sealer,
+    /// The S3 endpoint's region, objects and uploads.
+    pub s3: crate::s3::store::Store,
 }
 
 #[derive(Debug, Clone)]

@@ -413,8 +413,13 @@ pub async fn create_access_key(
         &route,
         &Value::Null,
         |conn: &Connection| {
-            let (key, secret) =
-                service::create_access_key(conn, &caller.actor(), &sa, state.now())?;
+            let (key, secret) = service::create_access_key(
+                conn,
+                &caller.actor(),
+                &sa,
+                state.now(),
+                &state.0.sealer,
+            )?;
             let created: CreatedAccessKey = views::created_access_key(&key, secret);
             Ok((StatusCode::CREATED, created))
         },

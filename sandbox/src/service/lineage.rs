@@ -51,6 +51,21 @@ pub fn secret_credential(sa: &SaRow, org_projects: &[String]) -> Option<Token> {
     Some(t)
 }
 
+/// An S3 access key read as a credential for the rules: the account's projects, role
+/// and allow-list as they are now, the key's own expiry and revocation.
+pub fn key_credential(sa: &SaRow, key: &db::AccessKeyRow, org_projects: &[String]) -> Token {
+    let mut cred = account_credential(
+        &sa.state,
+        account_projects(sa, org_projects),
+        key.expires_at,
+        key.created_at,
+    );
+    cred.id = key.id.clone();
+    cred.name = format!("{} access key", sa.state.name);
+    cred.revoked_at = key.revoked_at;
+    cred
+}
+
 /// Lineages already read, by token id, with the epoch they were read at ([`db::epoch`]):
 /// a call with a token some links below the root reads them once, not on every call.
 #[derive(Debug, Default)]
@@ -129,14 +144,7 @@ pub fn ancestors(conn: &Connection, parent: Option<&str>) -> Result<Vec<Ancestor
                 Some(p) => p.clone(),
                 None => org_projects.insert(db::projects(conn)?).clone(),
             };
-            let mut cred = account_credential(
-                &sa.state,
-                account_projects(&sa, &projects),
-                key.expires_at,
-                key.created_at,
-            );
-            cred.id = key.id.clone();
-            cred.revoked_at = key.revoked_at;
+            let cred = key_credential(&sa, &key, &projects);
             (cred, OwnerState::ServiceAccount(sa.state), key.parent_id)
         } else {
             return Err(gone(&id));

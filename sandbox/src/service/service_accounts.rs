@@ -433,6 +433,7 @@ pub fn create_access_key(
     caller: &Actor<'_>,
     sa: &SaRow,
     now: Timestamp,
+    sealer: &crate::secrets::Sealer,
 ) -> Result<(AccessKeyRow, String), ApiError> {
     let expires_at = caller.token.expires_at;
     let org_projects = db::projects(conn)?;
@@ -455,7 +456,7 @@ pub fn create_access_key(
         expires_at,
         revoked_at: None,
     };
-    db::insert_access_key(conn, &key, &sha256_hex(&secret))?;
+    db::insert_access_key(conn, &key, &sha256_hex(&secret), &sealer.seal(&secret)?)?;
     caller.note(format!("created access key {}", key.id));
     Ok((key, secret))
 }
