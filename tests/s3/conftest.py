@@ -94,6 +94,9 @@ class Sandbox:
     def advance(self, seconds: int) -> None:
         self.api("POST", "/_sandbox/clock", {"advance_seconds": seconds})
 
+    def reset_clock(self) -> None:
+        self.api("POST", "/_sandbox/clock", {"reset": True})
+
     def audit(self, **query: str) -> Any:
         q = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in query.items())
         return self.api("GET", f"/v1/audit/events?{q}")["events"]
