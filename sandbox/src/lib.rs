@@ -16,6 +16,7 @@ pub mod faults;
 pub mod handlers;
 pub mod idempotency;
 pub mod leak;
+pub mod object_store;
 pub mod openapi;
 pub mod operations;
 pub mod query;
@@ -297,7 +298,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             }
             None => secrets::Sealer::ephemeral()?,
         },
-        s3: s3::store::Store::open(&conn, config.db.as_deref(), &config.region)?,
+        s3: object_store::Store::open(&conn, config.db.as_deref(), &config.region)?,
         db: Mutex::new(conn),
         clock: config.clock.clone(),
         limiter: rate::RateLimiter::new(config.rate_burst, config.rate_per_second),

@@ -165,6 +165,7 @@ const NOT_ACTIVE: (u16, &str) = (
     "already_rotated, token_revoked or token_expired: only an active token rotates",
 );
 const NAME_TAKEN: (u16, &str) = (409, "name_taken: the name is in use");
+const NOT_EMPTY: (u16, &str) = (409, "bucket_not_empty: the bucket still holds objects (put through the S3 endpoint)");
 
 const fn idem(mut d: RouteDef) -> RouteDef {
     d.idempotent = true;
@@ -220,7 +221,7 @@ pub fn operations() -> Vec<RouteDef> {
         query(r("GET", "/v1/storage/buckets", "listBuckets", "List buckets in a project (?project=)", "storage", None, 200, Some(schema::<BucketList>)), &PROJECT_ONLY),
         also(query(makes(idem(r("POST", "/v1/storage/buckets", "createBucket", "Create a bucket", "storage", Some(schema::<BucketCreate>), 201, Some(schema::<Bucket>))), "/name"), &PROJECT_OPTIONAL), &[NAME_TAKEN]),
         r("GET", "/v1/storage/buckets/{id}", "getBucket", "Show a bucket", "storage", None, 200, Some(schema::<Bucket>)),
-        r("DELETE", "/v1/storage/buckets/{id}", "deleteBucket", "Delete a bucket", "storage", None, 204, None),
+        also(r("DELETE", "/v1/storage/buckets/{id}", "deleteBucket", "Delete an empty bucket", "storage", None, 204, None), &[NOT_EMPTY]),
         r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some(schema::<Bucket>)),
         r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some(schema::<Bucket>)),
         // Audit

@@ -46,7 +46,7 @@ pub struct Inner {
     /// Seals access keys' secrets at rest.
     pub sealer: crate::secrets::Sealer,
     /// The S3 endpoint's region, objects and uploads.
-    pub s3: crate::s3::store::Store,
+    pub s3: crate::object_store::Store,
 }
 
 #[derive(Debug, Clone)]

@@ -248,7 +248,22 @@ pub async fn delete_bucket(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let b = load_bucket(&state, &caller, &name)?;
-    db::delete_bucket(&*state.db()?, &b.name)?;
+    let blobs = {
+        let conn = state.db()?;
+        // As S3 answers DeleteBucket: objects stay until they are deleted themselves.
+        if !crate::object_store::bucket_is_empty(&conn, &b.name)? {
+            return Err(ApiError::conflict(
+                "bucket_not_empty",
+                format!("bucket {:?} still holds objects: delete them first", b.name),
+            ));
+        }
+        db::atomically(&conn, |c| -> Result<Vec<String>, ApiError> {
+            let blobs = crate::object_store::drop_uploads(c, &b.name)?;
+            db::delete_bucket(c, &b.name)?;
+            Ok(blobs)
+        })?
+    };
+    state.0.s3.forget(blobs);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

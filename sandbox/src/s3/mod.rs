@@ -7,7 +7,6 @@
 pub mod auth;
 pub mod error;
 mod objects;
-pub mod store;
 pub mod xml;
 
 use std::net::SocketAddr;

@@ -15,10 +15,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::auth::Principal;
 use super::error::S3Error;
-use super::store::{self, Headers, ObjectRow, PartRow, UploadRow};
 use super::xml::{self, Xml};
 use super::{stream_file, Call};
 use crate::db::{self, Bucket};
+use crate::object_store::{self as store, Headers, ObjectRow, PartRow, UploadRow};
 use crate::state::AppState;
 
 /// S3's largest single PUT (and part): 5 GiB.
