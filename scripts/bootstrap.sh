@@ -101,6 +101,9 @@ if ! python3 -m maturin --version >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'maturin>=1.9,<2'
 fi
 
+# --- The S3 tests' TLS proxy makes a self-signed certificate ----------------------
+command -v openssl >/dev/null || need_apt openssl
+
 # --- Browser tests ----------------------------------------------------------------
 need_apt chromium
 need_apt chromium-driver
