@@ -26,7 +26,7 @@ def load(name: str) -> dict:
 def seeds() -> dict[str, list[bytes]]:
     out: dict[str, list[bytes]] = {t: [] for t in (
         "secrets", "allowed_ips", "facade_json", "cli", "client_responses", "time", "decisions",
-        "sigv4",
+        "sigv4", "s3_body",
     )}
 
     def js(value: object) -> str:
@@ -115,6 +115,17 @@ def seeds() -> dict[str, list[bytes]]:
         r = case["request"]
         head = "\n".join(f"{k}: {v}" for k, v in r["headers"])
         out["sigv4"].append(f"{r['method']}\n{r['path']}\n{r['query']}\n{head}".encode())
+
+    # Framed bodies as the SDKs send them: [form, trailer, split] then the bytes.
+    for form, body in (
+        (3, b"b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n"),
+        (3, b"6\r\nhello \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n"),
+        (1, b"5;chunk-signature=" + b"0" * 64 + b"\r\nhello\r\n0;chunk-signature=" + b"1" * 64 + b"\r\n\r\n"),
+        (0, b"hello world"),
+        (4, b"hello world"),
+    ):
+        for split in (0, 6, 255):
+            out["s3_body"].append(bytes([form, 0, split]) + body)
 
     out["decisions"].append(bytes(range(256)))
     return out
