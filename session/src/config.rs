@@ -55,6 +55,17 @@ pub enum Ingress {
     Canonical,
 }
 
+impl Ingress {
+    /// `operational` or `canonical`, as the JSON spells them.
+    pub fn parse(text: &str) -> Option<Ingress> {
+        match text {
+            "operational" => Some(Ingress::Operational),
+            "canonical" => Some(Ingress::Canonical),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("region: {text:?} is not a Cloud Digit region (bd-dha-1, bd-ctg-1, bd-syl-1)")]
@@ -700,6 +711,15 @@ mod tests {
             ..S3Options::default()
         };
         assert_eq!(code(region, &none), Err("unknown_region"));
+    }
+
+    #[test]
+    fn ingress_parse_reads_the_json_names() {
+        for i in [Ingress::Operational, Ingress::Canonical] {
+            let name = serde_json::to_value(i).unwrap();
+            assert_eq!(Ingress::parse(name.as_str().unwrap()), Some(i));
+        }
+        assert_eq!(Ingress::parse("Canonical"), None);
     }
 
     #[test]
