@@ -87,6 +87,9 @@ fn generate() -> String {
     add::<AuditEvent>(&mut gen, &mut defs, "AuditEvent");
     add::<Whoami>(&mut gen, &mut defs, "Whoami");
     add::<RevokedCount>(&mut gen, &mut defs, "RevokedCount");
+    // Where the API and object storage are (the region names the SDKs take).
+    add::<clouddigit_session::Region>(&mut gen, &mut defs, "Region");
+    add::<clouddigit_session::Ingress>(&mut gen, &mut defs, "Ingress");
     add::<ApiError>(&mut gen, &mut defs, "ApiError");
     add::<FieldError>(&mut gen, &mut defs, "FieldError");
     // The client session's wire (what the Python binding exchanges) and its vectors.

@@ -579,6 +579,12 @@ class Explanation(TypedDict):
 HeaderList = Union[Dict[str, str], List[Tuple[str, str]]]
 
 
+# Which hostnames to use. Today's API is served from `*.mymine.space`; the
+# `*.clouddigit.ai` names become canonical at the DNS cutover and the old ones stay
+# as aliases, so `Operational` is the default until then.
+Ingress = Literal["operational", "canonical"]
+
+
 # Every code validation can report. Errors block creation; warnings are advice.
 IssueCode = Literal[
     "name_required",
@@ -660,6 +666,9 @@ class Limits(TypedDict):
     #: The service-account name rule as a regular expression (length included), for
     #: schemas and form hints; the validators say what is wrong with a name.
     service_account_name_pattern: str
+
+
+Region = Literal["bd-dha-1", "bd-ctg-1", "bd-syl-1"]
 
 
 class _RequestRequired(TypedDict):
@@ -940,6 +949,7 @@ __all__ = [
     "Explanation",
     "FieldError",
     "HeaderList",
+    "Ingress",
     "Inherit",
     "Issue",
     "IssueCode",
@@ -953,6 +963,7 @@ __all__ = [
     "ProjectRole",
     "ProjectScope",
     "Reason",
+    "Region",
     "Request",
     "RequestText",
     "RevokedCount",
