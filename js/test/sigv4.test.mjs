@@ -74,5 +74,15 @@ test('no signature: SigV4Error with the S3 code, never the secret', async () => 
     assert.ok(!err.message.includes(secret) && !String(err).includes(secret), err.message);
     return true;
   });
-  await assert.rejects(sigv4Verify({ method: 'GET', url: '/' }, secret, 'yesterday'), (err) => err.code === 'invalid_input');
+  await assert.rejects(sigv4Verify({ method: 'GET', url: '/' }, secret, 'yesterday'), (err) => {
+    assert.equal(err.code, 'invalid_input');
+    assert.equal(err.field, 'now');
+    return true;
+  });
+  // Not data at all: a SigV4Error too, as for any argument of the wrong shape.
+  await assert.rejects(sigv4Explain({ method: 'GET', url: '/', headers: { Host: () => 'x' } }, secret), (err) => {
+    assert.ok(err instanceof SigV4Error, String(err));
+    assert.equal(err.code, 'invalid_input');
+    return true;
+  });
 });

@@ -168,7 +168,7 @@ async function s3Types(): Promise<void> {
     await sigv4Explain({ method: 'GET', url: '/' }, 'secret');
   } catch (err) {
     if (err instanceof SigV4Error) {
-      const field: 'request' = err.field;
+      const field: 'request' | 'now' = err.field;
       void field;
     }
   }

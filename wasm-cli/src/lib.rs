@@ -91,17 +91,22 @@ pub fn run_cli(args: Vec<String>, io: &CliIo) -> i32 {
 // cross as JSON text, and errors as data: js/sigv4.js throws the SDK's own `SigV4Error`
 // (this module has no copy of the error classes, so `instanceof` holds).
 
-/// An answer for js/sigv4.js: `{"value": ...}` or `{"error": {"code", "message"}}`.
+/// An answer for js/sigv4.js: `{"value": ...}` or `{"error": {"code", "field", "message"}}`.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Answer<T> {
     Value(T),
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        field: &'static str,
+        message: String,
+    },
 }
 
 fn answer<T: serde::Serialize>(a: &Answer<T>) -> String {
     serde_json::to_string(a).unwrap_or_else(|_| {
-        r#"{"error":{"code":"internal","message":"cannot write the answer"}}"#.to_owned()
+        r#"{"error":{"code":"internal","field":"request","message":"cannot write the answer"}}"#
+            .to_owned()
     })
 }
 
@@ -109,6 +114,7 @@ fn answer<T: serde::Serialize>(a: &Answer<T>) -> String {
 fn request<T>(json: &str, secret: &str) -> Result<ffi::RequestText, Answer<T>> {
     core::json::from_json(json, "request").map_err(|message| Answer::Error {
         code: "invalid_input".to_owned(),
+        field: "request",
         message: ffi::without_secret(&message, secret),
     })
 }
@@ -124,6 +130,7 @@ pub fn sigv4_explain_json(request_json: &str, secret: &str) -> String {
                 let (code, message) = ffi::sigv4_error_details(&e, secret);
                 Answer::Error {
                     code: code.to_owned(),
+                    field: "request",
                     message,
                 }
             }
@@ -146,6 +153,7 @@ pub fn sigv4_verify_json(request_json: &str, secret: &str, now: Option<String>) 
             Err(_) => {
                 return answer(&Answer::<()>::Error {
                     code: "invalid_input".to_owned(),
+                    field: "now",
                     message: ffi::without_secret(
                         &format!("now: {t:?} is not an RFC 3339 time"),
                         secret,

@@ -52,7 +52,8 @@ export declare class TokenFormatError extends ClouddigitError {
  */
 export declare class SigV4Error extends ClouddigitError {
   readonly code: string;
-  readonly field: 'request';
+  /** The argument at fault: `request`, or `now` for `sigv4Verify`'s time. */
+  readonly field: 'request' | 'now';
 }
 
 /**
