@@ -3,6 +3,7 @@
 // inside it) before any export is used, so importers never call an init function.
 import init, { PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
 import { installFastCheck } from './fast_check.js';
+import { sigv4Functions } from './sigv4.js';
 
 const wasm = await init();
 installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
@@ -11,6 +12,14 @@ installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
 Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() {
   return `Secret(${this.toString()})`;
 };
+
+// SigV4 runs in the command's module, fetched on the first call (js/sigv4.js); bundlers
+// split it off and follow the `new URL(..., import.meta.url)` inside it.
+export const { sigv4Explain, sigv4Verify } = sigv4Functions(async () => {
+  const m = await import('../dist/cli/clouddigit_cli.js');
+  await m.default();
+  return m;
+});
 
 export * from '../dist/wasm/clouddigit_wasm.js';
 export * from '../dist/wasm/errors.js';

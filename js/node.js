@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { clientEnvVars, initSync, PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
 import { setHost } from '../dist/wasm/host.js';
 import { installFastCheck } from './fast_check.js';
+import { sigv4Functions } from './sigv4.js';
 
 const wasm = initSync({ module: readFileSync(new URL('../dist/wasm/clouddigit_wasm_bg.wasm', import.meta.url)) });
 installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
 
 // The API client's environment in Node (docs/client.md): the variables the session names
-// (clientEnvVars) and ~/.config/cd/token. The session decides what they mean and which
+// for the client and for s3Config (clientEnvVars) and ~/.config/cd/token. The session decides what they mean and which
 // wins (a token file readable by group or others is refused); this only reads.
 setHost({
   name: 'node',
@@ -30,6 +31,13 @@ setHost({
 Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() {
   return `Secret(${this.toString()})`;
 };
+
+// SigV4 runs in the command's module, loaded on the first call (js/sigv4.js).
+export const { sigv4Explain, sigv4Verify } = sigv4Functions(async () => {
+  const m = await import('../dist/cli/clouddigit_cli.js');
+  m.initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
+  return m;
+});
 
 export * from '../dist/wasm/clouddigit_wasm.js';
 export * from '../dist/wasm/errors.js';

@@ -26,6 +26,8 @@ wasm-bindgen --target web --no-typescript --out-dir dist/replay --out-name cloud
 # re-exports that very module so `instanceof` works on what the SDK throws.
 snippet=$(cd dist/wasm && ls snippets/*/js/errors.js)
 printf "export * from './%s';\n" "$snippet" > dist/wasm/errors.js
+# js/sigv4.js sends its arguments as the SDK's functions do (wasm/js/json.js).
+printf "export { toJsonText } from './%s';\n" "$(dirname "$snippet")/json.js" > dist/wasm/json.js
 printf "export * from './%s';\n" "$snippet" > dist/wasm/errors.d.ts
 cp wasm/js/errors.d.ts "dist/wasm/${snippet%.js}.d.ts"
 # The API client's host hooks (wasm/js/host.js): js/node.js gives it the environment.
@@ -46,8 +48,12 @@ split=$(grep -nE -m1 '^export (class|function) ' dist/wasm/api.d.ts | cut -d: -f
 if head -n "$((split - 1))" dist/wasm/api.d.ts | grep -nE '\bMap<| \| undefined\b'; then
   echo "build-npm: data types still declare Map or undefined" >&2; exit 1
 fi
-for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission; do
+for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission s3Config; do
   grep -q "export function $f(" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $f" >&2; exit 1; }
+done
+# js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js) with these types.
+for t in RequestText HeaderList Explanation SigV4Verdict; do
+  grep -qE "export (interface|type) $t\b" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $t" >&2; exit 1; }
 done
 for c in PreparedToken Client Secret; do
   grep -q "export class $c " dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $c" >&2; exit 1; }
@@ -74,8 +80,9 @@ echo "built dist/wasm: clouddigit_wasm_bg.wasm ${raw} bytes raw, ${gz} bytes gzi
 # What a browser page downloads (js/browser.js and what it imports, and the wasm, each
 # gzipped as a server sends it), and the npm tarball.
 page=0
-for f in js/browser.js js/fast_check.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
-         dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
+# (Not dist/cli/: js/sigv4.js loads it only when sigv4Explain or sigv4Verify is called.)
+for f in js/browser.js js/fast_check.js js/sigv4.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
+         dist/wasm/json.js dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
   page=$((page + $(gzip -9c "$f" | wc -c)))
 done
 tarball=$(npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))' || echo "?")

@@ -14,6 +14,7 @@ How the schema maps:
 
 - ``{"type": "object", "properties": ...}``: a ``TypedDict``; keys outside ``required``
   may be left out (``total=False``). A map (``additionalProperties`` only) is ``Dict``.
+- A fixed-length array of positional items (``prefixItems``, a Rust tuple): ``Tuple``.
 - ``enum`` and ``const`` strings: ``Literal``; ``oneOf``/``anyOf``: ``Union`` (or
   ``Optional`` with ``null``), the ``Literal`` members merged into one.
 - ``"format": "date-time"``: ``Timestamp`` (an RFC 3339 ``str``, or an aware
@@ -239,6 +240,9 @@ def members(schema: Dict[str, Any], refer: Refer, time: str) -> List[Any]:
         return ["float"]
     if t == "boolean":
         return ["bool"]
+    if t == "array" and "prefixItems" in schema and schema.get("minItems") == schema.get("maxItems"):
+        # A fixed-length array of positional items (a Rust tuple): `Tuple[...]`.
+        return [f"Tuple[{', '.join(expr(item, refer, time) for item in schema['prefixItems'])}]"]
     if t == "array":
         return [f"List[{expr(schema.get('items', {}), refer, time)}]"]
     if t == "object":
@@ -412,7 +416,7 @@ TYPING = "from typing import ..."
 def with_typing_imports(lines: List[str]) -> str:
     """The text, its ``from typing import`` line naming what the rest uses."""
     body = "\n".join(line for line in lines if line != TYPING)
-    used = [n for n in ("Any", "Dict", "List", "Literal", "Optional", "TypedDict", "Union") if re.search(rf"\b{n}\b", body)]
+    used = [n for n in ("Any", "Dict", "List", "Literal", "Optional", "Tuple", "TypedDict", "Union") if re.search(rf"\b{n}\b", body)]
     return "\n".join(f"from typing import {', '.join(used)}" if line == TYPING else line for line in lines)
 
 

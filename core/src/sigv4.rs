@@ -363,7 +363,7 @@ pub fn verify(
 /// answer to `SignatureDoesNotMatch` no AWS tool gives offline. The clock is not judged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(feature = "tsify", tsify(into_wasm_abi))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct Explanation {
     pub access_key_id: String,
     /// `YYYYMMDD/region/service/aws4_request`.
@@ -384,13 +384,15 @@ pub struct Explanation {
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(feature = "tsify", tsify(from_wasm_abi, missing_as_null))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct RequestText {
     pub method: String,
     pub url: String,
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub headers: HeaderList,
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub body_sha256: Option<String>,
 }
 
@@ -398,6 +400,7 @@ pub struct RequestText {
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum HeaderList {
     Map(std::collections::BTreeMap<String, String>),
     Pairs(Vec<(String, String)>),

@@ -161,3 +161,77 @@ pub fn lint(
 pub fn scan_text(text: &str) -> Vec<clouddigit_core::scan::SecretFinding> {
     clouddigit_core::scan::scan_text(text)
 }
+
+// ---- S3: SigV4 signatures and the S3 client's settings ----
+
+pub use clouddigit_core::sigv4::{Explanation, HeaderList, RequestText, SigV4Error};
+pub use clouddigit_session::config::{S3Config, S3Options, S3_ENV_VARS};
+
+/// What `sigv4_verify` decides: `ok`, or the S3 error code the server answers with
+/// (`SignatureDoesNotMatch`, `RequestTimeTooSkewed`, `AccessDenied` for an expired
+/// presigned URL, ...) and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub struct SigV4Verdict {
+    pub ok: bool,
+    /// The S3 error code; null when `ok`.
+    pub code: Option<String>,
+    /// Null when `ok`.
+    pub message: Option<String>,
+}
+
+/// `text` with every occurrence of `secret` cut out. SigV4's refusals never quote the
+/// request or the secret; this holds for what a host adds around them too (a request
+/// that cannot be read is reported with serde's words, which may quote a key of it).
+pub fn without_secret(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_owned();
+    }
+    text.replace(secret, "[secret]")
+}
+
+/// The S3 error code and message of a refusal, without the secret.
+pub fn sigv4_error_details(e: &SigV4Error, secret: &str) -> (&'static str, String) {
+    (e.code(), without_secret(&e.to_string(), secret))
+}
+
+/// Whether `request`, as pasted, is signed by `secret` at `now`: the verdict the S3
+/// endpoint reaches (the clock and a presigned URL's expiry included).
+pub fn sigv4_verify(
+    request: &RequestText,
+    secret: &str,
+    now: clouddigit_core::model::Timestamp,
+) -> SigV4Verdict {
+    match request.verify(secret, now) {
+        Ok(()) => SigV4Verdict {
+            ok: true,
+            code: None,
+            message: None,
+        },
+        Err(e) => {
+            let (code, message) = sigv4_error_details(&e, secret);
+            SigV4Verdict {
+                ok: false,
+                code: Some(code.to_owned()),
+                message: Some(message),
+            }
+        }
+    }
+}
+
+/// How the S3 endpoint reads `request` (canonical request, string to sign) and the
+/// signature `secret` gives next to the one the request carries; the clock is not
+/// judged. Fails only when the request carries no readable signature.
+pub fn sigv4_explain(request: &RequestText, secret: &str) -> Result<Explanation, SigV4Error> {
+    request.explain(secret)
+}
+
+/// See [`clouddigit_session::config::s3_config`]; `env` holds the values of
+/// [`S3_ENV_VARS`] the host found.
+pub fn s3_config(
+    options: S3Options,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<S3Config, clouddigit_session::ConfigError> {
+    clouddigit_session::config::s3_config(options, |k| env.get(k).cloned())
+}

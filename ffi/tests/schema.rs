@@ -1,7 +1,7 @@
 //! `schema/clouddigit.schema.json` is generated from the types every host exchanges:
 //! the core's (tokens, owners, requests, decisions, validation, the catalog, limits,
-//! allow-list reports), the API client's models and errors (`clouddigit-session`) and
-//! the vector files. This test fails when the types and the file drift apart.
+//! allow-list reports, SigV4 requests, explanations and verdicts), the API client's
+//! models and errors (`clouddigit-session`) and the vector files. This test fails when the types and the file drift apart.
 //! Regenerate with `UPDATE_SCHEMA=1 cargo test -p clouddigit-ffi --test schema`; the
 //! Python package's `types.py` and `models.py` are generated from the file in turn
 //! (`scripts/gen-python-types.py`).
@@ -72,6 +72,10 @@ fn generate() -> String {
     add::<CatalogFile>(&mut gen, &mut defs, "Catalog");
     add::<Limits>(&mut gen, &mut defs, "Limits");
     add::<AllowedIpsReport>(&mut gen, &mut defs, "AllowedIpsReport");
+    // SigV4: a request as pasted, how the server reads it, and the verdict.
+    add::<clouddigit_ffi::RequestText>(&mut gen, &mut defs, "RequestText");
+    add::<clouddigit_ffi::Explanation>(&mut gen, &mut defs, "Explanation");
+    add::<clouddigit_ffi::SigV4Verdict>(&mut gen, &mut defs, "SigV4Verdict");
     // The API client's models (what the API returns) and errors.
     add::<ApiToken>(&mut gen, &mut defs, "ApiToken");
     add::<CreatedToken>(&mut gen, &mut defs, "CreatedToken");
@@ -83,6 +87,9 @@ fn generate() -> String {
     add::<AuditEvent>(&mut gen, &mut defs, "AuditEvent");
     add::<Whoami>(&mut gen, &mut defs, "Whoami");
     add::<RevokedCount>(&mut gen, &mut defs, "RevokedCount");
+    // Where the API and object storage are (the region names the SDKs take).
+    add::<clouddigit_session::Region>(&mut gen, &mut defs, "Region");
+    add::<clouddigit_session::Ingress>(&mut gen, &mut defs, "Ingress");
     add::<ApiError>(&mut gen, &mut defs, "ApiError");
     add::<FieldError>(&mut gen, &mut defs, "FieldError");
     // The client session's wire (what the Python binding exchanges) and its vectors.

@@ -138,3 +138,47 @@ const expanded: string[] = expandPermission('compute.*');
 
 void decision, underPolicy, reason, failed, permission, names, orgLevel, badReason, noTime, untagged;
 void undefinedPermission, looksLikeToken, version, firstRoute, inherits, mapped, expanded;
+
+// ---- S3: SigV4 explained and verified (async: loaded on first use), S3Client settings ----
+import {
+  ConfigError,
+  SigV4Error,
+  s3Config,
+  sigv4Explain,
+  sigv4Verify,
+  type Explanation,
+  type RequestText,
+  type S3ClientConfig,
+  type SigV4Verdict,
+} from '@clouddigit/sdk';
+
+const pastedRequest: RequestText = { method: 'GET', url: 'https://s3.bd-dha-1.mymine.space/b/k', headers: [['Host', 's3.bd-dha-1.mymine.space']] };
+const asObject: RequestText = { method: 'GET', url: '/b/k', headers: { Host: 'x' }, body_sha256: 'e3b0...' };
+// @ts-expect-error: a header pair has two strings.
+const badPair: RequestText = { method: 'GET', url: '/', headers: [['Host']] };
+async function s3Types(): Promise<void> {
+  const x: Explanation = await sigv4Explain(pastedRequest, 'secret');
+  const matches: boolean = x.matches;
+  const canonical: string = x.canonical_request;
+  const verdict: SigV4Verdict = await sigv4Verify(asObject, 'secret', '2026-11-24T12:00:00Z');
+  const s3Code: string | null = verdict.code;
+  // @ts-expect-error: the verdict's code is null when ok, never undefined.
+  const undefinedCode: string | undefined = verdict.code;
+  try {
+    await sigv4Explain({ method: 'GET', url: '/' }, 'secret');
+  } catch (err) {
+    if (err instanceof SigV4Error) {
+      const field: 'request' | 'now' = err.field;
+      void field;
+    }
+  }
+  void matches, canonical, s3Code, undefinedCode;
+}
+const s3: S3ClientConfig = s3Config({ region: 'bd-ctg-1', ingress: 'canonical', endpointUrl: 'http://127.0.0.1:8788' });
+const forcePathStyle: boolean = s3.forcePathStyle;
+const secretAccessKey: string | undefined = s3.credentials?.secretAccessKey;
+// @ts-expect-error: regions are a closed union.
+s3Config({ region: 'us-east-1' });
+// @ts-expect-error: options are camelCase, as the AWS SDK's are.
+s3Config({ endpoint_url: 'http://127.0.0.1:8788' });
+void s3Types, badPair, forcePathStyle, secretAccessKey, ConfigError;

@@ -22,7 +22,7 @@ fn py_json<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyA
 }
 
 /// A core `ApiError` as the `(message, json)` the Python layer raises its typed error from.
-fn api_err(e: &ApiError) -> PyErr {
+pub(crate) fn api_err(e: &ApiError) -> PyErr {
     let json = serde_json::to_string(e).unwrap_or_default();
     ClientError::new_err((e.to_string(), json))
 }

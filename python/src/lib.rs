@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 mod cli;
 mod client;
+mod s3;
 
 pyo3::create_exception!(
     _native,
@@ -1132,7 +1133,7 @@ fn time_error(py: Python<'_>, message: String) -> PyErr {
 
 /// Converts the time of a hot-path check: an RFC 3339 string, or an aware `datetime`.
 /// A naive `datetime` or a string that is not a time is an `EvaluateError`.
-fn convert_time(obj: &Bound<'_, PyAny>) -> PyResult<core::Timestamp> {
+pub(crate) fn convert_time(obj: &Bound<'_, PyAny>) -> PyResult<core::Timestamp> {
     let py = obj.py();
     if let Ok(s) = obj.cast::<PyString>() {
         let text = s.to_cow()?;
@@ -1267,6 +1268,7 @@ fn reason_str<'py>(py: Python<'py>, code: &'static str) -> Bound<'py, PyString> 
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     client::register(m)?;
+    s3::register(m)?;
     m.add("ClouddigitError", py.get_type::<ClouddigitError>())?;
     m.add("AllowedIpsError", py.get_type::<AllowedIpsError>())?;
     m.add("InvalidIpError", py.get_type::<InvalidIpError>())?;

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use clouddigit_core::secret::{TokenFormatError, TokenSecret};
 
+use crate::models::Secret;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
@@ -53,6 +55,17 @@ pub enum Ingress {
     Canonical,
 }
 
+impl Ingress {
+    /// `operational` or `canonical`, as the JSON spells them.
+    pub fn parse(text: &str) -> Option<Ingress> {
+        match text {
+            "operational" => Some(Ingress::Operational),
+            "canonical" => Some(Ingress::Canonical),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("region: {text:?} is not a Cloud Digit region (bd-dha-1, bd-ctg-1, bd-syl-1)")]
@@ -61,6 +74,15 @@ pub enum ConfigError {
     BadBaseUrl { text: String },
     #[error("base_url: {text:?} is plain http to a host that is not this machine: the token would cross the network unencrypted; use https, or set allow_insecure_http (CD_ALLOW_INSECURE_HTTP=1) if you mean it")]
     InsecureBaseUrl { text: String },
+    #[error("endpoint_url: {text:?} is not an http(s) URL")]
+    BadEndpointUrl { text: String },
+    #[error("endpoint_url: {text:?} is plain http to a host that is not this machine: requests and objects would cross the network unencrypted; use https, or set allow_insecure_http (CD_ALLOW_INSECURE_HTTP=1) if you mean it")]
+    InsecureEndpointUrl { text: String },
+    #[error("{missing}: an access key is an id and its secret, and only {given} was given")]
+    IncompleteAccessKey {
+        missing: &'static str,
+        given: &'static str,
+    },
     #[error("credentials: no token given, CD_API_TOKEN is not set and {path} does not exist")]
     NoCredentials { path: String },
     #[error("credentials: {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
@@ -78,6 +100,9 @@ impl ConfigError {
             ConfigError::UnknownRegion { .. } => "unknown_region",
             ConfigError::BadBaseUrl { .. } => "bad_base_url",
             ConfigError::InsecureBaseUrl { .. } => "insecure_base_url",
+            ConfigError::BadEndpointUrl { .. } => "bad_endpoint_url",
+            ConfigError::InsecureEndpointUrl { .. } => "insecure_endpoint_url",
+            ConfigError::IncompleteAccessKey { .. } => "incomplete_access_key",
             ConfigError::NoCredentials { .. } => "no_credentials",
             ConfigError::TokenFileTooOpen { .. } => "token_file_too_open",
             ConfigError::BadToken { .. } => "bad_token",
@@ -153,20 +178,29 @@ impl ClientConfig {
     /// (canonical), or the explicit base URL without a trailing slash.
     pub fn base_url(&self) -> Result<String, ConfigError> {
         if let Some(u) = &self.base_url {
-            let t = u.trim().trim_end_matches('/');
-            let Some(origin) = Origin::parse(t) else {
-                return Err(ConfigError::BadBaseUrl { text: u.clone() });
-            };
-            if !origin.secure() && !origin.is_loopback() && !self.allow_insecure_http {
-                return Err(ConfigError::InsecureBaseUrl { text: u.clone() });
-            }
-            return Ok(t.to_owned());
+            return explicit_url(u, self.allow_insecure_http).map_err(|fault| match fault {
+                UrlFault::NotHttp => ConfigError::BadBaseUrl { text: u.clone() },
+                UrlFault::Insecure => ConfigError::InsecureBaseUrl { text: u.clone() },
+            });
         }
+        Ok(format!("https://api.{}/v1", self.host_suffix()))
+    }
+
+    /// `<region>.mymine.space` (operational) or `<region>.clouddigit.ai` (canonical):
+    /// each service is a name under it (`api.`, `s3.`).
+    fn host_suffix(&self) -> String {
         let domain = match self.ingress {
             Ingress::Operational => "mymine.space",
             Ingress::Canonical => "clouddigit.ai",
         };
-        Ok(format!("https://api.{}.{domain}/v1", self.region.as_str()))
+        format!("{}.{domain}", self.region.as_str())
+    }
+
+    /// The S3-compatible object storage of the region: `https://s3.<region>.mymine.space`
+    /// (operational) or `https://s3.<region>.clouddigit.ai` (canonical). Buckets are
+    /// addressed in the path ([`S3Config::force_path_style`]).
+    pub fn s3_endpoint(&self) -> String {
+        format!("https://s3.{}", self.host_suffix())
     }
 
     /// The identity provider's client-credentials endpoint for `org`.
@@ -180,6 +214,117 @@ impl ClientConfig {
         };
         Ok(format!("{root}/realms/{org}/protocol/openid-connect/token"))
     }
+}
+
+/// Why an explicit URL is refused.
+enum UrlFault {
+    NotHttp,
+    Insecure,
+}
+
+/// An explicit URL without its trailing slash: http(s), and plain http only to this
+/// machine unless `allow_insecure_http`.
+fn explicit_url(url: &str, allow_insecure_http: bool) -> Result<String, UrlFault> {
+    let t = url.trim().trim_end_matches('/');
+    let origin = Origin::parse(t).ok_or(UrlFault::NotHttp)?;
+    if !origin.secure() && !origin.is_loopback() && !allow_insecure_http {
+        return Err(UrlFault::Insecure);
+    }
+    Ok(t.to_owned())
+}
+
+/// The environment variables [`s3_config`] reads, and nothing else: hosts read exactly
+/// these names and pass what they found (as for the client's `ENV_VARS`).
+pub const S3_ENV_VARS: [&str; 3] = ["CD_S3_ENDPOINT_URL", "CD_REGION", "CD_ALLOW_INSECURE_HTTP"];
+
+/// What `s3_config` / `s3Config` take, with the same names on every host (JS's camelCase
+/// spellings are accepted as aliases); every one is optional.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Options {
+    /// `bd-dha-1` (the default), `bd-ctg-1`, `bd-syl-1`; else `CD_REGION`.
+    pub region: Option<String>,
+    pub ingress: Option<Ingress>,
+    /// Overrides region and ingress (the sandbox's S3 endpoint, for one); else
+    /// `CD_S3_ENDPOINT_URL`.
+    #[serde(alias = "endpointUrl")]
+    pub endpoint_url: Option<String>,
+    /// Plain http to a host other than this machine; else `CD_ALLOW_INSECURE_HTTP`.
+    #[serde(alias = "allowInsecureHttp")]
+    pub allow_insecure_http: Option<bool>,
+    /// An access key (`client.serviceAccounts.accessKeys.create`): both or neither.
+    #[serde(alias = "accessKeyId")]
+    pub access_key_id: Option<String>,
+    #[serde(alias = "secretAccessKey")]
+    pub secret_access_key: Option<Secret>,
+}
+
+/// Where an AWS SDK's S3 client (boto3, `@aws-sdk/client-s3`) finds Cloud Digit object
+/// storage; each host renames the fields to its SDK's arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct S3Config {
+    /// No trailing slash.
+    pub endpoint_url: String,
+    /// The SigV4 signing region.
+    pub region: Region,
+    /// Always true: buckets are addressed in the path (`<endpoint>/<bucket>/<key>`), not
+    /// in the host name, so an explicit endpoint (the sandbox's on 127.0.0.1) is
+    /// addressed as the region's is.
+    pub force_path_style: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<Secret>,
+}
+
+/// The S3 client settings for `options`, then the environment (`env` gives the values of
+/// [`S3_ENV_VARS`] the host found), then the defaults, in that order (as the API
+/// client's options).
+pub fn s3_config(
+    options: S3Options,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<S3Config, ConfigError> {
+    let var = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let mut config = ClientConfig {
+        ingress: options.ingress.unwrap_or_default(),
+        allow_insecure_http: options.allow_insecure_http.unwrap_or_else(|| {
+            var("CD_ALLOW_INSECURE_HTTP").is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+        }),
+        ..ClientConfig::default()
+    };
+    if let Some(r) = options.region.or_else(|| var("CD_REGION")) {
+        config.region = Region::parse(&r)?;
+    }
+    let endpoint_url = match options.endpoint_url.or_else(|| var("CD_S3_ENDPOINT_URL")) {
+        Some(u) => explicit_url(&u, config.allow_insecure_http).map_err(|fault| match fault {
+            UrlFault::NotHttp => ConfigError::BadEndpointUrl { text: u.clone() },
+            UrlFault::Insecure => ConfigError::InsecureEndpointUrl { text: u.clone() },
+        })?,
+        None => config.s3_endpoint(),
+    };
+    let (access_key_id, secret_access_key) =
+        match (options.access_key_id, options.secret_access_key) {
+            (Some(_), None) => {
+                return Err(ConfigError::IncompleteAccessKey {
+                    missing: "secret_access_key",
+                    given: "access_key_id",
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::IncompleteAccessKey {
+                    missing: "access_key_id",
+                    given: "secret_access_key",
+                })
+            }
+            pair => pair,
+        };
+    Ok(S3Config {
+        endpoint_url,
+        region: config.region,
+        force_path_style: true,
+        access_key_id,
+        secret_access_key,
+    })
 }
 
 /// A URL's scheme, host and port: what decides whether a credential may go there.
@@ -505,6 +650,107 @@ mod tests {
             ..ClientConfig::default()
         };
         assert_eq!(bad.base_url().unwrap_err().code(), "bad_base_url");
+    }
+
+    #[test]
+    fn s3_endpoints_options_then_environment_then_defaults() {
+        let none = |_: &str| None;
+        let c = s3_config(S3Options::default(), none).unwrap();
+        assert_eq!(c.endpoint_url, "https://s3.bd-dha-1.mymine.space");
+        assert_eq!(c.region, Region::BdDha1);
+        assert!(c.force_path_style);
+        let canonical = S3Options {
+            region: Some("bd-ctg-1".into()),
+            ingress: Some(Ingress::Canonical),
+            ..S3Options::default()
+        };
+        assert_eq!(
+            s3_config(canonical, none).unwrap().endpoint_url,
+            "https://s3.bd-ctg-1.clouddigit.ai"
+        );
+
+        let env = |k: &str| match k {
+            "CD_S3_ENDPOINT_URL" => Some("http://127.0.0.1:8788/".to_owned()),
+            "CD_REGION" => Some("bd-syl-1".to_owned()),
+            _ => None,
+        };
+        let c = s3_config(S3Options::default(), env).unwrap();
+        assert_eq!(c.endpoint_url, "http://127.0.0.1:8788");
+        assert_eq!(c.region, Region::BdSyl1);
+        // Options win over the environment.
+        let explicit = S3Options {
+            region: Some("bd-dha-1".into()),
+            endpoint_url: Some("https://objects.example.com".into()),
+            ..S3Options::default()
+        };
+        let c = s3_config(explicit, env).unwrap();
+        assert_eq!(
+            (c.endpoint_url.as_str(), c.region),
+            ("https://objects.example.com", Region::BdDha1)
+        );
+
+        let code = |o: S3Options, env: &dyn Fn(&str) -> Option<String>| {
+            s3_config(o, env).map(|_| ()).map_err(|e| e.code())
+        };
+        let endpoint = |u: &str| S3Options {
+            endpoint_url: Some(u.into()),
+            ..S3Options::default()
+        };
+        assert_eq!(
+            code(endpoint("s3.example.com"), &none),
+            Err("bad_endpoint_url")
+        );
+        assert_eq!(
+            code(endpoint("http://s3.example.com"), &none),
+            Err("insecure_endpoint_url")
+        );
+        let insecure = |k: &str| (k == "CD_ALLOW_INSECURE_HTTP").then(|| "1".to_owned());
+        assert_eq!(code(endpoint("http://s3.example.com"), &insecure), Ok(()));
+        let region = S3Options {
+            region: Some("us-east-1".into()),
+            ..S3Options::default()
+        };
+        assert_eq!(code(region, &none), Err("unknown_region"));
+    }
+
+    #[test]
+    fn ingress_parse_reads_the_json_names() {
+        for i in [Ingress::Operational, Ingress::Canonical] {
+            let name = serde_json::to_value(i).unwrap();
+            assert_eq!(Ingress::parse(name.as_str().unwrap()), Some(i));
+        }
+        assert_eq!(Ingress::parse("Canonical"), None);
+    }
+
+    #[test]
+    fn s3_access_keys_come_in_pairs_and_never_print() {
+        let secret = "cdsk/EXAMPLE+secret0123456789abcdefghijklm";
+        let only_id = S3Options {
+            access_key_id: Some("CDAKEXAMPLE0123456789".into()),
+            ..S3Options::default()
+        };
+        let err = s3_config(only_id, |_| None).unwrap_err();
+        assert_eq!(err.code(), "incomplete_access_key");
+        assert!(err.to_string().starts_with("secret_access_key: "), "{err}");
+        let only_secret = S3Options {
+            secret_access_key: Some(Secret::new(secret.into())),
+            ..S3Options::default()
+        };
+        let err = s3_config(only_secret, |_| None).unwrap_err();
+        assert!(err.to_string().starts_with("access_key_id: "), "{err}");
+        assert!(!err.to_string().contains(secret));
+        let both = S3Options {
+            access_key_id: Some("CDAKEXAMPLE0123456789".into()),
+            secret_access_key: Some(Secret::new(secret.into())),
+            ..S3Options::default()
+        };
+        assert!(!format!("{both:?}").contains(secret));
+        let c = s3_config(both, |_| None).unwrap();
+        assert!(!format!("{c:?}").contains(secret));
+        assert_eq!(
+            c.secret_access_key.as_ref().map(Secret::expose),
+            Some(secret)
+        );
     }
 
     #[test]

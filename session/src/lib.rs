@@ -36,8 +36,8 @@ pub mod retry;
 
 pub use call::{Call, Step};
 pub use config::{
-    redirect, resolve_token, ClientConfig, ConfigError, Ingress, Origin, Redirect, Region,
-    TokenFile,
+    redirect, resolve_token, s3_config, ClientConfig, ConfigError, Ingress, Origin, Redirect,
+    Region, S3Config, S3Options, TokenFile, S3_ENV_VARS,
 };
 pub use error::{ApiError, ErrorKind, FieldError};
 pub use http::{HttpRequest, HttpResponse, TransportError};

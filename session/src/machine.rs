@@ -348,11 +348,8 @@ impl Session {
                 Region::parse(&r).map_err(|e| ApiError::config(e.code(), e.to_string()))?;
         }
         if let Some(i) = options.ingress {
-            config.ingress = match i.as_str() {
-                "operational" => Ingress::Operational,
-                "canonical" => Ingress::Canonical,
-                _ => return Err(bad_option("ingress", "\"operational\" or \"canonical\"")),
-            };
+            config.ingress = Ingress::parse(&i)
+                .ok_or_else(|| bad_option("ingress", "\"operational\" or \"canonical\""))?;
         }
         if let Some(n) = options.max_retries {
             config.max_retries = n;

@@ -1,6 +1,6 @@
 // The part of `node:assert/strict` the vector tests use, with its strict semantics:
 // Object.is for values; deep equality with same prototypes and the same own keys;
-// `throws` with an Error class or a validation function that must return true.
+// `throws` and `rejects` with an Error class or a validation function that must return true.
 export class AssertionError extends Error {}
 AssertionError.prototype.name = 'AssertionError';
 
@@ -56,6 +56,21 @@ export function throws(fn, expected, message) {
   } catch (e) {
     error = e ?? new Error('threw a nullish value');
   }
+  check(error, expected, message);
+}
+// `rejects` takes a Promise (or a function returning one) and checks its rejection as
+// `throws` checks an exception.
+export async function rejects(promiseOrFn, expected, message) {
+  if (typeof expected === 'string') [message, expected] = [expected, undefined];
+  let error;
+  try {
+    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
+  } catch (e) {
+    error = e ?? new Error('rejected with a nullish value');
+  }
+  check(error, expected, message);
+}
+function check(error, expected, message) {
   if (error === undefined) fail(message, 'missing expected exception');
   if (typeof expected === 'function') {
     if (expected.prototype !== undefined && error instanceof expected) return;
@@ -69,5 +84,5 @@ export function throws(fn, expected, message) {
   }
 }
 
-const assert = { AssertionError, ok, equal, deepEqual, match, throws, strictEqual: equal, deepStrictEqual: deepEqual };
+const assert = { AssertionError, ok, equal, deepEqual, match, throws, rejects, strictEqual: equal, deepStrictEqual: deepEqual };
 export default assert;

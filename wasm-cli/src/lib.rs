@@ -1,8 +1,10 @@
 //! The `clouddigit` command in Node (`npx @clouddigit/sdk`, see js/cli.js): the core's
 //! `cli::run` with the host's files and output. A module of its own, so that the SDK's
 //! module, which every browser page loads, does not carry the command (17 KB gzipped).
+//! The SDK's `sigv4Explain` and `sigv4Verify` run here too, for the same reason (below).
 
 use clouddigit_core as core;
+use clouddigit_ffi as ffi;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -78,4 +80,91 @@ impl clouddigit_cli::CliIo for JsIo<'_> {
 #[wasm_bindgen(js_name = runCli)]
 pub fn run_cli(args: Vec<String>, io: &CliIo) -> i32 {
     clouddigit_cli::run(&args, &mut JsIo(io))
+}
+
+// ---- SigV4 for the SDK (js/sigv4.js) ----
+//
+// `sigv4Explain` and `sigv4Verify` of `@clouddigit/sdk` run here rather than in the SDK's
+// module: this module carries the core's SigV4 code for `clouddigit sigv4 explain`
+// already, while in the SDK's module, which every browser page loads, it would add
+// 20 KB gzipped. js/sigv4.js loads this module on the first call. Arguments and answers
+// cross as JSON text, and errors as data: js/sigv4.js throws the SDK's own `SigV4Error`
+// (this module has no copy of the error classes, so `instanceof` holds).
+
+/// An answer for js/sigv4.js: `{"value": ...}` or `{"error": {"code", "field", "message"}}`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Answer<T> {
+    Value(T),
+    Error {
+        code: String,
+        field: &'static str,
+        message: String,
+    },
+}
+
+fn answer<T: serde::Serialize>(a: &Answer<T>) -> String {
+    serde_json::to_string(a).unwrap_or_else(|_| {
+        r#"{"error":{"code":"internal","field":"request","message":"cannot write the answer"}}"#
+            .to_owned()
+    })
+}
+
+/// The request read from its JSON text; the error names the place and never the secret.
+fn request<T>(json: &str, secret: &str) -> Result<ffi::RequestText, Answer<T>> {
+    core::json::from_json(json, "request").map_err(|message| Answer::Error {
+        code: "invalid_input".to_owned(),
+        field: "request",
+        message: ffi::without_secret(&message, secret),
+    })
+}
+
+/// `sigv4Explain` (js/sigv4.js): `{"value": Explanation}` or the S3 error code of a
+/// request that carries no readable signature.
+#[wasm_bindgen(js_name = sigv4ExplainJson)]
+pub fn sigv4_explain_json(request_json: &str, secret: &str) -> String {
+    let a = match request(request_json, secret) {
+        Ok(req) => match ffi::sigv4_explain(&req, secret) {
+            Ok(x) => Answer::Value(x),
+            Err(e) => {
+                let (code, message) = ffi::sigv4_error_details(&e, secret);
+                Answer::Error {
+                    code: code.to_owned(),
+                    field: "request",
+                    message,
+                }
+            }
+        },
+        Err(e) => e,
+    };
+    answer(&a)
+}
+
+/// `sigv4Verify` (js/sigv4.js): `{"value": SigV4Verdict}` at `now` (RFC 3339; absent:
+/// the host's clock).
+#[wasm_bindgen(js_name = sigv4VerifyJson)]
+pub fn sigv4_verify_json(request_json: &str, secret: &str, now: Option<String>) -> String {
+    let now = match now {
+        None => {
+            chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+        }
+        Some(t) => match t.parse::<core::Timestamp>() {
+            Ok(t) => t,
+            Err(_) => {
+                return answer(&Answer::<()>::Error {
+                    code: "invalid_input".to_owned(),
+                    field: "now",
+                    message: ffi::without_secret(
+                        &format!("now: {t:?} is not an RFC 3339 time"),
+                        secret,
+                    ),
+                })
+            }
+        },
+    };
+    let a = match request(request_json, secret) {
+        Ok(req) => Answer::Value(ffi::sigv4_verify(&req, secret, now)),
+        Err(e) => e,
+    };
+    answer(&a)
 }

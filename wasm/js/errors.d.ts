@@ -45,6 +45,18 @@ export declare class TokenFormatError extends ClouddigitError {
 }
 
 /**
+ * `sigv4Explain` or `sigv4Verify` on a request that cannot be read (`invalid_input`) or,
+ * for `sigv4Explain`, that carries no readable signature: `code` is the S3 error code
+ * (`MissingSecurityHeader`, `AuthorizationHeaderMalformed`,
+ * `AuthorizationQueryParametersError`). Messages never hold the secret.
+ */
+export declare class SigV4Error extends ClouddigitError {
+  readonly code: string;
+  /** The argument at fault: `request`, or `now` for `sigv4Verify`'s time. */
+  readonly field: 'request' | 'now';
+}
+
+/**
  * Every failure of the API `Client` (docs/client.md): a rejected Promise, or a throw from
  * `new Client(...)` and `can`. The subclass follows `kind`; kind `http` (a status with no
  * class of its own) is a plain `ApiError`. Messages never hold a secret.

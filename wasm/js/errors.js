@@ -23,6 +23,10 @@ EvaluateError.prototype.name = 'EvaluateError';
 export class TokenFormatError extends ClouddigitError {}
 TokenFormatError.prototype.name = 'TokenFormatError';
 
+// sigv4Explain / sigv4Verify on a request that cannot be read or carries no signature.
+export class SigV4Error extends ClouddigitError {}
+SigV4Error.prototype.name = 'SigV4Error';
+
 // The API client's errors (docs/client.md): one class per core `ErrorKind`, each with
 // `kind`, `code`, `status`, `requestId`, `retries`, `fieldErrors` and `retryAfterMs`
 // (null where they do not apply). Kind `http` (any other status) is a plain ApiError.
@@ -60,7 +64,7 @@ export class ConfigError extends ApiError {}
 ConfigError.prototype.name = 'ConfigError';
 
 const classes = {
-  ClouddigitError, AllowedIpsError, InvalidIpError, EvaluateError, TokenFormatError,
+  ClouddigitError, AllowedIpsError, InvalidIpError, EvaluateError, TokenFormatError, SigV4Error,
   ApiError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
   ValidationError, RateLimitError, ServerError, TransportError, TimeoutError, ConfigError,
 };

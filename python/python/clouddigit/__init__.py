@@ -24,6 +24,10 @@ The API client is :class:`Client` (blocking, standard library transport) and
 ``ApiError`` subclasses (``AuthenticationError``, ``PermissionDeniedError``, ...), its
 results frozen dataclasses (``clouddigit.models``), and secrets shown once are
 ``Secret`` objects that print as their prefix.
+
+S3 (``clouddigit.s3``): ``boto3.client("s3", **s3_config(...))`` reaches the region's
+object storage, and ``sigv4_explain``/``sigv4_verify`` run the S3 endpoint's SigV4
+verification offline, to find out why a signature does not match.
 """
 
 from . import types
@@ -81,6 +85,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Secret
+from .s3 import S3ClientArgs, SigV4Error, s3_config, sigv4_explain, sigv4_verify
 from .types import OwnerState, Request, Route, ServiceAccountRequest, Token, TokenPolicy, TokenRequest
 
 __all__ = [
@@ -127,6 +132,8 @@ __all__ = [
     "ServiceAccountPreview",
     "ServiceAccountRequest",
     "ServiceAccountValidation",
+    "S3ClientArgs",
+    "SigV4Error",
     "Token",
     "TokenFormatError",
     "TokenPolicy",
@@ -145,6 +152,9 @@ __all__ = [
     "is_token",
     "parse_token_secret",
     "resolve_route",
+    "s3_config",
+    "sigv4_explain",
+    "sigv4_verify",
     "types",
     "validate_service_account",
     "validate_token",

@@ -8,6 +8,7 @@ from .types import (
     AllowedIpWarningCode,
     Check,
     EvaluateErrorCode,
+    Explanation,
     IssueCode,
     Limits,
     Outcome,
@@ -15,9 +16,11 @@ from .types import (
     PermissionScope,
     Reason,
     Request,
+    RequestText,
     Role,
     Route,
     ServiceAccountRequest,
+    SigV4Verdict,
     Timestamp,
     Token,
     TokenFormatErrorCode,
@@ -49,6 +52,7 @@ __all__ = [
     "ServiceAccountPreview",
     "ServiceAccountValidation",
     "Session",
+    "SigV4Error",
     "Task",
     "TokenFormatError",
     "TokenPreview",
@@ -69,6 +73,10 @@ __all__ = [
     "redacted",
     "resolve_route",
     "run_cli",
+    "s3_config",
+    "s3_env_vars",
+    "sigv4_explain",
+    "sigv4_verify",
     "token_validation",
     "validate_service_account",
     "validate_token",
@@ -465,3 +473,27 @@ def after_response(
 ) -> dict[str, Any]: ...
 def decision(value: Any) -> Decision: ...
 def token_validation(value: Any) -> TokenValidation: ...
+
+# ---- S3: SigV4 explained and verified, the S3 client's settings (python/src/s3.rs) ----
+
+class SigV4Error(ClouddigitError):
+    """A request ``sigv4_explain`` or ``sigv4_verify`` cannot read, or that carries no
+    signature; ``code`` is the S3 error code (or ``invalid_input``), ``field`` the
+    argument. Never holds the secret."""
+
+    code: str
+    field: str
+
+def sigv4_explain(request: RequestText, secret: str) -> Explanation:
+    """How the S3 endpoint reads ``request``: canonical request, string to sign, and the
+    signature ``secret`` gives next to the one the request carries (``matches``). The
+    clock is not judged. Raises ``SigV4Error`` when the request carries no readable
+    signature."""
+
+def sigv4_verify(request: RequestText, secret: str, now: Union[Timestamp, None] = None) -> SigV4Verdict:
+    """The verdict the S3 endpoint reaches at ``now`` (None: now): ``ok``, or the S3
+    error code and why. Raises ``SigV4Error`` only for arguments of the wrong shape."""
+
+def s3_env_vars() -> list[str]: ...
+def s3_config(options: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """The session's S3 settings; ``clouddigit.s3.s3_config`` renames them for boto3."""

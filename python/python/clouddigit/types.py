@@ -13,7 +13,7 @@ UTC (``TokenPreview.expires_at``, the client's models).
 """
 
 from datetime import datetime
-from typing import Dict, List, Literal, Optional, TypedDict, Union
+from typing import Dict, List, Literal, Optional, Tuple, TypedDict, Union
 
 from ._codes import EvaluateErrorCode, TokenFormatErrorCode
 
@@ -557,6 +557,34 @@ ExpiryPreset = Literal["30d", "90d", "365d", "never"]
 Expiry = Union[ExpiryPreset, CustomExpiry]
 
 
+class Explanation(TypedDict):
+    """What `clouddigit sigv4 explain` shows: how the server reads the request, step by
+    step, and the signature the secret gives next to the one the request carries — the
+    answer to `SignatureDoesNotMatch` no AWS tool gives offline. The clock is not judged.
+    """
+
+    access_key_id: str
+    #: `YYYYMMDD/region/service/aws4_request`.
+    scope: str
+    signed_headers: List[str]
+    presigned: bool
+    canonical_request: str
+    string_to_sign: str
+    expected_signature: str
+    given_signature: str
+    matches: bool
+
+
+# Headers as an object or as `[name, value]` pairs.
+HeaderList = Union[Dict[str, str], List[Tuple[str, str]]]
+
+
+# Which hostnames to use. Today's API is served from `*.mymine.space`; the
+# `*.clouddigit.ai` names become canonical at the DNS cutover and the old ones stay
+# as aliases, so `Operational` is the default until then.
+Ingress = Literal["operational", "canonical"]
+
+
 # Every code validation can report. Errors block creation; warnings are advice.
 IssueCode = Literal[
     "name_required",
@@ -640,6 +668,9 @@ class Limits(TypedDict):
     service_account_name_pattern: str
 
 
+Region = Literal["bd-dha-1", "bd-ctg-1", "bd-syl-1"]
+
+
 class _RequestRequired(TypedDict):
     time: Timestamp
 
@@ -661,6 +692,22 @@ class Request(_RequestRequired, total=False):
     #: Tags of the resource acted on (or being created). Absent when the call targets
     #: no single resource, such as a list.
     resource_tags: Optional[Dict[str, str]]
+
+
+class _RequestTextRequired(TypedDict):
+    method: str
+    url: str
+
+
+class RequestText(_RequestTextRequired, total=False):
+    """A request as a person pastes it into `sigv4 explain` (the CLI's file, the JS and
+    Python functions): `url` a full URL or a path with its query, `headers` an object or
+    a list of pairs (a list keeps repeated names), `body_sha256` the body's hash when the
+    request was signed without `x-amz-content-sha256`.
+    """
+
+    body_sha256: Optional[str]
+    headers: HeaderList
 
 
 class _RevokedCountRequired(TypedDict):
@@ -777,6 +824,22 @@ class ServiceAccountValidation(TypedDict):
     preview: ServiceAccountPreview
 
 
+class _SigV4VerdictRequired(TypedDict):
+    ok: bool
+
+
+class SigV4Verdict(_SigV4VerdictRequired, total=False):
+    """What `sigv4_verify` decides: `ok`, or the S3 error code the server answers with
+    (`SignatureDoesNotMatch`, `RequestTimeTooSkewed`, `AccessDenied` for an expired
+    presigned URL, ...) and why.
+    """
+
+    #: The S3 error code; null when `ok`.
+    code: Optional[str]
+    #: Null when `ok`.
+    message: Optional[str]
+
+
 class TokenDraft(TypedDict, total=False):
     """What the user filled in on the "New API token" form."""
 
@@ -883,7 +946,10 @@ __all__ = [
     "EvaluateErrorCode",
     "Expiry",
     "ExpiryPreset",
+    "Explanation",
     "FieldError",
+    "HeaderList",
+    "Ingress",
     "Inherit",
     "Issue",
     "IssueCode",
@@ -897,7 +963,9 @@ __all__ = [
     "ProjectRole",
     "ProjectScope",
     "Reason",
+    "Region",
     "Request",
+    "RequestText",
     "RevokedCount",
     "Role",
     "RoleDef",
@@ -914,6 +982,7 @@ __all__ = [
     "ServiceAccountState",
     "ServiceAccountStatus",
     "ServiceAccountValidation",
+    "SigV4Verdict",
     "TagSelectorInput",
     "TextOrList",
     "Timestamp",

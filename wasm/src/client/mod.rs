@@ -6,7 +6,7 @@
 // ApiError is the core's and large; it is only built on the error path (as in the core).
 #![allow(clippy::result_large_err)]
 
-mod host;
+pub(crate) mod host;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -133,7 +133,7 @@ struct ErrorDetails<'a> {
 }
 
 /// The `ApiError` subclass for the core's error (errors.js).
-fn js_error(e: &ApiError) -> JsValue {
+pub(crate) fn js_error(e: &ApiError) -> JsValue {
     let class = match e.kind {
         ErrorKind::Authentication => "AuthenticationError",
         ErrorKind::PermissionDenied => "PermissionDeniedError",
@@ -241,10 +241,17 @@ impl Secret {
 
 // ---- The session and its driver ----
 
-/// The environment variables the client reads (the Node entry reads exactly these).
+/// The environment variables the SDK reads, the client's and `s3Config`'s (the Node
+/// entry reads exactly these).
 #[wasm_bindgen(js_name = clientEnvVars, skip_typescript)]
 pub fn client_env_vars() -> Vec<String> {
-    ENV_VARS.iter().map(|s| (*s).to_owned()).collect()
+    let mut names: Vec<String> = ENV_VARS.iter().map(|s| (*s).to_owned()).collect();
+    for k in clouddigit_session::S3_ENV_VARS {
+        if !ENV_VARS.contains(&k) {
+            names.push(k.to_owned());
+        }
+    }
+    names
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {

@@ -1,0 +1,39 @@
+// A page that imports @clouddigit/sdk (js/browser.js) does not download the SigV4 code
+// (the `clouddigit` command's module, dist/cli/) until sigv4Explain or sigv4Verify is
+// called: scripts/build-npm.sh leaves it out of the page's size on that promise.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, serve } from './harness.mjs';
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>clouddigit lazy sigv4</title>
+<script type="importmap">${JSON.stringify({ imports: { '@clouddigit/sdk': '/js/browser.js' } })}</script>`;
+
+test('in Chromium: dist/cli/ is fetched on the first sigv4 call, not with the page', async () => {
+  const server = await serve({ page: PAGE, dirs: ['js', 'dist'] });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const fetched = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const before = await page.evaluate(async () => {
+      const sdk = await import('@clouddigit/sdk');
+      return sdk.s3Config().endpoint;
+    });
+    assert.equal(before, 'https://s3.bd-dha-1.mymine.space');
+    assert.ok(fetched.includes('/dist/wasm/clouddigit_wasm_bg.wasm'), fetched.join(' '));
+    assert.deepEqual(fetched.filter((p) => p.startsWith('/dist/cli/')), []);
+    const verdict = await page.evaluate(async () => {
+      const sdk = await import('@clouddigit/sdk');
+      return sdk.sigv4Verify({ method: 'GET', url: '/' }, 'secret');
+    });
+    assert.equal(verdict.code, 'MissingSecurityHeader');
+    assert.deepEqual(fetched.filter((p) => p.startsWith('/dist/cli/')).sort(), [
+      '/dist/cli/clouddigit_cli.js',
+      '/dist/cli/clouddigit_cli_bg.wasm',
+    ]);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
