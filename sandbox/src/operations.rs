@@ -165,7 +165,10 @@ const NOT_ACTIVE: (u16, &str) = (
     "already_rotated, token_revoked or token_expired: only an active token rotates",
 );
 const NAME_TAKEN: (u16, &str) = (409, "name_taken: the name is in use");
-const NOT_EMPTY: (u16, &str) = (409, "bucket_not_empty: the bucket still holds objects (put through the S3 endpoint)");
+const NOT_EMPTY: (u16, &str) = (
+    409,
+    "bucket_not_empty: the bucket still holds objects (put through the S3 endpoint)",
+);
 
 const fn idem(mut d: RouteDef) -> RouteDef {
     d.idempotent = true;
