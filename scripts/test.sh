@@ -97,6 +97,18 @@ target/py-venv/bin/python -m mypy --strict examples/allowed_ips.py examples/auth
 # constructor (python/stubtest-allowlist.txt says why each exception is there).
 target/py-venv/bin/python -m mypy.stubtest clouddigit._native --allowlist python/stubtest-allowlist.txt
 
+section "S3 endpoint: boto3, the aws CLI and @aws-sdk/client-s3 against the sandbox"
+# The published clients, unmodified, against the sandbox's S3 endpoint: boto3 and the aws
+# CLI (a subprocess) from a venv of their own, the JS SDK from the root devDependencies
+# (bootstrap's npm ci). Each test file starts its own sandbox on free ports.
+cargo build --locked -p clouddigit-sandbox
+[ -x target/s3-venv/bin/python ] || python3 -m venv --clear target/s3-venv
+target/s3-venv/bin/python -c 'import boto3, awscli, requests, pytest' 2>/dev/null \
+  || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check boto3 awscli requests pytest
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
+  target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/s3
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test tests/s3/node/
+
 section "examples"
 node examples/allowed_ips.mjs '203.0.113.0/24, 2001:db8::/32' 203.0.113.7 198.51.100.1
 target/py-venv/bin/python examples/allowed_ips.py '203.0.113.0/24, 10.0.0.1/8'  && exit_py=0 || exit_py=$?
