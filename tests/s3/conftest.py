@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
@@ -27,6 +27,23 @@ REGION = "bd-dha-1"
 def sandbox_bin() -> Path:
     env = os.environ.get("CLOUDDIGIT_SANDBOX_BIN")
     return Path(env) if env else ROOT / "target" / "debug" / "clouddigit-sandbox"
+
+
+class Key:
+    """An access key: the id, and a secret that never shows in a repr (pytest prints a
+    failing test's arguments, and the leak sweep searches the suite's output)."""
+
+    def __init__(self, key_id: str, secret: str) -> None:
+        self.id, self.secret = key_id, secret
+
+    def __repr__(self) -> str:
+        return f"Key({self.id}, secret=...)"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.id, self.secret))
+
+    def __getitem__(self, i: int) -> str:
+        return (self.id, self.secret)[i]
 
 
 class Sandbox:
@@ -87,9 +104,9 @@ class Sandbox:
             body["tag_selector"] = tag_selector
         return str(self.api("POST", f"/v1/iam/service-accounts?project={project}", body)["service_account"]["id"])
 
-    def access_key(self, sa_id: str) -> Tuple[str, str]:
+    def access_key(self, sa_id: str) -> Key:
         k = self.api("POST", f"/v1/iam/service-accounts/{sa_id}/access-keys")
-        return str(k["id"]), str(k["secret"])
+        return Key(str(k["id"]), str(k["secret"]))
 
     def advance(self, seconds: int) -> None:
         self.api("POST", "/_sandbox/clock", {"advance_seconds": seconds})
@@ -109,7 +126,7 @@ def sandbox() -> Iterator[Sandbox]:
     s.close()
 
 
-def client(sandbox: Sandbox, key: Tuple[str, str], **config: Any) -> Any:
+def client(sandbox: Sandbox, key: Any, **config: Any) -> Any:
     import boto3
     from botocore.config import Config
 

@@ -8,13 +8,13 @@ import concurrent.futures
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import REGION, Sandbox, client
+from conftest import REGION, Key, Sandbox, client
 
 BUCKET = "boto-everyday"
 
@@ -24,12 +24,12 @@ def code(e: ClientError) -> str:
 
 
 @pytest.fixture(scope="module")
-def writer(sandbox: Sandbox) -> Tuple[str, str]:
+def writer(sandbox: Sandbox) -> Key:
     return sandbox.access_key(sandbox.account("boto-writer", "member"))
 
 
 @pytest.fixture(scope="module")
-def s3(sandbox: Sandbox, writer: Tuple[str, str]) -> Any:
+def s3(sandbox: Sandbox, writer: Key) -> Any:
     c = client(sandbox, writer)
     c.create_bucket(Bucket=BUCKET)
     return c
@@ -261,9 +261,9 @@ def test_presigned_get_and_put_with_requests(sandbox: Sandbox, s3: Any) -> None:
     assert r.status_code == 400 and "<Code>AuthorizationQueryParametersError</Code>" in r.text
 
 
-def test_refusals_as_boto3_raises_them(sandbox: Sandbox, s3: Any, writer: Tuple[str, str]) -> None:
+def test_refusals_as_boto3_raises_them(sandbox: Sandbox, s3: Any, writer: Key) -> None:
     # A wrong secret.
-    bad = client(sandbox, (writer[0], writer[1][:-2] + "xx"))
+    bad = client(sandbox, Key(writer[0], writer[1][:-2] + "xx"))
     with pytest.raises(ClientError) as e:
         bad.list_objects_v2(Bucket=BUCKET)
     assert code(e.value) == "SignatureDoesNotMatch"
@@ -327,7 +327,7 @@ def test_refusals_as_boto3_raises_them(sandbox: Sandbox, s3: Any, writer: Tuple[
     assert refused
 
 
-def test_every_call_is_audited_with_the_key_and_the_operation(sandbox: Sandbox, s3: Any, writer: Tuple[str, str]) -> None:
+def test_every_call_is_audited_with_the_key_and_the_operation(sandbox: Sandbox, s3: Any, writer: Key) -> None:
     s3.put_object(Bucket=BUCKET, Key="audited/one.txt", Body=b"1")
     events = sandbox.audit(actor="boto-writer")
     put = [e for e in events if e["method"] == "PUT" and e["path"] == f"/{BUCKET}/audited/one.txt"]
