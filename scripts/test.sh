@@ -105,6 +105,8 @@ cargo build --locked -p clouddigit-sandbox
 [ -x target/s3-venv/bin/python ] || python3 -m venv --clear target/s3-venv
 target/s3-venv/bin/python -c 'import boto3, awscli, requests, pytest' 2>/dev/null \
   || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check boto3 awscli requests pytest
+# The package too: the README's boto3 quick start uses clouddigit.s3_config.
+target/s3-venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/clouddigit-*.whl
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
   target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/s3
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test tests/s3/node/

@@ -342,6 +342,23 @@ def test_every_call_is_audited_with_the_key_and_the_operation(sandbox: Sandbox, 
         assert writer[1] not in str(ev)
 
 
+def test_the_readme_quick_start(sandbox: Sandbox, writer: Key, tmp_path: Path, monkeypatch: Any) -> None:
+    """README.md's three lines, as written, with the sandbox's endpoint in the environment."""
+    import boto3
+    import clouddigit
+
+    monkeypatch.setenv("CD_S3_ENDPOINT_URL", sandbox.s3_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.csv").write_text("day,calls\n1,42\n")
+    KEY_ID, SECRET = writer.id, writer.secret
+    s3 = boto3.client("s3", **clouddigit.s3_config("bd-dha-1", access_key_id=KEY_ID, secret_access_key=SECRET))
+    s3.upload_file("report.csv", BUCKET, "reports/report.csv")
+    got = s3.get_object(Bucket=BUCKET, Key="reports/report.csv")["Body"].read()
+    assert got == b"day,calls\n1,42\n"
+    assert KEY_ID in repr(clouddigit.s3_config(access_key_id=KEY_ID, secret_access_key=SECRET, endpoint_url=sandbox.s3_url)) \
+        and SECRET not in repr(clouddigit.s3_config(access_key_id=KEY_ID, secret_access_key=SECRET, endpoint_url=sandbox.s3_url))
+
+
 def test_objects_survive_a_restart_with_db(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     first = Sandbox("--db", str(db))
