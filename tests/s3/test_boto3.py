@@ -352,8 +352,8 @@ def test_the_readme_quick_start(sandbox: Sandbox, writer: Key, tmp_path: Path, m
     (tmp_path / "report.csv").write_text("day,calls\n1,42\n")
     KEY_ID, SECRET = writer.id, writer.secret
     s3 = boto3.client("s3", **clouddigit.s3_config("bd-dha-1", access_key_id=KEY_ID, secret_access_key=SECRET))
-    s3.upload_file("report.csv", BUCKET, "reports/report.csv")
-    got = s3.get_object(Bucket=BUCKET, Key="reports/report.csv")["Body"].read()
+    s3.upload_file("report.csv", "acme-web-assets", "reports/report.csv")
+    got = s3.get_object(Bucket="acme-web-assets", Key="reports/report.csv")["Body"].read()
     assert got == b"day,calls\n1,42\n"
     assert KEY_ID in repr(clouddigit.s3_config(access_key_id=KEY_ID, secret_access_key=SECRET, endpoint_url=sandbox.s3_url)) \
         and SECRET not in repr(clouddigit.s3_config(access_key_id=KEY_ID, secret_access_key=SECRET, endpoint_url=sandbox.s3_url))
