@@ -14,6 +14,7 @@ pub mod least_privilege;
 pub mod limits;
 pub mod lint;
 pub mod model;
+pub mod oidc;
 pub mod s3;
 pub mod s3_body;
 pub mod scan;
