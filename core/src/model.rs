@@ -231,6 +231,8 @@ pub enum CreatorKind {
     Bootstrap,
     /// A sandbox administrator minting for a user (`/_sandbox/users/{id}/tokens`).
     SandboxAdmin,
+    /// A service account's trust in an OIDC issuer, through the token exchange.
+    Trust,
 }
 
 impl Creator {
@@ -256,6 +258,10 @@ impl Creator {
 
     pub fn access_key(id: impl Into<String>) -> Creator {
         Creator::credential(CreatorKind::AccessKey, id)
+    }
+
+    pub fn trust(id: impl Into<String>) -> Creator {
+        Creator::credential(CreatorKind::Trust, id)
     }
 
     pub fn bootstrap() -> Creator {

@@ -117,6 +117,21 @@ impl FromRequestParts<AppState> for Caller {
                 a.token_id = Some(row.token.id.clone());
             });
             let owner = db::owner_state(&conn, &row.token.owner)?;
+            // A token the OIDC exchange minted: every call records the trust and the
+            // external identity (the pipeline's subject, repository and run).
+            if row
+                .parent_id
+                .as_deref()
+                .is_some_and(|p| p.starts_with("trust_"))
+            {
+                if let Some(info) = db::federated(&conn, &row.token.id)? {
+                    if let Ok(f) =
+                        serde_json::from_str::<crate::service::federation::Federated>(&info)
+                    {
+                        slot.note(f.describe());
+                    }
+                }
+            }
             let ancestors = state.0.lineages.get(&conn, &row);
             (row, owner, db::token_policy(&conn)?, ancestors)
         };

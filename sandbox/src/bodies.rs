@@ -67,7 +67,17 @@ object_bodies!(
     UserUpdate,
     ServerCreate,
     BucketCreate,
+    clouddigit_core::oidc::TrustSpec,
+    DevTokenRequest,
 );
+
+/// `POST /_sandbox/oidc/token`: claims for a token the development issuer signs (`iss`,
+/// `iat`, `nbf`, a five-minute `exp` and a `jti` are filled in unless given).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevTokenRequest {
+    pub claims: serde_json::Map<String, Value>,
+}
 
 /// A body whose shape is judged when the handler asks ([`Deferred::get`]) rather than
 /// when it arrives: for the routes that answer for what their path names (an unknown
@@ -480,24 +490,39 @@ pub struct ServiceAccountUpdate {
 }
 
 /// `POST /realms/{org}/protocol/openid-connect/token`: the client-credentials grant's
-/// form (RFC 6749, section 4.4). Every field is read as given: a missing or other grant
-/// type has its own OAuth error.
+/// form (RFC 6749, section 4.4: `client_id`, `client_secret`) or the token exchange's
+/// (RFC 8693: `subject_token`, `subject_token_type`, the service account as `audience`
+/// or `client_id`). Every field is read as given: a missing or other grant type has its
+/// own OAuth error.
 #[derive(Clone, Default, Deserialize, JsonSchema)]
 pub struct ClientCredentialsForm {
     #[schemars(required, with = "GrantType")]
     pub grant_type: Option<String>,
-    #[schemars(required)]
+    /// Client credentials: the account's id. Token exchange: the account, if no
+    /// `audience` names it.
     pub client_id: Option<String>,
-    #[schemars(required)]
+    /// Client credentials only.
     pub client_secret: Option<String>,
+    /// Token exchange: the OIDC issuer's JWT.
+    pub subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:jwt` or `...:id_token`.
+    pub subject_token_type: Option<String>,
+    /// Token exchange: the service account's id.
+    pub audience: Option<String>,
+    /// Token exchange: only `urn:ietf:params:oauth:token-type:access_token` is issued.
+    pub requested_token_type: Option<String>,
+    /// Token exchange: accepted and ignored (the trust decides the scope).
+    pub scope: Option<String>,
 }
 
-/// The only grant the endpoint takes.
+/// The grants the endpoint takes.
 #[derive(JsonSchema)]
-#[serde(rename_all = "snake_case")]
 #[schemars(inline)]
 pub enum GrantType {
+    #[serde(rename = "client_credentials")]
     ClientCredentials,
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 impl std::fmt::Debug for ClientCredentialsForm {
@@ -506,6 +531,7 @@ impl std::fmt::Debug for ClientCredentialsForm {
         f.debug_struct("ClientCredentialsForm")
             .field("grant_type", &self.grant_type)
             .field("client_id", &self.client_id)
+            .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
 }

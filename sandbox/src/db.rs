@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner_type, owner_id);
 CREATE TABLE IF NOT EXISTS access_keys (
   id TEXT PRIMARY KEY, sa_id TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trusts (
+  id TEXT PRIMARY KEY, sa_id TEXT NOT NULL, spec TEXT NOT NULL, created_at TEXT NOT NULL,
+  created_by TEXT, parent_id TEXT, revoked_at TEXT);
+CREATE INDEX IF NOT EXISTS trusts_sa ON trusts(sa_id);
 CREATE TABLE IF NOT EXISTS servers (
   id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
   tags TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -73,6 +77,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("access_keys", "revoked_at", "TEXT"),
     // The secret, sealed (`secrets::Sealer`): SigV4 signs with the secret itself.
     ("access_keys", "secret_sealed", "TEXT"),
+    // A token the OIDC exchange minted: the trust and the external subject (JSON).
+    ("tokens", "federated", "TEXT"),
     ("audit", "token_id", "TEXT"),
     ("audit", "detail", "TEXT"),
 ];
@@ -111,6 +117,7 @@ CREATE TRIGGER IF NOT EXISTS epoch_tokens_gone AFTER DELETE ON tokens BEGIN UPDA
 CREATE TRIGGER IF NOT EXISTS epoch_users AFTER UPDATE ON users BEGIN UPDATE epoch SET n = n + 1; END;
 CREATE TRIGGER IF NOT EXISTS epoch_sa AFTER UPDATE ON service_accounts BEGIN UPDATE epoch SET n = n + 1; END;
 CREATE TRIGGER IF NOT EXISTS epoch_keys AFTER UPDATE ON access_keys BEGIN UPDATE epoch SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS epoch_trusts AFTER UPDATE ON trusts BEGIN UPDATE epoch SET n = n + 1; END;
 CREATE TRIGGER IF NOT EXISTS epoch_meta AFTER UPDATE ON meta BEGIN UPDATE epoch SET n = n + 1; END;
 "#;
 
@@ -583,6 +590,7 @@ pub fn account_credential_ids(conn: &Connection, sa: &SaRow) -> rusqlite::Result
             .filter(|k| k.revoked_at.is_none())
             .map(|k| k.id),
     );
+    ids.extend(trusts(conn, &sa.state.id)?.into_iter().map(|t| t.trust.id));
     Ok(ids)
 }
 
@@ -592,11 +600,12 @@ pub struct Revoked {
     pub tokens: usize,
     pub client_secrets: usize,
     pub access_keys: usize,
+    pub trusts: usize,
 }
 
 impl Revoked {
     pub fn total(&self) -> usize {
-        self.tokens + self.client_secrets + self.access_keys
+        self.tokens + self.client_secrets + self.access_keys + self.trusts
     }
 }
 
@@ -614,6 +623,7 @@ pub fn descendants(
            nodes(id, parent) AS (
              SELECT id, parent_id FROM tokens WHERE parent_id IS NOT NULL
              UNION ALL SELECT id, parent_id FROM access_keys WHERE parent_id IS NOT NULL
+             UNION ALL SELECT id, parent_id FROM trusts WHERE parent_id IS NOT NULL
              UNION ALL SELECT secret_id, secret_parent_id FROM service_accounts
                WHERE secret_id IS NOT NULL AND secret_parent_id IS NOT NULL),
            tree(id) AS (
@@ -647,6 +657,11 @@ pub fn revoke_ids(conn: &Connection, ids: &[String], at: Timestamp) -> rusqlite:
         done.access_keys += conn
             .prepare_cached(
                 "UPDATE access_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            )?
+            .execute([id, &at])?;
+        done.trusts += conn
+            .prepare_cached(
+                "UPDATE trusts SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             )?
             .execute([id, &at])?;
         done.client_secrets += conn
@@ -685,6 +700,8 @@ pub fn reparent(conn: &Connection, old: &str, new: &str) -> rusqlite::Result<()>
         .execute([old, new])?;
     conn.prepare_cached("UPDATE access_keys SET parent_id = ?2 WHERE parent_id = ?1")?
         .execute([old, new])?;
+    conn.prepare_cached("UPDATE trusts SET parent_id = ?2 WHERE parent_id = ?1")?
+        .execute([old, new])?;
     conn.prepare_cached(
         "UPDATE service_accounts SET secret_parent_id = ?2 WHERE secret_parent_id = ?1",
     )?
@@ -710,6 +727,84 @@ pub fn touch_token(conn: &Connection, id: &str, at: Timestamp) -> rusqlite::Resu
     conn.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
         .execute([id, &ts(at)])?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- trusts (OIDC)
+
+/// A service account's trust in an OIDC issuer, with its place in the credential tree.
+#[derive(Debug, Clone)]
+pub struct TrustRow {
+    pub trust: clouddigit_core::oidc::Trust,
+    pub sa_id: String,
+    pub created_at: Timestamp,
+    pub created_by: Option<Creator>,
+    pub parent_id: Option<String>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+const TRUST_COLS: &str = "id, sa_id, spec, created_at, created_by, parent_id, revoked_at";
+
+fn trust_from_row(r: &Row<'_>) -> rusqlite::Result<TrustRow> {
+    Ok(TrustRow {
+        trust: clouddigit_core::oidc::Trust {
+            id: r.get(0)?,
+            spec: json_col(r, 2)?,
+        },
+        sa_id: r.get(1)?,
+        created_at: time_col(r, 3)?,
+        created_by: opt_json_col(r, 4)?,
+        parent_id: r.get(5)?,
+        revoked_at: opt_time_col(r, 6)?,
+    })
+}
+
+pub fn insert_trust(conn: &Connection, t: &TrustRow) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!("INSERT INTO trusts ({TRUST_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        params![
+            t.trust.id,
+            t.sa_id,
+            to_json(&t.trust.spec)?,
+            ts(t.created_at),
+            t.created_by.as_ref().map(to_json).transpose()?,
+            t.parent_id,
+            t.revoked_at.map(ts)
+        ],
+    )?;
+    Ok(())
+}
+
+/// An account's live trusts, oldest first.
+pub fn trusts(conn: &Connection, sa_id: &str) -> rusqlite::Result<Vec<TrustRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {TRUST_COLS} FROM trusts WHERE sa_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id"
+    ))?;
+    let rows = st.query_map([sa_id], trust_from_row)?;
+    rows.collect()
+}
+
+/// A trust by id, removed ones included (they refuse what they made).
+pub fn trust(conn: &Connection, id: &str) -> rusqlite::Result<Option<TrustRow>> {
+    conn.prepare_cached(&format!("SELECT {TRUST_COLS} FROM trusts WHERE id = ?1"))?
+        .query_row([id], trust_from_row)
+        .optional()
+}
+
+/// What a token the exchange minted came from, for the audit record of each call.
+pub fn set_federated(conn: &Connection, token_id: &str, info: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE tokens SET federated = ?2 WHERE id = ?1",
+        [token_id, info],
+    )?;
+    Ok(())
+}
+
+pub fn federated(conn: &Connection, token_id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT federated FROM tokens WHERE id = ?1")?
+        .query_row([token_id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
 }
 
 // ---------------------------------------------------------------- access keys

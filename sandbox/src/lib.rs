@@ -17,6 +17,7 @@ pub mod handlers;
 pub mod idempotency;
 pub mod leak;
 pub mod object_store;
+pub mod oidc;
 pub mod openapi;
 pub mod operations;
 pub mod query;
@@ -298,6 +299,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             }
             None => secrets::Sealer::ephemeral()?,
         },
+        oidc: oidc::Oidc::new()?,
         s3: object_store::Store::open(&conn, config.db.as_deref(), &config.region)?,
         db: Mutex::new(conn),
         clock: config.clock.clone(),
@@ -320,6 +322,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     spawn_audit_flusher(&state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
+    let _ = state.0.oidc.base_url.set(format!("http://{addr}"));
     let app = console::attach(
         routes::router(state.clone()),
         config.console.as_deref(),

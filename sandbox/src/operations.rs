@@ -12,17 +12,18 @@ use clouddigit_session::models::{
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::bodies::{
-    AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, OrgServiceAccountCreate,
-    PolicyBody, ProjectId, ServerCreate, ServiceAccountCreate, ServiceAccountUpdate, TokenCreate,
-    UserUpdate,
+    AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, DevTokenRequest,
+    OrgServiceAccountCreate, PolicyBody, ProjectId, ServerCreate, ServiceAccountCreate,
+    ServiceAccountUpdate, TokenCreate, UserUpdate,
 };
 use crate::db::{Bucket, Server};
 use crate::faults::{FaultPlan, FaultStatus};
 use crate::query::{AuditQuery, PageQuery};
 use crate::views::{
-    AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, ServerList,
-    ServiceAccountList, TokenList, UserList,
+    AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, DevToken, ServerList,
+    ServiceAccountList, TokenList, TrustList, TrustView, UserList,
 };
+use clouddigit_core::oidc::TrustSpec;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Auth {
@@ -210,6 +211,9 @@ pub fn operations() -> Vec<RouteDef> {
         r("GET", "/v1/iam/service-accounts/{id}/access-keys", "listAccessKeys", "List S3 access key ids", "service-accounts", None, 200, Some(schema::<AccessKeyList>)),
         makes(idem(r("POST", "/v1/iam/service-accounts/{id}/access-keys", "createAccessKey", "Create an S3 access key (secret in this response only)", "service-accounts", None, 201, Some(schema::<CreatedAccessKey>))), "/id"),
         r("DELETE", "/v1/iam/service-accounts/{id}/access-keys/{key_id}", "deleteAccessKey", "Delete an S3 access key", "service-accounts", None, 204, None),
+        r("GET", "/v1/iam/service-accounts/{id}/trusts", "listTrusts", "List the OIDC issuers a service account trusts (workload identity)", "service-accounts", None, 200, Some(schema::<TrustList>)),
+        makes(idem(r("POST", "/v1/iam/service-accounts/{id}/trusts", "createTrust", "Trust an OIDC issuer's tokens whose audience, subject and claims match, for short-lived tokens through the token exchange", "service-accounts", Some(schema::<TrustSpec>), 201, Some(schema::<TrustView>))), "/id"),
+        r("DELETE", "/v1/iam/service-accounts/{id}/trusts/{trust_id}", "deleteTrust", "Remove a trust; the tokens it minted stop working", "service-accounts", None, 204, None),
         query(r("GET", "/v1/org/service-accounts", "listOrgServiceAccounts", "List organization-level service accounts", "service-accounts", None, 200, Some(schema::<ServiceAccountList>)), &PAGE),
         makes(idem(r("POST", "/v1/org/service-accounts", "createOrgServiceAccount", "Create an organization-level service account", "service-accounts", Some(schema::<OrgServiceAccountCreate>), 201, Some(schema::<CreatedServiceAccount>))), "/service_account/id"),
         r("DELETE", "/v1/org/service-accounts/{id}", "deleteOrgServiceAccount", "Delete an organization-level service account", "service-accounts", None, 204, None),
@@ -231,8 +235,12 @@ pub fn operations() -> Vec<RouteDef> {
         query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
         query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS),
         // OAuth
-        open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant: a 300-second bearer for a service account", "oauth", Some(schema::<ClientCredentialsForm>), 200, Some(schema::<AccessToken>))),
+        open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant (a 300-second bearer for a service account), or the token exchange (RFC 8693: an OIDC JWT a trust accepts, for a short-lived token of the account)", "oauth", Some(schema::<ClientCredentialsForm>), 200, Some(schema::<AccessToken>))),
         // Sandbox administration (organization owner only)
+        open(r("GET", "/_sandbox/oidc/.well-known/openid-configuration", "getDevIssuerConfiguration", "The development OIDC issuer's discovery document", "sandbox", None, 200, None)),
+        open(r("GET", "/_sandbox/oidc/jwks", "getDevIssuerJwks", "The development OIDC issuer's keys (the current and the previous)", "sandbox", None, 200, None)),
+        r("POST", "/_sandbox/oidc/token", "mintDevIssuerToken", "A CI-like JWT with the claims given, signed by the development issuer", "sandbox", Some(schema::<DevTokenRequest>), 200, Some(schema::<DevToken>)),
+        r("POST", "/_sandbox/oidc/rotate", "rotateDevIssuerKey", "The development issuer signs with a new key; the previous stays published", "sandbox", None, 200, None),
         r("GET", "/_sandbox/clock", "getSandboxClock", "The sandbox's current time", "sandbox", None, 200, Some(schema::<Clock>)),
         r("POST", "/_sandbox/clock", "setSandboxClock", "Move the sandbox clock: advance_seconds, set or reset", "sandbox", Some(schema::<ClockChange>), 200, Some(schema::<Clock>)),
         r("GET", "/_sandbox/policy", "getSandboxPolicy", "The organization's token policy ({policy: null} for none)", "sandbox", None, 200, Some(schema::<PolicyBody>)),

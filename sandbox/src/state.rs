@@ -43,6 +43,8 @@ pub struct Inner {
     pub protected: Option<Protected>,
     /// The OpenAPI document with this organization's projects, built on first request.
     pub openapi: std::sync::OnceLock<serde_json::Value>,
+    /// Issuers' keys, exchanged `jti`s and the development issuer.
+    pub oidc: crate::oidc::Oidc,
     /// Seals access keys' secrets at rest.
     pub sealer: crate::secrets::Sealer,
     /// The S3 endpoint's region, objects and uploads.

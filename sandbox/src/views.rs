@@ -157,6 +157,50 @@ pub struct ServiceAccountList {
     pub next_cursor: Option<String>,
 }
 
+/// A trust as the API shows it: what it says and where it sits in the credential tree.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TrustView {
+    #[serde(flatten)]
+    pub trust: clouddigit_core::oidc::Trust,
+    pub service_account: String,
+    pub created_at: Timestamp,
+    pub created_by: Option<clouddigit_core::model::Creator>,
+    /// The credential that made it: revoking that removes this trust and what it minted.
+    pub parent_id: Option<String>,
+}
+
+pub fn trust(t: &db::TrustRow) -> TrustView {
+    TrustView {
+        trust: t.trust.clone(),
+        service_account: t.sa_id.clone(),
+        created_at: t.created_at,
+        created_by: t.created_by.clone(),
+        parent_id: t.parent_id.clone(),
+    }
+}
+
+/// A service account's trusted OIDC issuers.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TrustList {
+    pub trusts: Vec<TrustView>,
+}
+
+/// RFC 8693's answer to the token exchange.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ExchangedToken {
+    pub access_token: clouddigit_session::models::Secret,
+    /// `urn:ietf:params:oauth:token-type:access_token`.
+    pub issued_token_type: String,
+    pub token_type: String,
+    pub expires_in: u64,
+}
+
+/// A token the development issuer signed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DevToken {
+    pub token: String,
+}
+
 /// A service account's live S3 access key ids.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AccessKeyList {

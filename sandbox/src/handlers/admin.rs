@@ -239,3 +239,39 @@ pub async fn set_faults(
     state.0.faults.set(plan);
     Ok(Json(state.0.faults.status()))
 }
+
+// ---------------------------------------------------------------- the development OIDC issuer
+
+/// Its discovery document (no token: verifiers fetch it).
+pub async fn oidc_discovery(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.0.oidc.discovery())
+}
+
+/// Its published keys: the current one and the one before a rotation.
+pub async fn oidc_jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.0.oidc.dev_jwks())
+}
+
+/// A CI-like token with the claims given, signed by the development issuer.
+pub async fn oidc_token(
+    State(state): State<AppState>,
+    SandboxOwner(_): SandboxOwner,
+    crate::bodies::Body { value, .. }: crate::bodies::Body<crate::bodies::DevTokenRequest>,
+) -> Result<Json<crate::views::DevToken>, ApiError> {
+    Ok(Json(crate::views::DevToken {
+        token: state.0.oidc.dev_mint(value.claims, state.now().timestamp()),
+    }))
+}
+
+/// Signs with a new key from now on; the previous key stays published.
+pub async fn oidc_rotate(
+    State(state): State<AppState>,
+    SandboxOwner(_): SandboxOwner,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let kid = state
+        .0
+        .oidc
+        .dev_rotate()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "kid": kid })))
+}

@@ -437,3 +437,59 @@ pub async fn delete_access_key(
     service::delete_access_key(&conn, &caller.actor(), &sa, &key_id, state.now())?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+// ---------------------------------------------------------------- trusts (OIDC)
+
+pub async fn list_trusts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<crate::views::TrustList>, ApiError> {
+    let conn = state.db()?;
+    let sa = authorized_sa(&state, &conn, &caller, &id, Access::Read)?;
+    Ok(Json(crate::views::TrustList {
+        trusts: db::trusts(&conn, &sa.state.id)?
+            .iter()
+            .map(views::trust)
+            .collect(),
+    }))
+}
+
+pub async fn create_trust(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    crate::bodies::Body { value, json }: crate::bodies::Body<clouddigit_core::oidc::TrustSpec>,
+) -> Result<Response, ApiError> {
+    let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Write)?;
+    let route = format!("POST /v1/iam/service-accounts/{id}/trusts");
+    state.create_once(
+        &caller.token.owner,
+        &headers,
+        &route,
+        &json,
+        |conn: &Connection| {
+            let row = crate::service::federation::create_trust(
+                conn,
+                &caller.actor(),
+                &sa,
+                value.clone(),
+                state.now(),
+            )?;
+            Ok((StatusCode::CREATED, views::trust(&row)))
+        },
+    )
+}
+
+/// Removes a trust; the tokens it minted are revoked with it.
+pub async fn delete_trust(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, trust_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let conn = state.db()?;
+    let sa = authorized_sa(&state, &conn, &caller, &id, Access::Write)?;
+    crate::service::federation::delete_trust(&conn, &caller.actor(), &sa, &trust_id, state.now())?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -66,6 +66,36 @@ pub fn key_credential(sa: &SaRow, key: &db::AccessKeyRow, org_projects: &[String
     cred
 }
 
+/// A trust read as a credential for the rules: the account as it is now, narrowed by
+/// the trust's projects, downscope and allow-list; `expires_at` is what the caller gives
+/// it (a trust itself does not expire; it lives as long as what made it).
+pub fn trust_credential(
+    sa: &SaRow,
+    t: &db::TrustRow,
+    expires_at: Option<Timestamp>,
+    org_projects: &[String],
+) -> Token {
+    let spec = &t.trust.spec;
+    let mut cred = account_credential(
+        &sa.state,
+        spec.projects
+            .clone()
+            .unwrap_or_else(|| account_projects(sa, org_projects)),
+        expires_at,
+        t.created_at,
+    );
+    cred.id = t.trust.id.clone();
+    cred.name = format!("{} trust {}", sa.state.name, spec.name);
+    if let Some(p) = &spec.permissions {
+        cred.permissions = clouddigit_core::TokenPermissions::Downscoped(p.clone());
+    }
+    if !spec.allowed_ips.is_empty() {
+        cred.allowed_ips = spec.allowed_ips.clone();
+    }
+    cred.revoked_at = t.revoked_at;
+    cred
+}
+
 /// Lineages already read, by token id, with the epoch they were read at ([`db::epoch`]):
 /// a call with a token some links below the root reads them once, not on every call.
 #[derive(Debug, Default)]
@@ -138,6 +168,14 @@ pub fn ancestors(conn: &Connection, parent: Option<&str>) -> Result<Vec<Ancestor
             let cred = secret_credential(&sa, &projects).ok_or_else(|| gone(&id))?;
             let parent = sa.secret.as_ref().and_then(|s| s.parent_id.clone());
             (cred, OwnerState::ServiceAccount(sa.state), parent)
+        } else if let Some(t) = db::trust(conn, &id)? {
+            let sa = db::service_account(conn, &t.sa_id)?.ok_or_else(|| gone(&id))?;
+            let projects = match &org_projects {
+                Some(p) => p.clone(),
+                None => org_projects.insert(db::projects(conn)?).clone(),
+            };
+            let cred = trust_credential(&sa, &t, None, &projects);
+            (cred, OwnerState::ServiceAccount(sa.state), t.parent_id)
         } else if let Some(key) = db::access_key(conn, &id)? {
             let sa = db::service_account(conn, &key.sa_id)?.ok_or_else(|| gone(&id))?;
             let projects = match &org_projects {

@@ -9,6 +9,7 @@
 //! in the caller's transaction. None of them knows about HTTP beyond the error type
 //! every layer answers with.
 
+pub mod federation;
 pub mod grant;
 pub mod lineage;
 pub mod service_accounts;
