@@ -26,7 +26,7 @@ def load(name: str) -> dict:
 def seeds() -> dict[str, list[bytes]]:
     out: dict[str, list[bytes]] = {t: [] for t in (
         "secrets", "allowed_ips", "facade_json", "cli", "client_responses", "time", "decisions",
-        "sigv4", "s3_body",
+        "sigv4", "s3_body", "jwt",
     )}
 
     def js(value: object) -> str:
@@ -126,6 +126,9 @@ def seeds() -> dict[str, list[bytes]]:
     ):
         for split in (0, 6, 255):
             out["s3_body"].append(bytes([form, 0, split]) + body)
+
+    for case in load("oidc")["cases"]:
+        out["jwt"].append(case["jwt"].encode())
 
     out["decisions"].append(bytes(range(256)))
     return out
