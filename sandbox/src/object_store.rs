@@ -1,6 +1,7 @@
 //! Where the S3 endpoint keeps objects: their metadata in the sandbox's SQLite database
-//! (so `--db` keeps them and an in-memory sandbox forgets them with everything else), and
-//! their bytes in files, one per object or part, written once and never changed: an
+//! (so `--db` keeps them and an in-memory sandbox forgets them with everything else); the
+//! bytes of small objects (up to [`INLINE_MAX`]) in the same row, and of larger ones and
+//! of multipart parts in files, one each, written once and never changed: an
 //! upload streams into a new file that replaces the old one only when the metadata
 //! commits, so a reader holding the old file keeps reading it whole. Files sit beside
 //! the database (`<db>.objects/`), or in a temporary directory removed at exit.
@@ -18,7 +19,7 @@ const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS s3_objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   last_modified TEXT NOT NULL, headers TEXT NOT NULL, tags TEXT NOT NULL,
-  checksum TEXT, blob TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+  checksum TEXT, blob TEXT NOT NULL, data BLOB, PRIMARY KEY (bucket, key));
 CREATE TABLE IF NOT EXISTS s3_uploads (
   id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, created_at TEXT NOT NULL,
   headers TEXT NOT NULL, tags TEXT NOT NULL, checksum_algorithm TEXT, initiator TEXT NOT NULL);
@@ -27,6 +28,11 @@ CREATE TABLE IF NOT EXISTS s3_parts (
   md5 TEXT NOT NULL, checksum TEXT, last_modified TEXT NOT NULL, blob TEXT NOT NULL,
   PRIMARY KEY (upload_id, number));
 "#;
+
+/// Objects up to this size live in their database row: creating a file for each small
+/// object was a third of a PutObject's server time, and an in-memory sandbox then keeps
+/// them in memory indeed.
+pub const INLINE_MAX: usize = 256 * 1024;
 
 /// The S3 side of the sandbox's state.
 #[derive(Debug)]
@@ -62,7 +68,14 @@ pub struct ObjectRow {
     pub tags: BTreeMap<String, String>,
     /// `(algorithm name, base64 value)`, for a single-part upload that sent one.
     pub checksum: Option<(String, String)>,
+    /// The file holding the bytes; empty when they are in the row ([`object_data`]).
     pub blob: String,
+}
+
+impl ObjectRow {
+    pub fn inline(&self) -> bool {
+        self.blob.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -157,7 +170,7 @@ impl Store {
 
     /// Removes blobs nothing refers to any more (best effort: a missing file is fine).
     pub fn forget(&self, blobs: impl IntoIterator<Item = String>) {
-        for b in blobs {
+        for b in blobs.into_iter().filter(|b| !b.is_empty()) {
             let _ = std::fs::remove_file(self.path(&b));
         }
     }
@@ -178,14 +191,32 @@ pub fn object(conn: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Op
     .optional()
 }
 
-/// Writes `o`, returning the blob of the object it replaced (to remove after commit).
-pub fn put_object(conn: &Connection, o: &ObjectRow) -> rusqlite::Result<Option<String>> {
+/// The bytes of an object kept in its row.
+pub fn object_data(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT data FROM s3_objects WHERE bucket = ?1 AND key = ?2")?
+        .query_row([bucket, key], |r| r.get::<_, Option<Vec<u8>>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Writes `o` (with its bytes when they live in the row), returning the blob of the
+/// object it replaced (to remove after commit).
+pub fn put_object(
+    conn: &Connection,
+    o: &ObjectRow,
+    data: Option<&[u8]>,
+) -> rusqlite::Result<Option<String>> {
     let old: Option<String> = conn
         .prepare_cached("SELECT blob FROM s3_objects WHERE bucket = ?1 AND key = ?2")?
         .query_row([&o.bucket, &o.key], |r| r.get(0))
         .optional()?;
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO s3_objects ({OBJECT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT OR REPLACE INTO s3_objects ({OBJECT_COLS}, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))?
     .execute(params![
         o.bucket,
@@ -196,9 +227,10 @@ pub fn put_object(conn: &Connection, o: &ObjectRow) -> rusqlite::Result<Option<S
         json(&o.headers),
         json(&o.tags),
         o.checksum.as_ref().map(json),
-        o.blob
+        o.blob,
+        data
     ])?;
-    Ok(old.filter(|b| *b != o.blob))
+    Ok(old.filter(|b| *b != o.blob && !b.is_empty()))
 }
 
 /// Deletes an object, returning its blob.

@@ -152,10 +152,30 @@ fn redact_signature(query: &str) -> String {
 }
 
 async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
-    match handle(&state, req).await {
+    // An empty body sent with `Expect: 100-continue` gets its answer without a 100
+    // (there is nothing to continue). botocore then, now and again under concurrency,
+    // waits on that connection's next request for an answer already given (the aws
+    // CLI's sync of a tree with an empty file stalled once in a few runs, read
+    // timeout): the connection is closed after such an answer, so none is reused.
+    let close = req
+        .headers()
+        .get(axum::http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+        && req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0");
+    let mut resp = match handle(&state, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    };
+    if close {
+        resp.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
     }
+    resp
 }
 
 async fn handle(state: &AppState, req: Request) -> Result<Response, S3Error> {
@@ -246,6 +266,7 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    let listener = crate::nodelay(listener);
     let app = router(state);
     let task = tokio::spawn(async move {
         let mut shutdown = shutdown;

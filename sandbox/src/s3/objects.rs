@@ -221,20 +221,44 @@ fn body_error(e: BodyError) -> S3Error {
     S3Error::new(e.code(), e.to_string())
 }
 
-/// Streams a request body through the core's checks into a new blob; nothing is kept if
+/// Where an upload's bytes went.
+enum Stored {
+    /// A small object's bytes, for its row.
+    Inline(Vec<u8>),
+    /// A file.
+    Blob(String),
+}
+
+impl Stored {
+    /// The file to remove if the upload is not kept.
+    fn blob(&self) -> Option<String> {
+        match self {
+            Stored::Inline(_) => None,
+            Stored::Blob(b) => Some(b.clone()),
+        }
+    }
+}
+
+/// Streams a request body through the core's checks: kept in memory while it is small
+/// (`inline_ok`: up to [`store::INLINE_MAX`]), into a new file beyond; nothing is kept if
 /// any check fails.
 async fn receive(
     state: &AppState,
     call: &Call,
     p: &Principal,
     body: Body,
-) -> Result<(String, BodySummary), S3Error> {
+    inline_ok: bool,
+) -> Result<(Stored, BodySummary), S3Error> {
     let mut reader =
         BodyReader::new(&call.headers, &p.credential, p.signing_key.clone()).map_err(body_error)?;
-    let (blob, path) = state.0.s3.new_blob();
+    let limit = if inline_ok { store::INLINE_MAX } else { 0 };
+    let mut held: Vec<u8> = Vec::new();
+    let mut file: Option<(
+        String,
+        std::path::PathBuf,
+        tokio::io::BufWriter<tokio::fs::File>,
+    )> = None;
     let result = async {
-        let file = tokio::fs::File::create(&path).await?;
-        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
         let mut stream = body.into_data_stream();
         let mut out = Vec::with_capacity(256 * 1024);
         while let Some(chunk) = stream.next().await {
@@ -243,7 +267,22 @@ async fn receive(
             })?;
             out.clear();
             reader.feed(&chunk, &mut out).map_err(body_error)?;
-            file.write_all(&out).await?;
+            match &mut file {
+                Some((_, _, f)) => f.write_all(&out).await?,
+                None if held.len() + out.len() <= limit => held.extend_from_slice(&out),
+                None => {
+                    let (blob, path) = state.0.s3.new_blob();
+                    let f = tokio::fs::File::create(&path).await?;
+                    let (_, _, f) = file.insert((
+                        blob,
+                        path,
+                        tokio::io::BufWriter::with_capacity(256 * 1024, f),
+                    ));
+                    f.write_all(&held).await?;
+                    f.write_all(&out).await?;
+                    held = Vec::new();
+                }
+            }
         }
         let summary = reader.finish().map_err(body_error)?;
         if summary.length > MAX_OBJECT {
@@ -252,18 +291,52 @@ async fn receive(
                 "Your proposed upload exceeds the maximum allowed size (5 GiB)",
             ));
         }
-        file.flush().await?;
-        if state.0.s3.durable() {
-            file.get_ref().sync_all().await?;
+        if let Some((_, _, f)) = &mut file {
+            f.flush().await?;
+            if state.0.s3.durable() {
+                f.get_ref().sync_all().await?;
+            }
         }
         Ok(summary)
     }
     .await;
-    match result {
-        Ok(s) => Ok((blob, s)),
-        Err(e) => {
+    match (result, file) {
+        (Ok(s), Some((blob, _, _))) => Ok((Stored::Blob(blob), s)),
+        (Ok(s), None) if inline_ok => Ok((Stored::Inline(held), s)),
+        (Ok(s), None) => {
+            // Parts always go to files (they are joined from there): an empty or small
+            // one too.
+            let (blob, _) = write_blob(state, held).await?;
+            Ok((Stored::Blob(blob), s))
+        }
+        (Err(e), Some((_, path, _))) => {
             let _ = tokio::fs::remove_file(&path).await;
             Err(e)
+        }
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// Writes `bytes` to a new blob (made durable with `--db`), returning it and its MD5.
+async fn write_blob(state: &AppState, bytes: Vec<u8>) -> Result<(String, [u8; 16]), S3Error> {
+    let md5: [u8; 16] = md5::Md5::digest(&bytes).into();
+    let (blob, path) = state.0.s3.new_blob();
+    let durable = state.0.s3.durable();
+    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(&bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| S3Error::internal(e.to_string()))?;
+    match written {
+        Ok(()) => Ok((blob, md5)),
+        Err(e) => {
+            state.0.s3.forget([blob]);
+            Err(e.into())
         }
     }
 }
@@ -688,7 +761,7 @@ async fn put_object(
         p.require("storage.objects.tag", &b.project, Some(&b.tags))?;
     }
     let if_none_match = call.header("if-none-match").map(str::trim) == Some("*");
-    let (blob, summary) = receive(state, call, p, body).await?;
+    let (stored, summary) = receive(state, call, p, body, true).await?;
     let row = ObjectRow {
         bucket: b.name.clone(),
         key: key.clone(),
@@ -698,20 +771,24 @@ async fn put_object(
         headers: stored_headers(call),
         tags: tags.unwrap_or_default(),
         checksum: checksum_of(&summary),
-        blob: blob.clone(),
+        blob: stored.blob().unwrap_or_default(),
+    };
+    let data = match &stored {
+        Stored::Inline(d) => Some(d.as_slice()),
+        Stored::Blob(_) => None,
     };
     let replaced = {
         let conn = state.db()?;
         if if_none_match && store::object(&conn, &b.name, &key)?.is_some() {
             drop(conn);
-            state.0.s3.forget([blob]);
+            state.0.s3.forget(stored.blob());
             return Err(S3Error::new(
                 "PreconditionFailed",
                 "At least one of the pre-conditions you specified did not hold",
             )
             .with("Condition", "If-None-Match"));
         }
-        store::put_object(&conn, &row)?
+        store::put_object(&conn, &row, data)?
     };
     state.0.s3.forget(replaced);
     let mut r = StatusCode::OK.into_response();
@@ -752,7 +829,14 @@ async fn copy_object(state: &AppState, call: &Call, p: &Principal) -> Result<Res
     } else {
         src.tags.clone()
     };
-    let (blob, md5) = copy_blob(state, &src.blob, 0, src.size).await?;
+    let (blob, md5, data) = if src.inline() {
+        let data = store::object_data(&*state.db()?, &src.bucket, &src.key)?.unwrap_or_default();
+        let md5: [u8; 16] = md5::Md5::digest(&data).into();
+        (String::new(), md5, Some(data))
+    } else {
+        let (blob, md5) = copy_blob(state, &src.blob, 0, src.size).await?;
+        (blob, md5, None)
+    };
     let row = ObjectRow {
         bucket: dest.name.clone(),
         key,
@@ -768,7 +852,7 @@ async fn copy_object(state: &AppState, call: &Call, p: &Principal) -> Result<Res
         checksum: src.checksum.clone(),
         blob,
     };
-    let replaced = store::put_object(&*state.db()?, &row)?;
+    let replaced = store::put_object(&*state.db()?, &row, data.as_deref())?;
     state.0.s3.forget(replaced);
     let mut x = Xml::new("CopyObjectResult");
     x.elem("LastModified", &xml::time(row.last_modified))
@@ -831,6 +915,10 @@ async fn get_object(state: &AppState, call: &Call, p: &Principal) -> Result<Resp
     let head = call.operation == S3Operation::HeadObject;
     let body = if head {
         Body::empty()
+    } else if o.inline() {
+        let data = store::object_data(&*state.db()?, &o.bucket, &o.key)?.unwrap_or_default();
+        let (a, z) = (start as usize, (start + len) as usize);
+        Body::from(data.get(a..z).map(<[u8]>::to_vec).unwrap_or_default())
     } else {
         let mut file = tokio::fs::File::open(state.0.s3.path(&o.blob))
             .await
@@ -1022,7 +1110,8 @@ async fn upload_part(
     let b = bucket(state, p, call.bucket()?, call.operation.permission())?;
     let u = upload_of(state, call, &b)?;
     let number = part_number(call)?;
-    let (blob, summary) = receive(state, call, p, body).await?;
+    let (stored, summary) = receive(state, call, p, body, false).await?;
+    let blob = stored.blob().unwrap_or_default();
     let part = PartRow {
         number,
         size: summary.length,
@@ -1079,7 +1168,16 @@ async fn upload_part_copy(
             }
         },
     };
-    let (blob, md5) = copy_blob(state, &src.blob, start, len).await?;
+    let (blob, md5) = if src.inline() {
+        let data = store::object_data(&*state.db()?, &src.bucket, &src.key)?.unwrap_or_default();
+        let range = data
+            .get(start as usize..(start + len) as usize)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        write_blob(state, range).await?
+    } else {
+        copy_blob(state, &src.blob, start, len).await?
+    };
     let part = PartRow {
         number,
         size: len,
@@ -1175,7 +1273,7 @@ async fn complete_upload(
             if store::upload(c, &u.id)?.is_none() {
                 return Err(S3Error::no_such_upload(&u.id));
             }
-            let mut old: Vec<String> = store::put_object(c, &row)?.into_iter().collect();
+            let mut old: Vec<String> = store::put_object(c, &row, None)?.into_iter().collect();
             old.extend(store::abort_upload(c, &u.id)?);
             Ok(old)
         })
