@@ -826,9 +826,9 @@ impl Session {
                                 x.state = XState::AwaitingRefresh;
                                 return XOut::Effect(Effect::AwaitRefresh);
                             }
-                            BearerNeed::Refresh { fallback } => {
+                            BearerNeed::Refresh { .. } => {
                                 self.refreshing = true;
-                                x.state = XState::FetchingJwt { fallback };
+                                x.state = XState::FetchingJwt;
                                 return XOut::Effect(
                                     match federation.jwt_step(&self.config, &self.user_agent) {
                                         JwtStep::Ask { audience } => {
@@ -847,9 +847,9 @@ impl Session {
                         },
                     }
                 }
-                XState::FetchingJwt { fallback } => {
+                XState::FetchingJwt => {
                     self.refreshing = false;
-                    let Credentials::Oidc { federation, .. } = &self.credentials else {
+                    let Credentials::Oidc { federation, cache } = &self.credentials else {
                         return XOut::Fail(out_of_order("an identity token"));
                     };
                     let input = input.take();
@@ -875,7 +875,8 @@ impl Session {
                     let request = federation.jwt(answer).and_then(|jwt| {
                         federation.exchange_request(&self.config, &jwt, &self.user_agent)
                     });
-                    match (request, fallback) {
+                    // Checked now: the platform may have taken its time to fail.
+                    match (request, cache.fallback(clock.now_ms)) {
                         (Ok(request), _) => {
                             self.refreshing = true;
                             x.state = XState::Refreshing;
@@ -1050,11 +1051,8 @@ enum XState {
     NeedBearer,
     AwaitingToken,
     AwaitingRefresh,
-    /// Getting the identity token to exchange; `fallback` is the cached bearer while it
-    /// is valid.
-    FetchingJwt {
-        fallback: Option<String>,
-    },
+    /// Getting the identity token to exchange.
+    FetchingJwt,
     Refreshing,
     Sending,
     Sleeping,
@@ -1065,7 +1063,7 @@ enum XState {
 impl XState {
     /// Whether this task holds the one refresh in flight.
     fn refreshes(&self) -> bool {
-        matches!(self, XState::Refreshing | XState::FetchingJwt { .. })
+        matches!(self, XState::Refreshing | XState::FetchingJwt)
     }
 }
 
@@ -1252,6 +1250,41 @@ mod tests {
         let e = s.poll(&mut f, Input::Resume, clock(3));
         assert!(matches!(&e, Effect::Fail { error } if error.code == "driver_out_of_order"));
         assert!(!s.refreshing());
+    }
+
+    #[test]
+    fn a_failed_jwt_read_falls_back_on_the_minted_token_only_while_it_is_valid() {
+        let mut s = oidc(&[("CD_OIDC_TOKEN_FILE", "/t")]);
+        let minted = |b: &str| Input::Response {
+            response: HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: serde_json::json!({"access_token": b, "expires_in": 60}).to_string(),
+            },
+        };
+        let mut a = s.start(get("a"));
+        let _ = s.poll(&mut a, Input::Resume, clock(0));
+        let _ = s.poll(&mut a, read(Some(JWT), None), clock(0));
+        assert_eq!(
+            authorization(&s.poll(&mut a, minted("m1"), clock(0))),
+            Some("Bearer m1")
+        );
+        // Past the refresh point, the file gone: m1 is still valid, so it is used.
+        let mut b = s.start(get("b"));
+        assert!(matches!(
+            s.poll(&mut b, Input::Resume, clock(31_000)),
+            Effect::ReadFile { .. }
+        ));
+        let e = s.poll(&mut b, read(None, Some("gone")), clock(40_000));
+        assert_eq!(authorization(&e), Some("Bearer m1"));
+        // A read that fails after m1 expired fails the call.
+        let mut c = s.start(get("c"));
+        assert!(matches!(
+            s.poll(&mut c, Input::Resume, clock(50_000)),
+            Effect::ReadFile { .. }
+        ));
+        let e = s.poll(&mut c, read(None, Some("gone")), clock(60_000));
+        assert!(matches!(e, Effect::Fail { .. }), "{e:?}");
     }
 
     #[test]
