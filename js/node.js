@@ -25,6 +25,10 @@ setHost({
       return null;
     }
   },
+  // What the session asks for an OIDC token exchange: the token file (read for every
+  // exchange, so a rotated one is seen) and the variable named by CD_OIDC_TOKEN_ENV.
+  readFile: (path) => readFileSync(path, 'utf8'),
+  readEnv: (name) => process.env[name] ?? null,
 });
 
 // util.inspect (console.log) shows a Secret as its prefix, like String() and JSON.

@@ -41,6 +41,7 @@ pub use clouddigit_session::{ApiError, ErrorKind, FieldError, Ingress, Region};
 use transport::HttpTransport;
 
 type Provider = Box<dyn Fn() -> Result<String, ApiError> + Send + Sync>;
+type OidcProvider = Box<dyn Fn(Option<&str>) -> Result<String, ApiError> + Send + Sync>;
 pub type RetryHook = Box<dyn Fn(&RetryInfo) + Send + Sync>;
 
 /// Everything the client does outside its session: bytes, sleep and the clocks. The
@@ -54,6 +55,14 @@ pub trait Io: Send + Sync {
     /// Milliseconds on a monotonic clock.
     fn now_ms(&self) -> u64;
     fn now(&self) -> DateTime<Utc>;
+    /// A file's text (an OIDC token file, read again for every exchange).
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+    /// An environment variable's value (`None` when it is not set).
+    fn read_env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
 }
 
 pub struct Client {
@@ -62,6 +71,7 @@ pub struct Client {
     refreshed: Condvar,
     io: Box<dyn Io>,
     provider: Option<Provider>,
+    oidc_provider: Option<OidcProvider>,
     on_retry: Option<RetryHook>,
 }
 
@@ -78,6 +88,7 @@ impl std::fmt::Debug for Client {
 pub struct ClientBuilder {
     options: Options,
     provider: Option<Provider>,
+    oidc_provider: Option<OidcProvider>,
     on_retry: Option<RetryHook>,
     env: Option<Environment>,
     io: Option<Box<dyn Io>>,
@@ -155,14 +166,53 @@ impl ClientBuilder {
         });
         self
     }
+    /// OIDC workload identity: exchange the CI platform's identity token for a bearer
+    /// of this service account (`CD_SERVICE_ACCOUNT`); docs/client.md says where the
+    /// token comes from.
+    pub fn service_account(mut self, id: impl Into<String>) -> Self {
+        self.options.service_account = Some(id.into());
+        self
+    }
+    /// The service account's organization (`CD_ORGANIZATION`).
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.options.organization = Some(organization.into());
+        self
+    }
+    /// The audience to ask the CI platform for (`CD_OIDC_AUDIENCE`).
+    pub fn oidc_audience(mut self, audience: impl Into<String>) -> Self {
+        self.options.oidc_audience = Some(audience.into());
+        self
+    }
+    /// A file holding the identity token, read again for every exchange
+    /// (`CD_OIDC_TOKEN_FILE`; a Kubernetes projected service-account token).
+    pub fn oidc_token_file(mut self, path: impl Into<String>) -> Self {
+        self.options.oidc_token_file = Some(path.into());
+        self
+    }
+    /// The environment variable holding the identity token (`CD_OIDC_TOKEN_ENV`; GitLab
+    /// CI's `id_tokens`).
+    pub fn oidc_token_env(mut self, name: impl Into<String>) -> Self {
+        self.options.oidc_token_env = Some(name.into());
+        self
+    }
+    /// Called with the audience for every exchange; returns the identity token (a JWT).
+    pub fn oidc_token_provider(
+        mut self,
+        f: impl Fn(Option<&str>) -> Result<String, ApiError> + Send + Sync + 'static,
+    ) -> Self {
+        self.options.oidc_token_provider = true;
+        self.oidc_provider = Some(Box::new(f));
+        self
+    }
     pub fn on_retry(mut self, f: impl Fn(&RetryInfo) + Send + Sync + 'static) -> Self {
         self.options.on_retry = true;
         self.on_retry = Some(Box::new(f));
         self
     }
-    /// Reads the process environment (`CD_API_TOKEN`, `CD_BASE_URL`, `CD_REGION`,
-    /// `CD_LOG`, `CD_ALLOW_INSECURE_HTTP`) and `~/.config/cd/token`. Settings given in
-    /// code win over the environment, as on every host.
+    /// Reads the process environment (the variables the session names: `CD_API_TOKEN`,
+    /// `CD_BASE_URL`, `CD_REGION`, `CD_LOG`, `CD_ALLOW_INSECURE_HTTP`, the OIDC ones)
+    /// and `~/.config/cd/token`. Settings given in code win over the environment, as on
+    /// every host.
     pub fn from_env(mut self) -> Self {
         self.env = Some(process_environment());
         self
@@ -200,6 +250,7 @@ impl ClientBuilder {
             refreshed: Condvar::new(),
             io,
             provider: self.provider,
+            oidc_provider: self.oidc_provider,
             on_retry: self.on_retry,
         })
     }
@@ -234,6 +285,24 @@ fn read_token_file() -> Option<TokenFileSeen> {
         contents,
         mode,
     })
+}
+
+/// A provider's answer as the session takes it.
+fn token_input(answer: Option<Result<String, ApiError>>) -> Input {
+    match answer {
+        Some(Ok(t)) => Input::Token {
+            token: Some(t),
+            error: None,
+        },
+        Some(Err(e)) => Input::Token {
+            token: None,
+            error: Some(e.message),
+        },
+        None => Input::Token {
+            token: None,
+            error: Some("no token provider".into()),
+        },
+    }
 }
 
 fn model<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
@@ -302,21 +371,29 @@ impl Client {
                     self.io.sleep_ms(ms);
                     Input::Resume
                 }
-                Effect::AskToken => {
-                    let answer = self.provider.as_ref().map(|p| p());
-                    match answer {
-                        Some(Ok(t)) => Input::Token {
-                            token: Some(t),
+                Effect::AskToken => token_input(self.provider.as_ref().map(|p| p())),
+                Effect::AskOidcToken { audience } => {
+                    wake_after = true;
+                    token_input(self.oidc_provider.as_ref().map(|p| p(audience.as_deref())))
+                }
+                Effect::ReadFile { path } => {
+                    wake_after = true;
+                    match self.io.read_file(&path) {
+                        Ok(text) => Input::Read {
+                            text: Some(text),
                             error: None,
                         },
-                        Some(Err(e)) => Input::Token {
-                            token: None,
-                            error: Some(e.message),
+                        Err(error) => Input::Read {
+                            text: None,
+                            error: Some(error),
                         },
-                        None => Input::Token {
-                            token: None,
-                            error: Some("no token provider".into()),
-                        },
+                    }
+                }
+                Effect::ReadEnv { name } => {
+                    wake_after = true;
+                    Input::Read {
+                        text: self.io.read_env(&name),
+                        error: None,
                     }
                 }
                 Effect::AwaitRefresh => {

@@ -8,7 +8,9 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use clouddigit_client::{ApiError, Client, Io, Region};
+use clouddigit_client::{ApiError, Client, ClientBuilder, Io, Region};
+
+type Setter = fn(ClientBuilder, String) -> ClientBuilder;
 use clouddigit_session::machine::Environment;
 use clouddigit_session::replay::{ClientVectors, Replay};
 use clouddigit_session::{HttpRequest, HttpResponse, TransportError};
@@ -38,6 +40,12 @@ impl Io for Scripted {
     }
     fn now(&self) -> DateTime<Utc> {
         self.lock().now()
+    }
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        self.lock().read_file(path)
+    }
+    fn read_env(&self, name: &str) -> Option<String> {
+        self.lock().read_env(name)
     }
 }
 
@@ -207,6 +215,26 @@ fn build(replay: &Arc<Mutex<Replay>>) -> Result<Client, ApiError> {
     if let Some(cc) = o.get("client_credentials") {
         let f = |k: &str| cc[k].as_str().unwrap_or_default().to_owned();
         b = b.client_credentials(f("organization"), f("client_id"), f("client_secret"));
+    }
+    for (k, set) in [
+        ("service_account", (|b, v| b.service_account(v)) as Setter),
+        ("organization", |b, v| b.organization(v)),
+        ("oidc_audience", |b, v| b.oidc_audience(v)),
+        ("oidc_token_file", |b, v| b.oidc_token_file(v)),
+        ("oidc_token_env", |b, v| b.oidc_token_env(v)),
+    ] {
+        if let Some(v) = s(k) {
+            b = set(b, v.to_owned());
+        }
+    }
+    if case.oidc_provider.is_some() {
+        let r = replay.clone();
+        b = b.oidc_token_provider(move |audience| {
+            r.lock()
+                .unwrap()
+                .provide_oidc(audience)
+                .map_err(|m| ApiError::config("provider", m))
+        });
     }
     if case.provider.is_some() {
         let r = replay.clone();

@@ -1,7 +1,9 @@
 //! The API client's reading of what a server sends: any status, headers and body, for
 //! every operation, as a call, a page or `can` (whoami), give the session's next effect
 //! (a value, a typed error, a wait), never a panic; the redirect rule answers any
-//! Location; base URLs parse or are refused.
+//! Location; base URLs parse or are refused. With an OIDC token exchange (GitHub
+//! Actions' endpoint, or the file's text), the same bytes are also the JWT's source's
+//! and the token endpoint's answers.
 #![no_main]
 use clouddigit_session::http::{after_response, HttpResponse};
 use clouddigit_session::machine::{Clock, Command, Effect, Environment, Input, Options, Session};
@@ -42,12 +44,23 @@ fuzz_target!(|data: &[u8]| {
         headers,
         body: body.to_owned(),
     };
+    let oidc = data[0] & 0x80 != 0;
     let options = Options {
         base_url: Some("https://api.example.com/v1".into()),
-        token: Some("cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA".into()),
+        token: (!oidc).then(|| "cd_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0hDJrA".into()),
+        service_account: oidc.then(|| "sa_1".into()),
+        organization: oidc.then(|| "acme".into()),
+        oidc_token_file: (oidc && data[0] & 0x40 != 0).then(|| "/t".into()),
         ..Options::default()
     };
-    let Ok(mut session) = Session::new(options, &Environment::default(), "fuzz", 1) else {
+    let mut env = Environment::default();
+    env.vars.insert(
+        "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
+        "https://pipelines.example/idtoken?v=1".into(),
+    );
+    env.vars
+        .insert("ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(), "t".into());
+    let Ok(mut session) = Session::new(options, &env, "fuzz", 1) else {
         return;
     };
     let command = match data[1] % 3 {
@@ -74,9 +87,13 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             Effect::Sleep { .. } | Effect::AwaitRefresh => Input::Resume,
-            Effect::AskToken => Input::Token {
+            Effect::AskToken | Effect::AskOidcToken { .. } => Input::Token {
                 token: None,
                 error: Some("none".into()),
+            },
+            Effect::ReadFile { .. } | Effect::ReadEnv { .. } => Input::Read {
+                text: Some(text.to_string()),
+                error: None,
             },
             Effect::Done { .. } | Effect::Fail { .. } => break,
         };

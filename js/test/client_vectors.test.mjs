@@ -29,6 +29,7 @@ function options(c, replay) {
     o[camel(k)] = k === 'client_credentials' ? Object.fromEntries(Object.entries(v).map(([a, b]) => [camel(a), b])) : v;
   }
   if (c.provider) o.tokenProvider = () => replay.provide();
+  if (c.oidc_provider) o.oidcTokenProvider = (audience) => replay.provideOidc(audience);
   o.onRetry = (info) => replay.retried({ retry: info.retry, wait_ms: info.waitMs, cause: info.cause });
   o._io = replay;
   return o;

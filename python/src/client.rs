@@ -206,6 +206,24 @@ impl Replay {
             .provide()
             .map_err(pyo3::exceptions::PyRuntimeError::new_err)
     }
+    /// The OIDC token provider's next answer for `audience`; raises `RuntimeError`
+    /// with its message for a provider that fails.
+    #[pyo3(signature = (audience))]
+    fn provide_oidc(&self, audience: Option<String>) -> PyResult<String> {
+        locked(&self.inner)
+            .provide_oidc(audience.as_deref())
+            .map_err(pyo3::exceptions::PyRuntimeError::new_err)
+    }
+    /// The file's scripted text; raises `FileNotFoundError` when there is none.
+    fn read_file(&self, path: &str) -> PyResult<String> {
+        locked(&self.inner)
+            .read_file(path)
+            .map_err(pyo3::exceptions::PyFileNotFoundError::new_err)
+    }
+    /// The variable's scripted value, or `None`.
+    fn read_env(&self, name: &str) -> Option<String> {
+        locked(&self.inner).read_env(name)
+    }
     /// Raises `AssertionError` naming the first difference.
     fn finish(&self, outcomes: &Bound<'_, PyAny>) -> PyResult<()> {
         let outcomes: Vec<serde_json::Value> = input(outcomes, "outcomes")?;

@@ -44,6 +44,12 @@ class Scripted:
     def sleep(self, ms: int) -> None:
         self.r.sleep(ms)
 
+    def read_file(self, path: str) -> str:
+        return str(self.r.read_file(path))
+
+    def read_env(self, name: str) -> Any:
+        return self.r.read_env(name)
+
     def send(self, request: HttpRequest) -> HttpResponse:
         raw = {
             "method": request.method,
@@ -103,6 +109,15 @@ def options(case: Dict[str, Any], replay: Any) -> Dict[str, Any]:
                 raise LookupError(str(e)) from None
 
         o["token_provider"] = provide
+    if "oidc_provider" in case:
+
+        def provide_oidc(audience: Any) -> str:
+            try:
+                return str(replay.provide_oidc(audience))
+            except RuntimeError as e:
+                raise LookupError(str(e)) from None
+
+        o["oidc_token_provider"] = provide_oidc
     o["on_retry"] = lambda info: replay.retried({"retry": info.retry, "wait_ms": info.wait_ms, "cause": info.cause})
     return o
 

@@ -91,6 +91,11 @@ struct Body {
     request_id: Option<String>,
     #[serde(default)]
     errors: Vec<FieldError>,
+    /// OAuth's shape (RFC 6749 section 5.2), which token endpoints answer in.
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
 }
 
 impl ApiError {
@@ -125,8 +130,9 @@ impl ApiError {
         self
     }
 
-    /// Reads an error response. Bodies that are not the API's JSON still give a typed
-    /// error, with the status as the message.
+    /// Reads an error response (the API's `code` and `message`, or OAuth's `error` and
+    /// `error_description`). Bodies that are neither still give a typed error, with the
+    /// status as the message.
     pub fn from_response(resp: &HttpResponse, retry_after_ms: Option<u64>) -> ApiError {
         let body: Body = serde_json::from_str(&resp.body).unwrap_or_default();
         let kind = match resp.status {
@@ -141,10 +147,14 @@ impl ApiError {
         };
         ApiError {
             kind,
-            code: body.code.unwrap_or_else(|| kind.as_str().to_owned()),
+            code: body
+                .code
+                .or(body.error)
+                .unwrap_or_else(|| kind.as_str().to_owned()),
             message: scrub(
                 &body
                     .message
+                    .or(body.error_description)
                     .unwrap_or_else(|| format!("HTTP {}", resp.status)),
             ),
             status: Some(resp.status),
@@ -158,10 +168,39 @@ impl ApiError {
     }
 }
 
-/// Replaces anything shaped like a token secret with its prefix, so even a server
-/// that echoes one cannot put it into an exception or a log through this client.
+/// Replaces anything shaped like a token secret with its prefix, and any JWT (an
+/// identity token, a bearer) with `eyJ…[redacted]`, so even a server that echoes one
+/// cannot put it into an exception or a log through this client.
 pub fn scrub(text: &str) -> String {
-    clouddigit_core::scan::redact_secrets(text)
+    redact_jwts(&clouddigit_core::scan::redact_secrets(text))
+}
+
+/// `text` with every JWT-shaped run (`eyJ`, then base64url with two dots) cut.
+fn redact_jwts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // Bytewise, as elsewhere: a substring search costs the page's wasm 400 bytes.
+    while let Some(at) = rest.as_bytes().windows(3).position(|w| w == b"eyJ") {
+        let run = rest[at..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            .count();
+        let candidate = &rest[at..at + run];
+        // A word that merely contains `eyJ` is not cut: a JWT starts a word.
+        let starts_word = rest[..at]
+            .bytes()
+            .last()
+            .is_none_or(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')));
+        out.push_str(&rest[..at]);
+        if starts_word && candidate.matches('.').count() >= 2 {
+            out.push_str("eyJ…[redacted]");
+        } else {
+            out.push_str(candidate);
+        }
+        rest = &rest[at + run..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -173,5 +212,16 @@ mod tests {
         let secret = format!("cd_{}", "A".repeat(42));
         let s = scrub(&format!("bad token {secret}, see cd_docs"));
         assert_eq!(s, "bad token cd_AAAAAA…, see cd_docs");
+    }
+
+    #[test]
+    fn scrub_cuts_jwts() {
+        let jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        assert_eq!(
+            scrub(&format!("subject_token {jwt} refused; eyJ.x alone")),
+            "subject_token eyJ…[redacted] refused; eyJ.x alone"
+        );
+        assert_eq!(scrub(&format!("({jwt})")), "(eyJ…[redacted])");
+        assert_eq!(scrub("keyJa.b.c"), "keyJa.b.c");
     }
 }

@@ -12,7 +12,8 @@
 //! | [`ops`] | the API's operations: method, path, query, body, output model |
 //! | [`models`] | what the API returns |
 //! | [`local`] | the local rules on whoami's answer (validate, create body, `can`) |
-//! | [`oauth`] | the client-credentials bearer cache |
+//! | [`oauth`] | the bearer cache of the client-credentials grant and the token exchange |
+//! | [`oidc`] | OIDC workload identity: where the CI platform's JWT comes from, the RFC 8693 exchange |
 //! | [`config`] | regions, ingress domains, base URLs, the token file rule, redirects |
 //! | [`http`], [`retry`], [`ratelimit`], [`error`] | bytes, waits, the throttle, typed errors |
 //! | [`replay`] | the conformance vectors' checker (tests) |
@@ -29,6 +30,7 @@ pub mod local;
 pub mod machine;
 pub mod models;
 pub mod oauth;
+pub mod oidc;
 pub mod ops;
 pub mod ratelimit;
 pub mod replay;

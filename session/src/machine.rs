@@ -13,6 +13,13 @@
 //! - `Sleep`: sleep `ms` (call the retry hook first when `retry` is set; print `log`
 //!   when present), then feed `Input::Resume`.
 //! - `AskToken`: call the token provider; feed `Input::Token` (its text, or why it failed).
+//! - `AskOidcToken`: call the OIDC token provider with `audience`; feed `Input::Token`.
+//! - `ReadFile`: read the file at `path` (now, not from a cache: a rotated token must be
+//!   seen); feed `Input::Read` (its text, or why it could not be read).
+//! - `ReadEnv`: read the environment variable `name`; feed `Input::Read` (its value, or
+//!   neither text nor error when it is not set).
+//! - The three above are steps of a refresh: after feeding their answer, wake every
+//!   task parked on `AwaitRefresh`, as after a `Send` with `refresh`.
 //! - `AwaitRefresh`: wait until a refresh ends (see `Send`), then feed `Input::Resume`.
 //! - `Done` / `Fail`: the task's result. `Done.secret_fields` names the fields of
 //!   `value` to wrap in the host's secret type.
@@ -33,18 +40,26 @@ use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::local::{can, next_page, prepare_create, service_account_owner, validate_draft};
 use crate::models::{ApiToken, Page, Secret, ServiceAccount, Whoami};
 use crate::oauth::{BearerCache, BearerNeed};
+use crate::oidc::{Federation, FederationSettings, JwtAnswer, JwtSource, JwtStep};
 use crate::ops::Operation;
 use crate::ratelimit::TokenBucket;
 use clouddigit_core::validate::TokenDraft;
 
 /// The environment variables a client reads, and nothing else: hosts read exactly these
 /// names and pass what they found.
-pub const ENV_VARS: [&str; 5] = [
+pub const ENV_VARS: [&str; 12] = [
     "CD_API_TOKEN",
     "CD_BASE_URL",
     "CD_REGION",
     "CD_LOG",
     "CD_ALLOW_INSECURE_HTTP",
+    "CD_SERVICE_ACCOUNT",
+    "CD_ORGANIZATION",
+    "CD_OIDC_AUDIENCE",
+    "CD_OIDC_TOKEN_FILE",
+    "CD_OIDC_TOKEN_ENV",
+    crate::oidc::ACTIONS_URL_VAR,
+    crate::oidc::ACTIONS_TOKEN_VAR,
 ];
 
 /// Where the token file lives, as the errors name it.
@@ -63,7 +78,7 @@ pub struct ClientCredentials {
 
 /// A client's options, with the same names on every host (JS's camelCase spellings are
 /// accepted as aliases). Functions stay with the host: it passes `true` for
-/// `token_provider` / `on_retry` when it has one.
+/// `token_provider` / `oidc_token_provider` / `on_retry` when it has one.
 #[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Options {
@@ -79,6 +94,24 @@ pub struct Options {
     pub token_provider: bool,
     #[serde(default, alias = "clientCredentials")]
     pub client_credentials: Option<ClientCredentials>,
+    /// OIDC workload identity: the service account whose bearer the platform's identity
+    /// token is exchanged for (`CD_SERVICE_ACCOUNT`).
+    #[serde(default, alias = "serviceAccount")]
+    pub service_account: Option<String>,
+    /// The service account's organization (`CD_ORGANIZATION`).
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// The audience asked of the CI platform (`CD_OIDC_AUDIENCE`).
+    #[serde(default, alias = "oidcAudience")]
+    pub oidc_audience: Option<String>,
+    /// A file holding the identity token (`CD_OIDC_TOKEN_FILE`).
+    #[serde(default, alias = "oidcTokenFile")]
+    pub oidc_token_file: Option<String>,
+    /// The environment variable holding it (`CD_OIDC_TOKEN_ENV`).
+    #[serde(default, alias = "oidcTokenEnv")]
+    pub oidc_token_env: Option<String>,
+    #[serde(default, alias = "oidcTokenProvider")]
+    pub oidc_token_provider: bool,
     #[serde(default, alias = "maxRetries")]
     pub max_retries: Option<u32>,
     #[serde(default, alias = "timeoutMs")]
@@ -120,14 +153,23 @@ impl Options {
 
 /// What the host found around it: the values of [`ENV_VARS`] that are set, and the
 /// token file (read only when the host has no other credential to offer is fine too:
-/// the session looks at it last).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+/// the session looks at it last). `Debug` shows the variables' names only.
+#[derive(Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
     #[serde(default)]
     pub token_file: Option<TokenFileSeen>,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("token_file", &self.token_file)
+            .finish()
+    }
 }
 
 impl Environment {
@@ -140,14 +182,24 @@ impl Environment {
     }
 }
 
-/// The token file as the host read it (`mode`: the Unix permission bits).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+/// The token file as the host read it (`mode`: the Unix permission bits). `Debug`
+/// never shows its contents.
+#[derive(Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenFileSeen {
     pub path: String,
     pub contents: String,
     #[serde(default)]
     pub mode: Option<u32>,
+}
+
+impl std::fmt::Debug for TokenFileSeen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenFileSeen")
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a host asks the session to do: one public method of the client.
@@ -193,6 +245,16 @@ pub enum Effect {
         log: Option<String>,
     },
     AskToken,
+    /// Ask the OIDC token provider for the platform's identity token.
+    AskOidcToken {
+        audience: Option<String>,
+    },
+    ReadFile {
+        path: String,
+    },
+    ReadEnv {
+        name: String,
+    },
     AwaitRefresh,
     Done {
         value: Answer,
@@ -255,6 +317,14 @@ pub enum Input {
         #[serde(default)]
         error: Option<String>,
     },
+    /// A file's text or a variable's value, or why it could not be read (neither: the
+    /// variable is not set).
+    Read {
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        error: Option<String>,
+    },
 }
 
 /// The host's clocks at a poll: monotonic milliseconds (bearer expiry, throttle) and
@@ -274,6 +344,21 @@ enum Credentials {
         client_secret: Secret,
         cache: BearerCache,
     },
+    Oidc {
+        federation: Federation,
+        cache: BearerCache,
+    },
+}
+
+impl Credentials {
+    /// The bearer cache of a grant, and the grant's name for its errors.
+    fn cache(&mut self) -> Option<(&mut BearerCache, &'static str)> {
+        match self {
+            Credentials::OAuth { cache, .. } => Some((cache, "client-credentials grant")),
+            Credentials::Oidc { cache, .. } => Some((cache, "token exchange")),
+            _ => None,
+        }
+    }
 }
 
 /// One client: configuration, credentials and what its tasks share (the bearer cache,
@@ -327,10 +412,19 @@ fn bad_option(name: &str, what: &str) -> ApiError {
     ApiError::config("bad_option", format!("{name}: must be {what}"))
 }
 
+/// An option that, when given, must say something.
+fn nonempty(v: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(s) if s.trim().is_empty() => Err(bad_option(name, "a non-empty string")),
+        v => Ok(v),
+    }
+}
+
 impl Session {
     /// Options win over the environment, the environment over the defaults. Credentials,
-    /// first found wins: `token`, `token_provider`, `client_credentials`, `CD_API_TOKEN`,
-    /// the token file. Fails on bad settings or credentials, before any call.
+    /// first found wins: `token`, `token_provider`, `client_credentials`, an OIDC token
+    /// exchange (`service_account` or `CD_SERVICE_ACCOUNT`), `CD_API_TOKEN`, the token
+    /// file. Fails on bad settings or credentials, before any call.
     /// `host` names the SDK's host in the `User-Agent`; `seed` is the host's randomness.
     pub fn new(
         options: Options,
@@ -383,6 +477,22 @@ impl Session {
                 organization: cc.organization,
                 client_id: cc.client_id,
                 client_secret: cc.client_secret,
+                cache: BearerCache::new(),
+            }
+        } else if let Some(federation) = Federation::resolve(
+            FederationSettings {
+                service_account: nonempty(options.service_account, "service_account")?,
+                organization: nonempty(options.organization, "organization")?,
+                audience: nonempty(options.oidc_audience, "oidc_audience")?,
+                token_file: nonempty(options.oidc_token_file, "oidc_token_file")?,
+                token_env: nonempty(options.oidc_token_env, "oidc_token_env")?,
+                token_provider: options.oidc_token_provider,
+            },
+            var,
+            config.allow_insecure_http,
+        )? {
+            Credentials::Oidc {
+                federation,
                 cache: BearerCache::new(),
             }
         } else {
@@ -449,10 +559,8 @@ impl Session {
     /// The host gave up on `task` (a cancelled future, an exception in its own code):
     /// a refresh it was making is no longer in flight, so parked tasks may start one.
     pub fn cancel(&mut self, task: &mut Task) {
-        if let Some(x) = &task.exchange {
-            if matches!(x.state, XState::Refreshing) {
-                self.refreshing = false;
-            }
+        if task.exchange.as_ref().is_some_and(|x| x.state.refreshes()) {
+            self.refreshing = false;
         }
         task.finished = true;
     }
@@ -477,10 +585,8 @@ impl Session {
         let effect = self.advance(task, input, clock);
         if matches!(effect, Effect::Done { .. } | Effect::Fail { .. }) {
             task.finished = true;
-            if let Some(x) = &task.exchange {
-                if matches!(x.state, XState::Refreshing) {
-                    self.refreshing = false;
-                }
+            if task.exchange.as_ref().is_some_and(|x| x.state.refreshes()) {
+                self.refreshing = false;
             }
         }
         effect
@@ -714,6 +820,77 @@ impl Session {
                                 }
                             }
                         },
+                        Credentials::Oidc { federation, cache } => match cache.need(clock.now_ms) {
+                            BearerNeed::Use(b) => return self.send(x, b),
+                            BearerNeed::Refresh { .. } if self.refreshing => {
+                                x.state = XState::AwaitingRefresh;
+                                return XOut::Effect(Effect::AwaitRefresh);
+                            }
+                            BearerNeed::Refresh { .. } => {
+                                self.refreshing = true;
+                                x.state = XState::FetchingJwt;
+                                return XOut::Effect(
+                                    match federation.jwt_step(&self.config, &self.user_agent) {
+                                        JwtStep::Ask { audience } => {
+                                            Effect::AskOidcToken { audience }
+                                        }
+                                        JwtStep::ReadFile { path } => Effect::ReadFile { path },
+                                        JwtStep::ReadEnv { name } => Effect::ReadEnv { name },
+                                        JwtStep::Send(request) => Effect::Send {
+                                            log: self.config.debug.then(|| request.log_line(0)),
+                                            request,
+                                            refresh: true,
+                                        },
+                                    },
+                                );
+                            }
+                        },
+                    }
+                }
+                XState::FetchingJwt => {
+                    self.refreshing = false;
+                    let Credentials::Oidc { federation, cache } = &self.credentials else {
+                        return XOut::Fail(out_of_order("an identity token"));
+                    };
+                    let input = input.take();
+                    let answer = match (&federation.source, &input) {
+                        (JwtSource::Provider, Some(Input::Token { token, error }))
+                        | (
+                            JwtSource::File(_) | JwtSource::Env(_),
+                            Some(Input::Read { text: token, error }),
+                        ) => JwtAnswer::Text(match (token, error) {
+                            (Some(t), None) => Ok(t.as_str()),
+                            (_, Some(e)) => Err(e.as_str()),
+                            (None, None) => Err("not set"),
+                        }),
+                        (JwtSource::GithubActions { .. }, Some(Input::Response { response })) => {
+                            JwtAnswer::Http(Ok(response))
+                        }
+                        (
+                            JwtSource::GithubActions { .. },
+                            Some(Input::TransportError { error }),
+                        ) => JwtAnswer::Http(Err(error)),
+                        _ => return XOut::Fail(out_of_order("an identity token")),
+                    };
+                    let request = federation.jwt(answer).and_then(|jwt| {
+                        federation.exchange_request(&self.config, &jwt, &self.user_agent)
+                    });
+                    // Checked now: the platform may have taken its time to fail.
+                    match (request, cache.fallback(clock.now_ms)) {
+                        (Ok(request), _) => {
+                            self.refreshing = true;
+                            x.state = XState::Refreshing;
+                            let log = self.config.debug.then(|| request.log_line(0));
+                            return XOut::Effect(Effect::Send {
+                                request,
+                                refresh: true,
+                                log,
+                            });
+                        }
+                        // The platform failing for a moment should not fail calls the
+                        // cached bearer can still make.
+                        (Err(_), Some(b)) => return self.send(x, b),
+                        (Err(e), None) => return XOut::Fail(e),
                     }
                 }
                 XState::AwaitingToken => match input.take() {
@@ -746,15 +923,15 @@ impl Session {
                 },
                 XState::Refreshing => {
                     self.refreshing = false;
-                    let Credentials::OAuth { cache, .. } = &mut self.credentials else {
+                    let Some((cache, grant)) = self.credentials.cache() else {
                         return XOut::Fail(out_of_order("a refresh"));
                     };
                     let result = match input.take() {
                         Some(Input::Response { response }) => {
-                            cache.on_response(Ok(&response), clock.now_ms)
+                            cache.on_response(Ok(&response), clock.now_ms, grant)
                         }
                         Some(Input::TransportError { error }) => {
-                            cache.on_response(Err(&error), clock.now_ms)
+                            cache.on_response(Err(&error), clock.now_ms, grant)
                         }
                         _ => return XOut::Fail(out_of_order("the token endpoint's answer")),
                     };
@@ -798,8 +975,8 @@ impl Session {
                         }
                         Step::Done(Ok(v)) => return XOut::Done(v),
                         Step::Done(Err(e)) => {
-                            let again = match (&mut self.credentials, &x.used, x.second) {
-                                (Credentials::OAuth { cache, .. }, Some(used), false) => {
+                            let again = match (self.credentials.cache(), &x.used, x.second) {
+                                (Some((cache, _)), Some(used), false) => {
                                     cache.on_rejected(&e, used)
                                 }
                                 _ => false,
@@ -874,11 +1051,20 @@ enum XState {
     NeedBearer,
     AwaitingToken,
     AwaitingRefresh,
+    /// Getting the identity token to exchange.
+    FetchingJwt,
     Refreshing,
     Sending,
     Sleeping,
     /// Only while a step runs.
     Invalid,
+}
+
+impl XState {
+    /// Whether this task holds the one refresh in flight.
+    fn refreshes(&self) -> bool {
+        matches!(self, XState::Refreshing | XState::FetchingJwt)
+    }
 }
 
 /// One operation in flight within a task.
@@ -981,6 +1167,124 @@ mod tests {
         // Woken, it uses the same bearer: one token request for both.
         let eb = s.poll(&mut b, Input::Resume, clock(3));
         assert_eq!(authorization(&eb), Some("Bearer b1"));
+    }
+
+    fn oidc(vars: &[(&str, &str)]) -> Session {
+        let env = Environment {
+            vars: vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            token_file: None,
+        };
+        let options: Options = serde_json::from_value(serde_json::json!({
+            "base_url": "http://127.0.0.1:1/v1", "serviceAccount": "sa_1", "organization": "acme"
+        }))
+        .unwrap();
+        Session::new(options, &env, "test", 7).unwrap()
+    }
+
+    const JWT: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+
+    fn read(text: Option<&str>, error: Option<&str>) -> Input {
+        Input::Read {
+            text: text.map(str::to_owned),
+            error: error.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn oidc_calls_share_one_exchange_and_a_failed_read_ends_the_refresh() {
+        let mut s = oidc(&[("CD_OIDC_TOKEN_FILE", "/t")]);
+        let (mut a, mut b) = (s.start(get("a")), s.start(get("b")));
+        assert_eq!(
+            s.poll(&mut a, Input::Resume, clock(0)),
+            Effect::ReadFile { path: "/t".into() }
+        );
+        assert_eq!(
+            s.poll(&mut b, Input::Resume, clock(1)),
+            Effect::AwaitRefresh
+        );
+        // The file is gone: the task fails and the refresh is over, so the parked task
+        // (woken by the driver after the read) starts its own.
+        let e = s.poll(&mut a, read(None, Some("No such file")), clock(2));
+        assert!(
+            matches!(&e, Effect::Fail { error } if error.code == "oidc_token_unavailable"),
+            "{e:?}"
+        );
+        assert!(!s.refreshing());
+        assert_eq!(
+            s.poll(&mut b, Input::Resume, clock(3)),
+            Effect::ReadFile { path: "/t".into() }
+        );
+        let e = s.poll(&mut b, read(Some(JWT), None), clock(4));
+        assert!(matches!(&e, Effect::Send { refresh: true, request, .. }
+            if request.url.ends_with("/realms/acme/protocol/openid-connect/token")));
+        assert!(s.refreshing());
+        let e = s.poll(&mut b, bearer("m1"), clock(5));
+        assert_eq!(authorization(&e), Some("Bearer m1"));
+        // Cached: the next call neither reads nor exchanges.
+        let mut c = s.start(get("c"));
+        let e = s.poll(&mut c, Input::Resume, clock(6));
+        assert_eq!(authorization(&e), Some("Bearer m1"));
+        // A variable that is not set names it; a driver answering with the wrong input
+        // gets an error, not a hang with the refresh held.
+        let mut s = oidc(&[("CD_OIDC_TOKEN_ENV", "CI_JWT")]);
+        let mut d = s.start(get("d"));
+        assert_eq!(
+            s.poll(&mut d, Input::Resume, clock(0)),
+            Effect::ReadEnv {
+                name: "CI_JWT".into()
+            }
+        );
+        match s.poll(&mut d, read(None, None), clock(1)) {
+            Effect::Fail { error } => assert!(
+                error.message.contains("$CI_JWT: not set"),
+                "{}",
+                error.message
+            ),
+            other => panic!("{other:?}"),
+        }
+        let mut f = s.start(get("f"));
+        let _ = s.poll(&mut f, Input::Resume, clock(2));
+        let e = s.poll(&mut f, Input::Resume, clock(3));
+        assert!(matches!(&e, Effect::Fail { error } if error.code == "driver_out_of_order"));
+        assert!(!s.refreshing());
+    }
+
+    #[test]
+    fn a_failed_jwt_read_falls_back_on_the_minted_token_only_while_it_is_valid() {
+        let mut s = oidc(&[("CD_OIDC_TOKEN_FILE", "/t")]);
+        let minted = |b: &str| Input::Response {
+            response: HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: serde_json::json!({"access_token": b, "expires_in": 60}).to_string(),
+            },
+        };
+        let mut a = s.start(get("a"));
+        let _ = s.poll(&mut a, Input::Resume, clock(0));
+        let _ = s.poll(&mut a, read(Some(JWT), None), clock(0));
+        assert_eq!(
+            authorization(&s.poll(&mut a, minted("m1"), clock(0))),
+            Some("Bearer m1")
+        );
+        // Past the refresh point, the file gone: m1 is still valid, so it is used.
+        let mut b = s.start(get("b"));
+        assert!(matches!(
+            s.poll(&mut b, Input::Resume, clock(31_000)),
+            Effect::ReadFile { .. }
+        ));
+        let e = s.poll(&mut b, read(None, Some("gone")), clock(40_000));
+        assert_eq!(authorization(&e), Some("Bearer m1"));
+        // A read that fails after m1 expired fails the call.
+        let mut c = s.start(get("c"));
+        assert!(matches!(
+            s.poll(&mut c, Input::Resume, clock(50_000)),
+            Effect::ReadFile { .. }
+        ));
+        let e = s.poll(&mut c, read(None, Some("gone")), clock(60_000));
+        assert!(matches!(e, Effect::Fail { .. }), "{e:?}");
     }
 
     #[test]

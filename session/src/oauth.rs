@@ -3,10 +3,13 @@
 //! at a time" lock (a shared Promise in JS, a lock in Python), since that is about its
 //! own concurrency.
 
+use serde::Deserialize;
+
 use super::config::ClientConfig;
 use super::error::{ApiError, ErrorKind};
 use super::http::{HttpRequest, HttpResponse, TransportError};
-use super::models::{AccessToken, Secret};
+use super::models::Secret;
+use super::oidc::TOKEN_TYPE_ACCESS_TOKEN;
 use super::ops::encode;
 
 /// Refresh this long before expiry (or at half-life for short-lived bearers), so a call
@@ -80,29 +83,36 @@ impl BearerCache {
     /// Takes the token endpoint's answer. A failure while the cached bearer is still
     /// valid returns that bearer: the identity provider being down for a moment should
     /// not fail calls that can still be made.
+    /// `grant` names the grant in errors (`client-credentials grant`, `token exchange`).
     pub fn on_response(
         &mut self,
         response: Result<&HttpResponse, &TransportError>,
         now_ms: u64,
+        grant: &str,
     ) -> Result<String, ApiError> {
         let fresh = match response {
             Ok(resp) if (200..300).contains(&resp.status) => {
-                serde_json::from_str::<AccessToken>(&resp.body).map_err(|e| {
+                let bad = |why: String| {
                     let mut err = ApiError::from_response(resp, None);
                     err.kind = ErrorKind::Authentication;
                     err.code = "bad_token_response".into();
-                    err.message = format!("the token endpoint's answer is not a bearer: {e}");
+                    err.message = format!("the token endpoint's answer is not a bearer: {why}");
                     err
-                })
-            }
-            Ok(resp) => {
-                let mut err = ApiError::from_response(resp, None);
-                if matches!(resp.status, 400 | 401) {
-                    err.kind = ErrorKind::Authentication;
+                };
+                match serde_json::from_str::<Bearer>(&resp.body) {
+                    // RFC 8693: what an exchange issued must be an access token.
+                    Ok(b)
+                        if b.issued_token_type
+                            .as_deref()
+                            .is_some_and(|t| t != TOKEN_TYPE_ACCESS_TOKEN) =>
+                    {
+                        Err(bad("issued_token_type is not an access token".into()))
+                    }
+                    Ok(b) => Ok(b),
+                    Err(e) => Err(bad(e.to_string())),
                 }
-                err.message = format!("client-credentials grant failed: {}", err.message);
-                Err(err)
             }
+            Ok(resp) => Err(refused(resp, grant)),
             Err(e) => Err(ApiError::from_transport(e)),
         };
         match fresh {
@@ -117,10 +127,15 @@ impl BearerCache {
                 ));
                 Ok(bearer)
             }
-            Err(err) => match &self.current {
-                Some((b, _, expires_at)) if now_ms < *expires_at => Ok(b.expose().to_owned()),
-                _ => Err(err),
-            },
+            Err(err) => self.fallback(now_ms).ok_or(err),
+        }
+    }
+
+    /// The cached bearer while it is still valid (what a failed refresh falls back on).
+    pub fn fallback(&self, now_ms: u64) -> Option<String> {
+        match &self.current {
+            Some((b, _, expires_at)) if now_ms < *expires_at => Some(b.expose().to_owned()),
+            _ => None,
         }
     }
 
@@ -146,9 +161,32 @@ impl BearerCache {
     }
 }
 
+/// A token endpoint's answer (client credentials, or an exchange's RFC 8693 answer).
+#[derive(Deserialize)]
+struct Bearer {
+    access_token: Secret,
+    expires_in: u64,
+    #[serde(default)]
+    issued_token_type: Option<String>,
+}
+
+/// The token endpoint's refusal as a typed error: OAuth's `error` is the code
+/// (`invalid_grant`, `invalid_target`, ...) and `error_description` the message, scrubbed
+/// of anything secret-shaped (a server echoing the JWT it refused).
+fn refused(resp: &HttpResponse, grant: &str) -> ApiError {
+    let mut err = ApiError::from_response(resp, None);
+    if matches!(resp.status, 400 | 401) {
+        err.kind = ErrorKind::Authentication;
+    }
+    err.message = format!("{grant} failed: {}", err.message);
+    err
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CC: &str = "client-credentials grant";
 
     fn ok(token: &str, expires_in: u64) -> HttpResponse {
         HttpResponse {
@@ -163,7 +201,7 @@ mod tests {
     fn refreshes_before_expiry_and_survives_a_failed_refresh() {
         let mut c = BearerCache::new();
         assert_eq!(c.need(0), BearerNeed::Refresh { fallback: None });
-        assert_eq!(c.on_response(Ok(&ok("b1", 300)), 0).unwrap(), "b1");
+        assert_eq!(c.on_response(Ok(&ok("b1", 300)), 0, CC).unwrap(), "b1");
         assert_eq!(c.need(269_999), BearerNeed::Use("b1".into()));
         assert_eq!(
             c.need(270_000),
@@ -177,9 +215,9 @@ mod tests {
             headers: vec![],
             body: String::new(),
         };
-        assert_eq!(c.on_response(Ok(&down), 280_000).unwrap(), "b1");
+        assert_eq!(c.on_response(Ok(&down), 280_000, CC).unwrap(), "b1");
         // Past expiry, the failure is the caller's.
-        let e = c.on_response(Ok(&down), 300_000).unwrap_err();
+        let e = c.on_response(Ok(&down), 300_000, CC).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Server);
         let e = c
             .on_response(
@@ -187,17 +225,58 @@ mod tests {
                     message: "refused".into(),
                 }),
                 300_001,
+                CC,
             )
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transport);
-        assert_eq!(c.on_response(Ok(&ok("b2", 300)), 301_000).unwrap(), "b2");
+        assert_eq!(
+            c.on_response(Ok(&ok("b2", 300)), 301_000, CC).unwrap(),
+            "b2"
+        );
         assert_eq!(c.need(301_001), BearerNeed::Use("b2".into()));
+    }
+
+    #[test]
+    fn a_refusal_in_oauth_shape_is_typed_and_never_echoes_the_jwt() {
+        let mut c = BearerCache::new();
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        let refused = HttpResponse {
+            status: 400,
+            headers: vec![],
+            body: serde_json::json!({"error": "invalid_grant", "error_description": format!("token {jwt} expired")})
+                .to_string(),
+        };
+        let e = c
+            .on_response(Ok(&refused), 0, "token exchange")
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.code.as_str(), e.status),
+            (ErrorKind::Authentication, "invalid_grant", Some(400))
+        );
+        assert!(
+            e.message.starts_with("token exchange failed: token eyJ…"),
+            "{}",
+            e.message
+        );
+        assert!(!e.to_string().contains("c2lnbmF0dXJl"), "{e}");
+        // An exchange must issue an access token, nothing else.
+        let id_token = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: serde_json::json!({"access_token": "x", "expires_in": 60, "token_type": "N_A",
+                "issued_token_type": "urn:ietf:params:oauth:token-type:id_token"})
+            .to_string(),
+        };
+        let e = c
+            .on_response(Ok(&id_token), 0, "token exchange")
+            .unwrap_err();
+        assert_eq!(e.code, "bad_token_response");
     }
 
     #[test]
     fn every_call_refused_with_the_old_bearer_goes_again() {
         let mut c = BearerCache::new();
-        c.on_response(Ok(&ok("b1", 300)), 0).unwrap();
+        c.on_response(Ok(&ok("b1", 300)), 0, CC).unwrap();
         let e401 = ApiError {
             kind: ErrorKind::Authentication,
             ..ApiError::config("expired", "")
@@ -205,7 +284,7 @@ mod tests {
         // The first refused call forgets b1; a second refused with b1 still goes again.
         assert!(c.on_rejected(&e401, "b1"));
         assert_eq!(c.need(1), BearerNeed::Refresh { fallback: None });
-        c.on_response(Ok(&ok("b2", 300)), 2).unwrap();
+        c.on_response(Ok(&ok("b2", 300)), 2, CC).unwrap();
         assert!(c.on_rejected(&e401, "b1"));
         assert_eq!(c.need(3), BearerNeed::Use("b2".into()), "b2 is kept");
         // Other errors are the caller's.

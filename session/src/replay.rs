@@ -44,6 +44,13 @@ pub struct ClientCase {
     /// when this is present): a token, or `{"error": message}` for a provider that throws.
     #[serde(default)]
     pub provider: Option<Vec<Value>>,
+    /// What the OIDC token provider returns, likewise (the case passes one when present).
+    #[serde(default)]
+    pub oidc_provider: Option<Vec<Value>>,
+    /// Files the client may read (an OIDC token file), by path: their text, or their
+    /// texts read after read (the last one stays).
+    #[serde(default)]
+    pub files: BTreeMap<String, Value>,
     /// The session's random seed (jitter, idempotency keys).
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -107,6 +114,12 @@ pub enum Event {
     Sleep(u64),
     /// The token provider is called.
     Provider,
+    /// The OIDC token provider is called with this audience.
+    OidcProvider(Option<String>),
+    /// The client reads this file.
+    ReadFile(String),
+    /// The client reads this environment variable (`env` answers).
+    ReadEnv(String),
 }
 
 /// A running replay of one case.
@@ -115,6 +128,8 @@ pub struct Replay {
     next: usize,
     clock_ms: u64,
     provided: usize,
+    oidc_provided: usize,
+    reads: BTreeMap<String, usize>,
     last_headers: Vec<(String, String)>,
     failure: Option<String>,
     slept: Vec<u64>,
@@ -127,6 +142,8 @@ impl Replay {
             next: 0,
             clock_ms: 0,
             provided: 0,
+            oidc_provided: 0,
+            reads: BTreeMap::new(),
             last_headers: Vec::new(),
             failure: None,
             slept: Vec::new(),
@@ -343,14 +360,59 @@ impl Replay {
             .and_then(|p| p.get(self.provided))
             .cloned();
         self.provided += 1;
-        match answer {
+        answer_of(answer)
+    }
+
+    /// The OIDC token provider was called with `audience`: its next answer.
+    pub fn provide_oidc(&mut self, audience: Option<&str>) -> Result<String, String> {
+        let step = self.next;
+        let called = Event::OidcProvider(audience.map(str::to_owned));
+        match self.next_event("a call of the OIDC token provider") {
+            Some(e) if e == called => {}
+            Some(e) => self.fail(format!(
+                "step {step}: expected {e:?}, the client made {called:?}"
+            )),
+            None => {}
+        }
+        let answer = self
+            .case
+            .oidc_provider
+            .as_ref()
+            .and_then(|p| p.get(self.oidc_provided))
+            .cloned();
+        self.oidc_provided += 1;
+        answer_of(answer)
+    }
+
+    /// The client reads the file at `path`: its text, or why not.
+    pub fn read_file(&mut self, path: &str) -> Result<String, String> {
+        self.expect_read(Event::ReadFile(path.to_owned()));
+        let n = self.reads.entry(path.to_owned()).or_insert(0);
+        let text = match self.case.files.get(path) {
+            Some(Value::Array(texts)) => texts.get(*n).or(texts.last()).cloned(),
+            other => other.cloned(),
+        };
+        *n += 1;
+        match text {
             Some(Value::String(t)) => Ok(t),
-            Some(v) => Err(v
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("provider failed")
-                .to_owned()),
-            None => Err("the script has no more provider answers".into()),
+            _ => Err(format!("{path}: no such file")),
+        }
+    }
+
+    /// The client reads the environment variable `name`.
+    pub fn read_env(&mut self, name: &str) -> Option<String> {
+        self.expect_read(Event::ReadEnv(name.to_owned()));
+        self.case.env.get(name).cloned()
+    }
+
+    fn expect_read(&mut self, read: Event) {
+        let step = self.next;
+        match self.next_event(&format!("{read:?}")) {
+            Some(e) if e == read => {}
+            Some(e) => self.fail(format!(
+                "step {step}: expected {e:?}, the client did {read:?}"
+            )),
+            None => {}
         }
     }
 
@@ -379,6 +441,19 @@ impl Replay {
                 .map_err(|e| format!("{name}: {e}"))?;
         }
         Ok(())
+    }
+}
+
+/// A provider's scripted answer: a token, or `{"error": message}` for one that throws.
+fn answer_of(answer: Option<Value>) -> Result<String, String> {
+    match answer {
+        Some(Value::String(t)) => Ok(t),
+        Some(v) => Err(v
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("provider failed")
+            .to_owned()),
+        None => Err("the script has no more provider answers".into()),
     }
 }
 

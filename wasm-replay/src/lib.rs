@@ -82,6 +82,24 @@ impl ClientReplay {
     pub fn provide(&self) -> Result<String, JsValue> {
         self.inner.borrow_mut().provide().map_err(err)
     }
+    /// The OIDC token provider's next answer, for `audience` (a string or null).
+    #[wasm_bindgen(js_name = provideOidc)]
+    pub fn provide_oidc(&self, audience: Option<String>) -> Result<String, JsValue> {
+        self.inner
+            .borrow_mut()
+            .provide_oidc(audience.as_deref())
+            .map_err(err)
+    }
+    /// The file's scripted text, or throws.
+    #[wasm_bindgen(js_name = readFile)]
+    pub fn read_file(&self, path: String) -> Result<String, JsValue> {
+        self.inner.borrow_mut().read_file(&path).map_err(err)
+    }
+    /// The variable's value, or null.
+    #[wasm_bindgen(js_name = readEnv)]
+    pub fn read_env(&self, name: String) -> Option<String> {
+        self.inner.borrow_mut().read_env(&name)
+    }
     /// Throws naming the first difference.
     pub fn finish(&self, outcomes: JsValue) -> Result<(), JsValue> {
         let outcomes: Vec<Value> = from_js(&outcomes, "outcomes")?;

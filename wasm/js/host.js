@@ -1,13 +1,18 @@
 // The host side of the API client (wasm/src/client/): what the Rust code cannot say
 // itself (async iteration, timers) and where it runs. Browsers keep the defaults; the
-// Node entry (js/node.js) calls setHost with the environment and the token file, so
-// nothing here touches `process` or the file system.
+// Node entry (js/node.js) calls setHost with the environment, the token file and the
+// readers of files and variables (OIDC), so nothing here touches `process` or the file
+// system.
 
 let host = {
   name: 'browser',
   env: () => null,
   tokenFile: () => null,
   tokenFilePath: '~/.config/cd/token',
+  readFile: () => {
+    throw new Error('a browser has no files: give oidcTokenProvider');
+  },
+  readEnv: () => null,
 };
 
 /** Called once by js/node.js. */
@@ -31,6 +36,16 @@ export function hostTokenFile() {
 
 export function hostTokenFilePath() {
   return host.tokenFilePath;
+}
+
+/** A file's text (an OIDC token file, read for every exchange); throws why not. */
+export function hostReadFile(path) {
+  return host.readFile(path);
+}
+
+/** An environment variable's value, or null. */
+export function hostReadEnv(name) {
+  return host.readEnv(name) ?? null;
 }
 
 export function sleep(ms) {

@@ -185,6 +185,9 @@ class ThreadTransport:
 # ---- configuration and credentials -------------------------------------------------
 
 TokenProvider = Callable[[], Union[str, Awaitable[str]]]
+OidcTokenProvider = Callable[[Optional[str]], Union[str, Awaitable[str]]]
+"""Given the audience (``oidc_audience``, or ``None``), returns the CI platform's
+identity token (a JWT); called for every exchange."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,14 @@ class _SystemClock:
     def environment(self) -> Dict[str, Any]:
         return _environment()
 
+    def read_file(self, path: str) -> str:
+        """An OIDC token file, read again for every exchange (a rotated token is seen)."""
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+
+    def read_env(self, name: str) -> Optional[str]:
+        return os.environ.get(name)
+
 
 def _request(raw: Dict[str, Any]) -> HttpRequest:
     return HttpRequest(
@@ -283,6 +294,12 @@ class _Base:
         token: Optional[str],
         token_provider: Optional[TokenProvider],
         client_credentials: Optional[ClientCredentials],
+        service_account: Optional[str],
+        organization: Optional[str],
+        oidc_audience: Optional[str],
+        oidc_token_file: Optional[str],
+        oidc_token_env: Optional[str],
+        oidc_token_provider: Optional[OidcTokenProvider],
         base_url: Optional[str],
         region: Optional[str],
         ingress: Optional[str],
@@ -300,6 +317,11 @@ class _Base:
             k: v
             for k, v in {
                 "token": token,
+                "service_account": service_account,
+                "organization": organization,
+                "oidc_audience": oidc_audience,
+                "oidc_token_file": oidc_token_file,
+                "oidc_token_env": oidc_token_env,
                 "base_url": base_url,
                 "region": region,
                 "ingress": ingress,
@@ -313,6 +335,7 @@ class _Base:
             if v is not None
         }
         options["token_provider"] = token_provider is not None
+        options["oidc_token_provider"] = oidc_token_provider is not None
         options["on_retry"] = on_retry is not None
         if client_credentials is not None:
             options["client_credentials"] = {
@@ -326,6 +349,7 @@ class _Base:
         environment = self._clock.environment() if env else None
         self._session = _native_call(_native.Session, options, environment, host, self._clock.seed())
         self._provider = token_provider
+        self._oidc_provider = oidc_token_provider
         self._on_retry = on_retry
         if debug or (debug is None and env and os.environ.get("CD_LOG", "").lower() == "debug"):
             if not log.handlers:
@@ -350,7 +374,9 @@ class _Base:
         """One task as the I/O it needs, for :class:`Client` and :class:`AsyncClient`
         alike: yields ``("send", HttpRequest)`` (send back the response, or throw the
         transport's ``OSError``/``TimeoutError`` in), ``("sleep", ms)``, ``("token",
-        None)`` (send back the provider's answer, or throw its exception in),
+        None)`` and ``("oidc_token", audience)`` (send back the provider's answer, or
+        throw its exception in), ``("read_file", path)`` (send back the text, or throw
+        the ``OSError`` in), ``("read_env", name)`` (send back the value or ``None``),
         ``("await_refresh", None)`` (return once no refresh is in flight) and ``("wake",
         None)`` (a refresh ended: wake the calls parked on it); returns the ``done``
         effect. The decisions are the session's; this only translates."""
@@ -373,9 +399,11 @@ class _Base:
                 elif kind == "sleep":
                     yield ("sleep", effect["ms"])
                     inp = _RESUME
-                elif kind == "ask_token":
+                elif kind in ("ask_token", "ask_oidc_token"):
+                    # An OIDC token is asked for within a refresh: wake the parked calls after.
+                    wake = kind == "ask_oidc_token"
                     try:
-                        t = yield ("token", None)
+                        t = yield (("token", None) if not wake else ("oidc_token", effect.get("audience")))
                         inp = (
                             {"input": "token", "token": t}
                             if isinstance(t, str)
@@ -383,6 +411,13 @@ class _Base:
                         )
                     except Exception as e:  # the provider's own failure, named
                         inp = {"input": "token", "error": f"{type(e).__name__}: {e}"}
+                elif kind in ("read_file", "read_env"):
+                    wake = True  # a step of a refresh, like ask_oidc_token
+                    try:
+                        text = yield (kind, effect["path"] if kind == "read_file" else effect["name"])
+                        inp = {"input": "read", "text": text}
+                    except OSError as e:
+                        inp = {"input": "read", "error": f"{type(e).__name__}: {e.strerror or e}"}
                 elif kind == "await_refresh":
                     yield ("await_refresh", None)
                     inp = _RESUME
@@ -411,10 +446,13 @@ class Client(_Base):
     """The blocking client.
 
     Credentials, first found wins: ``token``; ``token_provider`` (called before every
-    request); ``client_credentials``; ``CD_API_TOKEN``; ``~/.config/cd/token`` (refused
-    when group or others can read it). Options given here win over ``CD_BASE_URL``,
-    ``CD_REGION``, ``CD_LOG=debug`` and ``CD_ALLOW_INSECURE_HTTP``, which are read
-    unless ``env=False``.
+    request); ``client_credentials``; an OIDC token exchange (``service_account`` or
+    ``CD_SERVICE_ACCOUNT``, with ``organization``; the CI platform's identity token from
+    ``oidc_token_provider``, ``oidc_token_file``, ``oidc_token_env``, or GitHub Actions);
+    ``CD_API_TOKEN``; ``~/.config/cd/token`` (refused when group or others can read it).
+    Options given here win over the environment (``CD_BASE_URL``, ``CD_REGION``,
+    ``CD_LOG=debug``, ``CD_ALLOW_INSECURE_HTTP``, the ``CD_`` OIDC variables), which is
+    read unless ``env=False``.
     """
 
     def __init__(
@@ -423,6 +461,12 @@ class Client(_Base):
         token: Optional[str] = None,
         token_provider: Optional[Callable[[], str]] = None,
         client_credentials: Optional[ClientCredentials] = None,
+        service_account: Optional[str] = None,
+        organization: Optional[str] = None,
+        oidc_audience: Optional[str] = None,
+        oidc_token_file: Optional[str] = None,
+        oidc_token_env: Optional[str] = None,
+        oidc_token_provider: Optional[Callable[[Optional[str]], str]] = None,
         base_url: Optional[str] = None,
         region: Optional[str] = None,
         ingress: Optional[str] = None,
@@ -442,6 +486,12 @@ class Client(_Base):
             token=token,
             token_provider=token_provider,
             client_credentials=client_credentials,
+            service_account=service_account,
+            organization=organization,
+            oidc_audience=oidc_audience,
+            oidc_token_file=oidc_token_file,
+            oidc_token_env=oidc_token_env,
+            oidc_token_provider=oidc_token_provider,
             base_url=base_url,
             region=region,
             ingress=ingress,
@@ -483,6 +533,12 @@ class Client(_Base):
                             time.sleep(arg / 1000)
                     elif action == "token":
                         value = self._provider() if self._provider else None
+                    elif action == "oidc_token":
+                        value = self._oidc_provider(arg) if self._oidc_provider else None
+                    elif action == "read_file":
+                        value = self._clock.read_file(arg)
+                    elif action == "read_env":
+                        value = self._clock.read_env(arg)
                     elif action == "await_refresh":
                         with self._refreshed:
                             while self._session.refreshing:
@@ -546,6 +602,12 @@ class AsyncClient(_Base):
         token: Optional[str] = None,
         token_provider: Optional[TokenProvider] = None,
         client_credentials: Optional[ClientCredentials] = None,
+        service_account: Optional[str] = None,
+        organization: Optional[str] = None,
+        oidc_audience: Optional[str] = None,
+        oidc_token_file: Optional[str] = None,
+        oidc_token_env: Optional[str] = None,
+        oidc_token_provider: Optional[OidcTokenProvider] = None,
         base_url: Optional[str] = None,
         region: Optional[str] = None,
         ingress: Optional[str] = None,
@@ -565,6 +627,12 @@ class AsyncClient(_Base):
             token=token,
             token_provider=token_provider,
             client_credentials=client_credentials,
+            service_account=service_account,
+            organization=organization,
+            oidc_audience=oidc_audience,
+            oidc_token_file=oidc_token_file,
+            oidc_token_env=oidc_token_env,
+            oidc_token_provider=oidc_token_provider,
             base_url=base_url,
             region=region,
             ingress=ingress,
@@ -608,10 +676,17 @@ class AsyncClient(_Base):
                             self._sleep(arg)
                         else:
                             await asyncio.sleep(arg / 1000)
-                    elif action == "token":
-                        value = self._provider() if self._provider else None
+                    elif action in ("token", "oidc_token"):
+                        if action == "token":
+                            value = self._provider() if self._provider else None
+                        else:
+                            value = self._oidc_provider(arg) if self._oidc_provider else None
                         if inspect.isawaitable(value):
                             value = await value
+                    elif action == "read_file":
+                        value = self._clock.read_file(arg)
+                    elif action == "read_env":
+                        value = self._clock.read_env(arg)
                     elif action == "await_refresh":
                         async with refreshed:
                             await refreshed.wait_for(lambda: not self._session.refreshing)

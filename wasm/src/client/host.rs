@@ -18,6 +18,10 @@ extern "C" {
     pub fn host_token_file() -> JsValue;
     #[wasm_bindgen(js_name = hostTokenFilePath)]
     pub fn host_token_file_path() -> String;
+    #[wasm_bindgen(js_name = hostReadFile, catch)]
+    pub fn host_read_file(path: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = hostReadEnv)]
+    pub fn host_read_env(name: &str) -> JsValue;
     fn sleep(ms: f64) -> js_sys::Promise;
     #[wasm_bindgen(js_name = abortAfter)]
     fn abort_after(controller: &web_sys::AbortController, ms: f64) -> JsValue;

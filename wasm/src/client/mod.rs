@@ -47,6 +47,18 @@ export interface ClientOptions {
     tokenProvider?: () => string | Promise<string>;
     /** A service account's OAuth 2.0 client credentials; the bearer is cached and refreshed. */
     clientCredentials?: ClientCredentialsOptions;
+    /** OIDC workload identity: the service account whose bearer the CI platform's identity token is exchanged for (`CD_SERVICE_ACCOUNT` in Node); cached and refreshed like client credentials. */
+    serviceAccount?: string;
+    /** The service account's organization (`CD_ORGANIZATION` in Node). */
+    organization?: string;
+    /** The audience to ask the CI platform for (`CD_OIDC_AUDIENCE` in Node). */
+    oidcAudience?: string;
+    /** Node: a file holding the identity token, read again for every exchange (`CD_OIDC_TOKEN_FILE`). */
+    oidcTokenFile?: string;
+    /** Node: the environment variable holding the identity token (`CD_OIDC_TOKEN_ENV`; GitLab CI's `id_tokens`). */
+    oidcTokenEnv?: string;
+    /** Returns the identity token (a JWT) for every exchange, given the audience (sync or async). */
+    oidcTokenProvider?: (audience: string | null) => string | Promise<string>;
     /** Retries per call (2). */
     maxRetries?: number;
     /** Per attempt (60000). */
@@ -269,7 +281,7 @@ fn opt_function(obj: &JsValue, key: &str) -> Result<Option<Function>, ApiError> 
 }
 
 /// The functions a `Client` takes stay here; the session is told only that they exist.
-const FUNCTIONS: [&str; 2] = ["tokenProvider", "onRetry"];
+const FUNCTIONS: [&str; 3] = ["tokenProvider", "oidcTokenProvider", "onRetry"];
 
 /// The I/O of a client: the host's (fetch, timers, the clock, the environment), or an
 /// object with the same methods (`_io`, for the conformance vectors).
@@ -363,6 +375,40 @@ impl Io {
         }
     }
 
+    /// A file's text, or why it could not be read (Node reads it; browsers have none).
+    fn read_file(&self, path: &str) -> Input {
+        let result = match self.call("readFile", &[JsValue::from_str(path)]) {
+            Some(r) => r,
+            None => host::host_read_file(path),
+        };
+        match result {
+            Ok(v) if v.is_string() => Input::Read {
+                text: v.as_string(),
+                error: None,
+            },
+            Ok(_) => Input::Read {
+                text: None,
+                error: Some("no such file".into()),
+            },
+            Err(e) => Input::Read {
+                text: None,
+                error: Some(js_message(e)),
+            },
+        }
+    }
+
+    /// An environment variable's value (Node's; browsers have none).
+    fn read_env(&self, name: &str) -> Input {
+        let v = match self.call("readEnv", &[JsValue::from_str(name)]) {
+            Some(r) => r.unwrap_or(JsValue::NULL),
+            None => host::host_read_env(name),
+        };
+        Input::Read {
+            text: v.as_string(),
+            error: None,
+        }
+    }
+
     async fn sleep(&self, ms: u64) {
         match self.call("sleep", &[JsValue::from(ms as f64)]) {
             Some(Ok(p)) => {
@@ -410,6 +456,7 @@ struct Inner {
     session: RefCell<Session>,
     io: Io,
     provider: Option<Function>,
+    oidc_provider: Option<Function>,
     on_retry: Option<Function>,
     /// Calls parked behind a bearer refresh, resolved when it ends.
     waiters: RefCell<Vec<Function>>,
@@ -452,20 +499,22 @@ impl Inner {
             session: RefCell::new(session),
             io,
             provider: opt_function(&options, "tokenProvider")?,
+            oidc_provider: opt_function(&options, "oidcTokenProvider")?,
             on_retry: opt_function(&options, "onRetry")?,
             waiters: RefCell::new(Vec::new()),
         })
     }
 
-    async fn provided(&self) -> Input {
+    /// The answer of a provider (`f`, called with `arg`).
+    async fn provided(f: Option<&Function>, arg: &JsValue) -> Input {
         let failed = |e: JsValue| Input::Token {
             token: None,
             error: Some(js_message(e)),
         };
-        let Some(f) = &self.provider else {
+        let Some(f) = f else {
             return failed(JsValue::from_str("no token provider"));
         };
-        let v = match f.call0(&JsValue::NULL) {
+        let v = match f.call1(&JsValue::NULL, arg) {
             Ok(v) => v,
             Err(e) => return failed(e),
         };
@@ -528,7 +577,23 @@ impl Inner {
                     self.io.sleep(ms).await;
                     Input::Resume
                 }
-                Effect::AskToken => self.provided().await,
+                Effect::AskToken => {
+                    Self::provided(self.provider.as_ref(), &JsValue::UNDEFINED).await
+                }
+                // Steps of a refresh: wake the parked calls after, whatever the answer.
+                Effect::AskOidcToken { audience } => {
+                    wake = true;
+                    let audience = audience.map_or(JsValue::NULL, |a| JsValue::from_str(&a));
+                    Self::provided(self.oidc_provider.as_ref(), &audience).await
+                }
+                Effect::ReadFile { path } => {
+                    wake = true;
+                    self.io.read_file(&path)
+                }
+                Effect::ReadEnv { name } => {
+                    wake = true;
+                    self.io.read_env(&name)
+                }
                 Effect::AwaitRefresh => {
                     if self.session.borrow().refreshing() {
                         let waiters = &self.waiters;
