@@ -153,9 +153,10 @@ effective = [
    "permissions": ["compute.servers.list", "compute.servers.get",
      "storage.volumes.list", "storage.volumes.get", "storage.volumes.create", "storage.volumes.update", "storage.volumes.delete", "storage.volumes.attach", "storage.volumes.detach",
      "storage.buckets.list", "storage.buckets.get", "storage.buckets.create", "storage.buckets.update", "storage.buckets.delete", "storage.buckets.enable_object_lock",
-     "storage.objects.list", "storage.objects.get", "storage.objects.put", "storage.objects.delete"]},
+     "storage.objects.list", "storage.objects.get", "storage.objects.put", "storage.objects.delete",
+     "storage.objects.tag", "storage.objects.abort_upload", "storage.objects.list_parts"]},
   {"name": "downscoped user token where the owner is read_only", "token": "alice_down", "owner": "alice_demoted", "project": "web",
-   "permissions": ["compute.servers.list", "compute.servers.get", "storage.volumes.list", "storage.volumes.get", "storage.buckets.list", "storage.buckets.get", "storage.objects.list", "storage.objects.get"]},
+   "permissions": ["compute.servers.list", "compute.servers.get", "storage.volumes.list", "storage.volumes.get", "storage.buckets.list", "storage.buckets.get", "storage.objects.list", "storage.objects.get", "storage.objects.list_parts"]},
   {"name": "project outside the scope has nothing", "token": "alice_down", "owner": "alice", "project": "data", "permissions": []},
   {"name": "service account resource wildcard", "token": "ci_down", "owner": "ci", "project": "web",
    "permissions": ["compute.servers.list", "compute.servers.get", "compute.servers.create", "compute.servers.update", "compute.servers.delete", "compute.servers.start", "compute.servers.stop", "compute.servers.reboot", "compute.servers.console"]},
@@ -165,7 +166,7 @@ effective = [
   {"name": "demoted org admin's all-projects token has nothing", "token": "olga_all", "owner": "olga_demoted", "project": "web", "permissions": []},
   {"name": "downscope naming IAM, member role", "token": "alice_iam", "owner": "alice", "project": "web",
    "permissions": ["iam.tokens.list", "iam.tokens.get", "iam.tokens.create", "iam.tokens.rotate", "iam.tokens.revoke",
-                   "iam.service_accounts.list", "iam.service_accounts.get", "iam.service_accounts.list_tokens", "iam.access_keys.list", "iam.members.list", "iam.members.get"]},
+                   "iam.service_accounts.list", "iam.service_accounts.get", "iam.service_accounts.list_tokens", "iam.access_keys.list", "iam.trusts.list", "iam.members.list", "iam.members.get"]},
 ]
 doc = {
   "$schema": "../../schema/clouddigit.schema.json#/$defs/AuthorizeVectors",
