@@ -256,3 +256,67 @@ def test_the_development_issuer(box: Sandbox) -> None:
     box.api("POST", "/_sandbox/oidc/rotate")
     assert exchange(box, sa, mint(sub="repo:acme/web:environment:prod"))[0] == 200
     assert exchange(box, sa, mint(sub="repo:acme/web:environment:staging"))[0] == 400
+
+
+def test_the_python_sdk_exchanges_through_a_trust(box: Sandbox, issuer: Issuer) -> None:
+    """The package's client, given a token provider, exchanges with the real sandbox."""
+    import clouddigit
+
+    sa = box.account("ci-sdk", "member")
+    make_trust(box, sa, issuer.url)
+    asked: List[Optional[str]] = []
+
+    def provider(audience: Optional[str]) -> str:
+        asked.append(audience)
+        return issuer.token()
+
+    client = clouddigit.Client(base_url=box.url + "/v1", organization="acme", service_account=sa,
+                               oidc_audience=AUD, oidc_token_provider=provider)
+    me = client.whoami()
+    assert me.token.name == "oidc:web-main" and asked == [AUD]
+    assert [t.name for t in client.tokens.list()] is not None
+    assert client.can("compute.servers.list", "web").allowed
+    assert not client.can("compute.servers.list", "data").allowed
+    assert len(asked) == 1  # the minted token is cached, not exchanged per call
+
+
+def test_a_github_actions_job_gets_a_token_with_no_secret(box: Sandbox, issuer: Issuer, monkeypatch: Any) -> None:
+    """What README.md's GitHub Actions step runs: the job's environment only, a stand-in
+    for GitHub's token endpoint on loopback, the real sandbox."""
+    import clouddigit
+
+    sa = box.account("ci-actions", "member")
+    make_trust(box, sa, issuer.url)
+    seen: List[Dict[str, str]] = []
+
+    class Actions(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            seen.append({"auth": self.headers.get("Authorization", ""), "audience": q.get("audience", [""])[0]})
+            ok = self.headers.get("Authorization") == "Bearer request-token-123"
+            data = json.dumps({"value": issuer.token()} if ok else {"message": "bad"}).encode()
+            self.send_response(200 if ok else 401)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Actions)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for k in ("CD_API_TOKEN", "CD_TOKEN_FILE"):
+            monkeypatch.delenv(k, raising=False)
+        monkeypatch.setenv("HOME", "/nonexistent")
+        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f"http://127.0.0.1:{server.server_address[1]}/token?api-version=2.0")
+        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-123")
+        monkeypatch.setenv("CD_BASE_URL", box.url + "/v1")
+        monkeypatch.setenv("CD_ORGANIZATION", "acme")
+        monkeypatch.setenv("CD_SERVICE_ACCOUNT", sa)
+        monkeypatch.setenv("CD_OIDC_AUDIENCE", AUD)
+        me = clouddigit.Client().whoami()
+        assert me.token.name == "oidc:web-main"
+        assert seen == [{"auth": "Bearer request-token-123", "audience": AUD}]
+    finally:
+        server.shutdown()
