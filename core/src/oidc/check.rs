@@ -48,6 +48,8 @@ pub struct TrustCheckReport {
     /// `malformed_jwt`, `unsupported_algorithm`, `unknown_key`, `bad_jwks`,
     /// `bad_signature`.
     pub signature: String,
+    /// What `signature` means, for people.
+    pub signature_detail: String,
     /// The first trust whose every check passed (the one the exchange uses), whatever
     /// the signature says; null when none does.
     pub trust: Option<String>,
@@ -94,6 +96,7 @@ pub fn check_trust(
             return TrustCheckReport {
                 accepted: false,
                 signature: e.code().to_owned(),
+                signature_detail: e.to_string(),
                 trust: None,
                 message: format!("refused: {e}"),
                 claims: None,
@@ -102,10 +105,20 @@ pub fn check_trust(
         }
     };
     let verified = jwks.map(|set| token.verify(set));
-    let signature = match &verified {
-        None => SIGNATURE_NOT_CHECKED.to_owned(),
-        Some(Ok(())) => SIGNATURE_OK.to_owned(),
-        Some(Err(e)) => e.code().to_owned(),
+    let (signature, signature_detail) = match &verified {
+        None => (
+            SIGNATURE_NOT_CHECKED.to_owned(),
+            "not checked: no JWKS was given, so nothing shows the issuer signed this token"
+                .to_owned(),
+        ),
+        Some(Ok(())) => (
+            SIGNATURE_OK.to_owned(),
+            match &token.header.kid {
+                Some(kid) => format!("verified with the JWKS's key {kid:?}"),
+                None => "verified with the JWKS's only key".to_owned(),
+            },
+        ),
+        Some(Err(e)) => (e.code().to_owned(), e.to_string()),
     };
     let (chosen, matches) = super::choose(trusts, &token.claims, now);
     let trust = chosen.map(|t| t.id.clone());
@@ -118,10 +131,10 @@ pub fn check_trust(
     };
     let message = match (&verified, chosen) {
         (Some(Err(e)), Some(t)) => format!(
-            "refused: {e}, although the claims satisfy trust {}",
+            "refused: {e} (the claims satisfy trust {})",
             name(t)
         ),
-        (Some(Err(e)), None) => format!("refused: {e}, and no trust matches the claims"),
+        (Some(Err(e)), None) => format!("refused: {e} (and no trust matches the claims)"),
         (_, None) if trusts.is_empty() => "refused: there are no trusts to match".to_owned(),
         (_, None) => {
             let last = matches.last().and_then(|m| m.failure());
@@ -141,6 +154,7 @@ pub fn check_trust(
     TrustCheckReport {
         accepted: chosen.is_some() && !matches!(verified, Some(Err(_))),
         signature,
+        signature_detail,
         trust,
         message,
         claims: Some(ClaimsSummary::of(&token)),
