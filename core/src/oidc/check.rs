@@ -108,8 +108,7 @@ pub fn check_trust(
     let (signature, signature_detail) = match &verified {
         None => (
             SIGNATURE_NOT_CHECKED.to_owned(),
-            "not checked: no JWKS was given, so nothing shows the issuer signed this token"
-                .to_owned(),
+            "no JWKS was given, so nothing shows the issuer signed this token".to_owned(),
         ),
         Some(Ok(())) => (
             SIGNATURE_OK.to_owned(),
