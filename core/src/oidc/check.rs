@@ -218,6 +218,18 @@ pub struct PresetInfo {
 }
 
 impl Preset {
+    /// The preset of that name (`github_branch`, as in JSON); the error lists them all.
+    /// Hosts whose arguments are not JSON read the name with this rather than serde.
+    pub fn named(name: &str) -> Result<Preset, String> {
+        use strum::IntoEnumIterator as _;
+        Preset::iter()
+            .find(|p| <&str>::from(*p) == name)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Preset::iter().map(<&str>::from).collect();
+                format!("preset: {name:?} is not one of {}", all.join(", "))
+            })
+    }
+
     fn placeholders(self) -> (&'static str, Option<&'static str>) {
         match self {
             Preset::GithubBranch => ("OWNER/REPO", Some("BRANCH")),
@@ -262,6 +274,15 @@ mod tests {
         assert_eq!(
             infos[4].subject, "system:serviceaccount:NAMESPACE:NAME",
             "{infos:?}"
+        );
+        for info in &infos {
+            let name = serde_json::to_value(info.preset).unwrap();
+            assert_eq!(Preset::named(name.as_str().unwrap()), Ok(info.preset));
+        }
+        let e = Preset::named("jenkins").unwrap_err();
+        assert!(
+            e.starts_with(r#"preset: "jenkins" is not one of github_branch, "#),
+            "{e}"
         );
         let distinct: std::collections::BTreeSet<String> =
             infos.iter().map(|i| format!("{:?}", i.preset)).collect();
