@@ -49,12 +49,12 @@ pub fn trust_presets(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 #[pyfunction]
 pub fn trust_preset<'py>(
     py: Python<'py>,
-    preset: &Bound<'py, PyAny>,
+    preset: &str,
     path: &str,
     branch_or_env: &str,
     audience: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let preset: ffi::Preset = arg(preset, "preset")?;
+    let preset = ffi::Preset::named(preset).map_err(|m| invalid(py, "preset", m))?;
     to_py(
         py,
         &ffi::trust_preset(preset, path, branch_or_env, audience),
