@@ -28,6 +28,7 @@ CreatorKind = Literal[
     "access_key",
     "bootstrap",
     "sandbox_admin",
+    "trust",
 ]
 
 
