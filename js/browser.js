@@ -4,6 +4,7 @@
 import init, { PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
 import { installFastCheck } from './fast_check.js';
 import { sigv4Functions } from './sigv4.js';
+import { trustFunctions } from './trust.js';
 
 const wasm = await init();
 installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
@@ -13,13 +14,16 @@ Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() 
   return `Secret(${this.toString()})`;
 };
 
-// SigV4 runs in the command's module, fetched on the first call (js/sigv4.js); bundlers
-// split it off and follow the `new URL(..., import.meta.url)` inside it.
-export const { sigv4Explain, sigv4Verify } = sigv4Functions(async () => {
-  const m = await import('../dist/cli/clouddigit_cli.js');
+// SigV4 and JWT verification run in the command's module, fetched once on the first
+// call (js/sigv4.js, js/trust.js); bundlers split it off and follow the
+// `new URL(..., import.meta.url)` inside it.
+let cli;
+const loadCli = () => (cli ??= import('../dist/cli/clouddigit_cli.js').then(async (m) => {
   await m.default();
   return m;
-});
+}));
+export const { sigv4Explain, sigv4Verify } = sigv4Functions(loadCli);
+export const { checkTrust } = trustFunctions(loadCli);
 
 export * from '../dist/wasm/clouddigit_wasm.js';
 export * from '../dist/wasm/errors.js';

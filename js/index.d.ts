@@ -5,7 +5,7 @@ export * from '../dist/wasm/errors.js';
 // API error and of a transport failure), which the client never hands out as such.
 export { ApiError, TransportError } from '../dist/wasm/errors.js';
 
-import type { Explanation, RequestText, SigV4Verdict, Timestamp } from '../dist/wasm/api.js';
+import type { Explanation, RequestText, SigV4Verdict, Timestamp, Trust, TrustCheckReport } from '../dist/wasm/api.js';
 
 /**
  * How the S3 endpoint reads `request` (method, URL, headers as an object or
@@ -25,3 +25,15 @@ export declare function sigv4Explain(request: RequestText, secret: string): Prom
  * Rejects with `SigV4Error` (`invalid_input`) only for an argument of the wrong shape.
  */
 export declare function sigv4Verify(request: RequestText, secret: string, now?: Timestamp): Promise<SigV4Verdict>;
+
+/**
+ * A CI job's OIDC token (`jwt`) read against `trusts` at `now` (absent: now): which trust
+ * accepts it and why each other does not, with every check, and what the token says.
+ * The signature is verified against `jwks` (the issuer's JWKS, as text or parsed) when it
+ * is given; otherwise `signature` is `not_checked`. A token that is not a JWT is a report
+ * too (`signature` `malformed_jwt`); nothing in the report holds the token. Rejects with
+ * `EvaluateError` (`invalid_input`, `field` the argument) only for an argument of the
+ * wrong shape. Async: JWT verification loads on the first call, so pages that never use
+ * it do not.
+ */
+export declare function checkTrust(jwt: string, trusts: Trust[] | Trust, now?: Timestamp | null, jwks?: string | object | null): Promise<TrustCheckReport>;

@@ -6,6 +6,7 @@ import { clientEnvVars, initSync, PreparedToken, Secret, __callTextBuffer, __rea
 import { setHost } from '../dist/wasm/host.js';
 import { installFastCheck } from './fast_check.js';
 import { sigv4Functions } from './sigv4.js';
+import { trustFunctions } from './trust.js';
 
 const wasm = initSync({ module: readFileSync(new URL('../dist/wasm/clouddigit_wasm_bg.wasm', import.meta.url)) });
 installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
@@ -36,12 +37,15 @@ Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() 
   return `Secret(${this.toString()})`;
 };
 
-// SigV4 runs in the command's module, loaded on the first call (js/sigv4.js).
-export const { sigv4Explain, sigv4Verify } = sigv4Functions(async () => {
-  const m = await import('../dist/cli/clouddigit_cli.js');
+// SigV4 and JWT verification run in the command's module, loaded once on the first
+// call (js/sigv4.js, js/trust.js).
+let cli;
+const loadCli = () => (cli ??= import('../dist/cli/clouddigit_cli.js').then((m) => {
   m.initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
   return m;
-});
+}));
+export const { sigv4Explain, sigv4Verify } = sigv4Functions(loadCli);
+export const { checkTrust } = trustFunctions(loadCli);
 
 export * from '../dist/wasm/clouddigit_wasm.js';
 export * from '../dist/wasm/errors.js';

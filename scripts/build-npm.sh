@@ -10,7 +10,12 @@ cd "$(dirname "$0")/.."
 # CLOUDDIGIT_WASM_SIZE=min: std is rebuilt for size too (see scripts/wasm-cargo.sh).
 # Two modules: the SDK's, which browser pages load, and the `clouddigit` command's, which
 # only Node runs (js/cli.js) and which would add 17 KB gzipped to every page.
-CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm -p clouddigit-wasm-cli -p clouddigit-wasm-replay --profile wasm-release --locked
+# The SDK's module is built on its own: built with the others, cargo would unify their
+# features, and the command's `jwt` (JWT verification, for `checkTrust` and `trust check`)
+# would reach the page's copy of the core. Unused, it would mostly be dropped, but the
+# page's module is then exactly what its own features make it.
+CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm --profile wasm-release --locked
+CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-cli -p clouddigit-wasm-replay --profile wasm-release --locked
 rm -rf dist/wasm dist/cli dist/replay
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
   --out-dir dist/wasm --out-name clouddigit_wasm \
@@ -48,11 +53,13 @@ split=$(grep -nE -m1 '^export (class|function) ' dist/wasm/api.d.ts | cut -d: -f
 if head -n "$((split - 1))" dist/wasm/api.d.ts | grep -nE '\bMap<| \| undefined\b'; then
   echo "build-npm: data types still declare Map or undefined" >&2; exit 1
 fi
-for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission s3Config; do
+for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission s3Config \
+         validateTrust trustPresets trustPreset; do
   grep -q "export function $f(" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $f" >&2; exit 1; }
 done
-# js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js) with these types.
-for t in RequestText HeaderList Explanation SigV4Verdict; do
+# js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js) and checkTrust (js/trust.js)
+# with these types.
+for t in RequestText HeaderList Explanation SigV4Verdict Trust TrustCheckReport; do
   grep -qE "export (interface|type) $t\b" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $t" >&2; exit 1; }
 done
 for c in PreparedToken Client Secret; do
@@ -80,8 +87,9 @@ echo "built dist/wasm: clouddigit_wasm_bg.wasm ${raw} bytes raw, ${gz} bytes gzi
 # What a browser page downloads (js/browser.js and what it imports, and the wasm, each
 # gzipped as a server sends it), and the npm tarball.
 page=0
-# (Not dist/cli/: js/sigv4.js loads it only when sigv4Explain or sigv4Verify is called.)
-for f in js/browser.js js/fast_check.js js/sigv4.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
+# (Not dist/cli/: js/sigv4.js and js/trust.js load it only when sigv4Explain, sigv4Verify
+# or checkTrust is called.)
+for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
          dist/wasm/json.js dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
   page=$((page + $(gzip -9c "$f" | wc -c)))
 done

@@ -47,6 +47,7 @@ SKIP = {
     "TokenFormatVectors",
     "ValidateTokenVectors",
     "ValidateServiceAccountVectors",
+    "TrustValidateVectors",
     # The client session's wire and its vectors: clouddigit.client's business, not the API's.
     "ClientCommand",
     "ClientEffect",

@@ -59,6 +59,15 @@ commands:
                        next to the one the request carries (exit 0 if they match, 1 if
                        not). REQUEST: JSON {method, url, headers}; the secret is read
                        from FILE (- for standard input), never from the command line
+  trust check --trust FILE --jwt FILE|- [--jwks FILE] [--now T]
+                       whether a CI job's OIDC token (a JWT) would be exchanged under a
+                       trust, and why: every check of every trust (FILE holds one trust or
+                       a list). The signature is verified only against the issuer's JWKS
+                       (--jwks); without one the output says it was NOT checked. Exit 0 if
+                       a trust accepts the token, 1 if not
+  trust validate FILE [--account-projects P,Q]
+                       a trust draft's (or a list's) errors and warnings, as the console's
+                       form shows them; exit 1 on errors
 
 options: --json (machine-readable output), -h/--help
 ";
@@ -177,6 +186,7 @@ pub fn run(args: &[String], io: &mut dyn CliIo) -> i32 {
         "scan" => scan(rest, io),
         "catalog" => catalog(rest, io),
         "sigv4" => sigv4(rest, io),
+        "trust" => trust(rest, io),
         other => Err(Bad(format!("unknown command {other:?} (try --help)"))),
     };
     match result {
@@ -648,6 +658,199 @@ fn sigv4(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
         io.out(&t);
     }
     Ok(if e.matches { 0 } else { 1 })
+}
+
+const TRUST_USAGE: &str = "usage: trust check --trust FILE --jwt FILE|- [--jwks FILE] [--now T] | trust validate FILE [--account-projects P,Q]";
+
+fn trust(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    match args.split_first() {
+        Some((sub, rest)) if sub == "check" => trust_check(rest, io),
+        Some((sub, rest)) if sub == "validate" => trust_validate(rest, io),
+        _ => Err(Bad(TRUST_USAGE.into())),
+    }
+}
+
+/// A file's text, the error naming the file.
+fn read_text(io: &mut dyn CliIo, path: &str) -> Res<String> {
+    io.read(path).map_err(|e| Bad(format!("{path}: {e}")))
+}
+
+#[cfg(not(feature = "jwt"))]
+fn trust_check(_: &[String], _: &mut dyn CliIo) -> Res<i32> {
+    Err(Bad(
+        "this build of clouddigit reads no JWTs (built without the jwt feature)".into(),
+    ))
+}
+
+#[cfg(feature = "jwt")]
+fn trust_check(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    use clouddigit_core::oidc::{check_trust, read_trusts};
+    let a = Args::parse(args, &["trust", "jwt", "jwks", "now"])?;
+    if !a.positional.is_empty() {
+        return Err(Bad(TRUST_USAGE.into()));
+    }
+    let trust_path = a
+        .one("trust")
+        .ok_or_else(|| Bad("--trust FILE is required (one trust or a list)".into()))?;
+    let jwt_path = a
+        .one("jwt")
+        .ok_or_else(|| Bad("--jwt FILE is required (- for standard input)".into()))?;
+    let jwt = read_text(io, jwt_path)?;
+    let jwt = jwt.trim();
+    // Nothing printed may hold the token, not even serde quoting a misplaced one.
+    let hide = |line: String| {
+        if jwt.is_empty() {
+            Bad(line)
+        } else {
+            Bad(line.replace(jwt, "[the token]"))
+        }
+    };
+    let trusts = read_trusts(
+        &read_text(io, trust_path).map_err(|Bad(l)| hide(l))?,
+        trust_path,
+    )
+    .map_err(hide)?;
+    let jwks = match a.one("jwks") {
+        Some(p) => Some((p, read_text(io, p).map_err(|Bad(l)| hide(l))?)),
+        None => None,
+    };
+    let now = time_arg(io, a.one("now"), "--now")?;
+    let r = check_trust(jwt, &trusts, now, jwks.as_ref().map(|(_, t)| t.as_str()));
+    // A file that is no token, or no JWKS, is bad input rather than a refusal.
+    if r.claims.is_none() {
+        return Err(Bad(format!("{jwt_path}: {}", r.signature_detail)));
+    }
+    if let (Some((path, _)), "bad_jwks") = (&jwks, r.signature.as_str()) {
+        return Err(hide(format!("{path}: {}", r.signature_detail)));
+    }
+    if a.json {
+        emit_json(io, &serde_json::to_value(&r).unwrap_or(Value::Null));
+        return Ok(if r.accepted { 0 } else { 1 });
+    }
+    let mut t = String::new();
+    if let Some(c) = &r.claims {
+        let quoted =
+            |v: &Option<String>| v.as_ref().map_or("(none)".to_owned(), |s| format!("{s:?}"));
+        let when = |n: Option<i64>| {
+            n.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map_or("(none)".to_owned(), |d| {
+                    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                })
+        };
+        let _ = writeln!(t, "token:     {} key {}", c.alg, quoted(&c.kid));
+        let _ = writeln!(t, "  iss      {}", quoted(&c.iss));
+        let _ = writeln!(t, "  sub      {}", quoted(&c.sub));
+        let _ = writeln!(t, "  aud      {:?}", c.aud);
+        let _ = writeln!(t, "  exp      {}", when(c.exp));
+        if c.nbf.is_some() {
+            let _ = writeln!(t, "  nbf      {}", when(c.nbf));
+        }
+        let _ = writeln!(t, "  iat      {}", when(c.iat));
+    }
+    let sig = match r.signature.as_str() {
+        "ok" => "ok".to_owned(),
+        "not_checked" => "NOT CHECKED".to_owned(),
+        code => format!("REFUSED ({code})"),
+    };
+    let _ = writeln!(t, "signature: {sig}: {}", r.signature_detail);
+    for (m, trust) in r.matches.iter().zip(&trusts) {
+        let label = if m.trust.is_empty() {
+            format!("{:?}", trust.spec.name)
+        } else {
+            m.trust.clone()
+        };
+        let _ = writeln!(
+            t,
+            "trust {label}: {}",
+            if m.matched {
+                "matches"
+            } else {
+                "does not match"
+            }
+        );
+        for c in &m.checks {
+            let _ = writeln!(
+                t,
+                "    {}  {:<10} {}",
+                if c.passed { "pass" } else { "FAIL" },
+                <&str>::from(c.check),
+                c.detail
+            );
+        }
+    }
+    let _ = writeln!(t, "{}", r.message);
+    io.out(&t);
+    Ok(if r.accepted { 0 } else { 1 })
+}
+
+fn trust_validate(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    use clouddigit_core::oidc::trust::TrustIssue;
+    use clouddigit_core::oidc::{read_trusts, validate_trust};
+    let a = Args::parse(args, &["account-projects"])?;
+    let [path] = a.positional.as_slice() else {
+        return Err(Bad("give one trust file (one trust or a list)".into()));
+    };
+    let text = read_text(io, path)?;
+    let trusts = read_trusts(&text, path).map_err(Bad)?;
+    let given: Option<Vec<String>> = a.one("account-projects").map(|p| {
+        p.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    });
+    let mut any_errors = false;
+    let mut results = Vec::new();
+    let mut t = String::new();
+    for trust in &trusts {
+        // Without --account-projects the trust's own projects are taken as reachable: the
+        // check needs the account, which a file does not name.
+        let projects = given
+            .clone()
+            .unwrap_or_else(|| trust.spec.projects.clone().unwrap_or_default());
+        let v = validate_trust(&trust.spec, &projects, Catalog::builtin());
+        any_errors |= !v.ok();
+        let label = if trust.id.is_empty() {
+            format!("{:?}", trust.spec.name)
+        } else {
+            trust.id.clone()
+        };
+        let lines = |t: &mut String, kind: &str, list: &[TrustIssue]| {
+            for i in list {
+                let _ = writeln!(
+                    t,
+                    "{kind} {}: {} [{}]",
+                    i.field,
+                    i.message,
+                    <&str>::from(i.code)
+                );
+            }
+        };
+        if trusts.len() > 1 {
+            let _ = writeln!(t, "trust {label}:");
+        }
+        lines(&mut t, "error  ", &v.errors);
+        lines(&mut t, "warning", &v.warnings);
+        let _ = writeln!(t, "{}", if v.ok() { "valid" } else { "not valid" });
+        results.push(v);
+    }
+    if given.is_none() && trusts.iter().any(|t| t.spec.projects.is_some()) {
+        let _ = writeln!(
+            t,
+            "(projects not checked against an account: give --account-projects)"
+        );
+    }
+    if a.json {
+        let v = if text.trim_start().starts_with('[') {
+            serde_json::to_value(&results)
+        } else {
+            serde_json::to_value(&results[0])
+        };
+        emit_json(io, &v.unwrap_or(Value::Null));
+    } else {
+        io.out(&t);
+    }
+    Ok(if any_errors { 1 } else { 0 })
 }
 
 #[cfg(test)]

@@ -129,3 +129,20 @@ fn token_format_codes_are_the_error_enum() {
     let codes: Vec<String> = all.iter().map(|e| e.code().to_owned()).collect();
     assert_eq!(listed("token_format"), codes);
 }
+
+#[test]
+fn trust_validate_codes_are_the_trust_issue_code_enum() {
+    use clouddigit_core::oidc::trust::TrustIssueCode;
+    let schema = serde_json::to_value(schemars::schema_for!(TrustIssueCode)).unwrap();
+    let mut from_enum = Vec::new();
+    schema_strings(&schema, &mut from_enum);
+    let listed = listed("trust_validate");
+    assert_eq!(
+        listed, from_enum,
+        "codes.json `trust_validate` vs TrustIssueCode"
+    );
+    for c in &listed {
+        let code: TrustIssueCode = serde_json::from_value(Value::String(c.clone())).unwrap();
+        assert_eq!(<&str>::from(code), c);
+    }
+}

@@ -235,3 +235,40 @@ pub fn s3_config(
 ) -> Result<S3Config, clouddigit_session::ConfigError> {
     clouddigit_session::config::s3_config(options, |k| env.get(k).cloned())
 }
+
+// ---- OIDC trusts: the trust form, its presets, and a JWT read against trusts ----
+
+pub use clouddigit_core::oidc::{
+    read_trusts, trusts_from_value, ClaimsSummary, Preset, PresetInfo, Trust, TrustCheckReport,
+    TrustMatch, TrustSpec, TrustValidation,
+};
+
+/// Checks a trust draft as the "Trusted issuers" form does, for an account that reaches
+/// `account_projects`, against the built-in catalog.
+pub fn validate_trust(spec: &TrustSpec, account_projects: &[String]) -> TrustValidation {
+    clouddigit_core::oidc::validate_trust(spec, account_projects, Catalog::builtin())
+}
+
+/// Every preset as a form lists it.
+pub fn trust_presets() -> Vec<PresetInfo> {
+    clouddigit_core::oidc::presets()
+}
+
+/// A draft trust from `preset` for `path` (`owner/repo`, `group/project`, a namespace),
+/// `branch_or_env` and `audience`; the id claim to pin is left empty.
+pub fn trust_preset(preset: Preset, path: &str, branch_or_env: &str, audience: &str) -> TrustSpec {
+    preset.draft(path, branch_or_env, audience)
+}
+
+/// `jwt` read against `trusts` at `now`, its signature verified against `jwks` when one
+/// is given (see [`clouddigit_core::oidc::check_trust`]). A host reports arguments it
+/// cannot read through [`without_secret`] with the token as the secret.
+#[cfg(feature = "jwt")]
+pub fn check_trust(
+    jwt: &str,
+    trusts: &[Trust],
+    now: clouddigit_core::model::Timestamp,
+    jwks: Option<&str>,
+) -> TrustCheckReport {
+    clouddigit_core::oidc::check_trust(jwt, trusts, now, jwks)
+}

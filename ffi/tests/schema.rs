@@ -1,6 +1,6 @@
 //! `schema/clouddigit.schema.json` is generated from the types every host exchanges:
 //! the core's (tokens, owners, requests, decisions, validation, the catalog, limits,
-//! allow-list reports, SigV4 requests, explanations and verdicts), the API client's
+//! allow-list reports, SigV4 requests, explanations and verdicts, OIDC trusts and reports), the API client's
 //! models and errors (`clouddigit-session`) and the vector files. This test fails when the types and the file drift apart.
 //! Regenerate with `UPDATE_SCHEMA=1 cargo test -p clouddigit-ffi --test schema`; the
 //! Python package's `types.py` and `models.py` are generated from the file in turn
@@ -29,6 +29,9 @@ mod authorize_vectors;
 #[path = "../../tests/rust/token_format.rs"]
 #[allow(dead_code)]
 mod token_format_vectors;
+#[path = "../../tests/rust/trust_validate.rs"]
+#[allow(dead_code)]
+mod trust_validate_vectors;
 #[path = "../../tests/rust/validate.rs"]
 #[allow(dead_code)]
 mod validate_vectors;
@@ -76,6 +79,13 @@ fn generate() -> String {
     add::<clouddigit_ffi::RequestText>(&mut gen, &mut defs, "RequestText");
     add::<clouddigit_ffi::Explanation>(&mut gen, &mut defs, "Explanation");
     add::<clouddigit_ffi::SigV4Verdict>(&mut gen, &mut defs, "SigV4Verdict");
+    // OIDC trusts: the form's draft and its validation, the presets, and a JWT read
+    // against trusts.
+    add::<clouddigit_ffi::Trust>(&mut gen, &mut defs, "Trust");
+    add::<clouddigit_ffi::TrustSpec>(&mut gen, &mut defs, "TrustSpec");
+    add::<clouddigit_ffi::TrustValidation>(&mut gen, &mut defs, "TrustValidation");
+    add::<clouddigit_ffi::PresetInfo>(&mut gen, &mut defs, "PresetInfo");
+    add::<clouddigit_ffi::TrustCheckReport>(&mut gen, &mut defs, "TrustCheckReport");
     // The API client's models (what the API returns) and errors.
     add::<ApiToken>(&mut gen, &mut defs, "ApiToken");
     add::<CreatedToken>(&mut gen, &mut defs, "CreatedToken");
@@ -100,6 +110,7 @@ fn generate() -> String {
     add::<authorize_vectors::File>(&mut gen, &mut defs, "AuthorizeVectors");
     add::<token_format_vectors::File>(&mut gen, &mut defs, "TokenFormatVectors");
     add::<validate_vectors::TokenFile>(&mut gen, &mut defs, "ValidateTokenVectors");
+    add::<trust_validate_vectors::File>(&mut gen, &mut defs, "TrustValidateVectors");
     add::<validate_vectors::ServiceAccountFile>(
         &mut gen,
         &mut defs,

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
@@ -67,4 +67,34 @@ test('catalog, least-privilege, validate, lint', () => {
   r = run(['lint', join(dir, 'inv.jsonl'), '--now', '2026-11-23T10:00:00Z', '--json']);
   assert.equal(r.status, 1);
   assert.deepEqual(JSON.parse(r.stdout).map((f) => f.code), ['never_expires']);
+});
+
+test('trust check: 0 accepted, 1 refused, 2 bad input; says when the signature was not checked', () => {
+  const vectorsDir = process.env.CLOUDDIGIT_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
+  const oidc = JSON.parse(readFileSync(join(vectorsDir, 'oidc.json'), 'utf8'));
+  const c = oidc.cases.find((x) => x.name === 'RS256 token from main matches the branch trust');
+  writeFileSync(join(dir, 'trusts.json'), JSON.stringify(c.trusts));
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify(oidc.jwks));
+  writeFileSync(join(dir, 'token.jwt'), `${c.jwt}\n`);
+  const base = ['trust', 'check', '--trust', join(dir, 'trusts.json'), '--now', new Date(c.now * 1000).toISOString()];
+  let r = run([...base, '--jwt', join(dir, 'token.jwt'), '--jwks', join(dir, 'jwks.json')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^signature: ok: verified with the JWKS's key "rsa-1"$/m);
+  assert.match(r.stdout, /^trust trust_deploy: does not match\n(.*\n)*? {4}FAIL {2}subject /m);
+  assert.match(r.stdout, /accepted by trust trust_main \(signature verified\)\n$/);
+  r = run([...base, '--jwt', '-'], { input: c.jwt });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^signature: NOT CHECKED: no JWKS was given/m);
+  const tampered = oidc.cases.find((x) => x.name === 'claims changed after signing');
+  r = run([...base, '--jwt', '-', '--jwks', join(dir, 'jwks.json'), '--json'], { input: tampered.jwt });
+  assert.equal(r.status, 1);
+  assert.equal(JSON.parse(r.stdout).signature, 'bad_signature');
+  r = run([...base, '--jwt', join(dir, 'trusts.json')]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  for (const out of [r.stdout, r.stderr]) assert.ok(!out.includes(c.jwt));
+  writeFileSync(join(dir, 'draft.json'), JSON.stringify({ ...c.trusts[0], audiences: [] }));
+  r = run(['trust', 'validate', join(dir, 'draft.json')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^error {3}audiences: .*\[audience_required\]$/m);
 });

@@ -182,3 +182,39 @@ s3Config({ region: 'us-east-1' });
 // @ts-expect-error: options are camelCase, as the AWS SDK's are.
 s3Config({ endpoint_url: 'http://127.0.0.1:8788' });
 void s3Types, badPair, forcePathStyle, secretAccessKey, ConfigError;
+
+// ---- OIDC trusts: the form (sync) and a JWT read against trusts (async: loaded on use) ----
+import {
+  checkTrust,
+  trustPreset,
+  trustPresets,
+  validateTrust,
+  type PresetInfo,
+  type Trust,
+  type TrustCheckReport,
+  type TrustIssueCode,
+  type TrustSpec,
+  type TrustValidation,
+} from '@clouddigit/sdk';
+
+const presetList: PresetInfo[] = trustPresets();
+const draft: TrustSpec = trustPreset('github_branch', 'acme/web', 'main', 'https://iam.clouddigit.ai/acme');
+// @ts-expect-error: presets are a closed union.
+trustPreset('jenkins', 'a', 'b', 'c');
+const minimal: TrustSpec = { name: 'n', issuer: 'https://token.actions.githubusercontent.com', audiences: ['a'], subject: 'repo:a/b:pull_request' };
+const trustValidation: TrustValidation = validateTrust(draft);
+const trustCode: TrustIssueCode | undefined = validateTrust(minimal, ['web']).errors[0]?.code;
+const stored: Trust = { id: 'trust_1', ...minimal };
+async function trustTypes(): Promise<void> {
+  const r: TrustCheckReport = await checkTrust('a.b.c', [stored], '2026-11-30T00:00:00Z', '{"keys": []}');
+  const accepted: boolean = r.accepted;
+  const trustId: string | null = r.trust;
+  const sub: string | null | undefined = r.claims?.sub;
+  const firstCheck: string | undefined = r.matches[0]?.checks[0]?.detail;
+  await checkTrust('a.b.c', stored, null, { keys: [] });
+  await checkTrust('a.b.c', [stored]);
+  // @ts-expect-error: the token is text.
+  await checkTrust(42, [stored]);
+  void accepted, trustId, sub, firstCheck;
+}
+void presetList, trustValidation, trustCode, trustTypes;

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 mod cli;
 mod client;
+mod oidc;
 mod s3;
 
 pyo3::create_exception!(
@@ -1269,6 +1270,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     client::register(m)?;
     s3::register(m)?;
+    oidc::register(m)?;
     m.add("ClouddigitError", py.get_type::<ClouddigitError>())?;
     m.add("AllowedIpsError", py.get_type::<AllowedIpsError>())?;
     m.add("InvalidIpError", py.get_type::<InvalidIpError>())?;

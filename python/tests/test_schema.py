@@ -28,6 +28,7 @@ def validator(definition: str) -> jsonschema.Draft202012Validator:
         ("token_format.json", "TokenFormatVectors"),
         ("validate_token.json", "ValidateTokenVectors"),
         ("validate_service_account.json", "ValidateServiceAccountVectors"),
+        ("trust_validate.json", "TrustValidateVectors"),
     ],
 )
 def test_vectors_validate(file: str, definition: str) -> None:

@@ -1,7 +1,8 @@
 //! The `clouddigit` command in Node (`npx @clouddigit/sdk`, see js/cli.js): the core's
 //! `cli::run` with the host's files and output. A module of its own, so that the SDK's
 //! module, which every browser page loads, does not carry the command (17 KB gzipped).
-//! The SDK's `sigv4Explain` and `sigv4Verify` run here too, for the same reason (below).
+//! The SDK's `sigv4Explain` and `sigv4Verify` run here too, for the same reason (below),
+//! and so does `checkTrust`, whose JWT verification would add to every page as well.
 
 use clouddigit_core as core;
 use clouddigit_ffi as ffi;
@@ -140,31 +141,63 @@ pub fn sigv4_explain_json(request_json: &str, secret: &str) -> String {
     answer(&a)
 }
 
+/// `now` read as RFC 3339 (absent: the host's clock); the error names `now`, without
+/// `secret`.
+fn now_arg<T>(now: Option<String>, secret: &str) -> Result<core::Timestamp, Answer<T>> {
+    match now {
+        None => Ok(
+            chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default(),
+        ),
+        Some(t) => t.parse::<core::Timestamp>().map_err(|_| Answer::Error {
+            code: "invalid_input".to_owned(),
+            field: "now",
+            message: ffi::without_secret(&format!("now: {t:?} is not an RFC 3339 time"), secret),
+        }),
+    }
+}
+
 /// `sigv4Verify` (js/sigv4.js): `{"value": SigV4Verdict}` at `now` (RFC 3339; absent:
 /// the host's clock).
 #[wasm_bindgen(js_name = sigv4VerifyJson)]
 pub fn sigv4_verify_json(request_json: &str, secret: &str, now: Option<String>) -> String {
-    let now = match now {
-        None => {
-            chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-        }
-        Some(t) => match t.parse::<core::Timestamp>() {
-            Ok(t) => t,
-            Err(_) => {
-                return answer(&Answer::<()>::Error {
-                    code: "invalid_input".to_owned(),
-                    field: "now",
-                    message: ffi::without_secret(
-                        &format!("now: {t:?} is not an RFC 3339 time"),
-                        secret,
-                    ),
-                })
-            }
-        },
+    let now = match now_arg::<()>(now, secret) {
+        Ok(t) => t,
+        Err(e) => return answer(&e),
     };
     let a = match request(request_json, secret) {
         Ok(req) => Answer::Value(ffi::sigv4_verify(&req, secret, now)),
         Err(e) => e,
+    };
+    answer(&a)
+}
+
+// ---- OIDC trusts for the SDK (js/trust.js) ----
+//
+// `checkTrust` runs here for the reason SigV4 does: JWT verification (RSA, P-256,
+// Ed25519) is code every page would download and few call. js/trust.js loads this module
+// on the first call, as js/sigv4.js does, and throws the SDK's `EvaluateError` for an
+// argument it cannot read.
+
+/// `checkTrust` (js/trust.js): `{"value": TrustCheckReport}`, or `{"error": ...}` for
+/// trusts or a time that cannot be read. Nothing in either holds the token.
+#[wasm_bindgen(js_name = checkTrustJson)]
+pub fn check_trust_json(
+    jwt: &str,
+    trusts_json: &str,
+    now: Option<String>,
+    jwks: Option<String>,
+) -> String {
+    let now = match now_arg::<()>(now, jwt) {
+        Ok(t) => t,
+        Err(e) => return answer(&e),
+    };
+    let a = match ffi::read_trusts(trusts_json, "trusts") {
+        Ok(trusts) => Answer::Value(ffi::check_trust(jwt, &trusts, now, jwks.as_deref())),
+        Err(message) => Answer::Error {
+            code: "invalid_input".to_owned(),
+            field: "trusts",
+            message: ffi::without_secret(&message, jwt),
+        },
     };
     answer(&a)
 }

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 mod client;
 mod json;
+mod oidc;
 mod s3;
 
 use json::to_js;

@@ -31,13 +31,11 @@ const RESERVED_CLAIMS: [&str; 7] = ["iss", "aud", "exp", "nbf", "iat", "jti", "s
 /// A trust as it is stored and listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(
-    feature = "tsify",
-    tsify(into_wasm_abi, from_wasm_abi, missing_as_null)
-)]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct Trust {
     /// `trust_…`, given by the server.
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub id: String,
     #[serde(flatten)]
     pub spec: TrustSpec,
@@ -46,10 +44,7 @@ pub struct Trust {
 /// What a trust says: the issuer, its conditions, and the tokens it mints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(
-    feature = "tsify",
-    tsify(into_wasm_abi, from_wasm_abi, missing_as_null)
-)]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 #[serde(deny_unknown_fields)]
 pub struct TrustSpec {
     pub name: String,
@@ -57,24 +52,30 @@ pub struct TrustSpec {
     pub issuer: String,
     /// `aud` must hold one of these.
     pub audiences: Vec<String>,
-    /// `sub`, exactly or as a glob (`*` matches any run of characters):
+    /// `sub`, exactly or as a glob (`*` stands for a run of characters, even none):
     /// `repo:acme/web:ref:refs/heads/*`.
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub subject: Option<String>,
     /// Other claims, each exactly or as a glob: `{"repository_owner_id": "1234567"}`.
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub claims: BTreeMap<String, String>,
     /// The minted token's lifetime (default 15, at most 60).
     #[serde(default = "default_lifetime")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub lifetime_minutes: u32,
     /// A downscope for the minted tokens (`null`: the account's role).
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub permissions: Option<Vec<String>>,
     /// Projects for the minted tokens (`null`: the account's).
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub projects: Option<Vec<String>>,
     /// CIDRs the minted tokens may be used from (empty: the account's list).
     #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub allowed_ips: Vec<String>,
 }
 
@@ -113,6 +114,7 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum TrustIssueCode {
     // errors
     NameRequired,
@@ -137,6 +139,7 @@ pub enum TrustIssueCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TrustIssue {
     /// `issuer`, `audiences[1]`, `claims.ref`...
     pub field: String,
@@ -146,7 +149,7 @@ pub struct TrustIssue {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-#[cfg_attr(feature = "tsify", tsify(into_wasm_abi))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TrustValidation {
     pub errors: Vec<TrustIssue>,
     pub warnings: Vec<TrustIssue>,
@@ -385,6 +388,7 @@ pub fn validate_trust(
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum TrustCheck {
     Issuer,
     Audience,
@@ -397,6 +401,7 @@ pub enum TrustCheck {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TrustCheckResult {
     pub check: TrustCheck,
     pub passed: bool,
@@ -408,6 +413,7 @@ pub struct TrustCheckResult {
 /// A token read against one trust.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct TrustMatch {
     pub trust: String,
     pub matched: bool,
@@ -546,10 +552,21 @@ pub fn choose<'a>(
 
 /// Starting points for the common CI issuers (the user fills in the names).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, strum::EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::EnumIter,
+    strum::IntoStaticStr,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub enum Preset {
     /// A workflow on a branch: `repo:OWNER/REPO:ref:refs/heads/BRANCH`.
     GithubBranch,

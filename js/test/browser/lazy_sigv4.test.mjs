@@ -1,6 +1,6 @@
-// A page that imports @clouddigit/sdk (js/browser.js) does not download the SigV4 code
-// (the `clouddigit` command's module, dist/cli/) until sigv4Explain or sigv4Verify is
-// called: scripts/build-npm.sh leaves it out of the page's size on that promise.
+// A page that imports @clouddigit/sdk (js/browser.js) does not download the SigV4 or JWT
+// code (the `clouddigit` command's module, dist/cli/) until sigv4Explain, sigv4Verify or
+// checkTrust is called: scripts/build-npm.sh leaves it out of the page's size on that promise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, serve } from './harness.mjs';
@@ -28,6 +28,36 @@ test('in Chromium: dist/cli/ is fetched on the first sigv4 call, not with the pa
       return sdk.sigv4Verify({ method: 'GET', url: '/' }, 'secret');
     });
     assert.equal(verdict.code, 'MissingSecurityHeader');
+    assert.deepEqual(fetched.filter((p) => p.startsWith('/dist/cli/')).sort(), [
+      '/dist/cli/clouddigit_cli.js',
+      '/dist/cli/clouddigit_cli_bg.wasm',
+    ]);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test('in Chromium: trust validation runs in the page; checkTrust fetches dist/cli/ on its first call', async () => {
+  const server = await serve({ page: PAGE, dirs: ['js', 'dist'] });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const fetched = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const codes = await page.evaluate(async () => {
+      const sdk = await import('@clouddigit/sdk');
+      const spec = sdk.trustPreset('github_branch', 'acme/web', 'main', 'https://iam.clouddigit.ai/acme');
+      return sdk.validateTrust(spec).errors.map((e) => e.code);
+    });
+    assert.deepEqual(codes, ['name_required', 'claim_invalid']);
+    assert.deepEqual(fetched.filter((p) => p.startsWith('/dist/cli/')), []);
+    const report = await page.evaluate(async () => {
+      const sdk = await import('@clouddigit/sdk');
+      return sdk.checkTrust('not.a.jwt', []);
+    });
+    assert.equal(report.signature, 'malformed_jwt');
     assert.deepEqual(fetched.filter((p) => p.startsWith('/dist/cli/')).sort(), [
       '/dist/cli/clouddigit_cli.js',
       '/dist/cli/clouddigit_cli_bg.wasm',

@@ -1,5 +1,5 @@
 // The npm package's vector tests (js/test/{validate,authorize,allowed_ips,token_format,
-// client_vectors,sigv4,s3_config}.test.mjs), unchanged, in headless Chromium against the browser entry js/browser.js:
+// client_vectors,sigv4,s3_config,trust}.test.mjs), unchanged, in headless Chromium against the browser entry js/browser.js:
 // an import map points `@clouddigit/sdk` at it and `node:test`, `node:assert/strict` and
 // `node:fs` at the stand-ins in tests/browser-shims/. The wasm-bindgen tests already run
 // the Rust runners in Chromium; this runs what a page importing the package sees.
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, serve } from './harness.mjs';
 
-const FILES = ['validate', 'authorize', 'allowed_ips', 'token_format', 'client_vectors', 'sigv4', 's3_config'].map((f) => `/js/test/${f}.test.mjs`);
+const FILES = ['validate', 'authorize', 'allowed_ips', 'token_format', 'client_vectors', 'sigv4', 's3_config', 'trust'].map((f) => `/js/test/${f}.test.mjs`);
 // The files that carry stable codes, each with its "every code is reached" test.
 const CODED = FILES.filter((f) => !f.includes('client_vectors') && !f.includes('s3_config'));
 const PAGE = `<!doctype html><meta charset="utf-8"><title>clouddigit vectors</title>

@@ -25,6 +25,12 @@ The API client is :class:`Client` (blocking, standard library transport) and
 results frozen dataclasses (``clouddigit.models``), and secrets shown once are
 ``Secret`` objects that print as their prefix.
 
+OIDC workload identity: ``validate_trust`` checks a service account's trust in a CI
+platform's issuer as the console's form does, ``trust_presets``/``trust_preset`` draft
+one for GitHub Actions, GitLab CI or Kubernetes, and ``check_trust`` explains offline
+whether a CI job's JWT would be accepted under a list of trusts, and why (its signature
+verified only when the issuer's JWKS is given).
+
 S3 (``clouddigit.s3``): ``boto3.client("s3", **s3_config(...))`` reaches the region's
 object storage, and ``sigv4_explain``/``sigv4_verify`` run the S3 endpoint's SigV4
 verification offline, to find out why a signature does not match.
@@ -61,14 +67,18 @@ from ._native import (
     authorize_many,
     catalog,
     check_allowed_ips,
+    check_trust,
     effective_permissions,
     expand_permission,
     limits,
     is_token,
     parse_token_secret,
     resolve_route,
+    trust_preset,
+    trust_presets,
     validate_service_account,
     validate_token,
+    validate_trust,
 )
 from .client import AsyncClient, Client, ClientCredentials, HttpRequest, HttpResponse, RetryInfo, Transport
 from .errors import (
@@ -86,7 +96,19 @@ from .errors import (
 )
 from .models import Secret
 from .s3 import S3ClientArgs, SigV4Error, s3_config, sigv4_explain, sigv4_verify
-from .types import OwnerState, Request, Route, ServiceAccountRequest, Token, TokenPolicy, TokenRequest
+from .types import (
+    OwnerState,
+    Request,
+    Route,
+    ServiceAccountRequest,
+    Token,
+    TokenPolicy,
+    TokenRequest,
+    Trust,
+    TrustCheckReport,
+    TrustSpec,
+    TrustValidation,
+)
 
 __all__ = [
     "ApiError",
@@ -141,12 +163,17 @@ __all__ = [
     "TokenRequest",
     "TokenSecretInfo",
     "TokenValidation",
+    "Trust",
+    "TrustCheckReport",
+    "TrustSpec",
+    "TrustValidation",
     "__version__",
     "authorize",
     "authorize_many",
     "catalog",
     "limits",
     "check_allowed_ips",
+    "check_trust",
     "effective_permissions",
     "expand_permission",
     "is_token",
@@ -155,7 +182,10 @@ __all__ = [
     "s3_config",
     "sigv4_explain",
     "sigv4_verify",
+    "trust_preset",
+    "trust_presets",
     "types",
     "validate_service_account",
     "validate_token",
+    "validate_trust",
 ]

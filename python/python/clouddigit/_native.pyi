@@ -1,5 +1,5 @@
 # Types of the native module built from python/src/lib.rs.
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Optional, Union, final
 
@@ -14,6 +14,8 @@ from .types import (
     Outcome,
     OwnerState,
     PermissionScope,
+    Preset,
+    PresetInfo,
     Reason,
     Request,
     RequestText,
@@ -26,6 +28,10 @@ from .types import (
     TokenFormatErrorCode,
     TokenPolicy,
     TokenRequest,
+    Trust,
+    TrustCheckReport,
+    TrustSpec,
+    TrustValidation,
 )
 
 __all__ = [
@@ -64,6 +70,7 @@ __all__ = [
     "authorize_many",
     "catalog",
     "check_allowed_ips",
+    "check_trust",
     "decision",
     "effective_permissions",
     "expand_permission",
@@ -78,8 +85,11 @@ __all__ = [
     "sigv4_explain",
     "sigv4_verify",
     "token_validation",
+    "trust_preset",
+    "trust_presets",
     "validate_service_account",
     "validate_token",
+    "validate_trust",
 ]
 
 __version__: str
@@ -500,3 +510,26 @@ def sigv4_verify(request: RequestText, secret: str, now: Union[Timestamp, None] 
 def s3_env_vars() -> list[str]: ...
 def s3_config(options: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     """The session's S3 settings; ``clouddigit.s3.s3_config`` renames them for boto3."""
+
+# ---- OIDC trusts: the trust form, its presets, a JWT read against trusts (python/src/oidc.rs) ----
+
+def validate_trust(spec: TrustSpec, account_projects: Optional[Sequence[str]] = None) -> TrustValidation:
+    """A trust draft's errors and warnings, as the "Trusted issuers" form shows them, for
+    an account that reaches ``account_projects``. Raises ``EvaluateError`` only for the
+    wrong shape."""
+
+def trust_presets() -> list[PresetInfo]:
+    """Every preset, as a form lists them."""
+
+def trust_preset(preset: Preset, path: str, branch_or_env: str, audience: str) -> TrustSpec:
+    """A draft trust from ``preset``; the id claim to pin is left empty."""
+
+def check_trust(
+    jwt: str,
+    trusts: Union[Sequence[Trust], Trust],
+    now: Union[Timestamp, None] = None,
+    jwks: Union[str, Mapping[str, Any], None] = None,
+) -> TrustCheckReport:
+    """``jwt`` read against ``trusts`` at ``now`` (None: now), its signature verified
+    against ``jwks`` when one is given (``signature`` is ``not_checked`` otherwise). Never
+    holds the token. Raises ``EvaluateError`` only for arguments of the wrong shape."""

@@ -28,6 +28,7 @@ CreatorKind = Literal[
     "access_key",
     "bootstrap",
     "sandbox_admin",
+    "trust",
 ]
 
 
@@ -435,6 +436,29 @@ class CheckResult(TypedDict):
     detail: str
 
 
+class _ClaimsSummaryRequired(TypedDict):
+    #: The header's algorithm (`RS256`, `ES256`, `EdDSA`; anything else is refused).
+    alg: str
+    #: `aud`, as a list whether the token gives one string or several.
+    aud: List[str]
+
+
+class ClaimsSummary(_ClaimsSummaryRequired, total=False):
+    """What a JWT says about itself (header and registered claims), for a person to compare
+    with the trusts. Never the token itself, nor its signature.
+    """
+
+    #: NumericDates (seconds since the epoch), as the token gives them.
+    exp: Optional[int]
+    iat: Optional[int]
+    iss: Optional[str]
+    jti: Optional[str]
+    #: The header's key id, which names the JWKS key.
+    kid: Optional[str]
+    nbf: Optional[int]
+    sub: Optional[str]
+
+
 class _ClientSecretInfoRequired(TypedDict):
     id: str
     created_at: Timestamp
@@ -668,6 +692,38 @@ class Limits(TypedDict):
     service_account_name_pattern: str
 
 
+# Starting points for the common CI issuers (the user fills in the names).
+Preset = Literal[
+    "github_branch",
+    "github_environment",
+    "github_pull_request",
+    "gitlab_branch",
+    "kubernetes_service_account",
+]
+
+
+class _PresetInfoRequired(TypedDict):
+    preset: Preset
+    issuer: str
+    #: The subject with placeholders in capitals: `repo:OWNER/REPO:ref:refs/heads/BRANCH`.
+    subject: str
+    #: What `path` stands for (`OWNER/REPO`, `GROUP/PROJECT`, `NAMESPACE`).
+    path: str
+
+
+class PresetInfo(_PresetInfoRequired, total=False):
+    """A preset as a form offers it: the issuer, the subject with its placeholders, and
+    the claim whose id to pin.
+    """
+
+    #: What `branch_or_env` stands for (`BRANCH`, `ENVIRONMENT`, `NAME`); null when the
+    #: subject has none (a pull request).
+    branch_or_env: Optional[str]
+    #: The claim to pin to an id (`repository_owner_id`, `namespace_id`), left empty in
+    #: the draft; null when the platform has none.
+    id_claim: Optional[str]
+
+
 Region = Literal["bd-dha-1", "bd-ctg-1", "bd-syl-1"]
 
 
@@ -896,6 +952,140 @@ class TokenValidation(TypedDict):
     preview: TokenPreview
 
 
+class _TrustRequired(TypedDict):
+    name: str
+    #: The `iss` its tokens carry, exactly (`https://token.actions.githubusercontent.com`).
+    issuer: str
+    #: `aud` must hold one of these.
+    audiences: List[str]
+
+
+class Trust(_TrustRequired, total=False):
+    """A trust as it is stored and listed."""
+
+    #: CIDRs the minted tokens may be used from (empty: the account's list).
+    allowed_ips: List[str]
+    #: Other claims, each exactly or as a glob: `{"repository_owner_id": "1234567"}`.
+    claims: Dict[str, str]
+    #: `trust_…`, given by the server.
+    id: str
+    #: The minted token's lifetime (default 15, at most 60).
+    lifetime_minutes: int
+    #: A downscope for the minted tokens (`null`: the account's role).
+    permissions: Optional[List[str]]
+    #: Projects for the minted tokens (`null`: the account's).
+    projects: Optional[List[str]]
+    #: `sub`, exactly or as a glob (`*` stands for a run of characters, even none):
+    #: `repo:acme/web:ref:refs/heads/*`.
+    subject: Optional[str]
+
+
+# One check of a token against a trust.
+TrustCheck = Literal["issuer", "audience", "expiry", "not_before", "issued_at", "subject", "claim"]
+
+
+class TrustCheckResult(TypedDict):
+    check: TrustCheck
+    passed: bool
+    #: What was compared. Claim values the token carries are shown (they are not
+    #: secrets; the token's signature is never shown).
+    detail: str
+
+
+class TrustMatch(TypedDict):
+    """A token read against one trust."""
+
+    trust: str
+    matched: bool
+    checks: List[TrustCheckResult]
+
+
+class _TrustCheckReportRequired(TypedDict):
+    #: A trust matches and the signature did not fail: `true` with `signature` `ok` is
+    #: what the exchange accepts; with `not_checked` it says the claims would be.
+    accepted: bool
+    #: `ok`; `not_checked` (no JWKS given); or why the signature is refused:
+    #: `malformed_jwt`, `unsupported_algorithm`, `unknown_key`, `bad_jwks`,
+    #: `bad_signature`.
+    signature: str
+    #: What `signature` means, for people.
+    signature_detail: str
+    #: The verdict in one sentence.
+    message: str
+    #: Every trust, in order, with each of its checks.
+    matches: List[TrustMatch]
+
+
+class TrustCheckReport(_TrustCheckReportRequired, total=False):
+    """A JWT read against a list of trusts: the answer of `trust check`."""
+
+    #: What the token says; null when it is not a JWT.
+    claims: Optional[ClaimsSummary]
+    #: The first trust whose every check passed (the one the exchange uses), whatever
+    #: the signature says; null when none does.
+    trust: Optional[str]
+
+
+# What a trust form says about a draft, field by field.
+TrustIssueCode = Literal[
+    "name_required",
+    "name_too_long",
+    "issuer_invalid",
+    "audience_required",
+    "audience_invalid",
+    "condition_required",
+    "condition_matches_everything",
+    "claim_reserved",
+    "claim_invalid",
+    "too_many_conditions",
+    "lifetime_invalid",
+    "permission_unknown",
+    "project_unknown",
+    "invalid_cidr",
+    "audience_wildcard",
+    "subject_glob_without_id",
+    "issuer_unknown",
+]
+
+
+class TrustIssue(TypedDict):
+    #: `issuer`, `audiences[1]`, `claims.ref`...
+    field: str
+    code: TrustIssueCode
+    message: str
+
+
+class _TrustSpecRequired(TypedDict):
+    name: str
+    #: The `iss` its tokens carry, exactly (`https://token.actions.githubusercontent.com`).
+    issuer: str
+    #: `aud` must hold one of these.
+    audiences: List[str]
+
+
+class TrustSpec(_TrustSpecRequired, total=False):
+    """What a trust says: the issuer, its conditions, and the tokens it mints."""
+
+    #: CIDRs the minted tokens may be used from (empty: the account's list).
+    allowed_ips: List[str]
+    #: Other claims, each exactly or as a glob: `{"repository_owner_id": "1234567"}`.
+    claims: Dict[str, str]
+    #: The minted token's lifetime (default 15, at most 60).
+    lifetime_minutes: int
+    #: A downscope for the minted tokens (`null`: the account's role).
+    permissions: Optional[List[str]]
+    #: Projects for the minted tokens (`null`: the account's).
+    projects: Optional[List[str]]
+    #: `sub`, exactly or as a glob (`*` stands for a run of characters, even none):
+    #: `repo:acme/web:ref:refs/heads/*`.
+    subject: Optional[str]
+
+
+class TrustValidation(TypedDict):
+    errors: List[TrustIssue]
+    warnings: List[TrustIssue]
+
+
 class _WhoamiRequired(TypedDict):
     token: ApiToken
     owner: OwnerState
@@ -933,6 +1123,7 @@ __all__ = [
     "Catalog",
     "Check",
     "CheckResult",
+    "ClaimsSummary",
     "ClientSecretInfo",
     "CreatedAccessKey",
     "CreatedServiceAccount",
@@ -960,6 +1151,8 @@ __all__ = [
     "OwnerState",
     "PermissionDef",
     "PermissionScope",
+    "Preset",
+    "PresetInfo",
     "ProjectRole",
     "ProjectScope",
     "Reason",
@@ -996,6 +1189,15 @@ __all__ = [
     "TokenRequest",
     "TokenStatus",
     "TokenValidation",
+    "Trust",
+    "TrustCheck",
+    "TrustCheckReport",
+    "TrustCheckResult",
+    "TrustIssue",
+    "TrustIssueCode",
+    "TrustMatch",
+    "TrustSpec",
+    "TrustValidation",
     "UserRef",
     "UserState",
     "UserStatus",
