@@ -16,6 +16,7 @@ pub mod faults;
 pub mod handlers;
 pub mod idempotency;
 pub mod leak;
+pub mod listen;
 pub mod object_store;
 pub mod oidc;
 pub mod openapi;
@@ -235,19 +236,6 @@ pub fn write_token_file(path: &Path, token: &TokenSecret) -> std::io::Result<()>
     f.sync_all()
 }
 
-/// Answers leave as soon as they are written: with Nagle's algorithm on, a response's
-/// body waited for the client's delayed ACK of its headers (about 40 ms on Linux), which
-/// capped a client's small GetObjects at 25 a second.
-pub fn nodelay(
-    listener: tokio::net::TcpListener,
-) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
-    use axum::serve::ListenerExt;
-    fn set(tcp: &mut tokio::net::TcpStream) {
-        let _ = tcp.set_nodelay(true);
-    }
-    listener.tap_io(set as fn(&mut tokio::net::TcpStream))
-}
-
 /// Opens (and seeds) the database, mints the bootstrap token, binds and serves.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let conn = db::open(config.db.as_deref())?;
@@ -355,7 +343,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
         None => (None, None),
     };
-    let listener = nodelay(listener);
+    let listener = listen::nodelay(listener);
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

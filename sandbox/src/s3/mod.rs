@@ -266,7 +266,7 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let listener = crate::nodelay(listener);
+    let listener = crate::listen::nodelay(listener);
     let app = router(state);
     let task = tokio::spawn(async move {
         let mut shutdown = shutdown;
