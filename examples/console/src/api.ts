@@ -7,6 +7,11 @@
 //
 // This module only adapts the Client to what the pages want: lists collected into
 // arrays (the Client hands out async iterables), and whoami's optional fields filled in.
+//
+// The one exception is a service account's trusted issuers (OIDC trusts, docs/oidc.md):
+// the Client has no calls for them yet, so `serviceAccounts.trusts` sends those three
+// requests itself, with the same bearer, and turns failures into a `TrustCallError` that
+// carries what the SDK's errors do (status, code, field errors).
 import { Client } from '@clouddigit/sdk';
 import type {
   AccessKey,
@@ -14,6 +19,8 @@ import type {
   CreatedAccessKey,
   CreatedServiceAccount,
   CreatedToken,
+  Creator,
+  FieldError,
   OwnerState,
   ProjectRole,
   Rotation,
@@ -21,6 +28,8 @@ import type {
   ServiceAccount,
   TokenDraft,
   TokenPolicy,
+  Trust,
+  TrustSpec,
 } from '@clouddigit/sdk';
 
 export { ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError } from '@clouddigit/sdk';
@@ -54,6 +63,33 @@ export interface NewServiceAccount extends Omit<CreatedServiceAccount, 'client_s
   client_secret: Revealable;
 }
 
+/** A trust as the API lists it: what it says, and where it sits in the credential tree. */
+export interface ListedTrust extends Trust {
+  id: string;
+  service_account: string;
+  created_at: string;
+  created_by: Creator | null;
+  /** The credential that made it: revoking that removes the trust and what it minted. */
+  parent_id: string | null;
+}
+
+/**
+ * A trusts call the API refused (or that never reached it: `status` 0), shaped like the
+ * SDK's `ApiError`: the API's `code`, and for a 422 every bad field in `fieldErrors`.
+ */
+export class TrustCallError extends Error {
+  override name = 'TrustCallError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fieldErrors: FieldError[] = [],
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
 /** Every item of one of the Client's lists (it follows `next_cursor` itself). */
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -63,10 +99,35 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 export class ConsoleApi {
   readonly client: Client;
+  readonly #baseUrl: string;
+  readonly #token: string;
 
   /** Throws the SDK's `ConfigError` for a token with a bad checksum, before any call. */
   constructor(opts: { baseUrl: string; token: string }) {
     this.client = new Client({ baseUrl: opts.baseUrl, token: opts.token });
+    this.#baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.#token = opts.token;
+  }
+
+  /** One trusts request (see the header): the parsed JSON answer, or a `TrustCallError`. */
+  async #send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}`, Accept: 'application/json' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      // The API answers a repeated key with the first answer, as it does for the Client's creates.
+      headers['Idempotency-Key'] = crypto.randomUUID();
+    }
+    let r: Response;
+    try {
+      r = await fetch(`${this.#baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    } catch (e) {
+      throw new TrustCallError(0, 'transport', `The API could not be reached: ${(e as Error).message}`);
+    }
+    if (r.status === 204) return null;
+    const json: unknown = await r.json().catch(() => null);
+    if (r.ok) return json;
+    const e = (json ?? {}) as { code?: string; message?: string; errors?: FieldError[]; request_id?: string };
+    throw new TrustCallError(r.status, e.code ?? `http_${r.status}`, e.message ?? `HTTP ${r.status}`, e.errors ?? [], e.request_id ?? null);
   }
 
   async whoami(): Promise<Whoami> {
@@ -115,7 +176,23 @@ export class ConsoleApi {
       create: (saId: string): Promise<CreatedAccessKey> => this.client.serviceAccounts.accessKeys.create(saId),
       delete: (saId: string, keyId: string): Promise<void> => this.client.serviceAccounts.accessKeys.delete(saId, keyId),
     },
+    /** Trusted OIDC issuers (docs/oidc.md); failures are `TrustCallError`s. */
+    trusts: {
+      list: async (saId: string): Promise<ListedTrust[]> =>
+        ((await this.#send('GET', trustsPath(saId))) as { trusts: ListedTrust[] }).trusts,
+      /** 201 with the trust; 422 with `fieldErrors` (the core's rules, as the form checks them). */
+      create: async (saId: string, spec: TrustSpec): Promise<ListedTrust> =>
+        (await this.#send('POST', trustsPath(saId), spec)) as ListedTrust,
+      /** Revokes every token the trust minted. */
+      delete: async (saId: string, trustId: string): Promise<void> => {
+        await this.#send('DELETE', `${trustsPath(saId)}/${encodeURIComponent(trustId)}`);
+      },
+    },
   };
+}
+
+function trustsPath(saId: string): string {
+  return `/iam/service-accounts/${encodeURIComponent(saId)}/trusts`;
 }
 
 /** The console is served by the API's origin (the sandbox serves both); the API is under /v1. */

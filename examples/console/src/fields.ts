@@ -21,6 +21,12 @@ export class FieldErrors {
     return this;
   }
 
+  /** The inputs it describes from now on, instead of the ones bound so far (rows come and go). */
+  rebind(...controls: HTMLElement[]): this {
+    this.controls = [];
+    return this.bind(...controls);
+  }
+
   /** Shows the messages; `only` limits `aria-invalid` to the controls at fault. */
   show(messages: string[], only?: Set<HTMLElement>): void {
     this.el.replaceChildren(...messages.map((m) => h('p', { class: 'error' }, m)));

@@ -2,8 +2,8 @@
 // Every rule the forms check runs in the SDK's wasm; every API call is in api.ts.
 import { parseTokenSecret } from '@clouddigit/sdk';
 import type { ServiceAccountState, TokenDraft } from '@clouddigit/sdk';
-import { AuthenticationError, connect, NotFoundError, PermissionDeniedError, sandboxInfo } from './api';
-import type { AccessKey, ApiToken, ConsoleApi, Rotation, ServiceAccount, Whoami } from './api';
+import { AuthenticationError, connect, NotFoundError, PermissionDeniedError, sandboxInfo, TrustCallError } from './api';
+import type { AccessKey, ApiToken, ConsoleApi, ListedTrust, Rotation, ServiceAccount, Whoami } from './api';
 import { announce, confirmDialog, formatDate, formatTime, h, showSecretOnce, uid } from './dom';
 import { serviceAccountForm } from './saForm';
 import { roleLabel, tokenForm } from './tokenForm';
@@ -70,6 +70,7 @@ async function render(): Promise<void> {
     if (path === '/service-accounts') return await serviceAccountsPage();
     if (path === '/service-accounts/new') return await newServiceAccountPage();
     if ((r = m(/^\/service-accounts\/([^/]+)\/tokens\/new$/))) return await newServiceAccountTokenPage(decodeURIComponent(r[1]!));
+    if ((r = m(/^\/service-accounts\/([^/]+)\/trusts\/new$/))) return await newTrustPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)$/))) return await serviceAccountPage(decodeURIComponent(r[1]!));
     page('Not found', h('p', {}, 'No such page. '), link('/tokens', 'Back to API tokens'));
   } catch (e) {
@@ -79,7 +80,7 @@ async function render(): Promise<void> {
 
 function showError(e: unknown): void {
   // The SDK's AuthenticationError is a 401: the token was revoked, rotated out or expired.
-  if (e instanceof AuthenticationError) {
+  if (e instanceof AuthenticationError || (e instanceof TrustCallError && e.status === 401)) {
     signOut(`Your session ended: ${e.message}`);
     return;
   }
@@ -231,6 +232,8 @@ interface TokenActions {
   currentId?: string;
   /** The whole list, for what a revocation would take with it. */
   tokens?: ApiToken[];
+  /** The account's trusts, to name the one that minted a token. */
+  trusts?: ListedTrust[];
   rotate: (t: ApiToken) => Promise<Rotation>;
   revoke: (t: ApiToken) => Promise<unknown>;
   refresh: () => void;
@@ -258,7 +261,7 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
             h('th', { scope: 'row' }, t.name, t.id === actions.currentId ? h('span', { class: 'tag' }, 'this session') : null),
             h('td', {}, h('code', { class: 'prefix' }, `${t.prefix ?? ''}…`)),
             h('td', { title: t.permissions === 'inherit' ? 'inherits the owner’s role' : t.permissions.join(', ') }, scopeText(t)),
-            h('td', { class: 'lineage' }, madeBy(t, tokens)),
+            h('td', { class: 'lineage' }, madeBy(t, tokens, actions.trusts ?? [])),
             h('td', {}, formatDate(t.expires_at)),
             h('td', {}, t.last_used_at ? formatTime(t.last_used_at) : 'never'),
             h('td', {}, st.text),
@@ -280,7 +283,7 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
 }
 
 /** Which credential made a token, named by what the list knows of it. */
-function madeBy(t: ApiToken, tokens: ApiToken[]): string {
+function madeBy(t: ApiToken, tokens: ApiToken[], trusts: ListedTrust[]): string {
   const c = t.created_by;
   const named = (id: string) => {
     const m = tokens.find((x) => x.id === id);
@@ -307,6 +310,13 @@ function madeBy(t: ApiToken, tokens: ApiToken[]): string {
     case 'sandbox_admin':
       text = `a sandbox administrator (${named(c.token ?? '')})`;
       break;
+    case 'trust': {
+      // Minted by a CI job's token exchange; the token is named oidc:<trust name>, which
+      // still names a trust deleted since (its tokens died with it).
+      const trust = trusts.find((x) => x.id === id);
+      text = `trust “${trust?.name ?? (t.name.startsWith('oidc:') ? t.name.slice('oidc:'.length) : id)}”`;
+      break;
+    }
     default:
       text = 'unknown';
   }
@@ -510,14 +520,33 @@ async function newServiceAccountPage(): Promise<void> {
   );
 }
 
+/** The projects a service account reaches: its own, or every one for an organization-level one. */
+function accountProjects(s: Session, sa: ServiceAccount): string[] {
+  return sa.project ? [sa.project] : s.me.organization_projects;
+}
+
+/** The trusts, or `null` and why when the caller's role cannot list them. */
+async function listTrusts(s: Session, id: string): Promise<{ trusts: ListedTrust[] | null; reason?: string }> {
+  try {
+    return { trusts: await s.api.serviceAccounts.trusts.list(id) };
+  } catch (e) {
+    if (e instanceof TrustCallError && (e.status === 403 || e.status === 404)) return { trusts: null, reason: `Not shown: ${e.message}` };
+    throw e;
+  }
+}
+
 async function serviceAccountPage(id: string): Promise<void> {
   const s = session!;
-  const [sa, tokens, keys] = await Promise.all([
+  // The trusts section's code loads with the account's data (it is not in the first load).
+  const [sa, tokens, keys, listed, trustsUi] = await Promise.all([
     s.api.serviceAccounts.get(id),
     s.api.serviceAccounts.tokens.list(id),
     s.api.serviceAccounts.accessKeys.list(id),
+    listTrusts(s, id),
+    import('./trusts'),
   ]);
   const actions: TokenActions = {
+    trusts: listed.trusts ?? [],
     rotate: (t) => s.api.serviceAccounts.tokens.rotate(id, t.id),
     revoke: (t) => s.api.serviceAccounts.tokens.revoke(id, t.id),
     refresh: () => void render(),
@@ -559,6 +588,15 @@ async function serviceAccountPage(id: string): Promise<void> {
     h('h2', {}, 'API tokens'),
     h('p', {}, link(`/service-accounts/${encodeURIComponent(id)}/tokens/new`, '+ New token', 'button primary')),
     tokensTable(tokens, actions, `API tokens of ${sa.name}`),
+    ...trustsUi.trustsSection({
+      account: sa,
+      trusts: listed.trusts,
+      reason: listed.reason,
+      tokenEndpoint: `${location.origin}/realms/${encodeURIComponent(sa.organization)}/protocol/openid-connect/token`,
+      newHref: `/service-accounts/${encodeURIComponent(id)}/trusts/new`,
+      remove: (t) => s.api.serviceAccounts.trusts.delete(id, t.id),
+      refresh: () => void render(),
+    }),
     h('h2', {}, 'S3 access keys'),
     h('p', {}, h('button', { type: 'button', class: 'primary', onclick: () => void newKey() }, '+ New access key')),
     keys.length === 0
@@ -607,6 +645,25 @@ async function newServiceAccountTokenPage(id: string): Promise<void> {
         const created = await s.api.serviceAccounts.tokens.create(id, draft);
         await showSecretOnce(`Token “${created.token.name}” created for ${sa.name}`, created.secret, [], 'The new API token');
         navigate(back);
+      },
+    }),
+  );
+}
+
+async function newTrustPage(id: string): Promise<void> {
+  const s = session!;
+  const [sa, trustsUi] = await Promise.all([s.api.serviceAccounts.get(id), import('./trusts')]);
+  const back = `/service-accounts/${encodeURIComponent(id)}`;
+  page(
+    `Add a trusted issuer for ${sa.name}`,
+    trustsUi.trustForm({
+      accountProjects: accountProjects(s, sa),
+      defaultAudience: `https://iam.clouddigit.ai/${sa.organization}`,
+      onCancel: () => navigate(back),
+      onSubmit: async (spec) => {
+        const created = await s.api.serviceAccounts.trusts.create(id, spec);
+        navigate(back);
+        announce(`Added trust ${created.name}: CI jobs can now exchange their tokens for ${sa.name}'s.`);
       },
     }),
   );
