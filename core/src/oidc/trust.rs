@@ -47,10 +47,12 @@ pub struct Trust {
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 #[serde(deny_unknown_fields)]
 pub struct TrustSpec {
+    #[schemars(length(min = 1, max = MAX_NAME_CHARS))]
     pub name: String,
     /// The `iss` its tokens carry, exactly (`https://token.actions.githubusercontent.com`).
     pub issuer: String,
     /// `aud` must hold one of these.
+    #[schemars(length(min = 1, max = MAX_AUDIENCES))]
     pub audiences: Vec<String>,
     /// `sub`, exactly or as a glob (`*` stands for a run of characters, even none):
     /// `repo:acme/web:ref:refs/heads/*`.
