@@ -71,6 +71,44 @@ object_bodies!(
     DevTokenRequest,
 );
 
+/// `POST /v1/iam/service-accounts/{id}/trusts`, as the document states it: the core's
+/// `TrustSpec` with the bounds the core keeps (its vectors hold drafts outside them, so
+/// the shared schema cannot carry them).
+pub struct TrustCreate;
+
+impl JsonSchema for TrustCreate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TrustCreate".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        use clouddigit_core::oidc::trust::{MAX_AUDIENCES, MAX_LIFETIME_MINUTES, MAX_NAME_CHARS};
+        let mut schema = clouddigit_core::oidc::TrustSpec::json_schema(generator);
+        if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            let bound = |props: &mut serde_json::Map<String, Value>, name: &str, extra: Value| {
+                if let (Some(Value::Object(p)), Value::Object(e)) = (props.get_mut(name), extra) {
+                    p.extend(e);
+                }
+            };
+            bound(
+                props,
+                "name",
+                serde_json::json!({"minLength": 1, "maxLength": MAX_NAME_CHARS}),
+            );
+            bound(
+                props,
+                "audiences",
+                serde_json::json!({"minItems": 1, "maxItems": MAX_AUDIENCES}),
+            );
+            bound(
+                props,
+                "lifetime_minutes",
+                serde_json::json!({"minimum": 1, "maximum": MAX_LIFETIME_MINUTES}),
+            );
+        }
+        schema
+    }
+}
+
 /// `POST /_sandbox/oidc/token`: claims for a token the development issuer signs (`iss`,
 /// `iat`, `nbf`, a five-minute `exp` and a `jti` are filled in unless given).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use crate::bodies::{
     AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, DevTokenRequest,
     OrgServiceAccountCreate, PolicyBody, ProjectId, ServerCreate, ServiceAccountCreate,
-    ServiceAccountUpdate, TokenCreate, UserUpdate,
+    ServiceAccountUpdate, TokenCreate, TrustCreate, UserUpdate,
 };
 use crate::db::{Bucket, Server};
 use crate::faults::{FaultPlan, FaultStatus};
@@ -23,7 +23,6 @@ use crate::views::{
     AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, DevToken, ServerList,
     ServiceAccountList, TokenList, TrustList, TrustView, UserList,
 };
-use clouddigit_core::oidc::TrustSpec;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Auth {
@@ -212,7 +211,7 @@ pub fn operations() -> Vec<RouteDef> {
         makes(idem(r("POST", "/v1/iam/service-accounts/{id}/access-keys", "createAccessKey", "Create an S3 access key (secret in this response only)", "service-accounts", None, 201, Some(schema::<CreatedAccessKey>))), "/id"),
         r("DELETE", "/v1/iam/service-accounts/{id}/access-keys/{key_id}", "deleteAccessKey", "Delete an S3 access key", "service-accounts", None, 204, None),
         r("GET", "/v1/iam/service-accounts/{id}/trusts", "listTrusts", "List the OIDC issuers a service account trusts (workload identity)", "service-accounts", None, 200, Some(schema::<TrustList>)),
-        makes(idem(r("POST", "/v1/iam/service-accounts/{id}/trusts", "createTrust", "Trust an OIDC issuer's tokens whose audience, subject and claims match, for short-lived tokens through the token exchange", "service-accounts", Some(schema::<TrustSpec>), 201, Some(schema::<TrustView>))), "/id"),
+        makes(idem(r("POST", "/v1/iam/service-accounts/{id}/trusts", "createTrust", "Trust an OIDC issuer's tokens whose audience, subject and claims match, for short-lived tokens through the token exchange", "service-accounts", Some(schema::<TrustCreate>), 201, Some(schema::<TrustView>))), "/id"),
         r("DELETE", "/v1/iam/service-accounts/{id}/trusts/{trust_id}", "deleteTrust", "Remove a trust; the tokens it minted stop working", "service-accounts", None, 204, None),
         query(r("GET", "/v1/org/service-accounts", "listOrgServiceAccounts", "List organization-level service accounts", "service-accounts", None, 200, Some(schema::<ServiceAccountList>)), &PAGE),
         makes(idem(r("POST", "/v1/org/service-accounts", "createOrgServiceAccount", "Create an organization-level service account", "service-accounts", Some(schema::<OrgServiceAccountCreate>), 201, Some(schema::<CreatedServiceAccount>))), "/service_account/id"),

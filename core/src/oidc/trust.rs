@@ -22,7 +22,7 @@ pub const MAX_SKEW_SECONDS: i64 = 60;
 /// Conditions a trust may hold at most (claims), and audiences.
 pub const MAX_CLAIM_CONDITIONS: usize = 16;
 pub const MAX_AUDIENCES: usize = 8;
-const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = 64;
 const MAX_VALUE_CHARS: usize = 512;
 
 /// Claims a condition may not name: the exchange checks them itself.
@@ -47,12 +47,10 @@ pub struct Trust {
 #[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 #[serde(deny_unknown_fields)]
 pub struct TrustSpec {
-    #[schemars(length(min = 1, max = MAX_NAME_CHARS))]
     pub name: String,
     /// The `iss` its tokens carry, exactly (`https://token.actions.githubusercontent.com`).
     pub issuer: String,
     /// `aud` must hold one of these.
-    #[schemars(length(min = 1, max = MAX_AUDIENCES))]
     pub audiences: Vec<String>,
     /// `sub`, exactly or as a glob (`*` stands for a run of characters, even none):
     /// `repo:acme/web:ref:refs/heads/*`.
