@@ -177,6 +177,27 @@ fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), S3Error> {
     }
 }
 
+/// A `<Tagging>` body's tags, checked by the API's tag rule.
+async fn body_tags(
+    call: &Call,
+    p: &Principal,
+    body: Body,
+) -> Result<BTreeMap<String, String>, S3Error> {
+    let body = receive_small(call, p, body).await?;
+    let t: xml::Tagging = xml::parse(&body)?;
+    let mut tags = BTreeMap::new();
+    for tag in t.tag_set.tags {
+        if tags.insert(tag.key.clone(), tag.value).is_some() {
+            return Err(S3Error::new(
+                "InvalidTag",
+                format!("tag {:?} is given twice", tag.key),
+            ));
+        }
+    }
+    check_tags(&tags)?;
+    Ok(tags)
+}
+
 /// `x-amz-tagging: a=1&b=2` (URL-encoded).
 fn header_tags(call: &Call) -> Result<Option<BTreeMap<String, String>>, S3Error> {
     let Some(h) = call.header("x-amz-tagging") else {
@@ -589,19 +610,7 @@ async fn bucket_tagging(
 ) -> Result<Response, S3Error> {
     let mut b = bucket(state, p, call.bucket()?, call.operation.permission())?;
     let tags = if call.operation == S3Operation::PutBucketTagging {
-        let body = receive_small(call, p, body).await?;
-        let t: xml::Tagging = xml::parse(&body)?;
-        let mut tags = BTreeMap::new();
-        for tag in t.tag_set.tags {
-            if tags.insert(tag.key.clone(), tag.value).is_some() {
-                return Err(S3Error::new(
-                    "InvalidTag",
-                    format!("tag {:?} is given twice", tag.key),
-                ));
-            }
-        }
-        check_tags(&tags)?;
-        tags
+        body_tags(call, p, body).await?
     } else {
         BTreeMap::new()
     };
@@ -1010,19 +1019,7 @@ async fn object_tagging(
     let b = bucket(state, p, call.bucket()?, call.operation.permission())?;
     let key = call.key()?;
     let tags = if call.operation == S3Operation::PutObjectTagging {
-        let body = receive_small(call, p, body).await?;
-        let t: xml::Tagging = xml::parse(&body)?;
-        let mut tags = BTreeMap::new();
-        for tag in t.tag_set.tags {
-            if tags.insert(tag.key.clone(), tag.value).is_some() {
-                return Err(S3Error::new(
-                    "InvalidTag",
-                    format!("tag {:?} is given twice", tag.key),
-                ));
-            }
-        }
-        check_tags(&tags)?;
-        tags
+        body_tags(call, p, body).await?
     } else {
         BTreeMap::new()
     };
