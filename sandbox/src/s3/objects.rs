@@ -412,6 +412,17 @@ fn copy_source(call: &Call) -> Result<(String, String), S3Error> {
         })
 }
 
+/// The object `x-amz-copy-source` names, once the caller may read it.
+fn copy_source_object(state: &AppState, call: &Call, p: &Principal) -> Result<ObjectRow, S3Error> {
+    let (src_bucket, src_key) = copy_source(call)?;
+    let permission = call
+        .operation
+        .source_permission()
+        .unwrap_or("storage.objects.get");
+    let src_b = bucket(state, p, &src_bucket, permission)?;
+    object(state, &src_b, &src_key)
+}
+
 /// Copies `len` bytes from `start` of one blob into a new one, returning its name and
 /// MD5 (on the blocking pool: file copies are blocking work).
 async fn copy_blob(
@@ -809,23 +820,14 @@ async fn put_object(
 async fn copy_object(state: &AppState, call: &Call, p: &Principal) -> Result<Response, S3Error> {
     let dest = bucket(state, p, call.bucket()?, call.operation.permission())?;
     let key = call.key()?.to_owned();
-    let (src_bucket, src_key) = copy_source(call)?;
-    let src_b = bucket(
-        state,
-        p,
-        &src_bucket,
-        call.operation
-            .source_permission()
-            .unwrap_or("storage.objects.get"),
-    )?;
-    let src = object(state, &src_b, &src_key)?;
+    let src = copy_source_object(state, call, p)?;
     let replace_meta = call
         .header("x-amz-metadata-directive")
         .is_some_and(|d| d.trim().eq_ignore_ascii_case("REPLACE"));
     let replace_tags = call
         .header("x-amz-tagging-directive")
         .is_some_and(|d| d.trim().eq_ignore_ascii_case("REPLACE"));
-    if src_bucket == dest.name && src_key == key && !replace_meta && !replace_tags {
+    if src.bucket == dest.name && src.key == key && !replace_meta && !replace_tags {
         return Err(S3Error::new(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
@@ -1143,16 +1145,7 @@ async fn upload_part_copy(
     let b = bucket(state, p, call.bucket()?, call.operation.permission())?;
     let u = upload_of(state, call, &b)?;
     let number = part_number(call)?;
-    let (src_bucket, src_key) = copy_source(call)?;
-    let src_b = bucket(
-        state,
-        p,
-        &src_bucket,
-        call.operation
-            .source_permission()
-            .unwrap_or("storage.objects.get"),
-    )?;
-    let src = object(state, &src_b, &src_key)?;
+    let src = copy_source_object(state, call, p)?;
     let (start, len) = match call.header("x-amz-copy-source-range") {
         None => (0, src.size),
         Some(r) => match rules::byte_range(Some(r), src.size) {
