@@ -8,7 +8,7 @@
 //! examples. [`least_privilege`] is the same builder over a slice.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,11 @@ pub fn least_privilege(catalog: &Catalog, calls: &[String], role: Option<Role>) 
 /// over, so memory stays bounded however many resource ids an export names.
 pub const ROUTE_CACHE_ENTRIES: usize = 1 << 16;
 
+/// A route segment the catalog reads as a parameter (`{id}`); any other is literal.
+fn is_param(segment: &str) -> bool {
+    segment.len() > 2 && segment.starts_with('{') && segment.ends_with('}')
+}
+
 /// What one line of calls was ([`LeastPrivilegeBuilder::add_line`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineKind {
@@ -112,8 +117,11 @@ pub struct LeastPrivilegeBuilder<'c> {
     unmapped_total: usize,
     unmapped_limit: usize,
     calls: usize,
-    /// `METHOD path` (without the query) to what it resolved to.
+    /// `METHOD path` (without the query, and with every segment that is no literal of
+    /// any route written `*`) to what it resolved to.
     cache: HashMap<Box<str>, Option<PermissionId>, rustc_hash::FxBuildHasher>,
+    /// Every literal segment of the catalog's routes (`v1`, `compute`, `servers`, ...).
+    literals: HashSet<&'c str, rustc_hash::FxBuildHasher>,
     cache_limit: usize,
     key: String,
     /// Only events of this token prefix count (other tokens' are [`LineKind::OtherToken`]).
@@ -133,6 +141,14 @@ impl<'c> LeastPrivilegeBuilder<'c> {
             unmapped_limit: usize::MAX,
             calls: 0,
             cache: HashMap::default(),
+            literals: catalog
+                .permissions()
+                .iter()
+                .flat_map(|p| p.routes.iter())
+                .flat_map(|r| r.path.split('/'))
+                // As the catalog reads a route: `{name}` is a parameter, the rest literal.
+                .filter(|s| !s.is_empty() && !is_param(s))
+                .collect(),
             cache_limit: ROUTE_CACHE_ENTRIES,
             key: String::new(),
             token_prefix: None,
@@ -233,10 +249,19 @@ impl<'c> LeastPrivilegeBuilder<'c> {
 
     fn resolve(&mut self, method: &str, path: &str) -> Option<PermissionId> {
         let path = path.split(['?', '#']).next().unwrap_or("");
+        // A segment that no route names literally can only match a parameter: written
+        // `*` it resolves the same, and the key stands for every resource id at once.
         self.key.clear();
         self.key.push_str(method);
         self.key.push(' ');
-        self.key.push_str(path);
+        for seg in path.split('/').filter(|s| !s.is_empty()) {
+            self.key.push('/');
+            if self.literals.contains(seg) {
+                self.key.push_str(seg);
+            } else {
+                self.key.push('*');
+            }
+        }
         if let Some(hit) = self.cache.get(self.key.as_str()) {
             return *hit;
         }
