@@ -29,26 +29,20 @@ pub const UNMAPPED_EXAMPLES: usize = 100;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Splits bytes into lines (without `\n` or `\r\n`) for `each`, carrying a partial
-/// line from one chunk to the next.
+/// Bytes of whole lines handed over at a time: enough to share among threads.
+pub const BATCH_BYTES: usize = 4 << 20;
+
+/// Gathers bytes into batches of whole lines (each batch ends at a `\n`, but the last)
+/// for `each`, carrying a partial line from one chunk to the next.
 struct Lines<'f> {
-    carry: Vec<u8>,
-    line: usize,
-    each: &'f mut dyn FnMut(usize, &str) -> Res<()>,
+    buf: Vec<u8>,
+    each: &'f mut dyn FnMut(&[u8]) -> Res<()>,
     failed: Option<Bad>,
     what: &'f str,
 }
 
 impl Lines<'_> {
-    fn one(&mut self, bytes: &[u8]) -> Res<()> {
-        self.line += 1;
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| Bad(format!("{}:{}: not UTF-8 ({e})", self.what, self.line)))?;
-        (self.each)(self.line, text)
-    }
-
-    /// Takes the next bytes; false once a line has failed (the error is kept).
+    /// Takes the next bytes; false once a batch has failed (the error is kept).
     fn feed(&mut self, data: &[u8]) -> bool {
         if self.failed.is_some() {
             return false;
@@ -62,52 +56,61 @@ impl Lines<'_> {
         }
     }
 
-    fn feed_inner(&mut self, mut data: &[u8]) -> Res<()> {
-        if !self.carry.is_empty() {
-            match memchr::memchr(b'\n', data) {
-                None => return self.keep(data),
-                Some(i) => {
-                    let mut line = std::mem::take(&mut self.carry);
-                    line.extend_from_slice(&data[..i]);
-                    let r = self.one(&line);
-                    line.clear();
-                    self.carry = line;
-                    r?;
-                    data = &data[i + 1..];
-                }
+    fn feed_inner(&mut self, data: &[u8]) -> Res<()> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() < BATCH_BYTES {
+            return Ok(());
+        }
+        match memchr::memrchr(b'\n', &self.buf) {
+            Some(end) => {
+                (self.each)(&self.buf[..=end])?;
+                self.buf.drain(..=end);
+                Ok(())
             }
-        }
-        let mut start = 0;
-        for i in memchr::memchr_iter(b'\n', data) {
-            self.one(&data[start..i])?;
-            start = i + 1;
-        }
-        self.keep(&data[start..])
-    }
-
-    fn keep(&mut self, rest: &[u8]) -> Res<()> {
-        if self.carry.len() + rest.len() > MAX_LINE_BYTES {
-            return Err(Bad(format!(
-                "{}:{}: a line longer than {} MiB",
+            None if self.buf.len() > MAX_LINE_BYTES => Err(Bad(format!(
+                "{}: a line longer than {} MiB",
                 self.what,
-                self.line + 1,
                 MAX_LINE_BYTES >> 20
-            )));
+            ))),
+            None => Ok(()),
         }
-        self.carry.extend_from_slice(rest);
-        Ok(())
     }
 
     fn finish(&mut self) -> Res<()> {
         if let Some(b) = self.failed.take() {
             return Err(b);
         }
-        if !self.carry.is_empty() {
-            let line = std::mem::take(&mut self.carry);
-            self.one(&line)?;
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            (self.each)(&rest)?;
         }
         Ok(())
     }
+}
+
+/// A line's text without its `\n` or `\r\n`.
+fn line_text(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    std::str::from_utf8(bytes.strip_suffix(b"\r").unwrap_or(bytes))
+}
+
+/// Each line of `batch` to `each`; the count of lines, or the failing line's number
+/// within the batch (from 1), its text and the reason.
+fn each_line(
+    batch: &[u8],
+    each: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<usize, (usize, String, String)> {
+    let mut n = 0;
+    let mut start = 0;
+    while start < batch.len() {
+        let end = memchr::memchr(b'\n', &batch[start..]).map_or(batch.len(), |i| start + i + 1);
+        n += 1;
+        let line = line_text(&batch[start..end])
+            .map_err(|e| (n, String::new(), format!("not UTF-8 ({e})")))?;
+        each(line).map_err(|m| (n, line.to_owned(), m))?;
+        start = end;
+    }
+    Ok(n)
 }
 
 impl std::io::Write for Lines<'_> {
@@ -190,16 +193,15 @@ impl<'f> Decoder<'f> {
     }
 }
 
-/// Every line of `path` (`-`: standard input), plain or gzipped, to `each` with its
-/// 1-based number; the first error stops the read.
-pub(crate) fn stream_lines(
+/// Every batch of whole lines of `path` (`-`: standard input), plain or gzipped, to
+/// `each`; the first error stops the read.
+fn stream_batches(
     io: &mut dyn CliIo,
     path: &str,
-    each: &mut dyn FnMut(usize, &str) -> Res<()>,
+    each: &mut dyn FnMut(&[u8]) -> Res<()>,
 ) -> Res<()> {
     let lines = Lines {
-        carry: Vec::new(),
-        line: 0,
+        buf: Vec::new(),
         each,
         failed: None,
         what: path,
@@ -224,6 +226,166 @@ pub(crate) fn stream_lines(
         return Err(Bad(format!("{path}: {e}")));
     }
     decoder.finish(path)
+}
+
+/// The error for line `n` of `path`.
+fn bad_line(path: &str, n: usize, line: &str, message: String) -> Bad {
+    let label = format!("{path}:{n}");
+    if message.starts_with("not UTF-8") {
+        return Bad(format!("{label}: {message}"));
+    }
+    line_error(line, &label, message)
+}
+
+/// Every line of `path` (`-`: standard input), plain or gzipped, to `each` with its
+/// 1-based number; the first error stops the read.
+pub(crate) fn stream_lines(
+    io: &mut dyn CliIo,
+    path: &str,
+    each: &mut dyn FnMut(usize, &str) -> Res<()>,
+) -> Res<()> {
+    let mut line = 0usize;
+    stream_batches(io, path, &mut |batch| {
+        let base = line;
+        let mut failed: Option<Bad> = None;
+        let r = each_line(batch, &mut |text| {
+            line += 1;
+            each(line, text).map_err(|b| {
+                failed = Some(b);
+                String::new()
+            })
+        });
+        match (r, failed) {
+            (_, Some(b)) => Err(b),
+            (Err((n, text, m)), None) => Err(bad_line(path, base + n, &text, m)),
+            (Ok(_), None) => Ok(()),
+        }
+    })
+}
+
+/// A line-by-line accumulator of the core whose work splits across threads: a fork
+/// takes a later part of a batch, and `absorb` adds it after the earlier part.
+pub(crate) trait Accumulate: Send {
+    fn line(&mut self, line: &str) -> Result<(), String>;
+    fn fork(&self) -> Self;
+    fn absorb(&mut self, later: &mut Self);
+}
+
+impl Accumulate for LeastPrivilegeBuilder<'_> {
+    fn line(&mut self, line: &str) -> Result<(), String> {
+        self.add_line(line).map(drop)
+    }
+    fn fork(&self) -> Self {
+        LeastPrivilegeBuilder::fork(self)
+    }
+    fn absorb(&mut self, later: &mut Self) {
+        LeastPrivilegeBuilder::absorb(self, later)
+    }
+}
+
+impl Accumulate for AuditUsage {
+    fn line(&mut self, line: &str) -> Result<(), String> {
+        self.add_line(line)
+    }
+    fn fork(&self) -> Self {
+        AuditUsage::new()
+    }
+    fn absorb(&mut self, later: &mut Self) {
+        AuditUsage::absorb(self, later)
+    }
+}
+
+/// Threads to parse on: every core the host has, up to 8 (1 in wasm, which has none).
+fn parse_threads() -> usize {
+    if cfg!(target_arch = "wasm32") {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// `batch` cut into `parts` pieces of whole lines, about equal.
+fn split_lines(batch: &[u8], parts: usize) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(parts);
+    let mut rest = batch;
+    for k in (1..parts).rev() {
+        let want = rest.len() / (k + 1);
+        let cut = match memchr::memchr(b'\n', &rest[want..]) {
+            Some(i) => want + i + 1,
+            None => rest.len(),
+        };
+        let (a, b) = rest.split_at(cut);
+        out.push(a);
+        rest = b;
+    }
+    out.push(rest);
+    out
+}
+
+/// Every line of `path` into `main`, in order, parsed on [`parse_threads`] threads.
+pub(crate) fn stream_into<A: Accumulate>(io: &mut dyn CliIo, path: &str, main: &mut A) -> Res<()> {
+    let threads = parse_threads();
+    let mut forks: Vec<A> = (1..threads).map(|_| main.fork()).collect();
+    let mut line = 0usize;
+    stream_batches(io, path, &mut |batch| {
+        let parts = if batch.len() < (64 << 10) {
+            vec![batch]
+        } else {
+            split_lines(batch, threads)
+        };
+        let mut results = Vec::with_capacity(parts.len());
+        if parts.len() == 1 {
+            results.push(each_line(batch, &mut |l| main.line(l)));
+        } else {
+            run_parts(&parts, main, &mut forks, &mut results);
+        }
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(n) => line += n,
+                Err((n, text, m)) => return Err(bad_line(path, line + n, &text, m)),
+            }
+            if i > 0 {
+                main.absorb(&mut forks[i - 1]);
+            }
+        }
+        Ok(())
+    })
+}
+
+type PartResult = Result<usize, (usize, String, String)>;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn run_parts<A: Accumulate>(
+    parts: &[&[u8]],
+    main: &mut A,
+    forks: &mut [A],
+    results: &mut Vec<PartResult>,
+) {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts[1..]
+            .iter()
+            .zip(forks.iter_mut())
+            .map(|(part, fork)| s.spawn(move || each_line(part, &mut |l| fork.line(l))))
+            .collect();
+        results.push(each_line(parts[0], &mut |l| main.line(l)));
+        for h in handles {
+            results.push(h.join().unwrap_or_else(|_| {
+                Err((1, String::new(), "a parsing thread stopped".to_owned()))
+            }));
+        }
+    });
+}
+
+#[cfg(target_arch = "wasm32")]
+fn run_parts<A: Accumulate>(
+    parts: &[&[u8]],
+    main: &mut A,
+    forks: &mut [A],
+    results: &mut Vec<PartResult>,
+) {
+    results.push(each_line(parts[0], &mut |l| main.line(l)));
+    for (part, fork) in parts[1..].iter().zip(forks.iter_mut()) {
+        results.push(each_line(part, &mut |l| fork.line(l)));
+    }
 }
 
 /// The error for line `label` that the core refused with `message`: serde's own, with
@@ -300,11 +462,7 @@ pub(crate) fn least_privilege_with(
     let mut b = LeastPrivilegeBuilder::new(catalog)
         .with_unmapped_limit(UNMAPPED_EXAMPLES)
         .only_token(prefix.as_deref());
-    stream_lines(io, path, &mut |n, line| {
-        b.add_line(line)
-            .map(drop)
-            .map_err(|m| line_error(line, &format!("{path}:{n}"), m))
-    })?;
+    stream_into(io, path, &mut b)?;
     let lp = b.finish(opts.role);
     let projects: Vec<String> = b.projects().keys().cloned().collect();
     let diff = against.map(|t| diff_against(catalog, &lp, &projects, t, opts.role));
@@ -488,11 +646,7 @@ pub(crate) fn lint(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     let usage = match audit_path {
         Some(p) => {
             let mut usage = AuditUsage::new();
-            stream_lines(io, p, &mut |n, line| {
-                usage
-                    .add_line(line)
-                    .map_err(|m| line_error(line, &format!("{p}:{n}"), m))
-            })?;
+            stream_into(io, p, &mut usage)?;
             Some(usage)
         }
         None => None,
@@ -628,7 +782,7 @@ mod tests {
         assert!(e.starts_with("f:2: not UTF-8"), "{e}");
         let long = vec![b'x'; MAX_LINE_BYTES + 1];
         let e = lines_of(long, 1 << 20).unwrap_err();
-        assert!(e.starts_with("f:1: a line longer than 16 MiB"), "{e}");
+        assert!(e.starts_with("f: a line longer than 16 MiB"), "{e}");
     }
 
     /// Files by name, each read in 5-byte chunks.

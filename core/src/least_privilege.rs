@@ -177,6 +177,41 @@ impl<'c> LeastPrivilegeBuilder<'c> {
         self
     }
 
+    /// A builder with the same settings and nothing counted, to take a later part of
+    /// the calls (on another thread) and be [`absorb`](Self::absorb)ed afterwards.
+    pub fn fork(&self) -> Self {
+        let mut b = LeastPrivilegeBuilder::new(self.catalog)
+            .with_unmapped_limit(self.unmapped_limit)
+            .with_route_cache(self.cache_limit)
+            .only_token(self.token_prefix.as_deref());
+        b.literals = self.literals.clone();
+        b
+    }
+
+    /// Adds what `later` counted, as if its calls had come after this builder's, and
+    /// empties it (its route cache stays warm for the next part).
+    pub fn absorb(&mut self, later: &mut Self) {
+        let offset = self.calls;
+        self.needed = self.needed.union(&later.needed);
+        for (mine, theirs) in self.counts.iter_mut().zip(later.counts.iter_mut()) {
+            *mine += std::mem::take(theirs);
+        }
+        for mut u in later.unmapped.drain(..) {
+            if self.unmapped.len() >= self.unmapped_limit {
+                break;
+            }
+            u.index += offset;
+            self.unmapped.push(u);
+        }
+        self.unmapped_total += std::mem::take(&mut later.unmapped_total);
+        self.calls += std::mem::take(&mut later.calls);
+        self.other_token += std::mem::take(&mut later.other_token);
+        for (p, n) in std::mem::take(&mut later.projects) {
+            *self.projects.entry(p).or_default() += n;
+        }
+        later.needed = PermSet::EMPTY;
+    }
+
     /// Calls counted so far.
     pub fn calls(&self) -> usize {
         self.calls
@@ -535,6 +570,26 @@ mod tests {
                 b.add_call(l);
             }
             prop_assert_eq!(&b.finish(role), &want);
+            // In parts, each on a fork, absorbed in order (what the command does on
+            // several threads); a fork is reused after it is absorbed.
+            let mut main = LeastPrivilegeBuilder::new(cat).with_unmapped_limit(3);
+            let mut fork = main.fork();
+            for (i, part) in lines.chunks(cache + 1).enumerate() {
+                let target = if i % 2 == 0 { &mut main } else { &mut fork };
+                for l in part {
+                    target.add_call(l);
+                }
+                if i % 2 == 1 {
+                    main.absorb(&mut fork);
+                }
+            }
+            main.absorb(&mut fork);
+            let got = main.finish(role);
+            prop_assert_eq!(&got.permissions, &want.permissions);
+            prop_assert_eq!(&got.calls_per_permission, &want.calls_per_permission);
+            prop_assert_eq!(got.unmapped_total, want.unmapped_total);
+            prop_assert_eq!(&got.unmapped[..], &want.unmapped[..want.unmapped.len().min(3)]);
+            prop_assert_eq!(main.calls(), lines.len());
             // The same calls as audit events, one JSON line each.
             let mut b = LeastPrivilegeBuilder::new(cat).with_unmapped_limit(2);
             for (m, p) in &calls {

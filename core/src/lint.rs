@@ -308,6 +308,25 @@ impl AuditUsage {
         Ok(())
     }
 
+    /// Adds what `later` gathered (from events after this one's) and empties it.
+    pub fn absorb(&mut self, later: &mut AuditUsage) {
+        self.events += std::mem::take(&mut later.events);
+        for (prefix, theirs) in later.tokens.drain() {
+            let u = self.tokens.entry(prefix).or_default();
+            u.events += theirs.events;
+            for ip in theirs.source_ips {
+                if u.source_ips.len() >= CI_DISTINCT_IPS {
+                    break;
+                }
+                u.source_ips.insert(ip);
+            }
+            u.ci_agent_calls += theirs.ci_agent_calls;
+            if u.ci_agent.is_none() {
+                u.ci_agent = theirs.ci_agent;
+            }
+        }
+    }
+
     /// Events read.
     pub fn events(&self) -> usize {
         self.events
