@@ -81,7 +81,7 @@ measure() {
 }
 
 echo "least-privilege on $events events, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), medians of $runs runs"
-echo "full: $(du -m "$full" | cut -f1) MB, gzipped $(du -m "$full.gz" | cut -f1) MB; compact: $(du -m "$compact" | cut -f1) MB"
+echo "full: $(du -mL "$full" | cut -f1) MB, gzipped $(du -mL "$full.gz" | cut -f1) MB; compact: $(du -mL "$compact" | cut -f1) MB"
 echo
 echo "| command, input | wall | events/s | CPU (user+sys) | peak RSS |"
 echo "|---|---|---|---|---|"
