@@ -7,6 +7,7 @@
 #
 #   scripts/with-keyring.sh cargo test -p clouddigit-keychain
 #   scripts/with-keyring.sh secret-tool lookup service clouddigit username default
+#   keychain/interop/interop.sh   (Rust, secret-tool and Node on one entry; uses this)
 #
 # Needs Debian's gnome-keyring, dbus-daemon (dbus-run-session) and dbus-bin (dbus-send);
 # libsecret-tools (secret-tool) for looking at entries by hand. scripts/bootstrap.sh
