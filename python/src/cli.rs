@@ -11,11 +11,14 @@ use clouddigit_core::Timestamp;
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use serde_json::{json, Value};
 
 const BAR_WIDTH: usize = 30;
 
 struct PyIo<'py> {
     py: Python<'py>,
+    /// `clouddigit.cli._Host`: the SDK's `Client` for the online commands, and prompts.
+    host: Option<Bound<'py, PyAny>>,
     tty: bool,
     /// The first Python error met (a closed pipe, Ctrl-C): raised once the command
     /// has finished, since `CliIo` cannot fail.
@@ -38,6 +41,7 @@ impl<'py> PyIo<'py> {
             .unwrap_or_else(|_| std::io::stderr().is_terminal());
         PyIo {
             py,
+            host: None,
             tty,
             pending: None,
         }
@@ -191,14 +195,179 @@ impl CliIo for PyIo<'_> {
     }
 }
 
+impl PyIo<'_> {
+    /// Calls `clouddigit.cli._Host.<method>`, which answers `{"ok": ...}` or
+    /// `{"error": {...ApiError...}}` (the SDK's exceptions, as data).
+    fn host_call(&mut self, method: &str, arg: &Value) -> Result<Value, Value> {
+        let failed = |e: PyErr| json!({"kind": "config", "code": "internal", "message": e.to_string(), "status": null, "request_id": null});
+        let Some(host) = self.host.clone() else {
+            return Err(
+                json!({"kind": "config", "code": "internal", "message": "no host", "status": null, "request_id": null}),
+            );
+        };
+        let arg = pythonize::pythonize(self.py, arg).map_err(|e| failed(e.into()))?;
+        let answer = host.call_method1(method, (arg,)).map_err(failed)?;
+        let answer: Value = pythonize::depythonize(&answer).map_err(|e| failed(e.into()))?;
+        match answer {
+            Value::Object(mut o) => match (o.remove("ok"), o.remove("error")) {
+                (_, Some(e)) => Err(e),
+                (Some(v), None) => Ok(v),
+                (None, None) => Ok(Value::Null),
+            },
+            other => Ok(other),
+        }
+    }
+}
+
+fn keychain_message(e: clouddigit_keychain::KeychainError) -> String {
+    e.to_string()
+}
+
+/// Writes `text` to `path` for its owner only: a sibling temporary file created with
+/// mode 0600, then renamed over `path` (a reader never sees half a token). Parent
+/// directories are created with mode 0700.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        dir.mode(0o700);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        dir.create(parent)?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = options.open(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    match result.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+impl cli::Host for PyIo<'_> {
+    fn connect(&mut self, options: &Value) -> Result<Value, Value> {
+        self.host_call("connect", options)
+    }
+
+    async fn run(&mut self, command: &Value) -> Result<Value, Value> {
+        self.host_call("run", command)
+    }
+
+    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, String> {
+        self.py
+            .detach(|| clouddigit_keychain::get(profile))
+            .map_err(keychain_message)
+    }
+
+    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), String> {
+        self.py
+            .detach(|| clouddigit_keychain::set(profile, secret))
+            .map_err(keychain_message)
+    }
+
+    fn keychain_delete(&mut self, profile: &str) -> Result<bool, String> {
+        self.py
+            .detach(|| clouddigit_keychain::delete(profile))
+            .map_err(keychain_message)
+    }
+
+    async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String> {
+        match self.host_call("prompt", &json!({"question": question, "secret": secret})) {
+            Ok(Value::String(s)) => Ok(Some(s)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("cannot ask")
+                .to_owned()),
+        }
+    }
+
+    fn write_private(&mut self, path: &str, text: &str) -> Result<(), String> {
+        write_private(Path::new(path), text).map_err(|e| io_message(&e))
+    }
+
+    fn remove_file(&mut self, path: &str) -> Result<bool, String> {
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_message(&e)),
+        }
+    }
+
+    fn config_dir(&self) -> Result<String, String> {
+        let home = self
+            .py
+            .import("os.path")
+            .and_then(|p| p.call_method1("expanduser", ("~",)))
+            .and_then(|h| h.extract::<String>())
+            .map_err(|e| e.to_string())?;
+        Ok(format!("{home}/.config/cd"))
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn stdin_is_tty(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+
+    async fn sleep(&mut self, ms: u64) {
+        // In slices, so Ctrl-C ends a `--follow` promptly.
+        let mut left = ms;
+        while left > 0 && self.pending.is_none() {
+            let step = left.min(100);
+            self.py
+                .detach(|| std::thread::sleep(std::time::Duration::from_millis(step)));
+            left -= step;
+            let signals = self.py.check_signals();
+            self.keep(signals);
+        }
+    }
+}
+
+/// Polls a future whose every await is answered at once (this host's calls block), so
+/// no executor is needed; one that is not ready is polled again.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Runs the `clouddigit` command line (without the program name) and returns its exit
 /// status: 0 success, 1 a denial or a finding, 2 bad input. Output goes to
 /// `sys.stdout` / `sys.stderr`; a write error (a closed pipe) or Ctrl-C is raised
 /// after the command stops.
 #[pyfunction]
-pub fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+#[pyo3(signature = (argv, host=None))]
+pub fn run_cli(py: Python<'_>, argv: Vec<String>, host: Option<Bound<'_, PyAny>>) -> PyResult<i32> {
     let mut io = PyIo::new(py);
-    let code = cli::run(&argv, &mut io);
+    io.host = host;
+    let code = block_on(cli::main(&argv, &mut io));
     match io.pending.take() {
         Some(e) => Err(e),
         None => Ok(code),
