@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npx @clouddigit/sdk <command>`: the same `clouddigit` command as the Python package.
 // Every rule, message and exit status comes from the core (runCli); this file only
-// reads files, lists directories and writes output.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// reads files, lists directories, writes output, prompts, and hands the online commands
+// the SDK's own Client (the credential chain a script's `new Client()` uses).
+import { readFileSync, readdirSync, statSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, basename } from 'node:path';
+import { createInterface } from 'node:readline';
 // The command is a wasm module of its own (wasm-cli/), so browser pages never load it.
 import { initSync, runCli } from '../dist/cli/clouddigit_cli.js';
+import { Client, keychain } from './node.js';
 
 initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
 
@@ -25,6 +29,45 @@ function listFiles(path, skipDirs) {
   return out;
 }
 
+// The SDK's errors as data for the core: {kind, code, message, status, ...}.
+// An error's message carries "kind (code): " in front (String(e)); the core adds its own.
+const errorData = (e) => ({
+  kind: e.kind ?? 'config',
+  code: e.code ?? 'internal',
+  message: String(e.message ?? e).replace(`${e.kind} (${e.code}): `, ''),
+  status: e.status ?? null,
+  request_id: e.requestId ?? null,
+  field_errors: e.fieldErrors ?? [],
+  retries: e.retries ?? 0,
+});
+
+let client = null;
+let stdinLines = null;
+
+// Standard input's lines, read once (prompts without a terminal read the piped answers).
+async function nextLine(question, secret) {
+  if (!process.stdin.isTTY) {
+    stdinLines ??= readFileSync(0, 'utf8').split('\n');
+    return stdinLines.length ? stdinLines.shift() : null;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (secret) {
+    // Echo off: the question is written once, keystrokes are not.
+    rl._writeToOutput = (s) => {
+      if (s.includes(question)) process.stderr.write(question);
+    };
+  }
+  try {
+    return await new Promise((resolve) => {
+      rl.on('close', () => resolve(null));
+      rl.question(question, (a) => resolve(a));
+    });
+  } finally {
+    if (secret) process.stderr.write('\n');
+    rl.close();
+  }
+}
+
 const io = {
   read: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
   listFiles,
@@ -36,6 +79,44 @@ const io = {
     const filled = Math.round((done / Math.max(total, 1)) * width);
     process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
   },
+  connect(options) {
+    try {
+      client = new Client(JSON.parse(options));
+      return JSON.stringify({ ok: JSON.parse(client.__credentialSource()) });
+    } catch (e) {
+      return JSON.stringify({ error: errorData(e) });
+    }
+  },
+  run: (command) => client.__run(command),
+  keychainGet: (profile) => keychain().get(profile),
+  keychainSet: (profile, secret) => keychain().set(profile, secret),
+  keychainDelete: (profile) => keychain().delete(profile),
+  prompt: (question, secret) => nextLine(question, secret),
+  // A sibling file created 0600, then renamed over the path: never half a token.
+  writePrivate(path, text) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  },
+  removeFile(path) {
+    try {
+      unlinkSync(path);
+      return true;
+    } catch (e) {
+      if (e.code === 'ENOENT') return false;
+      throw e;
+    }
+  },
+  configDir: () => join(homedir(), '.config', 'cd'),
+  env: (name) => process.env[name] ?? null,
+  stdinIsTty: () => Boolean(process.stdin.isTTY),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-process.exitCode = runCli(process.argv.slice(2), io);
+process.exitCode = await runCli(process.argv.slice(2), io);

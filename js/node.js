@@ -1,5 +1,6 @@
 // Node entry of @clouddigit/sdk: loads the wasm synchronously from the package.
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { clientEnvVars, initSync, PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
@@ -30,7 +31,42 @@ setHost({
   // exchange, so a rotated one is seen) and the variable named by CD_OIDC_TOKEN_ENV.
   readFile: (path) => readFileSync(path, 'utf8'),
   readEnv: (name) => process.env[name] ?? null,
+  // ~/.config/cd/config.json: the profiles' settings (the session reads them).
+  configFile: () => {
+    try {
+      return readFileSync(join(homedir(), '.config', 'cd', 'config.json'), 'utf8');
+    } catch {
+      return null;
+    }
+  },
+  // Read only when the session says no earlier credential wins (keychain_profile).
+  keychain: (profile) => keychain().get(profile),
 });
+
+// The OS keychain through the optional dependency @napi-rs/keyring (keyring-rs, the
+// library the Python package and the Rust SDK use: one entry, service "clouddigit",
+// account the profile). Loaded on first use; without it there is no keychain.
+let keyring;
+export function keychain() {
+  keyring ??= (() => {
+    try {
+      return createRequire(import.meta.url)('@napi-rs/keyring');
+    } catch {
+      return null;
+    }
+  })();
+  const entry = (profile) => {
+    if (!keyring) throw new Error('no keychain available: the optional package @napi-rs/keyring is not installed');
+    // Pinned to the Secret Service on Linux: its default falls back to the kernel's
+    // keyring, which `clouddigit configure` never writes.
+    return new keyring.Entry('clouddigit', profile, { linux: { store: 'secret-service' } });
+  };
+  return {
+    get: (profile) => entry(profile).getPassword() ?? null,
+    set: (profile, secret) => entry(profile).setPassword(secret),
+    delete: (profile) => entry(profile).deleteCredential(),
+  };
+}
 
 // util.inspect (console.log) shows a Secret as its prefix, like String() and JSON.
 Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() {
