@@ -1519,8 +1519,8 @@ async fn audit<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
                 Some(n) => n
                     .parse::<u32>()
                     .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| bad(format!("-n: {n:?} is not a count from 1 to 1000")))?,
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or_else(|| bad(format!("-n: {n:?} is not a count from 1 to 500")))?,
                 None => 20,
             };
             let interval_ms = match f.one("interval") {
@@ -1557,7 +1557,7 @@ async fn audit<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
                     o.insert("from".into(), json!(t));
                 }
                 let page = host
-                    .run(&json!({"command": "page", "op": {"op": "list_audit_events", "filter": fl, "limit": 1000}}))
+                    .run(&json!({"command": "page", "op": {"op": "list_audit_events", "filter": fl, "limit": 500}}))
                     .await
                     .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
                 let mut fresh: Vec<Value> = match page.get("value") {
