@@ -8,10 +8,14 @@ import { homedir } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import { createInterface } from 'node:readline';
 // The command is a wasm module of its own (wasm-cli/), so browser pages never load it.
-import { initSync, runCli } from '../dist/cli/clouddigit_cli.js';
-import { Client, keychain } from './node.js';
+// It carries the SDK's Client too (with the internal __run the online commands use), so
+// the SDK's own module is not loaded at all.
+import { clientEnvVars, Client, initSync, runCli } from '../dist/cli/clouddigit_cli.js';
+import { setHost } from '../dist/cli/host.js';
+import { keychain, nodeHost } from './node_host.js';
 
 initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
+setHost(nodeHost(clientEnvVars()));
 
 // `skipDirs` comes from the core: which directories a scan skips is its rule.
 function listFiles(path, skipDirs) {

@@ -4,6 +4,10 @@
 //! The SDK's `sigv4Explain` and `sigv4Verify` run here too, for the same reason (below),
 //! and so does `checkTrust`, whose JWT verification would add to every page as well.
 
+// Linked for its exports: the SDK's `Client` (with `__run`), which js/cli.js hands the
+// online commands. Nothing here calls it from Rust.
+extern crate clouddigit_wasm;
+
 use clouddigit_core as core;
 use clouddigit_ffi as ffi;
 use wasm_bindgen::prelude::*;

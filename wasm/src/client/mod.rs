@@ -776,7 +776,10 @@ impl Client {
 
     /// Internal, for the `clouddigit` command (js/cli.js): one session command as JSON
     /// text; resolves to `{"ok": {value, next}}` or `{"error": ApiError}` as text. The
-    /// secrets stay plain in the answer: the command shows them once itself.
+    /// secrets stay plain in the answer: the command shows them once itself. Only in
+    /// the command's module (feature `cli-run`): reading a `Command` from JSON costs a
+    /// page 24 KB gzipped (measured), for something no page calls.
+    #[cfg(feature = "cli-run")]
     #[wasm_bindgen(js_name = __run, skip_typescript)]
     pub fn run_json(&self, command: String) -> Promise {
         let c = self.c.clone();
@@ -797,6 +800,7 @@ impl Client {
     }
 
     /// Internal, for the `clouddigit` command: where the credential came from, as JSON.
+    #[cfg(feature = "cli-run")]
     #[wasm_bindgen(js_name = __credentialSource, skip_typescript)]
     pub fn credential_source(&self) -> String {
         serde_json::to_string(self.c.session.borrow().credential_source()).unwrap_or_default()
