@@ -120,6 +120,7 @@ section "command line online: pip and npm commands against the sandbox, a real k
 # D-Bus session (scripts/with-keyring.sh). The keychain crate's own tests and the
 # Rust <-> secret-tool <-> Node check of one entry run in the same kind of session.
 scripts/with-keyring.sh cargo test --locked -q -p clouddigit-keychain
+scripts/with-keyring.sh cargo test --locked -q -p clouddigit-client --test keychain
 keychain/interop/interop.sh
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" CLOUDDIGIT_PIP_CLI="$root/target/s3-venv/bin/clouddigit" \
   scripts/with-keyring.sh target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/cli
