@@ -3,9 +3,10 @@
 // Every rule, message and exit status comes from the core (runCli); this file only
 // reads files, lists directories, writes output, prompts, and hands the online commands
 // the SDK's own Client (the credential chain a script's `new Client()` uses).
-import { readFileSync, readdirSync, statSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, lstatSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync, fsyncSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 // The command is a wasm module of its own (wasm-cli/), so browser pages never load it.
 // It carries the SDK's Client too (with the internal __run the online commands use), so
@@ -44,6 +45,22 @@ const errorData = (e) => ({
   field_errors: e.fieldErrors ?? [],
   retries: e.retries ?? 0,
 });
+
+function notALink(path) {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new Error('is a symbolic link: give the path of the file itself');
+  if (st.isDirectory()) throw new Error('is a directory');
+}
+
+function privateTemp(path) {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  return join(dirname(path), `.clouddigit-${randomBytes(8).toString('hex')}`);
+}
 
 let client = null;
 let stdinLines = null;
@@ -96,17 +113,33 @@ const io = {
   keychainSet: (profile, secret) => keychain().set(profile, secret),
   keychainDelete: (profile) => keychain().delete(profile),
   prompt: (question, secret) => nextLine(question, secret),
-  // A sibling file created 0600, then renamed over the path: never half a token.
+  // A sibling file with a random name, created 0600 and exclusively, synced, then renamed
+  // over the path: never half a token; removed again if anything fails.
   writePrivate(path, text) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o600);
+    notALink(path);
+    const tmp = privateTemp(path);
     try {
-      writeFileSync(fd, text);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'wx', 0o600);
+      try {
+        writeFileSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {}
+      throw e;
     }
-    renameSync(tmp, path);
+  },
+  // Whether writePrivate would work, leaving the path as it is.
+  checkPrivate(path) {
+    notALink(path);
+    const tmp = privateTemp(path);
+    closeSync(openSync(tmp, 'wx', 0o600));
+    unlinkSync(tmp);
   },
   removeFile(path) {
     try {

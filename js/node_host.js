@@ -19,16 +19,35 @@ export function keychain() {
     }
   })();
   const entry = (profile) => {
-    if (!keyring) throw new Error('no keychain available: the optional package @napi-rs/keyring is not installed');
+    if (!keyring) throw noKeychain('the optional package @napi-rs/keyring is not installed');
     // Pinned to the Secret Service on Linux: its default falls back to the kernel's
     // keyring, which `clouddigit configure` never writes.
     return new keyring.Entry('clouddigit', profile, { linux: { store: 'secret-service' } });
   };
-  return {
-    get: (profile) => entry(profile).getPassword() ?? null,
-    set: (profile, secret) => entry(profile).setPassword(secret),
-    delete: (profile) => entry(profile).deleteCredential(),
+  // Its errors all say GenericFailure; these words mean "no keychain in this session"
+  // (no D-Bus, no Secret Service, no default collection, locked), which the command
+  // answers by offering the token file.
+  const call = (f) => {
+    try {
+      return f();
+    } catch (e) {
+      if (!e.unavailable && /DBus|D-Bus|platform storage|secrets|No such|locked|collection|NoStorageAccess/i.test(String(e.message))) {
+        e.unavailable = true;
+      }
+      throw e;
+    }
   };
+  return {
+    get: (profile) => call(() => entry(profile).getPassword() ?? null),
+    set: (profile, secret) => call(() => entry(profile).setPassword(secret)),
+    delete: (profile) => call(() => entry(profile).deleteCredential()),
+  };
+}
+
+function noKeychain(why) {
+  const e = new Error(`no keychain available: ${why}`);
+  e.unavailable = true;
+  return e;
 }
 
 const configDir = () => join(homedir(), '.config', 'cd');
@@ -52,10 +71,12 @@ export function nodeHost(envVars) {
     // exchange, so a rotated one is seen) and the variable named by CD_OIDC_TOKEN_ENV.
     readFile: (path) => readFileSync(path, 'utf8'),
     readEnv: (name) => process.env[name] ?? null,
-    // ~/.config/cd/config.json: the profiles' settings.
+    // ~/.config/cd/config.json: the profiles' settings (refused when others can write it).
     configFile: () => {
+      const path = join(configDir(), 'config.json');
       try {
-        return readFileSync(join(configDir(), 'config.json'), 'utf8');
+        const mode = statSync(path).mode & 0o777;
+        return { path, contents: readFileSync(path, 'utf8'), mode };
       } catch {
         return null;
       }

@@ -44,15 +44,20 @@ pub trait Host: CliIo {
     /// Runs one session command (`{"command": "call", "op": {...}}`) on that client:
     /// the `done` effect's JSON (`value`, a page's `next`), or the `ApiError`'s.
     async fn run(&mut self, command: &Value) -> Result<Value, Value>;
-    /// The profile's token in the OS keychain; `Err` says why there is no keychain.
-    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, String>;
-    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), String>;
+    /// The profile's token in the OS keychain.
+    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, KeychainFailure>;
+    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), KeychainFailure>;
     /// Whether there was an entry to delete.
-    fn keychain_delete(&mut self, profile: &str) -> Result<bool, String>;
+    fn keychain_delete(&mut self, profile: &str) -> Result<bool, KeychainFailure>;
     /// Asks on the terminal (echo off when `secret`); `None` at the end of input.
     async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String>;
-    /// Writes `text` to `path` readable by its owner only (0600), replacing it whole.
+    /// Writes `text` to `path` readable by its owner only (0600), replacing it whole
+    /// (a temporary file beside it, renamed over it; removed again on any failure).
     fn write_private(&mut self, path: &str, text: &str) -> Result<(), String>;
+    /// Whether [`Host::write_private`] to `path` would work, checked without touching
+    /// `path`: not a directory, not a symbolic link, its directory writable. Called
+    /// before an API call whose secret would otherwise be lost.
+    fn check_private(&mut self, path: &str) -> Result<(), String>;
     /// Removes a file; whether it was there.
     fn remove_file(&mut self, path: &str) -> Result<bool, String>;
     /// The directory `~/.config/cd`, expanded.
@@ -60,6 +65,20 @@ pub trait Host: CliIo {
     fn var(&self, name: &str) -> Option<String>;
     fn stdin_is_tty(&self) -> bool;
     async fn sleep(&mut self, ms: u64);
+}
+
+/// Why the keychain failed: `unavailable` when this machine or session has none (no
+/// D-Bus session, no Secret Service, locked), as opposed to a failure of one that is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeychainFailure {
+    pub unavailable: bool,
+    pub message: String,
+}
+
+impl std::fmt::Display for KeychainFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// Whether `cmd` is one of these commands.
@@ -331,8 +350,10 @@ fn options<H: Host>(f: &Flags, host: &mut H) -> Res<Value> {
     Ok(Value::Object(o))
 }
 
-/// Connects with the flags' options; answers the credential's source.
+/// Connects with the flags' options; answers the credential's source. A
+/// `--secret-file` is checked here, before any call can make a secret it would lose.
 fn connect<H: Host>(f: &Flags, host: &mut H) -> Res<Value> {
+    check_secret_file(host, f)?;
     let o = options(f, host)?;
     host.connect(&o)
         .map_err(|e| Failure::Api(Box::new(api_error(e))))
@@ -540,8 +561,10 @@ fn deliver_secret<H: Host>(
         .map(str::to_owned)
         .ok_or_else(|| bad(format!("the answer has no {field}")))?;
     if let Some(path) = f.one("secret-file") {
-        host.write_private(path, &format!("{secret}\n"))
-            .map_err(|e| bad(format!("--secret-file {path}: {e}")))?;
+        if let Err(e) = host.write_private(path, &format!("{secret}\n")) {
+            let why = format!("--secret-file {path}: {e}");
+            return Ok(secret_rescued(host, &secret, summary, &why));
+        }
         if let Some(o) = value.as_object_mut() {
             o.remove(field);
             o.insert("secret_file".into(), Value::String(path.to_owned()));
@@ -560,6 +583,26 @@ fn deliver_secret<H: Host>(
         host.out(&format!("{secret}\n"));
     }
     Ok(exit::OK)
+}
+
+/// The credential exists but could not be stored where asked: the secret is shown on
+/// standard output after all (losing it would leave a live credential no one holds),
+/// and the command exits 3.
+fn secret_rescued<H: Host>(host: &mut H, secret: &str, summary: &str, why: &str) -> i32 {
+    host.err(&format!(
+        "{summary}\nclouddigit: the new secret could not be stored ({why}); it follows on standard output, shown this once: store it now, or revoke the credential\n"
+    ));
+    host.out(&format!("{secret}\n"));
+    exit::API
+}
+
+/// `--secret-file`, checked before the call that makes the secret.
+fn check_secret_file<H: Host>(host: &mut H, f: &Flags) -> Res<()> {
+    if let Some(path) = f.one("secret-file") {
+        host.check_private(path)
+            .map_err(|e| bad(format!("--secret-file {path}: {e}")))?;
+    }
+    Ok(())
 }
 
 // ---- configure, logout, whoami ----
@@ -619,18 +662,16 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         }
         None => existing.region.clone(),
     };
-    let token = if interactive {
-        host.prompt("API token (input hidden): ", true)
+    let token = match f.one("token-file") {
+        Some(path) => Some(host.read(path).map_err(|e| bad(format!("{path}: {e}")))?),
+        None if interactive => host
+            .prompt("API token (input hidden): ", true)
             .await
-            .map_err(bad)?
-    } else {
-        match f.one("token-file") {
-            Some(path) => Some(host.read(path).map_err(|e| bad(format!("{path}: {e}")))?),
-            None => Some(
-                host.read("-")
-                    .map_err(|e| bad(format!("standard input: {e}")))?,
-            ),
-        }
+            .map_err(bad)?,
+        None => Some(
+            host.read("-")
+                .map_err(|e| bad(format!("standard input: {e}")))?,
+        ),
     };
     let token = token
         .map(|t| t.trim().to_owned())
@@ -657,10 +698,25 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         .map(str::to_owned)
         .or(existing.base_url.clone());
     let insecure = f.on("allow-insecure-http") || existing.allow_insecure_http == Some(true);
+    // The check must reach the server the profile will: a variable that would steer it
+    // elsewhere, unsaved, is refused rather than silently followed.
+    for (var, saved, flag) in [
+        ("CD_BASE_URL", &base_url, "--base-url"),
+        ("CD_REGION", &region, "--region"),
+    ] {
+        if let Some(v) = host.var(var).filter(|v| !v.trim().is_empty()) {
+            if saved.as_deref() != Some(v.trim()) {
+                return Err(bad(format!(
+                    "{var} is set and would decide where the token is checked, but the profile would not keep it: pass {flag} {v:?} to save it, or unset {var}"
+                )));
+            }
+        }
+    }
 
     // Online: whoami with exactly this token and these settings.
     let mut o = Map::new();
     o.insert("token".into(), Value::String(token.clone()));
+    o.insert("profile".into(), Value::String(profile.clone()));
     if let Some(u) = &base_url {
         o.insert("base_url".into(), Value::String(u.clone()));
     }
@@ -675,14 +731,24 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
     let who = whoami_of(host).await?;
 
     // Keep it: the keychain, or the file where there is none and the user agrees.
-    let mut where_kept = String::new();
+    let where_kept;
     let mut token_store = STORE_KEYCHAIN.to_owned();
+    let mut notes = Vec::new();
     let keychain = if store == Some("file") {
-        Err("--store file".to_owned())
+        Err(KeychainFailure {
+            unavailable: true,
+            message: "--store file".to_owned(),
+        })
     } else {
         host.keychain_set(&profile, &token)
     };
     if let Err(why) = keychain {
+        if !why.unavailable {
+            return Err(Failure::Api(Box::new(ApiError::config(
+                "keychain_failed",
+                format!("the keychain refused the token ({why}); nothing was stored"),
+            ))));
+        }
         if store == Some(STORE_KEYCHAIN) {
             return Err(Failure::Api(Box::new(ApiError::config(
                 "no_keychain",
@@ -707,11 +773,32 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         }
         host.write_private(&path, &format!("{token}\n"))
             .map_err(|e| bad(format!("{path}: {e}")))?;
+        // An older token in the keychain would come before the file: it goes.
+        match host.keychain_delete(&profile) {
+            Ok(true) => notes.push("removed the older token from the keychain".to_owned()),
+            Ok(false) => {}
+            Err(e) if e.unavailable => {}
+            Err(e) => {
+                return Err(Failure::Api(Box::new(ApiError::config(
+                    "keychain_failed",
+                    format!("the token is in {path}, but the keychain still holds an older token for profile {profile:?}, which comes first, and it could not be removed ({e})"),
+                ))))
+            }
+        }
         where_kept = format!("{path} (mode 0600)");
-        token_store = path;
-    }
-    if where_kept.is_empty() {
+        token_store = "file".to_owned();
+    } else {
         where_kept = format!("the OS keychain (service \"clouddigit\", account \"{profile}\")");
+        // The default profile's old token file would outlive the keychain entry unseen.
+        if profile == clouddigit_session::profile::DEFAULT_PROFILE {
+            let path = token_file_path(host)?;
+            if host
+                .remove_file(&path)
+                .map_err(|e| bad(format!("{path}: {e}")))?
+            {
+                notes.push(format!("removed the older token file {path}"));
+            }
+        }
     }
     profiles.file.profiles.insert(
         profile.clone(),
@@ -739,14 +826,18 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
     if f.json {
         emit_json(
             host,
-            &json!({"profile": profile, "stored_in": where_kept, "token_prefix": secret.prefix(), "whoami": who}),
+            &json!({"profile": profile, "stored_in": where_kept, "token_prefix": secret.prefix(), "notes": notes, "whoami": who}),
         );
     } else {
-        host.out(&format!(
+        let mut text = format!(
             "{summary}\nprofile \"{profile}\" saved: token {} in {where_kept}, settings in {}\n",
             secret.prefix(),
             profiles.path
-        ));
+        );
+        for n in &notes {
+            let _ = writeln!(text, "({n})");
+        }
+        host.out(&text);
     }
     Ok(exit::OK)
 }
@@ -759,16 +850,17 @@ fn logout<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
     let mut profiles = load_profiles(host)?;
     let settings = profiles.file.profiles.remove(&profile);
     let mut removed = Vec::new();
+    let mut failed = None;
     match host.keychain_delete(&profile) {
         Ok(true) => removed.push("its keychain entry".to_owned()),
         Ok(false) => {}
-        Err(why) => host.err(&format!("note: the keychain could not be read ({why})\n")),
+        Err(e) if e.unavailable => {}
+        Err(e) => failed = Some(e),
     }
-    if let Some(path) = settings
-        .as_ref()
-        .and_then(|s| s.token_store.clone())
-        .filter(|s| s != STORE_KEYCHAIN)
-    {
+    // The default profile's token file, and only that path: never one the config file
+    // names (anyone who could edit it could have us delete any file).
+    if profile == clouddigit_session::profile::DEFAULT_PROFILE {
+        let path = token_file_path(host)?;
         if host
             .remove_file(&path)
             .map_err(|e| bad(format!("{path}: {e}")))?
@@ -795,6 +887,12 @@ fn logout<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         &json!({"profile": profile, "removed": removed}),
         &text,
     );
+    if let Some(e) = failed {
+        return Err(Failure::Api(Box::new(ApiError::config(
+            "keychain_failed",
+            format!("the profile's keychain entry could not be removed ({e}): the token there still works until you remove it or revoke it"),
+        ))));
+    }
     Ok(exit::OK)
 }
 
@@ -1089,6 +1187,54 @@ fn limit(f: &Flags) -> Res<Value> {
     }
 }
 
+/// Where `rotate --self` writes the new secret back: decided, and checked, before the
+/// rotation, so a destination that cannot take it fails while the old token still rules.
+enum WriteBack {
+    Keychain(String),
+    File(String),
+    /// Shown once (`--secret-file`, `--token-file -`, or a source nothing here can update).
+    Show(Option<&'static str>),
+}
+
+fn write_back<H: Host>(host: &mut H, f: &Flags, source: &Value) -> Res<WriteBack> {
+    if f.one("secret-file").is_some() {
+        check_secret_file(host, f)?;
+        return Ok(WriteBack::Show(None));
+    }
+    let file = |host: &mut H, path: &str| -> Res<WriteBack> {
+        host.check_private(path)
+            .map_err(|e| bad(format!("the new secret could not go back to {path}: {e}")))?;
+        Ok(WriteBack::File(path.to_owned()))
+    };
+    match s(source, "kind") {
+        "keychain" => {
+            let profile = s(source, "profile").to_owned();
+            host.keychain_get(&profile).map_err(|e| {
+                bad(format!(
+                    "the keychain cannot be reached to store the new secret ({e}); nothing was rotated"
+                ))
+            })?;
+            Ok(WriteBack::Keychain(profile))
+        }
+        "file" => file(host, s(source, "path")),
+        "explicit" => match f.one("token-file") {
+            Some("-") | None => Ok(WriteBack::Show(Some(
+                "the token came from standard input or the token option, which this command cannot update",
+            ))),
+            Some(path) => {
+                let path = path.to_owned();
+                file(host, &path)
+            }
+        },
+        "env_var" => Ok(WriteBack::Show(Some(
+            "the token came from CD_API_TOKEN, which this command cannot update: store the new secret where the variable is set",
+        ))),
+        _ => Err(bad(
+            "--self rotates a stored API token; this client authenticates another way (client credentials, OIDC or a provider), which has no token of its own to rotate",
+        )),
+    }
+}
+
 async fn rotate<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
     let f = Flags::parse(args, &["secret-file"], &["self"])?;
     let me = f.on("self");
@@ -1098,6 +1244,12 @@ async fn rotate<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         f.no_more(1)?;
     }
     let source = connect(&f, host)?;
+    let back = if me {
+        write_back(host, &f, &source)?
+    } else {
+        check_secret_file(host, &f)?;
+        WriteBack::Show(None)
+    };
     let (op, id) = if me {
         let who = whoami_of(host).await?;
         let id = who.token.token.id.clone();
@@ -1122,42 +1274,32 @@ async fn rotate<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         s(&old, "prefix"),
         day(&old, "grace_ends_at")
     );
-    if !me || f.one("secret-file").is_some() {
-        return deliver_secret(host, &f, rotation, "secret", &summary);
-    }
-    // --self: the new secret goes back where the old one came from.
     let secret = rotation
         .get("secret")
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| bad("the answer has no secret"))?;
-    let stored = match s(&source, "kind") {
-        "keychain" => {
-            let profile = s(&source, "profile").to_owned();
-            host.keychain_set(&profile, &secret)
-                .map_err(|e| bad(format!("the new secret could not be stored in the keychain ({e}); the old one works until its grace ends: rotate again with --secret-file")))?;
-            format!("the OS keychain, profile \"{profile}\"")
-        }
-        "file" => {
-            let path = s(&source, "path").to_owned();
-            host.write_private(&path, &format!("{secret}\n"))
-                .map_err(|e| bad(format!("{path}: {e}")))?;
-            path
-        }
-        "explicit" if f.one("token-file").is_some() => {
-            let path = f.one("token-file").unwrap_or_default().to_owned();
-            if path == "-" {
-                return deliver_secret(host, &f, rotation, "secret", &summary);
+    let stored = match back {
+        WriteBack::Show(note) => {
+            if let Some(note) = note {
+                host.err(&format!("{note}\n"));
             }
-            host.write_private(&path, &format!("{secret}\n"))
-                .map_err(|e| bad(format!("{path}: {e}")))?;
-            path
-        }
-        _ => {
-            // CD_API_TOKEN: nothing here can change the variable; show it once.
-            host.err("the token came from CD_API_TOKEN, which this command cannot update: store the new secret where the variable is set\n");
             return deliver_secret(host, &f, rotation, "secret", &summary);
         }
+        WriteBack::Keychain(profile) => match host.keychain_set(&profile, &secret) {
+            Ok(()) => format!("the OS keychain, profile \"{profile}\""),
+            Err(e) => {
+                let why = format!("the keychain: {e}");
+                return Ok(secret_rescued(host, &secret, &summary, &why));
+            }
+        },
+        WriteBack::File(path) => match host.write_private(&path, &format!("{secret}\n")) {
+            Ok(()) => path,
+            Err(e) => {
+                let why = format!("{path}: {e}");
+                return Ok(secret_rescued(host, &secret, &summary, &why));
+            }
+        },
     };
     let mut v = rotation;
     if let Some(o) = v.as_object_mut() {

@@ -288,20 +288,20 @@ fn process_environment() -> Environment {
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
         .collect();
-    let config_file = std::env::var_os("HOME").and_then(|home| {
-        std::fs::read_to_string(std::path::Path::new(&home).join(".config/cd/config.json")).ok()
-    });
+    let config_file = read_private_file(".config/cd/config.json");
     Environment {
         vars,
-        token_file: read_token_file(),
+        token_file: read_private_file(".config/cd/token"),
         config_file,
         keychain: None,
     }
 }
 
-fn read_token_file() -> Option<TokenFileSeen> {
+/// A file under the home directory with its permission bits (the session refuses a token
+/// file others can read, a config file others can write).
+fn read_private_file(under_home: &str) -> Option<TokenFileSeen> {
     let home = std::env::var_os("HOME")?;
-    let path = std::path::Path::new(&home).join(".config/cd/token");
+    let path = std::path::Path::new(&home).join(under_home);
     let contents = std::fs::read_to_string(&path).ok()?;
     #[cfg(unix)]
     let mode = {

@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
+use clouddigit_cli::online::KeychainFailure;
 use clouddigit_cli::{self as cli, CliIo};
 use clouddigit_core::Timestamp;
 use pyo3::exceptions::PyUnicodeEncodeError;
@@ -199,15 +200,23 @@ impl PyIo<'_> {
     /// Calls `clouddigit.cli._Host.<method>`, which answers `{"ok": ...}` or
     /// `{"error": {...ApiError...}}` (the SDK's exceptions, as data).
     fn host_call(&mut self, method: &str, arg: &Value) -> Result<Value, Value> {
-        let failed = |e: PyErr| json!({"kind": "config", "code": "internal", "message": e.to_string(), "status": null, "request_id": null});
         let Some(host) = self.host.clone() else {
-            return Err(
-                json!({"kind": "config", "code": "internal", "message": "no host", "status": null, "request_id": null}),
-            );
+            return Err(failure("internal", "no host"));
         };
-        let arg = pythonize::pythonize(self.py, arg).map_err(|e| failed(e.into()))?;
-        let answer = host.call_method1(method, (arg,)).map_err(failed)?;
-        let answer: Value = pythonize::depythonize(&answer).map_err(|e| failed(e.into()))?;
+        let answer = pythonize::pythonize(self.py, arg)
+            .map_err(PyErr::from)
+            .and_then(|arg| host.call_method1(method, (arg,)))
+            .and_then(|answer| pythonize::depythonize::<Value>(&answer).map_err(PyErr::from));
+        let answer = match answer {
+            Ok(a) => a,
+            // Ctrl-C at a prompt or mid-call: raised once the command has stopped, so the
+            // process exits 130, not 2.
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(self.py) => {
+                self.pending.get_or_insert(e);
+                return Err(failure("interrupted", "interrupted"));
+            }
+            Err(e) => return Err(failure("internal", &e.to_string())),
+        };
         match answer {
             Value::Object(mut o) => match (o.remove("ok"), o.remove("error")) {
                 (_, Some(e)) => Err(e),
@@ -219,46 +228,66 @@ impl PyIo<'_> {
     }
 }
 
-fn keychain_message(e: clouddigit_keychain::KeychainError) -> String {
-    e.to_string()
+/// An `ApiError` as JSON, for what failed in this host rather than in the API.
+fn failure(code: &str, message: &str) -> Value {
+    json!({"kind": "config", "code": code, "message": message, "status": null, "request_id": null})
 }
 
-/// Writes `text` to `path` for its owner only: a sibling temporary file created with
-/// mode 0600, then renamed over `path` (a reader never sees half a token). Parent
-/// directories are created with mode 0700.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut dir = std::fs::DirBuilder::new();
-    dir.recursive(true);
+fn not_a_link(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(std::io::Error::other(
+            "is a symbolic link: give the path of the file itself",
+        )),
+        Ok(m) if m.is_dir() => Err(std::io::Error::other("is a directory")),
+        _ => Ok(()),
+    }
+}
+
+/// The directory a private file goes in, created (mode 0700) when missing.
+fn private_dir(path: &Path) -> std::io::Result<&Path> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
-        dir.mode(0o700);
+        builder.mode(0o700);
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        dir.create(parent)?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let result = options.open(&tmp).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    });
-    match result.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    builder.create(dir)?;
+    Ok(dir)
+}
+
+/// Writes `text` to `path` for its owner only: a temporary file with a random name
+/// beside it (`tempfile` creates it 0600 and exclusively), synced, then renamed over
+/// `path`, so a reader never sees half a token; on any failure the temporary file is
+/// removed. A symbolic link at `path` is refused rather than silently replaced.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    not_a_link(path)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".clouddigit-")
+        .tempfile_in(private_dir(path)?)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Whether [`write_private`] would work, leaving `path` as it is.
+fn check_private(path: &Path) -> std::io::Result<()> {
+    not_a_link(path)?;
+    tempfile::Builder::new()
+        .prefix(".clouddigit-")
+        .tempfile_in(private_dir(path)?)
+        .map(drop)
+}
+
+fn keychain_failure(e: clouddigit_keychain::KeychainError) -> cli::online::KeychainFailure {
+    cli::online::KeychainFailure {
+        unavailable: e.is_no_keychain(),
+        message: e.to_string(),
     }
 }
 
@@ -271,22 +300,22 @@ impl cli::Host for PyIo<'_> {
         self.host_call("run", command)
     }
 
-    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, String> {
+    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, KeychainFailure> {
         self.py
             .detach(|| clouddigit_keychain::get(profile))
-            .map_err(keychain_message)
+            .map_err(keychain_failure)
     }
 
-    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), String> {
+    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), KeychainFailure> {
         self.py
             .detach(|| clouddigit_keychain::set(profile, secret))
-            .map_err(keychain_message)
+            .map_err(keychain_failure)
     }
 
-    fn keychain_delete(&mut self, profile: &str) -> Result<bool, String> {
+    fn keychain_delete(&mut self, profile: &str) -> Result<bool, KeychainFailure> {
         self.py
             .detach(|| clouddigit_keychain::delete(profile))
-            .map_err(keychain_message)
+            .map_err(keychain_failure)
     }
 
     async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String> {
@@ -303,6 +332,10 @@ impl cli::Host for PyIo<'_> {
 
     fn write_private(&mut self, path: &str, text: &str) -> Result<(), String> {
         write_private(Path::new(path), text).map_err(|e| io_message(&e))
+    }
+
+    fn check_private(&mut self, path: &str) -> Result<(), String> {
+        check_private(Path::new(path)).map_err(|e| io_message(&e))
     }
 
     fn remove_file(&mut self, path: &str) -> Result<bool, String> {

@@ -170,9 +170,10 @@ pub struct Environment {
     /// The profile's keychain entry, read when [`keychain_profile`] asked for it.
     #[serde(default)]
     pub keychain: Option<KeychainSeen>,
-    /// The text of `~/.config/cd/config.json`, when it exists.
+    /// `~/.config/cd/config.json`, when it exists (`mode`: its permission bits; a file
+    /// others can write could send the token elsewhere, so it is refused).
     #[serde(default)]
-    pub config_file: Option<String>,
+    pub config_file: Option<TokenFileSeen>,
 }
 
 impl std::fmt::Debug for Environment {
@@ -479,10 +480,21 @@ pub fn keychain_profile(options: &Options, env: &Environment) -> Result<Option<S
 pub fn profile_settings(options: &Options, env: &Environment) -> Result<ProfileSettings, ApiError> {
     let var = |k: &str| env.vars.get(k).filter(|v| !v.trim().is_empty()).cloned();
     let name = profile_name(options.profile.as_deref(), var("CD_PROFILE").as_deref())?;
-    let Some(text) = env.config_file.as_deref() else {
+    let Some(seen) = env.config_file.as_ref() else {
         return Ok(ProfileSettings::default());
     };
-    let file = ConfigFile::parse(text)?;
+    if let Some(mode) = seen.mode.filter(|m| m & 0o022 != 0) {
+        return Err(ApiError::config(
+            "config_file_too_open",
+            format!(
+                "{}: group or others can write it (mode {:o}), so they could send your token to another server; run `chmod 600 {}`",
+                seen.path,
+                mode & 0o777,
+                seen.path
+            ),
+        ));
+    }
+    let file = ConfigFile::parse(&seen.contents)?;
     Ok(file.profiles.get(&name).cloned().unwrap_or_default())
 }
 
@@ -501,11 +513,12 @@ impl Session {
         let var = |k: &str| env.vars.get(k).filter(|v| !v.trim().is_empty()).cloned();
         // The profile's settings come after the options and the variables.
         let profile = profile_settings(&options, env)?;
+        let given_url = options.base_url.or_else(|| var("CD_BASE_URL"));
+        // The profile's insecure-http choice goes with its own base URL only: it never
+        // loosens a URL given in code or in CD_BASE_URL.
+        let profile_insecure = given_url.is_none() && profile.allow_insecure_http == Some(true);
         let mut config = ClientConfig {
-            base_url: options
-                .base_url
-                .or_else(|| var("CD_BASE_URL"))
-                .or(profile.base_url),
+            base_url: given_url.or(profile.base_url),
             ..ClientConfig::default()
         };
         if let Some(r) = options
@@ -540,7 +553,7 @@ impl Session {
                 .allow_insecure_http
                 .unwrap_or_else(|| match var("CD_ALLOW_INSECURE_HTTP") {
                     Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
-                    None => profile.allow_insecure_http.unwrap_or(false),
+                    None => profile_insecure,
                 });
         config
             .base_url()
@@ -1334,7 +1347,8 @@ mod tests {
         .to_string();
         let token = good_token('t');
         let env = |vars: serde_json::Value| {
-            env_of(serde_json::json!({"vars": vars, "config_file": config}))
+            env_of(serde_json::json!({"vars": vars,
+                "config_file": {"path": "/h/.config/cd/config.json", "contents": config, "mode": 384}}))
         };
         let o = || Options::from_json(&serde_json::json!({"token": token})).unwrap();
         let s = Session::new(o(), &env(serde_json::json!({})), "t", 1).unwrap();
@@ -1354,9 +1368,25 @@ mod tests {
         let s = Session::new(o(), &env(serde_json::json!({"CD_PROFILE": "lab"})), "t", 1).unwrap();
         assert_eq!(s.config().base_url().unwrap(), "http://127.0.0.1:9/v1");
         // A broken file is an error that names it, not a silent default region.
-        let broken = env_of(serde_json::json!({"config_file": "{\"profiles\": 3}"}));
+        let broken = env_of(serde_json::json!({"config_file":
+            {"path": "/h/.config/cd/config.json", "contents": "{\"profiles\": 3}", "mode": 384}}));
         let e = Session::new(o(), &broken, "t", 1).err().unwrap();
         assert!(e.to_string().contains("config.json"), "{e}");
+        // A file others can write could send the token elsewhere: refused.
+        let open = env_of(serde_json::json!({"config_file":
+            {"path": "/h/.config/cd/config.json", "contents": config, "mode": 0o666}}));
+        let e = Session::new(o(), &open, "t", 1).err().unwrap();
+        assert_eq!(e.code, "config_file_too_open");
+        // The profile's insecure-http goes with its own URL only, never with CD_BASE_URL.
+        let e = Session::new(
+            o(),
+            &env(serde_json::json!({"CD_PROFILE": "lab", "CD_BASE_URL": "http://192.0.2.2:9/v1"})),
+            "t",
+            1,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, "insecure_base_url", "{e}");
     }
 
     fn authorization(e: &Effect) -> Option<&str> {

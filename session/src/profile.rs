@@ -21,7 +21,7 @@ pub const CONFIG_FILE_PATH: &str = "~/.config/cd/config.json";
 pub const MAX_PROFILE_LEN: usize = 64;
 
 /// What the host found in the keychain for a profile. `Debug` never shows the secret.
-#[derive(Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeychainSeen {
     pub profile: String,

@@ -341,3 +341,106 @@ def test_help_lists_every_online_command(cli: Cli) -> None:
                  "access-keys", "audit tail", "audit export", "compute servers list", "storage buckets list",
                  "--dry-run", "--secret-file", "exit status"]:
         assert word in h.stdout, word
+
+
+def test_a_secret_file_that_cannot_be_written_fails_before_anything_is_made(cli: Cli, tmp_path: Path) -> None:
+    before = len(cli.box.api("GET", "/v1/iam/tokens")["tokens"])
+    a_dir = tmp_path / "adir"
+    a_dir.mkdir()
+    r = cli.owner("tokens", "create", "--name", unique("lost"), "--project", "web", "--secret-file", str(a_dir))
+    assert r.returncode == 2 and "directory" in r.stderr, r.stderr
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    r = cli.owner("tokens", "create", "--name", unique("lost"), "--project", "web", "--secret-file", str(link))
+    assert r.returncode == 2 and "symbolic link" in r.stderr, r.stderr
+    assert not (tmp_path / "elsewhere").exists()
+    assert len(cli.box.api("GET", "/v1/iam/tokens")["tokens"]) == before
+    # Nothing half-written is left beside the target.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "home", "link"]
+    assert list(a_dir.iterdir()) == []
+
+
+def test_a_config_file_others_can_write_is_refused(cli: Cli) -> None:
+    cd = cli.home / ".config" / "cd"
+    cd.mkdir(parents=True)
+    config = cd / "config.json"
+    config.write_text(json.dumps({"profiles": {"default": {"base_url": "http://192.0.2.2:47777/v1",
+                                                           "allow_insecure_http": True}}}))
+    config.chmod(0o666)
+    r = cli("whoami", env={**cli.env(), "CD_API_TOKEN": cli.box.owner})
+    assert r.returncode == 2 and "chmod 600" in r.stderr, r.stderr
+    assert cli.box.owner not in r.stderr
+
+
+def test_configure_refuses_an_unsaved_variable_steering_the_check(cli: Cli) -> None:
+    token = new_token(cli.box, unique("steer"))
+    env = {**cli.env(), "CD_BASE_URL": "http://127.0.0.1:9/v1"}
+    r = cli("configure", "--token-stdin", "--project", "web", stdin=token, env=env)
+    assert r.returncode == 2 and "CD_BASE_URL" in r.stderr and "--base-url" in r.stderr, r.stderr
+
+
+@needs_keyring
+def test_store_file_replaces_the_keychain_token_and_logout_removes_both(cli: Cli) -> None:
+    strong = new_token(cli.box, unique("strong"))
+    weak = new_token(cli.box, unique("weak"), permissions=["compute.servers.list"])
+    # The default profile: first in the keychain, then a narrower token in the file.
+    assert cli.configure(strong).returncode == 0
+    assert keychain_lookup("default") == strong
+    r = cli.configure(weak, "--store", "file")
+    assert r.returncode == 0, r.stderr
+    assert "removed the older token from the keychain" in r.stdout
+    assert keychain_lookup("default") is None
+    who = json.loads(cli("whoami", "--json").stdout)
+    assert who["whoami"]["token"]["prefix"] == weak[:9]
+    # Back to the keychain: the file goes, so it cannot outlive a logout unseen.
+    r = cli.configure(strong)
+    assert r.returncode == 0 and "removed the older token file" in r.stdout, r.stdout
+    assert not (cli.home / ".config" / "cd" / "token").exists()
+    (cli.home / ".config" / "cd" / "token").write_text(weak)
+    (cli.home / ".config" / "cd" / "token").chmod(0o600)
+    out = cli("logout")
+    assert out.returncode == 0, out.stderr
+    assert keychain_lookup("default") is None
+    assert not (cli.home / ".config" / "cd" / "token").exists()
+    assert cli("whoami").returncode == 2
+
+
+@needs_keyring
+def test_interactive_configure_at_a_terminal_never_echoes_the_token(cli: Cli) -> None:
+    """At a real pseudo-terminal: the three questions, the token typed with echo off."""
+    import pty
+    import select
+
+    token = new_token(cli.box, unique("typed"))
+    profile = unique("tty")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command at a terminal
+        env = {**cli.env(), "CD_PROFILE": profile}
+        os.execvpe(cli.argv0[0], [*cli.argv0, "configure", "--base-url", cli.box.url + "/v1",
+                                  "--allow-insecure-http"], env)
+    seen = b""
+
+    def until(text: bytes, timeout: float = 30) -> None:
+        nonlocal seen
+        deadline = time.time() + timeout
+        while text not in seen and time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    break
+        assert text in seen, seen
+
+    until(b"API token")
+    os.write(fd, token.encode() + b"\r")
+    until(b"Default project")
+    os.write(fd, b"web\r")
+    until(b"saved")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert token.encode() not in seen, "the token was echoed"
+    assert token[:9].encode() in seen
+    assert keychain_lookup(profile) == token
+    cli("logout", env={**cli.env(), "CD_PROFILE": profile})

@@ -27,11 +27,13 @@ export interface CliIo {
     connect(options: string): string;
     /** One session command on that client (JSON text in and out, as `connect`). */
     run(command: string): Promise<string>;
+    /** Keychain calls throw an Error whose `unavailable` is true when there is none. */
     keychainGet(profile: string): string | null;
     keychainSet(profile: string, secret: string): void;
     keychainDelete(profile: string): boolean;
     prompt(question: string, secret: boolean): Promise<string | null>;
     writePrivate(path: string, text: string): void;
+    checkPrivate(path: string): void;
     removeFile(path: string): boolean;
     configDir(): string;
     env(name: string): string | null;
@@ -71,6 +73,8 @@ extern "C" {
     fn prompt(this: &CliIo, question: &str, secret: bool) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = writePrivate)]
     fn write_private(this: &CliIo, path: &str, text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = checkPrivate)]
+    fn check_private(this: &CliIo, path: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = removeFile)]
     fn remove_file(this: &CliIo, path: &str) -> Result<bool, JsValue>;
     #[wasm_bindgen(method, catch, js_name = configDir)]
@@ -94,6 +98,18 @@ fn answer_of(text: &str) -> Result<serde_json::Value, serde_json::Value> {
     Ok(v.get_mut("ok")
         .map(serde_json::Value::take)
         .unwrap_or_default())
+}
+
+/// A keychain call's exception: `unavailable` says there is no keychain here.
+fn keychain_failure(e: JsValue) -> clouddigit_cli::online::KeychainFailure {
+    let unavailable = js_sys::Reflect::get(&e, &"unavailable".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    clouddigit_cli::online::KeychainFailure {
+        unavailable,
+        message: message(e),
+    }
 }
 
 fn thrown(e: JsValue) -> serde_json::Value {
@@ -156,16 +172,28 @@ impl clouddigit_cli::Host for JsIo<'_> {
         answer_of(&v.as_string().unwrap_or_default())
     }
 
-    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, String> {
-        self.0.keychain_get(profile).map_err(message)
+    fn keychain_get(
+        &mut self,
+        profile: &str,
+    ) -> Result<Option<String>, clouddigit_cli::online::KeychainFailure> {
+        self.0.keychain_get(profile).map_err(keychain_failure)
     }
 
-    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), String> {
-        self.0.keychain_set(profile, secret).map_err(message)
+    fn keychain_set(
+        &mut self,
+        profile: &str,
+        secret: &str,
+    ) -> Result<(), clouddigit_cli::online::KeychainFailure> {
+        self.0
+            .keychain_set(profile, secret)
+            .map_err(keychain_failure)
     }
 
-    fn keychain_delete(&mut self, profile: &str) -> Result<bool, String> {
-        self.0.keychain_delete(profile).map_err(message)
+    fn keychain_delete(
+        &mut self,
+        profile: &str,
+    ) -> Result<bool, clouddigit_cli::online::KeychainFailure> {
+        self.0.keychain_delete(profile).map_err(keychain_failure)
     }
 
     async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String> {
@@ -178,6 +206,10 @@ impl clouddigit_cli::Host for JsIo<'_> {
 
     fn write_private(&mut self, path: &str, text: &str) -> Result<(), String> {
         self.0.write_private(path, text).map_err(message)
+    }
+
+    fn check_private(&mut self, path: &str) -> Result<(), String> {
+        self.0.check_private(path).map_err(message)
     }
 
     fn remove_file(&mut self, path: &str) -> Result<bool, String> {

@@ -50,7 +50,7 @@ export function hostReadEnv(name) {
   return host.readEnv(name) ?? null;
 }
 
-/** The text of ~/.config/cd/config.json (the profiles' settings), or null. */
+/** `{path, contents, mode}` of ~/.config/cd/config.json (the profiles' settings), or null. */
 export function hostConfigFile() {
   return host.configFile() ?? null;
 }

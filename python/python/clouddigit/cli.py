@@ -56,10 +56,15 @@ class _Host:
             return {"error": _error(e)}
 
     def prompt(self, ask: Dict[str, Any]) -> Dict[str, Any]:
+        """Questions go to stderr (stdout is the command's output); the token is read
+        with echo off."""
         try:
             if ask["secret"]:
-                return {"ok": getpass.getpass(ask["question"])}
-            return {"ok": input(ask["question"])}
+                return {"ok": getpass.getpass(ask["question"], stream=sys.stderr)}
+            sys.stderr.write(ask["question"])
+            sys.stderr.flush()
+            line = sys.stdin.readline()
+            return {"ok": line.rstrip("\n") if line else None}
         except EOFError:
             return {"ok": None}
 

@@ -226,9 +226,11 @@ def _environment() -> Dict[str, Any]:
     except OSError:
         pass
     config_file = None
+    config_path = os.path.join(cd, "config.json")
     try:
-        with open(os.path.join(cd, "config.json"), encoding="utf-8") as f:
-            config_file = f.read()
+        mode = stat.S_IMODE(os.stat(config_path).st_mode)
+        with open(config_path, encoding="utf-8") as f:
+            config_file = {"path": config_path, "contents": f.read(), "mode": mode}
     except OSError:
         pass
     return {"vars": vars, "token_file": token_file, "config_file": config_file}
@@ -368,6 +370,11 @@ class _Base:
             if wanted is not None:
                 environment["keychain"] = read_keychain(wanted)
         self._session = _native_call(_native.Session, options, environment, host, self._clock.seed())
+        if environment is not None:
+            # The token read from the keychain or the file does not outlive the session
+            # in this frame's locals (error reporters capture them).
+            environment.pop("keychain", None)
+            environment.pop("token_file", None)
         self._provider = token_provider
         self._oidc_provider = oidc_token_provider
         self._on_retry = on_retry

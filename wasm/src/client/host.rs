@@ -22,7 +22,7 @@ extern "C" {
     pub fn host_read_file(path: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = hostReadEnv)]
     pub fn host_read_env(name: &str) -> JsValue;
-    /// The text of ~/.config/cd/config.json, or null.
+    /// `{path, contents, mode}` of ~/.config/cd/config.json, or null.
     #[wasm_bindgen(js_name = hostConfigFile)]
     pub fn host_config_file() -> JsValue;
     /// The profile's token in the keychain, null when none; throws why it cannot read.

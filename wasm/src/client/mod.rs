@@ -347,20 +347,10 @@ impl Io {
                 }
             }
         }
-        let token_file = match (
-            get(&file, "path").as_string(),
-            get(&file, "contents").as_string(),
-        ) {
-            (Some(path), Some(contents)) if file.is_object() => Some(TokenFileSeen {
-                path,
-                contents,
-                mode: get(&file, "mode").as_f64().map(|m| m as u32),
-            }),
-            _ => None,
-        };
+        let token_file = file_seen(&file);
         let config_file = match self.replay {
             Some(_) => None,
-            None => host::host_config_file().as_string(),
+            None => file_seen(&host::host_config_file()),
         };
         Environment {
             vars,
@@ -444,6 +434,21 @@ impl Io {
             Some(Err(_)) => {}
             None => host::sleep_ms(ms).await,
         }
+    }
+}
+
+/// `{path, contents, mode}` as the host read a file, or `None`.
+fn file_seen(file: &JsValue) -> Option<TokenFileSeen> {
+    match (
+        get(file, "path").as_string(),
+        get(file, "contents").as_string(),
+    ) {
+        (Some(path), Some(contents)) if file.is_object() => Some(TokenFileSeen {
+            path,
+            contents,
+            mode: get(file, "mode").as_f64().map(|m| m as u32),
+        }),
+        _ => None,
     }
 }
 
