@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 // `npx @clouddigit/sdk <command>`: the same `clouddigit` command as the Python package.
 // Every rule, message and exit status comes from the core (runCli); this file only
-// reads files, lists directories and writes output.
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// reads files, lists directories, writes output, prompts, and hands the online commands
+// the SDK's own Client (the credential chain a script's `new Client()` uses).
+import { readFileSync, readdirSync, statSync, lstatSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync, fsyncSync, readSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 // The command is a wasm module of its own (wasm-cli/), so browser pages never load it.
-import { initSync, runCli } from '../dist/cli/clouddigit_cli.js';
+// It carries the SDK's Client too (with the internal __run the online commands use), so
+// the SDK's own module is not loaded at all.
+import { clientEnvVars, Client, initSync, runCli } from '../dist/cli/clouddigit_cli.js';
+import { setHost } from '../dist/cli/host.js';
+import { keychain, nodeHost } from './node_host.js';
 
 initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
+setHost(nodeHost(clientEnvVars()));
 
 // `skipDirs` comes from the core: which directories a scan skips is its rule.
 function listFiles(path, skipDirs) {
@@ -42,6 +51,61 @@ function readChunk(fd) {
   }
 }
 
+// The SDK's errors as data for the core: {kind, code, message, status, ...}.
+// An error's message carries "kind (code): " in front (String(e)); the core adds its own.
+const errorData = (e) => ({
+  kind: e.kind ?? 'config',
+  code: e.code ?? 'internal',
+  message: String(e.message ?? e).replace(`${e.kind} (${e.code}): `, ''),
+  status: e.status ?? null,
+  request_id: e.requestId ?? null,
+  field_errors: e.fieldErrors ?? [],
+  retries: e.retries ?? 0,
+});
+
+function notALink(path) {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new Error('is a symbolic link: give the path of the file itself');
+  if (st.isDirectory()) throw new Error('is a directory');
+}
+
+function privateTemp(path) {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  return join(dirname(path), `.clouddigit-${randomBytes(8).toString('hex')}`);
+}
+
+let client = null;
+let stdinLines = null;
+
+// Standard input's lines, read once (prompts without a terminal read the piped answers).
+async function nextLine(question, secret) {
+  if (!process.stdin.isTTY) {
+    stdinLines ??= readFileSync(0, 'utf8').split('\n');
+    return stdinLines.length ? stdinLines.shift() : null;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (secret) {
+    // Echo off: the question is written once, keystrokes are not.
+    rl._writeToOutput = (s) => {
+      if (s.includes(question)) process.stderr.write(question);
+    };
+  }
+  try {
+    return await new Promise((resolve) => {
+      rl.on('close', () => resolve(null));
+      rl.question(question, (a) => resolve(a));
+    });
+  } finally {
+    if (secret) process.stderr.write('\n');
+    rl.close();
+  }
+}
+
 const io = {
   read: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
   openRead: (path) => (path === '-' ? 0 : openSync(path, 'r')),
@@ -56,6 +120,60 @@ const io = {
     const filled = Math.round((done / Math.max(total, 1)) * width);
     process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
   },
+  connect(options) {
+    try {
+      client = new Client(JSON.parse(options));
+      return JSON.stringify({ ok: JSON.parse(client.__credentialSource()) });
+    } catch (e) {
+      return JSON.stringify({ error: errorData(e) });
+    }
+  },
+  run: (command) => client.__run(command),
+  keychainGet: (profile) => keychain().get(profile),
+  keychainSet: (profile, secret) => keychain().set(profile, secret),
+  keychainDelete: (profile) => keychain().delete(profile),
+  prompt: (question, secret) => nextLine(question, secret),
+  // A sibling file with a random name, created 0600 and exclusively, synced, then renamed
+  // over the path: never half a token; removed again if anything fails.
+  writePrivate(path, text) {
+    notALink(path);
+    const tmp = privateTemp(path);
+    try {
+      const fd = openSync(tmp, 'wx', 0o600);
+      try {
+        writeFileSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {}
+      throw e;
+    }
+  },
+  // Whether writePrivate would work, leaving the path as it is.
+  checkPrivate(path) {
+    notALink(path);
+    const tmp = privateTemp(path);
+    closeSync(openSync(tmp, 'wx', 0o600));
+    unlinkSync(tmp);
+  },
+  removeFile(path) {
+    try {
+      unlinkSync(path);
+      return true;
+    } catch (e) {
+      if (e.code === 'ENOENT') return false;
+      throw e;
+    }
+  },
+  configDir: () => join(homedir(), '.config', 'cd'),
+  env: (name) => process.env[name] ?? null,
+  stdinIsTty: () => Boolean(process.stdin.isTTY),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-process.exitCode = runCli(process.argv.slice(2), io);
+process.exitCode = await runCli(process.argv.slice(2), io);

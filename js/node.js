@@ -1,36 +1,19 @@
 // Node entry of @clouddigit/sdk: loads the wasm synchronously from the package.
-import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { clientEnvVars, initSync, PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
 import { setHost } from '../dist/wasm/host.js';
 import { installFastCheck } from './fast_check.js';
+import { nodeHost } from './node_host.js';
 import { sigv4Functions } from './sigv4.js';
 import { trustFunctions } from './trust.js';
 
 const wasm = initSync({ module: readFileSync(new URL('../dist/wasm/clouddigit_wasm_bg.wasm', import.meta.url)) });
 installFastCheck(wasm.memory, PreparedToken, __callTextBuffer, __reasonCodes);
 
-// The API client's environment in Node (docs/client.md): the variables the session names
-// for the client and for s3Config (clientEnvVars) and ~/.config/cd/token. The session decides what they mean and which
-// wins (a token file readable by group or others is refused); this only reads.
-setHost({
-  name: 'node',
-  env: () => Object.fromEntries(clientEnvVars().filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
-  tokenFile: () => {
-    const path = join(homedir(), '.config', 'cd', 'token');
-    try {
-      const mode = statSync(path).mode & 0o777;
-      return { path, contents: readFileSync(path, 'utf8'), mode };
-    } catch {
-      return null;
-    }
-  },
-  // What the session asks for an OIDC token exchange: the token file (read for every
-  // exchange, so a rotated one is seen) and the variable named by CD_OIDC_TOKEN_ENV.
-  readFile: (path) => readFileSync(path, 'utf8'),
-  readEnv: (name) => process.env[name] ?? null,
-});
+// The API client's environment in Node (js/node_host.js): the variables the session names
+// for the client and for s3Config (clientEnvVars), ~/.config/cd/token and config.json, and
+// the profile's keychain entry.
+setHost(nodeHost(clientEnvVars()));
 
 // util.inspect (console.log) shows a Secret as its prefix, like String() and JSON.
 Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() {

@@ -104,6 +104,12 @@ fi
 # --- The S3 tests' TLS proxy makes a self-signed certificate ----------------------
 command -v openssl >/dev/null || need_apt openssl
 
+# --- Keychain tests: gnome-keyring's Secret Service on a private bus (scripts/with-keyring.sh)
+need_apt gnome-keyring
+need_apt libsecret-tools
+need_apt dbus-daemon
+need_apt dbus-bin
+
 # --- Browser tests ----------------------------------------------------------------
 need_apt chromium
 need_apt chromium-driver

@@ -41,6 +41,10 @@ cp wasm/js/errors.d.ts "dist/wasm/${snippet%.js}.d.ts"
 # The API client's host hooks (wasm/js/host.js): js/node.js gives it the environment.
 printf "export { setHost } from './%s';\n" "$(dirname "$snippet")/host.js" > dist/wasm/host.js
 sed -i "s#from './api.js'#from '$(echo "$snippet" | sed 's#[^/]*#..#g; s#/..$##')/api.js'#" "dist/wasm/${snippet%.js}.d.ts"
+# The command's module carries the SDK's Client too (wasm-cli links clouddigit-wasm with
+# `cli-run`); js/cli.js gives that copy the same Node host as js/node.js gives the page's.
+cli_snippet=$(cd dist/cli && ls snippets/*/js/host.js)
+printf "export { setHost } from './%s';\n" "$cli_snippet" > dist/cli/host.js
 
 # The public types: everything but wasm-bindgen's loader (InitInput/initSync/default init),
 # which the entry points call themselves and which would drag DOM types into Node users.
@@ -79,7 +83,7 @@ fi
 # The glue and its snippets are loaded as they are by a page without a bundler: minified
 # they are 7 KB less gzipped (the glue 11.3 -> 6.4 KB). Class and function names are kept:
 # the error classes' names are part of the API (`err.name`, stack traces).
-for f in dist/wasm/clouddigit_wasm.js dist/wasm/snippets/*/js/*.js dist/cli/clouddigit_cli.js; do
+for f in dist/wasm/clouddigit_wasm.js dist/wasm/snippets/*/js/*.js dist/cli/clouddigit_cli.js dist/cli/snippets/*/js/*.js; do
   node_modules/.bin/terser "$f" --module --compress --mangle --keep-classnames --keep-fnames -o "$f.min"
   mv "$f.min" "$f"
 done

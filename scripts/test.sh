@@ -114,6 +114,17 @@ CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
   target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/oidc
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test tests/s3/node/
 
+section "command line online: pip and npm commands against the sandbox, a real keychain"
+# configure/whoami/tokens/service-accounts/audit/compute/storage from both packages (one
+# core, two hosts), with configure writing to gnome-keyring's Secret Service on a private
+# D-Bus session (scripts/with-keyring.sh). The keychain crate's own tests and the
+# Rust <-> secret-tool <-> Node check of one entry run in the same kind of session.
+scripts/with-keyring.sh cargo test --locked -q -p clouddigit-keychain
+scripts/with-keyring.sh cargo test --locked -q -p clouddigit-client --test keychain
+keychain/interop/interop.sh
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" CLOUDDIGIT_PIP_CLI="$root/target/s3-venv/bin/clouddigit" \
+  scripts/with-keyring.sh target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/cli
+
 section "examples"
 node examples/allowed_ips.mjs '203.0.113.0/24, 2001:db8::/32' 203.0.113.7 198.51.100.1
 target/py-venv/bin/python examples/allowed_ips.py '203.0.113.0/24, 10.0.0.1/8'  && exit_py=0 || exit_py=$?

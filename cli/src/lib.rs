@@ -7,6 +7,9 @@
 
 use std::fmt::Write as _;
 
+pub mod online;
+pub use online::Host;
+
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -52,9 +55,11 @@ pub trait CliIo {
 pub const USAGE: &str = "\
 usage: clouddigit <command> [options]
 
-Offline tools for Cloud Digit API tokens and service accounts (no network).
+Tools for Cloud Digit API tokens and service accounts. The commands below work
+offline (no network); the online ones (configure, whoami, tokens, service-accounts,
+audit, compute, storage) follow them.
 
-commands:
+offline commands:
   check --token FILE --owner FILE [--policy FILE] (--request JSON|FILE)... |
         [--action NAME | --call 'METHOD /v1/path'] [--project P] [--ip IP] [--time T]
         decide calls for a token: exit 0 if all are allowed, 1 if any is denied
@@ -189,7 +194,28 @@ fn time_arg(io: &dyn CliIo, text: Option<&str>, what: &str) -> Res<Timestamp> {
     }
 }
 
-/// Runs one command line (without the program name). Returns the exit status.
+/// Runs one command line (without the program name), offline or online, with a host
+/// that can also call the API. Returns the exit status.
+pub async fn main<H: Host>(args: &[String], host: &mut H) -> i32 {
+    match args.split_first() {
+        Some((cmd, rest)) if online::is_online(cmd) => {
+            if rest.iter().any(|a| a == "-h" || a == "--help") {
+                host.out(online::ONLINE_USAGE);
+                return 0;
+            }
+            online::run(cmd, rest, host).await
+        }
+        Some((cmd, _)) if matches!(cmd.as_str(), "-h" | "--help" | "help") => {
+            host.out(USAGE);
+            host.out("\n");
+            host.out(online::ONLINE_USAGE);
+            0
+        }
+        _ => run(args, host),
+    }
+}
+
+/// Runs one offline command line (without the program name). Returns the exit status.
 pub fn run(args: &[String], io: &mut dyn CliIo) -> i32 {
     let Some((cmd, rest)) = args.split_first() else {
         io.err(USAGE);

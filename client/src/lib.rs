@@ -22,14 +22,15 @@ use chrono::{DateTime, Utc};
 use clouddigit_core::validate::{TokenDraft, TokenValidation};
 use clouddigit_core::Decision;
 use clouddigit_session::machine::{
-    Answer, ClientCredentials, Clock, Command, Effect, Environment, Input, Options, Session,
-    TokenFileSeen, ENV_VARS,
+    keychain_profile, Answer, ClientCredentials, Clock, Command, Effect, Environment, Input,
+    Options, Session, TokenFileSeen, ENV_VARS,
 };
 use clouddigit_session::models::{
     AccessKey, ApiToken, AuditEvent, CreatedAccessKey, CreatedServiceAccount, CreatedToken,
     RevokedCount, Rotation, ServiceAccount, Whoami,
 };
 use clouddigit_session::ops::AuditFilter;
+use clouddigit_session::profile::KeychainSeen;
 use clouddigit_session::{HttpRequest, HttpResponse, Operation, TransportError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -91,6 +92,8 @@ pub struct ClientBuilder {
     oidc_provider: Option<OidcProvider>,
     on_retry: Option<RetryHook>,
     env: Option<Environment>,
+    /// Whether `env` is the process's (then the keychain is read too).
+    from_env: bool,
     io: Option<Box<dyn Io>>,
     seed: Option<u64>,
 }
@@ -211,10 +214,18 @@ impl ClientBuilder {
     }
     /// Reads the process environment (the variables the session names: `CD_API_TOKEN`,
     /// `CD_BASE_URL`, `CD_REGION`, `CD_LOG`, `CD_ALLOW_INSECURE_HTTP`, the OIDC ones)
-    /// and `~/.config/cd/token`. Settings given in code win over the environment, as on
+    /// `~/.config/cd/config.json`, the profile's keychain entry and `~/.config/cd/token`.
+    /// Settings given in code win over the environment, as on
     /// every host.
     pub fn from_env(mut self) -> Self {
         self.env = Some(process_environment());
+        self.from_env = true;
+        self
+    }
+    /// The named profile (`clouddigit configure --profile`): its keychain entry and
+    /// settings; `CD_PROFILE` otherwise, then `default`.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.options.profile = Some(name.into());
         self
     }
     /// These variables and token file instead of the process's.
@@ -240,7 +251,23 @@ impl ClientBuilder {
             let _ = getrandom::fill(&mut b);
             u64::from_le_bytes(b)
         });
-        let session = Session::new(self.options, &self.env.unwrap_or_default(), "rust", seed)?;
+        let mut env = self.env.unwrap_or_default();
+        // The keychain only for the process's environment, and only when the session
+        // says no earlier credential wins.
+        if self.from_env {
+            if let Some(profile) = keychain_profile(&self.options, &env)? {
+                let (secret, error) = match clouddigit_keychain::get(&profile) {
+                    Ok(secret) => (secret, None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                env.keychain = Some(KeychainSeen {
+                    profile,
+                    secret,
+                    error,
+                });
+            }
+        }
+        let session = Session::new(self.options, &env, "rust", seed)?;
         let io = match self.io {
             Some(io) => io,
             None => Box::new(HttpTransport::new(session.config().allow_insecure_http)),
@@ -261,15 +288,20 @@ fn process_environment() -> Environment {
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
         .collect();
+    let config_file = read_private_file(".config/cd/config.json");
     Environment {
         vars,
-        token_file: read_token_file(),
+        token_file: read_private_file(".config/cd/token"),
+        config_file,
+        keychain: None,
     }
 }
 
-fn read_token_file() -> Option<TokenFileSeen> {
+/// A file under the home directory with its permission bits (the session refuses a token
+/// file others can read, a config file others can write).
+fn read_private_file(under_home: &str) -> Option<TokenFileSeen> {
     let home = std::env::var_os("HOME")?;
-    let path = std::path::Path::new(&home).join(".config/cd/token");
+    let path = std::path::Path::new(&home).join(under_home);
     let contents = std::fs::read_to_string(&path).ok()?;
     #[cfg(unix)]
     let mode = {

@@ -6,11 +6,13 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
+use clouddigit_cli::online::KeychainFailure;
 use clouddigit_cli::{self as cli, CliIo};
 use clouddigit_core::Timestamp;
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use serde_json::{json, Value};
 
 const BAR_WIDTH: usize = 30;
 /// Bytes handed to the command at a time by `read_chunks`.
@@ -18,6 +20,8 @@ const CHUNK_BYTES: usize = 1 << 20;
 
 struct PyIo<'py> {
     py: Python<'py>,
+    /// `clouddigit.cli._Host`: the SDK's `Client` for the online commands, and prompts.
+    host: Option<Bound<'py, PyAny>>,
     tty: bool,
     /// The first Python error met (a closed pipe, Ctrl-C): raised once the command
     /// has finished, since `CliIo` cannot fail.
@@ -40,6 +44,7 @@ impl<'py> PyIo<'py> {
             .unwrap_or_else(|_| std::io::stderr().is_terminal());
         PyIo {
             py,
+            host: None,
             tty,
             pending: None,
         }
@@ -271,14 +276,211 @@ impl CliIo for PyIo<'_> {
     }
 }
 
+impl PyIo<'_> {
+    /// Calls `clouddigit.cli._Host.<method>`, which answers `{"ok": ...}` or
+    /// `{"error": {...ApiError...}}` (the SDK's exceptions, as data).
+    fn host_call(&mut self, method: &str, arg: &Value) -> Result<Value, Value> {
+        let Some(host) = self.host.clone() else {
+            return Err(failure("internal", "no host"));
+        };
+        let answer = pythonize::pythonize(self.py, arg)
+            .map_err(PyErr::from)
+            .and_then(|arg| host.call_method1(method, (arg,)))
+            .and_then(|answer| pythonize::depythonize::<Value>(&answer).map_err(PyErr::from));
+        let answer = match answer {
+            Ok(a) => a,
+            // Ctrl-C at a prompt or mid-call: raised once the command has stopped, so the
+            // process exits 130, not 2.
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(self.py) => {
+                self.pending.get_or_insert(e);
+                return Err(failure("interrupted", "interrupted"));
+            }
+            Err(e) => return Err(failure("internal", &e.to_string())),
+        };
+        match answer {
+            Value::Object(mut o) => match (o.remove("ok"), o.remove("error")) {
+                (_, Some(e)) => Err(e),
+                (Some(v), None) => Ok(v),
+                (None, None) => Ok(Value::Null),
+            },
+            other => Ok(other),
+        }
+    }
+}
+
+/// An `ApiError` as JSON, for what failed in this host rather than in the API.
+fn failure(code: &str, message: &str) -> Value {
+    json!({"kind": "config", "code": code, "message": message, "status": null, "request_id": null})
+}
+
+fn not_a_link(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(std::io::Error::other(
+            "is a symbolic link: give the path of the file itself",
+        )),
+        Ok(m) if m.is_dir() => Err(std::io::Error::other("is a directory")),
+        _ => Ok(()),
+    }
+}
+
+/// The directory a private file goes in, created (mode 0700) when missing.
+fn private_dir(path: &Path) -> std::io::Result<&Path> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    Ok(dir)
+}
+
+/// Writes `text` to `path` for its owner only: a temporary file with a random name
+/// beside it (`tempfile` creates it 0600 and exclusively), synced, then renamed over
+/// `path`, so a reader never sees half a token; on any failure the temporary file is
+/// removed. A symbolic link at `path` is refused rather than silently replaced.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    not_a_link(path)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".clouddigit-")
+        .tempfile_in(private_dir(path)?)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Whether [`write_private`] would work, leaving `path` as it is.
+fn check_private(path: &Path) -> std::io::Result<()> {
+    not_a_link(path)?;
+    tempfile::Builder::new()
+        .prefix(".clouddigit-")
+        .tempfile_in(private_dir(path)?)
+        .map(drop)
+}
+
+fn keychain_failure(e: clouddigit_keychain::KeychainError) -> cli::online::KeychainFailure {
+    cli::online::KeychainFailure {
+        unavailable: e.is_no_keychain(),
+        message: e.to_string(),
+    }
+}
+
+impl cli::Host for PyIo<'_> {
+    fn connect(&mut self, options: &Value) -> Result<Value, Value> {
+        self.host_call("connect", options)
+    }
+
+    async fn run(&mut self, command: &Value) -> Result<Value, Value> {
+        self.host_call("run", command)
+    }
+
+    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, KeychainFailure> {
+        self.py
+            .detach(|| clouddigit_keychain::get(profile))
+            .map_err(keychain_failure)
+    }
+
+    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), KeychainFailure> {
+        self.py
+            .detach(|| clouddigit_keychain::set(profile, secret))
+            .map_err(keychain_failure)
+    }
+
+    fn keychain_delete(&mut self, profile: &str) -> Result<bool, KeychainFailure> {
+        self.py
+            .detach(|| clouddigit_keychain::delete(profile))
+            .map_err(keychain_failure)
+    }
+
+    async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String> {
+        match self.host_call("prompt", &json!({"question": question, "secret": secret})) {
+            Ok(Value::String(s)) => Ok(Some(s)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("cannot ask")
+                .to_owned()),
+        }
+    }
+
+    fn write_private(&mut self, path: &str, text: &str) -> Result<(), String> {
+        write_private(Path::new(path), text).map_err(|e| io_message(&e))
+    }
+
+    fn check_private(&mut self, path: &str) -> Result<(), String> {
+        check_private(Path::new(path)).map_err(|e| io_message(&e))
+    }
+
+    fn remove_file(&mut self, path: &str) -> Result<bool, String> {
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_message(&e)),
+        }
+    }
+
+    fn config_dir(&self) -> Result<String, String> {
+        let home = self
+            .py
+            .import("os.path")
+            .and_then(|p| p.call_method1("expanduser", ("~",)))
+            .and_then(|h| h.extract::<String>())
+            .map_err(|e| e.to_string())?;
+        Ok(format!("{home}/.config/cd"))
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn stdin_is_tty(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+
+    async fn sleep(&mut self, ms: u64) {
+        // In slices, so Ctrl-C ends a `--follow` promptly.
+        let mut left = ms;
+        while left > 0 && self.pending.is_none() {
+            let step = left.min(100);
+            self.py
+                .detach(|| std::thread::sleep(std::time::Duration::from_millis(step)));
+            left -= step;
+            let signals = self.py.check_signals();
+            self.keep(signals);
+        }
+    }
+}
+
+/// Polls a future whose every await is answered at once (this host's calls block), so
+/// no executor is needed; one that is not ready is polled again.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Runs the `clouddigit` command line (without the program name) and returns its exit
 /// status: 0 success, 1 a denial or a finding, 2 bad input. Output goes to
 /// `sys.stdout` / `sys.stderr`; a write error (a closed pipe) or Ctrl-C is raised
 /// after the command stops.
 #[pyfunction]
-pub fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+#[pyo3(signature = (argv, host=None))]
+pub fn run_cli(py: Python<'_>, argv: Vec<String>, host: Option<Bound<'_, PyAny>>) -> PyResult<i32> {
     let mut io = PyIo::new(py);
-    let code = cli::run(&argv, &mut io);
+    io.host = host;
+    let code = block_on(cli::main(&argv, &mut io));
     match io.pending.take() {
         Some(e) => Err(e),
         None => Ok(code),

@@ -3,7 +3,8 @@
 //! over it (sync and asyncio) plus a transport; no rule lives there.
 
 use clouddigit_session::machine::{
-    Clock, Command, Input, Session as CoreSession, Task as CoreTask, ENV_VARS,
+    keychain_profile, Clock, Command, Environment, Input, Options, Session as CoreSession,
+    Task as CoreTask, ENV_VARS,
 };
 use clouddigit_session::models::redacted as core_redacted;
 use clouddigit_session::replay::{ClientCase, Replay as CoreReplay};
@@ -65,6 +66,24 @@ impl Session {
         Ok(Session {
             inner: Mutex::new(inner),
         })
+    }
+
+    /// Where the credential came from: `{"kind": "keychain", "profile": ...}`,
+    /// `{"kind": "file", "path": ...}`, `{"kind": "env_var"}`, ...
+    fn credential_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_json(py, locked(&self.inner).credential_source())
+    }
+
+    /// The profile whose keychain entry to read before building a session, or `None`
+    /// when a credential that comes first makes the keychain irrelevant.
+    #[staticmethod]
+    fn keychain_profile(
+        options: &Bound<'_, PyAny>,
+        env: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<String>> {
+        let options = Options::from_json(&to_json(options)?).map_err(|e| api_err(&e))?;
+        let env = Environment::from_json(&to_json(env)?).map_err(|e| api_err(&e))?;
+        keychain_profile(&options, &env).map_err(|e| api_err(&e))
     }
 
     /// The environment variables a client reads (and no others).

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 mod cli;
 mod client;
+mod keychain;
 mod oidc;
 mod s3;
 
@@ -1271,6 +1272,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     client::register(m)?;
     s3::register(m)?;
     oidc::register(m)?;
+    keychain::register(m)?;
     m.add("ClouddigitError", py.get_type::<ClouddigitError>())?;
     m.add("AllowedIpsError", py.get_type::<AllowedIpsError>())?;
     m.add("InvalidIpError", py.get_type::<InvalidIpError>())?;

@@ -83,7 +83,7 @@ pub enum ConfigError {
         missing: &'static str,
         given: &'static str,
     },
-    #[error("credentials: no token given, CD_API_TOKEN is not set and {path} does not exist")]
+    #[error("credentials: no token given, CD_API_TOKEN is not set, the keychain holds none for this profile and {path} does not exist; run `clouddigit configure`")]
     NoCredentials { path: String },
     #[error("credentials: {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
     TokenFileTooOpen { path: String, mode: u32 },

@@ -32,6 +32,7 @@ pub mod models;
 pub mod oauth;
 pub mod oidc;
 pub mod ops;
+pub mod profile;
 pub mod ratelimit;
 pub mod replay;
 pub mod retry;
@@ -44,7 +45,8 @@ pub use config::{
 pub use error::{ApiError, ErrorKind, FieldError};
 pub use http::{HttpRequest, HttpResponse, TransportError};
 pub use machine::{
-    Answer, Clock, Command, Effect, Environment, Input, Options, RetryInfo, Session, Task,
+    keychain_profile, profile_settings, Answer, Clock, Command, CredentialSource, Effect,
+    Environment, Input, Options, RetryInfo, Session, Task,
 };
 pub use models::{Page, Secret};
 pub use ops::{Operation, Output};

@@ -42,13 +42,15 @@ use crate::models::{ApiToken, Page, Secret, ServiceAccount, Whoami};
 use crate::oauth::{BearerCache, BearerNeed};
 use crate::oidc::{Federation, FederationSettings, JwtAnswer, JwtSource, JwtStep};
 use crate::ops::Operation;
+use crate::profile::{profile_name, ConfigFile, KeychainSeen, ProfileSettings};
 use crate::ratelimit::TokenBucket;
 use clouddigit_core::validate::TokenDraft;
 
 /// The environment variables a client reads, and nothing else: hosts read exactly these
 /// names and pass what they found.
-pub const ENV_VARS: [&str; 12] = [
+pub const ENV_VARS: [&str; 13] = [
     "CD_API_TOKEN",
+    "CD_PROFILE",
     "CD_BASE_URL",
     "CD_REGION",
     "CD_LOG",
@@ -126,6 +128,10 @@ pub struct Options {
     pub allow_insecure_http: Option<bool>,
     #[serde(default, alias = "onRetry")]
     pub on_retry: bool,
+    /// The named profile whose keychain entry and settings to use (`CD_PROFILE`,
+    /// default `default`); see [`crate::profile`].
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 impl Options {
@@ -161,6 +167,13 @@ pub struct Environment {
     pub vars: BTreeMap<String, String>,
     #[serde(default)]
     pub token_file: Option<TokenFileSeen>,
+    /// The profile's keychain entry, read when [`keychain_profile`] asked for it.
+    #[serde(default)]
+    pub keychain: Option<KeychainSeen>,
+    /// `~/.config/cd/config.json`, when it exists (`mode`: its permission bits; a file
+    /// others can write could send the token elsewhere, so it is refused).
+    #[serde(default)]
+    pub config_file: Option<TokenFileSeen>,
 }
 
 impl std::fmt::Debug for Environment {
@@ -168,6 +181,8 @@ impl std::fmt::Debug for Environment {
         f.debug_struct("Environment")
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .field("token_file", &self.token_file)
+            .field("keychain", &self.keychain)
+            .field("config_file", &self.config_file.is_some())
             .finish()
     }
 }
@@ -335,6 +350,26 @@ pub struct Clock {
     pub now: DateTime<Utc>,
 }
 
+/// Where the session's credential came from: `clouddigit whoami` shows it, and
+/// `tokens rotate --self` writes the new secret back to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CredentialSource {
+    /// The `token` option.
+    Explicit,
+    Provider,
+    ClientCredentials,
+    Oidc,
+    /// `CD_API_TOKEN`.
+    EnvVar,
+    Keychain {
+        profile: String,
+    },
+    File {
+        path: String,
+    },
+}
+
 enum Credentials {
     Token(TokenSecret),
     Provider,
@@ -367,6 +402,7 @@ pub struct Session {
     config: ClientConfig,
     user_agent: String,
     credentials: Credentials,
+    source: CredentialSource,
     bucket: Option<TokenBucket>,
     refreshing: bool,
     whoami: Option<Whoami>,
@@ -420,11 +456,53 @@ fn nonempty(v: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// The profile whose keychain entry the host should read before [`Session::new`], or
+/// `None` when a credential that comes first (`token`, a provider, client credentials,
+/// an OIDC exchange, `CD_API_TOKEN`) makes the keychain irrelevant, so a host never
+/// touches the keychain (a D-Bus call, a macOS prompt) for nothing.
+pub fn keychain_profile(options: &Options, env: &Environment) -> Result<Option<String>, ApiError> {
+    let var = |k: &str| env.vars.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let earlier = options.token.is_some()
+        || options.token_provider
+        || options.client_credentials.is_some()
+        || options.service_account.is_some()
+        || var("CD_SERVICE_ACCOUNT").is_some()
+        || var("CD_API_TOKEN").is_some();
+    if earlier {
+        return Ok(None);
+    }
+    profile_name(options.profile.as_deref(), var("CD_PROFILE").as_deref()).map(Some)
+}
+
+/// The settings of the profile in effect, from the config file the host read (none
+/// when there is no file or the profile is not in it; a file that does not parse is
+/// an error, so a script never runs against the wrong region unnoticed).
+pub fn profile_settings(options: &Options, env: &Environment) -> Result<ProfileSettings, ApiError> {
+    let var = |k: &str| env.vars.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let name = profile_name(options.profile.as_deref(), var("CD_PROFILE").as_deref())?;
+    let Some(seen) = env.config_file.as_ref() else {
+        return Ok(ProfileSettings::default());
+    };
+    if let Some(mode) = seen.mode.filter(|m| m & 0o022 != 0) {
+        return Err(ApiError::config(
+            "config_file_too_open",
+            format!(
+                "{}: group or others can write it (mode {:o}), so they could send your token to another server; run `chmod 600 {}`",
+                seen.path,
+                mode & 0o777,
+                seen.path
+            ),
+        ));
+    }
+    let file = ConfigFile::parse(&seen.contents)?;
+    Ok(file.profiles.get(&name).cloned().unwrap_or_default())
+}
+
 impl Session {
     /// Options win over the environment, the environment over the defaults. Credentials,
     /// first found wins: `token`, `token_provider`, `client_credentials`, an OIDC token
-    /// exchange (`service_account` or `CD_SERVICE_ACCOUNT`), `CD_API_TOKEN`, the token
-    /// file. Fails on bad settings or credentials, before any call.
+    /// exchange (`service_account` or `CD_SERVICE_ACCOUNT`), `CD_API_TOKEN`, the
+    /// profile's keychain entry (`env.keychain`), the token file. Fails on bad settings or credentials, before any call.
     /// `host` names the SDK's host in the `User-Agent`; `seed` is the host's randomness.
     pub fn new(
         options: Options,
@@ -433,11 +511,21 @@ impl Session {
         seed: u64,
     ) -> Result<Session, ApiError> {
         let var = |k: &str| env.vars.get(k).filter(|v| !v.trim().is_empty()).cloned();
+        // The profile's settings come after the options and the variables.
+        let profile = profile_settings(&options, env)?;
+        let given_url = options.base_url.or_else(|| var("CD_BASE_URL"));
+        // The profile's insecure-http choice goes with its own base URL only: it never
+        // loosens a URL given in code or in CD_BASE_URL.
+        let profile_insecure = given_url.is_none() && profile.allow_insecure_http == Some(true);
         let mut config = ClientConfig {
-            base_url: options.base_url.or_else(|| var("CD_BASE_URL")),
+            base_url: given_url.or(profile.base_url),
             ..ClientConfig::default()
         };
-        if let Some(r) = options.region.or_else(|| var("CD_REGION")) {
+        if let Some(r) = options
+            .region
+            .or_else(|| var("CD_REGION"))
+            .or(profile.region)
+        {
             config.region =
                 Region::parse(&r).map_err(|e| ApiError::config(e.code(), e.to_string()))?;
         }
@@ -460,19 +548,26 @@ impl Session {
         config.debug = options
             .debug
             .unwrap_or_else(|| var("CD_LOG").is_some_and(|v| v.eq_ignore_ascii_case("debug")));
-        config.allow_insecure_http = options.allow_insecure_http.unwrap_or_else(|| {
-            var("CD_ALLOW_INSECURE_HTTP").is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
-        });
+        config.allow_insecure_http =
+            options
+                .allow_insecure_http
+                .unwrap_or_else(|| match var("CD_ALLOW_INSECURE_HTTP") {
+                    Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
+                    None => profile_insecure,
+                });
         config
             .base_url()
             .map_err(|e| ApiError::config(e.code(), e.to_string()))?;
 
         let config_err = |e: crate::config::ConfigError| ApiError::config(e.code(), e.to_string());
+        let mut source = CredentialSource::Explicit;
         let credentials = if let Some(t) = options.token {
             Credentials::Token(resolve_token(Some(&t), None, None, "").map_err(config_err)?)
         } else if options.token_provider {
+            source = CredentialSource::Provider;
             Credentials::Provider
         } else if let Some(cc) = options.client_credentials {
+            source = CredentialSource::ClientCredentials;
             Credentials::OAuth {
                 organization: cc.organization,
                 client_id: cc.client_id,
@@ -491,6 +586,7 @@ impl Session {
             var,
             config.allow_insecure_http,
         )? {
+            source = CredentialSource::Oidc;
             Credentials::Oidc {
                 federation,
                 cache: BearerCache::new(),
@@ -501,11 +597,30 @@ impl Session {
                 contents: f.contents.clone(),
                 mode: f.mode,
             });
+            // The keychain's entry, when the host read one, comes before the file.
+            let keychain = env.keychain.as_ref().and_then(|k| {
+                k.secret.as_ref().map(|secret| TokenFile {
+                    path: format!("the keychain's profile {:?}", k.profile),
+                    contents: secret.clone(),
+                    mode: None,
+                })
+            });
+            let env_token = var("CD_API_TOKEN");
+            source = match (&env_token, &env.keychain, &file) {
+                (Some(_), ..) => CredentialSource::EnvVar,
+                (None, Some(k), _) if k.secret.is_some() => CredentialSource::Keychain {
+                    profile: k.profile.clone(),
+                },
+                (None, _, Some(f)) => CredentialSource::File {
+                    path: f.path.clone(),
+                },
+                _ => CredentialSource::Explicit,
+            };
             Credentials::Token(
                 resolve_token(
                     None,
-                    var("CD_API_TOKEN").as_deref(),
-                    file.as_ref(),
+                    env_token.as_deref(),
+                    keychain.as_ref().or(file.as_ref()),
                     TOKEN_FILE_PATH,
                 )
                 .map_err(config_err)?,
@@ -516,6 +631,7 @@ impl Session {
             config,
             user_agent: user_agent(host),
             credentials,
+            source,
             refreshing: false,
             whoami: None,
             rng: SplitMix(seed),
@@ -535,6 +651,11 @@ impl Session {
             host,
             seed,
         )
+    }
+
+    /// Where the credential came from.
+    pub fn credential_source(&self) -> &CredentialSource {
+        &self.source
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -1142,6 +1263,132 @@ mod tests {
         }
     }
 
+    fn good_token(seed: char) -> String {
+        let random: String = std::iter::repeat_n(seed, 36).collect();
+        format!("cd_{random}{}", clouddigit_core::secret::checksum(&random))
+    }
+
+    fn env_of(v: serde_json::Value) -> Environment {
+        Environment::from_json(&v).unwrap()
+    }
+
+    fn whoami_auth(session: &mut Session) -> Option<String> {
+        let mut task = session.start(Command::Whoami);
+        let effect = session.poll(&mut task, Input::Resume, clock(0));
+        authorization(&effect).map(str::to_owned)
+    }
+
+    #[test]
+    fn the_keychain_comes_after_cd_api_token_and_before_the_file() {
+        let (kc, var, file) = (good_token('k'), good_token('v'), good_token('f'));
+        let base = serde_json::json!({"base_url": "http://127.0.0.1:1/v1"});
+        let with = |vars: serde_json::Value| {
+            env_of(serde_json::json!({
+                "vars": vars,
+                "keychain": {"profile": "default", "secret": kc},
+                "token_file": {"path": "/h/.config/cd/token", "contents": file, "mode": 384},
+            }))
+        };
+        let options = || Options::from_json(&base).unwrap();
+        // CD_API_TOKEN wins, and the host is told not to read the keychain at all.
+        let env = with(serde_json::json!({"CD_API_TOKEN": var}));
+        assert_eq!(keychain_profile(&options(), &env).unwrap(), None);
+        let mut s = Session::new(options(), &env, "test", 1).unwrap();
+        assert_eq!(whoami_auth(&mut s), Some(format!("Bearer {var}")));
+        // Without it, the keychain's entry beats the file.
+        let env = with(serde_json::json!({}));
+        assert_eq!(
+            keychain_profile(&options(), &env).unwrap().as_deref(),
+            Some("default")
+        );
+        let mut s = Session::new(options(), &env, "test", 1).unwrap();
+        assert_eq!(whoami_auth(&mut s), Some(format!("Bearer {kc}")));
+        // A keychain that could not be read leaves the file.
+        let env = env_of(serde_json::json!({
+            "keychain": {"profile": "default", "error": "no Secret Service on this machine"},
+            "token_file": {"path": "/h/.config/cd/token", "contents": file, "mode": 384},
+        }));
+        let mut s = Session::new(options(), &env, "test", 1).unwrap();
+        assert_eq!(whoami_auth(&mut s), Some(format!("Bearer {file}")));
+        // A bad entry is named as the keychain's, never shown.
+        let env = env_of(serde_json::json!({"keychain": {"profile": "ci", "secret": "cd_nope"}}));
+        let e = Session::new(options(), &env, "test", 1).err().unwrap();
+        assert!(e.to_string().contains("keychain's profile \"ci\""), "{e}");
+        assert!(!e.to_string().contains("cd_nope"), "{e}");
+    }
+
+    #[test]
+    fn the_profile_is_the_option_then_cd_profile_then_default() {
+        let env = env_of(serde_json::json!({"vars": {"CD_PROFILE": "staging"}}));
+        let o = Options::from_json(&serde_json::json!({"profile": "prod"})).unwrap();
+        assert_eq!(keychain_profile(&o, &env).unwrap().as_deref(), Some("prod"));
+        let o = Options::default();
+        assert_eq!(
+            keychain_profile(&o, &env).unwrap().as_deref(),
+            Some("staging")
+        );
+        assert_eq!(
+            keychain_profile(&o, &Environment::default())
+                .unwrap()
+                .as_deref(),
+            Some("default")
+        );
+        let o = Options::from_json(&serde_json::json!({"profile": "../etc"})).unwrap();
+        let e = keychain_profile(&o, &Environment::default()).unwrap_err();
+        assert!(e.to_string().contains("profile"), "{e}");
+    }
+
+    #[test]
+    fn a_profiles_settings_come_after_options_and_variables() {
+        let config = serde_json::json!({"profiles": {
+            "default": {"region": "bd-ctg-1"},
+            "lab": {"base_url": "http://127.0.0.1:9/v1", "allow_insecure_http": true}
+        }})
+        .to_string();
+        let token = good_token('t');
+        let env = |vars: serde_json::Value| {
+            env_of(serde_json::json!({"vars": vars,
+                "config_file": {"path": "/h/.config/cd/config.json", "contents": config, "mode": 384}}))
+        };
+        let o = || Options::from_json(&serde_json::json!({"token": token})).unwrap();
+        let s = Session::new(o(), &env(serde_json::json!({})), "t", 1).unwrap();
+        assert!(
+            s.config().base_url().unwrap().contains("ctg"),
+            "{:?}",
+            s.config().base_url()
+        );
+        let s = Session::new(
+            o(),
+            &env(serde_json::json!({"CD_REGION": "bd-syl-1"})),
+            "t",
+            1,
+        )
+        .unwrap();
+        assert!(s.config().base_url().unwrap().contains("syl"));
+        let s = Session::new(o(), &env(serde_json::json!({"CD_PROFILE": "lab"})), "t", 1).unwrap();
+        assert_eq!(s.config().base_url().unwrap(), "http://127.0.0.1:9/v1");
+        // A broken file is an error that names it, not a silent default region.
+        let broken = env_of(serde_json::json!({"config_file":
+            {"path": "/h/.config/cd/config.json", "contents": "{\"profiles\": 3}", "mode": 384}}));
+        let e = Session::new(o(), &broken, "t", 1).err().unwrap();
+        assert!(e.to_string().contains("config.json"), "{e}");
+        // A file others can write could send the token elsewhere: refused.
+        let open = env_of(serde_json::json!({"config_file":
+            {"path": "/h/.config/cd/config.json", "contents": config, "mode": 0o666}}));
+        let e = Session::new(o(), &open, "t", 1).err().unwrap();
+        assert_eq!(e.code, "config_file_too_open");
+        // The profile's insecure-http goes with its own URL only, never with CD_BASE_URL.
+        let e = Session::new(
+            o(),
+            &env(serde_json::json!({"CD_PROFILE": "lab", "CD_BASE_URL": "http://192.0.2.2:9/v1"})),
+            "t",
+            1,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, "insecure_base_url", "{e}");
+    }
+
     fn authorization(e: &Effect) -> Option<&str> {
         match e {
             Effect::Send { request, .. } => request.header("authorization"),
@@ -1175,7 +1422,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            token_file: None,
+            ..Environment::default()
         };
         let options: Options = serde_json::from_value(serde_json::json!({
             "base_url": "http://127.0.0.1:1/v1", "serviceAccount": "sa_1", "organization": "acme"

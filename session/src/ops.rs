@@ -138,6 +138,16 @@ pub enum Operation {
         #[serde(default)]
         filter: AuditFilter,
     },
+    /// A project's servers (the command line's `compute servers list`).
+    ListServers {
+        #[serde(default)]
+        project: Option<String>,
+    },
+    /// A project's buckets (the command line's `storage buckets list`).
+    ListBuckets {
+        #[serde(default)]
+        project: Option<String>,
+    },
 }
 
 /// Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
@@ -285,6 +295,18 @@ impl Operation {
                 q.push(("format".into(), "jsonl".into()));
                 ("GET", "/audit/events".to_owned(), None)
             }
+            Operation::ListServers { project } => {
+                if let Some(p) = project {
+                    q.push(("project".into(), p.clone()));
+                }
+                ("GET", "/compute/servers".to_owned(), None)
+            }
+            Operation::ListBuckets { project } => {
+                if let Some(p) = project {
+                    q.push(("project".into(), p.clone()));
+                }
+                ("GET", "/storage/buckets".to_owned(), None)
+            }
         };
         (m, p, q, body)
     }
@@ -351,6 +373,10 @@ pub enum ListItem {
     ServiceAccount,
     AccessKey,
     AuditEvent,
+    /// Servers and buckets pass through as the API wrote them: the SDKs have no model
+    /// of them yet, only the command line lists them.
+    Server,
+    Bucket,
 }
 
 impl ListItem {
@@ -361,6 +387,8 @@ impl ListItem {
             ListItem::ServiceAccount => "service_accounts",
             ListItem::AccessKey => "access_keys",
             ListItem::AuditEvent => "events",
+            ListItem::Server => "servers",
+            ListItem::Bucket => "buckets",
         }
     }
 }
@@ -390,6 +418,8 @@ impl Operation {
             CreateAccessKey { .. } => Output::CreatedAccessKey,
             ListAuditEvents { .. } => Output::List(ListItem::AuditEvent),
             ExportAuditEvents { .. } => Output::Lines,
+            ListServers { .. } => Output::List(ListItem::Server),
+            ListBuckets { .. } => Output::List(ListItem::Bucket),
         }
     }
 
@@ -463,6 +493,7 @@ impl Operation {
                             ListItem::ServiceAccount => model::<ServiceAccount>(v),
                             ListItem::AccessKey => model::<AccessKey>(v),
                             ListItem::AuditEvent => model::<AuditEvent>(v),
+                            ListItem::Server | ListItem::Bucket => Ok(v),
                         }
                         .map_err(|e| format!("{key}[{i}]: {e}"))
                     })

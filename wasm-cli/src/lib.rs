@@ -4,6 +4,10 @@
 //! The SDK's `sigv4Explain` and `sigv4Verify` run here too, for the same reason (below),
 //! and so does `checkTrust`, whose JWT verification would add to every page as well.
 
+// Linked for its exports: the SDK's `Client` (with `__run`), which js/cli.js hands the
+// online commands. Nothing here calls it from Rust.
+extern crate clouddigit_wasm;
+
 use clouddigit_core as core;
 use clouddigit_ffi as ffi;
 use wasm_bindgen::prelude::*;
@@ -23,6 +27,23 @@ export interface CliIo {
     err(text: string): void;
     isTty(): boolean;
     progress(done: number, total: number): void;
+    /** The online commands: build the SDK's Client from these options (JSON text);
+     *  answers `{"ok": credentialSource}` or `{"error": ApiError}` as JSON text. */
+    connect(options: string): string;
+    /** One session command on that client (JSON text in and out, as `connect`). */
+    run(command: string): Promise<string>;
+    /** Keychain calls throw an Error whose `unavailable` is true when there is none. */
+    keychainGet(profile: string): string | null;
+    keychainSet(profile: string, secret: string): void;
+    keychainDelete(profile: string): boolean;
+    prompt(question: string, secret: boolean): Promise<string | null>;
+    writePrivate(path: string, text: string): void;
+    checkPrivate(path: string): void;
+    removeFile(path: string): boolean;
+    configDir(): string;
+    env(name: string): string | null;
+    stdinIsTty(): boolean;
+    sleep(ms: number): Promise<void>;
 }
 "#;
 
@@ -49,6 +70,61 @@ extern "C" {
     fn is_tty(this: &CliIo) -> bool;
     #[wasm_bindgen(method)]
     fn progress(this: &CliIo, done: usize, total: usize);
+    #[wasm_bindgen(method, catch)]
+    fn connect(this: &CliIo, options: &str) -> Result<String, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = run)]
+    fn run_command(this: &CliIo, command: &str) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = keychainGet)]
+    fn keychain_get(this: &CliIo, profile: &str) -> Result<Option<String>, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = keychainSet)]
+    fn keychain_set(this: &CliIo, profile: &str, secret: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = keychainDelete)]
+    fn keychain_delete(this: &CliIo, profile: &str) -> Result<bool, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn prompt(this: &CliIo, question: &str, secret: bool) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = writePrivate)]
+    fn write_private(this: &CliIo, path: &str, text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = checkPrivate)]
+    fn check_private(this: &CliIo, path: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = removeFile)]
+    fn remove_file(this: &CliIo, path: &str) -> Result<bool, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = configDir)]
+    fn config_dir(this: &CliIo) -> Result<String, JsValue>;
+    #[wasm_bindgen(method, js_name = env)]
+    fn var(this: &CliIo, name: &str) -> Option<String>;
+    #[wasm_bindgen(method, js_name = stdinIsTty)]
+    fn stdin_is_tty(this: &CliIo) -> bool;
+    #[wasm_bindgen(method, js_name = sleep)]
+    fn sleep_ms(this: &CliIo, ms: f64) -> js_sys::Promise;
+}
+
+/// `{"ok": v}` → `Ok(v)`, `{"error": e}` → `Err(e)` (JSON text from js/cli.js).
+fn answer_of(text: &str) -> Result<serde_json::Value, serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        serde_json::json!({"kind": "config", "code": "internal", "message": e.to_string(), "status": null, "request_id": null})
+    })?;
+    if let Some(e) = v.get_mut("error").map(serde_json::Value::take) {
+        return Err(e);
+    }
+    Ok(v.get_mut("ok")
+        .map(serde_json::Value::take)
+        .unwrap_or_default())
+}
+
+/// A keychain call's exception: `unavailable` says there is no keychain here.
+fn keychain_failure(e: JsValue) -> clouddigit_cli::online::KeychainFailure {
+    let unavailable = js_sys::Reflect::get(&e, &"unavailable".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    clouddigit_cli::online::KeychainFailure {
+        unavailable,
+        message: message(e),
+    }
+}
+
+fn thrown(e: JsValue) -> serde_json::Value {
+    serde_json::json!({"kind": "config", "code": "internal", "message": message(e), "status": null, "request_id": null})
 }
 
 /// A thrown JS error's message.
@@ -112,11 +188,92 @@ impl clouddigit_cli::CliIo for JsIo<'_> {
     }
 }
 
+impl clouddigit_cli::Host for JsIo<'_> {
+    fn connect(
+        &mut self,
+        options: &serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let text = self.0.connect(&options.to_string()).map_err(thrown)?;
+        answer_of(&text)
+    }
+
+    async fn run(
+        &mut self,
+        command: &serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let p = self.0.run_command(&command.to_string()).map_err(thrown)?;
+        let v = wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .map_err(thrown)?;
+        answer_of(&v.as_string().unwrap_or_default())
+    }
+
+    fn keychain_get(
+        &mut self,
+        profile: &str,
+    ) -> Result<Option<String>, clouddigit_cli::online::KeychainFailure> {
+        self.0.keychain_get(profile).map_err(keychain_failure)
+    }
+
+    fn keychain_set(
+        &mut self,
+        profile: &str,
+        secret: &str,
+    ) -> Result<(), clouddigit_cli::online::KeychainFailure> {
+        self.0
+            .keychain_set(profile, secret)
+            .map_err(keychain_failure)
+    }
+
+    fn keychain_delete(
+        &mut self,
+        profile: &str,
+    ) -> Result<bool, clouddigit_cli::online::KeychainFailure> {
+        self.0.keychain_delete(profile).map_err(keychain_failure)
+    }
+
+    async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String> {
+        let p = self.0.prompt(question, secret).map_err(message)?;
+        let v = wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .map_err(message)?;
+        Ok(v.as_string())
+    }
+
+    fn write_private(&mut self, path: &str, text: &str) -> Result<(), String> {
+        self.0.write_private(path, text).map_err(message)
+    }
+
+    fn check_private(&mut self, path: &str) -> Result<(), String> {
+        self.0.check_private(path).map_err(message)
+    }
+
+    fn remove_file(&mut self, path: &str) -> Result<bool, String> {
+        self.0.remove_file(path).map_err(message)
+    }
+
+    fn config_dir(&self) -> Result<String, String> {
+        self.0.config_dir().map_err(message)
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.var(name)
+    }
+
+    fn stdin_is_tty(&self) -> bool {
+        self.0.stdin_is_tty()
+    }
+
+    async fn sleep(&mut self, ms: u64) {
+        let _ = wasm_bindgen_futures::JsFuture::from(self.0.sleep_ms(ms as f64)).await;
+    }
+}
+
 /// Runs the `clouddigit` command (the same one `pip install clouddigit` installs) with
-/// the host's I/O; returns the exit status.
+/// the host's I/O; resolves to the exit status.
 #[wasm_bindgen(js_name = runCli)]
-pub fn run_cli(args: Vec<String>, io: &CliIo) -> i32 {
-    clouddigit_cli::run(&args, &mut JsIo(io))
+pub async fn run_cli(args: Vec<String>, io: CliIo) -> i32 {
+    clouddigit_cli::main(&args, &mut JsIo(&io)).await
 }
 
 // ---- SigV4 for the SDK (js/sigv4.js) ----

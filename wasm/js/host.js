@@ -13,6 +13,8 @@ let host = {
     throw new Error('a browser has no files: give oidcTokenProvider');
   },
   readEnv: () => null,
+  configFile: () => null,
+  keychain: () => null,
 };
 
 /** Called once by js/node.js. */
@@ -46,6 +48,16 @@ export function hostReadFile(path) {
 /** An environment variable's value, or null. */
 export function hostReadEnv(name) {
   return host.readEnv(name) ?? null;
+}
+
+/** `{path, contents, mode}` of ~/.config/cd/config.json (the profiles' settings), or null. */
+export function hostConfigFile() {
+  return host.configFile() ?? null;
+}
+
+/** The profile's token in the OS keychain, or null; throws why it cannot be read. */
+export function hostKeychain(profile) {
+  return host.keychain(profile) ?? null;
 }
 
 export function sleep(ms) {

@@ -79,6 +79,7 @@ __all__ = [
     "parse_token_secret",
     "redacted",
     "resolve_route",
+    "keychain_get",
     "run_cli",
     "s3_config",
     "s3_env_vars",
@@ -424,11 +425,15 @@ def validate_service_account(request: ServiceAccountRequest) -> ServiceAccountVa
     """Validates a "New service account" request; never raises for what the user typed.
     Input of the wrong shape raises ``EvaluateError`` (``invalid_input``, field ``request``)."""
 
-def run_cli(argv: list[str]) -> int:
+def run_cli(argv: list[str], host: Any | None = None) -> int:
     """Runs the ``clouddigit`` command line (without the program name) and returns its exit
     status: 0 success, 1 a denial or a finding, 2 bad input. Output goes to
     ``sys.stdout``/``sys.stderr``; a write error (closed pipe) or Ctrl-C is raised after
     the command stops."""
+
+def keychain_get(profile: str) -> tuple[Optional[str], Optional[str]]:
+    """The profile's token in the OS keychain: ``(token, None)``, ``(None, None)`` when
+    there is no entry, ``(None, why)`` when the keychain could not be read."""
 
 # ---- the SDK client's session (driven by clouddigit.client) ----
 
@@ -444,6 +449,9 @@ class Session:
     def __new__(cls, options: dict[str, Any], env: dict[str, Any] | None, host: str, seed: int) -> Session: ...
     @staticmethod
     def env_vars() -> list[str]: ...
+    @staticmethod
+    def keychain_profile(options: dict[str, Any], env: dict[str, Any]) -> str | None: ...
+    def credential_source(self) -> dict[str, Any]: ...
     @property
     def user_agent(self) -> str: ...
     @property

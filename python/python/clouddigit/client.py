@@ -213,10 +213,11 @@ def _native_call(f: Callable[..., T], *args: Any) -> T:
 
 
 def _environment() -> Dict[str, Any]:
-    """What the session may read of this process: the ``CD_*`` variables it names, and
-    ``~/.config/cd/token``."""
+    """What the session may read of this process: the ``CD_*`` variables it names,
+    ``~/.config/cd/token`` and the profiles' settings, ``~/.config/cd/config.json``."""
     vars = {k: os.environ[k] for k in _native.Session.env_vars() if k in os.environ}
-    path = os.path.join(os.path.expanduser("~"), ".config", "cd", "token")
+    cd = os.path.join(os.path.expanduser("~"), ".config", "cd")
+    path = os.path.join(cd, "token")
     token_file = None
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -224,7 +225,15 @@ def _environment() -> Dict[str, Any]:
             token_file = {"path": path, "contents": f.read(), "mode": mode}
     except OSError:
         pass
-    return {"vars": vars, "token_file": token_file}
+    config_file = None
+    config_path = os.path.join(cd, "config.json")
+    try:
+        mode = stat.S_IMODE(os.stat(config_path).st_mode)
+        with open(config_path, encoding="utf-8") as f:
+            config_file = {"path": config_path, "contents": f.read(), "mode": mode}
+    except OSError:
+        pass
+    return {"vars": vars, "token_file": token_file, "config_file": config_file}
 
 
 class _SystemClock:
@@ -252,6 +261,12 @@ class _SystemClock:
 
     def read_env(self, name: str) -> Optional[str]:
         return os.environ.get(name)
+
+    def keychain(self, profile: str) -> Dict[str, Any]:
+        """The profile's entry in the OS keychain, read only when the session's
+        ``keychain_profile`` says no earlier credential wins."""
+        secret, error = _native.keychain_get(profile)
+        return {"profile": profile, "secret": secret, "error": error}
 
 
 def _request(raw: Dict[str, Any]) -> HttpRequest:
@@ -312,6 +327,7 @@ class _Base:
         env: bool,
         allow_insecure_http: Optional[bool],
         clock: Any,
+        profile: Optional[str] = None,
     ) -> None:
         options: Dict[str, Any] = {
             k: v
@@ -331,6 +347,7 @@ class _Base:
                 "client_rate_limit": client_rate_limit,
                 "debug": debug,
                 "allow_insecure_http": allow_insecure_http,
+                "profile": profile,
             }.items()
             if v is not None
         }
@@ -347,7 +364,17 @@ class _Base:
         # A replayed clock sleeps by moving on (tests); the system's sleeps for real.
         self._sleep: Optional[Callable[[int], None]] = getattr(clock, "sleep", None)
         environment = self._clock.environment() if env else None
+        read_keychain = getattr(self._clock, "keychain", None)
+        if environment is not None and read_keychain is not None:
+            wanted = _native_call(_native.Session.keychain_profile, options, environment)
+            if wanted is not None:
+                environment["keychain"] = read_keychain(wanted)
         self._session = _native_call(_native.Session, options, environment, host, self._clock.seed())
+        if environment is not None:
+            # The token read from the keychain or the file does not outlive the session
+            # in this frame's locals (error reporters capture them).
+            environment.pop("keychain", None)
+            environment.pop("token_file", None)
         self._provider = token_provider
         self._oidc_provider = oidc_token_provider
         self._on_retry = on_retry
@@ -449,7 +476,10 @@ class Client(_Base):
     request); ``client_credentials``; an OIDC token exchange (``service_account`` or
     ``CD_SERVICE_ACCOUNT``, with ``organization``; the CI platform's identity token from
     ``oidc_token_provider``, ``oidc_token_file``, ``oidc_token_env``, or GitHub Actions);
-    ``CD_API_TOKEN``; ``~/.config/cd/token`` (refused when group or others can read it).
+    ``CD_API_TOKEN``; the profile's entry in the OS keychain (``profile`` or
+    ``CD_PROFILE``, default ``default``, as ``clouddigit configure`` stores it);
+    ``~/.config/cd/token`` (refused when group or others can read it). The profile's
+    region and base URL (``~/.config/cd/config.json``) come after options and variables.
     Options given here win over the environment (``CD_BASE_URL``, ``CD_REGION``,
     ``CD_LOG=debug``, ``CD_ALLOW_INSECURE_HTTP``, the ``CD_`` OIDC variables), which is
     read unless ``env=False``.
@@ -479,6 +509,7 @@ class Client(_Base):
         transport: Optional[Transport] = None,
         env: bool = True,
         allow_insecure_http: Optional[bool] = None,
+        profile: Optional[str] = None,
         _clock: Any = None,
     ) -> None:
         super().__init__(
@@ -504,6 +535,7 @@ class Client(_Base):
             env=env,
             allow_insecure_http=allow_insecure_http,
             clock=_clock,
+            profile=profile,
         )
         self._transport: Transport = transport or UrllibTransport(self._session.allow_insecure_http)
         # Parks calls behind a bearer refresh; woken when it ends.
@@ -620,6 +652,7 @@ class AsyncClient(_Base):
         transport: Optional[AsyncTransport] = None,
         env: bool = True,
         allow_insecure_http: Optional[bool] = None,
+        profile: Optional[str] = None,
         _clock: Any = None,
     ) -> None:
         super().__init__(
@@ -645,6 +678,7 @@ class AsyncClient(_Base):
             env=env,
             allow_insecure_http=allow_insecure_http,
             clock=_clock,
+            profile=profile,
         )
         self._transport: AsyncTransport = transport or ThreadTransport(
             allow_insecure_http=self._session.allow_insecure_http

@@ -22,6 +22,12 @@ extern "C" {
     pub fn host_read_file(path: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = hostReadEnv)]
     pub fn host_read_env(name: &str) -> JsValue;
+    /// `{path, contents, mode}` of ~/.config/cd/config.json, or null.
+    #[wasm_bindgen(js_name = hostConfigFile)]
+    pub fn host_config_file() -> JsValue;
+    /// The profile's token in the keychain, null when none; throws why it cannot read.
+    #[wasm_bindgen(js_name = hostKeychain, catch)]
+    pub fn host_keychain(profile: &str) -> Result<JsValue, JsValue>;
     fn sleep(ms: f64) -> js_sys::Promise;
     #[wasm_bindgen(js_name = abortAfter)]
     fn abort_after(controller: &web_sys::AbortController, ms: f64) -> JsValue;

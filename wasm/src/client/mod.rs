@@ -15,10 +15,11 @@ use std::rc::Rc;
 
 use clouddigit_core::validate::TokenDraft;
 use clouddigit_session::machine::{
-    Answer, Clock, Command, Effect, Environment, Input, Options, RetryInfo, Session, TokenFileSeen,
-    ENV_VARS,
+    keychain_profile, Answer, Clock, Command, Effect, Environment, Input, Options, RetryInfo,
+    Session, TokenFileSeen, ENV_VARS,
 };
 use clouddigit_session::ops::AuditFilter;
+use clouddigit_session::profile::KeychainSeen;
 use clouddigit_session::{
     ApiError, ErrorKind, FieldError, HttpRequest, HttpResponse, Operation, TransportError,
 };
@@ -346,18 +347,34 @@ impl Io {
                 }
             }
         }
-        let token_file = match (
-            get(&file, "path").as_string(),
-            get(&file, "contents").as_string(),
-        ) {
-            (Some(path), Some(contents)) if file.is_object() => Some(TokenFileSeen {
-                path,
-                contents,
-                mode: get(&file, "mode").as_f64().map(|m| m as u32),
-            }),
-            _ => None,
+        let token_file = file_seen(&file);
+        let config_file = match self.replay {
+            Some(_) => None,
+            None => file_seen(&host::host_config_file()),
         };
-        Environment { vars, token_file }
+        Environment {
+            vars,
+            token_file,
+            config_file,
+            keychain: None,
+        }
+    }
+
+    /// The profile's keychain entry (Node, with the optional `@napi-rs/keyring`;
+    /// browsers and replays have none).
+    fn keychain(&self, profile: &str) -> Option<KeychainSeen> {
+        if self.replay.is_some() {
+            return None;
+        }
+        let (secret, error) = match host::host_keychain(profile) {
+            Ok(v) => (v.as_string(), None),
+            Err(e) => (None, Some(js_message(e))),
+        };
+        Some(KeychainSeen {
+            profile: profile.to_owned(),
+            secret,
+            error,
+        })
     }
 
     async fn send(&self, req: &HttpRequest, allow_insecure_http: bool) -> Input {
@@ -417,6 +434,21 @@ impl Io {
             Some(Err(_)) => {}
             None => host::sleep_ms(ms).await,
         }
+    }
+}
+
+/// `{path, contents, mode}` as the host read a file, or `None`.
+fn file_seen(file: &JsValue) -> Option<TokenFileSeen> {
+    match (
+        get(file, "path").as_string(),
+        get(file, "contents").as_string(),
+    ) {
+        (Some(path), Some(contents)) if file.is_object() => Some(TokenFileSeen {
+            path,
+            contents,
+            mode: get(file, "mode").as_f64().map(|m| m as u32),
+        }),
+        _ => None,
     }
 }
 
@@ -489,12 +521,12 @@ impl Inner {
         }
         let io = Io { replay: io };
         let data: Value = from_js(&data.into(), "options")?;
-        let session = Session::new(
-            Options::from_json(&data)?,
-            &io.environment(),
-            &host::host_name(),
-            io.seed(),
-        )?;
+        let session_options = Options::from_json(&data)?;
+        let mut env = io.environment();
+        if let Some(profile) = keychain_profile(&session_options, &env)? {
+            env.keychain = io.keychain(&profile);
+        }
+        let session = Session::new(session_options, &env, &host::host_name(), io.seed())?;
         Ok(Inner {
             session: RefCell::new(session),
             io,
@@ -745,6 +777,38 @@ impl Client {
         Inner::new(&options)
             .map(|c| Client { c: Rc::new(c) })
             .map_err(|e| js_error(&e))
+    }
+
+    /// Internal, for the `clouddigit` command (js/cli.js): one session command as JSON
+    /// text; resolves to `{"ok": {value, next}}` or `{"error": ApiError}` as text. The
+    /// secrets stay plain in the answer: the command shows them once itself. Only in
+    /// the command's module (feature `cli-run`): reading a `Command` from JSON costs a
+    /// page 24 KB gzipped (measured), for something no page calls.
+    #[cfg(feature = "cli-run")]
+    #[wasm_bindgen(js_name = __run, skip_typescript)]
+    pub fn run_json(&self, command: String) -> Promise {
+        let c = self.c.clone();
+        future_to_promise(async move {
+            let answer = match serde_json::from_str::<Command>(&command) {
+                Err(e) => {
+                    serde_json::json!({"error": ApiError::config("invalid_input", e.to_string())})
+                }
+                Ok(cmd) => match c.drive(cmd).await {
+                    Ok((v, _, next)) => {
+                        serde_json::json!({"ok": {"value": v.into_json(), "next": next}})
+                    }
+                    Err(e) => serde_json::json!({"error": e}),
+                },
+            };
+            Ok(JsValue::from_str(&answer.to_string()))
+        })
+    }
+
+    /// Internal, for the `clouddigit` command: where the credential came from, as JSON.
+    #[cfg(feature = "cli-run")]
+    #[wasm_bindgen(js_name = __credentialSource, skip_typescript)]
+    pub fn credential_source(&self) -> String {
+        serde_json::to_string(self.c.session.borrow().credential_source()).unwrap_or_default()
     }
 
     /// The calling token and its owner as they are now; kept for `can`.

@@ -1,0 +1,1884 @@
+//! The commands that call the API: `configure`, `logout`, `whoami`, `tokens`,
+//! `service-accounts`, `audit`, `compute`, `storage`. Each runs its calls through the
+//! host's own SDK client ([`Host::run`]: one session command, the same driver a script's
+//! `Client()` uses), so the credential chain, retries and local validation are the
+//! session's, and the command line only parses, formats and decides exit codes.
+//!
+//! Secrets: a created or rotated secret goes to standard output once (alone on its line,
+//! so `$(…)` captures it) or to `--secret-file` (mode 0600); everything else names a
+//! credential by its prefix. Errors never carry a secret.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Map, Value};
+
+use clouddigit_core::handle::TokenHandle;
+use clouddigit_core::model::{OwnerState, Timestamp};
+use clouddigit_core::secret::TokenSecret;
+use clouddigit_session::error::{ApiError, ErrorKind};
+use clouddigit_session::models::Whoami;
+use clouddigit_session::profile::{check_profile, profile_name, ConfigFile, ProfileSettings};
+
+use super::{emit_json, Bad, CliIo};
+
+/// Exit statuses, the same for every command (README's CLI section).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Denied (401/403), or a finding.
+    pub const DENIED: i32 = 1;
+    /// Bad input: a flag, a file, a draft the local validation refuses.
+    pub const BAD_INPUT: i32 = 2;
+    /// The API or the network failed (5xx, 404, 409, 429, timeouts, no connection).
+    pub const API: i32 = 3;
+}
+
+/// What a host adds for the online commands. Hosts implement it with their SDK's client
+/// (Python's `Client`, npm's `Client`) and their platform's keychain library.
+#[allow(async_fn_in_trait)]
+pub trait Host: CliIo {
+    /// Builds the host's API client from `options` (the session's option names: `token`,
+    /// `profile`, `base_url`, `region`, `allow_insecure_http`) and the process
+    /// environment, exactly as a script's `Client(...)` would. Answers the session's
+    /// `CredentialSource` as JSON, or the `ApiError` as JSON.
+    fn connect(&mut self, options: &Value) -> Result<Value, Value>;
+    /// Runs one session command (`{"command": "call", "op": {...}}`) on that client:
+    /// the `done` effect's JSON (`value`, a page's `next`), or the `ApiError`'s.
+    async fn run(&mut self, command: &Value) -> Result<Value, Value>;
+    /// The profile's token in the OS keychain.
+    fn keychain_get(&mut self, profile: &str) -> Result<Option<String>, KeychainFailure>;
+    fn keychain_set(&mut self, profile: &str, secret: &str) -> Result<(), KeychainFailure>;
+    /// Whether there was an entry to delete.
+    fn keychain_delete(&mut self, profile: &str) -> Result<bool, KeychainFailure>;
+    /// Asks on the terminal (echo off when `secret`); `None` at the end of input.
+    async fn prompt(&mut self, question: &str, secret: bool) -> Result<Option<String>, String>;
+    /// Writes `text` to `path` readable by its owner only (0600), replacing it whole
+    /// (a temporary file beside it, renamed over it; removed again on any failure).
+    fn write_private(&mut self, path: &str, text: &str) -> Result<(), String>;
+    /// Whether [`Host::write_private`] to `path` would work, checked without touching
+    /// `path`: not a directory, not a symbolic link, its directory writable. Called
+    /// before an API call whose secret would otherwise be lost.
+    fn check_private(&mut self, path: &str) -> Result<(), String>;
+    /// Removes a file; whether it was there.
+    fn remove_file(&mut self, path: &str) -> Result<bool, String>;
+    /// The directory `~/.config/cd`, expanded.
+    fn config_dir(&self) -> Result<String, String>;
+    fn var(&self, name: &str) -> Option<String>;
+    fn stdin_is_tty(&self) -> bool;
+    async fn sleep(&mut self, ms: u64);
+}
+
+/// Why the keychain failed: `unavailable` when this machine or session has none (no
+/// D-Bus session, no Secret Service, locked), as opposed to a failure of one that is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeychainFailure {
+    pub unavailable: bool,
+    pub message: String,
+}
+
+impl std::fmt::Display for KeychainFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Whether `cmd` is one of these commands.
+pub fn is_online(cmd: &str) -> bool {
+    matches!(
+        cmd,
+        "configure"
+            | "login"
+            | "logout"
+            | "whoami"
+            | "tokens"
+            | "service-accounts"
+            | "audit"
+            | "compute"
+            | "storage"
+    )
+}
+
+pub const ONLINE_USAGE: &str = "\
+online commands (they call the API with the credential a script's Client() would use:
+the token option, CD_API_TOKEN, the profile's keychain entry, ~/.config/cd/token):
+  configure [--profile P] [--region R] [--base-url URL] [--project P]
+            [--token-stdin] [--store keychain|file] [--allow-insecure-http]   (alias: login)
+                       check a token offline (format, checksum) and online (whoami), then
+                       keep it in the OS keychain under the profile (or, where there is
+                       no keychain and you agree, in ~/.config/cd/token, mode 0600);
+                       region, base URL and project go to ~/.config/cd/config.json
+  logout [--profile P] remove the profile's token and settings
+  whoami               the calling token: identity, scope, expiry, where the credential
+                       came from, and the permissions it has now
+  tokens list | get ID | revoke ID
+  tokens create --name N [--project P]... [--all-projects] [--permission X]...
+                [--expires 30d|90d|365d|never|DATE] [--allowed-ip CIDR]...
+                [--dry-run] [--secret-file PATH]
+  tokens rotate (ID | --self) [--secret-file PATH]
+                       --self rotates the calling token and stores the new secret where
+                       the old one came from (the keychain profile or the token file)
+  service-accounts list [--project P | --org] | get ID | disable ID | enable ID | delete ID
+  service-accounts create --name N --role R (--project P | --org) [--description D]
+                [--tag KEY=VALUE]... [--dry-run] [--secret-file PATH]
+  service-accounts tokens list ACCOUNT | create ACCOUNT --name N ... |
+                rotate ACCOUNT TOKEN_ID | revoke ACCOUNT TOKEN_ID
+  service-accounts access-keys list ACCOUNT | create ACCOUNT [--secret-file PATH] |
+                delete ACCOUNT KEY_ID
+  audit tail [-n N] [--follow [--interval SECONDS]] [FILTERS]
+  audit export [--output FILE] [FILTERS]     (JSON lines)
+                       FILTERS: --actor A --token-prefix cd_xxxxxx --status CODE
+                       --since 30d|24h|RFC3339 --until RFC3339
+  compute servers list [--project P]
+  storage buckets list [--project P]
+
+  every online command takes --profile P, --base-url URL, --region R, --token-file PATH
+  (read the token from PATH, - for standard input) and --json
+
+exit status: 0 ok; 1 denied (or found, for scan); 2 bad input; 3 API or network error
+";
+
+type Res<T> = Result<T, Failure>;
+
+/// Why a command stopped: bad input (exit 2) or the API's error (its exit status).
+pub(crate) enum Failure {
+    Bad(String),
+    Api(Box<ApiError>),
+}
+
+impl From<Bad> for Failure {
+    fn from(b: Bad) -> Failure {
+        Failure::Bad(b.0)
+    }
+}
+
+fn bad(text: impl Into<String>) -> Failure {
+    Failure::Bad(text.into())
+}
+
+/// The exit status for an API error.
+pub fn exit_for(e: &ApiError) -> i32 {
+    match e.kind {
+        ErrorKind::Authentication | ErrorKind::PermissionDenied => exit::DENIED,
+        ErrorKind::Validation | ErrorKind::Config => exit::BAD_INPUT,
+        _ => exit::API,
+    }
+}
+
+fn api_error(v: Value) -> ApiError {
+    serde_json::from_value::<ApiError>(v.clone()).unwrap_or_else(|_| {
+        let message = v
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("the client failed")
+            .to_owned();
+        ApiError::config("internal", message)
+    })
+}
+
+/// Parsed flags: valued ones, switches and positionals.
+struct Flags {
+    positional: Vec<String>,
+    values: Vec<(String, String)>,
+    switches: Vec<String>,
+    json: bool,
+}
+
+const COMMON: [&str; 4] = ["profile", "base-url", "region", "token-file"];
+
+impl Flags {
+    fn parse(args: &[String], valued: &[&str], switches: &[&str]) -> Result<Flags, Failure> {
+        let mut f = Flags {
+            positional: Vec::new(),
+            values: Vec::new(),
+            switches: Vec::new(),
+            json: false,
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            if arg == "--json" {
+                f.json = true;
+                continue;
+            }
+            let name = match arg.as_str() {
+                "-n" => "limit",
+                a => match a.strip_prefix("--") {
+                    Some(n) => n,
+                    None => {
+                        f.positional.push(arg.clone());
+                        continue;
+                    }
+                },
+            };
+            let (name, inline) = match name.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_owned())),
+                None => (name, None),
+            };
+            if switches.contains(&name) {
+                if inline.is_some() {
+                    return Err(bad(format!("--{name} takes no value")));
+                }
+                f.switches.push(name.to_owned());
+            } else if valued.contains(&name) || COMMON.contains(&name) {
+                let value = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| bad(format!("--{name} needs a value")))?,
+                };
+                f.values.push((name.to_owned(), value));
+            } else {
+                return Err(bad(format!("unknown option --{name}")));
+            }
+        }
+        Ok(f)
+    }
+
+    fn one(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn on(&self, name: &str) -> bool {
+        self.switches.iter().any(|s| s == name)
+    }
+
+    fn positional(&self, i: usize, what: &str) -> Result<&str, Failure> {
+        self.positional
+            .get(i)
+            .map(String::as_str)
+            .ok_or_else(|| bad(format!("give {what}")))
+    }
+
+    fn no_more(&self, n: usize) -> Result<(), Failure> {
+        match self.positional.get(n) {
+            Some(extra) => Err(bad(format!("unexpected argument {extra:?}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Runs one online command; returns the exit status.
+pub async fn run<H: Host>(cmd: &str, args: &[String], host: &mut H) -> i32 {
+    let result = match cmd {
+        "configure" | "login" => configure(args, host).await,
+        "logout" => logout(args, host),
+        "whoami" => whoami(args, host).await,
+        "tokens" => tokens(args, host).await,
+        "service-accounts" => service_accounts(args, host).await,
+        "audit" => audit(args, host).await,
+        "compute" | "storage" => resources(cmd, args, host).await,
+        other => Err(bad(format!("unknown command {other:?}"))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Bad(line)) => {
+            host.err(&format!("clouddigit {cmd}: {line}\n"));
+            exit::BAD_INPUT
+        }
+        Err(Failure::Api(e)) => {
+            let mut text = format!("clouddigit {cmd}: {}", e.message);
+            match e.status {
+                Some(status) => {
+                    let _ = write!(text, " (HTTP {status})");
+                }
+                None => {
+                    let _ = write!(text, " ({})", e.code);
+                }
+            }
+            for fe in &e.field_errors {
+                let _ = write!(text, "\n  {}: {}", fe.field, fe.message);
+            }
+            if let Some(id) = &e.request_id {
+                let _ = write!(text, "\n  request id: {id}");
+            }
+            text.push('\n');
+            host.err(&text);
+            exit_for(&e)
+        }
+    }
+}
+
+// ---- profiles and connecting ----
+
+struct Profiles {
+    path: String,
+    file: ConfigFile,
+}
+
+fn load_profiles<H: Host>(host: &mut H) -> Res<Profiles> {
+    let dir = host
+        .config_dir()
+        .map_err(|e| bad(format!("cannot find the configuration directory: {e}")))?;
+    let path = format!("{dir}/config.json");
+    let file = match host.read(&path) {
+        Ok(text) => ConfigFile::parse(&text).map_err(|e| Failure::Api(Box::new(e)))?,
+        Err(_) => ConfigFile::default(),
+    };
+    Ok(Profiles { path, file })
+}
+
+fn profile_of<H: Host>(f: &Flags, host: &H) -> Res<String> {
+    profile_name(f.one("profile"), host.var("CD_PROFILE").as_deref())
+        .map_err(|e| Failure::Api(Box::new(e)))
+}
+
+/// The client options for these flags (the session decides what they mean).
+fn options<H: Host>(f: &Flags, host: &mut H) -> Res<Value> {
+    let mut o = Map::new();
+    o.insert("profile".into(), Value::String(profile_of(f, host)?));
+    if let Some(u) = f.one("base-url") {
+        o.insert("base_url".into(), Value::String(u.to_owned()));
+    }
+    if let Some(r) = f.one("region") {
+        o.insert("region".into(), Value::String(r.to_owned()));
+    }
+    if let Some(path) = f.one("token-file") {
+        let text = host.read(path).map_err(|e| bad(format!("{path}: {e}")))?;
+        o.insert("token".into(), Value::String(text.trim().to_owned()));
+    }
+    Ok(Value::Object(o))
+}
+
+/// Connects with the flags' options; answers the credential's source. A
+/// `--secret-file` is checked here, before any call can make a secret it would lose.
+fn connect<H: Host>(f: &Flags, host: &mut H) -> Res<Value> {
+    check_secret_file(host, f)?;
+    let o = options(f, host)?;
+    host.connect(&o)
+        .map_err(|e| Failure::Api(Box::new(api_error(e))))
+}
+
+async fn call<H: Host>(host: &mut H, op: Value) -> Res<Value> {
+    let done = host
+        .run(&json!({"command": "call", "op": op}))
+        .await
+        .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
+    Ok(done.get("value").cloned().unwrap_or(Value::Null))
+}
+
+async fn command<H: Host>(host: &mut H, command: Value) -> Res<Value> {
+    let done = host
+        .run(&command)
+        .await
+        .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
+    Ok(done.get("value").cloned().unwrap_or(Value::Null))
+}
+
+/// Every page of a list.
+async fn list_all<H: Host>(host: &mut H, mut op: Value) -> Res<Vec<Value>> {
+    let mut items = Vec::new();
+    loop {
+        let done = host
+            .run(&json!({"command": "page", "op": op}))
+            .await
+            .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
+        if let Some(Value::Array(page)) = done.get("value") {
+            items.extend(page.iter().cloned());
+        }
+        match done.get("next") {
+            Some(next) if !next.is_null() => op = next.clone(),
+            _ => return Ok(items),
+        }
+    }
+}
+
+async fn whoami_of<H: Host>(host: &mut H) -> Res<Whoami> {
+    let v = command(host, json!({"command": "whoami"})).await?;
+    serde_json::from_value(v).map_err(|e| {
+        Failure::Api(Box::new(ApiError::config(
+            "internal",
+            format!("whoami's answer: {e}"),
+        )))
+    })
+}
+
+// ---- formatting ----
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn day(v: &Value, key: &str) -> String {
+    match v.get(key).and_then(Value::as_str) {
+        Some(t) => t.get(..16).unwrap_or(t).replace('T', " "),
+        None => "-".into(),
+    }
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            if c + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[c]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn scope_text(token: &Value) -> String {
+    match token.get("projects") {
+        Some(Value::Array(p)) => p
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(Value::String(s)) => s.replace('_', " "),
+        _ => "-".into(),
+    }
+}
+
+fn perms_text(token: &Value) -> String {
+    match token.get("permissions") {
+        Some(Value::Array(p)) => format!("{} downscoped", p.len()),
+        Some(Value::String(s)) => s.clone(),
+        _ => "-".into(),
+    }
+}
+
+fn token_rows(items: &[Value]) -> String {
+    let mut rows = vec![[
+        "PREFIX",
+        "ID",
+        "NAME",
+        "STATUS",
+        "PROJECTS",
+        "PERMISSIONS",
+        "EXPIRES",
+        "LAST USED",
+    ]
+    .map(str::to_owned)
+    .to_vec()];
+    for t in items {
+        rows.push(vec![
+            s(t, "prefix").to_owned(),
+            s(t, "id").to_owned(),
+            s(t, "name").to_owned(),
+            s(t, "status").to_owned(),
+            scope_text(t),
+            perms_text(t),
+            if t.get("expires_at").is_some_and(Value::is_null) {
+                "never".into()
+            } else {
+                day(t, "expires_at")
+            },
+            day(t, "last_used_at"),
+        ]);
+    }
+    table(&rows)
+}
+
+fn token_detail(t: &Value) -> String {
+    let mut out = String::new();
+    let rows = [
+        ("id", s(t, "id").to_owned()),
+        ("name", s(t, "name").to_owned()),
+        ("prefix", s(t, "prefix").to_owned()),
+        ("status", s(t, "status").to_owned()),
+        ("kind", s(t, "kind").to_owned()),
+        ("organization", s(t, "organization").to_owned()),
+        ("projects", scope_text(t)),
+        ("permissions", perms_text(t)),
+        ("created", day(t, "created_at")),
+        (
+            "expires",
+            if t.get("expires_at").is_some_and(Value::is_null) {
+                "never".into()
+            } else {
+                day(t, "expires_at")
+            },
+        ),
+        ("last used", day(t, "last_used_at")),
+        (
+            "allowed ips",
+            match t.get("allowed_ips") {
+                Some(Value::Array(a)) if !a.is_empty() => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => "any address".into(),
+            },
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "{k:<13}{v}");
+    }
+    if let Some(Value::Array(p)) = t.get("permissions") {
+        for perm in p.iter().filter_map(Value::as_str) {
+            let _ = writeln!(out, "  {perm}");
+        }
+    }
+    out
+}
+
+fn print<H: Host>(host: &mut H, f: &Flags, json_value: &Value, text: &str) {
+    if f.json {
+        emit_json(host, json_value);
+    } else {
+        host.out(text);
+    }
+}
+
+/// Shows a secret once: to `--secret-file` (0600) or alone on standard output. With
+/// `--json` the secret stays in the JSON unless it went to the file.
+fn deliver_secret<H: Host>(
+    host: &mut H,
+    f: &Flags,
+    mut value: Value,
+    field: &str,
+    summary: &str,
+) -> Res<i32> {
+    let secret = value
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| bad(format!("the answer has no {field}")))?;
+    if let Some(path) = f.one("secret-file") {
+        if let Err(e) = host.write_private(path, &format!("{secret}\n")) {
+            let why = format!("--secret-file {path}: {e}");
+            return Ok(secret_rescued(host, &secret, summary, &why));
+        }
+        if let Some(o) = value.as_object_mut() {
+            o.remove(field);
+            o.insert("secret_file".into(), Value::String(path.to_owned()));
+        }
+        if f.json {
+            emit_json(host, &value);
+        } else {
+            host.err(&format!("{summary}\nthe secret is in {path} (mode 0600)\n"));
+        }
+    } else if f.json {
+        emit_json(host, &value);
+    } else {
+        host.err(&format!(
+            "{summary}\nthe secret follows, shown this once; store it now:\n"
+        ));
+        host.out(&format!("{secret}\n"));
+    }
+    Ok(exit::OK)
+}
+
+/// The credential exists but could not be stored where asked: the secret is shown on
+/// standard output after all (losing it would leave a live credential no one holds),
+/// and the command exits 3.
+fn secret_rescued<H: Host>(host: &mut H, secret: &str, summary: &str, why: &str) -> i32 {
+    host.err(&format!(
+        "{summary}\nclouddigit: the new secret could not be stored ({why}); it follows on standard output, shown this once: store it now, or revoke the credential\n"
+    ));
+    host.out(&format!("{secret}\n"));
+    exit::API
+}
+
+/// `--secret-file`, checked before the call that makes the secret.
+fn check_secret_file<H: Host>(host: &mut H, f: &Flags) -> Res<()> {
+    if let Some(path) = f.one("secret-file") {
+        host.check_private(path)
+            .map_err(|e| bad(format!("--secret-file {path}: {e}")))?;
+    }
+    Ok(())
+}
+
+// ---- configure, logout, whoami ----
+
+const STORE_KEYCHAIN: &str = "keychain";
+
+fn token_file_path<H: Host>(host: &H) -> Res<String> {
+    host.config_dir()
+        .map(|d| format!("{d}/token"))
+        .map_err(|e| bad(format!("cannot find the configuration directory: {e}")))
+}
+
+async fn ask<H: Host>(host: &mut H, question: &str, default: Option<&str>) -> Res<Option<String>> {
+    let q = match default {
+        Some(d) => format!("{question} [{d}]: "),
+        None => format!("{question}: "),
+    };
+    let answer = host.prompt(&q, false).await.map_err(bad)?;
+    Ok(match answer.map(|a| a.trim().to_owned()) {
+        Some(a) if !a.is_empty() => Some(a),
+        _ => default.map(str::to_owned),
+    })
+}
+
+async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let f = Flags::parse(
+        args,
+        &["project", "store"],
+        &["token-stdin", "allow-insecure-http"],
+    )?;
+    f.no_more(0)?;
+    let profile = profile_of(&f, host)?;
+    let mut profiles = load_profiles(host)?;
+    let existing = profiles
+        .file
+        .profiles
+        .get(&profile)
+        .cloned()
+        .unwrap_or_default();
+    let interactive = host.stdin_is_tty() && !f.on("token-stdin");
+    let store = f.one("store");
+    if let Some(s) = store {
+        if s != STORE_KEYCHAIN && s != "file" {
+            return Err(bad(format!("--store: {s:?} is not keychain or file")));
+        }
+    }
+
+    let region = match f.one("region") {
+        Some(r) => Some(r.to_owned()),
+        None if interactive && f.one("base-url").is_none() => {
+            ask(
+                host,
+                "Region (bd-dha-1, bd-ctg-1, bd-syl-1)",
+                Some(existing.region.as_deref().unwrap_or("bd-dha-1")),
+            )
+            .await?
+        }
+        None => existing.region.clone(),
+    };
+    let token = match f.one("token-file") {
+        Some(path) => Some(host.read(path).map_err(|e| bad(format!("{path}: {e}")))?),
+        None if interactive => host
+            .prompt("API token (input hidden): ", true)
+            .await
+            .map_err(bad)?,
+        None => Some(
+            host.read("-")
+                .map_err(|e| bad(format!("standard input: {e}")))?,
+        ),
+    };
+    let token = token
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            bad("no token given (type it at the prompt, or pipe it with --token-stdin)")
+        })?;
+    // Offline first: a typo is caught before anything crosses the network.
+    let secret = TokenSecret::parse(&token).map_err(|e| bad(format!("token: {e}")))?;
+    let project = match f.one("project") {
+        Some(p) => Some(p.to_owned()),
+        None if interactive => {
+            ask(
+                host,
+                "Default project (empty for none)",
+                existing.project.as_deref(),
+            )
+            .await?
+        }
+        None => existing.project.clone(),
+    };
+    let base_url = f
+        .one("base-url")
+        .map(str::to_owned)
+        .or(existing.base_url.clone());
+    let insecure = f.on("allow-insecure-http") || existing.allow_insecure_http == Some(true);
+    // The check must reach the server the profile will: a variable that would steer it
+    // elsewhere, unsaved, is refused rather than silently followed.
+    for (var, saved, flag) in [
+        ("CD_BASE_URL", &base_url, "--base-url"),
+        ("CD_REGION", &region, "--region"),
+    ] {
+        if let Some(v) = host.var(var).filter(|v| !v.trim().is_empty()) {
+            if saved.as_deref() != Some(v.trim()) {
+                return Err(bad(format!(
+                    "{var} is set and would decide where the token is checked, but the profile would not keep it: pass {flag} {v:?} to save it, or unset {var}"
+                )));
+            }
+        }
+    }
+
+    // Online: whoami with exactly this token and these settings.
+    let mut o = Map::new();
+    o.insert("token".into(), Value::String(token.clone()));
+    o.insert("profile".into(), Value::String(profile.clone()));
+    if let Some(u) = &base_url {
+        o.insert("base_url".into(), Value::String(u.clone()));
+    }
+    if let Some(r) = &region {
+        o.insert("region".into(), Value::String(r.clone()));
+    }
+    if insecure {
+        o.insert("allow_insecure_http".into(), Value::Bool(true));
+    }
+    host.connect(&Value::Object(o))
+        .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
+    let who = whoami_of(host).await?;
+
+    // Keep it: the keychain, or the file where there is none and the user agrees.
+    let where_kept;
+    let mut token_store = STORE_KEYCHAIN.to_owned();
+    let mut notes = Vec::new();
+    let keychain = if store == Some("file") {
+        Err(KeychainFailure {
+            unavailable: true,
+            message: "--store file".to_owned(),
+        })
+    } else {
+        host.keychain_set(&profile, &token)
+    };
+    if let Err(why) = keychain {
+        if !why.unavailable {
+            return Err(Failure::Api(Box::new(ApiError::config(
+                "keychain_failed",
+                format!("the keychain refused the token ({why}); nothing was stored"),
+            ))));
+        }
+        if store == Some(STORE_KEYCHAIN) {
+            return Err(Failure::Api(Box::new(ApiError::config(
+                "no_keychain",
+                format!("no keychain available ({why})"),
+            ))));
+        }
+        if profile != clouddigit_session::profile::DEFAULT_PROFILE {
+            return Err(bad(format!(
+                "no keychain available ({why}); a named profile keeps its token only in the keychain: use the default profile (~/.config/cd/token) or CD_API_TOKEN"
+            )));
+        }
+        let path = token_file_path(host)?;
+        let agreed = store == Some("file")
+            || (interactive
+                && ask(host, &format!("No keychain available ({why}). Store the token in {path} (mode 0600)? [y/N]"), Some("n"))
+                    .await?
+                    .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes")));
+        if !agreed {
+            return Err(bad(format!(
+                "no keychain available ({why}); run again with --store file to keep the token in {path} (mode 0600), or set CD_API_TOKEN"
+            )));
+        }
+        host.write_private(&path, &format!("{token}\n"))
+            .map_err(|e| bad(format!("{path}: {e}")))?;
+        // An older token in the keychain would come before the file: it goes.
+        match host.keychain_delete(&profile) {
+            Ok(true) => notes.push("removed the older token from the keychain".to_owned()),
+            Ok(false) => {}
+            Err(e) if e.unavailable => {}
+            Err(e) => {
+                return Err(Failure::Api(Box::new(ApiError::config(
+                    "keychain_failed",
+                    format!("the token is in {path}, but the keychain still holds an older token for profile {profile:?}, which comes first, and it could not be removed ({e})"),
+                ))))
+            }
+        }
+        where_kept = format!("{path} (mode 0600)");
+        token_store = "file".to_owned();
+    } else {
+        where_kept = format!("the OS keychain (service \"clouddigit\", account \"{profile}\")");
+        // The default profile's old token file would outlive the keychain entry unseen.
+        if profile == clouddigit_session::profile::DEFAULT_PROFILE {
+            let path = token_file_path(host)?;
+            if host
+                .remove_file(&path)
+                .map_err(|e| bad(format!("{path}: {e}")))?
+            {
+                notes.push(format!("removed the older token file {path}"));
+            }
+        }
+    }
+    profiles.file.profiles.insert(
+        profile.clone(),
+        ProfileSettings {
+            region,
+            base_url,
+            project,
+            allow_insecure_http: insecure.then_some(true),
+            token_store: Some(token_store),
+        },
+    );
+    host.write_private(&profiles.path, &profiles.file.to_text())
+        .map_err(|e| bad(format!("{}: {e}", profiles.path)))?;
+
+    let mut summary = identity_text(&who, None);
+    if let Ok(handle) = TokenHandle::new(who.token.token.clone()) {
+        for project in projects_in_scope(&who, None) {
+            let n = handle
+                .effective_permissions(&who.owner, project.as_deref())
+                .len();
+            let label = project.unwrap_or_else(|| "(organization)".into());
+            let _ = writeln!(summary, "may do in {label}: {n} permissions");
+        }
+    }
+    if f.json {
+        emit_json(
+            host,
+            &json!({"profile": profile, "stored_in": where_kept, "token_prefix": secret.prefix(), "notes": notes, "whoami": who}),
+        );
+    } else {
+        let mut text = format!(
+            "{summary}\nprofile \"{profile}\" saved: token {} in {where_kept}, settings in {}\n",
+            secret.prefix(),
+            profiles.path
+        );
+        for n in &notes {
+            let _ = writeln!(text, "({n})");
+        }
+        host.out(&text);
+    }
+    Ok(exit::OK)
+}
+
+fn logout<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let f = Flags::parse(args, &[], &[])?;
+    f.no_more(0)?;
+    let profile = profile_of(&f, host)?;
+    check_profile(&profile).map_err(|e| Failure::Api(Box::new(e)))?;
+    let mut profiles = load_profiles(host)?;
+    let settings = profiles.file.profiles.remove(&profile);
+    let mut removed = Vec::new();
+    let mut failed = None;
+    match host.keychain_delete(&profile) {
+        Ok(true) => removed.push("its keychain entry".to_owned()),
+        Ok(false) => {}
+        Err(e) if e.unavailable => {}
+        Err(e) => failed = Some(e),
+    }
+    // The default profile's token file, and only that path: never one the config file
+    // names (anyone who could edit it could have us delete any file).
+    if profile == clouddigit_session::profile::DEFAULT_PROFILE {
+        let path = token_file_path(host)?;
+        if host
+            .remove_file(&path)
+            .map_err(|e| bad(format!("{path}: {e}")))?
+        {
+            removed.push(path);
+        }
+    }
+    if settings.is_some() {
+        host.write_private(&profiles.path, &profiles.file.to_text())
+            .map_err(|e| bad(format!("{}: {e}", profiles.path)))?;
+        removed.push(format!("its settings in {}", profiles.path));
+    }
+    let text = if removed.is_empty() {
+        format!("profile \"{profile}\": nothing was stored\n")
+    } else {
+        format!(
+            "profile \"{profile}\" signed out: removed {}\n",
+            removed.join(", ")
+        )
+    };
+    print(
+        host,
+        &f,
+        &json!({"profile": profile, "removed": removed}),
+        &text,
+    );
+    if let Some(e) = failed {
+        return Err(Failure::Api(Box::new(ApiError::config(
+            "keychain_failed",
+            format!("the profile's keychain entry could not be removed ({e}): the token there still works until you remove it or revoke it"),
+        ))));
+    }
+    Ok(exit::OK)
+}
+
+fn source_text(source: &Value) -> String {
+    match s(source, "kind") {
+        "keychain" => format!("the OS keychain, profile \"{}\"", s(source, "profile")),
+        "file" => format!("the token file {}", s(source, "path")),
+        "env_var" => "CD_API_TOKEN".into(),
+        "explicit" => "--token-file / the token option".into(),
+        "client_credentials" => "client credentials".into(),
+        "oidc" => "an OIDC token exchange".into(),
+        "provider" => "a token provider".into(),
+        other => other.to_owned(),
+    }
+}
+
+fn identity_text(who: &Whoami, source: Option<&Value>) -> String {
+    let t = &who.token;
+    let owner = match &who.owner {
+        OwnerState::User(u) => format!("user {} ({})", u.id, u.email),
+        OwnerState::ServiceAccount(sa) => format!("service account {} ({})", sa.id, sa.name),
+    };
+    let tv = serde_json::to_value(t).unwrap_or(Value::Null);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "token        {} \"{}\" ({})",
+        t.token.prefix, t.token.name, t.token.id
+    );
+    let _ = writeln!(out, "owner        {owner}");
+    let _ = writeln!(out, "organization {}", t.token.organization);
+    let _ = writeln!(out, "projects     {}", scope_text(&tv));
+    let _ = writeln!(
+        out,
+        "expires      {}",
+        t.token.expires_at.map_or("never".to_owned(), |e| e
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string())
+    );
+    let _ = writeln!(
+        out,
+        "allowed ips  {}",
+        if t.token.allowed_ips.is_empty() {
+            "any address".to_owned()
+        } else {
+            t.token.allowed_ips.join(", ")
+        }
+    );
+    if let Some(src) = source {
+        let _ = writeln!(out, "credential   from {}", source_text(src));
+    }
+    out
+}
+
+/// The projects whose permissions `whoami` lists: the flag's, or every one in scope.
+fn projects_in_scope(who: &Whoami, only: Option<&str>) -> Vec<Option<String>> {
+    if let Some(p) = only {
+        return vec![Some(p.to_owned())];
+    }
+    match &who.token.token.projects {
+        clouddigit_core::model::ProjectScope::Projects(p) => p.iter().cloned().map(Some).collect(),
+        clouddigit_core::model::ProjectScope::All(_) => {
+            let mut v: Vec<Option<String>> = vec![None];
+            v.extend(who.organization_projects.iter().cloned().map(Some));
+            v
+        }
+    }
+}
+
+async fn whoami<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let f = Flags::parse(args, &["project"], &[])?;
+    f.no_more(0)?;
+    let source = connect(&f, host)?;
+    let who = whoami_of(host).await?;
+    let handle = TokenHandle::new(who.token.token.clone())
+        .map_err(|e| bad(format!("the token's permissions: {e}")))?;
+    let mut per_project = Vec::new();
+    let mut text = identity_text(&who, Some(&source));
+    let scopes = projects_in_scope(&who, f.one("project"));
+    // One scope lists its permissions; several show counts (--project P lists one).
+    let list = scopes.len() == 1;
+    for project in scopes {
+        let perms = handle.effective_permissions(&who.owner, project.as_deref());
+        let label = project.clone().unwrap_or_else(|| "(organization)".into());
+        let _ = writeln!(text, "may do in {label}: {} permissions", perms.len());
+        if list {
+            for p in &perms {
+                let _ = writeln!(text, "  {p}");
+            }
+        }
+        per_project.push(json!({"project": project, "permissions": perms}));
+    }
+    if !list {
+        text.push_str("(--project P lists one project's permissions)\n");
+    }
+    print(
+        host,
+        &f,
+        &json!({"whoami": who, "credential_source": source, "effective_permissions": per_project}),
+        &text,
+    );
+    Ok(exit::OK)
+}
+
+// ---- tokens ----
+
+const DRAFT_FLAGS: [&str; 7] = [
+    "name",
+    "project",
+    "permission",
+    "expires",
+    "allowed-ip",
+    "secret-file",
+    "description",
+];
+
+/// A token draft from the flags (the session validates it, with the console's rules).
+fn draft(f: &Flags, default_project: Option<&str>) -> Res<Value> {
+    let name = f
+        .one("name")
+        .ok_or_else(|| bad("--name is required"))?
+        .to_owned();
+    let mut d = Map::new();
+    d.insert("name".into(), Value::String(name));
+    let projects = f.all("project");
+    if f.on("all-projects") {
+        if !projects.is_empty() {
+            return Err(bad("--all-projects and --project exclude each other"));
+        }
+        d.insert("projects".into(), json!("all"));
+    } else if !projects.is_empty() {
+        d.insert("projects".into(), json!(projects));
+    } else if let Some(p) = default_project {
+        d.insert("projects".into(), json!([p]));
+    }
+    let perms = f.all("permission");
+    d.insert(
+        "permissions".into(),
+        if perms.is_empty() {
+            json!("inherit")
+        } else {
+            json!(perms)
+        },
+    );
+    if let Some(e) = f.one("expires") {
+        let expiry = match e {
+            "30d" | "90d" | "365d" | "never" => json!(e),
+            custom => json!({"custom": custom}),
+        };
+        d.insert("expiry".into(), expiry);
+    }
+    let ips = f.all("allowed-ip");
+    if !ips.is_empty() {
+        d.insert("allowed_ips".into(), json!(ips));
+    }
+    Ok(Value::Object(d))
+}
+
+fn default_project<H: Host>(f: &Flags, host: &mut H) -> Res<Option<String>> {
+    let profile = profile_of(f, host)?;
+    let profiles = load_profiles(host)?;
+    Ok(profiles
+        .file
+        .profiles
+        .get(&profile)
+        .and_then(|p| p.project.clone()))
+}
+
+fn validation_text(v: &Value) -> String {
+    let mut t = String::new();
+    for (kind, key) in [("error  ", "errors"), ("warning", "warnings")] {
+        if let Some(Value::Array(issues)) = v.get(key) {
+            for i in issues {
+                let _ = writeln!(t, "{kind} {}: {}", s(i, "field"), s(i, "message"));
+            }
+        }
+    }
+    let valid = v.get("valid").and_then(Value::as_bool).unwrap_or(false);
+    let summary = v
+        .get("preview")
+        .map(|p| s(p, "summary").to_owned())
+        .unwrap_or_default();
+    let _ = writeln!(
+        t,
+        "{}: {summary}",
+        if valid { "valid" } else { "not valid" }
+    );
+    t
+}
+
+/// `--dry-run`: the session's validation and preview, nothing sent but whoami.
+async fn dry_run<H: Host>(
+    host: &mut H,
+    f: &Flags,
+    draft: Value,
+    account: Option<&str>,
+) -> Res<i32> {
+    let v = match account {
+        None => command(host, json!({"command": "validate_token", "draft": draft})).await?,
+        Some(id) => {
+            // An account's token is checked against the account as it is now.
+            let sa = call(host, json!({"op": "get_service_account", "id": id})).await?;
+            let owner = OwnerState::ServiceAccount(
+                serde_json::from_value(json!({
+                    "id": s(&sa, "id"), "name": s(&sa, "name"), "organization": s(&sa, "organization"),
+                    "project": sa.get("project"), "role": sa.get("role"), "status": sa.get("status"),
+                    "tag_selector": sa.get("tag_selector"),
+                }))
+                .map_err(|e| bad(format!("the account: {e}")))?,
+            );
+            let who = whoami_of(host).await?;
+            let req = json!({"draft": draft, "owner": owner, "organization_projects": who.organization_projects, "policy": who.policy});
+            let req: clouddigit_core::validate::TokenRequest =
+                serde_json::from_value(req).map_err(|e| bad(format!("the draft: {e}")))?;
+            serde_json::to_value(clouddigit_core::validate::validate_token(
+                &req,
+                clouddigit_core::catalog::Catalog::builtin(),
+            ))
+            .unwrap_or(Value::Null)
+        }
+    };
+    let valid = v.get("valid").and_then(Value::as_bool).unwrap_or(false);
+    print(host, f, &v, &validation_text(&v));
+    Ok(if valid { exit::OK } else { exit::BAD_INPUT })
+}
+
+async fn tokens<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Err(bad("give list, get, create, rotate or revoke"));
+    };
+    match sub.as_str() {
+        "list" => {
+            let f = Flags::parse(rest, &["limit"], &[])?;
+            f.no_more(0)?;
+            connect(&f, host)?;
+            let items = list_all(host, json!({"op": "list_tokens", "limit": limit(&f)?})).await?;
+            print(host, &f, &Value::Array(items.clone()), &token_rows(&items));
+            Ok(exit::OK)
+        }
+        "get" | "revoke" => {
+            let f = Flags::parse(rest, &[], &[])?;
+            let id = f.positional(0, "a token id")?.to_owned();
+            f.no_more(1)?;
+            connect(&f, host)?;
+            let op = if sub == "get" {
+                "get_token"
+            } else {
+                "revoke_token"
+            };
+            let t = call(host, json!({"op": op, "id": id})).await?;
+            let text = if sub == "get" {
+                token_detail(&t)
+            } else {
+                format!("revoked {} ({})\n", s(&t, "prefix"), s(&t, "id"))
+            };
+            print(host, &f, &t, &text);
+            Ok(exit::OK)
+        }
+        "create" => {
+            let f = Flags::parse(rest, &DRAFT_FLAGS, &["dry-run", "all-projects"])?;
+            f.no_more(0)?;
+            connect(&f, host)?;
+            let project = default_project(&f, host)?;
+            let d = draft(&f, project.as_deref())?;
+            if f.on("dry-run") {
+                return dry_run(host, &f, d, None).await;
+            }
+            let created = command(host, json!({"command": "create_token", "draft": d})).await?;
+            let t = created.get("token").cloned().unwrap_or(Value::Null);
+            let summary = format!(
+                "created {} \"{}\" ({})",
+                s(&t, "prefix"),
+                s(&t, "name"),
+                s(&t, "id")
+            );
+            deliver_secret(host, &f, created, "secret", &summary)
+        }
+        "rotate" => rotate(rest, host).await,
+        other => Err(bad(format!(
+            "tokens {other:?}: give list, get, create, rotate or revoke"
+        ))),
+    }
+}
+
+fn limit(f: &Flags) -> Res<Value> {
+    match f.one("limit") {
+        None => Ok(Value::Null),
+        Some(n) => n
+            .parse::<u32>()
+            .map(Value::from)
+            .map_err(|_| bad(format!("--limit: {n:?} is not a number"))),
+    }
+}
+
+/// Where `rotate --self` writes the new secret back: decided, and checked, before the
+/// rotation, so a destination that cannot take it fails while the old token still rules.
+enum WriteBack {
+    Keychain(String),
+    File(String),
+    /// Shown once (`--secret-file`, `--token-file -`, or a source nothing here can update).
+    Show(Option<&'static str>),
+}
+
+fn write_back<H: Host>(host: &mut H, f: &Flags, source: &Value) -> Res<WriteBack> {
+    if f.one("secret-file").is_some() {
+        check_secret_file(host, f)?;
+        return Ok(WriteBack::Show(None));
+    }
+    let file = |host: &mut H, path: &str| -> Res<WriteBack> {
+        host.check_private(path)
+            .map_err(|e| bad(format!("the new secret could not go back to {path}: {e}")))?;
+        Ok(WriteBack::File(path.to_owned()))
+    };
+    match s(source, "kind") {
+        "keychain" => {
+            let profile = s(source, "profile").to_owned();
+            host.keychain_get(&profile).map_err(|e| {
+                bad(format!(
+                    "the keychain cannot be reached to store the new secret ({e}); nothing was rotated"
+                ))
+            })?;
+            Ok(WriteBack::Keychain(profile))
+        }
+        "file" => file(host, s(source, "path")),
+        "explicit" => match f.one("token-file") {
+            Some("-") | None => Ok(WriteBack::Show(Some(
+                "the token came from standard input or the token option, which this command cannot update",
+            ))),
+            Some(path) => {
+                let path = path.to_owned();
+                file(host, &path)
+            }
+        },
+        "env_var" => Ok(WriteBack::Show(Some(
+            "the token came from CD_API_TOKEN, which this command cannot update: store the new secret where the variable is set",
+        ))),
+        _ => Err(bad(
+            "--self rotates a stored API token; this client authenticates another way (client credentials, OIDC or a provider), which has no token of its own to rotate",
+        )),
+    }
+}
+
+async fn rotate<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let f = Flags::parse(args, &["secret-file"], &["self"])?;
+    let me = f.on("self");
+    if me {
+        f.no_more(0)?;
+    } else {
+        f.no_more(1)?;
+    }
+    let source = connect(&f, host)?;
+    let back = if me {
+        write_back(host, &f, &source)?
+    } else {
+        check_secret_file(host, &f)?;
+        WriteBack::Show(None)
+    };
+    let (op, id) = if me {
+        let who = whoami_of(host).await?;
+        let id = who.token.token.id.clone();
+        match &who.owner {
+            OwnerState::ServiceAccount(sa) => (
+                json!({"op": "rotate_service_account_token", "id": sa.id, "token_id": id}),
+                id,
+            ),
+            OwnerState::User(_) => (json!({"op": "rotate_token", "id": id}), id),
+        }
+    } else {
+        let id = f.positional(0, "a token id (or --self)")?.to_owned();
+        (json!({"op": "rotate_token", "id": id}), id)
+    };
+    let rotation = call(host, op).await?;
+    let t = rotation.get("token").cloned().unwrap_or(Value::Null);
+    let old = rotation.get("replaces").cloned().unwrap_or(Value::Null);
+    let summary = format!(
+        "rotated {id}: the new token is {} ({}); {} keeps working until {}",
+        s(&t, "prefix"),
+        s(&t, "id"),
+        s(&old, "prefix"),
+        day(&old, "grace_ends_at")
+    );
+    let secret = rotation
+        .get("secret")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| bad("the answer has no secret"))?;
+    let stored = match back {
+        WriteBack::Show(note) => {
+            if let Some(note) = note {
+                host.err(&format!("{note}\n"));
+            }
+            return deliver_secret(host, &f, rotation, "secret", &summary);
+        }
+        WriteBack::Keychain(profile) => match host.keychain_set(&profile, &secret) {
+            Ok(()) => format!("the OS keychain, profile \"{profile}\""),
+            Err(e) => {
+                let why = format!("the keychain: {e}");
+                return Ok(secret_rescued(host, &secret, &summary, &why));
+            }
+        },
+        WriteBack::File(path) => match host.write_private(&path, &format!("{secret}\n")) {
+            Ok(()) => path,
+            Err(e) => {
+                let why = format!("{path}: {e}");
+                return Ok(secret_rescued(host, &secret, &summary, &why));
+            }
+        },
+    };
+    let mut v = rotation;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("secret");
+        o.insert("stored_in".into(), Value::String(stored.clone()));
+    }
+    print(
+        host,
+        &f,
+        &v,
+        &format!("{summary}\nthe new secret is in {stored}\n"),
+    );
+    Ok(exit::OK)
+}
+
+// ---- service accounts ----
+
+fn account_rows(items: &[Value]) -> String {
+    let mut rows = vec![[
+        "ID",
+        "NAME",
+        "PROJECT",
+        "ROLE",
+        "STATUS",
+        "CLIENT ID",
+        "CREATED",
+    ]
+    .map(str::to_owned)
+    .to_vec()];
+    for a in items {
+        rows.push(vec![
+            s(a, "id").to_owned(),
+            s(a, "name").to_owned(),
+            a.get("project")
+                .and_then(Value::as_str)
+                .unwrap_or("(organization)")
+                .to_owned(),
+            s(a, "role").to_owned(),
+            s(a, "status").to_owned(),
+            s(a, "client_id").to_owned(),
+            day(a, "created_at"),
+        ]);
+    }
+    table(&rows)
+}
+
+async fn service_accounts<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Err(bad(
+            "give list, create, get, disable, enable, delete, tokens or access-keys",
+        ));
+    };
+    match sub.as_str() {
+        "list" => {
+            let f = Flags::parse(rest, &["project", "limit"], &["org"])?;
+            f.no_more(0)?;
+            connect(&f, host)?;
+            let op = if f.on("org") {
+                json!({"op": "list_org_service_accounts", "limit": limit(&f)?})
+            } else {
+                let project = match f.one("project") {
+                    Some(p) => Some(p.to_owned()),
+                    None => default_project(&f, host)?,
+                };
+                let project = project.ok_or_else(|| bad("give --project P (or --org), or configure a default project"))?;
+                json!({"op": "list_service_accounts", "project": project, "limit": limit(&f)?})
+            };
+            let items = list_all(host, op).await?;
+            print(host, &f, &Value::Array(items.clone()), &account_rows(&items));
+            Ok(exit::OK)
+        }
+        "get" | "disable" | "enable" | "delete" => {
+            let f = Flags::parse(rest, &[], &[])?;
+            let id = f.positional(0, "a service account id")?.to_owned();
+            f.no_more(1)?;
+            connect(&f, host)?;
+            let op = format!("{sub}_service_account");
+            let a = call(host, json!({"op": op, "id": id})).await?;
+            let text = match sub.as_str() {
+                "get" => account_rows(std::slice::from_ref(&a)),
+                "delete" => format!("deleted {id}: its tokens and keys no longer work\n"),
+                _ => format!("{} is now {}\n", id, s(&a, "status")),
+            };
+            let json_value = if a.is_null() { json!({"deleted": id}) } else { a };
+            print(host, &f, &json_value, &text);
+            Ok(exit::OK)
+        }
+        "create" => {
+            let f = Flags::parse(
+                rest,
+                &["name", "role", "project", "description", "tag", "secret-file"],
+                &["org", "dry-run"],
+            )?;
+            f.no_more(0)?;
+            connect(&f, host)?;
+            let name = f.one("name").ok_or_else(|| bad("--name is required"))?;
+            let role = f.one("role").ok_or_else(|| bad("--role is required"))?;
+            let project = if f.on("org") {
+                None
+            } else {
+                Some(match f.one("project") {
+                    Some(p) => p.to_owned(),
+                    None => default_project(&f, host)?
+                        .ok_or_else(|| bad("give --project P or --org"))?,
+                })
+            };
+            let mut tags = Map::new();
+            for t in f.all("tag") {
+                let (k, v) = t
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("--tag: {t:?} is not KEY=VALUE")))?;
+                tags.insert(k.to_owned(), Value::String(v.to_owned()));
+            }
+            let body = json!({
+                "name": name, "role": role, "project": project,
+                "description": f.one("description").unwrap_or(""), "tag_selector": tags,
+            });
+            // The console's rules, on the creator as they are now, before anything is sent.
+            let who = whoami_of(host).await?;
+            let req = json!({"draft": body, "creator": who.owner, "organization_projects": who.organization_projects});
+            let req: clouddigit_core::validate::ServiceAccountRequest =
+                serde_json::from_value(req).map_err(|e| bad(format!("the account: {e}")))?;
+            let v = clouddigit_core::validate::validate_service_account(
+                &req,
+                clouddigit_core::catalog::Catalog::builtin(),
+            );
+            let vj = serde_json::to_value(&v).unwrap_or(Value::Null);
+            if f.on("dry-run") || !v.valid {
+                print(host, &f, &vj, &validation_text(&vj));
+                return Ok(if v.valid { exit::OK } else { exit::BAD_INPUT });
+            }
+            let created = call(host, json!({"op": "create_service_account", "body": body})).await?;
+            let a = created.get("service_account").cloned().unwrap_or(Value::Null);
+            let summary = format!(
+                "created service account {} \"{}\"; client id {}",
+                s(&a, "id"),
+                s(&a, "name"),
+                s(&created, "client_id")
+            );
+            deliver_secret(host, &f, created, "client_secret", &summary)
+        }
+        "tokens" => account_tokens(rest, host).await,
+        "access-keys" => access_keys(rest, host).await,
+        other => Err(bad(format!("service-accounts {other:?}: give list, create, get, disable, enable, delete, tokens or access-keys"))),
+    }
+}
+
+async fn account_tokens<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Err(bad("give list, create, rotate or revoke"));
+    };
+    match sub.as_str() {
+        "list" => {
+            let f = Flags::parse(rest, &["limit"], &[])?;
+            let id = f.positional(0, "a service account id")?.to_owned();
+            f.no_more(1)?;
+            connect(&f, host)?;
+            let items = list_all(
+                host,
+                json!({"op": "list_service_account_tokens", "id": id, "limit": limit(&f)?}),
+            )
+            .await?;
+            print(host, &f, &Value::Array(items.clone()), &token_rows(&items));
+            Ok(exit::OK)
+        }
+        "create" => {
+            let f = Flags::parse(rest, &DRAFT_FLAGS, &["dry-run", "all-projects"])?;
+            let id = f.positional(0, "a service account id")?.to_owned();
+            f.no_more(1)?;
+            connect(&f, host)?;
+            let d = draft(&f, None)?;
+            if f.on("dry-run") {
+                return dry_run(host, &f, d, Some(&id)).await;
+            }
+            let created = command(
+                host,
+                json!({"command": "create_service_account_token", "id": id, "draft": d}),
+            )
+            .await?;
+            let t = created.get("token").cloned().unwrap_or(Value::Null);
+            let summary = format!(
+                "created {} \"{}\" ({}) for {id}",
+                s(&t, "prefix"),
+                s(&t, "name"),
+                s(&t, "id")
+            );
+            deliver_secret(host, &f, created, "secret", &summary)
+        }
+        "rotate" | "revoke" => {
+            let f = Flags::parse(rest, &["secret-file"], &[])?;
+            let id = f.positional(0, "a service account id")?.to_owned();
+            let token_id = f.positional(1, "a token id")?.to_owned();
+            f.no_more(2)?;
+            connect(&f, host)?;
+            let op = format!("{sub}_service_account_token");
+            let v = call(host, json!({"op": op, "id": id, "token_id": token_id})).await?;
+            if sub == "rotate" {
+                let t = v.get("token").cloned().unwrap_or(Value::Null);
+                let summary = format!(
+                    "rotated {token_id}: the new token is {} ({})",
+                    s(&t, "prefix"),
+                    s(&t, "id")
+                );
+                return deliver_secret(host, &f, v, "secret", &summary);
+            }
+            let text = format!("revoked {} ({})\n", s(&v, "prefix"), s(&v, "id"));
+            print(host, &f, &v, &text);
+            Ok(exit::OK)
+        }
+        other => Err(bad(format!(
+            "service-accounts tokens {other:?}: give list, create, rotate or revoke"
+        ))),
+    }
+}
+
+async fn access_keys<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Err(bad("give list, create or delete"));
+    };
+    let f = Flags::parse(rest, &["secret-file"], &[])?;
+    let id = f.positional(0, "a service account id")?.to_owned();
+    match sub.as_str() {
+        "list" => {
+            f.no_more(1)?;
+            connect(&f, host)?;
+            let items = list_all(host, json!({"op": "list_access_keys", "id": id})).await?;
+            let mut rows = vec![["KEY ID", "CREATED", "EXPIRES"].map(str::to_owned).to_vec()];
+            for k in &items {
+                rows.push(vec![
+                    s(k, "id").to_owned(),
+                    day(k, "created_at"),
+                    day(k, "expires_at"),
+                ]);
+            }
+            print(host, &f, &Value::Array(items.clone()), &table(&rows));
+            Ok(exit::OK)
+        }
+        "create" => {
+            f.no_more(1)?;
+            connect(&f, host)?;
+            let k = call(host, json!({"op": "create_access_key", "id": id})).await?;
+            let summary = format!("created access key {} for {id}", s(&k, "id"));
+            deliver_secret(host, &f, k, "secret", &summary)
+        }
+        "delete" => {
+            let key = f.positional(1, "an access key id")?.to_owned();
+            f.no_more(2)?;
+            connect(&f, host)?;
+            call(
+                host,
+                json!({"op": "delete_access_key", "id": id, "key_id": key}),
+            )
+            .await?;
+            print(
+                host,
+                &f,
+                &json!({"deleted": key}),
+                &format!("deleted access key {key}\n"),
+            );
+            Ok(exit::OK)
+        }
+        other => Err(bad(format!(
+            "service-accounts access-keys {other:?}: give list, create or delete"
+        ))),
+    }
+}
+
+// ---- audit ----
+
+const FILTER_FLAGS: [&str; 8] = [
+    "actor",
+    "token-prefix",
+    "status",
+    "since",
+    "until",
+    "limit",
+    "interval",
+    "output",
+];
+
+/// `--since 30d` / `24h` / `15m` or an RFC 3339 time.
+pub(crate) fn since(now: Timestamp, text: &str) -> Result<Timestamp, String> {
+    let t = text.trim();
+    let unit = t.chars().last().unwrap_or(' ');
+    if let (Some(n), true) = (
+        t.get(..t.len().saturating_sub(1))
+            .and_then(|n| n.parse::<i64>().ok()),
+        matches!(unit, 'd' | 'h' | 'm'),
+    ) {
+        let d = match unit {
+            'd' => chrono::Duration::try_days(n),
+            'h' => chrono::Duration::try_hours(n),
+            _ => chrono::Duration::try_minutes(n),
+        };
+        return d
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("{text:?} is too far back"));
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .map_err(|_| format!("{text:?} is neither a duration (30d, 24h, 15m) nor an RFC 3339 time"))
+}
+
+fn filter<H: Host>(f: &Flags, host: &H) -> Res<Value> {
+    let mut m = Map::new();
+    if let Some(a) = f.one("actor") {
+        m.insert("actor".into(), json!(a));
+    }
+    if let Some(p) = f.one("token-prefix") {
+        m.insert("token_prefix".into(), json!(p));
+    }
+    if let Some(st) = f.one("status") {
+        let code: u16 = st
+            .parse()
+            .map_err(|_| bad(format!("--status: {st:?} is not an HTTP status")))?;
+        m.insert("status".into(), json!(code));
+    }
+    if let Some(t) = f.one("since") {
+        let from = since(host.now(), t).map_err(|e| bad(format!("--since: {e}")))?;
+        m.insert(
+            "from".into(),
+            json!(from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+    }
+    if let Some(t) = f.one("until") {
+        let to = since(host.now(), t).map_err(|e| bad(format!("--until: {e}")))?;
+        m.insert(
+            "to".into(),
+            json!(to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+    }
+    Ok(Value::Object(m))
+}
+
+fn event_line(e: &Value) -> String {
+    format!(
+        "{}  {:<3} {:<6} {}  {} {}  {}\n",
+        s(e, "time"),
+        e.get("status").and_then(Value::as_u64).unwrap_or(0),
+        s(e, "method"),
+        s(e, "path"),
+        e.get("token_prefix").and_then(Value::as_str).unwrap_or("-"),
+        e.get("actor").and_then(Value::as_str).unwrap_or("-"),
+        e.get("source_ip").and_then(Value::as_str).unwrap_or("-"),
+    )
+}
+
+async fn audit<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Err(bad("give tail or export"));
+    };
+    let f = Flags::parse(rest, &FILTER_FLAGS, &["follow"])?;
+    f.no_more(0)?;
+    let flt = filter(&f, host)?;
+    connect(&f, host)?;
+    match sub.as_str() {
+        "tail" => {
+            let n = match f.one("limit") {
+                Some(n) => n
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or_else(|| bad(format!("-n: {n:?} is not a count from 1 to 500")))?,
+                None => 20,
+            };
+            let interval_ms = match f.one("interval") {
+                Some(i) => i
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (0.1..=3600.0).contains(s))
+                    .map(|s| (s * 1000.0) as u64)
+                    .ok_or_else(|| bad(format!("--interval: {i:?} is not 0.1 to 3600 seconds")))?,
+                None => 2000,
+            };
+            // The newest page, printed oldest first, as `tail` does.
+            let page = host
+                .run(&json!({"command": "page", "op": {"op": "list_audit_events", "filter": flt, "limit": n}}))
+                .await
+                .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
+            let mut events: Vec<Value> = match page.get("value") {
+                Some(Value::Array(a)) => a.clone(),
+                _ => Vec::new(),
+            };
+            events.reverse();
+            let mut seen: std::collections::HashSet<String> =
+                events.iter().map(|e| s(e, "id").to_owned()).collect();
+            let mut newest = events.last().map(|e| s(e, "time").to_owned());
+            emit_events(host, &f, &events);
+            // The test command's bound on --follow: stop after this many polls.
+            let polls: Option<u64> = host.var("CD_CLI_FOLLOW_POLLS").and_then(|v| v.parse().ok());
+            let mut done_polls = 0u64;
+            while f.on("follow") && polls.is_none_or(|p| done_polls < p) {
+                host.sleep(interval_ms).await;
+                done_polls += 1;
+                let mut fl = flt.clone();
+                if let (Some(t), Some(o)) = (&newest, fl.as_object_mut()) {
+                    o.insert("from".into(), json!(t));
+                }
+                let page = host
+                    .run(&json!({"command": "page", "op": {"op": "list_audit_events", "filter": fl, "limit": 500}}))
+                    .await
+                    .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
+                let mut fresh: Vec<Value> = match page.get("value") {
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter(|e| !seen.contains(s(e, "id")))
+                        .cloned()
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                fresh.reverse();
+                for e in &fresh {
+                    seen.insert(s(e, "id").to_owned());
+                }
+                if let Some(last) = fresh.last() {
+                    newest = Some(s(last, "time").to_owned());
+                }
+                emit_events(host, &f, &fresh);
+            }
+            Ok(exit::OK)
+        }
+        "export" => {
+            let lines = call(host, json!({"op": "export_audit_events", "filter": flt})).await?;
+            let text = lines.as_str().unwrap_or_default();
+            match f.one("output") {
+                Some(path) => {
+                    host.write_private(path, text)
+                        .map_err(|e| bad(format!("--output {path}: {e}")))?;
+                    let n = text.lines().filter(|l| !l.trim().is_empty()).count();
+                    host.err(&format!("{n} events written to {path}\n"));
+                }
+                None => host.out(text),
+            }
+            Ok(exit::OK)
+        }
+        other => Err(bad(format!("audit {other:?}: give tail or export"))),
+    }
+}
+
+/// Events as lines of text, or with `--json` one JSON object per line (so `--follow`
+/// can stream them).
+fn emit_events<H: Host>(host: &mut H, f: &Flags, events: &[Value]) {
+    let mut out = String::new();
+    for e in events {
+        if f.json {
+            out.push_str(&serde_json::to_string(e).unwrap_or_default());
+            out.push('\n');
+        } else {
+            out.push_str(&event_line(e));
+        }
+    }
+    if !out.is_empty() {
+        host.out(&out);
+    }
+}
+
+// ---- compute and storage ----
+
+async fn resources<H: Host>(cmd: &str, args: &[String], host: &mut H) -> Res<i32> {
+    let (kind, op) = match (
+        cmd,
+        args.first().map(String::as_str),
+        args.get(1).map(String::as_str),
+    ) {
+        ("compute", Some("servers"), Some("list")) => ("servers", "list_servers"),
+        ("storage", Some("buckets"), Some("list")) => ("buckets", "list_buckets"),
+        ("compute", ..) => return Err(bad("give servers list")),
+        _ => return Err(bad("give buckets list")),
+    };
+    let f = Flags::parse(&args[2..], &["project"], &[])?;
+    f.no_more(0)?;
+    connect(&f, host)?;
+    let project = match f.one("project") {
+        Some(p) => Some(p.to_owned()),
+        None => default_project(&f, host)?,
+    };
+    let project = project.ok_or_else(|| bad("give --project P, or configure a default project"))?;
+    let items = list_all(host, json!({"op": op, "project": project})).await?;
+    let mut rows = if kind == "servers" {
+        vec![["ID", "NAME", "STATUS", "PROJECT", "CREATED"]
+            .map(str::to_owned)
+            .to_vec()]
+    } else {
+        vec![["NAME", "PROJECT", "OBJECT LOCK", "CREATED"]
+            .map(str::to_owned)
+            .to_vec()]
+    };
+    for i in &items {
+        rows.push(if kind == "servers" {
+            vec![
+                s(i, "id").into(),
+                s(i, "name").into(),
+                s(i, "status").into(),
+                s(i, "project").into(),
+                day(i, "created_at"),
+            ]
+        } else {
+            vec![
+                s(i, "name").into(),
+                s(i, "project").into(),
+                i.get("object_lock")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    .to_string(),
+                day(i, "created_at"),
+            ]
+        });
+    }
+    print(host, &f, &Value::Array(items.clone()), &table(&rows));
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_times_for_since() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            since(now, "30d").unwrap().to_rfc3339(),
+            "2026-11-07T12:00:00+00:00"
+        );
+        assert_eq!(
+            since(now, "2h").unwrap().to_rfc3339(),
+            "2026-12-07T10:00:00+00:00"
+        );
+        assert!(since(now, "2026-12-01T00:00:00Z").is_ok());
+        assert!(since(now, "yesterday").unwrap_err().contains("duration"));
+        assert!(since(now, "99999999999999d").is_err());
+    }
+
+    #[test]
+    fn exit_statuses_follow_the_error_kind() {
+        let e = |kind| ApiError {
+            kind,
+            ..ApiError::config("x", "y")
+        };
+        assert_eq!(exit_for(&e(ErrorKind::PermissionDenied)), exit::DENIED);
+        assert_eq!(exit_for(&e(ErrorKind::Authentication)), exit::DENIED);
+        assert_eq!(exit_for(&e(ErrorKind::Validation)), exit::BAD_INPUT);
+        assert_eq!(exit_for(&e(ErrorKind::Server)), exit::API);
+        assert_eq!(exit_for(&e(ErrorKind::Transport)), exit::API);
+        assert_eq!(exit_for(&e(ErrorKind::NotFound)), exit::API);
+    }
+
+    #[test]
+    fn a_draft_from_flags() {
+        let args: Vec<String> = [
+            "--name",
+            "ci",
+            "--project",
+            "web",
+            "--permission",
+            "compute.servers.list",
+            "--expires",
+            "2027-01-31",
+            "--allowed-ip",
+            "10.0.0.0/8",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let f = Flags::parse(&args, &DRAFT_FLAGS, &["dry-run", "all-projects"])
+            .unwrap_or_else(|_| panic!("flags"));
+        let d = draft(&f, Some("ignored")).unwrap_or_else(|_| panic!("draft"));
+        assert_eq!(
+            d,
+            json!({"name": "ci", "projects": ["web"], "permissions": ["compute.servers.list"],
+                   "expiry": {"custom": "2027-01-31"}, "allowed_ips": ["10.0.0.0/8"]})
+        );
+        let f = Flags::parse(&["--name".to_owned(), "x".to_owned()], &DRAFT_FLAGS, &[])
+            .unwrap_or_else(|_| panic!("flags"));
+        assert_eq!(
+            draft(&f, Some("web")).unwrap_or_else(|_| panic!("draft"))["projects"],
+            json!(["web"])
+        );
+        assert!(Flags::parse(&["--dry-run=1".to_owned()], &[], &["dry-run"]).is_err());
+    }
+}
