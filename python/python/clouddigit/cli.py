@@ -5,12 +5,17 @@ Every command, option and message lives in the Rust core (the same code
 its status: 0 success, 1 a denial or a finding, 2 bad input.
 """
 
+from __future__ import annotations
+
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn, Optional
 
 from ._native import run_cli
+
+TYPE_CHECKING = False  # typing is not imported at run time: the command starts faster
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn, Optional
 
 
 def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
