@@ -68,7 +68,13 @@ pattern='cd_[0-9A-Za-z]{42}'
 n_pip=$($pip_cmd scan tree --json | "$py" -c 'import json,sys; print(len(json.load(sys.stdin)))' || true)
 n_npm=$($npm_cmd scan tree --json | "$py" -c 'import json,sys; print(len(json.load(sys.stdin)))' || true)
 n_rg=$(rg -uu -o "$pattern" tree | wc -l)
-n_ds=$($ds_cmd | "$py" -c 'import json,sys; print(sum(len(v) for v in json.load(sys.stdin)["results"].values()))')
+# detect-secrets takes minutes on this tree: it runs once, timed (the cache is warm from
+# the runs above), and that run's findings are counted.
+ds_start=$(date +%s.%N)
+$ds_cmd > "$work/ds-out.json"
+ds_end=$(date +%s.%N)
+"$py" -c 'import json,sys; t=float(sys.argv[2])-float(sys.argv[1]); json.dump({"results":[{"command":"detect-secrets","median":t,"times":[t]}]}, open("ds.json","w"))' "$ds_start" "$ds_end"
+n_ds=$("$py" -c 'import json,sys; print(sum(len(v) for v in json.load(open(sys.argv[1]))["results"].values()))' "$work/ds-out.json")
 echo "found: pip $n_pip, npm $n_npm (valid tokens); rg $n_rg, detect-secrets $n_ds (the pattern, look-alikes too)"
 [ "$n_pip" = 5 ] && [ "$n_npm" = 5 ] || { echo "bench-scan: clouddigit should find the 5 planted tokens" >&2; exit 1; }
 
@@ -84,11 +90,10 @@ if command -v hyperfine >/dev/null; then
     -n 'rg -uu' "rg -uu -c $pattern tree" \
     -n 'clouddigit scan (pip)' "$pip_cmd scan tree" \
     -n 'clouddigit scan (npm)' "$npm_cmd scan tree" >/dev/null
-  hyperfine -N -i --warmup 1 --runs 3 --export-json "$work/ds.json" -n 'detect-secrets' "$ds_cmd" >/dev/null
 else
-  "$py" - "$runs" "$pattern" "$pip_cmd" "$npm_cmd" "$ds_cmd" <<'PY'
+  "$py" - "$runs" "$pattern" "$pip_cmd" "$npm_cmd" <<'PY'
 import json, shlex, subprocess, sys, time
-runs, pattern, pip_cmd, npm_cmd, ds_cmd = sys.argv[1:]
+runs, pattern, pip_cmd, npm_cmd = sys.argv[1:]
 def timed(name, cmd, n):
     argv = shlex.split(cmd)
     subprocess.run(argv, capture_output=True)
@@ -100,7 +105,6 @@ fast = [timed("rg -uu", f"rg -uu -c {pattern} tree", int(runs)),
         timed("clouddigit scan (pip)", f"{pip_cmd} scan tree", int(runs)),
         timed("clouddigit scan (npm)", f"{npm_cmd} scan tree", int(runs))]
 json.dump({"results": fast}, open("fast.json", "w"))
-json.dump({"results": [timed("detect-secrets", ds_cmd, 3)]}, open("ds.json", "w"))
 PY
 fi
 "$py" - <<'PY'
