@@ -87,7 +87,9 @@ offline commands:
                        --sarif: SARIF 2.1.0 for code scanning. --baseline FILE: findings
                        whose fingerprint FILE holds are known and not reported;
                        --write-baseline FILE writes the current findings' fingerprints
-                       (SHA-256 of the secret, truncated: never the secret)
+                       (SHA-256 of the secret, truncated: never the secret).
+                       --verify (online, opt-in): asks the API whether each API token
+                       found is live, revoked, rotated or expired (whoami with it)
   catalog [FILTER]     list permissions, with routes and the roles that grant them
   sigv4 explain REQUEST --secret-file FILE
                        an S3 request's SigV4 signature worked out offline: the canonical
@@ -206,6 +208,9 @@ fn time_arg(io: &dyn CliIo, text: Option<&str>, what: &str) -> Res<Timestamp> {
 /// that can also call the API. Returns the exit status.
 pub async fn main<H: Host>(args: &[String], host: &mut H) -> i32 {
     match args.split_first() {
+        Some((cmd, rest)) if cmd == "scan" && rest.iter().any(|a| a == "--verify") => {
+            online::scan_verify(rest, host).await
+        }
         Some((cmd, rest)) if online::is_online(cmd) => {
             if rest.iter().any(|a| a == "-h" || a == "--help") {
                 host.out(online::ONLINE_USAGE);

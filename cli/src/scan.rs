@@ -536,7 +536,34 @@ fn scan_history(
 const SCAN_USAGE: &str = "usage: scan PATH... | scan --stdin | scan --git [REF...] [--repo DIR]";
 
 /// `clouddigit scan`.
+/// A scan's findings and what the report needs to say about them.
+pub(crate) struct Scanned {
+    pub found: Vec<Finding>,
+    totals: WalkTotals,
+    known: usize,
+    allowed: usize,
+    git: bool,
+    sarif_out: bool,
+    json: bool,
+}
+
+/// What `--verify` learned of a finding from the API (never more than its prefix shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// `live`, `revoked`, `rotated`, `expired`, `owner_inactive`, `unknown`, `unverified`.
+    pub status: String,
+    pub detail: String,
+}
+
 pub(crate) fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
+    match collect(args, io)? {
+        Some(scanned) => Ok(report(io, &scanned, None)),
+        None => Ok(0),
+    }
+}
+
+/// Walks and finds; `None` when `--write-baseline` has already done the command's work.
+pub(crate) fn collect(args: &[String], io: &mut dyn CliIo) -> Res<Option<Scanned>> {
     let mut sarif_out = false;
     let mut stdin = false;
     let mut git = false;
@@ -620,23 +647,72 @@ pub(crate) fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
             "wrote {} finding(s) to the baseline {path}\n",
             found.len()
         ));
-        return Ok(0);
+        return Ok(None);
     }
-    if sarif_out {
-        emit_json(io, &sarif(&found));
-    } else if a.json {
-        emit_json(
-            io,
-            &Value::Array(found.iter().map(Finding::to_json).collect()),
-        );
+    Ok(Some(Scanned {
+        found,
+        totals,
+        known,
+        allowed,
+        git,
+        sarif_out,
+        json: a.json,
+    }))
+}
+
+/// Prints the findings (with `--verify`'s verdicts, one per finding); the exit status.
+pub(crate) fn report(io: &mut dyn CliIo, s: &Scanned, verdicts: Option<&[Verdict]>) -> i32 {
+    let Scanned {
+        found,
+        totals,
+        known,
+        allowed,
+        git,
+        sarif_out,
+        json,
+    } = s;
+    let (known, allowed, git) = (*known, *allowed, *git);
+    let verdict = |i: usize| verdicts.and_then(|v| v.get(i));
+    if *sarif_out {
+        let mut doc = sarif(found);
+        if verdicts.is_some() {
+            if let Some(results) = doc
+                .pointer_mut("/runs/0/results")
+                .and_then(Value::as_array_mut)
+            {
+                for (i, r) in results.iter_mut().enumerate() {
+                    if let (Some(v), Some(o)) = (verdict(i), r.as_object_mut()) {
+                        o.insert(
+                            "properties".into(),
+                            json!({"verified": v.status, "verifiedDetail": v.detail}),
+                        );
+                    }
+                }
+            }
+        }
+        emit_json(io, &doc);
+    } else if *json {
+        let items = found
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut v = f.to_json();
+                if let (Some(d), Some(o)) = (verdict(i), v.as_object_mut()) {
+                    o.insert("verified".into(), json!(d.status));
+                    o.insert("verified_detail".into(), json!(d.detail));
+                }
+                v
+            })
+            .collect();
+        emit_json(io, &Value::Array(items));
     } else {
         let mut t = String::new();
-        for f in &found {
+        for (i, f) in found.iter().enumerate() {
             let at = match &f.commit {
                 Some(c) => format!("{}:{}", c.get(..12).unwrap_or(c), f.file),
                 None => f.file.clone(),
             };
-            let _ = writeln!(
+            let _ = write!(
                 t,
                 "{at}:{}:{}: {} {}…",
                 f.line,
@@ -644,6 +720,12 @@ pub(crate) fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
                 label(f.kind),
                 f.prefix
             );
+            match verdict(i) {
+                Some(v) => {
+                    let _ = writeln!(t, " [{}: {}]", v.status, v.detail);
+                }
+                None => t.push('\n'),
+            }
         }
         io.out(&t);
         let what = if git { "blob(s)" } else { "file(s)" };
@@ -658,10 +740,18 @@ pub(crate) fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
         if allowed > 0 {
             let _ = write!(summary, ", {allowed} allowed ({ALLOW_MARKER})");
         }
+        if let Some(v) = verdicts {
+            let live = v.iter().filter(|v| v.status == "live").count();
+            let _ = write!(summary, "; {live} live");
+        }
         summary.push('\n');
         io.err(&summary);
     }
-    Ok(if found.is_empty() { 0 } else { 1 })
+    if found.is_empty() {
+        0
+    } else {
+        1
+    }
 }
 
 #[cfg(test)]
