@@ -20,6 +20,8 @@ use clouddigit_core::model::{OwnerState, Request, Role, Timestamp, Token, TokenP
 use clouddigit_core::validate::{Issue, ServiceAccountRequest, TokenRequest};
 
 mod analysis;
+pub mod scan;
+pub use scan::{ScanVisitor, ScanWalk, WalkTotals};
 
 /// What a host provides. Paths are the host's own strings.
 pub trait CliIo {
@@ -38,18 +40,37 @@ pub trait CliIo {
         each(text.as_bytes());
         Ok(())
     }
-    /// For `scan`: the files under `path` (itself, if it is a file), recursively,
-    /// never descending into a directory named in `skip_dirs`.
+    /// The files under `path` (itself, if it is a file), recursively, never descending
+    /// into a directory named in `skip_dirs`: what the default [`CliIo::walk_scan`] walks.
     fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String>;
     fn out(&mut self, text: &str);
     fn err(&mut self, text: &str);
     fn now(&self) -> Timestamp;
-    /// Whether standard error is a terminal (progress bars only then).
+    /// Whether standard error is a terminal (progress lines only then).
     fn is_tty(&self) -> bool {
         false
     }
-    /// Progress of a long scan; hosts may draw a bar.
-    fn progress(&mut self, _done: usize, _total: usize) {}
+    /// For `scan`: walk `walk.roots` as [`ScanWalk`] says, read every file as bytes, and
+    /// call `visit.candidate` for each file that contains one of `walk.literals`; draw
+    /// what `visit.progress` returns on standard error. The host may walk in parallel
+    /// and call `visit` from several threads at once. The error names the root.
+    /// The default is sequential, through `list_files` and `read`, without `.gitignore`.
+    fn walk_scan(
+        &mut self,
+        walk: &ScanWalk<'_>,
+        visit: &dyn ScanVisitor,
+    ) -> Result<WalkTotals, String> {
+        scan::default_walk(self, walk, visit)
+    }
+    /// For `scan --git`: run `git -C dir ARGS...` with `input` on its standard input and
+    /// return its standard output, or its standard error's first line if it fails.
+    fn git(&mut self, _dir: &str, _args: &[String], _input: &[u8]) -> Result<Vec<u8>, String> {
+        Err("this host cannot run git".to_owned())
+    }
+    /// For `scan --write-baseline`: create or replace a file with `text`.
+    fn write_file(&mut self, _path: &str, _text: &str) -> Result<(), String> {
+        Err("this host cannot write files".to_owned())
+    }
 }
 
 pub const USAGE: &str = "\
@@ -78,8 +99,19 @@ offline commands:
                        allow-lists, scope, personal tokens named for CI, the organization's
                        policy (--policy: its token policy JSON); --audit: an audit export,
                        for personal tokens used like CI (a CI user agent, or 10+ addresses)
-  scan PATH...         find Cloud Digit token secrets (format + checksum); prints
-                       file:line:column and the prefix only; exit 1 when found
+  scan PATH... | scan --stdin | scan --git [REF...] [--repo DIR]
+                       find Cloud Digit secrets (format + checksum) in files (a parallel
+                       walk that honours .gitignore in a git work tree; --no-gitignore
+                       scans ignored files too), in standard input, or in every blob of
+                       the history reachable from REFs (default HEAD; each finding with
+                       its commit). Prints file:line:column and the prefix only; exit 1
+                       when found. A line holding clouddigit:allow is not reported.
+                       --sarif: SARIF 2.1.0 for code scanning. --baseline FILE: findings
+                       whose fingerprint FILE holds are known and not reported;
+                       --write-baseline FILE writes the current findings' fingerprints
+                       (SHA-256 of the secret, truncated: never the secret).
+                       --verify (online, opt-in): asks the API whether each API token
+                       found is live, revoked, rotated or expired (whoami with it)
   catalog [FILTER]     list permissions, with routes and the roles that grant them
   sigv4 explain REQUEST --secret-file FILE
                        an S3 request's SigV4 signature worked out offline: the canonical
@@ -198,6 +230,9 @@ fn time_arg(io: &dyn CliIo, text: Option<&str>, what: &str) -> Res<Timestamp> {
 /// that can also call the API. Returns the exit status.
 pub async fn main<H: Host>(args: &[String], host: &mut H) -> i32 {
     match args.split_first() {
+        Some((cmd, rest)) if cmd == "scan" && rest.iter().any(|a| a == "--verify") => {
+            online::scan_verify(rest, host).await
+        }
         Some((cmd, rest)) if online::is_online(cmd) => {
             if rest.iter().any(|a| a == "-h" || a == "--help") {
                 host.out(online::ONLINE_USAGE);
@@ -232,7 +267,7 @@ pub fn run(args: &[String], io: &mut dyn CliIo) -> i32 {
         "validate" => validate(rest, io),
         "least-privilege" => analysis::least_privilege(rest, io),
         "lint" => analysis::lint(rest, io),
-        "scan" => scan(rest, io),
+        "scan" => scan::scan(rest, io),
         "catalog" => catalog(rest, io),
         "sigv4" => sigv4(rest, io),
         "trust" => trust(rest, io),
@@ -435,58 +470,6 @@ fn validate(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
         io.out(&t);
     }
     Ok(if valid { 0 } else { 1 })
-}
-
-fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
-    let a = Args::parse(args, &[])?;
-    if a.positional.is_empty() {
-        return Err(Bad("give at least one path".into()));
-    }
-    let mut files = Vec::new();
-    for p in &a.positional {
-        files.extend(
-            io.list_files(p, SCAN_SKIP_DIRS)
-                .map_err(|e| Bad(format!("{p}: {e}")))?,
-        );
-    }
-    let total = files.len();
-    let mut found = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        // Unreadable and binary files are skipped, not fatal: a scan must finish.
-        let text = io
-            .read(f)
-            .ok()
-            .filter(|t| !t.as_bytes()[..t.len().min(BINARY_SNIFF_BYTES)].contains(&0));
-        if let Some(text) = text {
-            for hit in clouddigit_core::scan::scan_text(&text) {
-                found.push(json!({"file": f, "line": hit.line, "column": hit.column, "prefix": hit.prefix}));
-            }
-        }
-        if io.is_tty() && (i % 64 == 0 || i + 1 == total) {
-            io.progress(i + 1, total);
-        }
-    }
-    if a.json {
-        emit_json(io, &Value::Array(found.clone()));
-    } else {
-        let mut t = String::new();
-        for h in &found {
-            let _ = writeln!(
-                t,
-                "{}:{}:{}: Cloud Digit token {}…",
-                h["file"].as_str().unwrap_or(""),
-                h["line"],
-                h["column"],
-                h["prefix"].as_str().unwrap_or("")
-            );
-        }
-        io.out(&t);
-        io.err(&format!(
-            "scanned {total} file(s): {} token(s) found\n",
-            found.len()
-        ));
-    }
-    Ok(if found.is_empty() { 0 } else { 1 })
 }
 
 fn catalog(args: &[String], io: &mut dyn CliIo) -> Res<i32> {

@@ -1812,6 +1812,134 @@ async fn resources<H: Host>(cmd: &str, args: &[String], host: &mut H) -> Res<i32
     Ok(exit::OK)
 }
 
+// ---- scan --verify ----
+
+/// `scan ... --verify`: the scan, then each API token found asked of the API (whoami
+/// with that token): live, revoked, rotated, expired, or unknown. Nothing but the
+/// prefix is printed; client secrets and access-key secrets are not checked.
+pub async fn scan_verify<H: Host>(args: &[String], host: &mut H) -> i32 {
+    let mut rest = Vec::new();
+    let mut online = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let name = a
+            .strip_prefix("--")
+            .map(|n| n.split('=').next().unwrap_or(n));
+        match name {
+            Some("verify") => {}
+            Some(n) if COMMON.contains(&n) && n != "token-file" => {
+                online.push(a.clone());
+                if !a.contains('=') {
+                    if let Some(v) = it.next() {
+                        online.push(v.clone());
+                    }
+                }
+            }
+            _ => rest.push(a.clone()),
+        }
+    }
+    let scanned = match crate::scan::collect(&rest, host) {
+        Ok(Some(s)) => s,
+        Ok(None) => return exit::OK,
+        Err(Bad(line)) => {
+            host.err(&format!("clouddigit scan: {line}\n"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let f = match Flags::parse(&online, &[], &[]) {
+        Ok(f) => f,
+        Err(_) => {
+            host.err("clouddigit scan: bad --profile, --base-url or --region\n");
+            return exit::BAD_INPUT;
+        }
+    };
+    let mut seen: std::collections::HashMap<String, crate::scan::Verdict> =
+        std::collections::HashMap::new();
+    let mut verdicts = Vec::with_capacity(scanned.found.len());
+    for finding in &scanned.found {
+        let v = match seen.get(&finding.fingerprint) {
+            Some(v) => v.clone(),
+            None => {
+                let v = verify_one(host, &f, finding).await;
+                seen.insert(finding.fingerprint.clone(), v.clone());
+                v
+            }
+        };
+        verdicts.push(v);
+    }
+    crate::scan::report(host, &scanned, Some(&verdicts))
+}
+
+async fn verify_one<H: Host>(
+    host: &mut H,
+    f: &Flags,
+    finding: &crate::scan::Finding,
+) -> crate::scan::Verdict {
+    use crate::scan::Verdict;
+    let verdict = |status: &str, detail: String| Verdict {
+        status: status.to_owned(),
+        detail,
+    };
+    if finding.kind != clouddigit_core::secret::SecretKind::ApiToken {
+        return verdict("unverified", "only API tokens are checked".into());
+    }
+    let mut o = match options(f, host) {
+        Ok(o) => o,
+        Err(_) => return verdict("unverified", "bad --profile".into()),
+    };
+    if let Some(m) = o.as_object_mut() {
+        m.insert(
+            "token".into(),
+            Value::String(finding.secret().expose_secret().to_owned()),
+        );
+    }
+    if let Err(e) = host.connect(&o) {
+        return verdict("unverified", api_error(e).message);
+    }
+    match command(host, json!({"command": "whoami"})).await {
+        Ok(who) => {
+            let t = who.get("token").cloned().unwrap_or(Value::Null);
+            let expires = if t.get("expires_at").is_some_and(Value::is_null) {
+                "never expires".to_owned()
+            } else {
+                format!("expires {}", day(&t, "expires_at"))
+            };
+            verdict(
+                "live",
+                format!(
+                    "works now as \"{}\" in {}; {expires}: revoke it",
+                    s(&t, "name"),
+                    s(&t, "organization")
+                ),
+            )
+        }
+        Err(Failure::Api(e)) => match (e.kind, e.code.as_str()) {
+            (ErrorKind::Authentication, "revoked") => {
+                verdict("revoked", "revoked: no longer works".into())
+            }
+            (ErrorKind::Authentication, "rotated") => {
+                verdict("rotated", "replaced by rotation, its grace over".into())
+            }
+            (ErrorKind::Authentication, "expired") => {
+                verdict("expired", "expired: no longer works".into())
+            }
+            (ErrorKind::Authentication, "owner_inactive") => {
+                verdict("owner_inactive", "its owner is no longer active".into())
+            }
+            (ErrorKind::Authentication, _) => {
+                verdict("unknown", "not a token this API knows".into())
+            }
+            // Valid, but this call was refused (an allow-list, a grace window): still live.
+            (ErrorKind::PermissionDenied, code) => verdict(
+                "live",
+                format!("works, though whoami was refused here ({code}): revoke it"),
+            ),
+            _ => verdict("unverified", e.message.clone()),
+        },
+        Err(Failure::Bad(line)) => verdict("unverified", line),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,58 @@ pub struct SecretMatch {
     pub prefix: String,
 }
 
+/// The prefilter: every secret `find_secrets(_, true)` reports contains at least one of
+/// these byte strings (its kind's stem followed by `_`, or by the `%5` of `%5F`). A host
+/// walking many files may hand over only the files that contain one of them; the check
+/// itself (format and checksum) stays [`find_secrets`]'s. Hosts search for them with
+/// their own fast substring search (`memchr`/`aho-corasick`, `Buffer.indexOf`).
+pub const SCAN_LITERALS: [&str; 6] = ["cd_", "cdcs_", "cdsk_", "cd%5", "cdcs%5", "cdsk%5"];
+
+/// A found secret's fingerprint, for baselines and SARIF's `partialFingerprints`: the
+/// first 16 bytes of SHA-256 over `clouddigit-scan-v1:` and the secret as decoded (so
+/// `cd%5F…` and `cd_…` are the same secret), in hex. It depends on the secret only, not
+/// on where it was found, so moving a known secret to another file or line keeps it
+/// known; it cannot be turned back into the secret (36 random base62 characters).
+pub fn fingerprint(secret_as_written: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let decoded = decoded_secret(secret_as_written);
+    let mut h = Sha256::new();
+    h.update(b"clouddigit-scan-v1:");
+    h.update(decoded.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// The secret with a percent-encoded underscore (`cd%5F…`) decoded.
+pub fn decoded_secret(secret_as_written: &str) -> zeroize::Zeroizing<String> {
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(secret_as_written.len()));
+    match secret_as_written.find('%') {
+        Some(at)
+            if secret_as_written
+                .get(at..at + 3)
+                .is_some_and(|e| e.eq_ignore_ascii_case("%5F")) =>
+        {
+            out.push_str(&secret_as_written[..at]);
+            out.push('_');
+            out.push_str(&secret_as_written[at + 3..]);
+        }
+        _ => out.push_str(secret_as_written),
+    }
+    out
+}
+
+/// Every well-formed secret with a valid checksum in `text`, line by line: `visit` gets
+/// the 1-based line number, the 1-based column (in characters), the match (byte offsets
+/// within the line) and the line itself. [`scan_text`] and the command's `scan` both
+/// read text through this.
+pub fn scan_lines(text: &str, mut visit: impl FnMut(usize, usize, &SecretMatch, &str)) {
+    for (line_no, line) in text.lines().enumerate() {
+        for m in find_secrets(line, true) {
+            let column = line[..m.start].chars().count() + 1;
+            visit(line_no + 1, column, &m, line);
+        }
+    }
+}
+
 fn word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -126,16 +178,14 @@ pub fn redact_secrets(text: &str) -> String {
 /// Every well-formed secret with a valid checksum in `text`, by line and column.
 pub fn scan_text(text: &str) -> Vec<SecretFinding> {
     let mut out = Vec::new();
-    for (line_no, line) in text.lines().enumerate() {
-        for m in find_secrets(line, true) {
-            out.push(SecretFinding {
-                line: line_no + 1,
-                column: line[..m.start].chars().count() + 1,
-                prefix: m.prefix,
-                kind: m.kind.as_str().to_owned(),
-            });
-        }
-    }
+    scan_lines(text, |line, column, m, _| {
+        out.push(SecretFinding {
+            line,
+            column,
+            prefix: m.prefix.clone(),
+            kind: m.kind.as_str().to_owned(),
+        })
+    });
     out
 }
 
@@ -177,6 +227,13 @@ mod tests {
             let secret = crate::secret::generate(kind, &mut rng).to_string();
             assert!(crate::secret::is_secret(kind, &secret));
             let encoded = secret.replacen('_', "%5F", 1);
+            // The prefilter lets every form through, and both forms are one secret.
+            for form in [&*secret, &encoded, &secret.replacen('_', "%5f", 1)] {
+                assert!(SCAN_LITERALS.iter().any(|l| form.contains(l)), "{form}");
+                assert_eq!(fingerprint(form), fingerprint(&secret));
+            }
+            assert_eq!(fingerprint(&secret).len(), 32);
+            assert!(!fingerprint(&secret).contains(&secret[kind.prefix().len()..][..8]));
             let text = format!("a={secret}&b={encoded}\nplain {secret}");
             let found = scan_text(&text);
             assert_eq!(found.len(), 3, "{kind:?}: {found:?}");

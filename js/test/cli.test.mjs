@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import zlib from 'node:zlib';
 
 const bin = join(process.cwd(), 'node_modules', '.bin', 'clouddigit');
@@ -52,6 +52,114 @@ test('scan prints file:line and the prefix only, exit 1', () => {
   assert.equal(run(['scan', join(dir, 'repo', 'look-alike.txt')]).status, 0);
 });
 
+const vectorsDir = process.env.CLOUDDIGIT_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
+const SCAN = JSON.parse(readFileSync(join(vectorsDir, 'scan.json'), 'utf8'));
+const secretFor = (stem, random) => stem + token(random).slice(3);
+const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+function git(cwd, ...args) {
+  const r = spawnSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+// The shared scan tree (tests/vectors/scan.json), in a git work tree.
+function buildTree(root) {
+  for (const [rel, text] of Object.entries(SCAN.files)) {
+    const path = join(root, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text.replace(/\{([a-z%0-9A-F_]+):([A-Z])\}/g, (_, stem, name) => secretFor(stem, SCAN.tokens[name])));
+  }
+  git(root, 'init', '-q');
+}
+const pick = (f) => ({ file: f.file, line: f.line, column: f.column, prefix: f.prefix, kind: f.kind });
+
+function validateSarif(doc) {
+  assert.equal(doc.version, '2.1.0');
+  assert.match(doc.$schema, /sarif-2\.1\.0/);
+  assert.equal(doc.runs.length, 1);
+  const { driver } = doc.runs[0].tool;
+  assert.equal(driver.name, 'clouddigit');
+  const ids = driver.rules.map((r) => r.id);
+  assert.equal(new Set(ids).size, ids.length);
+  for (const res of doc.runs[0].results) {
+    assert.equal(res.ruleId, ids[res.ruleIndex]);
+    assert.equal(res.level, 'error');
+    const loc = res.locations[0].physicalLocation;
+    assert.ok(loc.artifactLocation.uri && !loc.artifactLocation.uri.startsWith('./'));
+    assert.ok(loc.region.startLine >= 1 && loc.region.endColumn > loc.region.startColumn);
+    assert.match(res.partialFingerprints['clouddigitSecret/v1'], /^[0-9a-f]{32}$/);
+  }
+}
+
+test('scan: the shared tree gives the vectors\' findings (gitignore, allow comment, hidden files)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'cd-scan-'));
+  buildTree(join(root, 'tree'));
+  let r = run(['scan', 'tree', '--json'], { cwd: root });
+  assert.equal(r.status, 1, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).map(pick), SCAN.expect.map((e) => ({ ...e, file: `tree/${e.file}` })));
+  const text = run(['scan', 'tree'], { cwd: root });
+  assert.equal(text.stderr, `scanned ${SCAN.files_scanned} file(s): ${SCAN.expect.length} token(s) found, ${SCAN.allowed} allowed (clouddigit:allow)\n`);
+  r = run(['scan', 'tree', '--json', '--no-gitignore'], { cwd: root });
+  assert.deepEqual(JSON.parse(r.stdout).map((f) => f.file).sort(),
+    [...SCAN.expect, ...SCAN.expect_also_without_gitignore].map((e) => `tree/${e.file}`).sort());
+  for (const name of Object.keys(SCAN.tokens)) {
+    for (const out of [r.stdout, r.stderr, text.stdout, text.stderr]) assert.ok(!out.includes(SCAN.tokens[name].slice(6)));
+  }
+  r = run(['scan', 'tree', '--sarif'], { cwd: root });
+  assert.equal(r.status, 1);
+  validateSarif(JSON.parse(r.stdout));
+  // Baseline: today's findings are known, a new one is not.
+  assert.equal(run(['scan', 'tree', '--write-baseline', 'base.json'], { cwd: root }).status, 0);
+  r = run(['scan', 'tree', '--baseline', 'base.json'], { cwd: root });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  const fresh = token('N'.repeat(36));
+  writeFileSync(join(root, 'tree', 'new.env'), `T=${fresh}\n`);
+  r = run(['scan', 'tree', '--baseline', 'base.json'], { cwd: root });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, `tree/new.env:1:3: Cloud Digit token ${fresh.slice(0, 9)}…\n`);
+});
+
+test('scan --stdin, and bad input exits 2', () => {
+  const secret = token('S'.repeat(36));
+  let r = run(['scan', '--stdin'], { input: `one\ntwo ${secret}\n` });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, `<stdin>:2:5: Cloud Digit token ${secret.slice(0, 9)}…\n`);
+  assert.equal(run(['scan', '--stdin'], { input: 'nothing\n' }).status, 0);
+  for (const args of [['scan'], ['scan', join(dir, 'nowhere')], ['scan', '--stdin', 'x'], ['scan', '.', '--json', '--sarif']]) {
+    r = run(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
+
+test('scan --git finds a token committed then deleted, with its commit', () => {
+  const repo = mkdtempSync(join(tmpdir(), 'cd-git-'));
+  git(repo, 'init', '-q');
+  const secret = token('G'.repeat(36));
+  writeFileSync(join(repo, 'README'), 'hello\n');
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-qm', 'first');
+  writeFileSync(join(repo, 'config.env'), `A=1\nTOKEN=${secret}\n`);
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-qm', 'oops');
+  const leakedIn = git(repo, 'rev-parse', 'HEAD');
+  git(repo, 'rm', '-q', 'config.env');
+  git(repo, 'commit', '-qm', 'remove it');
+  assert.equal(run(['scan', '.'], { cwd: repo }).status, 0);
+  let r = run(['scan', '--git'], { cwd: repo });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stdout, `${leakedIn.slice(0, 12)}:config.env:2:7: Cloud Digit token ${secret.slice(0, 9)}…\n`);
+  assert.equal(r.stderr, 'scanned 2 blob(s): 1 token(s) found\n');
+  r = run(['scan', '--git', 'HEAD', '--json', '--repo', repo]);
+  const [f] = JSON.parse(r.stdout);
+  assert.equal(f.commit, leakedIn);
+  assert.ok(!r.stdout.includes(secret.slice(9)));
+  assert.equal(run(['scan', '--git', 'HEAD~2'], { cwd: repo }).status, 0);
+  r = run(['scan', '--git', 'no-such-ref'], { cwd: repo });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^clouddigit scan: --git: /);
+});
+
 test('catalog, least-privilege, validate, lint', () => {
   let r = run(['catalog', 'object_lock', '--json']);
   assert.equal(r.status, 0);
@@ -70,7 +178,6 @@ test('catalog, least-privilege, validate, lint', () => {
 });
 
 test('trust check: 0 accepted, 1 refused, 2 bad input; says when the signature was not checked', () => {
-  const vectorsDir = process.env.CLOUDDIGIT_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
   const oidc = JSON.parse(readFileSync(join(vectorsDir, 'oidc.json'), 'utf8'));
   const c = oidc.cases.find((x) => x.name === 'RS256 token from main matches the branch trust');
   writeFileSync(join(dir, 'trusts.json'), JSON.stringify(c.trusts));

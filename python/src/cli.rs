@@ -5,16 +5,20 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use clouddigit_cli::online::KeychainFailure;
-use clouddigit_cli::{self as cli, CliIo};
+use clouddigit_cli::{self as cli, CliIo, ScanVisitor, ScanWalk, WalkTotals};
 use clouddigit_core::Timestamp;
+use ignore::{WalkBuilder, WalkState};
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde_json::{json, Value};
 
-const BAR_WIDTH: usize = 30;
 /// Bytes handed to the command at a time by `read_chunks`.
 const CHUNK_BYTES: usize = 1 << 20;
 
@@ -131,7 +135,7 @@ fn walk(dir: &Path, skip_dirs: &[&str], out: &mut Vec<String>) {
             if !skip_dirs.iter().any(|s| name == **s) {
                 walk(&path, skip_dirs, out);
             }
-        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+        } else if kind.is_file() {
             out.push(path.to_string_lossy().into_owned());
         }
     }
@@ -184,6 +188,112 @@ impl PyIo<'_> {
             }
         }
     }
+}
+
+/// `scan`'s walk: ripgrep's (the `ignore` crate), on every core, each file read into a
+/// buffer of its thread's and handed over only if the prefilter finds one of the core's
+/// literals in it.
+fn walk_scan(walk: &ScanWalk<'_>, visit: &dyn ScanVisitor) -> Result<WalkTotals, String> {
+    let Some((first, rest)) = walk.roots.split_first() else {
+        return Ok(WalkTotals::default());
+    };
+    for root in walk.roots {
+        std::fs::metadata(root).map_err(|e| format!("{root}: {}", io_message(&e)))?;
+    }
+    let finder = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(walk.literals)
+        .map_err(|e| e.to_string())?;
+    let skip: Vec<String> = walk.skip_dirs.iter().map(|s| (*s).to_owned()).collect();
+    let mut builder = WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    let g = walk.gitignore;
+    builder
+        .hidden(false)
+        .ignore(false)
+        .parents(g)
+        .git_ignore(g)
+        .git_global(g)
+        .git_exclude(g)
+        .require_git(true)
+        .follow_links(false)
+        .threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .filter_entry(move |e| {
+            e.depth() == 0
+                || !e.file_type().is_some_and(|t| t.is_dir())
+                || !skip.iter().any(|s| e.file_name() == s.as_str())
+        });
+    let files = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let started = Instant::now();
+    builder.build_parallel().run(|| {
+        let mut buf = Vec::with_capacity(1 << 16);
+        let (finder, files, bytes) = (&finder, &files, &bytes);
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return WalkState::Continue;
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return WalkState::Continue;
+            }
+            buf.clear();
+            let read = std::fs::File::open(entry.path()).and_then(|mut f| f.read_to_end(&mut buf));
+            if read.is_err() {
+                return WalkState::Continue;
+            }
+            let n = files.fetch_add(1, Ordering::Relaxed) + 1;
+            let b = bytes.fetch_add(buf.len() as u64, Ordering::Relaxed) + buf.len() as u64;
+            if finder.is_match(buf.as_slice()) {
+                visit.candidate(&entry.path().to_string_lossy(), &buf);
+            }
+            if n % 256 == 0 {
+                let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                if let Some(line) = visit.progress(n, b, ms) {
+                    let _ = std::io::stderr().write_all(line.as_bytes());
+                }
+            }
+            if buf.capacity() > 1 << 24 {
+                buf = Vec::with_capacity(1 << 16);
+            }
+            WalkState::Continue
+        })
+    });
+    Ok(WalkTotals {
+        files: files.into_inner(),
+        bytes: bytes.into_inner(),
+    })
+}
+
+/// `git -C dir ARGS` with `input` written from a thread of its own (git may fill its
+/// output pipe before it has read all its input).
+fn run_git(dir: &str, args: &[String], input: &[u8]) -> Result<Vec<u8>, String> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {}", io_message(&e)))?;
+    let writer = child.stdin.take().map(|mut stdin| {
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        })
+    });
+    let out = child.wait_with_output().map_err(|e| io_message(&e))?;
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err.lines().next().unwrap_or("git failed").trim();
+        return Err(line.strip_prefix("fatal: ").unwrap_or(line).to_owned());
+    }
+    Ok(out.stdout)
 }
 
 impl CliIo for PyIo<'_> {
@@ -260,19 +370,27 @@ impl CliIo for PyIo<'_> {
         self.tty
     }
 
-    fn progress(&mut self, done: usize, total: usize) {
-        let line = if done >= total {
-            // Finished: clear the bar so the summary line starts clean.
-            format!("\r{}\r", " ".repeat(BAR_WIDTH + 32))
-        } else {
-            let filled = (done * BAR_WIDTH).checked_div(total).unwrap_or(0);
-            format!(
-                "\r[{}{}] {done}/{total} files",
-                "#".repeat(filled),
-                "-".repeat(BAR_WIDTH - filled)
-            )
-        };
-        self.err(&line);
+    fn walk_scan(
+        &mut self,
+        walk: &ScanWalk<'_>,
+        visit: &dyn ScanVisitor,
+    ) -> Result<WalkTotals, String> {
+        // The walk holds no Python object: other Python threads run meanwhile.
+        let result = self.py.detach(|| walk_scan(walk, visit));
+        let signals = self.py.check_signals();
+        self.keep(signals);
+        result
+    }
+
+    fn git(&mut self, dir: &str, args: &[String], input: &[u8]) -> Result<Vec<u8>, String> {
+        let result = self.py.detach(|| run_git(dir, args, input));
+        let signals = self.py.check_signals();
+        self.keep(signals);
+        result
+    }
+
+    fn write_file(&mut self, path: &str, text: &str) -> Result<(), String> {
+        std::fs::write(path, text).map_err(|e| io_message(&e))
     }
 }
 

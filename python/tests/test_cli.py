@@ -184,11 +184,165 @@ def test_scan_prints_only_the_prefix(tmp_path):
     assert not any(secret[i : i + 8] in r.stdout + r.stderr for i in range(9, len(secret) - 7))
     r = run("scan", "src", "--json", cwd=tmp_path)
     assert r.returncode == 1
-    assert json.loads(r.stdout) == [{"file": os.path.join("src", "app.env"), "line": 2, "column": 7, "prefix": secret[:9]}]
+    [found] = json.loads(r.stdout)
+    assert {k: found[k] for k in ("file", "line", "column", "prefix", "kind")} == {
+        "file": os.path.join("src", "app.env"), "line": 2, "column": 7, "prefix": secret[:9], "kind": "api_token"
+    }  # fmt: skip
+    assert len(found["fingerprint"]) == 32 and secret[9:] not in r.stdout
     r = run("scan", str(tmp_path / "src" / "clean.txt"))
     assert r.returncode == 0 and r.stdout == "" and "0 token(s) found" in r.stderr
     r = run("scan", str(tmp_path / "nowhere"))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "nowhere" in r.stderr
+
+
+SCAN = load_vectors("scan.json")
+
+
+def secret_for(stem: str, random: str) -> str:
+    return stem + make_token(random)[3:]
+
+
+def build_tree(root: Path) -> None:
+    """The shared scan tree (tests/vectors/scan.json), in a git work tree."""
+    import re
+
+    def fill(m: "re.Match[str]") -> str:
+        return secret_for(m.group(1), SCAN["tokens"][m.group(2)])
+
+    for rel, text in SCAN["files"].items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(re.sub(r"\{([a-z%0-9A-F_]+):([A-Z])\}", fill, text).encode("utf-8"))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")  # fmt: skip
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_scan_vector_tree_gitignore_allow_and_hidden(tmp_path):
+    build_tree(tmp_path / "tree")
+    r = run("scan", "tree", "--json", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    got = [{k: f[k] for k in ("file", "line", "column", "prefix", "kind")} for f in json.loads(r.stdout)]
+    assert got == [dict(e, file="tree/" + e["file"]) for e in SCAN["expect"]]
+    text = run("scan", "tree", cwd=tmp_path)
+    assert text.stderr == (
+        f"scanned {SCAN['files_scanned']} file(s): {len(SCAN['expect'])} token(s) found, "
+        f"{SCAN['allowed']} allowed (clouddigit:allow)\n"
+    )
+    assert text.stdout.splitlines()[0] == "tree/.hidden/.env:1:3: Cloud Digit token cd_QwErTy…"
+    r = run("scan", "tree", "--json", "--no-gitignore", cwd=tmp_path)
+    files = sorted(f["file"] for f in json.loads(r.stdout))
+    want = sorted("tree/" + e["file"] for e in SCAN["expect"] + SCAN["expect_also_without_gitignore"])
+    assert files == want
+    for stem in ("cd_", "cdcs_", "cdsk_"):
+        for name in SCAN["tokens"]:
+            secret = secret_for(stem, SCAN["tokens"][name])
+            assert secret[len(stem) + 6 :] not in r.stdout + r.stderr + text.stdout + text.stderr
+
+
+def validate_sarif(doc: dict) -> None:
+    """The parts of SARIF 2.1.0 that GitHub code scanning reads, checked by shape."""
+    assert doc["version"] == "2.1.0" and "sarif-2.1.0" in doc["$schema"]
+    [run_] = doc["runs"]
+    driver = run_["tool"]["driver"]
+    assert driver["name"] == "clouddigit" and driver["rules"]
+    ids = [r["id"] for r in driver["rules"]]
+    assert len(set(ids)) == len(ids)
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"] and rule["help"]["text"]
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+    for res in run_["results"]:
+        assert res["ruleId"] == ids[res["ruleIndex"]]
+        assert res["level"] == "error" and res["message"]["text"]
+        [loc] = res["locations"]
+        uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri and "\\" not in uri and not uri.startswith("./")
+        region = loc["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1 and region["endColumn"] > region["startColumn"]
+        fp = res["partialFingerprints"]["clouddigitSecret/v1"]
+        assert len(fp) == 32 and int(fp, 16) >= 0
+
+
+def test_scan_sarif(tmp_path):
+    build_tree(tmp_path / "tree")
+    r = run("scan", "tree", "--sarif", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    validate_sarif(doc)
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(SCAN["expect"])
+    uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in results]
+    assert "tree/src/%C3%A9/%C3%BC.md" in uris
+    for name in SCAN["tokens"]:
+        assert make_token(SCAN["tokens"][name])[9:] not in r.stdout
+
+
+def test_scan_baseline(tmp_path):
+    build_tree(tmp_path / "tree")
+    r = run("scan", "tree", "--write-baseline", "base.json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    base = (tmp_path / "base.json").read_text()
+    assert json.loads(base)["clouddigit_scan_baseline"] == 1
+    for name in SCAN["tokens"]:
+        assert SCAN["tokens"][name][6:] not in base
+    r = run("scan", "tree", "--baseline", "base.json", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == "" and "in the baseline" in r.stderr, r.stderr
+    new = make_token("N" * 36)
+    (tmp_path / "tree" / "new.env").write_text(f"T={new}\n")
+    r = run("scan", "tree", "--baseline", "base.json", cwd=tmp_path)
+    assert r.returncode == 1 and r.stdout == f"tree/new.env:1:3: Cloud Digit token {new[:9]}…\n"
+    (tmp_path / "bad.json").write_text("[]")
+    r = run("scan", "tree", "--baseline", "bad.json", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "bad.json" in r.stderr
+
+
+def test_scan_stdin():
+    secret = make_token("S" * 36)
+    r = run("scan", "--stdin", stdin=f"one\ntwo {secret}\n")
+    assert r.returncode == 1 and r.stdout == f"<stdin>:2:5: Cloud Digit token {secret[:9]}…\n"
+    assert r.stderr == "scanned 1 file(s): 1 token(s) found\n"
+    r = run("scan", "--stdin", stdin="nothing\n")
+    assert r.returncode == 0 and r.stdout == ""
+    r = run("scan", "--stdin", "path")
+    assert r.returncode == 2
+
+
+def test_scan_git_history_finds_a_deleted_token(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    secret = make_token("G" * 36)
+    (repo / "README").write_text("hello\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "first")
+    (repo / "config.env").write_text(f"A=1\nTOKEN={secret}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "oops")
+    leaked_in = git(repo, "rev-parse", "HEAD")
+    git(repo, "rm", "-q", "config.env")
+    git(repo, "commit", "-qm", "remove it")
+    # The work tree is clean ...
+    assert run("scan", ".", cwd=repo).returncode == 0
+    # ... the history is not.
+    r = run("scan", "--git", cwd=repo)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == f"{leaked_in[:12]}:config.env:2:7: Cloud Digit token {secret[:9]}…\n"
+    assert r.stderr == "scanned 2 blob(s): 1 token(s) found\n"
+    r = run("scan", "--git", "HEAD", "--json", "--repo", str(repo))
+    [f] = json.loads(r.stdout)
+    assert f["commit"] == leaked_in and f["file"] == "config.env" and f["line"] == 2
+    assert secret[9:] not in r.stdout
+    r = run("scan", "--git", "--sarif", cwd=repo)
+    validate_sarif(json.loads(r.stdout))
+    assert json.loads(r.stdout)["runs"][0]["results"][0]["properties"]["commit"] == leaked_in
+    # Only the first commit: nothing. A ref that does not exist: bad input.
+    assert run("scan", "--git", "HEAD~2", cwd=repo).returncode == 0
+    r = run("scan", "--git", "no-such-ref", cwd=repo)
+    assert r.returncode == 2 and r.stderr.startswith("clouddigit scan: --git: ") and r.stderr.count("\n") == 1
 
 
 def test_catalog_json():

@@ -444,3 +444,24 @@ def test_interactive_configure_at_a_terminal_never_echoes_the_token(cli: Cli) ->
     assert token[:9].encode() in seen
     assert keychain_lookup(profile) == token
     cli("logout", env={**cli.env(), "CD_PROFILE": profile})
+
+
+def test_scan_verify_says_which_found_tokens_are_live(cli: Cli, tmp_path: Path) -> None:
+    live = new_token(cli.box, unique("leaked-live"))
+    dead = new_token(cli.box, unique("leaked-dead"))
+    dead_id = cli.box.api("GET", "/v1/iam/whoami", token=dead)["token"]["id"]
+    cli.box.api("DELETE", f"/v1/iam/tokens/{dead_id}")
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "a.env").write_text(f"TOKEN={live}\n")
+    (tree / "b.py").write_text(f"t = '{dead}'\nagain = '{live}'\n")
+    env = {**cli.env(), "CD_BASE_URL": cli.box.url + "/v1", "CD_ALLOW_INSECURE_HTTP": "1"}
+    r = cli("scan", str(tree), "--verify", "--json", env=env)
+    assert r.returncode == 1, r.stderr
+    assert live not in r.stdout + r.stderr and dead not in r.stdout + r.stderr
+    found = {(Path(f["file"]).name, f["line"]): f["verified"] for f in json.loads(r.stdout)}
+    assert found == {("a.env", 1): "live", ("b.py", 1): "revoked", ("b.py", 2): "live"}
+    text = cli("scan", str(tree), "--verify", env=env)
+    assert "[live:" in text.stdout and "[revoked:" in text.stdout and "2 live" in text.stderr
+    sarif = json.loads(cli("scan", str(tree), "--verify", "--sarif", env=env).stdout)
+    assert {r["properties"]["verified"] for r in sarif["runs"][0]["results"]} == {"live", "revoked"}

@@ -23,10 +23,19 @@ export interface CliIo {
     readChunk(handle: number): Uint8Array;
     closeRead(handle: number): void;
     listFiles(path: string, skipDirs: string[]): string[];
+    /** `scan`'s walk: every file under the roots (never entering `skipDirs`; honouring
+     * .gitignore in a git work tree when `gitignore`), read as bytes; the files holding
+     * one of `literals` are returned, as [path, bytes, path, bytes, ...]. `progress`
+     * gives the line to draw on stderr, if any. Throws naming a root that cannot be read. */
+    walkScan(roots: string[], skipDirs: string[], literals: string[], gitignore: boolean,
+             progress: (files: number, bytes: number, elapsedMs: number) => string | undefined):
+        { files: number; bytes: number; candidates: Array<string | Uint8Array> };
+    /** `git -C dir ...args` with `input` on stdin: its stdout, or throws its stderr's first line. */
+    git(dir: string, args: string[], input: Uint8Array): Uint8Array;
+    writeFile(path: string, text: string): void;
     out(text: string): void;
     err(text: string): void;
     isTty(): boolean;
-    progress(done: number, total: number): void;
     /** The online commands: build the SDK's Client from these options (JSON text);
      *  answers `{"ok": credentialSource}` or `{"error": ApiError}` as JSON text. */
     connect(options: string): string;
@@ -68,8 +77,6 @@ extern "C" {
     fn err(this: &CliIo, text: &str);
     #[wasm_bindgen(method, js_name = isTty)]
     fn is_tty(this: &CliIo) -> bool;
-    #[wasm_bindgen(method)]
-    fn progress(this: &CliIo, done: usize, total: usize);
     #[wasm_bindgen(method, catch)]
     fn connect(this: &CliIo, options: &str) -> Result<String, JsValue>;
     #[wasm_bindgen(method, catch, js_name = run)]
@@ -96,6 +103,27 @@ extern "C" {
     fn stdin_is_tty(this: &CliIo) -> bool;
     #[wasm_bindgen(method, js_name = sleep)]
     fn sleep_ms(this: &CliIo, ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(method, catch, js_name = walkScan)]
+    fn walk_scan(
+        this: &CliIo,
+        roots: Vec<String>,
+        skip_dirs: Vec<String>,
+        literals: Vec<String>,
+        gitignore: bool,
+        progress: &js_sys::Function,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn git(this: &CliIo, dir: &str, args: Vec<String>, input: &[u8]) -> Result<Vec<u8>, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = writeFile)]
+    fn write_file(this: &CliIo, path: &str, text: &str) -> Result<(), JsValue>;
+}
+
+/// A number field of a JS object (0 if absent).
+fn number(v: &JsValue, key: &str) -> f64 {
+    js_sys::Reflect::get(v, &key.into())
+        .ok()
+        .and_then(|n| n.as_f64())
+        .unwrap_or(0.0)
 }
 
 /// `{"ok": v}` → `Ok(v)`, `{"error": e}` → `Err(e)` (JSON text from js/cli.js).
@@ -183,8 +211,53 @@ impl clouddigit_cli::CliIo for JsIo<'_> {
     fn is_tty(&self) -> bool {
         self.0.is_tty()
     }
-    fn progress(&mut self, done: usize, total: usize) {
-        self.0.progress(done, total);
+    fn walk_scan(
+        &mut self,
+        walk: &clouddigit_cli::ScanWalk<'_>,
+        visit: &dyn clouddigit_cli::ScanVisitor,
+    ) -> Result<clouddigit_cli::WalkTotals, String> {
+        // The line itself is the command's (progress_line); JS only draws it.
+        let tty = self.0.is_tty();
+        let progress = Closure::<dyn FnMut(f64, f64, f64) -> Option<String>>::new(
+            move |files: f64, bytes: f64, ms: f64| {
+                if tty {
+                    clouddigit_cli::scan::progress_line(files as u64, bytes as u64, ms as u64)
+                } else {
+                    None
+                }
+            },
+        );
+        let result = self
+            .0
+            .walk_scan(
+                walk.roots.to_vec(),
+                walk.skip_dirs.iter().map(|s| (*s).to_owned()).collect(),
+                walk.literals.iter().map(|s| (*s).to_owned()).collect(),
+                walk.gitignore,
+                progress.as_ref().unchecked_ref(),
+            )
+            .map_err(message)?;
+        let candidates: js_sys::Array = js_sys::Reflect::get(&result, &"candidates".into())
+            .map_err(message)?
+            .dyn_into()
+            .map_err(|_| "walkScan: candidates is not an array".to_owned())?;
+        let mut i = 0;
+        while i + 1 < candidates.length() {
+            let path = candidates.get(i).as_string().unwrap_or_default();
+            let bytes = js_sys::Uint8Array::new(&candidates.get(i + 1)).to_vec();
+            visit.candidate(&path, &bytes);
+            i += 2;
+        }
+        Ok(clouddigit_cli::WalkTotals {
+            files: number(&result, "files") as u64,
+            bytes: number(&result, "bytes") as u64,
+        })
+    }
+    fn git(&mut self, dir: &str, args: &[String], input: &[u8]) -> Result<Vec<u8>, String> {
+        self.0.git(dir, args.to_vec(), input).map_err(message)
+    }
+    fn write_file(&mut self, path: &str, text: &str) -> Result<(), String> {
+        self.0.write_file(path, text).map_err(message)
     }
 }
 

@@ -7,15 +7,20 @@ with its status: 0 success, 1 a denial or a finding, 2 bad input, 3 an API or ne
 error.
 """
 
-import getpass
+from __future__ import annotations
+
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, Dict, NoReturn, Optional
 
 from ._native import run_cli
-from .client import Client
-from .errors import ApiError
+
+TYPE_CHECKING = False  # typing is not imported at run time: the command starts faster
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Dict, NoReturn, Optional
+
+    from .client import Client
+    from .errors import ApiError
 
 
 def _error(e: ApiError) -> Dict[str, Any]:
@@ -33,7 +38,8 @@ def _error(e: ApiError) -> Dict[str, Any]:
 class _Host:
     """What the command asks of Python: a ``Client`` built as a script's would be (the
     session's credential chain), one session command run on it, and prompts. Answers
-    are ``{"ok": ...}`` or ``{"error": ...}``: the SDK's exceptions as data."""
+    are ``{"ok": ...}`` or ``{"error": ...}``: the SDK's exceptions as data. The client
+    is imported on the first online command only (offline commands start faster)."""
 
     _OPTIONS = ("token", "profile", "base_url", "region", "allow_insecure_http")
 
@@ -41,6 +47,9 @@ class _Host:
         self._client: Optional[Client] = None
 
     def connect(self, options: Dict[str, Any]) -> Dict[str, Any]:
+        from .client import Client
+        from .errors import ApiError
+
         try:
             self._client = Client(**{k: options[k] for k in self._OPTIONS if k in options})
             return {"ok": self._client._session.credential_source()}
@@ -48,6 +57,8 @@ class _Host:
             return {"error": _error(e)}
 
     def run(self, command: Dict[str, Any]) -> Dict[str, Any]:
+        from .errors import ApiError
+
         if self._client is None:
             return {"error": {"kind": "config", "code": "internal", "message": "not connected", "status": None, "request_id": None}}
         try:
@@ -58,6 +69,8 @@ class _Host:
     def prompt(self, ask: Dict[str, Any]) -> Dict[str, Any]:
         """Questions go to stderr (stdout is the command's output); the token is read
         with echo off."""
+        import getpass
+
         try:
             if ask["secret"]:
                 return {"ok": getpass.getpass(ask["question"], stream=sys.stderr)}
