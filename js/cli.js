@@ -3,7 +3,7 @@
 // Every rule, message and exit status comes from the core (runCli); this file only
 // reads files, walks directories, runs git, writes output, prompts, and hands the online
 // commands the SDK's own Client (the credential chain a script's `new Client()` uses).
-import { readFileSync, readdirSync, statSync, lstatSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync, fsyncSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, lstatSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync, fsyncSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, homedir } from 'node:os';
@@ -35,6 +35,23 @@ function listFiles(path, skipDirs) {
   };
   walk(path);
   return out;
+}
+
+// least-privilege and lint stream their input: the command asks for bytes a chunk at a
+// time (it inflates gzip and splits lines itself), so an export of any size fits.
+const chunk = Buffer.allocUnsafe(1 << 20);
+const pause = new Int32Array(new SharedArrayBuffer(4));
+function readChunk(fd) {
+  for (;;) {
+    try {
+      return chunk.subarray(0, readSync(fd, chunk, 0, chunk.length, null));
+    } catch (e) {
+      if (e.code === 'EOF') return chunk.subarray(0, 0);
+      // A non-blocking standard input with nothing yet: wait a moment and ask again.
+      if (e.code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
 }
 
 // The SDK's errors as data for the core: {kind, code, message, status, ...}.
@@ -213,6 +230,9 @@ function git(dir, args, input) {
 
 const io = {
   read: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+  openRead: (path) => (path === '-' ? 0 : openSync(path, 'r')),
+  readChunk,
+  closeRead: (fd) => { if (fd !== 0) closeSync(fd); },
   listFiles,
   walkScan,
   git,

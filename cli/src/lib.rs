@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 use clouddigit_core::catalog::{Catalog, PermissionScope};
 use clouddigit_core::evaluator::Outcome;
 use clouddigit_core::handle::TokenHandle;
-use clouddigit_core::lint::InventoryToken;
 use clouddigit_core::model::{OwnerState, Request, Role, Timestamp, Token, TokenPolicy};
 use clouddigit_core::validate::{Issue, ServiceAccountRequest, TokenRequest};
 
+mod analysis;
 pub mod scan;
 pub use scan::{ScanVisitor, ScanWalk, WalkTotals};
 
@@ -27,6 +27,19 @@ pub use scan::{ScanVisitor, ScanWalk, WalkTotals};
 pub trait CliIo {
     /// A file's text, or a message saying why not (`-` is standard input).
     fn read(&mut self, path: &str) -> Result<String, String>;
+    /// A file's raw bytes (`-` is standard input), in chunks of the host's choosing, to
+    /// `each` until the end or until `each` returns false; for inputs of any size
+    /// (`least-privilege`, `lint`), which the command decodes (gzip) and splits itself.
+    /// Hosts should read a bounded chunk at a time; the default reads the whole file.
+    fn read_chunks(
+        &mut self,
+        path: &str,
+        each: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), String> {
+        let text = self.read(path)?;
+        each(text.as_bytes());
+        Ok(())
+    }
     /// The files under `path` (itself, if it is a file), recursively, never descending
     /// into a directory named in `skip_dirs`: what the default [`CliIo::walk_scan`] walks.
     fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String>;
@@ -73,10 +86,19 @@ offline commands:
         decide calls for a token: exit 0 if all are allowed, 1 if any is denied
   validate FILE        validate a token or service-account request (TokenRequest /
                        ServiceAccountRequest JSON): errors and warnings, as the console shows
-  least-privilege FILE [--role ROLE]
+  least-privilege FILE [--role ROLE] [--token-prefix P] [--against TOKEN.json]
                        from API calls ('METHOD /v1/path' lines, or audit events as JSON
-                       lines), the smallest downscoped permission set that allows them all
-  lint FILE [--now T]  findings over a token inventory (JSON lines)
+                       lines, plain or gzipped, '-' for standard input; streamed, any
+                       size), the smallest downscoped permission set that allows them all.
+                       --against: a token as the API returns it (GET /v1/tokens/ID); prints
+                       what to remove (granted, unused) and what is missing (used, denied),
+                       counting only that token's events; exit 1 unless it is exact
+  lint FILE [--now T] [--unused-days N] [--policy FILE] [--audit EVENTS]
+                       findings over a token inventory (JSON lines, plain or gzipped), each
+                       with a stable code and a severity: expiry, unused for N days (90),
+                       allow-lists, scope, personal tokens named for CI, the organization's
+                       policy (--policy: its token policy JSON); --audit: an audit export,
+                       for personal tokens used like CI (a CI user agent, or 10+ addresses)
   scan PATH... | scan --stdin | scan --git [REF...] [--repo DIR]
                        find Cloud Digit secrets (format + checksum) in files (a parallel
                        walk that honours .gitignore in a git work tree; --no-gitignore
@@ -243,8 +265,8 @@ pub fn run(args: &[String], io: &mut dyn CliIo) -> i32 {
     let result = match cmd.as_str() {
         "check" => check(rest, io),
         "validate" => validate(rest, io),
-        "least-privilege" => least_privilege(rest, io),
-        "lint" => lint(rest, io),
+        "least-privilege" => analysis::least_privilege(rest, io),
+        "lint" => analysis::lint(rest, io),
         "scan" => scan::scan(rest, io),
         "catalog" => catalog(rest, io),
         "sigv4" => sigv4(rest, io),
@@ -448,118 +470,6 @@ fn validate(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
         io.out(&t);
     }
     Ok(if valid { 0 } else { 1 })
-}
-
-fn least_privilege(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
-    let a = Args::parse(args, &["role"])?;
-    let [path] = a.positional.as_slice() else {
-        return Err(Bad("give one file of calls ('-' for standard input)".into()));
-    };
-    let role: Option<Role> = match a.one("role") {
-        Some(r) => Some(
-            serde_json::from_value(Value::String(r.to_owned())).map_err(|_| {
-                Bad(format!(
-                    "--role: {r:?} is not read_only, member, admin, org_admin or org_owner"
-                ))
-            })?,
-        ),
-        None => None,
-    };
-    let text = io.read(path).map_err(|e| Bad(format!("{path}: {e}")))?;
-    let mut calls = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        if l.starts_with('{') {
-            let v: Value = parse_json(l, &format!("{path}:{}", n + 1))?;
-            let m = v.get("method").and_then(Value::as_str);
-            let p = v.get("path").and_then(Value::as_str);
-            match (m, p) {
-                (Some(m), Some(p)) => calls.push(format!("{m} {p}")),
-                _ => {
-                    return Err(Bad(format!(
-                        "{path}:{}: an audit event needs \"method\" and \"path\"",
-                        n + 1
-                    )))
-                }
-            }
-        } else {
-            calls.push(l.to_owned());
-        }
-    }
-    let lp = clouddigit_core::least_privilege::least_privilege(Catalog::builtin(), &calls, role);
-    if a.json {
-        emit_json(io, &serde_json::to_value(&lp).unwrap_or(Value::Null));
-    } else {
-        let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "permissions ({} from {} calls):",
-            lp.permissions.len(),
-            calls.len()
-        );
-        for p in &lp.permissions {
-            let _ = writeln!(t, "  {p}");
-        }
-        if let Some(r) = lp.minimum_role {
-            let _ = writeln!(t, "minimum role: {}", r.as_str());
-        }
-        for b in &lp.beyond_role {
-            let _ = writeln!(
-                t,
-                "warning: {b} is beyond the given role; a token of that role is denied it"
-            );
-        }
-        for u in &lp.unmapped {
-            let _ = writeln!(t, "warning: line {}: {}", u.index + 1, u.message);
-        }
-        io.out(&t);
-    }
-    Ok(0)
-}
-
-fn lint(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
-    let a = Args::parse(args, &["now"])?;
-    let [path] = a.positional.as_slice() else {
-        return Err(Bad("give one inventory file (JSON lines)".into()));
-    };
-    let now = time_arg(io, a.one("now"), "--now")?;
-    let text = io.read(path).map_err(|e| Bad(format!("{path}: {e}")))?;
-    let mut tokens = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let t: InventoryToken = parse_json(line, &format!("{path}:{}", n + 1))?;
-        tokens.push(t);
-    }
-    let findings = clouddigit_core::lint::lint(&tokens, now);
-    if a.json {
-        emit_json(io, &serde_json::to_value(&findings).unwrap_or(Value::Null));
-    } else {
-        let mut t = String::new();
-        for f in &findings {
-            let code = serde_json::to_value(f.code)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            let _ = writeln!(
-                t,
-                "{} ({}…): {} [{code}]",
-                f.token_name, f.prefix, f.message
-            );
-        }
-        let _ = writeln!(
-            t,
-            "{} finding(s) in {} token(s)",
-            findings.len(),
-            tokens.len()
-        );
-        io.out(&t);
-    }
-    Ok(if findings.is_empty() { 0 } else { 1 })
 }
 
 fn catalog(args: &[String], io: &mut dyn CliIo) -> Res<i32> {

@@ -11,6 +11,7 @@ pub mod evaluator;
 pub mod handle;
 pub mod json;
 pub mod least_privilege;
+pub mod least_privilege_diff;
 pub mod limits;
 pub mod lint;
 pub mod model;

@@ -149,6 +149,43 @@ pub fn least_privilege(
     clouddigit_core::least_privilege::least_privilege(Catalog::builtin(), calls, role)
 }
 
+/// What a token grants unused and lacks, against the calls behind `lp`: see
+/// [`clouddigit_core::least_privilege_diff::diff_against`].
+pub fn least_privilege_diff(
+    lp: &clouddigit_core::least_privilege::LeastPrivilege,
+    used_projects: &[String],
+    token: &Token,
+    role: Option<clouddigit_core::model::Role>,
+) -> clouddigit_core::least_privilege_diff::PermissionDiff {
+    clouddigit_core::least_privilege_diff::diff_against(
+        Catalog::builtin(),
+        lp,
+        used_projects,
+        token,
+        role,
+    )
+}
+
+/// [`lint`] with the organization's policy and the unused-days threshold (`None`: 90):
+/// see [`clouddigit_core::lint::lint_token`].
+pub fn lint_with(
+    tokens: &[clouddigit_core::lint::InventoryToken],
+    now: clouddigit_core::model::Timestamp,
+    unused_days: Option<u32>,
+    policy: Option<&TokenPolicy>,
+) -> Vec<clouddigit_core::lint::LintFinding> {
+    let opts = clouddigit_core::lint::LintOptions {
+        now,
+        unused_days: unused_days.unwrap_or(clouddigit_core::lint::DEFAULT_UNUSED_DAYS),
+        policy: policy.cloned(),
+    };
+    let mut out = Vec::new();
+    for t in tokens {
+        clouddigit_core::lint::lint_token(t, &opts, None, &mut out);
+    }
+    out
+}
+
 /// See [`clouddigit_core::lint::lint`].
 pub fn lint(
     tokens: &[clouddigit_core::lint::InventoryToken],

@@ -34,12 +34,21 @@ struct LeastPrivilege {
     calls: Vec<String>,
     #[serde(default)]
     role: Option<Role>,
+    /// A token to compare with (`least-privilege --against`), and the projects called.
+    #[serde(default)]
+    against: Option<Token>,
+    #[serde(default)]
+    projects: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct Lint {
     tokens: Vec<InventoryToken>,
     now: Timestamp,
+    #[serde(default)]
+    unused_days: Option<u32>,
+    #[serde(default)]
+    policy: Option<TokenPolicy>,
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -88,12 +97,23 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             if let Ok(l) = from_json::<LeastPrivilege>(&text, "input") {
-                let _ = ffi::least_privilege(&l.calls, l.role);
+                let lp = ffi::least_privilege(&l.calls, l.role);
+                if let Some(t) = &l.against {
+                    let d = ffi::least_privilege_diff(&lp, &l.projects, t, l.role);
+                    assert_eq!(d.suggested, lp.permissions);
+                    assert!(d.missing.iter().all(|m| !d.unused.contains(m)));
+                    assert!(!d.is_exact() || d.missing.is_empty());
+                }
             }
         }
         6 => {
             if let Ok(l) = from_json::<Lint>(&text, "input") {
                 let _ = ffi::lint(&l.tokens, l.now);
+                for f in ffi::lint_with(&l.tokens, l.now, l.unused_days, l.policy.as_ref()) {
+                    // A finding names the token by its prefix only.
+                    assert!(f.prefix.chars().count() <= 9);
+                    assert_eq!(f.severity, f.code.severity());
+                }
             }
         }
         _ => {

@@ -174,7 +174,7 @@ test('catalog, least-privilege, validate, lint', () => {
   writeFileSync(join(dir, 'inv.jsonl'), `${JSON.stringify({ ...tokenJson, expires_at: null })}\n`);
   r = run(['lint', join(dir, 'inv.jsonl'), '--now', '2026-11-23T10:00:00Z', '--json']);
   assert.equal(r.status, 1);
-  assert.deepEqual(JSON.parse(r.stdout).map((f) => f.code), ['never_expires']);
+  assert.deepEqual(JSON.parse(r.stdout).map((f) => f.code), ['never_expires', 'no_allow_list']);
 });
 
 test('trust check: 0 accepted, 1 refused, 2 bad input; says when the signature was not checked', () => {
@@ -204,4 +204,77 @@ test('trust check: 0 accepted, 1 refused, 2 bad input; says when the signature w
   r = run(['trust', 'validate', join(dir, 'draft.json')]);
   assert.equal(r.status, 1);
   assert.match(r.stdout, /^error {3}audiences: .*\[audience_required\]$/m);
+});
+
+const NOW = '2026-11-23T10:00:00Z';
+const EVENTS = [
+  { id: 'ev_1', time: NOW, token_prefix: 'cd_aaaaaa', method: 'GET', path: '/v1/compute/servers', project: 'web', status: 200, source_ip: '203.0.113.1' },
+  { id: 'ev_2', time: NOW, token_prefix: 'cd_aaaaaa', method: 'POST', path: '/v1/compute/servers/s-1/start', project: 'web', status: 403, source_ip: '203.0.113.1' },
+  { id: 'ev_3', time: NOW, token_prefix: 'cd_bbbbbb', method: 'DELETE', path: '/v1/compute/servers/s-1', project: 'web', status: 200, source_ip: '198.51.100.7', user_agent: 'GitLab-Runner 17.0' },
+];
+const API_TOKEN = {
+  id: 'tok_1', name: 'deploy-bot', prefix: 'cd_aaaaaa', owner: { type: 'user', id: 'u' }, organization: 'acme',
+  projects: ['web', 'data'], permissions: ['compute.servers.list', 'storage.*'], created_at: '2026-11-01T00:00:00Z',
+  expires_at: '2026-12-20T00:00:00Z', allowed_ips: ['203.0.113.0/24'], status: 'active', kind: 'personal', last_used_at: '2026-11-22T00:00:00Z',
+};
+const jsonl = (rows) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+test('least-privilege streams gzip from a file and standard input', () => {
+  const gz = zlib.gzipSync(jsonl(EVENTS));
+  writeFileSync(join(dir, 'events.jsonl.gz'), gz);
+  const want = ['compute.servers.delete', 'compute.servers.list', 'compute.servers.start'];
+  let r = run(['least-privilege', join(dir, 'events.jsonl.gz'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).permissions, want);
+  assert.equal(JSON.parse(r.stdout).calls, 3);
+  r = spawnSync(bin, ['least-privilege', '-', '--json'], { input: gz });
+  assert.equal(r.status, 0, String(r.stderr));
+  assert.deepEqual(JSON.parse(String(r.stdout)).permissions, want);
+  // More than one chunk of the host's reads, a line cut between them.
+  const many = jsonl(Array.from({ length: 12000 }, (_, i) => ({ ...EVENTS[i % 3], id: `ev_${i}` })));
+  assert.ok(many.length > 1 << 20);
+  writeFileSync(join(dir, 'many.jsonl'), many);
+  r = run(['least-privilege', join(dir, 'many.jsonl'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).calls, 12000);
+  writeFileSync(join(dir, 'cut.gz'), gz.subarray(0, gz.length - 6));
+  r = run(['least-privilege', join(dir, 'cut.gz')]);
+  assert.equal(r.status, 2);
+  assert.ok(r.stderr.startsWith(`clouddigit least-privilege: ${join(dir, 'cut.gz')}: not a valid gzip stream`), r.stderr);
+});
+
+test('least-privilege --against: what to remove, what is missing', () => {
+  writeFileSync(join(dir, 'events.jsonl'), jsonl(EVENTS));
+  writeFileSync(join(dir, 'api-token.json'), JSON.stringify(API_TOKEN));
+  let r = run(['least-privilege', join(dir, 'events.jsonl'), '--against', join(dir, 'api-token.json'), '--json']);
+  assert.equal(r.status, 1, r.stderr);
+  const { against, calls, other_token_events: others } = JSON.parse(r.stdout);
+  assert.deepEqual([calls, others], [2, 1]);
+  assert.deepEqual(against.remove, ['storage.*']);
+  assert.deepEqual(against.missing, ['compute.servers.start']);
+  assert.deepEqual(against.unused_projects, ['data']);
+  r = run(['least-privilege', join(dir, 'events.jsonl'), '--against', join(dir, 'api-token.json')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^ {4}- storage\.\*$/m);
+  assert.match(r.stdout, /^ {4}\+ compute\.servers\.start$/m);
+});
+
+test('lint: CI use by name and by audit, allow-lists, unused days, policy', () => {
+  const inv = [API_TOKEN, { ...API_TOKEN, id: 'tok_2', name: 'alice', prefix: 'cd_bbbbbb' },
+    { ...API_TOKEN, id: 'tok_3', name: 'old', prefix: 'cd_cccccc', allowed_ips: [], last_used_at: '2026-10-01T00:00:00Z' }];
+  writeFileSync(join(dir, 'tokens.jsonl.gz'), zlib.gzipSync(jsonl(inv)));
+  writeFileSync(join(dir, 'audit.jsonl'), jsonl(EVENTS));
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify({ max_lifetime_days: 30 }));
+  const r = run(['lint', join(dir, 'tokens.jsonl.gz'), '--now', NOW, '--audit', join(dir, 'audit.jsonl'),
+    '--policy', join(dir, 'policy.json'), '--unused-days', '30', '--json']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).map((f) => [f.prefix, f.code, f.severity]), [
+    ['cd_aaaaaa', 'personal_token_ci_name', 'medium'],
+    ['cd_aaaaaa', 'policy_max_lifetime', 'high'],
+    ['cd_bbbbbb', 'personal_token_ci_usage', 'high'],
+    ['cd_bbbbbb', 'policy_max_lifetime', 'high'],
+    ['cd_cccccc', 'unused90_days', 'medium'],
+    ['cd_cccccc', 'no_allow_list', 'low'],
+    ['cd_cccccc', 'policy_max_lifetime', 'high'],
+  ]);
 });

@@ -19,6 +19,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde_json::{json, Value};
 
+/// Bytes handed to the command at a time by `read_chunks`.
+const CHUNK_BYTES: usize = 1 << 20;
+
 struct PyIo<'py> {
     py: Python<'py>,
     /// `clouddigit.cli._Host`: the SDK's `Client` for the online commands, and prompts.
@@ -134,6 +137,55 @@ fn walk(dir: &Path, skip_dirs: &[&str], out: &mut Vec<String>) {
             }
         } else if kind.is_file() {
             out.push(path.to_string_lossy().into_owned());
+        }
+    }
+}
+
+impl PyIo<'_> {
+    /// Standard input's bytes, through `sys.stdin.buffer` (what pytest and redirection
+    /// replace) or, without one, the process's own.
+    fn stdin_chunks(&mut self, each: &mut dyn FnMut(&[u8]) -> bool) -> Result<(), String> {
+        let stdin = self
+            .py
+            .import("sys")
+            .and_then(|sys| sys.getattr("stdin"))
+            .ok()
+            .filter(|s| !s.is_none());
+        let buffer = stdin.as_ref().and_then(|s| s.getattr("buffer").ok());
+        if stdin.is_some() && buffer.is_none() {
+            // A text stream without bytes underneath (io.StringIO): its text, at once.
+            let text = read_stdin(self.py)?;
+            each(text.as_bytes());
+            return Ok(());
+        }
+        match buffer {
+            Some(buffer) => loop {
+                let chunk = buffer
+                    .call_method1("read", (CHUNK_BYTES,))
+                    .map_err(|e| format!("cannot read standard input: {e}"))?;
+                let bytes = chunk
+                    .cast::<PyBytes>()
+                    .map_err(|_| "standard input gave no bytes".to_owned())?;
+                let data = bytes.as_bytes();
+                if data.is_empty() || !each(data) {
+                    return Ok(());
+                }
+            },
+            None => {
+                let mut stdin = std::io::stdin().lock();
+                let mut buf = vec![0u8; CHUNK_BYTES];
+                loop {
+                    let n = match stdin.read(&mut buf) {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(io_message(&e)),
+                    };
+                    if !each(&buf[..n]) {
+                        return Ok(());
+                    }
+                }
+            }
         }
     }
 }
@@ -261,6 +313,35 @@ impl CliIo for PyIo<'_> {
             Ok(text) => text,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
+    }
+
+    fn read_chunks(
+        &mut self,
+        path: &str,
+        each: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), String> {
+        if path == "-" {
+            return self.stdin_chunks(each);
+        }
+        let mut file = std::fs::File::open(path).map_err(|e| io_message(&e))?;
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        loop {
+            // Ctrl-C stops a long read; the KeyboardInterrupt is raised on return.
+            let signals = self.py.check_signals();
+            self.keep(signals);
+            if self.pending.is_some() {
+                return Err("interrupted".to_owned());
+            }
+            let n = match file.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_message(&e)),
+            };
+            if !each(&buf[..n]) {
+                return Ok(());
+            }
+        }
     }
 
     fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String> {

@@ -370,3 +370,103 @@ def test_in_process_output_goes_through_sys_stdout(capsys):
     assert out == "" and err == "clouddigit check: --token FILE is required\n"
     assert clouddigit._native.run_cli(["catalog", "object_lock", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["permissions"]
+
+
+EVENTS = [
+    {"id": "ev_1", "time": NOW, "token_prefix": "cd_aaaaaa", "method": "GET", "path": "/v1/compute/servers",
+     "query": None, "project": "web", "status": 200, "source_ip": "203.0.113.1", "request_id": "req_1"},
+    {"id": "ev_2", "time": NOW, "token_prefix": "cd_aaaaaa", "method": "POST", "path": "/v1/compute/servers/s-1/start",
+     "query": None, "project": "web", "status": 403, "source_ip": "203.0.113.1", "request_id": "req_2"},
+    {"id": "ev_3", "time": NOW, "token_prefix": "cd_bbbbbb", "method": "DELETE", "path": "/v1/compute/servers/s-1",
+     "query": None, "project": "web", "status": 200, "source_ip": "198.51.100.7", "request_id": "req_3",
+     "user_agent": "clouddigit-python/0.1 GitHub-Actions"},
+]  # fmt: skip
+API_TOKEN = {
+    "id": "tok_1", "name": "deploy-bot", "prefix": "cd_aaaaaa", "owner": {"type": "user", "id": "u"},
+    "organization": "acme", "projects": ["web", "data"], "permissions": ["compute.servers.list", "storage.*"],
+    "created_at": "2026-11-01T00:00:00Z", "expires_at": "2026-12-20T00:00:00Z", "allowed_ips": ["203.0.113.0/24"],
+    "status": "active", "kind": "personal", "last_used_at": "2026-11-22T00:00:00Z", "created_by": None, "parent_id": None,
+}  # fmt: skip
+
+
+def jsonl(rows) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def test_least_privilege_streams_gzip_and_stdin(tmp_path):
+    import gzip
+
+    plain = jsonl(EVENTS)
+    gz = tmp_path / "events.jsonl.gz"
+    gz.write_bytes(gzip.compress(plain.encode()))
+    want = ["compute.servers.delete", "compute.servers.list", "compute.servers.start"]
+    r = run("least-privilege", str(gz), "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["permissions"] == want and got["calls"] == 3
+    # Gzip on standard input, detected by its magic bytes.
+    p = subprocess.run([script(), "least-privilege", "-", "--json"], input=gz.read_bytes(), capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["permissions"] == want
+    r = run("least-privilege", "-", "--token-prefix", "cd_bbbbbb", stdin=plain)
+    assert r.returncode == 0 and r.stdout.startswith("permissions (1 from 1 calls):\n  compute.servers.delete\n")
+    truncated = tmp_path / "cut.gz"
+    truncated.write_bytes(gz.read_bytes()[:-6])
+    r = run("least-privilege", str(truncated))
+    assert r.returncode == 2 and r.stderr.startswith(f"clouddigit least-privilege: {truncated}: not a valid gzip stream")
+    bad = write(tmp_path / "bad.jsonl", plain + '{"method": "GET"}\n')
+    r = run("least-privilege", bad)
+    assert r.returncode == 2 and r.stderr == f'clouddigit least-privilege: {bad}:4: an audit event needs "method" and "path"\n'
+
+
+def test_least_privilege_against_a_token(tmp_path):
+    events = write(tmp_path / "events.jsonl", jsonl(EVENTS))
+    token = write(tmp_path / "token.json", API_TOKEN)
+    r = run("least-privilege", events, "--against", token, "--json")
+    assert r.returncode == 1, r.stderr
+    got = json.loads(r.stdout)
+    assert got["calls"] == 2 and got["other_token_events"] == 1
+    d = got["against"]
+    assert d["prefix"] == "cd_aaaaaa" and d["remove"] == ["storage.*"] and d["missing"] == ["compute.servers.start"]
+    assert d["unused_projects"] == ["data"] and d["missing_projects"] == []
+    assert d["suggested"] == ["compute.servers.list", "compute.servers.start"]
+    r = run("least-privilege", events, "--against", token)
+    assert r.returncode == 1
+    assert "  remove (granted, never used):\n    - storage.*\n" in r.stdout
+    assert "  missing (used, not granted: these calls are denied):\n    + compute.servers.start\n" in r.stdout
+    exact = write(tmp_path / "exact.json", dict(API_TOKEN, projects=["web"], permissions=d["suggested"]))
+    r = run("least-privilege", events, "--against", exact)
+    assert r.returncode == 0 and "exact: the token grants what its calls use" in r.stdout
+    r = run("least-privilege", events, "--against", events)
+    assert r.returncode == 2 and events in r.stderr
+
+
+def test_lint_new_findings(tmp_path):
+    ci = dict(API_TOKEN)
+    alice = dict(API_TOKEN, id="tok_2", name="alice", prefix="cd_bbbbbb")
+    stale = dict(API_TOKEN, id="tok_3", name="old", prefix="cd_cccccc", allowed_ips=[], last_used_at="2026-10-01T00:00:00Z")
+    inventory = tmp_path / "tokens.jsonl.gz"
+    import gzip
+
+    inventory.write_bytes(gzip.compress(jsonl([ci, alice, stale]).encode()))
+    audit = write(tmp_path / "audit.jsonl", jsonl(EVENTS))
+    policy = write(tmp_path / "policy.json", {"max_lifetime_days": 30, "allow_never_expiring": False})
+    r = run("lint", str(inventory), "--now", NOW, "--audit", audit, "--policy", policy, "--unused-days", "30", "--json")
+    assert r.returncode == 1, r.stderr
+    got = [(f["prefix"], f["code"], f["severity"]) for f in json.loads(r.stdout)]
+    assert got == [
+        ("cd_aaaaaa", "personal_token_ci_name", "medium"),
+        ("cd_aaaaaa", "policy_max_lifetime", "high"),
+        ("cd_bbbbbb", "personal_token_ci_usage", "high"),
+        ("cd_bbbbbb", "policy_max_lifetime", "high"),
+        ("cd_cccccc", "unused90_days", "medium"),
+        ("cd_cccccc", "no_allow_list", "low"),
+        ("cd_cccccc", "policy_max_lifetime", "high"),
+    ]
+    r = run("lint", str(inventory), "--now", NOW, "--audit", audit)
+    assert r.returncode == 1
+    assert r.stdout.startswith("medium deploy-bot (cd_aaaaaa…): a personal token named for CI")
+    assert "high   alice (cd_bbbbbb…): a personal token used like CI: 1 call(s) came from a CI user agent" in r.stdout
+    assert r.stdout.endswith("in 3 token(s)\n")
+    r = run("lint", str(inventory), "--unused-days", "soon")
+    assert r.returncode == 2 and "--unused-days" in r.stderr

@@ -17,6 +17,11 @@ const TS_CLI_IO: &'static str = r#"
 /** What the `clouddigit` command needs from its host (see js/cli.js). */
 export interface CliIo {
     read(path: string): string;
+    /** Opens a file (`-`: standard input) for `readChunk`; returns a handle. */
+    openRead(path: string): number;
+    /** The next bytes of an opened file; empty at its end. */
+    readChunk(handle: number): Uint8Array;
+    closeRead(handle: number): void;
     listFiles(path: string, skipDirs: string[]): string[];
     /** `scan`'s walk: every file under the roots (never entering `skipDirs`; honouring
      * .gitignore in a git work tree when `gitignore`), read as bytes; the files holding
@@ -57,6 +62,12 @@ extern "C" {
     pub type CliIo;
     #[wasm_bindgen(method, catch)]
     fn read(this: &CliIo, path: &str) -> Result<String, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = openRead)]
+    fn open_read(this: &CliIo, path: &str) -> Result<f64, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = readChunk)]
+    fn read_chunk(this: &CliIo, handle: f64) -> Result<js_sys::Uint8Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = closeRead)]
+    fn close_read(this: &CliIo, handle: f64) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = listFiles)]
     fn list_files(this: &CliIo, path: &str, skip_dirs: Vec<String>)
         -> Result<Vec<String>, JsValue>;
@@ -158,6 +169,31 @@ struct JsIo<'a>(&'a CliIo);
 impl clouddigit_cli::CliIo for JsIo<'_> {
     fn read(&mut self, path: &str) -> Result<String, String> {
         self.0.read(path).map_err(message)
+    }
+    fn read_chunks(
+        &mut self,
+        path: &str,
+        each: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), String> {
+        let handle = self.0.open_read(path).map_err(message)?;
+        let mut buf = Vec::new();
+        let result = loop {
+            let chunk = match self.0.read_chunk(handle) {
+                Ok(c) => c,
+                Err(e) => break Err(message(e)),
+            };
+            let n = chunk.length() as usize;
+            if n == 0 {
+                break Ok(());
+            }
+            buf.resize(n, 0);
+            chunk.copy_to(&mut buf[..n]);
+            if !each(&buf[..n]) {
+                break Ok(());
+            }
+        };
+        let closed = self.0.close_read(handle).map_err(message);
+        result.and(closed)
     }
     fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String> {
         let skip = skip_dirs.iter().map(|s| (*s).to_owned()).collect();
