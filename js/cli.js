@@ -11,14 +11,14 @@ import { dirname, join as pathJoin } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { readCandidates } from './scan_worker.js';
-// The command is a wasm module of its own (wasm-cli/), so browser pages never load it.
-// It carries the SDK's Client too (with the internal __run the online commands use), so
+// The command is a wasm module of its own (wasm-cli/ with `command`, dist/command/), so
+// browser pages never load it. It carries the SDK's Client too (with the internal __run the online commands use), so
 // the SDK's own module is not loaded at all.
-import { clientEnvVars, Client, initSync, runCli } from '../dist/cli/clouddigit_cli.js';
-import { setHost } from '../dist/cli/host.js';
+import { clientEnvVars, Client, initSync, runCli } from '../dist/command/clouddigit_command.js';
+import { setHost } from '../dist/command/host.js';
 import { keychain, nodeHost } from './node_host.js';
 
-initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
+initSync({ module: readFileSync(new URL('../dist/command/clouddigit_command_bg.wasm', import.meta.url)) });
 setHost(nodeHost(clientEnvVars()));
 
 // `skipDirs` comes from the core: which directories a scan skips is its rule.

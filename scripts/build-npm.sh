@@ -16,15 +16,21 @@ cd "$(dirname "$0")/.."
 # page's module is then exactly what its own features make it.
 CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm --profile wasm-release --locked
 CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-replay --profile wasm-release --locked
-# The command's module is optimized for speed (the `wasm-cli` profile, Cargo.toml): no page
-# loads it, and least-privilege and lint parse exports of millions of lines.
-CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-cli --profile wasm-cli --locked
-rm -rf dist/wasm dist/cli dist/replay
+# wasm-cli twice. Without `command`, built for size: dist/cli/, what a page fetches on its
+# first sigv4Explain, sigv4Verify or checkTrust (js/sigv4.js, js/trust.js). With it, built
+# for speed (the `wasm-cli` profile, Cargo.toml): dist/command/, Node's `clouddigit`
+# (least-privilege and lint parse exports of millions of lines), which no page loads.
+CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-cli --profile wasm-release --locked
+CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-cli --features command --profile wasm-cli --locked
+rm -rf dist/wasm dist/cli dist/command dist/replay
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
   --out-dir dist/wasm --out-name clouddigit_wasm \
   target/wasm32-unknown-unknown/wasm-release/clouddigit_wasm.wasm
 wasm-bindgen --target web --remove-name-section --remove-producers-section --no-typescript \
   --out-dir dist/cli --out-name clouddigit_cli \
+  target/wasm32-unknown-unknown/wasm-release/clouddigit_wasm_cli.wasm
+wasm-bindgen --target web --remove-name-section --remove-producers-section --no-typescript \
+  --out-dir dist/command --out-name clouddigit_command \
   target/wasm32-unknown-unknown/wasm-cli/clouddigit_wasm_cli.wasm
 # Test only (not in the package's files): the client conformance replay for the JS runners.
 wasm-bindgen --target web --no-typescript --out-dir dist/replay --out-name clouddigit_replay \
@@ -43,8 +49,8 @@ printf "export { setHost } from './%s';\n" "$(dirname "$snippet")/host.js" > dis
 sed -i "s#from './api.js'#from '$(echo "$snippet" | sed 's#[^/]*#..#g; s#/..$##')/api.js'#" "dist/wasm/${snippet%.js}.d.ts"
 # The command's module carries the SDK's Client too (wasm-cli links clouddigit-wasm with
 # `cli-run`); js/cli.js gives that copy the same Node host as js/node.js gives the page's.
-cli_snippet=$(cd dist/cli && ls snippets/*/js/host.js)
-printf "export { setHost } from './%s';\n" "$cli_snippet" > dist/cli/host.js
+cli_snippet=$(cd dist/command && ls snippets/*/js/host.js)
+printf "export { setHost } from './%s';\n" "$cli_snippet" > dist/command/host.js
 
 # The public types: everything but wasm-bindgen's loader (InitInput/initSync/default init),
 # which the entry points call themselves and which would drag DOM types into Node users.
@@ -83,7 +89,7 @@ fi
 # The glue and its snippets are loaded as they are by a page without a bundler: minified
 # they are 7 KB less gzipped (the glue 11.3 -> 6.4 KB). Class and function names are kept:
 # the error classes' names are part of the API (`err.name`, stack traces).
-for f in dist/wasm/clouddigit_wasm.js dist/wasm/snippets/*/js/*.js dist/cli/clouddigit_cli.js dist/cli/snippets/*/js/*.js; do
+for f in dist/wasm/clouddigit_wasm.js dist/wasm/snippets/*/js/*.js dist/cli/clouddigit_cli.js dist/command/clouddigit_command.js dist/command/snippets/*/js/*.js; do
   node_modules/.bin/terser "$f" --module --compress --mangle --keep-classnames --keep-fnames -o "$f.min"
   mv "$f.min" "$f"
 done
@@ -102,6 +108,7 @@ for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js dist/wasm/cloudd
 done
 tarball=$(npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))' || echo "?")
 echo "built dist/wasm: a browser page loads ${page} bytes gzipped; the npm tarball is ${tarball} bytes"
+echo "built dist/cli (fetched on a page's first sigv4Explain or checkTrust): $(gzip -9c dist/cli/clouddigit_cli_bg.wasm | wc -c) bytes gzipped; dist/command (Node's clouddigit): $(gzip -9c dist/command/clouddigit_command_bg.wasm | wc -c)"
 # Issue 4's budget for the whole package as a page loads it, 250,000 bytes gzipped; a
 # warning, since a build without std's source (see scripts/wasm-cargo.sh) is larger by design.
 if [ "$page" -gt 250000 ]; then
