@@ -397,7 +397,7 @@ fn line_error(line: &str, label: &str, message: String) -> Bad {
     }
 }
 
-fn role_arg(text: Option<&str>) -> Res<Option<Role>> {
+pub(crate) fn role_arg(text: Option<&str>) -> Res<Option<Role>> {
     match text {
         Some(r) => serde_json::from_value(Value::String(r.to_owned()))
             .map(Some)

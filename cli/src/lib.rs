@@ -92,13 +92,18 @@ offline commands:
                        size), the smallest downscoped permission set that allows them all.
                        --against: a token as the API returns it (GET /v1/tokens/ID); prints
                        what to remove (granted, unused) and what is missing (used, denied),
-                       counting only that token's events; exit 1 unless it is exact
+                       counting only that token's events; exit 1 unless it is exact.
+                       Online: --from-api [--token-prefix cd_xxxxxx] [--since 30d] reads the
+                       calls from the audit log; --token ID [--service-account SA] compares
+                       with that token as it is now (its calls, unless a FILE is given)
   lint FILE [--now T] [--unused-days N] [--policy FILE] [--audit EVENTS]
                        findings over a token inventory (JSON lines, plain or gzipped), each
                        with a stable code and a severity: expiry, unused for N days (90),
                        allow-lists, scope, personal tokens named for CI, the organization's
                        policy (--policy: its token policy JSON); --audit: an audit export,
-                       for personal tokens used like CI (a CI user agent, or 10+ addresses)
+                       for personal tokens used like CI (a CI user agent, or 10+ addresses).
+                       Online: lint --from-api [--since 90d]: the caller's live tokens, the
+                       audit log and the organization's policy, fetched
   scan PATH... | scan --stdin | scan --git [REF...] [--repo DIR]
                        find Cloud Digit secrets (format + checksum) in files (a parallel
                        walk that honours .gitignore in a git work tree; --no-gitignore
@@ -230,6 +235,9 @@ fn time_arg(io: &dyn CliIo, text: Option<&str>, what: &str) -> Res<Timestamp> {
 /// that can also call the API. Returns the exit status.
 pub async fn main<H: Host>(args: &[String], host: &mut H) -> i32 {
     match args.split_first() {
+        Some((cmd, rest)) if online::analysis_online(cmd, rest) => {
+            online::analysis(cmd, rest, host).await
+        }
         Some((cmd, rest)) if cmd == "scan" && rest.iter().any(|a| a == "--verify") => {
             online::scan_verify(rest, host).await
         }

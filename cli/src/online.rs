@@ -1812,6 +1812,226 @@ async fn resources<H: Host>(cmd: &str, args: &[String], host: &mut H) -> Res<i32
     Ok(exit::OK)
 }
 
+// ---- least-privilege and lint from the API ----
+
+/// The input of `least-privilege` and `lint` when it comes from the API: the host's own
+/// files and output, plus the texts just fetched, under names no real path has.
+struct Fetched<'a, H: Host> {
+    host: &'a mut H,
+    texts: Vec<(&'static str, String)>,
+}
+
+/// The fetched texts' names (a NUL is in no path).
+const EXPORT: &str = "\0audit export";
+const INVENTORY: &str = "\0token inventory";
+const POLICY: &str = "\0organization policy";
+
+impl<H: Host> Fetched<'_, H> {
+    fn text(&self, path: &str) -> Option<&str> {
+        self.texts
+            .iter()
+            .find(|(n, _)| *n == path)
+            .map(|(_, t)| t.as_str())
+    }
+}
+
+impl<H: Host> CliIo for Fetched<'_, H> {
+    fn read(&mut self, path: &str) -> Result<String, String> {
+        match self.text(path) {
+            Some(t) => Ok(t.to_owned()),
+            None => self.host.read(path),
+        }
+    }
+    fn read_chunks(
+        &mut self,
+        path: &str,
+        each: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), String> {
+        match self.text(path) {
+            Some(t) => {
+                each(t.as_bytes());
+                Ok(())
+            }
+            None => self.host.read_chunks(path, each),
+        }
+    }
+    fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String> {
+        self.host.list_files(path, skip_dirs)
+    }
+    fn out(&mut self, text: &str) {
+        self.host.out(text);
+    }
+    fn err(&mut self, text: &str) {
+        self.host.err(text);
+    }
+    fn now(&self) -> Timestamp {
+        self.host.now()
+    }
+}
+
+/// Whether these `least-privilege` / `lint` arguments need the API.
+pub fn analysis_online(cmd: &str, args: &[String]) -> bool {
+    let has = |flag: &str| {
+        args.iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    match cmd {
+        "least-privilege" => has("--from-api") || has("--token"),
+        "lint" => has("--from-api"),
+        _ => false,
+    }
+}
+
+/// `least-privilege --from-api [--token-prefix P] [--since 30d]` (the calls from the audit
+/// log) and `--token ID [--service-account SA]` (the diff against that token as it is
+/// now); `lint --from-api [--since 90d]` (the caller's tokens, and the audit log for the
+/// personal-token-in-CI rule). The rules are the offline commands'; only the input is
+/// fetched.
+pub async fn analysis<H: Host>(cmd: &str, args: &[String], host: &mut H) -> i32 {
+    let result = analysis_inner(cmd, args, host).await;
+    match result {
+        Ok(code) => code,
+        Err(Failure::Bad(line)) => {
+            host.err(&format!("clouddigit {cmd}: {line}\n"));
+            exit::BAD_INPUT
+        }
+        Err(Failure::Api(e)) => {
+            host.err(&format!("clouddigit {cmd}: {}\n", e.message));
+            exit_for(&e)
+        }
+    }
+}
+
+async fn analysis_inner<H: Host>(cmd: &str, args: &[String], host: &mut H) -> Res<i32> {
+    // Ours: where the input comes from. The rest goes to the offline command.
+    let mut rest = Vec::new();
+    let mut online = Vec::new();
+    let mut from_api = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let name = a
+            .strip_prefix("--")
+            .map(|n| n.split('=').next().unwrap_or(n));
+        match name {
+            Some("from-api") => from_api = true,
+            Some(n)
+                if COMMON.contains(&n) || matches!(n, "token" | "service-account" | "since") =>
+            {
+                online.push(a.clone());
+                if !a.contains('=') {
+                    if let Some(v) = it.next() {
+                        online.push(v.clone());
+                    }
+                }
+            }
+            _ => rest.push(a.clone()),
+        }
+    }
+    let f = Flags::parse(&online, &["token", "service-account", "since"], &[])?;
+    connect(&f, host)?;
+    let since = f
+        .one("since")
+        .unwrap_or(if cmd == "lint" { "90d" } else { "30d" });
+    let from = crate::online::since(host.now(), since).map_err(|e| bad(format!("--since: {e}")))?;
+    let mut filter = Map::new();
+    filter.insert(
+        "from".into(),
+        json!(from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+
+    if cmd == "lint" {
+        if !from_api {
+            return Err(bad("lint fetches with --from-api"));
+        }
+        // The inventory: the caller's live tokens as the API shows them now; the audit
+        // log for how they are used; the organization's policy unless --policy is given.
+        let who = whoami_of(host).await?;
+        let tokens = list_all(host, json!({"op": "list_tokens"})).await?;
+        let mut inventory = String::new();
+        for t in tokens
+            .iter()
+            .filter(|t| matches!(s(t, "status"), "active" | "rotating"))
+        {
+            inventory.push_str(&serde_json::to_string(t).unwrap_or_default());
+            inventory.push('\n');
+        }
+        let export = call(host, json!({"op": "export_audit_events", "filter": filter})).await?;
+        let mut texts = vec![
+            (INVENTORY, inventory),
+            (EXPORT, export.as_str().unwrap_or_default().to_owned()),
+        ];
+        let mut args = vec![
+            INVENTORY.to_owned(),
+            "--audit".to_owned(),
+            EXPORT.to_owned(),
+        ];
+        args.extend(rest.iter().cloned());
+        if !rest.iter().any(|a| a.starts_with("--policy")) {
+            if let Some(p) = &who.policy {
+                texts.push((POLICY, serde_json::to_string(p).unwrap_or_default()));
+                args.push("--policy".into());
+                args.push(POLICY.to_owned());
+            }
+        }
+        let mut io = Fetched { host, texts };
+        return crate::analysis::lint(&args, &mut io).map_err(Failure::from);
+    }
+
+    // least-privilege
+    let against = match f.one("token") {
+        None => None,
+        Some(id) => {
+            let t = match f.one("service-account") {
+                None => call(host, json!({"op": "get_token", "id": id})).await?,
+                Some(sa) => list_all(host, json!({"op": "list_service_account_tokens", "id": sa}))
+                    .await?
+                    .into_iter()
+                    .find(|t| s(t, "id") == id)
+                    .ok_or_else(|| {
+                        Failure::Api(Box::new(ApiError {
+                            kind: ErrorKind::NotFound,
+                            ..ApiError::config(
+                                "not_found",
+                                format!("service account {sa} has no token {id}"),
+                            )
+                        }))
+                    })?,
+            };
+            let token: clouddigit_core::model::Token =
+                serde_json::from_value(t).map_err(|e| bad(format!("the token's answer: {e}")))?;
+            Some(token)
+        }
+    };
+    let a = crate::Args::parse(&rest, &["role", "token-prefix"]).map_err(Failure::from)?;
+    if !a.positional.is_empty() && from_api {
+        return Err(bad("give a file of calls or --from-api, not both"));
+    }
+    let prefix = a
+        .one("token-prefix")
+        .map(str::to_owned)
+        .or_else(|| against.as_ref().map(|t| t.prefix.clone()));
+    let opts = crate::analysis::LeastPrivilegeOptions {
+        role: crate::analysis::role_arg(a.one("role")).map_err(Failure::from)?,
+        token_prefix: prefix.clone(),
+        json: a.json,
+    };
+    if from_api || a.positional.is_empty() {
+        if let Some(p) = &prefix {
+            filter.insert("token_prefix".into(), json!(p));
+        }
+        let export = call(host, json!({"op": "export_audit_events", "filter": filter})).await?;
+        let mut io = Fetched {
+            host,
+            texts: vec![(EXPORT, export.as_str().unwrap_or_default().to_owned())],
+        };
+        return crate::analysis::least_privilege_with(&mut io, EXPORT, &opts, against.as_ref())
+            .map_err(Failure::from);
+    }
+    let path = a.positional[0].clone();
+    crate::analysis::least_privilege_with(host, &path, &opts, against.as_ref())
+        .map_err(Failure::from)
+}
+
 // ---- scan --verify ----
 
 /// `scan ... --verify`: the scan, then each API token found asked of the API (whoami

@@ -465,3 +465,34 @@ def test_scan_verify_says_which_found_tokens_are_live(cli: Cli, tmp_path: Path) 
     assert "[live:" in text.stdout and "[revoked:" in text.stdout and "2 live" in text.stderr
     sarif = json.loads(cli("scan", str(tree), "--verify", "--sarif", env=env).stdout)
     assert {r["properties"]["verified"] for r in sarif["runs"][0]["results"]} == {"live", "revoked"}
+
+
+def test_least_privilege_and_lint_from_the_api(cli: Cli) -> None:
+    """The calls a token made, read from the audit log, against the token as it is now."""
+    name = unique("broad")
+    created = cli.box.api("POST", "/v1/iam/tokens", {
+        "name": name, "projects": ["web"], "expires_in_days": 30,
+        "permissions": ["compute.servers.list", "compute.servers.get", "storage.buckets.list"]})
+    secret, token_id, prefix = created["secret"], created["token"]["id"], created["token"]["prefix"]
+    cli.box.api("GET", "/v1/compute/servers?project=web", token=secret)
+    cli.box.api("GET", "/v1/compute/servers?project=web", token=secret)
+
+    r = cli.owner("least-privilege", "--from-api", "--token-prefix", prefix, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["permissions"] == ["compute.servers.list"]
+
+    diff = cli.owner("least-privilege", "--token", token_id, "--json")
+    assert diff.returncode == 1, diff.stderr  # not exact: two permissions unused
+    against = json.loads(diff.stdout)["against"]
+    assert against["prefix"] == prefix and against["token_id"] == token_id
+    assert sorted(against["remove"]) == ["compute.servers.get", "storage.buckets.list"]
+    assert against["missing"] == []
+    text = cli.owner("least-privilege", "--token", token_id)
+    assert "storage.buckets.list" in text.stdout and secret not in text.stdout
+
+    lint = cli.owner("lint", "--from-api", "--json")
+    assert lint.returncode in (0, 1), lint.stderr
+    findings = json.loads(lint.stdout)
+    assert any(f["code"] == "never_expires" and f["prefix"] == cli.box.owner[:9] for f in findings), findings
+    assert all(len(f["prefix"]) <= 9 for f in findings)
+    assert cli.owner("least-privilege", "--token", "tok_nope").returncode == 3
