@@ -103,8 +103,8 @@ section "S3 endpoint: boto3, the aws CLI and @aws-sdk/client-s3 against the sand
 # (bootstrap's npm ci). Each test file starts its own sandbox on free ports.
 cargo build --locked -p clouddigit-sandbox
 [ -x target/s3-venv/bin/python ] || python3 -m venv --clear target/s3-venv
-target/s3-venv/bin/python -c 'import boto3, awscli, requests, pytest, jwt, cryptography' 2>/dev/null \
-  || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check boto3 awscli requests pytest pyjwt cryptography
+target/s3-venv/bin/python -c 'import boto3, awscli, requests, pytest, jwt, cryptography, pre_commit, yaml' 2>/dev/null \
+  || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check boto3 awscli requests pytest pyjwt cryptography pre-commit pyyaml
 # The package too: the README's boto3 quick start uses clouddigit.s3_config.
 target/s3-venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/clouddigit-*.whl
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
