@@ -171,21 +171,29 @@ impl PyIo<'_> {
                     return Ok(());
                 }
             },
-            None => {
-                let mut stdin = std::io::stdin().lock();
-                let mut buf = vec![0u8; CHUNK_BYTES];
-                loop {
-                    let n = match stdin.read(&mut buf) {
-                        Ok(0) => return Ok(()),
-                        Ok(n) => n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(io_message(&e)),
-                    };
-                    if !each(&buf[..n]) {
-                        return Ok(());
-                    }
-                }
-            }
+            None => pump(&mut std::io::stdin().lock(), each, || Ok(())),
+        }
+    }
+}
+
+/// Feeds `each` what `reader` gives, a chunk at a time, until the end, `each` says stop,
+/// or `go_on` (asked before every read) fails.
+fn pump(
+    reader: &mut dyn Read,
+    each: &mut dyn FnMut(&[u8]) -> bool,
+    mut go_on: impl FnMut() -> Result<(), String>,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    loop {
+        go_on()?;
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_message(&e)),
+        };
+        if !each(&buf[..n]) {
+            return Ok(());
         }
     }
 }
@@ -324,24 +332,15 @@ impl CliIo for PyIo<'_> {
             return self.stdin_chunks(each);
         }
         let mut file = std::fs::File::open(path).map_err(|e| io_message(&e))?;
-        let mut buf = vec![0u8; CHUNK_BYTES];
-        loop {
+        pump(&mut file, each, || {
             // Ctrl-C stops a long read; the KeyboardInterrupt is raised on return.
             let signals = self.py.check_signals();
             self.keep(signals);
-            if self.pending.is_some() {
-                return Err("interrupted".to_owned());
+            match self.pending {
+                Some(_) => Err("interrupted".to_owned()),
+                None => Ok(()),
             }
-            let n = match file.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io_message(&e)),
-            };
-            if !each(&buf[..n]) {
-                return Ok(());
-            }
-        }
+        })
     }
 
     fn list_files(&mut self, path: &str, skip_dirs: &[&str]) -> Result<Vec<String>, String> {

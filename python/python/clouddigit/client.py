@@ -212,28 +212,27 @@ def _native_call(f: Callable[..., T], *args: Any) -> T:
         raise from_native(e) from None
 
 
+def _private_file(path: str) -> Optional[Dict[str, Any]]:
+    """A file as the session takes it (its permission bits too: it refuses a token file
+    others can read, a config file others can write), or None when it is not there."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        with open(path, encoding="utf-8") as f:
+            return {"path": path, "contents": f.read(), "mode": mode}
+    except OSError:
+        return None
+
+
 def _environment() -> Dict[str, Any]:
     """What the session may read of this process: the ``CD_*`` variables it names,
     ``~/.config/cd/token`` and the profiles' settings, ``~/.config/cd/config.json``."""
     vars = {k: os.environ[k] for k in _native.Session.env_vars() if k in os.environ}
     cd = os.path.join(os.path.expanduser("~"), ".config", "cd")
-    path = os.path.join(cd, "token")
-    token_file = None
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        with open(path, encoding="utf-8") as f:
-            token_file = {"path": path, "contents": f.read(), "mode": mode}
-    except OSError:
-        pass
-    config_file = None
-    config_path = os.path.join(cd, "config.json")
-    try:
-        mode = stat.S_IMODE(os.stat(config_path).st_mode)
-        with open(config_path, encoding="utf-8") as f:
-            config_file = {"path": config_path, "contents": f.read(), "mode": mode}
-    except OSError:
-        pass
-    return {"vars": vars, "token_file": token_file, "config_file": config_file}
+    return {
+        "vars": vars,
+        "token_file": _private_file(os.path.join(cd, "token")),
+        "config_file": _private_file(os.path.join(cd, "config.json")),
+    }
 
 
 class _SystemClock:
