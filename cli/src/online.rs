@@ -1684,9 +1684,10 @@ async fn audit<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
                 _ => Vec::new(),
             };
             events.reverse();
-            let mut seen: std::collections::HashSet<String> =
-                events.iter().map(|e| s(e, "id").to_owned()).collect();
+            // What was printed at the newest time printed: the next poll starts from that
+            // time (inclusive), so those may come again. Older ids need not be kept.
             let mut newest = events.last().map(|e| s(e, "time").to_owned());
+            let mut seen = at_time(&events, newest.as_deref());
             emit_events(host, &f, &events);
             // The test command's bound on --follow: stop after this many polls.
             let polls: Option<u64> = host.var("CD_CLI_FOLLOW_POLLS").and_then(|v| v.parse().ok());
@@ -1698,24 +1699,25 @@ async fn audit<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
                 if let (Some(t), Some(o)) = (&newest, fl.as_object_mut()) {
                     o.insert("from".into(), json!(t));
                 }
-                let page = host
-                    .run(&json!({"command": "page", "op": {"op": "list_audit_events", "filter": fl, "limit": 500}}))
-                    .await
-                    .map_err(|e| Failure::Api(Box::new(api_error(e))))?;
-                let mut fresh: Vec<Value> = match page.get("value") {
-                    Some(Value::Array(a)) => a
-                        .iter()
-                        .filter(|e| !seen.contains(s(e, "id")))
-                        .cloned()
-                        .collect(),
-                    _ => Vec::new(),
-                };
+                // Every page since then, however many arrived between two polls.
+                let mut fresh: Vec<Value> = list_all(
+                    host,
+                    json!({"op": "list_audit_events", "filter": fl, "limit": 500}),
+                )
+                .await?
+                .into_iter()
+                .filter(|e| !seen.contains(s(e, "id")))
+                .collect();
                 fresh.reverse();
-                for e in &fresh {
-                    seen.insert(s(e, "id").to_owned());
-                }
                 if let Some(last) = fresh.last() {
-                    newest = Some(s(last, "time").to_owned());
+                    let time = Some(s(last, "time").to_owned());
+                    let now_seen = at_time(&fresh, time.as_deref());
+                    if time == newest {
+                        seen.extend(now_seen);
+                    } else {
+                        seen = now_seen;
+                        newest = time;
+                    }
                 }
                 emit_events(host, &f, &fresh);
             }
@@ -1737,6 +1739,15 @@ async fn audit<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         }
         other => Err(bad(format!("audit {other:?}: give tail or export"))),
     }
+}
+
+/// The ids of the events at `time` (the last time printed).
+fn at_time(events: &[Value], time: Option<&str>) -> std::collections::HashSet<String> {
+    events
+        .iter()
+        .filter(|e| Some(s(e, "time")) == time)
+        .map(|e| s(e, "id").to_owned())
+        .collect()
 }
 
 /// Events as lines of text, or with `--json` one JSON object per line (so `--follow`
