@@ -340,45 +340,7 @@ impl<'c> LeastPrivilegeBuilder<'c> {
     pub fn finish(&self, role: Option<Role>) -> LeastPrivilege {
         let catalog = self.catalog;
         let needed = self.needed;
-        // Collapse whole services, then whole resources, into wildcards.
-        let mut groups: BTreeMap<String, PermSet> = BTreeMap::new();
-        for id in needed.iter() {
-            let name = catalog.name(id);
-            let mut parts = name.split('.');
-            if let (Some(s), Some(r)) = (parts.next(), parts.next()) {
-                groups.entry(format!("{s}.*")).or_default().insert(id);
-                groups.entry(format!("{s}.{r}.*")).or_default().insert(id);
-            }
-        }
-        let mut covered = PermSet::EMPTY;
-        let mut permissions = Vec::new();
-        for (pattern, got) in &groups {
-            // Services sort before their resources (`compute.*` < `compute.images.*`).
-            let Some(all) = catalog.expand(pattern) else {
-                continue;
-            };
-            if all.len() > 1 && all.is_subset(got) && !all.is_subset(&covered) {
-                permissions.push(pattern.clone());
-                covered = covered.union(&all);
-            }
-        }
-        for id in needed.iter() {
-            if !covered.contains(id) {
-                permissions.push(catalog.name(id).to_owned());
-            }
-        }
-        permissions.sort();
-        let minimum_role = Role::ALL
-            .into_iter()
-            .find(|r| needed.is_subset(catalog.role_grants(*r)));
-        let beyond_role = match role {
-            Some(r) => needed
-                .difference(catalog.role_grants(r))
-                .iter()
-                .map(|id| catalog.name(id).to_owned())
-                .collect(),
-            None => Vec::new(),
-        };
+        let (permissions, minimum_role, beyond_role) = collapse(catalog, &needed, role);
         LeastPrivilege {
             permissions,
             needed: needed
@@ -395,6 +357,55 @@ impl<'c> LeastPrivilegeBuilder<'c> {
             minimum_role,
         }
     }
+}
+
+/// The permission list for what was needed: whole services, then whole resources,
+/// collapsed into wildcards where every permission under them was used; the smallest
+/// role that grants it all; what `role` would not grant.
+fn collapse(
+    catalog: &Catalog,
+    needed: &PermSet,
+    role: Option<Role>,
+) -> (Vec<String>, Option<Role>, Vec<String>) {
+    let mut groups: BTreeMap<String, PermSet> = BTreeMap::new();
+    for id in needed.iter() {
+        let name = catalog.name(id);
+        let mut parts = name.split('.');
+        if let (Some(s), Some(r)) = (parts.next(), parts.next()) {
+            groups.entry(format!("{s}.*")).or_default().insert(id);
+            groups.entry(format!("{s}.{r}.*")).or_default().insert(id);
+        }
+    }
+    let mut covered = PermSet::EMPTY;
+    let mut permissions = Vec::new();
+    for (pattern, got) in &groups {
+        // Services sort before their resources (`compute.*` < `compute.images.*`).
+        let Some(all) = catalog.expand(pattern) else {
+            continue;
+        };
+        if all.len() > 1 && all.is_subset(got) && !all.is_subset(&covered) {
+            permissions.push(pattern.clone());
+            covered = covered.union(&all);
+        }
+    }
+    for id in needed.iter() {
+        if !covered.contains(id) {
+            permissions.push(catalog.name(id).to_owned());
+        }
+    }
+    permissions.sort();
+    let minimum_role = Role::ALL
+        .into_iter()
+        .find(|r| needed.is_subset(catalog.role_grants(*r)));
+    let beyond_role = match role {
+        Some(r) => needed
+            .difference(catalog.role_grants(r))
+            .iter()
+            .map(|id| catalog.name(id).to_owned())
+            .collect(),
+        None => Vec::new(),
+    };
+    (permissions, minimum_role, beyond_role)
 }
 
 #[cfg(test)]
@@ -466,43 +477,8 @@ mod tests {
                 }),
             }
         }
-        let mut groups: BTreeMap<String, PermSet> = BTreeMap::new();
-        for id in needed.iter() {
-            let name = catalog.name(id);
-            let mut parts = name.split('.');
-            if let (Some(s), Some(r)) = (parts.next(), parts.next()) {
-                groups.entry(format!("{s}.*")).or_default().insert(id);
-                groups.entry(format!("{s}.{r}.*")).or_default().insert(id);
-            }
-        }
-        let mut covered = PermSet::EMPTY;
-        let mut permissions = Vec::new();
-        for (pattern, got) in &groups {
-            let Some(all) = catalog.expand(pattern) else {
-                continue;
-            };
-            if all.len() > 1 && all.is_subset(got) && !all.is_subset(&covered) {
-                permissions.push(pattern.clone());
-                covered = covered.union(&all);
-            }
-        }
-        for id in needed.iter() {
-            if !covered.contains(id) {
-                permissions.push(catalog.name(id).to_owned());
-            }
-        }
-        permissions.sort();
-        let minimum_role = Role::ALL
-            .into_iter()
-            .find(|r| needed.is_subset(catalog.role_grants(*r)));
-        let beyond_role = match role {
-            Some(r) => needed
-                .difference(catalog.role_grants(r))
-                .iter()
-                .map(|id| catalog.name(id).to_owned())
-                .collect(),
-            None => Vec::new(),
-        };
+        // The wildcard step is the builder's own (it did not change with streaming).
+        let (permissions, minimum_role, beyond_role) = collapse(catalog, &needed, role);
         let unmapped_total = unmapped.len();
         LeastPrivilege {
             permissions,
