@@ -533,6 +533,7 @@ pub struct ServiceAccountUpdate {
 /// or `client_id`). Every field is read as given: a missing or other grant type has its
 /// own OAuth error.
 #[derive(Clone, Default, Deserialize, JsonSchema)]
+#[schemars(transform = grant_branches)]
 pub struct ClientCredentialsForm {
     #[schemars(required, with = "GrantType")]
     pub grant_type: Option<String>,
@@ -551,6 +552,42 @@ pub struct ClientCredentialsForm {
     pub requested_token_type: Option<String>,
     /// Token exchange: accepted and ignored (the trust decides the scope).
     pub scope: Option<String>,
+}
+
+/// What each grant needs, as far as a schema can say it: the client-credentials grant its
+/// id and secret; the token exchange a subject token of a type it takes, the account as
+/// `audience` or `client_id`, and no other token type asked for. What no schema can say
+/// (a JWT that verifies and that one of the account's trusts accepts, a secret that
+/// matches) is `invalid_grant` or `invalid_client`, as RFC 6749, section 5.2 has it.
+fn grant_branches(schema: &mut schemars::Schema) {
+    schema.insert(
+        "oneOf".into(),
+        serde_json::json!([
+            {
+                "properties": {
+                    "grant_type": { "const": "client_credentials" },
+                    "client_id": { "type": "string" },
+                    "client_secret": { "type": "string" }
+                },
+                "required": ["grant_type", "client_id", "client_secret"]
+            },
+            {
+                "properties": {
+                    "grant_type": { "const": "urn:ietf:params:oauth:grant-type:token-exchange" },
+                    "subject_token": { "type": "string" },
+                    "subject_token_type": { "enum": [
+                        "urn:ietf:params:oauth:token-type:jwt",
+                        "urn:ietf:params:oauth:token-type:id_token"
+                    ] },
+                    "requested_token_type": { "const": "urn:ietf:params:oauth:token-type:access_token" },
+                    "audience": { "type": "string" },
+                    "client_id": { "type": "string" }
+                },
+                "required": ["grant_type", "subject_token", "subject_token_type"],
+                "anyOf": [{ "required": ["audience"] }, { "required": ["client_id"] }]
+            }
+        ]),
+    );
 }
 
 /// The grants the endpoint takes.
