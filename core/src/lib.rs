@@ -5,6 +5,7 @@
 //! console, the SDKs and the server agreeing to the letter, because they run the same code.
 
 pub mod allowed_ips;
+pub mod audit_format;
 pub mod catalog;
 pub mod delegation;
 pub mod evaluator;

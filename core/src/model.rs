@@ -730,3 +730,40 @@ impl OwnerState {
         }
     }
 }
+
+/// One audited call. Never holds a secret: tokens appear by name and prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub struct AuditEvent {
+    pub id: String,
+    pub time: Timestamp,
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub token_name: Option<String>,
+    #[serde(default)]
+    pub token_prefix: Option<String>,
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    pub status: u16,
+    #[serde(default)]
+    pub error_code: Option<String>,
+    #[serde(default)]
+    pub source_ip: Option<String>,
+    pub request_id: String,
+    /// The calling credential.
+    #[serde(default)]
+    pub token_id: Option<String>,
+    /// A denial's full explanation, or what the call made or ended.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The calling secret's SHA-256, base64 (as GitHub's audit log has it): a leaked
+    /// token can be traced through the log by its hash, without the log holding it.
+    #[serde(default)]
+    pub hashed_token: Option<String>,
+}

@@ -96,6 +96,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         source_ip: ip.map(|i| i.to_string()),
         token_id: info.token_id,
         detail: info.detail.map(|d| scrub(&d)),
+        hashed_token: info.hashed_token,
         ..AuditEvent::default()
     };
     // The answer leaves once the call is in the log.

@@ -98,6 +98,10 @@ impl FromRequestParts<AppState> for Caller {
         let secret = TokenSecret::parse(raw).map_err(|e| {
             ApiError::unauthorized("malformed_token", e.to_string()).with("detail", e.code())
         })?;
+        // Every call made with a well-formed token carries its hash, live or not: a
+        // leaked token's use (or attempted use) is found in the log by it.
+        let hashed = clouddigit_core::audit_format::hashed_token(secret.expose_secret());
+        slot.update(|a| a.hashed_token = Some(hashed));
         let hash = sha256_hex(secret.expose_secret());
         let prefix = secret.prefix();
         drop(secret);

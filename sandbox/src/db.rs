@@ -81,6 +81,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("tokens", "federated", "TEXT"),
     ("audit", "token_id", "TEXT"),
     ("audit", "detail", "TEXT"),
+    ("audit", "hashed_token", "TEXT"),
 ];
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -1019,6 +1020,8 @@ pub struct AuditEvent {
     /// caller got a shorter one, without the allow-list or the owner's email), or what
     /// the call made or ended (`created tok_…`, `revoked 3 descendants`).
     pub detail: Option<String>,
+    /// The calling secret's SHA-256, base64 (`audit_format::hashed_token`).
+    pub hashed_token: Option<String>,
 }
 
 pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
@@ -1026,8 +1029,8 @@ pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
         crate::leak::audit(&serde_json::to_string(e).unwrap_or_default());
     }
     conn.prepare_cached(
-        "INSERT INTO audit (request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO audit (request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail, hashed_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         e.request_id,
@@ -1043,7 +1046,8 @@ pub fn insert_audit(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
         e.error_code,
         e.source_ip,
         e.token_id,
-        e.detail
+        e.detail,
+        e.hashed_token
     ])?;
     Ok(())
 }
@@ -1120,7 +1124,7 @@ pub struct AuditFilter {
 
 pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditEvent>> {
     let mut sql = String::from(
-        "SELECT seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail FROM audit WHERE 1=1",
+        "SELECT seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail, hashed_token FROM audit WHERE 1=1",
     );
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut push = |clause: &str, v: rusqlite::types::Value| {
@@ -1173,6 +1177,7 @@ pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<
             source_ip: r.get(12)?,
             token_id: r.get(13)?,
             detail: r.get(14)?,
+            hashed_token: r.get(15)?,
         })
     })?;
     rows.collect()

@@ -395,7 +395,9 @@ impl JsonSchema for EventCursor {
     }
 }
 
-/// `?format=`: a page of JSON, or every matching event as JSON lines.
+/// `?format=`: a page of JSON, or every matching event as JSON lines in our shape
+/// (`jsonl`), as OCSF (`ocsf`) or as CloudTrail-like records (`cloudtrail`). On the
+/// export, which is always JSON lines, `json` is our shape too.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(inline)]
@@ -403,14 +405,31 @@ pub enum Format {
     #[default]
     Json,
     Jsonl,
+    Ocsf,
+    Cloudtrail,
 }
 
 impl Format {
+    /// The records' shape when the answer is JSON lines.
+    pub fn shape(self) -> clouddigit_core::audit_format::AuditFormat {
+        use clouddigit_core::audit_format::AuditFormat;
+        match self {
+            Format::Json | Format::Jsonl => AuditFormat::Json,
+            Format::Ocsf => AuditFormat::Ocsf,
+            Format::Cloudtrail => AuditFormat::Cloudtrail,
+        }
+    }
+
     fn parse(text: &str) -> Result<Format, (&'static str, String)> {
         match text {
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
-            _ => Err(("invalid_format", "format is json or jsonl".to_owned())),
+            "ocsf" => Ok(Format::Ocsf),
+            "cloudtrail" => Ok(Format::Cloudtrail),
+            _ => Err((
+                "invalid_format",
+                "format is json, jsonl, ocsf or cloudtrail".to_owned(),
+            )),
         }
     }
 }

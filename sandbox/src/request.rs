@@ -15,6 +15,7 @@ pub struct AuditInfo {
     pub project: Option<String>,
     pub token_id: Option<String>,
     pub detail: Option<String>,
+    pub hashed_token: Option<String>,
 }
 
 /// Filled in by authentication and handlers while a call runs.

@@ -146,6 +146,15 @@ impl AppState {
         &self.0.organization
     }
 
+    /// What every audit record in a standard shape says about where it came from.
+    pub fn audit_context(&self) -> clouddigit_core::audit_format::AuditContext {
+        clouddigit_core::audit_format::AuditContext {
+            organization: self.0.organization.clone(),
+            region: self.0.s3.region.clone(),
+            product_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
     /// Queues an event for the writer; returns its sequence number.
     pub fn record_audit(&self, event: AuditEvent) -> u64 {
         let seq = {

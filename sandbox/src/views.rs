@@ -136,6 +136,7 @@ pub fn audit_event(e: &db::AuditEvent) -> Result<AuditEvent, ApiError> {
         request_id: e.request_id.clone(),
         token_id: e.token_id.clone(),
         detail: e.detail.clone(),
+        hashed_token: e.hashed_token.clone(),
     })
 }
 

@@ -142,6 +142,9 @@ class AuditEvent:
     #: A denial's full explanation, or what the call made or ended.
     detail: Optional[str] = None
     error_code: Optional[str] = None
+    #: The calling secret's SHA-256, base64 (as GitHub's audit log has it): a leaked
+    #: token can be traced through the log by its hash, without the log holding it.
+    hashed_token: Optional[str] = None
     project: Optional[str] = None
     query: Optional[str] = None
     source_ip: Optional[str] = None

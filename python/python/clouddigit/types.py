@@ -244,6 +244,9 @@ class AuditEvent(_AuditEventRequired, total=False):
     #: A denial's full explanation, or what the call made or ended.
     detail: Optional[str]
     error_code: Optional[str]
+    #: The calling secret's SHA-256, base64 (as GitHub's audit log has it): a leaked
+    #: token can be traced through the log by its hash, without the log holding it.
+    hashed_token: Optional[str]
     project: Optional[str]
     query: Optional[str]
     source_ip: Optional[str]

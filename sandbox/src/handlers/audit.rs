@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use clouddigit_core::audit_format;
+
 use crate::auth::Caller;
 use crate::db::{self, AuditFilter};
 use crate::error::ApiError;
@@ -36,7 +38,8 @@ async fn events(
     force_jsonl: bool,
 ) -> Result<Response, ApiError> {
     let mut filter = filter_of(&query);
-    let jsonl = query.format == Some(Format::Jsonl);
+    let jsonl = !matches!(query.format, None | Some(Format::Json));
+    let shape = query.format.unwrap_or_default().shape();
     state.flush_audit()?;
     let jsonl = jsonl || force_jsonl;
     let projects = db::projects(&*state.db()?)?;
@@ -53,8 +56,10 @@ async fn events(
         filter.limit = MAX_EXPORT;
         let rows = db::audit_events(&*state.db()?, &filter)?;
         let mut out = String::new();
+        let ctx = state.audit_context();
         for e in &rows {
-            out.push_str(&serde_json::to_string(&views::audit_event(e)?)?);
+            let record = audit_format::render(&views::audit_event(e)?, shape, &ctx);
+            out.push_str(&serde_json::to_string(&record)?);
             out.push('\n');
         }
         return Ok((
