@@ -103,8 +103,8 @@ section "S3 endpoint: boto3, the aws CLI and @aws-sdk/client-s3 against the sand
 # (bootstrap's npm ci). Each test file starts its own sandbox on free ports.
 cargo build --locked -p clouddigit-sandbox
 [ -x target/s3-venv/bin/python ] || python3 -m venv --clear target/s3-venv
-target/s3-venv/bin/python -c 'import boto3, awscli, requests, pytest, jwt, cryptography, pre_commit, yaml' 2>/dev/null \
-  || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check boto3 awscli requests pytest pyjwt cryptography pre-commit pyyaml
+target/s3-venv/bin/python -c 'import boto3, awscli, requests, pytest, jwt, cryptography, pre_commit, yaml, jsonschema' 2>/dev/null \
+  || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check boto3 awscli requests pytest pyjwt cryptography pre-commit pyyaml jsonschema
 # The package too: the README's boto3 quick start uses clouddigit.s3_config.
 target/s3-venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/clouddigit-*.whl
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
@@ -113,6 +113,12 @@ CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
   target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/oidc
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test tests/s3/node/
+
+section "audit streams: a webhook, a syslog receiver and S3 on loopback; OCSF validated"
+# Receivers written in the test (the webhook goes down and comes back), the sandbox's own
+# S3 read back with boto3, OCSF records against OCSF's own JSON Schema (tests/vectors/ocsf).
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
+  target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/streams
 
 section "command line online: pip and npm commands against the sandbox, a real keychain"
 # configure/whoami/tokens/service-accounts/audit/compute/storage from both packages (one

@@ -12,7 +12,7 @@ use crate::catalog::Catalog;
 use crate::model::AuditEvent;
 
 /// The OCSF schema version the records declare (and `tests/vectors/ocsf/` validates).
-pub const OCSF_VERSION: &str = "1.3.0";
+pub const OCSF_VERSION: &str = "1.8.0";
 /// The CloudTrail record version the CloudTrail-like shape follows.
 pub const CLOUDTRAIL_EVENT_VERSION: &str = "1.08";
 
@@ -40,7 +40,7 @@ pub enum AuditFormat {
     /// The API's own `AuditEvent`.
     #[default]
     Json,
-    /// OCSF 1.3: API Activity (6003), or Authentication (3002) for token grants.
+    /// OCSF 1.8: API Activity (6003), or Authentication (3002) for token grants.
     Ocsf,
     /// A CloudTrail-like record (`eventVersion`, `userIdentity`, `eventName`, ...).
     Cloudtrail,
@@ -180,8 +180,10 @@ fn ocsf(event: &AuditEvent, ctx: &AuditContext) -> Value {
     let ok = succeeded(event);
     let (severity_id, severity_name) = severity(event);
     let time = event.time.timestamp_millis();
+    // OCSF needs a user to have a name, uid or account: a call without a credential
+    // (a refused grant, a missing token) is made by someone the log cannot name.
     let user = json!({
-        "name": event.actor,
+        "name": event.actor.as_deref().unwrap_or("anonymous"),
         "uid": event.token_id,
         "credential_uid": event.token_prefix,
     });

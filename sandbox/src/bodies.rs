@@ -58,6 +58,7 @@ macro_rules! object_bodies {
 }
 
 object_bodies!(
+    crate::streams::api::StreamCreate,
     TokenCreate,
     ServiceAccountCreate,
     OrgServiceAccountCreate,

@@ -139,6 +139,7 @@ pub fn open(path: Option<&std::path::Path>) -> rusqlite::Result<Connection> {
         None => Connection::open_in_memory()?,
     };
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(crate::streams::store::SCHEMA)?;
     migrate(&conn)?;
     Ok(conn)
 }

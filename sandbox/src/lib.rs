@@ -30,6 +30,7 @@ pub mod secrets;
 pub mod seed;
 pub mod service;
 pub mod state;
+pub mod streams;
 pub mod views;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -121,6 +122,14 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("bootstrap token: {0}")]
     Token(String),
+    #[error("{0}")]
+    Api(String),
+}
+
+impl From<error::ApiError> for StartError {
+    fn from(e: error::ApiError) -> StartError {
+        StartError::Api(e.message)
+    }
 }
 
 /// A running sandbox.
@@ -319,8 +328,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         audit_pending: Arc::new(tokio::sync::Notify::new()),
         audit_committed: tokio::sync::watch::Sender::new(0),
         faults: Arc::new(faults::Faults::default()),
+        streams: streams::Streams::new()?,
     }));
     spawn_audit_flusher(&state);
+    streams::worker::start_all(&state)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
     let _ = state.0.oidc.base_url.set(format!("http://{addr}"));

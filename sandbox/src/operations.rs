@@ -19,6 +19,7 @@ use crate::bodies::{
 use crate::db::{Bucket, Server};
 use crate::faults::{FaultPlan, FaultStatus};
 use crate::query::{AuditQuery, PageQuery};
+use crate::streams::api::{AuditStream, AuditStreamList, CreatedStream, StreamCreate, StreamTest};
 use crate::views::{
     AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, DevToken, ServerList,
     ServiceAccountList, TokenList, TrustList, TrustView, UserList,
@@ -233,6 +234,13 @@ pub fn operations() -> Vec<RouteDef> {
         // Audit
         query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
         query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS),
+        r("GET", "/v1/audit/streams", "listAuditStreams", "The organization's audit streams, each with its health (last delivery, lag, last error)", "audit", None, 200, Some(schema::<AuditStreamList>)),
+        r("POST", "/v1/audit/streams", "createAuditStream", "Stream the audit log to a webhook (HMAC-signed JSON lines), a syslog receiver (RFC 5424 over TCP) or an S3 bucket (gzipped JSON lines by hour), as json, ocsf or cloudtrail; a webhook's signing secret is shown once", "audit", Some(schema::<StreamCreate>), 201, Some(schema::<CreatedStream>)),
+        r("GET", "/v1/audit/streams/{id}", "getAuditStream", "Show an audit stream and its health", "audit", None, 200, Some(schema::<AuditStream>)),
+        r("DELETE", "/v1/audit/streams/{id}", "deleteAuditStream", "Delete an audit stream and the events it has yet to deliver", "audit", None, 204, None),
+        r("POST", "/v1/audit/streams/{id}/pause", "pauseAuditStream", "Pause a stream: events wait (up to 7 days) until it resumes", "audit", None, 200, Some(schema::<AuditStream>)),
+        r("POST", "/v1/audit/streams/{id}/resume", "resumeAuditStream", "Resume a stream: what waited is delivered, in order", "audit", None, 200, Some(schema::<AuditStream>)),
+        r("POST", "/v1/audit/streams/{id}/test", "testAuditStream", "Send one test event to the stream's sink now and say how it went", "audit", None, 200, Some(schema::<StreamTest>)),
         // OAuth
         open(r("POST", "/realms/{org}/protocol/openid-connect/token", "clientCredentialsToken", "Client-credentials grant (a 300-second bearer for a service account), or the token exchange (RFC 8693: an OIDC JWT a trust accepts, for a short-lived token of the account)", "oauth", Some(schema::<ClientCredentialsForm>), 200, Some(schema::<AccessToken>))),
         // Sandbox administration (organization owner only)

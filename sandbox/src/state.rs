@@ -49,6 +49,8 @@ pub struct Inner {
     pub sealer: crate::secrets::Sealer,
     /// The S3 endpoint's region, objects and uploads.
     pub s3: crate::object_store::Store,
+    /// The audit streams' tasks.
+    pub streams: crate::streams::Streams,
 }
 
 #[derive(Debug, Clone)]
@@ -193,15 +195,40 @@ impl AppState {
         if events.is_empty() {
             return Ok(());
         }
+        let streams = self.0.streams.ids();
         let written = db::atomically(&conn, |tx| {
             for e in &events {
                 db::insert_audit(tx, e)?;
+                if !streams.is_empty() {
+                    self.enqueue(tx, &streams, e)?;
+                }
             }
             self.trim_audit(tx, events.len() as u64)
         });
         // Waiting answers go out either way; a failed write is reported, not hidden.
         self.0.audit_committed.send_modify(|c| *c = (*c).max(last));
+        if written.is_ok() && !streams.is_empty() {
+            self.0.streams.wake_all();
+        }
         written
+    }
+
+    /// Copies the event just inserted into every stream's outbox, as the API shows it.
+    fn enqueue(
+        &self,
+        conn: &rusqlite::Connection,
+        streams: &[String],
+        e: &AuditEvent,
+    ) -> Result<(), ApiError> {
+        let seq = conn.last_insert_rowid();
+        let shown = crate::views::audit_event(&AuditEvent {
+            seq,
+            id: format!("ev_{seq}"),
+            ..e.clone()
+        })?;
+        let json = serde_json::to_string(&shown)?;
+        crate::streams::store::enqueue(conn, streams, seq, &e.time, &json)?;
+        Ok(())
     }
 
     /// Keeps the log within its retention: past its count at every write, by age a minute

@@ -6,6 +6,7 @@ pub mod meta;
 pub mod oauth;
 pub mod resources;
 pub mod service_accounts;
+pub mod streams;
 pub mod tokens;
 
 use axum::http::{HeaderMap, StatusCode};

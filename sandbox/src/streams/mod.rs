@@ -1,0 +1,147 @@
+//! Audit streams: the organization's audit log pushed to a SIEM as it is written.
+//!
+//! Each event is copied into every stream's outbox (`audit_outbox`, on disk) in the
+//! same transaction that commits it to the log, so nothing committed can miss a stream
+//! and no call waits on a sink: the answer leaves once the event is committed, and one
+//! task per stream ([`worker`]) reads its outbox in order, sends a batch, and deletes it
+//! only after the sink took it (at least once, in order). A sink that is down is retried
+//! with backoff; events wait in the outbox up to [`BUFFER_DAYS`] days (paused streams
+//! too, as GitHub's audit-log streaming keeps them), and the health each stream shows
+//! (last delivery, lag, last error) is kept beside it. A stream that starts failing, or
+//! recovers, writes an audit event of its own.
+
+pub mod api;
+pub mod sinks;
+pub mod store;
+pub mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use clouddigit_core::audit_format::AuditFormat;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How long an event waits for a sink that is down (or a paused stream) before it is
+/// dropped and counted.
+pub const BUFFER_DAYS: i64 = 7;
+/// At most this many events per delivery.
+pub const MAX_BATCH: usize = 500;
+/// How many streams an organization may have.
+pub const MAX_STREAMS: usize = 10;
+
+/// Where a stream delivers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Sink {
+    /// An HTTPS endpoint (plain http only to this machine): each batch is one POST of
+    /// JSON lines, signed with HMAC-SHA256 of the body in `X-Clouddigit-Signature-256:
+    /// sha256=<hex>` (the form GitHub's webhooks use, which collectors verify).
+    Webhook { url: String },
+    /// A syslog receiver over TCP: RFC 5424 messages, octet-counted (RFC 6587).
+    Syslog { host: String, port: u16 },
+    /// A bucket of this organization on the sandbox's S3 endpoint: gzipped JSON lines
+    /// under `<prefix>YYYY/MM/DD/HH/` by the events' hour.
+    S3 {
+        bucket: String,
+        #[serde(default)]
+        prefix: Option<String>,
+    },
+}
+
+impl Sink {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sink::Webhook { .. } => "webhook",
+            Sink::Syslog { .. } => "syslog",
+            Sink::S3 { .. } => "s3",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamStatus {
+    Active,
+    Paused,
+}
+
+/// A stream as the database keeps it.
+#[derive(Debug, Clone)]
+pub struct StreamRow {
+    pub id: String,
+    pub name: String,
+    pub format: AuditFormat,
+    pub sink: Sink,
+    /// The webhook's signing secret, sealed (HMAC needs the secret itself).
+    pub secret_sealed: Option<String>,
+    pub status: StreamStatus,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    pub health: store::Health,
+}
+
+/// The running streams' tasks, by stream id, and the HTTP client webhooks are sent with.
+pub struct Streams {
+    handles: Mutex<HashMap<String, Arc<worker::Handle>>>,
+    pub http: reqwest::Client,
+}
+
+impl Streams {
+    pub fn new() -> Result<Streams, crate::error::ApiError> {
+        let http = reqwest::Client::builder()
+            // A redirect is the receiver's misconfiguration, not a place to send the log.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(sinks::TIMEOUT)
+            .build()
+            .map_err(|e| crate::error::ApiError::internal(format!("http client: {e}")))?;
+        Ok(Streams {
+            handles: Mutex::default(),
+            http,
+        })
+    }
+
+    fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<worker::Handle>>> {
+        self.handles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add(&self, id: &str, handle: Arc<worker::Handle>) {
+        self.handles().insert(id.to_owned(), handle);
+    }
+
+    pub fn remove(&self, id: &str) {
+        if let Some(h) = self.handles().remove(id) {
+            h.kick();
+        }
+    }
+
+    /// The streams whose outboxes take new events: read at every audit write, without
+    /// touching the database.
+    pub fn ids(&self) -> Vec<String> {
+        self.handles().keys().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.handles().is_empty()
+    }
+
+    /// New events are in the outboxes.
+    pub fn wake_all(&self) {
+        for h in self.handles().values() {
+            h.notify.notify_one();
+        }
+    }
+
+    /// Try now, whatever the backoff says (resumed, tested).
+    pub fn kick(&self, id: &str) {
+        if let Some(h) = self.handles().get(id) {
+            h.kick();
+        }
+    }
+}
+
+impl std::fmt::Debug for Streams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streams").field("ids", &self.ids()).finish()
+    }
+}

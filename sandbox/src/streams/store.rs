@@ -1,0 +1,222 @@
+//! The streams' tables: the streams with their health, and the outbox of events each has
+//! yet to deliver.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{StreamRow, StreamStatus};
+
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS audit_streams (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, sink TEXT NOT NULL,
+  secret_sealed TEXT, status TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT,
+  last_delivery_at TEXT, last_attempt_at TEXT, last_error TEXT, failing_since TEXT,
+  delivered INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS audit_outbox (
+  stream_id TEXT NOT NULL, seq INTEGER NOT NULL, time TEXT NOT NULL, event TEXT NOT NULL,
+  PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
+"#;
+
+/// How a stream is doing, as the API shows it (with `lag_seconds` and `buffered` added
+/// from its outbox).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// `healthy` (delivering, or nothing to deliver), `failing` (the last attempt
+    /// failed; retried with backoff), `paused`.
+    pub state: String,
+    /// The last batch the sink took.
+    pub last_delivery_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    /// Why the last attempt failed (never a secret), until one succeeds.
+    pub last_error: Option<String>,
+    /// Since when attempts fail.
+    pub failing_since: Option<String>,
+    /// Events delivered since the stream was made.
+    pub delivered: u64,
+    /// Events dropped after waiting more than 7 days.
+    pub dropped: u64,
+    /// Events waiting in the outbox.
+    pub buffered: u64,
+    /// Age of the oldest waiting event, in seconds (0 when none waits).
+    pub lag_seconds: i64,
+}
+
+const COLS: &str = "id, name, format, sink, secret_sealed, status, created_at, created_by, last_delivery_at, last_attempt_at, last_error, failing_since, delivered, dropped";
+
+fn row(r: &Row) -> rusqlite::Result<StreamRow> {
+    let bad = |i: usize, e: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    };
+    let format: String = r.get(2)?;
+    let sink: String = r.get(3)?;
+    let status: String = r.get(5)?;
+    Ok(StreamRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        format: format
+            .parse()
+            .map_err(|_| bad(2, format!("format {format}")))?,
+        sink: serde_json::from_str(&sink).map_err(|e| bad(3, e.to_string()))?,
+        secret_sealed: r.get(4)?,
+        status: match status.as_str() {
+            "paused" => StreamStatus::Paused,
+            _ => StreamStatus::Active,
+        },
+        created_at: r.get(6)?,
+        created_by: r.get(7)?,
+        health: Health {
+            state: String::new(),
+            last_delivery_at: r.get(8)?,
+            last_attempt_at: r.get(9)?,
+            last_error: r.get(10)?,
+            failing_since: r.get(11)?,
+            delivered: r.get::<_, i64>(12)?.max(0) as u64,
+            dropped: r.get::<_, i64>(13)?.max(0) as u64,
+            buffered: 0,
+            lag_seconds: 0,
+        },
+    })
+}
+
+pub fn insert(conn: &Connection, s: &StreamRow) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!("INSERT INTO audit_streams ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, NULL, NULL, 0, 0)"),
+        params![
+            s.id,
+            s.name,
+            s.format.as_str(),
+            serde_json::to_string(&s.sink).unwrap_or_default(),
+            s.secret_sealed,
+            status_str(s.status),
+            s.created_at,
+            s.created_by
+        ],
+    )?;
+    Ok(())
+}
+
+fn status_str(s: StreamStatus) -> &'static str {
+    match s {
+        StreamStatus::Active => "active",
+        StreamStatus::Paused => "paused",
+    }
+}
+
+pub fn all(conn: &Connection) -> rusqlite::Result<Vec<StreamRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM audit_streams ORDER BY created_at, id"
+    ))?;
+    let rows = st.query_map([], row)?;
+    rows.collect()
+}
+
+pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<StreamRow>> {
+    conn.query_row(
+        &format!("SELECT {COLS} FROM audit_streams WHERE id = ?1"),
+        [id],
+        row,
+    )
+    .optional()
+}
+
+pub fn set_status(conn: &Connection, id: &str, status: StreamStatus) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE audit_streams SET status = ?2 WHERE id = ?1",
+        params![id, status_str(status)],
+    )? > 0)
+}
+
+/// Deletes a stream and what it had yet to send.
+pub fn delete(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.execute("DELETE FROM audit_outbox WHERE stream_id = ?1", [id])?;
+    Ok(conn.execute("DELETE FROM audit_streams WHERE id = ?1", [id])? > 0)
+}
+
+/// Copies one committed event into each stream's outbox (inside the audit write's
+/// transaction).
+pub fn enqueue(
+    conn: &Connection,
+    streams: &[String],
+    seq: i64,
+    time: &str,
+    event: &str,
+) -> rusqlite::Result<()> {
+    // Only into a stream that still exists: one deleted while this write waited for the
+    // database gets nothing.
+    let mut st = conn.prepare_cached(
+        "INSERT OR IGNORE INTO audit_outbox (stream_id, seq, time, event)
+         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM audit_streams WHERE id = ?1)",
+    )?;
+    for id in streams {
+        st.execute(params![id, seq, time, event])?;
+    }
+    Ok(())
+}
+
+/// The next events a stream has to send, oldest first: `(seq, event JSON)`.
+pub fn pending(conn: &Connection, id: &str, limit: usize) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, event FROM audit_outbox WHERE stream_id = ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// How many events wait and the time of the oldest.
+pub fn backlog(conn: &Connection, id: &str) -> rusqlite::Result<(u64, Option<String>)> {
+    conn.prepare_cached("SELECT COUNT(*), MIN(time) FROM audit_outbox WHERE stream_id = ?1")?
+        .query_row([id], |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)))
+}
+
+/// A delivery the sink took: the events up to `last_seq` leave the outbox.
+pub fn delivered(
+    conn: &Connection,
+    id: &str,
+    last_seq: i64,
+    count: u64,
+    now: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM audit_outbox WHERE stream_id = ?1 AND seq <= ?2",
+        params![id, last_seq],
+    )?;
+    conn.execute(
+        "UPDATE audit_streams SET delivered = delivered + ?2, last_delivery_at = ?3,
+           last_attempt_at = ?3, last_error = NULL, failing_since = NULL WHERE id = ?1",
+        params![id, count as i64, now],
+    )?;
+    Ok(())
+}
+
+/// A failed attempt: returns whether the stream was healthy until now.
+pub fn failed(conn: &Connection, id: &str, error: &str, now: &str) -> rusqlite::Result<bool> {
+    let was: Option<Option<String>> = conn
+        .query_row(
+            "SELECT failing_since FROM audit_streams WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    conn.execute(
+        "UPDATE audit_streams SET last_attempt_at = ?3, last_error = ?2,
+           failing_since = COALESCE(failing_since, ?3) WHERE id = ?1",
+        params![id, error, now],
+    )?;
+    Ok(matches!(was, Some(None)))
+}
+
+/// Drops the events that waited longer than the buffer keeps them; returns how many.
+pub fn expire(conn: &Connection, id: &str, cutoff: &str) -> rusqlite::Result<u64> {
+    let n = conn.execute(
+        "DELETE FROM audit_outbox WHERE stream_id = ?1 AND time < ?2",
+        params![id, cutoff],
+    )? as u64;
+    if n > 0 {
+        conn.execute(
+            "UPDATE audit_streams SET dropped = dropped + ?2 WHERE id = ?1",
+            params![id, n as i64],
+        )?;
+    }
+    Ok(n)
+}
