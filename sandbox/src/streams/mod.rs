@@ -37,14 +37,31 @@ pub enum Sink {
     /// An HTTPS endpoint (plain http only to this machine): each batch is one POST of
     /// JSON lines, signed with HMAC-SHA256 of the body in `X-Clouddigit-Signature-256:
     /// sha256=<hex>` (the form GitHub's webhooks use, which collectors verify).
-    Webhook { url: String },
+    Webhook {
+        /// https, or plain http to this machine only.
+        #[schemars(
+            length(max = 2048),
+            regex(
+                pattern = r"^(https://[^\s/?#@]+|http://(localhost|127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|\[::1\])(:[0-9]{1,5})?)([/?#]\S*)?$"
+            )
+        )]
+        url: String,
+    },
     /// A syslog receiver over TCP: RFC 5424 messages, octet-counted (RFC 6587).
-    Syslog { host: String, port: u16 },
+    Syslog {
+        #[schemars(regex(pattern = r"^[A-Za-z0-9.:-]{1,253}$"))]
+        host: String,
+        #[schemars(range(min = 1))]
+        port: u16,
+    },
     /// A bucket of this organization on the sandbox's S3 endpoint: gzipped JSON lines
     /// under `<prefix>YYYY/MM/DD/HH/` by the events' hour.
     S3 {
+        #[schemars(length(min = 1, max = 63))]
         bucket: String,
+        /// Put before `YYYY/MM/DD/HH/`: at most 256 characters, not starting with `/`.
         #[serde(default)]
+        #[schemars(length(max = 256), regex(pattern = r"^[^/\x00-\x1f]"))]
         prefix: Option<String>,
     },
 }
