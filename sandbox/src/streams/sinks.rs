@@ -158,13 +158,8 @@ async fn syslog(host: &str, port: u16, batch: &Batch<'_>) -> Result<(), String> 
 /// sequence numbers it holds: a batch sent again after a failure writes the same keys,
 /// so a retry replaces rather than duplicates.
 fn s3(state: &AppState, bucket: &str, prefix: &str, batch: &Batch<'_>) -> Result<(), String> {
-    let conn = state.db().map_err(|e| format!("s3: {}", e.message))?;
-    if crate::db::bucket(&conn, bucket)
-        .map_err(|e| format!("s3: {e}"))?
-        .is_none()
-    {
-        return Err(format!("s3: the bucket {bucket} does not exist"));
-    }
+    // Compressed before the database is taken: the API's calls share its lock.
+    let mut objects = Vec::new();
     let mut start = 0;
     while start < batch.events.len() {
         let hour = batch.events[start].time.format("%Y/%m/%d/%H").to_string();
@@ -197,10 +192,19 @@ fn s3(state: &AppState, bucket: &str, prefix: &str, batch: &Batch<'_>) -> Result
             checksum: None,
             blob: String::new(),
         };
-        let replaced =
-            store::put_object(&conn, &row, Some(&data)).map_err(|e| format!("s3: {e}"))?;
-        state.0.s3.forget(replaced);
+        objects.push((row, data));
         start = end;
+    }
+    let conn = state.db().map_err(|e| format!("s3: {}", e.message))?;
+    if crate::db::bucket(&conn, bucket)
+        .map_err(|e| format!("s3: {e}"))?
+        .is_none()
+    {
+        return Err(format!("s3: the bucket {bucket} does not exist"));
+    }
+    for (row, data) in &objects {
+        let replaced = store::put_object(&conn, row, Some(data)).map_err(|e| format!("s3: {e}"))?;
+        state.0.s3.forget(replaced);
     }
     Ok(())
 }

@@ -29,6 +29,10 @@ impl Handle {
 
 /// The longest wait between attempts while a sink is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a stream woken by new events waits for more before it reads its outbox:
+/// deliveries of a few hundred events rather than one per call, so a busy API does not
+/// pay for a stream's database reads and sends at every call (bench/streams.py).
+const LINGER: Duration = Duration::from_millis(250);
 /// How often an idle stream looks at its outbox anyway (events older than the buffer
 /// expire; a paused stream's lag grows).
 const IDLE: Duration = Duration::from_secs(30);
@@ -85,6 +89,9 @@ async fn run(state: AppState, id: String, handle: Arc<Handle>) {
             Step::Idle => {
                 failures = 0;
                 wait(&handle, IDLE, false).await;
+                if !handle.kicked.load(Ordering::SeqCst) {
+                    wait(&handle, LINGER, true).await;
+                }
             }
             Step::Paused => wait(&handle, IDLE, false).await,
             Step::Failed => {
