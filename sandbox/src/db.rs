@@ -1114,6 +1114,7 @@ pub fn trim_audit(
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub token_prefix: Option<String>,
+    pub hashed_token: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub status_min: Option<u16>,
@@ -1138,6 +1139,9 @@ pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<
     }
     if let Some(p) = &f.token_prefix {
         push(" AND token_prefix = ?", V::Text(p.clone()));
+    }
+    if let Some(h) = &f.hashed_token {
+        push(" AND hashed_token = ?", V::Text(h.clone()));
     }
     if let Some(t) = &f.from {
         push(" AND time >= ?", V::Text(t.clone()));

@@ -232,7 +232,7 @@ pub fn operations() -> Vec<RouteDef> {
         r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some(schema::<Bucket>)),
         r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some(schema::<Bucket>)),
         // Audit
-        query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, from, to, status, project; cursor pagination; ?format=jsonl", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
+        query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, hashed_token, from, to, status, project; cursor pagination; ?format=jsonl, ocsf or cloudtrail for JSON lines", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
         query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS),
         r("GET", "/v1/audit/streams", "listAuditStreams", "The organization's audit streams, each with its health (last delivery, lag, last error)", "audit", None, 200, Some(schema::<AuditStreamList>)),
         makes(r("POST", "/v1/audit/streams", "createAuditStream", "Stream the audit log to a webhook (HMAC-signed JSON lines), a syslog receiver (RFC 5424 over TCP) or an S3 bucket (gzipped JSON lines by hour), as json, ocsf or cloudtrail; a webhook's signing secret is shown once", "audit", Some(schema::<StreamCreate>), 201, Some(schema::<CreatedStream>)), "/stream/id"),

@@ -441,6 +441,9 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// cd_ and 6 characters
     pub token_prefix: Option<String>,
+    /// The calling secret's SHA-256, base64: every call made with a leaked token, found
+    /// without the secret (`printf %s "$TOKEN" | openssl dgst -sha256 -binary | base64`)
+    pub hashed_token: Option<String>,
     /// Events at or after (RFC 3339)
     pub from: Option<EventTime>,
     /// Events at or before (RFC 3339)

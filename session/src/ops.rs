@@ -22,6 +22,10 @@ pub struct AuditFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub token_prefix: Option<String>,
+    /// The calling secret's SHA-256, base64 (`hashed_token`): a leaked token's calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub hashed_token: Option<String>,
     /// RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "tsify", tsify(optional))]
@@ -340,6 +344,7 @@ fn audit_query(q: &mut Vec<(String, String)>, f: &AuditFilter) {
     };
     push("actor", &f.actor);
     push("token_prefix", &f.token_prefix);
+    push("hashed_token", &f.hashed_token);
     push("from", &f.from);
     push("to", &f.to);
     if let Some(s) = f.status {

@@ -21,6 +21,7 @@ fn filter_of(q: &AuditQuery) -> AuditFilter {
     AuditFilter {
         actor: q.actor.clone(),
         token_prefix: q.token_prefix.clone(),
+        hashed_token: q.hashed_token.clone(),
         from: q.from.map(|t| db::ts(t.0)),
         to: q.to.map(|t| db::ts(t.0)),
         status_min: q.status.map(|s| s.min),
