@@ -20,6 +20,7 @@ use clouddigit_core::model::{OwnerState, Request, Role, Timestamp, Token, TokenP
 use clouddigit_core::validate::{Issue, ServiceAccountRequest, TokenRequest};
 
 mod analysis;
+pub mod report;
 pub mod scan;
 pub use scan::{ScanVisitor, ScanWalk, WalkTotals};
 
