@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync, lstatSync, writeFileSync, renameSync, mkdirSync, unlinkSync, openSync, closeSync, fsyncSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism, homedir, hostname } from 'node:os';
 import { dirname, join as pathJoin } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
@@ -294,6 +294,34 @@ const io = {
   env: (name) => process.env[name] ?? null,
   stdinIsTty: () => Boolean(process.stdin.isTTY),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // A file holding a secret (a scanning key): the command decides what its mode allows.
+  readPrivate(path) {
+    let contents;
+    try {
+      contents = readFileSync(path, 'utf8');
+    } catch (e) {
+      if (e.code === 'ENOENT') return null;
+      throw new Error(errorMessage(e));
+    }
+    return { contents, mode: process.platform === 'win32' ? null : statSync(path).mode & 0o777 };
+  },
+  randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  hostname: () => hostname() || null,
+  // `scan --report-to`: one POST outside the API client. The body goes as exactly its
+  // UTF-8 bytes (they are signed); a redirect is not followed but answered (the command
+  // checked the URL, not where a redirect would lead); any status is an answer.
+  async post(url, headers, body) {
+    let r;
+    try {
+      r = await fetch(url, {
+        method: 'POST', headers: JSON.parse(headers), body, redirect: 'manual', signal: AbortSignal.timeout(30000),
+      });
+    } catch (e) {
+      const cause = e.cause ? `: ${e.cause.code ?? e.cause.message}` : '';
+      throw new Error(`${e.name === 'TimeoutError' ? 'timed out' : e.message}${cause}`);
+    }
+    return JSON.stringify({ status: r.status, body: await r.text() });
+  },
 };
 
 process.exitCode = await runCli(process.argv.slice(2), io);

@@ -125,9 +125,13 @@ section "command line online: pip and npm commands against the sandbox, a real k
 # core, two hosts), with configure writing to gnome-keyring's Secret Service on a private
 # D-Bus session (scripts/with-keyring.sh). The keychain crate's own tests and the
 # Rust <-> secret-tool <-> Node check of one entry run in the same kind of session.
+# The venv is the S3 section's, which has `cryptography`: tests/cli's secret-scanning
+# receiver (scan --report-to) verifies the command's signatures with it, independently.
 scripts/with-keyring.sh cargo test --locked -q -p clouddigit-keychain
 scripts/with-keyring.sh cargo test --locked -q -p clouddigit-client --test keychain
 keychain/interop/interop.sh
+target/s3-venv/bin/python -c 'import cryptography' 2>/dev/null \
+  || target/s3-venv/bin/python -m pip install -q --disable-pip-version-check cryptography
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" CLOUDDIGIT_PIP_CLI="$root/target/s3-venv/bin/clouddigit" \
   scripts/with-keyring.sh target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/cli
 

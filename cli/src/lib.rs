@@ -20,6 +20,7 @@ use clouddigit_core::model::{OwnerState, Request, Role, Timestamp, Token, TokenP
 use clouddigit_core::validate::{Issue, ServiceAccountRequest, TokenRequest};
 
 mod analysis;
+pub mod report;
 pub mod scan;
 pub use scan::{ScanVisitor, ScanWalk, WalkTotals};
 
@@ -117,6 +118,12 @@ offline commands:
                        (SHA-256 of the secret, truncated: never the secret).
                        --verify (online, opt-in): asks the API whether each API token
                        found is live, revoked, rotated or expired (whoami with it)
+                       --report-to URL (online, opt-in): sends the findings to a secret-
+                       scanning partner endpoint (GitHub's partner-program shape: the
+                       secrets, types and where found, signed with the profile's scanning
+                       key from `configure --scanning-key`, or --report-key-file PEM;
+                       https, or http to this machine only) and prints each finding's
+                       label and action; exit 1 when any is a true positive
   catalog [FILTER]     list permissions, with routes and the roles that grant them
   sigv4 explain REQUEST --secret-file FILE
                        an S3 request's SigV4 signature worked out offline: the canonical
@@ -238,8 +245,8 @@ pub async fn main<H: Host>(args: &[String], host: &mut H) -> i32 {
         Some((cmd, rest)) if online::analysis_online(cmd, rest) => {
             online::analysis(cmd, rest, host).await
         }
-        Some((cmd, rest)) if cmd == "scan" && rest.iter().any(|a| a == "--verify") => {
-            online::scan_verify(rest, host).await
+        Some((cmd, rest)) if cmd == "scan" && online::scan_is_online(rest) => {
+            online::scan_online(rest, host).await
         }
         Some((cmd, rest)) if online::is_online(cmd) => {
             if rest.iter().any(|a| a == "-h" || a == "--help") {

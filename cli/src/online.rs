@@ -65,6 +65,26 @@ pub trait Host: CliIo {
     fn var(&self, name: &str) -> Option<String>;
     fn stdin_is_tty(&self) -> bool;
     async fn sleep(&mut self, ms: u64);
+    /// A file that holds a secret: its text and, where the platform has them, its Unix
+    /// permission bits; `None` when there is no such file. The command decides what
+    /// the bits allow (as the session does for the token file).
+    fn read_private(&mut self, path: &str) -> Result<Option<(String, Option<u32>)>, String>;
+    /// `n` bytes from the operating system's secure random source (a new scanning key).
+    fn random_bytes(&mut self, n: usize) -> Result<Vec<u8>, String>;
+    /// This machine's host name, if the host can tell (the scanning key's name).
+    fn hostname(&self) -> Option<String>;
+    /// One plain POST of `body` (sent as exactly these UTF-8 bytes) with `headers` to
+    /// `url`, outside the API client: no credential of the client's, no retry, no
+    /// redirect followed (a redirect is an answer like any other). The status and the
+    /// body, whatever the status; `Err` only when there is no answer (connection, TLS,
+    /// timeout). The command has already checked `url` (https, or http to this machine,
+    /// [`crate::report::check_url`]).
+    async fn post(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &str,
+    ) -> Result<(u16, String), String>;
 }
 
 /// Why the keychain failed: `unavailable` when this machine or session has none (no
@@ -106,6 +126,13 @@ the token option, CD_API_TOKEN, the profile's keychain entry, ~/.config/cd/token
                        keep it in the OS keychain under the profile (or, where there is
                        no keychain and you agree, in ~/.config/cd/token, mode 0600);
                        region, base URL and project go to ~/.config/cd/config.json
+  configure --scanning-key [--profile P] [--store keychain|file]
+                       make a P-256 key pair that signs `scan --report-to` reports: the
+                       private key goes to the keychain entry scanning-key:<profile> (or,
+                       with --store file where there is no keychain, to
+                       ~/.config/cd/scanning-key-<profile>.pem, mode 0600); prints the key
+                       id and the public key, and registers it with the API when the
+                       profile has a token (else: register the public key yourself)
   logout [--profile P] remove the profile's token and settings
   whoami               the calling token: identity, scope, expiry, where the credential
                        came from, and the permissions it has now
@@ -129,6 +156,11 @@ the token option, CD_API_TOKEN, the profile's keychain entry, ~/.config/cd/token
                        --since 30d|24h|RFC3339 --until RFC3339
   compute servers list [--project P]
   storage buckets list [--project P]
+  scan PATH... --verify | --report-to URL [--report-key-file PEM]
+                       see scan above: --verify asks the API whether each token found is
+                       live; --report-to sends the findings, signed, to a secret-scanning
+                       partner endpoint and prints its label and action for each (exit 1
+                       when any is a true positive, 3 when the report fails)
 
   every online command takes --profile P, --base-url URL, --region R, --token-file PATH
   (read the token from PATH, - for standard input) and --json
@@ -628,6 +660,9 @@ async fn ask<H: Host>(host: &mut H, question: &str, default: Option<&str>) -> Re
 }
 
 async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    if args.iter().any(|a| a == "--scanning-key") {
+        return configure_scanning_key(args, host).await;
+    }
     let f = Flags::parse(
         args,
         &["project", "store"],
@@ -840,6 +875,197 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         host.out(&text);
     }
     Ok(exit::OK)
+}
+
+/// `configure --scanning-key [--profile P] [--store keychain|file]`: a new P-256 key
+/// pair for signing `scan --report-to` reports. The private key goes where the profile's
+/// token would (the keychain entry `scanning-key:<profile>`, or where there is none and
+/// the user agrees, `~/.config/cd/scanning-key-<profile>.pem`, mode 0600); the key id
+/// and the public key are printed; and when the profile has a credential, the public
+/// key is registered with the API (`POST /v1/secret-scanning/keys`). An API without
+/// that endpoint (404) only means the user registers the key with the endpoint.
+async fn configure_scanning_key<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
+    use crate::report::{key_file_path, keychain_account, ScanningKey, MAX_KEYCHAIN_ACCOUNT};
+    let f = Flags::parse(args, &["store"], &["scanning-key"])?;
+    f.no_more(0)?;
+    let profile = profile_of(&f, host)?;
+    let account = keychain_account(&profile);
+    if account.chars().count() > MAX_KEYCHAIN_ACCOUNT {
+        return Err(bad(format!(
+            "--profile: {profile:?} is too long for a scanning key's keychain entry ({account:?} is over {MAX_KEYCHAIN_ACCOUNT} characters)"
+        )));
+    }
+    let store = f.one("store");
+    if let Some(s) = store {
+        if s != STORE_KEYCHAIN && s != "file" {
+            return Err(bad(format!("--store: {s:?} is not keychain or file")));
+        }
+    }
+    let dir = host
+        .config_dir()
+        .map_err(|e| bad(format!("cannot find the configuration directory: {e}")))?;
+    let path = key_file_path(&dir, &profile);
+    let interactive = host.stdin_is_tty();
+
+    let key = ScanningKey::generate(|buf| {
+        let bytes = zeroize::Zeroizing::new(host.random_bytes(buf.len())?);
+        if bytes.len() != buf.len() {
+            return Err(format!(
+                "the host gave {} random bytes, not {}",
+                bytes.len(),
+                buf.len()
+            ));
+        }
+        buf.copy_from_slice(&bytes);
+        Ok(())
+    })
+    .map_err(|e| {
+        Failure::Api(Box::new(ApiError::config(
+            "no_randomness",
+            format!("cannot make a key: {e}"),
+        )))
+    })?;
+    let pem = key
+        .private_pem()
+        .map_err(|e| Failure::Api(Box::new(ApiError::config("internal", e))))?;
+
+    // Keep it: the keychain, or the file where there is none and the user agrees.
+    let mut notes = Vec::new();
+    let keychain = if store == Some("file") {
+        Err(KeychainFailure {
+            unavailable: true,
+            message: "--store file".to_owned(),
+        })
+    } else {
+        host.keychain_set(&account, &pem)
+    };
+    let stored_in = match keychain {
+        Ok(()) => {
+            // An older key file would be read if the keychain were ever unreachable.
+            if host
+                .remove_file(&path)
+                .map_err(|e| bad(format!("{path}: {e}")))?
+            {
+                notes.push(format!("removed the older key file {path}"));
+            }
+            format!("the OS keychain (service \"clouddigit\", account \"{account}\")")
+        }
+        Err(why) if !why.unavailable => {
+            return Err(Failure::Api(Box::new(ApiError::config(
+                "keychain_failed",
+                format!("the keychain refused the scanning key ({why}); nothing was stored"),
+            ))))
+        }
+        Err(why) => {
+            if store == Some(STORE_KEYCHAIN) {
+                return Err(Failure::Api(Box::new(ApiError::config(
+                    "no_keychain",
+                    format!("no keychain available ({why})"),
+                ))));
+            }
+            let agreed = store == Some("file")
+                || (interactive
+                    && ask(host, &format!("No keychain available ({why}). Store the scanning key in {path} (mode 0600)? [y/N]"), Some("n"))
+                        .await?
+                        .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes")));
+            if !agreed {
+                return Err(bad(format!(
+                    "no keychain available ({why}); run again with --store file to keep the scanning key in {path} (mode 0600)"
+                )));
+            }
+            host.write_private(&path, &pem)
+                .map_err(|e| bad(format!("{path}: {e}")))?;
+            // An older key in the keychain would come first.
+            match host.keychain_delete(&account) {
+                Ok(true) => notes.push("removed the older scanning key from the keychain".to_owned()),
+                Ok(false) => {}
+                Err(e) if e.unavailable => {}
+                Err(e) => {
+                    return Err(Failure::Api(Box::new(ApiError::config(
+                        "keychain_failed",
+                        format!("the key is in {path}, but the keychain still holds an older scanning key for profile {profile:?}, which comes first, and it could not be removed ({e})"),
+                    ))))
+                }
+            }
+            format!("{path} (mode 0600)")
+        }
+    };
+    drop(pem);
+    let key_id = key.key_id();
+    let public = key.public_pem();
+
+    // Registered with the API when the profile has a credential.
+    let name = format!(
+        "{profile}@{}",
+        host.hostname()
+            .filter(|h| !h.trim().is_empty())
+            .unwrap_or_else(|| "unknown-host".to_owned())
+    );
+    let o = options(&f, host)?;
+    let (registration, registered, failure) = match host.connect(&o) {
+        Err(e) => {
+            let e = api_error(e);
+            if e.code == "no_credentials" {
+                ("no_credential", Value::Null, None)
+            } else {
+                ("failed", Value::Null, Some(e))
+            }
+        }
+        Ok(_) => {
+            match call(
+                host,
+                json!({"op": "register_scanning_key", "body": {"name": name, "key": public}}),
+            )
+            .await
+            {
+                Ok(v) => ("registered", v, None),
+                Err(Failure::Api(e)) if e.status == Some(404) => ("not_found", Value::Null, None),
+                Err(Failure::Api(e)) => ("failed", Value::Null, Some(*e)),
+                Err(Failure::Bad(line)) => (
+                    "failed",
+                    Value::Null,
+                    Some(ApiError::config("internal", line)),
+                ),
+            }
+        }
+    };
+    let server_id = s(&registered, "key_identifier").to_owned();
+    if registration == "registered" && !server_id.is_empty() && server_id != key_id {
+        notes.push(format!(
+            "the API names the key {server_id}, not {key_id}: reports are signed with {key_id}"
+        ));
+    }
+    let register_text = match registration {
+        "registered" => format!("registered with the API as \"{name}\""),
+        "not_found" => "this API has no scanning-key registry (HTTP 404): register the public key above with the endpoint that will receive your reports".to_owned(),
+        "no_credential" => format!(
+            "not registered: profile \"{profile}\" has no token (`clouddigit configure{}` first, then run this again), or register the public key above with the endpoint yourself",
+            profile_flag(&profile)
+        ),
+        _ => "not registered: the API refused (below); the key is stored, and the public key above can be registered with the endpoint yourself".to_owned(),
+    };
+    if f.json {
+        emit_json(
+            host,
+            &json!({
+                "profile": profile, "key_id": key_id, "public_key": public,
+                "stored_in": stored_in, "registration": registration,
+                "registered": registered, "name": name, "notes": notes,
+            }),
+        );
+    } else {
+        let mut text = format!(
+            "scanning key for profile \"{profile}\": key id {key_id}\nthe private key is in {stored_in}; the public key follows:\n{public}{register_text}\n"
+        );
+        for n in &notes {
+            let _ = writeln!(text, "({n})");
+        }
+        host.out(&text);
+    }
+    match failure {
+        Some(e) => Err(Failure::Api(Box::new(e))),
+        None => Ok(exit::OK),
+    }
 }
 
 fn logout<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
@@ -2043,22 +2269,53 @@ async fn analysis_inner<H: Host>(cmd: &str, args: &[String], host: &mut H) -> Re
         .map_err(Failure::from)
 }
 
-// ---- scan --verify ----
+// ---- scan --verify, scan --report-to ----
+
+/// Whether these `scan` arguments need the host's online half: `--verify`,
+/// `--report-to URL`.
+pub fn scan_is_online(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| a == "--verify" || a == "--report-to" || a.starts_with("--report-to="))
+}
 
 /// `scan ... --verify`: the scan, then each API token found asked of the API (whoami
 /// with that token): live, revoked, rotated, expired, or unknown. Nothing but the
 /// prefix is printed; client secrets and access-key secrets are not checked.
-pub async fn scan_verify<H: Host>(args: &[String], host: &mut H) -> i32 {
+///
+/// `scan ... --report-to URL [--report-key-file PEM]`: the findings sent, signed with
+/// the profile's scanning key, to a secret-scanning partner endpoint
+/// ([`crate::report`]); each finding then shows the endpoint's label and action, and the
+/// exit status is 1 when any is a true positive. The URL and the key are checked before
+/// the scan (exit 2); a failed report exits 3.
+pub async fn scan_online<H: Host>(args: &[String], host: &mut H) -> i32 {
+    match scan_online_inner(args, host).await {
+        Ok(code) => code,
+        Err(Failure::Bad(line)) => {
+            host.err(&format!("clouddigit scan: {line}\n"));
+            exit::BAD_INPUT
+        }
+        Err(Failure::Api(e)) => {
+            host.err(&format!("clouddigit scan: {}\n", e.message));
+            exit_for(&e)
+        }
+    }
+}
+
+async fn scan_online_inner<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
     let mut rest = Vec::new();
     let mut online = Vec::new();
+    let mut verify = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let name = a
             .strip_prefix("--")
             .map(|n| n.split('=').next().unwrap_or(n));
         match name {
-            Some("verify") => {}
-            Some(n) if COMMON.contains(&n) && n != "token-file" => {
+            Some("verify") => verify = true,
+            Some(n)
+                if (COMMON.contains(&n) && n != "token-file")
+                    || matches!(n, "report-to" | "report-key-file") =>
+            {
                 online.push(a.clone());
                 if !a.contains('=') {
                     if let Some(v) = it.next() {
@@ -2069,36 +2326,198 @@ pub async fn scan_verify<H: Host>(args: &[String], host: &mut H) -> i32 {
             _ => rest.push(a.clone()),
         }
     }
-    let scanned = match crate::scan::collect(&rest, host) {
-        Ok(Some(s)) => s,
-        Ok(None) => return exit::OK,
-        Err(Bad(line)) => {
-            host.err(&format!("clouddigit scan: {line}\n"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let f = match Flags::parse(&online, &[], &[]) {
-        Ok(f) => f,
-        Err(_) => {
-            host.err("clouddigit scan: bad --profile, --base-url or --region\n");
-            return exit::BAD_INPUT;
-        }
-    };
-    let mut seen: std::collections::HashMap<String, crate::scan::Verdict> =
-        std::collections::HashMap::new();
-    let mut verdicts = Vec::with_capacity(scanned.found.len());
-    for finding in &scanned.found {
-        let v = match seen.get(&finding.fingerprint) {
-            Some(v) => v.clone(),
-            None => {
-                let v = verify_one(host, &f, finding).await;
-                seen.insert(finding.fingerprint.clone(), v.clone());
-                v
+    let f = Flags::parse(&online, &["report-to", "report-key-file"], &[])?;
+    // The report's destination and key first: a scan is not wasted on a report that
+    // cannot go.
+    let to = match f.one("report-to") {
+        None => None,
+        Some(url) => {
+            if rest
+                .iter()
+                .any(|a| a == "--write-baseline" || a.starts_with("--write-baseline="))
+            {
+                return Err(bad("give --report-to or --write-baseline, not both"));
             }
-        };
-        verdicts.push(v);
+            let origin =
+                crate::report::check_url(url).map_err(|e| bad(format!("--report-to: {e}")))?;
+            let key = load_scanning_key(host, &f)?;
+            Some((url.trim().to_owned(), origin, key))
+        }
+    };
+    if to.is_none() && f.one("report-key-file").is_some() {
+        return Err(bad("--report-key-file goes with --report-to"));
     }
-    crate::scan::report(host, &scanned, Some(&verdicts))
+    let Some(scanned) = crate::scan::collect(&rest, host)? else {
+        return Ok(exit::OK);
+    };
+    let verdicts = if verify {
+        let mut seen: std::collections::HashMap<String, crate::scan::Verdict> =
+            std::collections::HashMap::new();
+        let mut verdicts = Vec::with_capacity(scanned.found.len());
+        for finding in &scanned.found {
+            let v = match seen.get(&finding.fingerprint) {
+                Some(v) => v.clone(),
+                None => {
+                    let v = verify_one(host, &f, finding).await;
+                    seen.insert(finding.fingerprint.clone(), v.clone());
+                    v
+                }
+            };
+            verdicts.push(v);
+        }
+        Some(verdicts)
+    } else {
+        None
+    };
+    let outcomes = match &to {
+        Some((url, origin, key)) if !scanned.found.is_empty() => {
+            Some(send_report(host, url, origin, key, &scanned.found).await?)
+        }
+        _ => None,
+    };
+    let shown = to
+        .as_ref()
+        .map(|(_, o, _)| origin_text(o))
+        .unwrap_or_default();
+    let reported = outcomes.as_deref().map(|outcomes| crate::scan::Reported {
+        to: &shown,
+        outcomes,
+    });
+    Ok(crate::scan::report(
+        host,
+        &scanned,
+        verdicts.as_deref(),
+        reported,
+    ))
+}
+
+/// `host[:port]` as a message shows where a report went (never the path or query, which
+/// the user may have given a secret in).
+fn origin_text(o: &clouddigit_session::Origin) -> String {
+    let default = if o.https { 443 } else { 80 };
+    if o.port == default {
+        o.host.clone()
+    } else {
+        format!("{}:{}", o.host, o.port)
+    }
+}
+
+/// Posts the signed report; the endpoint's answer per finding, or exit 3 with the
+/// status and the error body's code and message (scrubbed of anything secret-shaped).
+async fn send_report<H: Host>(
+    host: &mut H,
+    url: &str,
+    origin: &clouddigit_session::Origin,
+    key: &crate::report::ScanningKey,
+    found: &[crate::scan::Finding],
+) -> Res<Vec<crate::report::Outcome>> {
+    let body = crate::report::report_body(found);
+    let headers = crate::report::headers(key, &body);
+    let at = origin_text(origin);
+    let failed = |message: String| {
+        Failure::Api(Box::new(ApiError {
+            kind: ErrorKind::Transport,
+            ..ApiError::config("report_failed", message)
+        }))
+    };
+    let (status, answer) = host.post(url, &headers, &body).await.map_err(|e| {
+        failed(format!(
+            "the report to {at} failed: {}",
+            clouddigit_session::error::scrub(&e)
+        ))
+    })?;
+    drop(body);
+    if !(200..300).contains(&status) {
+        let e = ApiError::from_response(
+            &clouddigit_session::HttpResponse {
+                status,
+                headers: Vec::new(),
+                body: answer.clone(),
+            },
+            None,
+        );
+        let mut text = format!("the report to {at} was refused: HTTP {status} ({})", e.code);
+        if e.message != format!("HTTP {status}") {
+            let _ = write!(text, ": {}", e.message);
+        } else if let Some(line) = answer.lines().map(str::trim).find(|l| !l.is_empty()) {
+            // Not the API's error shape: its first line, scrubbed and cut short.
+            let line: String = clouddigit_session::error::scrub(line)
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            let _ = write!(text, ": {line}");
+        }
+        return Err(failed(text));
+    }
+    crate::report::read_answer(found, &answer)
+        .map_err(|e| failed(format!("the report to {at} was sent, but {e}")))
+}
+
+/// The scanning key: `--report-key-file PEM`, else the profile's keychain entry
+/// (`scanning-key:<profile>`), else its file (`~/.config/cd/scanning-key-<profile>.pem`,
+/// refused when group or others can read it, as the token file is).
+fn load_scanning_key<H: Host>(host: &mut H, f: &Flags) -> Res<crate::report::ScanningKey> {
+    use crate::report::ScanningKey;
+    if let Some(path) = f.one("report-key-file") {
+        let text = zeroize::Zeroizing::new(
+            host.read(path)
+                .map_err(|e| bad(format!("--report-key-file {path}: {e}")))?,
+        );
+        return ScanningKey::from_pem(&text)
+            .map_err(|e| bad(format!("--report-key-file {path}: {e}")));
+    }
+    let profile = profile_of(f, host)?;
+    let account = crate::report::keychain_account(&profile);
+    match host.keychain_get(&account) {
+        Ok(Some(pem)) => {
+            let pem = zeroize::Zeroizing::new(pem);
+            return ScanningKey::from_pem(&pem).map_err(|e| {
+                bad(format!(
+                    "the keychain entry {account:?}: {e}; make a new key with `clouddigit configure --scanning-key{}`",
+                    profile_flag(&profile)
+                ))
+            });
+        }
+        Ok(None) => {}
+        Err(e) if e.unavailable => {}
+        Err(e) => {
+            return Err(Failure::Api(Box::new(ApiError::config(
+                "keychain_failed",
+                format!("the keychain entry {account:?} could not be read ({e})"),
+            ))))
+        }
+    }
+    let dir = host
+        .config_dir()
+        .map_err(|e| bad(format!("cannot find the configuration directory: {e}")))?;
+    let path = crate::report::key_file_path(&dir, &profile);
+    match host.read_private(&path).map_err(|e| bad(format!("{path}: {e}")))? {
+        Some((text, mode)) => {
+            let text = zeroize::Zeroizing::new(text);
+            if let Some(mode) = mode.filter(|m| m & 0o077 != 0) {
+                return Err(bad(clouddigit_session::ConfigError::TokenFileTooOpen {
+                    path,
+                    mode: mode & 0o777,
+                }
+                .to_string()));
+            }
+            ScanningKey::from_pem(&text).map_err(|e| bad(format!("{path}: {e}")))
+        }
+        None => Err(bad(format!(
+            "no scanning key for profile \"{profile}\": make one with `clouddigit configure --scanning-key{}` (it prints the public key to register with the endpoint), or give --report-key-file PEM",
+            profile_flag(&profile)
+        ))),
+    }
+}
+
+/// ` --profile P`, unless P is the default profile.
+fn profile_flag(profile: &str) -> String {
+    if profile == clouddigit_session::profile::DEFAULT_PROFILE {
+        String::new()
+    } else {
+        format!(" --profile {profile}")
+    }
 }
 
 async fn verify_one<H: Host>(
@@ -2239,5 +2658,577 @@ mod tests {
             json!(["web"])
         );
         assert!(Flags::parse(&["--dry-run=1".to_owned()], &[], &["dry-run"]).is_err());
+    }
+}
+
+/// `configure --scanning-key` and `scan --report-to` through a host that keeps
+/// everything in memory: the key's storage rules, what is sent and signed, exit
+/// statuses, and that no secret reaches the output.
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+    use p256::ecdsa::signature::Verifier as _;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    use p256::pkcs8::DecodePublicKey as _;
+    use std::collections::BTreeMap;
+
+    type Answer = Box<dyn FnMut(&[(String, String)], &str) -> Result<(u16, String), String>>;
+    /// A POST the host made: the URL, the headers, the body.
+    type Post = (String, Vec<(String, String)>, String);
+
+    struct Mock {
+        files: BTreeMap<String, (String, u32)>,
+        /// `None`: no keychain on this machine.
+        keychain: Option<BTreeMap<String, String>>,
+        credential: bool,
+        register: Result<Value, Value>,
+        calls: Vec<Value>,
+        posts: Vec<Post>,
+        answer: Answer,
+        out: String,
+        err: String,
+        seed: u8,
+    }
+
+    const DIR: &str = "/home/u/.config/cd";
+
+    impl Mock {
+        fn new() -> Mock {
+            Mock {
+                files: BTreeMap::new(),
+                keychain: Some(BTreeMap::new()),
+                credential: false,
+                register: Ok(Value::Null),
+                calls: Vec::new(),
+                posts: Vec::new(),
+                answer: Box::new(|_, _| Err("no endpoint".into())),
+                out: String::new(),
+                err: String::new(),
+                seed: 1,
+            }
+        }
+    }
+
+    impl CliIo for Mock {
+        fn read(&mut self, path: &str) -> Result<String, String> {
+            self.files
+                .get(path)
+                .map(|(t, _)| t.clone())
+                .ok_or_else(|| "no such file or directory".to_owned())
+        }
+        fn list_files(&mut self, path: &str, _skip: &[&str]) -> Result<Vec<String>, String> {
+            let v: Vec<String> = self
+                .files
+                .keys()
+                .filter(|k| k.starts_with(path))
+                .cloned()
+                .collect();
+            if v.is_empty() {
+                return Err("no such file or directory".into());
+            }
+            Ok(v)
+        }
+        fn out(&mut self, t: &str) {
+            self.out.push_str(t);
+        }
+        fn err(&mut self, t: &str) {
+            self.err.push_str(t);
+        }
+        fn now(&self) -> Timestamp {
+            "2026-12-07T10:00:00Z".parse().unwrap()
+        }
+    }
+
+    impl Host for Mock {
+        fn connect(&mut self, _options: &Value) -> Result<Value, Value> {
+            if self.credential {
+                Ok(json!({"kind": "env_var"}))
+            } else {
+                Err(
+                    json!({"kind": "config", "code": "no_credentials", "message": "no token", "status": null, "request_id": null}),
+                )
+            }
+        }
+        async fn run(&mut self, command: &Value) -> Result<Value, Value> {
+            self.calls.push(command.clone());
+            self.register.clone().map(|v| json!({"value": v}))
+        }
+        fn keychain_get(&mut self, account: &str) -> Result<Option<String>, KeychainFailure> {
+            match &self.keychain {
+                Some(k) => Ok(k.get(account).cloned()),
+                None => Err(KeychainFailure {
+                    unavailable: true,
+                    message: "no D-Bus".into(),
+                }),
+            }
+        }
+        fn keychain_set(&mut self, account: &str, secret: &str) -> Result<(), KeychainFailure> {
+            match &mut self.keychain {
+                Some(k) => {
+                    k.insert(account.to_owned(), secret.to_owned());
+                    Ok(())
+                }
+                None => Err(KeychainFailure {
+                    unavailable: true,
+                    message: "no D-Bus".into(),
+                }),
+            }
+        }
+        fn keychain_delete(&mut self, account: &str) -> Result<bool, KeychainFailure> {
+            match &mut self.keychain {
+                Some(k) => Ok(k.remove(account).is_some()),
+                None => Err(KeychainFailure {
+                    unavailable: true,
+                    message: "no D-Bus".into(),
+                }),
+            }
+        }
+        async fn prompt(&mut self, _q: &str, _secret: bool) -> Result<Option<String>, String> {
+            Ok(None)
+        }
+        fn write_private(&mut self, path: &str, text: &str) -> Result<(), String> {
+            self.files.insert(path.to_owned(), (text.to_owned(), 0o600));
+            Ok(())
+        }
+        fn check_private(&mut self, _path: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn remove_file(&mut self, path: &str) -> Result<bool, String> {
+            Ok(self.files.remove(path).is_some())
+        }
+        fn config_dir(&self) -> Result<String, String> {
+            Ok(DIR.to_owned())
+        }
+        fn var(&self, _name: &str) -> Option<String> {
+            None
+        }
+        fn stdin_is_tty(&self) -> bool {
+            false
+        }
+        async fn sleep(&mut self, _ms: u64) {}
+        fn read_private(&mut self, path: &str) -> Result<Option<(String, Option<u32>)>, String> {
+            Ok(self.files.get(path).map(|(t, m)| (t.clone(), Some(*m))))
+        }
+        fn random_bytes(&mut self, n: usize) -> Result<Vec<u8>, String> {
+            self.seed = self.seed.wrapping_add(1);
+            Ok((0..n)
+                .map(|i| (i as u8).wrapping_mul(37).wrapping_add(self.seed))
+                .collect())
+        }
+        fn hostname(&self) -> Option<String> {
+            Some("box".into())
+        }
+        async fn post(
+            &mut self,
+            url: &str,
+            headers: &[(String, String)],
+            body: &str,
+        ) -> Result<(u16, String), String> {
+            self.posts
+                .push((url.to_owned(), headers.to_vec(), body.to_owned()));
+            (self.answer)(headers, body)
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    fn run_cli(host: &mut Mock, args: &[&str]) -> i32 {
+        host.out.clear();
+        host.err.clear();
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        block_on(crate::main(&args, host))
+    }
+
+    fn token(random: &str) -> String {
+        format!("cd_{random}{}", clouddigit_core::secret::checksum(random))
+    }
+
+    const R1: &str = "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ";
+    const R2: &str = "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0PpOoNn";
+
+    /// An endpoint that checks the signature against `public` and labels each finding
+    /// with `label(token)`.
+    fn endpoint(public: String, label: fn(&str) -> (&'static str, &'static str)) -> Answer {
+        Box::new(move |headers, body| {
+            let key = VerifyingKey::from_public_key_pem(&public).unwrap();
+            let get = |n: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap()
+            };
+            use base64::Engine as _;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(get(crate::report::SIGNATURE_HEADER))
+                .unwrap();
+            if key
+                .verify(body.as_bytes(), &Signature::from_der(&der).unwrap())
+                .is_err()
+            {
+                return Ok((
+                    401,
+                    r#"{"code":"bad_signature","message":"the signature does not verify"}"#.into(),
+                ));
+            }
+            let items: Vec<Value> = serde_json::from_str(body).unwrap();
+            let out: Vec<Value> = items
+                .iter()
+                .map(|i| {
+                    let (l, a) = label(i["token"].as_str().unwrap());
+                    json!({"label": l, "url": i["url"], "action": a, "token_type": i["type"]})
+                })
+                .collect();
+            Ok((200, Value::Array(out).to_string()))
+        })
+    }
+
+    #[test]
+    fn configure_makes_stores_and_registers_a_key() {
+        let mut h = Mock::new();
+        assert_eq!(
+            run_cli(&mut h, &["configure", "--scanning-key", "--json"]),
+            0,
+            "{}",
+            h.err
+        );
+        let v: Value = serde_json::from_str(&h.out).unwrap();
+        let pem = h.keychain.as_ref().unwrap()["scanning-key:default"].clone();
+        let key = crate::report::ScanningKey::from_pem(&pem).unwrap();
+        assert_eq!(v["key_id"], key.key_id());
+        assert_eq!(v["public_key"], key.public_pem());
+        assert_eq!(v["registration"], "no_credential");
+        assert!(!h.out.contains(&pem[30..90]), "the private key was printed");
+        assert!(h.calls.is_empty());
+
+        // With a credential: registered under profile@host, with the public key.
+        h.credential = true;
+        h.register = Ok(json!({"key_identifier": "x", "name": "default@box"}));
+        assert_eq!(
+            run_cli(&mut h, &["configure", "--scanning-key"]),
+            0,
+            "{}",
+            h.err
+        );
+        let pem2 = h.keychain.as_ref().unwrap()["scanning-key:default"].clone();
+        assert_ne!(pem, pem2, "a new key each time");
+        let key2 = crate::report::ScanningKey::from_pem(&pem2).unwrap();
+        let op = &h.calls[0]["op"];
+        assert_eq!(op["op"], "register_scanning_key");
+        assert_eq!(op["body"]["name"], "default@box");
+        assert_eq!(op["body"]["key"], key2.public_pem());
+        assert!(h.out.contains(&key2.key_id()) && h.out.contains("BEGIN PUBLIC KEY"));
+        assert!(h.out.contains("registered with the API"), "{}", h.out);
+        assert!(h.out.contains("the API names the key x"), "{}", h.out);
+
+        // An API without the registry: the key is kept, the user registers it.
+        h.register = Err(
+            json!({"kind": "not_found", "code": "not_found", "message": "no route", "status": 404, "request_id": null}),
+        );
+        assert_eq!(
+            run_cli(&mut h, &["configure", "--scanning-key"]),
+            0,
+            "{}",
+            h.err
+        );
+        assert!(
+            h.out.contains("HTTP 404") && h.out.contains("register the public key"),
+            "{}",
+            h.out
+        );
+        // Any other refusal: exit by the error, the key still kept.
+        h.register = Err(
+            json!({"kind": "permission_denied", "code": "forbidden", "message": "no", "status": 403, "request_id": null}),
+        );
+        assert_eq!(run_cli(&mut h, &["configure", "--scanning-key"]), 1);
+        assert!(h.err.contains("no (HTTP 403)"), "{}", h.err);
+    }
+
+    #[test]
+    fn without_a_keychain_the_file_only_when_asked() {
+        let mut h = Mock::new();
+        h.keychain = None;
+        assert_eq!(
+            run_cli(&mut h, &["configure", "--scanning-key", "--profile", "ci"]),
+            2
+        );
+        assert!(h.err.contains("--store file"), "{}", h.err);
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &[
+                    "configure",
+                    "--scanning-key",
+                    "--profile",
+                    "ci",
+                    "--store",
+                    "file"
+                ]
+            ),
+            0,
+            "{}",
+            h.err
+        );
+        let path = format!("{DIR}/scanning-key-ci.pem");
+        assert_eq!(h.files[&path].1, 0o600);
+        assert!(h.out.contains(&path));
+        // Read back by scan; refused once others can read it.
+        h.files
+            .insert("src/a".into(), (format!("{}\n", token(R1)), 0o644));
+        h.answer = Box::new(|_, _| {
+            Ok((
+                200,
+                r#"[{"label":"false_positive","action":"none"}]"#.into(),
+            ))
+        });
+        let args = [
+            "scan",
+            "src",
+            "--report-to",
+            "https://partner.example/r",
+            "--profile",
+            "ci",
+        ];
+        assert_eq!(run_cli(&mut h, &args), 0, "{}", h.err);
+        h.files.get_mut(&path).unwrap().1 = 0o644;
+        assert_eq!(run_cli(&mut h, &args), 2);
+        assert!(h.err.contains("chmod 600"), "{}", h.err);
+        let long = "p".repeat(60);
+        assert_eq!(
+            run_cli(&mut h, &["configure", "--scanning-key", "--profile", &long]),
+            2
+        );
+    }
+
+    #[test]
+    fn scan_report_to_signs_sends_and_prints_labels() {
+        let mut h = Mock::new();
+        assert_eq!(run_cli(&mut h, &["configure", "--scanning-key"]), 0);
+        let pem = h.keychain.as_ref().unwrap()["scanning-key:default"].clone();
+        let key = crate::report::ScanningKey::from_pem(&pem).unwrap();
+        let (t1, t2) = (token(R1), token(R2));
+        h.files
+            .insert("src/a.env".into(), (format!("A={t1}\nB={t2}\n"), 0o644));
+        h.answer = endpoint(key.public_pem(), |t| {
+            if t.starts_with("cd_a1") {
+                ("true_positive", "revoked")
+            } else {
+                ("false_positive", "none")
+            }
+        });
+        let url = "https://partner.example/report?x=1";
+        assert_eq!(
+            run_cli(&mut h, &["scan", "src", "--report-to", url]),
+            1,
+            "{}",
+            h.err
+        );
+        let (sent_to, headers, body) = h.posts.last().unwrap().clone();
+        assert_eq!(sent_to, url);
+        assert!(headers.contains(&(crate::report::KEY_ID_HEADER.into(), key.key_id())));
+        let items: Vec<Value> = serde_json::from_str(&body).unwrap();
+        assert_eq!(items[0]["token"], t1);
+        assert_eq!(items[1]["url"], "src/a.env:2");
+        assert!(
+            h.out.contains("cd_a1B2c3… [true_positive, revoked]"),
+            "{}",
+            h.out
+        );
+        assert!(
+            h.out.contains("cd_Zz9Yy8… [false_positive, none]"),
+            "{}",
+            h.out
+        );
+        assert!(
+            h.err.contains(
+                "reported to partner.example: 1 true positive(s), 1 false positive(s), 1 revoked"
+            ),
+            "{}",
+            h.err
+        );
+        for t in [&t1, &t2] {
+            assert!(!h.out.contains(&t[9..]) && !h.err.contains(&t[9..]));
+        }
+        // --json carries label and action; all false positives: exit 0.
+        h.answer = endpoint(key.public_pem(), |_| ("false_positive", "none"));
+        assert_eq!(
+            run_cli(&mut h, &["scan", "src", "--report-to", url, "--json"]),
+            0
+        );
+        let v: Value = serde_json::from_str(&h.out).unwrap();
+        assert_eq!(v[0]["label"], "false_positive");
+        assert_eq!(v[1]["action"], "none");
+
+        // Another key (a tampered one): the endpoint's 401, exit 3, its code and message.
+        let mut other = Mock::new();
+        other.seed = 100;
+        assert_eq!(run_cli(&mut other, &["configure", "--scanning-key"]), 0);
+        let other_pem = other.keychain.unwrap()["scanning-key:default"].clone();
+        h.files.insert("other.pem".into(), (other_pem, 0o600));
+        h.answer = endpoint(key.public_pem(), |_| ("true_positive", "none"));
+        let code = run_cli(
+            &mut h,
+            &[
+                "scan",
+                "src",
+                "--report-to",
+                url,
+                "--report-key-file",
+                "other.pem",
+            ],
+        );
+        assert_eq!(code, 3, "{}", h.err);
+        assert!(
+            h.err
+                .contains("HTTP 401 (bad_signature): the signature does not verify"),
+            "{}",
+            h.err
+        );
+        assert!(
+            !h.err.contains("x=1"),
+            "the URL's query is not shown: {}",
+            h.err
+        );
+        // No answer at all: 3.
+        h.answer = Box::new(|_, _| Err("connection refused".into()));
+        assert_eq!(run_cli(&mut h, &["scan", "src", "--report-to", url]), 3);
+        // An answer that echoes a secret: scrubbed.
+        let echo = t1.clone();
+        h.answer = Box::new(move |_, _| {
+            Ok((
+                400,
+                format!(r#"{{"code":"bad","message":"bad token {echo}"}}"#),
+            ))
+        });
+        assert_eq!(run_cli(&mut h, &["scan", "src", "--report-to", url]), 3);
+        assert!(
+            !h.err.contains(&t1[9..]) && h.err.contains("cd_a1B2c3"),
+            "{}",
+            h.err
+        );
+        // Nothing found: nothing sent, 0.
+        let before = h.posts.len();
+        h.files
+            .insert("clean/x".into(), ("nothing\n".into(), 0o644));
+        assert_eq!(run_cli(&mut h, &["scan", "clean", "--report-to", url]), 0);
+        assert_eq!(h.posts.len(), before);
+    }
+
+    #[test]
+    fn bad_report_input_is_refused_before_the_scan() {
+        let mut h = Mock::new();
+        h.files.insert("src/a".into(), (token(R1), 0o644));
+        // No key: say how to make one.
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &["scan", "src", "--report-to", "https://p.example/"]
+            ),
+            2
+        );
+        assert!(
+            h.err.contains("clouddigit configure --scanning-key"),
+            "{}",
+            h.err
+        );
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &[
+                    "scan",
+                    "src",
+                    "--report-to",
+                    "https://p.example/",
+                    "--profile",
+                    "ci"
+                ]
+            ),
+            2
+        );
+        assert!(h.err.contains("--scanning-key --profile ci"), "{}", h.err);
+        assert_eq!(run_cli(&mut h, &["configure", "--scanning-key"]), 0);
+        for url in ["http://partner.example/r", "ftp://x/", "nowhere"] {
+            assert_eq!(
+                run_cli(&mut h, &["scan", "src", "--report-to", url]),
+                2,
+                "{url}"
+            );
+            assert!(
+                h.err.starts_with("clouddigit scan: --report-to: "),
+                "{}",
+                h.err
+            );
+        }
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &[
+                    "scan",
+                    "src",
+                    "--report-to",
+                    "https://p/",
+                    "--report-key-file",
+                    "missing.pem"
+                ]
+            ),
+            2
+        );
+        h.files.insert(
+            "bad.pem".into(),
+            (
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
+                0o600,
+            ),
+        );
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &[
+                    "scan",
+                    "src",
+                    "--report-to",
+                    "https://p/",
+                    "--report-key-file",
+                    "bad.pem"
+                ]
+            ),
+            2
+        );
+        assert!(
+            h.err
+                .contains("--report-key-file bad.pem: not a P-256 private key"),
+            "{}",
+            h.err
+        );
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &["scan", "src", "--report-key-file", "bad.pem", "--verify"]
+            ),
+            2
+        );
+        assert_eq!(
+            run_cli(
+                &mut h,
+                &[
+                    "scan",
+                    "src",
+                    "--report-to",
+                    "https://p/",
+                    "--write-baseline",
+                    "b.json"
+                ]
+            ),
+            2
+        );
+        assert!(h.posts.is_empty());
     }
 }

@@ -17,7 +17,8 @@
 //!
 //! Found secrets are [`Finding`]s: where, which kind, the prefix and a fingerprint, and
 //! the secret itself behind [`Finding::secret`] (wiped on drop, never `Debug` or
-//! `Display`) for an online check of whether it is live (`--verify`, not here yet).
+//! `Display`) for the online steps: a check of whether it is live (`--verify`) and a
+//! signed report to a secret-scanning partner (`--report-to`, [`crate::report`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
@@ -117,7 +118,8 @@ pub struct FoundSecret(Zeroizing<String>);
 
 impl FoundSecret {
     /// The secret, decoded (`cd_…` even where it was written `cd%5F…`). Named so that
-    /// every reader stands out in review: only an online check may send it, to the API.
+    /// every reader stands out in review: only the online steps may send it, `--verify`
+    /// to the API and `--report-to` to the partner endpoint the user names.
     pub fn expose_secret(&self) -> &str {
         &self.0
     }
@@ -144,7 +146,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The secret itself, for `--verify` (an online check of whether it is live).
+    /// The secret itself, for `--verify` (an online check of whether it is live) and
+    /// `--report-to` (a signed report to a secret-scanning partner).
     pub fn secret(&self) -> &FoundSecret {
         &self.secret
     }
@@ -555,9 +558,17 @@ pub struct Verdict {
     pub detail: String,
 }
 
+/// What `--report-to` learned: where the report went (the endpoint's host) and the
+/// endpoint's answer, one per finding.
+#[derive(Debug, Clone, Copy)]
+pub struct Reported<'a> {
+    pub to: &'a str,
+    pub outcomes: &'a [crate::report::Outcome],
+}
+
 pub(crate) fn scan(args: &[String], io: &mut dyn CliIo) -> Res<i32> {
     match collect(args, io)? {
-        Some(scanned) => Ok(report(io, &scanned, None)),
+        Some(scanned) => Ok(report(io, &scanned, None, None)),
         None => Ok(0),
     }
 }
@@ -660,8 +671,15 @@ pub(crate) fn collect(args: &[String], io: &mut dyn CliIo) -> Res<Option<Scanned
     }))
 }
 
-/// Prints the findings (with `--verify`'s verdicts, one per finding); the exit status.
-pub(crate) fn report(io: &mut dyn CliIo, s: &Scanned, verdicts: Option<&[Verdict]>) -> i32 {
+/// Prints the findings (with `--verify`'s verdicts and `--report-to`'s answers, one per
+/// finding); the exit status: 1 when anything is found, or, once reported, when the
+/// endpoint calls any finding a true positive.
+pub(crate) fn report(
+    io: &mut dyn CliIo,
+    s: &Scanned,
+    verdicts: Option<&[Verdict]>,
+    reported: Option<Reported<'_>>,
+) -> i32 {
     let Scanned {
         found,
         totals,
@@ -673,19 +691,28 @@ pub(crate) fn report(io: &mut dyn CliIo, s: &Scanned, verdicts: Option<&[Verdict
     } = s;
     let (known, allowed, git) = (*known, *allowed, *git);
     let verdict = |i: usize| verdicts.and_then(|v| v.get(i));
+    let outcome = |i: usize| reported.and_then(|r| r.outcomes.get(i));
     if *sarif_out {
         let mut doc = sarif(found);
-        if verdicts.is_some() {
+        if verdicts.is_some() || reported.is_some() {
             if let Some(results) = doc
                 .pointer_mut("/runs/0/results")
                 .and_then(Value::as_array_mut)
             {
                 for (i, r) in results.iter_mut().enumerate() {
-                    if let (Some(v), Some(o)) = (verdict(i), r.as_object_mut()) {
-                        o.insert(
-                            "properties".into(),
-                            json!({"verified": v.status, "verifiedDetail": v.detail}),
-                        );
+                    let Some(o) = r.as_object_mut() else { continue };
+                    let props = o
+                        .entry("properties")
+                        .or_insert_with(|| json!({}))
+                        .as_object_mut();
+                    let Some(props) = props else { continue };
+                    if let Some(v) = verdict(i) {
+                        props.insert("verified".into(), json!(v.status));
+                        props.insert("verifiedDetail".into(), json!(v.detail));
+                    }
+                    if let Some(x) = outcome(i) {
+                        props.insert("reportLabel".into(), json!(x.label));
+                        props.insert("reportAction".into(), json!(x.action));
                     }
                 }
             }
@@ -700,6 +727,10 @@ pub(crate) fn report(io: &mut dyn CliIo, s: &Scanned, verdicts: Option<&[Verdict
                 if let (Some(d), Some(o)) = (verdict(i), v.as_object_mut()) {
                     o.insert("verified".into(), json!(d.status));
                     o.insert("verified_detail".into(), json!(d.detail));
+                }
+                if let (Some(x), Some(o)) = (outcome(i), v.as_object_mut()) {
+                    o.insert("label".into(), json!(x.label));
+                    o.insert("action".into(), json!(x.action));
                 }
                 v
             })
@@ -720,12 +751,13 @@ pub(crate) fn report(io: &mut dyn CliIo, s: &Scanned, verdicts: Option<&[Verdict
                 label(f.kind),
                 f.prefix
             );
-            match verdict(i) {
-                Some(v) => {
-                    let _ = writeln!(t, " [{}: {}]", v.status, v.detail);
-                }
-                None => t.push('\n'),
+            if let Some(v) = verdict(i) {
+                let _ = write!(t, " [{}: {}]", v.status, v.detail);
             }
+            if let Some(x) = outcome(i) {
+                let _ = write!(t, " [{}, {}]", x.label, x.action);
+            }
+            t.push('\n');
         }
         io.out(&t);
         let what = if git { "blob(s)" } else { "file(s)" };
@@ -744,13 +776,29 @@ pub(crate) fn report(io: &mut dyn CliIo, s: &Scanned, verdicts: Option<&[Verdict
             let live = v.iter().filter(|v| v.status == "live").count();
             let _ = write!(summary, "; {live} live");
         }
+        if let Some(r) = reported {
+            let tp = r.outcomes.iter().filter(|x| x.true_positive()).count();
+            let _ = write!(
+                summary,
+                "; reported to {}: {tp} true positive(s), {} false positive(s)",
+                r.to,
+                r.outcomes.len() - tp
+            );
+            for action in ["revoked", "quarantined", "already_revoked"] {
+                let n = r.outcomes.iter().filter(|x| x.action == action).count();
+                if n > 0 {
+                    let _ = write!(summary, ", {n} {}", action.replace('_', " "));
+                }
+            }
+        }
         summary.push('\n');
         io.err(&summary);
     }
-    if found.is_empty() {
-        0
-    } else {
-        1
+    match reported {
+        Some(r) if r.outcomes.iter().any(|x| x.true_positive()) => 1,
+        Some(_) => 0,
+        None if found.is_empty() => 0,
+        None => 1,
     }
 }
 

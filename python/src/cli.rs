@@ -561,6 +561,67 @@ impl cli::Host for PyIo<'_> {
         std::io::stdin().is_terminal()
     }
 
+    fn read_private(&mut self, path: &str) -> Result<Option<(String, Option<u32>)>, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_message(&e)),
+        };
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(path)
+                .map(|m| Some(m.permissions().mode() & 0o777))
+                .map_err(|e| io_message(&e))?
+        };
+        #[cfg(not(unix))]
+        let mode = None;
+        Ok(Some((text, mode)))
+    }
+
+    fn random_bytes(&mut self, n: usize) -> Result<Vec<u8>, String> {
+        // Python's os.urandom: the operating system's source (getrandom, BCryptGenRandom).
+        self.py
+            .import("os")
+            .and_then(|os| os.call_method1("urandom", (n,)))
+            .and_then(|b| b.extract::<Vec<u8>>())
+            .map_err(|e| format!("os.urandom: {e}"))
+    }
+
+    fn hostname(&self) -> Option<String> {
+        self.py
+            .import("socket")
+            .and_then(|s| s.call_method0("gethostname"))
+            .and_then(|h| h.extract::<String>())
+            .ok()
+    }
+
+    async fn post(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &str,
+    ) -> Result<(u16, String), String> {
+        let request = json!({"url": url, "headers": headers, "body": body});
+        match self.host_call("post", &request) {
+            Ok(v) => Ok((
+                v.get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(0),
+                v.get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )),
+            Err(e) => Err(e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no answer")
+                .to_owned()),
+        }
+    }
+
     async fn sleep(&mut self, ms: u64) {
         // In slices, so Ctrl-C ends a `--follow` promptly.
         let mut left = ms;

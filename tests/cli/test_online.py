@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -344,7 +344,8 @@ def test_help_lists_every_online_command(cli: Cli) -> None:
     assert h.returncode == 0
     for word in ["configure", "logout", "whoami", "tokens rotate", "--self", "service-accounts tokens",
                  "access-keys", "audit tail", "audit export", "compute servers list", "storage buckets list",
-                 "--dry-run", "--secret-file", "exit status"]:
+                 "--dry-run", "--secret-file", "exit status", "--scanning-key", "--report-to",
+                 "--report-key-file"]:
         assert word in h.stdout, word
 
 
@@ -501,3 +502,256 @@ def test_least_privilege_and_lint_from_the_api(cli: Cli) -> None:
     assert any(f["code"] == "never_expires" and f["prefix"] == cli.box.owner[:9] for f in findings), findings
     assert all(len(f["prefix"]) <= 9 for f in findings)
     assert cli.owner("least-privilege", "--token", "tok_nope").returncode == 3
+
+
+# ---- scan --report-to: a secret-scanning partner endpoint of the test's own ----
+
+class Receiver:
+    """A secret-scanning partner endpoint on loopback (GitHub's partner-program shape),
+    written here against the spec with an independent implementation (the `cryptography`
+    package): it looks the key up by its id, verifies the ECDSA P-256 SHA-256 signature
+    over the exact body, checks the body's shape, and labels each finding with
+    `labels(token)`. A key it does not know or a signature that does not verify gets a
+    401 with an error body, as a real endpoint would answer."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.keys: Dict[str, Any] = {}
+        self.reports: List[List[Dict[str, Any]]] = []
+        self.labels: Any = lambda token: ("true_positive", "revoked")
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, answer = receiver.handle(dict(self.headers.items()), body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass  # the requests carry secrets: nothing goes to the test's output
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/secret-scanning/report"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def key_id(public: Any) -> str:
+        import hashlib
+
+        from cryptography.hazmat.primitives import serialization
+
+        der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return hashlib.sha256(der).hexdigest()
+
+    def register(self, public_pem: str, key_id: Optional[str] = None) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        public = serialization.load_pem_public_key(public_pem.encode())
+        kid = key_id or self.key_id(public)
+        self.keys[kid] = public
+        return kid
+
+    def handle(self, headers: Dict[str, str], body: bytes) -> Any:
+        import base64
+        import hashlib
+
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        h = {k.lower(): v for k, v in headers.items()}
+        if h.get("content-type") != "application/json":
+            return 415, {"code": "bad_content_type", "message": "JSON only"}
+        public = self.keys.get(h.get("github-public-key-identifier", ""))
+        if public is None:
+            return 401, {"code": "unknown_key", "message": "no key with this identifier is registered"}
+        try:
+            public.verify(base64.b64decode(h.get("github-public-key-signature", "")), body, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return 401, {"code": "bad_signature", "message": "the signature does not verify"}
+        items = json.loads(body)
+        assert isinstance(items, list) and items
+        for item in items:
+            assert set(item) == {"token", "type", "url", "source"}
+            assert item["source"] == "clouddigit-cli"
+        self.reports.append(items)
+        out = []
+        for item in items:
+            label, action = self.labels(item["token"])
+            out.append({"token_hash": hashlib.sha256(item["token"].encode()).hexdigest(),
+                        "token_type": item["type"], "label": label, "url": item["url"], "action": action})
+        return 200, out
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def public_key_of(out: str) -> str:
+    start = out.index("-----BEGIN PUBLIC KEY-----")
+    end = out.index("-----END PUBLIC KEY-----") + len("-----END PUBLIC KEY-----")
+    return out[start:end] + "\n"
+
+
+def test_scan_report_to_sends_signed_findings_and_prints_the_labels(cli: Cli, receiver: Receiver,
+                                                                     tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    # No keychain here (the file, as a server without one keeps it); no token: not registered.
+    no_bus = {**cli.env(), "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}
+    r = cli("configure", "--scanning-key", "--store", "file", "--json", env=no_bus)
+    assert r.returncode == 0, r.stderr
+    made = json.loads(r.stdout)
+    path = cli.home / ".config" / "cd" / "scanning-key-default.pem"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    private = path.read_text()
+    assert private.startswith("-----BEGIN PRIVATE KEY-----")
+    assert private.strip() not in r.stdout + r.stderr and "PRIVATE" not in r.stdout + r.stderr
+    assert made["registration"] == "no_credential" and made["registered"] is None
+    # The key id the CLI printed is the SPKI hash of the public key it printed.
+    assert receiver.register(made["public_key"]) == made["key_id"]
+    # ... and the public key is the private key's (cryptography reads the stored PKCS#8).
+    own = serialization.load_pem_private_key(private.encode(), password=None)
+    assert Receiver.key_id(own.public_key()) == made["key_id"]
+
+    token = new_token(cli.box, unique("leaked"))
+    client_secret = str(cli.box.api("POST", "/v1/iam/service-accounts?project=web",
+                                    {"name": unique("leaky-sa"), "role": "member", "project": "web"})["client_secret"])
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "a.env").write_text(f"# config\nTOKEN={token}\n")
+    (tree / "b.py").write_text(f"secret = '{client_secret}'\n")
+    receiver.labels = lambda t: ("true_positive", "revoked") if t.startswith("cd_") else ("false_positive", "none")
+
+    r = cli("scan", str(tree), "--report-to", receiver.url, "--json", env=no_bus)
+    assert r.returncode == 1, r.stderr
+    assert token not in r.stdout + r.stderr and client_secret not in r.stdout + r.stderr
+    sent = sorted(receiver.reports[-1], key=lambda i: i["url"])
+    assert [(i["type"], i["url"]) for i in sent] == [
+        ("clouddigit_api_token", f"{tree / 'a.env'}:2"),
+        ("clouddigit_client_secret", f"{tree / 'b.py'}:1"),
+    ]
+    assert sent[0]["token"] == token and sent[1]["token"] == client_secret
+    found = {Path(f["file"]).name: (f["prefix"], f["label"], f["action"]) for f in json.loads(r.stdout)}
+    assert found == {"a.env": (token[:9], "true_positive", "revoked"),
+                     "b.py": (client_secret[:11], "false_positive", "none")}
+
+    text = cli("scan", str(tree), "--report-to", receiver.url, env=no_bus)
+    assert text.returncode == 1, text.stderr
+    assert f"{token[:9]}… [true_positive, revoked]" in text.stdout
+    assert "[false_positive, none]" in text.stdout
+    assert "1 true positive(s), 1 false positive(s), 1 revoked" in text.stderr
+    # Nothing but false positives: exit 0.
+    receiver.labels = lambda t: ("false_positive", "none")
+    assert cli("scan", str(tree), "--report-to", receiver.url, env=no_bus).returncode == 0
+
+    # History: where found is git:<commit>:<path>:<line>.
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    subprocess.run(["git", "-C", str(tree), "add", "a.env"], check=True)
+    subprocess.run(["git", "-C", str(tree), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    "commit", "-qm", "config"], check=True)
+    commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    receiver.labels = lambda t: ("true_positive", "already_revoked")
+    g = cli("scan", "--git", "--repo", str(tree), "--report-to", receiver.url, "--json", env=no_bus)
+    assert g.returncode == 1, g.stderr
+    assert [i["url"] for i in receiver.reports[-1]] == [f"git:{commit}:a.env:2"]
+    assert json.loads(g.stdout)[0]["action"] == "already_revoked"
+
+    # A key from elsewhere (SEC1 PEM, as openssl writes it) given with --report-key-file.
+    other = ec.generate_private_key(ec.SECP256R1())
+    other_file = tmp_path / "other.pem"
+    other_file.write_bytes(other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                               serialization.NoEncryption()))
+    # Not registered: the receiver's 401 (unknown key), shown with its code and message; exit 3.
+    bad = cli("scan", str(tree), "--report-to", receiver.url, "--report-key-file", str(other_file), env=no_bus)
+    assert bad.returncode == 3, bad.stderr
+    assert "HTTP 401 (unknown_key): no key with this identifier is registered" in bad.stderr, bad.stderr
+    # Registered: accepted.
+    receiver.register(other.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+    ok = cli("scan", str(tree), "--report-to", receiver.url, "--report-key-file", str(other_file), env=no_bus)
+    assert ok.returncode == 1, ok.stderr
+    # A tampered registration (the CLI's id, another key): the signature does not verify.
+    receiver.register(other.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+                      key_id=made["key_id"])
+    bad = cli("scan", str(tree), "--report-to", receiver.url, env=no_bus)
+    assert bad.returncode == 3, bad.stderr
+    assert "HTTP 401 (bad_signature): the signature does not verify" in bad.stderr, bad.stderr
+    assert token not in bad.stdout + bad.stderr
+
+
+def test_scan_report_to_refuses_bad_input_before_scanning(cli: Cli, receiver: Receiver, tmp_path: Path) -> None:
+    token = new_token(cli.box, unique("leaked"))
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "a.env").write_text(f"TOKEN={token}\n")
+    no_bus = {**cli.env(), "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}
+    # No key: exit 2, and how to make one.
+    r = cli("scan", str(tree), "--report-to", receiver.url, env=no_bus)
+    assert r.returncode == 2 and "clouddigit configure --scanning-key" in r.stderr, r.stderr
+    assert cli("configure", "--scanning-key", "--store", "file", env=no_bus).returncode == 0
+    # Plain http beyond this machine, or not a URL: refused, nothing sent.
+    for url in ["http://192.0.2.7/report", "ftp://127.0.0.1/x", "partner.example"]:
+        r = cli("scan", str(tree), "--report-to", url, env=no_bus)
+        assert r.returncode == 2 and "--report-to" in r.stderr, (url, r.stderr)
+    assert receiver.reports == []
+    # A key file others can read is refused, as the token file is.
+    path = cli.home / ".config" / "cd" / "scanning-key-default.pem"
+    path.chmod(0o644)
+    r = cli("scan", str(tree), "--report-to", receiver.url, env=no_bus)
+    assert r.returncode == 2 and "chmod 600" in r.stderr, r.stderr
+    path.chmod(0o600)
+    # No endpoint listening: exit 3.
+    closed = cli("scan", str(tree), "--report-to", "http://127.0.0.1:9/report", env=no_bus)
+    assert closed.returncode == 3 and "the report to 127.0.0.1:9 failed" in closed.stderr, closed.stderr
+    assert token not in closed.stdout + closed.stderr
+
+
+@needs_keyring
+def test_configure_scanning_key_in_the_keychain_registered_with_the_profiles_token(cli: Cli, receiver: Receiver,
+                                                                                   tmp_path: Path) -> None:
+    profile = unique("scan")
+    assert cli.configure(new_token(cli.box, unique("scanner")), "--profile", profile).returncode == 0
+    env = {**cli.env(), "CD_PROFILE": profile}
+    r = cli("configure", "--scanning-key", env=env)
+    assert r.returncode == 0, r.stderr
+    stored = keychain_lookup(f"scanning-key:{profile}")
+    assert stored and stored.startswith("-----BEGIN PRIVATE KEY-----") and "PRIVATE" not in r.stdout
+    public = public_key_of(r.stdout)
+    key_id = receiver.register(public)
+    assert f"key id {key_id}" in r.stdout
+    # The sandbox registers it (201), or has no registry yet (404): either way it says so.
+    assert "registered with the API" in r.stdout or "HTTP 404" in r.stdout, r.stdout
+    assert not (cli.home / ".config" / "cd" / f"scanning-key-{profile}.pem").exists()
+
+    token = new_token(cli.box, unique("leaked"))
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "a.env").write_text(f"TOKEN={token}\n")
+    s = cli("scan", str(tree), "--report-to", receiver.url, env=env)
+    assert s.returncode == 1, s.stderr
+    assert "[true_positive, revoked]" in s.stdout and token not in s.stdout + s.stderr
+    assert receiver.reports[-1][0]["token"] == token
+    # A new key replaces it: the old id no longer signs.
+    assert cli("configure", "--scanning-key", env=env).returncode == 0
+    assert keychain_lookup(f"scanning-key:{profile}") != stored
+    again = cli("scan", str(tree), "--report-to", receiver.url, env=env)
+    assert again.returncode == 3 and "unknown_key" in again.stderr, again.stderr
+    cli("logout", env=env)
+    subprocess.run(["secret-tool", "clear", "service", "clouddigit", "username", f"scanning-key:{profile}"])

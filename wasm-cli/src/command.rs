@@ -51,6 +51,17 @@ export interface CliIo {
     env(name: string): string | null;
     stdinIsTty(): boolean;
     sleep(ms: number): Promise<void>;
+    /** A file holding a secret: null when there is none; its Unix mode bits (null where
+     *  the platform has none). */
+    readPrivate(path: string): { contents: string; mode: number | null } | null;
+    /** `n` bytes from the operating system's secure random source. */
+    randomBytes(n: number): Uint8Array;
+    hostname(): string | null;
+    /** One plain POST (`scan --report-to`): `headers` is JSON text of [name, value]
+     *  pairs; the body goes as exactly its UTF-8 bytes; no redirect followed. Resolves
+     *  to JSON text `{"status", "body"}` whatever the status; rejects only when there
+     *  is no answer. */
+    post(url: string, headers: string, body: string): Promise<string>;
 }
 "#;
 
@@ -114,6 +125,15 @@ extern "C" {
     fn git(this: &CliIo, dir: &str, args: Vec<String>, input: &[u8]) -> Result<Vec<u8>, JsValue>;
     #[wasm_bindgen(method, catch, js_name = writeFile)]
     fn write_file(this: &CliIo, path: &str, text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = readPrivate)]
+    fn read_private(this: &CliIo, path: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = randomBytes)]
+    fn random_bytes(this: &CliIo, n: f64) -> Result<Vec<u8>, JsValue>;
+    #[wasm_bindgen(method, js_name = hostname)]
+    fn host_name(this: &CliIo) -> Option<String>;
+    #[wasm_bindgen(method, catch, js_name = post)]
+    fn post(this: &CliIo, url: &str, headers: &str, body: &str)
+        -> Result<js_sys::Promise, JsValue>;
 }
 
 /// A number field of a JS object (0 if absent).
@@ -337,6 +357,56 @@ impl clouddigit_cli::Host for JsIo<'_> {
 
     async fn sleep(&mut self, ms: u64) {
         let _ = wasm_bindgen_futures::JsFuture::from(self.0.sleep_ms(ms as f64)).await;
+    }
+
+    fn read_private(&mut self, path: &str) -> Result<Option<(String, Option<u32>)>, String> {
+        let v = self.0.read_private(path).map_err(message)?;
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        let contents = js_sys::Reflect::get(&v, &"contents".into())
+            .ok()
+            .and_then(|c| c.as_string())
+            .ok_or_else(|| "readPrivate: no contents".to_owned())?;
+        let mode = js_sys::Reflect::get(&v, &"mode".into())
+            .ok()
+            .and_then(|m| m.as_f64())
+            .map(|m| m as u32);
+        Ok(Some((contents, mode)))
+    }
+
+    fn random_bytes(&mut self, n: usize) -> Result<Vec<u8>, String> {
+        self.0.random_bytes(n as f64).map_err(message)
+    }
+
+    fn hostname(&self) -> Option<String> {
+        self.0.host_name()
+    }
+
+    async fn post(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &str,
+    ) -> Result<(u16, String), String> {
+        let headers = serde_json::to_string(headers).map_err(|e| e.to_string())?;
+        let p = self.0.post(url, &headers, body).map_err(message)?;
+        let v = wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .map_err(message)?;
+        let answer: serde_json::Value =
+            serde_json::from_str(&v.as_string().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let status = answer
+            .get("status")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or_else(|| "post: no status".to_owned())?;
+        let body = answer
+            .get("body")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Ok((status, body))
     }
 }
 

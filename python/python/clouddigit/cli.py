@@ -66,6 +66,27 @@ class _Host:
         except ApiError as e:
             return {"error": _error(e)}
 
+    def post(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        """One plain POST outside the API client (``scan --report-to``): the body as
+        exactly these UTF-8 bytes (they are signed), no redirect followed, any status
+        answered; only no answer at all (connection, TLS, timeout) is an error. The core
+        has already checked the URL (https, or http to this machine)."""
+        from .client import HttpRequest, UrllibTransport
+
+        req = HttpRequest(
+            "POST",
+            str(request["url"]),
+            [(str(k), str(v)) for k, v in request["headers"]],
+            str(request["body"]).encode("utf-8"),
+            30.0,
+        )
+        try:
+            resp = UrllibTransport()._send_once(req)
+        except (OSError, ValueError) as e:
+            message = str(e) or type(e).__name__
+            return {"error": {"kind": "transport", "code": "no_answer", "message": message, "status": None, "request_id": None}}
+        return {"ok": {"status": resp.status, "body": resp.body}}
+
     def prompt(self, ask: Dict[str, Any]) -> Dict[str, Any]:
         """Questions go to stderr (stdout is the command's output); the token is read
         with echo off."""
