@@ -4,6 +4,7 @@
 //! the same bytes for the same event (`tests/vectors/audit_format.json` pins them, and
 //! the OCSF ones are checked against OCSF's own JSON Schema).
 
+use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -355,7 +356,7 @@ fn cloudtrail(event: &AuditEvent, ctx: &AuditContext) -> Value {
             "accountId": ctx.organization,
             "tokenName": event.token_name,
         },
-        "eventTime": event.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "eventTime": event.time.to_rfc3339_opts(SecondsFormat::Secs, true),
         "eventSource": format!("{}.clouddigit.com", op.service),
         "eventName": op.name,
         "awsRegion": ctx.region,
@@ -408,7 +409,7 @@ pub fn syslog_frame(event: &AuditEvent, record: &Value, hostname: &str) -> Strin
     } else {
         host
     };
-    let time = event.time.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let time = event.time.to_rfc3339_opts(SecondsFormat::Millis, true);
     let msg = format!(
         "<{pri}>1 {time} {host} clouddigit - audit - {}",
         serde_json::to_string(record).unwrap_or_default()
@@ -500,6 +501,32 @@ mod tests {
         assert_eq!(r["readOnly"], true);
         assert_eq!(r["requestParameters"]["tag"], json!(["a", "b c"]));
         assert_eq!(r["eventTime"], "2026-12-07T10:00:00Z");
+    }
+
+    #[test]
+    fn times_are_what_chronos_strftime_writes() {
+        // Written without chrono's `format`, which would link its strftime into the wasm.
+        for t in [
+            "2026-12-07T10:00:00Z",
+            "2026-12-07T10:00:00.250Z",
+            "2026-12-07T10:00:00.999999999Z",
+            "0001-01-01T00:00:00.001Z",
+            "9999-12-31T23:59:60.5Z",
+        ] {
+            let mut e = event("GET", "/v1/iam/tokens", 200);
+            e.time = t.parse().unwrap_or_default();
+            let r = render(&e, AuditFormat::Cloudtrail, &ctx());
+            assert_eq!(
+                r["eventTime"],
+                e.time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+            let frame = syslog_frame(&e, &json!({}), "h");
+            let stamp = e.time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            assert!(
+                frame.contains(&format!(">1 {stamp} h ")),
+                "{frame} / {stamp}"
+            );
+        }
     }
 
     #[test]
