@@ -67,7 +67,7 @@ if head -n "$((split - 1))" dist/wasm/api.d.ts | grep -nE '\bMap<| \| undefined\
   echo "build-npm: data types still declare Map or undefined" >&2; exit 1
 fi
 for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission s3Config \
-         validateTrust trustPresets trustPreset; do
+         validateTrust trustPresets trustPreset auditRecord hashedToken; do
   grep -q "export function $f(" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $f" >&2; exit 1; }
 done
 # js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js) and checkTrust (js/trust.js)

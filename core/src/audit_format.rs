@@ -4,6 +4,7 @@
 //! the same bytes for the same event (`tests/vectors/audit_format.json` pins them, and
 //! the OCSF ones are checked against OCSF's own JSON Schema).
 
+use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -85,14 +86,19 @@ pub fn render(event: &AuditEvent, format: AuditFormat, ctx: &AuditContext) -> Va
 struct Operation {
     name: String,
     service: String,
+    /// The catalog's word for a permission (`read_only`), else the method's.
     read_only: bool,
+    /// The method is GET or HEAD (OCSF's Read, whatever the call hands out).
+    reads: bool,
+    /// The catalog knows the route (`name` is a permission, not `METHOD /path`).
+    known: bool,
     authentication: bool,
 }
 
 fn operation(event: &AuditEvent) -> Operation {
     let catalog = Catalog::builtin();
     let path = event.path.as_str();
-    let authentication = path.starts_with("/realms/") && path.ends_with("/openid-connect/token");
+    let authentication = is_token_endpoint(path);
     let method_reads = matches!(event.method.to_ascii_uppercase().as_str(), "GET" | "HEAD");
     if let Some(id) = catalog.resolve_route(&event.method, path) {
         let name = catalog.name(id).to_owned();
@@ -102,6 +108,8 @@ fn operation(event: &AuditEvent) -> Operation {
             name,
             service,
             read_only,
+            reads: method_reads,
+            known: true,
             authentication,
         };
     }
@@ -118,6 +126,8 @@ fn operation(event: &AuditEvent) -> Operation {
         name: format!("{} {}", event.method.to_ascii_uppercase(), path),
         service: service.to_owned(),
         read_only: method_reads,
+        reads: method_reads,
+        known: false,
         authentication,
     }
 }
@@ -126,12 +136,35 @@ fn succeeded(event: &AuditEvent) -> bool {
     (200..400).contains(&event.status)
 }
 
+/// Whether the call is the OAuth token endpoint's (a grant made or refused).
+fn is_token_endpoint(path: &str) -> bool {
+    path.starts_with("/realms/") && path.ends_with("/openid-connect/token")
+}
+
+/// A credential or permission refused: 401 and 403, and the token endpoint's refusals
+/// of a credential, which RFC 6749 (section 5.2) answers with 400 as often as 401
+/// (`invalid_grant` for a CI job's JWT no trust accepts, `invalid_client`,
+/// `unauthorized_client`); its other 400s are malformed requests.
+fn refused_credential(event: &AuditEvent) -> bool {
+    match event.status {
+        401 | 403 => true,
+        400 => {
+            is_token_endpoint(&event.path)
+                && matches!(
+                    event.error_code.as_deref(),
+                    Some("invalid_grant" | "invalid_client" | "unauthorized_client")
+                )
+        }
+        _ => false,
+    }
+}
+
 /// OCSF `severity_id`: 1 Informational for a call that worked, 3 Medium for a refused
 /// credential or permission (what a SIEM alerts on), 2 Low for other client errors and
 /// 4 High for the server's own failures.
 fn severity(event: &AuditEvent) -> (u8, &'static str) {
     match event.status {
-        401 | 403 => (3, "Medium"),
+        _ if refused_credential(event) => (3, "Medium"),
         500.. => (4, "High"),
         400.. => (2, "Low"),
         _ => (1, "Informational"),
@@ -180,10 +213,12 @@ fn ocsf(event: &AuditEvent, ctx: &AuditContext) -> Value {
     let ok = succeeded(event);
     let (severity_id, severity_name) = severity(event);
     let time = event.time.timestamp_millis();
-    // OCSF needs a user to have a name, uid or account: a call without a credential
-    // (a refused grant, a missing token) is made by someone the log cannot name.
+    // OCSF's user has at least one of `account`, `name` and `uid`: a caller the server
+    // could not tie to a user or credential (no token, or a revoked one known only by
+    // its prefix) is named `anonymous`, as CloudTrail's anonymous callers are.
+    let anonymous = event.actor.is_none() && event.token_id.is_none();
     let user = json!({
-        "name": event.actor.as_deref().unwrap_or("anonymous"),
+        "name": if anonymous { Some("anonymous") } else { event.actor.as_deref() },
         "uid": event.token_id,
         "credential_uid": event.token_prefix,
     });
@@ -198,6 +233,8 @@ fn ocsf(event: &AuditEvent, ctx: &AuditContext) -> Value {
     });
     let metadata = json!({
         "version": OCSF_VERSION,
+        // The cloud profile's `cloud` object is in every record.
+        "profiles": ["cloud"],
         "uid": event.id,
         "correlation_uid": event.request_id,
         "product": {
@@ -239,9 +276,13 @@ fn ocsf(event: &AuditEvent, ctx: &AuditContext) -> Value {
             "dst_endpoint": { "svc_name": "clouddigit-iam" },
         })
     } else {
+        // GET and HEAD read, even where the catalog does not count the permission as
+        // read-only (`k8s.clusters.kubeconfig` hands out a credential). A POST creates
+        // when its permission is a `.create`, or on a route the catalog does not know
+        // (S3's POST on a key, whose name may well hold dots).
         let (activity_id, activity_name) = match event.method.to_ascii_uppercase().as_str() {
-            _ if op.read_only => (2, "Read"),
-            "POST" if op.name.ends_with(".create") || !op.name.contains('.') => (1, "Create"),
+            _ if op.read_only || op.reads => (2, "Read"),
+            "POST" if !op.known || op.name.ends_with(".create") => (1, "Create"),
             "POST" | "PUT" | "PATCH" => (3, "Update"),
             "DELETE" => (4, "Delete"),
             _ => (99, "Other"),
@@ -317,7 +358,7 @@ fn cloudtrail(event: &AuditEvent, ctx: &AuditContext) -> Value {
             "accountId": ctx.organization,
             "tokenName": event.token_name,
         },
-        "eventTime": event.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "eventTime": event.time.to_rfc3339_opts(SecondsFormat::Secs, true),
         "eventSource": format!("{}.clouddigit.com", op.service),
         "eventName": op.name,
         "awsRegion": ctx.region,
@@ -341,9 +382,9 @@ fn cloudtrail(event: &AuditEvent, ctx: &AuditContext) -> Value {
 
 /// RFC 5424 severity for a call: 6 Informational, 4 Warning for a refused credential
 /// or permission, 3 Error for the server's failures, 5 Notice for other client errors.
-fn syslog_severity(status: u16) -> u8 {
-    match status {
-        401 | 403 => 4,
+fn syslog_severity(event: &AuditEvent) -> u8 {
+    match event.status {
+        _ if refused_credential(event) => 4,
         500.. => 3,
         400.. => 5,
         _ => 6,
@@ -359,7 +400,7 @@ const SYSLOG_FACILITY_LOG_AUDIT: u8 = 13;
 /// the sender's name (`-` when empty), cut to the 255 printable ASCII characters the RFC
 /// allows.
 pub fn syslog_frame(event: &AuditEvent, record: &Value, hostname: &str) -> String {
-    let pri = u16::from(SYSLOG_FACILITY_LOG_AUDIT) * 8 + u16::from(syslog_severity(event.status));
+    let pri = u16::from(SYSLOG_FACILITY_LOG_AUDIT) * 8 + u16::from(syslog_severity(event));
     let host: String = hostname
         .chars()
         .filter(|c| c.is_ascii_graphic())
@@ -370,7 +411,7 @@ pub fn syslog_frame(event: &AuditEvent, record: &Value, hostname: &str) -> Strin
     } else {
         host
     };
-    let time = event.time.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let time = event.time.to_rfc3339_opts(SecondsFormat::Millis, true);
     let msg = format!(
         "<{pri}>1 {time} {host} clouddigit - audit - {}",
         serde_json::to_string(record).unwrap_or_default()
@@ -462,6 +503,43 @@ mod tests {
         assert_eq!(r["readOnly"], true);
         assert_eq!(r["requestParameters"]["tag"], json!(["a", "b c"]));
         assert_eq!(r["eventTime"], "2026-12-07T10:00:00Z");
+    }
+
+    #[test]
+    fn times_are_what_chronos_strftime_writes() {
+        // Written without chrono's `format`, which would link its strftime into the wasm.
+        for t in [
+            "2026-12-07T10:00:00Z",
+            "2026-12-07T10:00:00.250Z",
+            "2026-12-07T10:00:00.999999999Z",
+            "0001-01-01T00:00:00.001Z",
+            "9999-12-31T23:59:60.5Z",
+        ] {
+            let mut e = event("GET", "/v1/iam/tokens", 200);
+            e.time = t.parse().unwrap_or_default();
+            let r = render(&e, AuditFormat::Cloudtrail, &ctx());
+            assert_eq!(
+                r["eventTime"],
+                e.time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+            let frame = syslog_frame(&e, &json!({}), "h");
+            let stamp = e.time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            assert!(
+                frame.contains(&format!(">1 {stamp} h ")),
+                "{frame} / {stamp}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_grant_is_a_warning_and_a_malformed_one_a_notice() {
+        let mut e = event("POST", "/realms/acme/protocol/openid-connect/token", 400);
+        e.error_code = Some("invalid_grant".into());
+        assert_eq!(render(&e, AuditFormat::Ocsf, &ctx())["severity_id"], 3);
+        assert!(syslog_frame(&e, &json!({}), "h").contains(" <108>1 "));
+        e.error_code = Some("invalid_request".into());
+        assert_eq!(render(&e, AuditFormat::Ocsf, &ctx())["severity_id"], 2);
+        assert!(syslog_frame(&e, &json!({}), "h").contains(" <109>1 "));
     }
 
     #[test]

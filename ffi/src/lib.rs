@@ -199,6 +199,37 @@ pub fn scan_text(text: &str) -> Vec<clouddigit_core::scan::SecretFinding> {
     clouddigit_core::scan::scan_text(text)
 }
 
+// ---- Audit records: one event in the shape a SIEM reads ----
+
+pub use clouddigit_core::audit_format::{AuditContext, AuditFormat};
+pub use clouddigit_core::model::AuditEvent;
+
+/// `event` as `format` writes it (the API's JSON, OCSF, CloudTrail-like), with what the
+/// record says about its origin from `ctx`: the export, every stream and every SDK call
+/// this one function, so a record a host makes offline is the one the server sends
+/// ([`clouddigit_core::audit_format::render`]). Total: every event has a record.
+pub fn audit_record(
+    event: &AuditEvent,
+    format: AuditFormat,
+    ctx: &AuditContext,
+) -> serde_json::Value {
+    clouddigit_core::audit_format::render(event, format, ctx)
+}
+
+/// A token secret's `hashed_token` (SHA-256, base64 with padding, as GitHub's audit log
+/// writes it), so a host can find a leaked secret's calls in the log without the log
+/// ever holding the secret ([`clouddigit_core::audit_format::hashed_token`]).
+pub fn hashed_token(secret: &str) -> String {
+    clouddigit_core::audit_format::hashed_token(secret)
+}
+
+/// `record` (the event in a stream's format) as one RFC 5424 message framed for TCP
+/// syslog, sent by `hostname`: the frame a stream sends, for a host that forwards
+/// records itself ([`clouddigit_core::audit_format::syslog_frame`]).
+pub fn syslog_frame(event: &AuditEvent, record: &serde_json::Value, hostname: &str) -> String {
+    clouddigit_core::audit_format::syslog_frame(event, record, hostname)
+}
+
 // ---- S3: SigV4 signatures and the S3 client's settings ----
 
 pub use clouddigit_core::sigv4::{Explanation, HeaderList, RequestText, SigV4Error};

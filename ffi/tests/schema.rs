@@ -95,6 +95,9 @@ fn generate() -> String {
     add::<AccessKey>(&mut gen, &mut defs, "AccessKey");
     add::<CreatedAccessKey>(&mut gen, &mut defs, "CreatedAccessKey");
     add::<AuditEvent>(&mut gen, &mut defs, "AuditEvent");
+    // An audit record's shape and origin (`audit_record` in the SDKs).
+    add::<clouddigit_ffi::AuditFormat>(&mut gen, &mut defs, "AuditFormat");
+    add::<clouddigit_ffi::AuditContext>(&mut gen, &mut defs, "AuditContext");
     add::<Whoami>(&mut gen, &mut defs, "Whoami");
     add::<RevokedCount>(&mut gen, &mut defs, "RevokedCount");
     // Where the API and object storage are (the region names the SDKs take).

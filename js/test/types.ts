@@ -218,3 +218,27 @@ async function trustTypes(): Promise<void> {
   void accepted, trustId, sub, firstCheck;
 }
 void presetList, trustValidation, trustCode, trustTypes;
+
+// ---- Audit records: an event in the shape a SIEM reads, and a secret's hash ----
+import {
+  auditRecord,
+  hashedToken,
+  type AuditContext,
+  type AuditEvent,
+  type AuditFormat,
+  type Value,
+} from '@clouddigit/sdk';
+
+const auditEvent: AuditEvent = {
+  id: 'evt_1', time: '2026-12-07T10:00:00Z', method: 'GET', path: '/v1/iam/tokens', status: 200, request_id: 'req_1',
+  actor: null, token_name: null, token_prefix: null, query: null, project: null, error_code: null, source_ip: null,
+  token_id: null, detail: null, hashed_token: hashedToken('cd_x'),
+};
+const auditContext: AuditContext = { organization: 'acme', region: 'bd-dha-1', product_version: '0.1.0' };
+const auditFormat: AuditFormat = 'ocsf';
+// @ts-expect-error: formats are a closed union.
+const badFormat: AuditFormat = 'xml';
+const record: { [key: string]: Value } = auditRecord(auditEvent, auditFormat, auditContext);
+const classUid: Value | undefined = record['class_uid'];
+const hash: string = hashedToken('cd_x');
+void badFormat, classUid, hash;

@@ -1080,6 +1080,33 @@ fn validate_service_account(request: &Bound<'_, PyAny>) -> PyResult<ServiceAccou
     Ok(ffi::validate_service_account(&req).into())
 }
 
+// ---- Audit records ----
+
+/// `event` (an `AuditEvent` dict) as `format` writes it (`"json"`, `"ocsf"`,
+/// `"cloudtrail"`), `context` (organization, region, product version) saying where it
+/// came from: the record the audit export and every stream send, as a dict. Raises
+/// `EvaluateError` (`invalid_input`, `field` the argument) for an unknown format or a
+/// dict of the wrong shape.
+#[pyfunction]
+fn audit_record<'py>(
+    event: &Bound<'py, PyAny>,
+    format: &Bound<'py, PyAny>,
+    context: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = event.py();
+    let event: ffi::AuditEvent = arg(event, "event")?;
+    let format: ffi::AuditFormat = arg(format, "format")?;
+    let context: ffi::AuditContext = arg(context, "context")?;
+    to_py(py, &ffi::audit_record(&event, format, &context))
+}
+
+/// A token secret's `hashed_token` as the audit log writes it (SHA-256, base64): the way
+/// to find a leaked secret's calls in the log, which never holds the secret itself.
+#[pyfunction]
+fn hashed_token(secret: &str) -> String {
+    ffi::hashed_token(secret)
+}
+
 // ---- Hot path: prepared owner and `PreparedToken.check` ----
 
 /// An owner's current state prepared once, for `PreparedToken.check`.
@@ -1309,6 +1336,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ServiceAccountValidation>()?;
     m.add_function(wrap_pyfunction!(validate_token, m)?)?;
     m.add_function(wrap_pyfunction!(validate_service_account, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_record, m)?)?;
+    m.add_function(wrap_pyfunction!(hashed_token, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -62,6 +62,7 @@ from ._native import (
     TokenSecretInfo,
     TokenValidation,
     __version__,
+    audit_record,
     authorize,
     authorize_many,
     catalog,
@@ -69,6 +70,7 @@ from ._native import (
     check_trust,
     effective_permissions,
     expand_permission,
+    hashed_token,
     limits,
     is_token,
     parse_token_secret,
@@ -102,6 +104,9 @@ if TYPE_CHECKING:
     from .models import Secret
     from .s3 import S3ClientArgs, SigV4Error, s3_config, sigv4_explain, sigv4_verify
     from .types import (
+        AuditContext,
+        AuditEvent,
+        AuditFormat,
         OwnerState,
         Request,
         Route,
@@ -130,7 +135,8 @@ _LAZY = {
     **{
         n: ("types", n)
         for n in (
-            "OwnerState", "Request", "Route", "ServiceAccountRequest", "Token", "TokenPolicy", "TokenRequest",
+            "AuditContext", "AuditEvent", "AuditFormat", "OwnerState", "Request", "Route", "ServiceAccountRequest",
+            "Token", "TokenPolicy", "TokenRequest",
             "Trust", "TrustCheckReport", "TrustSpec", "TrustValidation",
         )
     },
@@ -179,6 +185,9 @@ __all__ = [
     "AllowedIpEntryWarning",
     "AllowedIpsError",
     "AllowedIpsReport",
+    "AuditContext",
+    "AuditEvent",
+    "AuditFormat",
     "Catalog",
     "CheckResult",
     "ClouddigitError",
@@ -211,6 +220,7 @@ __all__ = [
     "TrustSpec",
     "TrustValidation",
     "__version__",
+    "audit_record",
     "authorize",
     "authorize_many",
     "catalog",
@@ -219,6 +229,7 @@ __all__ = [
     "check_trust",
     "effective_permissions",
     "expand_permission",
+    "hashed_token",
     "is_token",
     "parse_token_secret",
     "resolve_route",

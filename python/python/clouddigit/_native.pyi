@@ -6,6 +6,9 @@ from typing import Any, Literal, Optional, Union, final
 from .types import (
     AllowedIpErrorCode,
     AllowedIpWarningCode,
+    AuditContext,
+    AuditEvent,
+    AuditFormat,
     Check,
     EvaluateErrorCode,
     Explanation,
@@ -66,6 +69,7 @@ __all__ = [
     "TokenValidation",
     "__version__",
     "after_response",
+    "audit_record",
     "authorize",
     "authorize_many",
     "catalog",
@@ -74,6 +78,7 @@ __all__ = [
     "decision",
     "effective_permissions",
     "expand_permission",
+    "hashed_token",
     "is_token",
     "limits",
     "parse_token_secret",
@@ -424,6 +429,16 @@ def validate_token(request: TokenRequest) -> TokenValidation:
 def validate_service_account(request: ServiceAccountRequest) -> ServiceAccountValidation:
     """Validates a "New service account" request; never raises for what the user typed.
     Input of the wrong shape raises ``EvaluateError`` (``invalid_input``, field ``request``)."""
+
+def audit_record(event: AuditEvent, format: AuditFormat, context: AuditContext) -> dict[str, Any]:
+    """``event`` as ``format`` writes it (``"json"``, ``"ocsf"``, ``"cloudtrail"``),
+    ``context`` saying where it came from: the record the audit export and every stream
+    send, as a dict. Raises ``EvaluateError`` (``invalid_input``, ``field`` the argument)
+    for an unknown format or a dict of the wrong shape."""
+
+def hashed_token(secret: str) -> str:
+    """A token secret's ``hashed_token`` as the audit log writes it (SHA-256, base64):
+    the way to find a leaked secret's calls in the log, which never holds the secret."""
 
 def run_cli(argv: list[str], host: Any | None = None) -> int:
     """Runs the ``clouddigit`` command line (without the program name) and returns its exit

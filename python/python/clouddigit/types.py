@@ -228,6 +228,17 @@ class ApiToken(_ApiTokenRequired, total=False):
     rotated_at: Optional[Timestamp]
 
 
+class AuditContext(TypedDict):
+    """What a record says about where it came from, which the event itself does not hold."""
+
+    #: The organization the log belongs to (OCSF `cloud.account.uid`, CloudTrail
+    #: `recipientAccountId`).
+    organization: str
+    region: str
+    #: The product's version (OCSF `metadata.product.version`).
+    product_version: str
+
+
 class _AuditEventRequired(TypedDict):
     id: str
     time: Timestamp
@@ -254,6 +265,11 @@ class AuditEvent(_AuditEventRequired, total=False):
     token_id: Optional[str]
     token_name: Optional[str]
     token_prefix: Optional[str]
+
+
+# The shapes an audit record can be written in (`?format=` on the export, `format`
+# of a stream).
+AuditFormat = Literal["json", "ocsf", "cloudtrail"]
 
 
 # A role inside one project (users and service accounts alike).
@@ -1121,7 +1137,9 @@ __all__ = [
     "AllowedIpsReport",
     "ApiError",
     "ApiToken",
+    "AuditContext",
     "AuditEvent",
+    "AuditFormat",
     "CallerCredential",
     "Catalog",
     "Check",
