@@ -2,7 +2,7 @@
 // Every rule the forms check runs in the SDK's wasm; every API call is in api.ts.
 import { parseTokenSecret } from '@clouddigit/sdk';
 import type { ServiceAccountState, TokenDraft } from '@clouddigit/sdk';
-import { AuthenticationError, connect, NotFoundError, PermissionDeniedError, sandboxInfo, TrustCallError } from './api';
+import { AuthenticationError, connect, DirectCallError, NotFoundError, PermissionDeniedError, sandboxInfo } from './api';
 import type { AccessKey, ApiToken, ConsoleApi, ListedTrust, Rotation, ServiceAccount, Whoami } from './api';
 import { announce, confirmDialog, formatDate, formatTime, h, showSecretOnce, uid } from './dom';
 import { serviceAccountForm } from './saForm';
@@ -72,6 +72,8 @@ async function render(): Promise<void> {
     if ((r = m(/^\/service-accounts\/([^/]+)\/tokens\/new$/))) return await newServiceAccountTokenPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)\/trusts\/new$/))) return await newTrustPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)$/))) return await serviceAccountPage(decodeURIComponent(r[1]!));
+    if (path === '/audit-streams') return await auditStreamsPage();
+    if (path === '/audit-streams/new') return await newAuditStreamPage();
     page('Not found', h('p', {}, 'No such page. '), link('/tokens', 'Back to API tokens'));
   } catch (e) {
     showError(e);
@@ -80,7 +82,7 @@ async function render(): Promise<void> {
 
 function showError(e: unknown): void {
   // The SDK's AuthenticationError is a 401: the token was revoked, rotated out or expired.
-  if (e instanceof AuthenticationError || (e instanceof TrustCallError && e.status === 401)) {
+  if (e instanceof AuthenticationError || (e instanceof DirectCallError && e.status === 401)) {
     signOut(`Your session ended: ${e.message}`);
     return;
   }
@@ -138,7 +140,7 @@ function renderHeader(): void {
       'div',
       { class: 'bar' },
       h('span', { class: 'brand' }, 'Cloud Digit'),
-      h('nav', { 'aria-label': 'Main' }, nav('/tokens', 'API tokens'), nav('/service-accounts', 'Service accounts')),
+      h('nav', { 'aria-label': 'Main' }, nav('/tokens', 'API tokens'), nav('/service-accounts', 'Service accounts'), nav('/audit-streams', 'Audit streams')),
       h(
         'div',
         { class: 'who' },
@@ -530,7 +532,7 @@ async function listTrusts(s: Session, id: string): Promise<{ trusts: ListedTrust
   try {
     return { trusts: await s.api.serviceAccounts.trusts.list(id) };
   } catch (e) {
-    if (e instanceof TrustCallError && (e.status === 403 || e.status === 404)) return { trusts: null, reason: `Not shown: ${e.message}` };
+    if (e instanceof DirectCallError && (e.status === 403 || e.status === 404)) return { trusts: null, reason: `Not shown: ${e.message}` };
     throw e;
   }
 }
@@ -665,6 +667,32 @@ async function newTrustPage(id: string): Promise<void> {
         navigate(back);
         announce(`Added trust ${created.name}: CI jobs can now exchange their tokens for ${sa.name}'s.`);
       },
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- audit streams
+
+// The page's code is a chunk of its own (src/streams.ts), loaded when it opens.
+async function auditStreamsPage(): Promise<void> {
+  const s = session!;
+  const ui = await import('./streams');
+  await ui.streamsPage({ api: s.api.auditStreams, page, newHref: '/audit-streams/new', fail: showError });
+}
+
+async function newAuditStreamPage(): Promise<void> {
+  const s = session!;
+  const ui = await import('./streams');
+  page(
+    'New audit stream',
+    ui.newStreamForm({
+      create: s.api.auditStreams.create,
+      onCancel: () => navigate('/audit-streams'),
+      onCreated: (stream) => {
+        navigate('/audit-streams');
+        announce(`Created the stream “${stream.name}”.`);
+      },
+      fail: showError,
     }),
   );
 }
