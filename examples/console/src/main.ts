@@ -6,6 +6,7 @@ import { AuthenticationError, connect, DirectCallError, NotFoundError, Permissio
 import type { AccessKey, ApiToken, ConsoleApi, ListedTrust, Rotation, ServiceAccount, Whoami } from './api';
 import { announce, confirmDialog, formatDate, formatTime, h, showSecretOnce, uid } from './dom';
 import { serviceAccountForm } from './saForm';
+import { statusCell, tokenStatus } from './tokenStatus';
 import { roleLabel, tokenForm } from './tokenForm';
 
 const SESSION_KEY = 'clouddigit.console.token';
@@ -209,19 +210,6 @@ async function signInPage(message?: string): Promise<void> {
 
 // ---------------------------------------------------------------- tokens
 
-function tokenStatus(t: ApiToken): { text: string; active: boolean } {
-  const now = Date.now();
-  if (t.revoked_at) return { text: `revoked ${formatDate(t.revoked_at)}`, active: false };
-  if (t.rotated_at) {
-    const grace = t.grace_ends_at ? Date.parse(t.grace_ends_at) : 0;
-    return grace > now
-      ? { text: `rotated; works until ${formatTime(t.grace_ends_at)}`, active: false }
-      : { text: 'rotated out', active: false };
-  }
-  if (t.expires_at && Date.parse(t.expires_at) <= now) return { text: 'expired', active: false };
-  return { text: 'active', active: true };
-}
-
 function scopeText(t: ApiToken): string {
   const projects = t.projects === 'all' ? 'all projects' : t.projects.join(', ');
   const perms = t.permissions === 'inherit' ? 'inherits role' : `${t.permissions.length} permission${t.permissions.length === 1 ? '' : 's'}`;
@@ -259,14 +247,14 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
           const st = tokenStatus(t);
           return h(
             'tr',
-            { class: st.active ? '' : 'inactive', 'data-token-id': t.id },
+            { class: st.leak?.state === 'quarantined' ? 'quarantined' : st.active ? '' : 'inactive', 'data-token-id': t.id },
             h('th', { scope: 'row' }, t.name, t.id === actions.currentId ? h('span', { class: 'tag' }, 'this session') : null),
             h('td', {}, h('code', { class: 'prefix' }, `${t.prefix ?? ''}…`)),
             h('td', { title: t.permissions === 'inherit' ? 'inherits the owner’s role' : t.permissions.join(', ') }, scopeText(t)),
             h('td', { class: 'lineage' }, madeBy(t, tokens, actions.trusts ?? [])),
             h('td', {}, formatDate(t.expires_at)),
             h('td', {}, t.last_used_at ? formatTime(t.last_used_at) : 'never'),
-            h('td', {}, st.text),
+            h('td', {}, statusCell(st)),
             h(
               'td',
               {},
