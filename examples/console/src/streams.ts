@@ -152,8 +152,13 @@ export async function streamsPage(opts: StreamsPageOptions): Promise<void> {
     holder.replaceChildren(list.length === 0 ? h('p', { class: 'muted' }, 'No audit streams yet.') : table(list));
   }
 
-  /** Fetches the list again and redraws it, focus staying on the same control. */
+  /**
+   * Fetches the list again and redraws it. Focus goes to `focusKey`'s control, or stays on
+   * the same control of the table if it was there.
+   */
   async function reload(focusKey?: string, say = false): Promise<void> {
+    const active = document.activeElement;
+    const key = focusKey ?? (active instanceof HTMLElement && holder.contains(active) ? active.dataset.focusKey : undefined);
     try {
       draw(await opts.api.list());
       if (say) announce('Audit streams updated.');
@@ -161,19 +166,22 @@ export async function streamsPage(opts: StreamsPageOptions): Promise<void> {
       if (e instanceof DirectCallError && e.status === 401) return opts.fail(e);
       announce(`Could not refresh the audit streams: ${(e as Error).message}`, 'error');
     }
-    if (focusKey) {
-      const el = document.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`) ?? refreshButton;
+    if (key) {
+      const el = document.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) ?? refreshButton;
       el.focus();
     }
   }
 
-  /** After a call that makes the stream try again (a test that got through, resume): what it did, shortly after. */
-  async function settle(id: string, focusKey: string): Promise<void> {
+  /**
+   * After a call that makes a failing stream try again at once (a test that got through,
+   * resume): the list again, a few times shortly after, until it says how that went.
+   */
+  async function settle(id: string): Promise<void> {
     for (let i = 0; i < 5; i += 1) {
-      await reload(focusKey);
       const s = streams.find((x) => x.id === id);
-      if (!s || s.health.state !== 'failing') return;
+      if (!s || s.health.state !== 'failing' || !holder.isConnected) return;
       await new Promise((r) => setTimeout(r, 600));
+      await reload();
     }
   }
 
@@ -203,9 +211,10 @@ export async function streamsPage(opts: StreamsPageOptions): Promise<void> {
         }
         throw e;
       }
+      // The table first, then the words (a screen reader hears them on the new control).
+      await reload(`toggle:${s.id}`);
       announce(pausing ? `Paused “${s.name}”: its events wait, up to 7 days, until it resumes.` : `Resumed “${s.name}”: what waited is being delivered.`);
-      if (pausing) await reload(`toggle:${s.id}`);
-      else await settle(s.id, `toggle:${s.id}`);
+      if (!pausing) void settle(s.id);
     });
 
   const test = (s: AuditStream) =>
@@ -226,8 +235,8 @@ export async function streamsPage(opts: StreamsPageOptions): Promise<void> {
       out.textContent = r.delivered
         ? `Test event delivered in ${r.elapsed_ms} ms.`
         : `Test event not delivered: ${r.error ?? 'the sink did not take it'}`;
-      if (r.delivered) await settle(s.id, `test:${s.id}`);
-      else await reload(`test:${s.id}`);
+      await reload(`test:${s.id}`);
+      if (r.delivered) void settle(s.id);
     });
 
   const remove = (s: AuditStream) =>
@@ -248,8 +257,8 @@ export async function streamsPage(opts: StreamsPageOptions): Promise<void> {
         }
         throw e;
       }
-      announce(`Deleted the stream “${s.name}”.`);
       await reload('refresh');
+      announce(`Deleted the stream “${s.name}”.`);
     });
 
   function table(list: AuditStream[]): HTMLElement {
