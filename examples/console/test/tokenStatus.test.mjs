@@ -4,10 +4,11 @@
 // blank page; tokens are shaped as the API will send them, and as it sends them today
 // (without the fields), which must show what they always did.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
-import { consoleDir, launchBrowser } from '../testing/harness.mjs';
+import { consoleDir, launchBrowser, screenshot } from '../testing/harness.mjs';
 
 let browser;
 let page;
@@ -117,5 +118,40 @@ describe('leaked tokens in the lists', () => {
     const r = await render({ ...base, revoked_at: '2025-03-01T10:00:00Z', revocation: { reason: 'leaked', url } });
     assert.equal(r.code, url);
     assert.equal(await page.locator('#cell img').count(), 0);
+  });
+
+  test('how they look in a list (a screenshot, with the console\'s styles)', async () => {
+    const rows = [
+      ['laptop-cli', { ...base }],
+      ['ci-deploy', { ...base, quarantine: { reason: 'leaked', url: 'https://github.com/acme/web/blob/0a1b2c3/.env', at: '2025-03-02T08:00:00Z' } }],
+      ['old-script', { ...base, revoked_at: '2025-03-01T10:00:00Z', revocation: { reason: 'leaked', url: 'https://gist.github.com/someone/0123456789abcdef', source: 'github-secret-scanning', at: '2025-03-01T10:00:00Z' } }],
+      ['terraform', { ...base, revoked_at: '2025-02-11T10:00:00Z' }],
+    ];
+    await page.setViewportSize({ width: 900, height: 300 });
+    await page.addStyleTag({ content: readFileSync(join(consoleDir, 'static', 'style.css'), 'utf8') });
+    await page.evaluate((list) => {
+      const { tokenStatus, statusCell } = window.tokenStatus;
+      const table = document.createElement('table');
+      table.className = 'list';
+      table.innerHTML = '<thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Status</th></tr></thead><tbody></tbody>';
+      for (const [name, t] of list) {
+        const st = tokenStatus(t);
+        const tr = table.tBodies[0].insertRow();
+        tr.className = st.leak?.state === 'quarantined' ? 'quarantined' : st.active ? '' : 'inactive';
+        const th = document.createElement('th');
+        th.scope = 'row';
+        th.textContent = name;
+        tr.append(th);
+        tr.insertCell().textContent = 'cd_abc12…';
+        tr.insertCell().append(statusCell(st));
+      }
+      const main = document.createElement('main');
+      main.append(table);
+      document.body.replaceChildren(main);
+    }, rows);
+    const text = await page.locator('table').innerText();
+    assert.match(text, /quarantined: leaked at https:\/\/github\.com\/acme\/web\/blob\/0a1b2c3\/\.env — rotate it/);
+    assert.match(text, /revoked: leaked at https:\/\/gist\.github\.com/);
+    await screenshot(page, 'token-leak-statuses');
   });
 });
