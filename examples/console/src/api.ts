@@ -8,10 +8,13 @@
 // This module only adapts the Client to what the pages want: lists collected into
 // arrays (the Client hands out async iterables), and whoami's optional fields filled in.
 //
-// The one exception is a service account's trusted issuers (OIDC trusts, docs/oidc.md):
-// the Client has no calls for them yet, so `serviceAccounts.trusts` sends those three
-// requests itself, with the same bearer, and turns failures into a `TrustCallError` that
-// carries what the SDK's errors do (status, code, field errors).
+// Two exceptions, both calls the Client has no methods for yet, which `#send` makes
+// itself with the same bearer, turning failures into a `DirectCallError` that carries
+// what the SDK's errors do (status, code, field errors):
+// * a service account's trusted issuers (OIDC trusts, docs/oidc.md): `serviceAccounts.trusts`;
+// * the organization's audit streams (docs/audit.md, "Streams"): `auditStreams`, a small
+//   typed wrapper over `/v1/audit/streams`. When the SDK's Client gains these calls, this
+//   wrapper is what to replace.
 import { Client } from '@clouddigit/sdk';
 import type {
   AccessKey,
@@ -74,11 +77,11 @@ export interface ListedTrust extends Trust {
 }
 
 /**
- * A trusts call the API refused (or that never reached it: `status` 0), shaped like the
- * SDK's `ApiError`: the API's `code`, and for a 422 every bad field in `fieldErrors`.
+ * A call `#send` made that the API refused (or that never reached it: `status` 0), shaped
+ * like the SDK's `ApiError`: the API's `code`, and for a 422 every bad field in `fieldErrors`.
  */
-export class TrustCallError extends Error {
-  override name = 'TrustCallError';
+export class DirectCallError extends Error {
+  override name = 'DirectCallError';
   constructor(
     readonly status: number,
     readonly code: string,
@@ -88,6 +91,84 @@ export class TrustCallError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The trusts' name for it (trusts.ts). */
+export { DirectCallError as TrustCallError };
+
+// ---- audit streams (docs/audit.md), the API's shapes as `/v1/audit/streams` answers them
+
+export type StreamFormat = 'json' | 'ocsf' | 'cloudtrail';
+
+export type StreamSink =
+  | { type: 'webhook'; url: string }
+  | { type: 'syslog'; host: string; port: number }
+  | { type: 's3'; bucket: string; prefix?: string | null };
+
+export interface StreamHealth {
+  state: 'healthy' | 'failing' | 'paused';
+  last_delivery_at: string | null;
+  last_attempt_at: string | null;
+  /** Why the last attempt failed, until one succeeds (never a secret). */
+  last_error: string | null;
+  failing_since: string | null;
+  delivered: number;
+  dropped: number;
+  /** Events waiting in the stream's outbox. */
+  buffered: number;
+  /** The age of the oldest waiting event (0 when none waits). */
+  lag_seconds: number;
+}
+
+export interface AuditStream {
+  id: string;
+  name: string;
+  format: StreamFormat;
+  sink: StreamSink;
+  status: 'active' | 'paused';
+  created_at: string;
+  created_by: string | null;
+  health: StreamHealth;
+}
+
+export interface StreamCreateBody {
+  name: string;
+  format: StreamFormat;
+  sink: StreamSink;
+}
+
+/** `POST …/{id}/test`: one test event sent to the sink now. */
+export interface StreamTestResult {
+  delivered: boolean;
+  error: string | null;
+  elapsed_ms: number;
+}
+
+/**
+ * A secret the API answers as plain JSON (a webhook's signing secret), held the way the
+ * SDK's `Secret` is: read with `reveal()` by the dialog that shows it once, redacted when
+ * printed or serialized.
+ */
+export class OnceSecret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[secret]';
+  }
+  toJSON(): string {
+    return '[secret]';
+  }
+}
+
+/** A new stream, and for a webhook the secret its deliveries are signed with (this answer only). */
+export interface NewAuditStream {
+  stream: AuditStream;
+  signing_secret: OnceSecret | null;
 }
 
 /** Every item of one of the Client's lists (it follows `next_cursor` itself). */
@@ -109,7 +190,7 @@ export class ConsoleApi {
     this.#token = opts.token;
   }
 
-  /** One trusts request (see the header): the parsed JSON answer, or a `TrustCallError`. */
+  /** One request the Client has no call for (see the header): the parsed JSON answer, or a `DirectCallError`. */
   async #send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}`, Accept: 'application/json' };
     if (body !== undefined) {
@@ -121,13 +202,13 @@ export class ConsoleApi {
     try {
       r = await fetch(`${this.#baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
     } catch (e) {
-      throw new TrustCallError(0, 'transport', `The API could not be reached: ${(e as Error).message}`);
+      throw new DirectCallError(0, 'transport', `The API could not be reached: ${(e as Error).message}`);
     }
     if (r.status === 204) return null;
     const json: unknown = await r.json().catch(() => null);
     if (r.ok) return json;
     const e = (json ?? {}) as { code?: string; message?: string; errors?: FieldError[]; request_id?: string };
-    throw new TrustCallError(r.status, e.code ?? `http_${r.status}`, e.message ?? `HTTP ${r.status}`, e.errors ?? [], e.request_id ?? null);
+    throw new DirectCallError(r.status, e.code ?? `http_${r.status}`, e.message ?? `HTTP ${r.status}`, e.errors ?? [], e.request_id ?? null);
   }
 
   async whoami(): Promise<Whoami> {
@@ -176,7 +257,7 @@ export class ConsoleApi {
       create: (saId: string): Promise<CreatedAccessKey> => this.client.serviceAccounts.accessKeys.create(saId),
       delete: (saId: string, keyId: string): Promise<void> => this.client.serviceAccounts.accessKeys.delete(saId, keyId),
     },
-    /** Trusted OIDC issuers (docs/oidc.md); failures are `TrustCallError`s. */
+    /** Trusted OIDC issuers (docs/oidc.md); failures are `DirectCallError`s. */
     trusts: {
       list: async (saId: string): Promise<ListedTrust[]> =>
         ((await this.#send('GET', trustsPath(saId))) as { trusts: ListedTrust[] }).trusts,
@@ -189,6 +270,34 @@ export class ConsoleApi {
       },
     },
   };
+
+  /**
+   * The organization's audit streams (organization admins only: others get a 403), sent by
+   * `#send` because the SDK's Client has no calls for them yet (see the header).
+   */
+  readonly auditStreams = {
+    list: async (): Promise<AuditStream[]> => ((await this.#send('GET', STREAMS)) as { streams: AuditStream[] }).streams,
+    /** 201 with the stream (and a webhook's signing secret, shown once); 422 with `fieldErrors`. */
+    create: async (body: StreamCreateBody): Promise<NewAuditStream> => {
+      const r = (await this.#send('POST', STREAMS, body)) as { stream: AuditStream; signing_secret: string | null };
+      return { stream: r.stream, signing_secret: r.signing_secret ? new OnceSecret(r.signing_secret) : null };
+    },
+    pause: async (id: string): Promise<AuditStream> => (await this.#send('POST', `${streamPath(id)}/pause`)) as AuditStream,
+    /** Also retries what waits at once. */
+    resume: async (id: string): Promise<AuditStream> => (await this.#send('POST', `${streamPath(id)}/resume`)) as AuditStream,
+    /** Sends one test event now, outside the queue; a success retries what waits at once. */
+    test: async (id: string): Promise<StreamTestResult> => (await this.#send('POST', `${streamPath(id)}/test`)) as StreamTestResult,
+    /** The stream and the events it had yet to deliver (the audit log keeps them). */
+    delete: async (id: string): Promise<void> => {
+      await this.#send('DELETE', streamPath(id));
+    },
+  };
+}
+
+const STREAMS = '/audit/streams';
+
+function streamPath(id: string): string {
+  return `${STREAMS}/${encodeURIComponent(id)}`;
 }
 
 function trustsPath(saId: string): string {

@@ -118,12 +118,14 @@ export function confirmDialog(title: string, message: string, confirmLabel: stri
 /**
  * Shows a secret exactly once, with a copy button and the warning that it will not be
  * shown again. The secret lives only in this dialog, which is removed when it closes.
+ * `kept` says what Cloud Digit keeps of it (a hash, for credentials).
  */
 export function showSecretOnce(
   title: string,
   secret: Revealable,
   details: (Node | string)[] = [],
   label = 'Secret',
+  kept = 'Cloud Digit keeps only a hash; after you close this dialog only the prefix is shown.',
 ): Promise<void> {
   return modal<true>(
     title,
@@ -148,7 +150,7 @@ export function showSecretOnce(
           'p',
           { class: 'warning-box' },
           h('strong', {}, 'Copy it now: it will not be shown again. '),
-          'Cloud Digit keeps only a hash; after you close this dialog only the prefix is shown.',
+          kept,
         ),
         h('label', { for: fieldId }, label),
         h(

@@ -2,10 +2,11 @@
 // Every rule the forms check runs in the SDK's wasm; every API call is in api.ts.
 import { parseTokenSecret } from '@clouddigit/sdk';
 import type { ServiceAccountState, TokenDraft } from '@clouddigit/sdk';
-import { AuthenticationError, connect, NotFoundError, PermissionDeniedError, sandboxInfo, TrustCallError } from './api';
+import { AuthenticationError, connect, DirectCallError, NotFoundError, PermissionDeniedError, sandboxInfo } from './api';
 import type { AccessKey, ApiToken, ConsoleApi, ListedTrust, Rotation, ServiceAccount, Whoami } from './api';
 import { announce, confirmDialog, formatDate, formatTime, h, showSecretOnce, uid } from './dom';
 import { serviceAccountForm } from './saForm';
+import { statusCell, tokenStatus } from './tokenStatus';
 import { roleLabel, tokenForm } from './tokenForm';
 
 const SESSION_KEY = 'clouddigit.console.token';
@@ -72,6 +73,8 @@ async function render(): Promise<void> {
     if ((r = m(/^\/service-accounts\/([^/]+)\/tokens\/new$/))) return await newServiceAccountTokenPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)\/trusts\/new$/))) return await newTrustPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)$/))) return await serviceAccountPage(decodeURIComponent(r[1]!));
+    if (path === '/audit-streams') return await auditStreamsPage();
+    if (path === '/audit-streams/new') return await newAuditStreamPage();
     page('Not found', h('p', {}, 'No such page. '), link('/tokens', 'Back to API tokens'));
   } catch (e) {
     showError(e);
@@ -80,7 +83,7 @@ async function render(): Promise<void> {
 
 function showError(e: unknown): void {
   // The SDK's AuthenticationError is a 401: the token was revoked, rotated out or expired.
-  if (e instanceof AuthenticationError || (e instanceof TrustCallError && e.status === 401)) {
+  if (e instanceof AuthenticationError || (e instanceof DirectCallError && e.status === 401)) {
     signOut(`Your session ended: ${e.message}`);
     return;
   }
@@ -138,7 +141,7 @@ function renderHeader(): void {
       'div',
       { class: 'bar' },
       h('span', { class: 'brand' }, 'Cloud Digit'),
-      h('nav', { 'aria-label': 'Main' }, nav('/tokens', 'API tokens'), nav('/service-accounts', 'Service accounts')),
+      h('nav', { 'aria-label': 'Main' }, nav('/tokens', 'API tokens'), nav('/service-accounts', 'Service accounts'), nav('/audit-streams', 'Audit streams')),
       h(
         'div',
         { class: 'who' },
@@ -207,19 +210,6 @@ async function signInPage(message?: string): Promise<void> {
 
 // ---------------------------------------------------------------- tokens
 
-function tokenStatus(t: ApiToken): { text: string; active: boolean } {
-  const now = Date.now();
-  if (t.revoked_at) return { text: `revoked ${formatDate(t.revoked_at)}`, active: false };
-  if (t.rotated_at) {
-    const grace = t.grace_ends_at ? Date.parse(t.grace_ends_at) : 0;
-    return grace > now
-      ? { text: `rotated; works until ${formatTime(t.grace_ends_at)}`, active: false }
-      : { text: 'rotated out', active: false };
-  }
-  if (t.expires_at && Date.parse(t.expires_at) <= now) return { text: 'expired', active: false };
-  return { text: 'active', active: true };
-}
-
 function scopeText(t: ApiToken): string {
   const projects = t.projects === 'all' ? 'all projects' : t.projects.join(', ');
   const perms = t.permissions === 'inherit' ? 'inherits role' : `${t.permissions.length} permission${t.permissions.length === 1 ? '' : 's'}`;
@@ -257,14 +247,14 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
           const st = tokenStatus(t);
           return h(
             'tr',
-            { class: st.active ? '' : 'inactive', 'data-token-id': t.id },
+            { class: st.leak?.state === 'quarantined' ? 'quarantined' : st.active ? '' : 'inactive', 'data-token-id': t.id },
             h('th', { scope: 'row' }, t.name, t.id === actions.currentId ? h('span', { class: 'tag' }, 'this session') : null),
             h('td', {}, h('code', { class: 'prefix' }, `${t.prefix ?? ''}…`)),
             h('td', { title: t.permissions === 'inherit' ? 'inherits the owner’s role' : t.permissions.join(', ') }, scopeText(t)),
             h('td', { class: 'lineage' }, madeBy(t, tokens, actions.trusts ?? [])),
             h('td', {}, formatDate(t.expires_at)),
             h('td', {}, t.last_used_at ? formatTime(t.last_used_at) : 'never'),
-            h('td', {}, st.text),
+            h('td', {}, statusCell(st)),
             h(
               'td',
               {},
@@ -530,7 +520,7 @@ async function listTrusts(s: Session, id: string): Promise<{ trusts: ListedTrust
   try {
     return { trusts: await s.api.serviceAccounts.trusts.list(id) };
   } catch (e) {
-    if (e instanceof TrustCallError && (e.status === 403 || e.status === 404)) return { trusts: null, reason: `Not shown: ${e.message}` };
+    if (e instanceof DirectCallError && (e.status === 403 || e.status === 404)) return { trusts: null, reason: `Not shown: ${e.message}` };
     throw e;
   }
 }
@@ -665,6 +655,32 @@ async function newTrustPage(id: string): Promise<void> {
         navigate(back);
         announce(`Added trust ${created.name}: CI jobs can now exchange their tokens for ${sa.name}'s.`);
       },
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- audit streams
+
+// The page's code is a chunk of its own (src/streams.ts), loaded when it opens.
+async function auditStreamsPage(): Promise<void> {
+  const s = session!;
+  const ui = await import('./streams');
+  await ui.streamsPage({ api: s.api.auditStreams, page, newHref: '/audit-streams/new', fail: showError });
+}
+
+async function newAuditStreamPage(): Promise<void> {
+  const s = session!;
+  const ui = await import('./streams');
+  page(
+    'New audit stream',
+    ui.newStreamForm({
+      create: s.api.auditStreams.create,
+      onCancel: () => navigate('/audit-streams'),
+      onCreated: (stream) => {
+        navigate('/audit-streams');
+        announce(`Created the stream “${stream.name}”.`);
+      },
+      fail: showError,
     }),
   );
 }
