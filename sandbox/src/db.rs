@@ -483,6 +483,7 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
             revoked_at: opt_time_col(r, 13)?,
             rotated_at: opt_time_col(r, 14)?,
             grace_ends_at: opt_time_col(r, 15)?,
+            quarantine: None,
         },
         kind: r.get(1)?,
         hash: r.get(4)?,

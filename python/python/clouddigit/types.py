@@ -177,6 +177,19 @@ OwnerRef = Union[UserRef, ServiceAccountRef]
 ProjectScope = Union[AllProjects, List[str]]
 
 
+QuarantineReason = Literal["leaked"]
+
+
+class Quarantine(TypedDict):
+    """Why and since when a token is quarantined (see [`Token::quarantine`])."""
+
+    reason: QuarantineReason
+    #: Where the token was found (the secret scanner's report).
+    url: str
+    #: From this instant on, calls that are not read-only are refused.
+    at: Timestamp
+
+
 TokenKind = Literal["api", "oauth"]
 
 
@@ -221,6 +234,11 @@ class ApiToken(_ApiTokenRequired, total=False):
     parent_id: Optional[str]
     #: `cd_` and the first 6 random characters: enough to recognise, useless to an attacker.
     prefix: str
+    #: Set when the token was reported leaked and the organization's policy quarantines
+    #: leaked tokens (`leaked_token_action: "quarantine"`): it still reads, but every
+    #: call that is not read-only is refused (`quarantined`) until its owner rotates it.
+    #: Absent otherwise.
+    quarantine: Optional[Quarantine]
     replaced_by: Optional[str]
     revoked_at: Optional[Timestamp]
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
@@ -330,6 +348,11 @@ class Token(_TokenRequired, total=False):
     grace_ends_at: Optional[Timestamp]
     #: `cd_` and the first 6 random characters: enough to recognise, useless to an attacker.
     prefix: str
+    #: Set when the token was reported leaked and the organization's policy quarantines
+    #: leaked tokens (`leaked_token_action: "quarantine"`): it still reads, but every
+    #: call that is not read-only is refused (`quarantined`) until its owner rotates it.
+    #: Absent otherwise.
+    quarantine: Optional[Quarantine]
     revoked_at: Optional[Timestamp]
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
     #: (7 days after rotation when not given).
@@ -427,6 +450,7 @@ Check = Literal[
     "tag_mismatch",
     "step_up_required",
     "in_rotation_grace",
+    "quarantined",
 ]
 
 
@@ -556,6 +580,7 @@ Reason = Literal[
     "tag_mismatch",
     "step_up_required",
     "in_rotation_grace",
+    "quarantined",
 ]
 
 
@@ -675,6 +700,10 @@ class Issue(_IssueRequired, total=False):
 
     #: The likely intended value, when there is one answer.
     suggestion: Optional[str]
+
+
+# See [`TokenPolicy::leaked_token_action`].
+LeakedTokenAction = Literal["revoke", "quarantine"]
 
 
 class Limits(TypedDict):
@@ -848,6 +877,10 @@ class TokenPolicy(TypedDict, total=False):
 
     #: Whether tokens may be created without an expiry.
     allow_never_expiring: bool
+    #: What a secret scanner's report of a live token does to it (`docs/secret-scanning.md`):
+    #: `revoke` it with everything made through it (the default), or `quarantine` it,
+    #: refusing every call that is not read-only until its owner rotates it.
+    leaked_token_action: LeakedTokenAction
     #: The longest a token may live, in days. Binds at creation and on every use: a
     #: token whose lifetime exceeds the current maximum is treated as expired, even if
     #: it was created before the policy tightened. `null`: no maximum.
@@ -1147,6 +1180,7 @@ __all__ = [
     "Inherit",
     "Issue",
     "IssueCode",
+    "LeakedTokenAction",
     "Limits",
     "OrgRole",
     "Outcome",
@@ -1158,6 +1192,8 @@ __all__ = [
     "PresetInfo",
     "ProjectRole",
     "ProjectScope",
+    "Quarantine",
+    "QuarantineReason",
     "Reason",
     "Region",
     "Request",

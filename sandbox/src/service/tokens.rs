@@ -293,6 +293,7 @@ fn build_metadata(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        quarantine: None,
     }
 }
 
