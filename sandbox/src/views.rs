@@ -31,6 +31,7 @@ pub fn api_token(
         replaced_by: row.replaced_by.clone(),
         created_by: row.created_by.clone(),
         parent_id: row.parent_id.clone(),
+        revocation: row.revocation.clone(),
     })
 }
 

@@ -50,6 +50,9 @@ class ApiToken:
     #: Absent otherwise.
     quarantine: Optional[types.Quarantine] = None
     replaced_by: Optional[str] = None
+    #: Why it was revoked (`leaked` with where, `revoked`, `parent_revoked`...): present
+    #: on a revoked token, except one revoked before reasons were kept.
+    revocation: Optional[types.Revocation] = None
     revoked_at: Optional[_dt.datetime] = None
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
     #: (7 days after rotation when not given).

@@ -190,6 +190,44 @@ class Quarantine(TypedDict):
     at: Timestamp
 
 
+# Why a credential was revoked.
+RevocationReason = Literal[
+    "revoked",
+    "leaked",
+    "parent_revoked",
+    "member_offboarded",
+    "account_deleted",
+    "account_disabled",
+    "secret_reset",
+    "access_key_deleted",
+    "trust_removed",
+    "bootstrap_replaced",
+]
+
+
+class _RevocationRequired(TypedDict):
+    reason: RevocationReason
+    at: Timestamp
+
+
+class Revocation(_RevocationRequired, total=False):
+    """Why a credential was revoked, as the API shows it on a revoked token
+    (`ApiToken.revocation`). Absent on tokens revoked before reasons were kept.
+    """
+
+    #: `parent_revoked`: why that credential ended.
+    cause: Optional[RevocationReason]
+    #: `leaked`: who reported it (`secret-scanning:<key name>`).
+    reporter: Optional[str]
+    #: `parent_revoked`: the credential whose end took this one along.
+    revoked_with: Optional[str]
+    #: `leaked`: what kind of place that was (the scanner's `source`: `content`,
+    #: `commit`, `gist_content`...).
+    source: Optional[str]
+    #: `leaked`: where the token was found.
+    url: Optional[str]
+
+
 TokenKind = Literal["api", "oauth"]
 
 
@@ -240,6 +278,9 @@ class ApiToken(_ApiTokenRequired, total=False):
     #: Absent otherwise.
     quarantine: Optional[Quarantine]
     replaced_by: Optional[str]
+    #: Why it was revoked (`leaked` with where, `revoked`, `parent_revoked`...): present
+    #: on a revoked token, except one revoked before reasons were kept.
+    revocation: Optional[Revocation]
     revoked_at: Optional[Timestamp]
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
     #: (7 days after rotation when not given).
@@ -1198,6 +1239,8 @@ __all__ = [
     "Region",
     "Request",
     "RequestText",
+    "Revocation",
+    "RevocationReason",
     "RevokedCount",
     "Role",
     "RoleDef",
