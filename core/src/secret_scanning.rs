@@ -114,6 +114,11 @@ impl Alert {
     }
 }
 
+/// A report: the secrets a scanner found, at most 1,000 ([`MAX_ALERTS`]).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct AlertReport(#[schemars(length(max = MAX_ALERTS))] pub Vec<Alert>);
+
 /// Whether a reported secret is one of ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -223,6 +228,26 @@ pub fn audit_detail(action: AlertAction, url: &str, source: &str) -> String {
     format!("{what}: leaked at {url} (source {source})")
 }
 
+/// The longest name of a trusted key.
+pub const MAX_KEY_NAME_CHARS: usize = 64;
+/// A trusted key's name (it names the reporter in the audit log), as a regular expression.
+pub const KEY_NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
+/// What is wrong with a trusted key's name, if anything: 1 to 64 letters, digits, `.`,
+/// `_` and `-`, starting with a letter or digit ([`KEY_NAME_PATTERN`]).
+pub fn key_name_problem(name: &str) -> Option<String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() {
+        Some("a name is required".into())
+    } else if name.chars().count() > MAX_KEY_NAME_CHARS {
+        Some(format!("at most {MAX_KEY_NAME_CHARS} characters"))
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.chars().all(ok_char) {
+        Some("letters, digits, '.', '_' and '-', starting with a letter or digit".into())
+    } else {
+        None
+    }
+}
+
 /// The actor a report's audit records name: `secret-scanning:<key name>`.
 pub fn reporter(key_name: &str) -> String {
     format!("secret-scanning:{key_name}")
@@ -305,6 +330,17 @@ mod tests {
             decide(&Found::NotIssued, None),
             (Label::FalsePositive, AlertAction::None)
         );
+    }
+
+    #[test]
+    fn key_names_are_short_and_plain() {
+        assert_eq!(key_name_problem("github"), None);
+        assert_eq!(key_name_problem("gitlab.com_2-x"), None);
+        assert!(key_name_problem("").is_some());
+        assert!(key_name_problem("-x").is_some());
+        assert!(key_name_problem("a b").is_some());
+        assert!(key_name_problem(&"a".repeat(65)).is_some());
+        assert_eq!(key_name_problem(&"a".repeat(64)), None);
     }
 
     #[test]

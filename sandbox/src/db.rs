@@ -174,6 +174,12 @@ pub fn atomically<T, E: From<rusqlite::Error>>(
     }
 }
 
+/// `t` to the microsecond, as [`ts`] writes it.
+pub fn micros(t: Timestamp) -> Timestamp {
+    use chrono::Timelike as _;
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
+}
+
 /// Fixed-width UTC so text comparison is time order.
 pub fn ts(t: Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -695,7 +701,11 @@ fn revoke_one(
     done: &mut Revoked,
 ) -> rusqlite::Result<()> {
     let at = ts(why.at);
-    let recorded = to_json(why)?;
+    // The time as the row's `revoked_at` keeps it (to the microsecond), so the two agree.
+    let recorded = to_json(&Revocation {
+        at: micros(why.at),
+        ..why.clone()
+    })?;
     done.tokens += conn
         .prepare_cached(
             "UPDATE tokens SET revoked_at = ?2, revocation = ?3 WHERE id = ?1 AND revoked_at IS NULL",
@@ -756,9 +766,13 @@ fn revoke_under(
 /// Quarantines a token (a leak reported under a quarantining policy); a token already
 /// quarantined keeps its first quarantine. Returns whether it changed.
 pub fn quarantine_token(conn: &Connection, id: &str, q: &Quarantine) -> rusqlite::Result<bool> {
+    let q = Quarantine {
+        at: micros(q.at),
+        ..q.clone()
+    };
     Ok(conn
         .prepare_cached("UPDATE tokens SET quarantine = ?2 WHERE id = ?1 AND quarantine IS NULL")?
-        .execute([id, &to_json(q)?])?
+        .execute([id, &to_json(&q)?])?
         > 0)
 }
 
