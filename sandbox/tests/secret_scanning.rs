@@ -495,6 +495,15 @@ async fn under_a_quarantine_policy_a_leaked_token_reads_until_it_is_rotated() {
     assert_eq!(r.body["policy"]["leaked_token_action"], "quarantine");
     let (leaked, leaked_id) = token_of(&sbx, "u_dev", "laptop").await;
     let (other, _) = token_of(&sbx, "u_dev", "desktop").await;
+    let r = sbx
+        .post(
+            "/v1/iam/tokens",
+            &leaked,
+            json!({ "name": "ci", "projects": ["web"], "expires_in_days": 30 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let child = r.body["secret"].as_str().unwrap().to_owned();
     let server = json!({ "project": "web", "name": "web-9" });
     assert_eq!(
         sbx.post("/v1/compute/servers", &leaked, server.clone())
@@ -561,6 +570,23 @@ async fn under_a_quarantine_policy_a_leaked_token_reads_until_it_is_rotated() {
         r.text
     );
     assert_eq!(r.body["decisions"][1]["allowed"], true);
+    // What it made is held to it: it reads, and writes nothing.
+    let r = sbx.get("/v1/compute/servers?project=web", &child).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = sbx
+        .post(
+            "/v1/compute/servers",
+            &child,
+            json!({ "project": "web", "name": "web-12" }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "creator_denied"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["creator_reason"], "quarantined");
 
     // The owner sees the quarantine on the token.
     let r = sbx
