@@ -24,7 +24,7 @@ cargo build --locked -q -p clouddigit-sandbox
 out=target/schemathesis
 rm -rf "$out" && mkdir -p "$out"
 # Rate limits out of the way: the run is thousands of calls from one token and address.
-target/debug/clouddigit-sandbox --port 0 --no-console --protect-bootstrap \
+"${CARGO_TARGET_DIR:-target}/debug/clouddigit-sandbox" --port 0 --no-console --protect-bootstrap \
   --token-file "$out/token" --rate-burst 1000000 --rate-per-second 1000000 \
   --failure-burst 1000000 --failure-per-second 1000000 >"$out/sandbox.log" 2>&1 &
 pid=$!

@@ -112,6 +112,10 @@ CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
 # The OIDC token exchange, with an issuer of the test's own (PyJWT, cryptography).
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
   target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/oidc
+# Leaked-token reports from a secret scanner of the test's own: its P-256 key and every
+# signature made with cryptography (installed above), not with our code.
+CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" \
+  target/s3-venv/bin/python -m pytest -q -p no:cacheprovider tests/secret_scanning
 CLOUDDIGIT_SANDBOX_BIN="$root/target/debug/clouddigit-sandbox" node --test tests/s3/node/
 
 section "audit streams: a webhook, a syslog receiver and S3 on loopback; OCSF validated"

@@ -66,6 +66,7 @@ fn main() {
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        quarantine: None,
     };
     let owner = OwnerState::User(UserState {
         id: "u1".into(),

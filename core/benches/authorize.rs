@@ -57,6 +57,7 @@ fn token(catalog: &Catalog, n: usize, id: usize) -> Token {
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        quarantine: None,
     }
 }
 

@@ -518,6 +518,7 @@ pub fn account_credential(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        quarantine: None,
     }
 }
 

@@ -63,6 +63,17 @@ pub fn token_status(token: &Token, now: Timestamp, policy: Option<&TokenPolicy>)
     }
 }
 
+/// When the old token's grace ends when `token` is rotated at `now`: 7 days on, except
+/// for a quarantined token (reported leaked), which ends at once: a leaked token must not
+/// keep reading for a week after its owner replaced it.
+pub fn rotation_grace_end(token: &Token, now: Timestamp) -> Timestamp {
+    if token.quarantine.is_some() {
+        now
+    } else {
+        default_grace_end(now)
+    }
+}
+
 /// When the grace of a token rotated at `rotated_at` ends, when its metadata gives none;
 /// the calendar's last instant for a rotation within 7 days of it (no panic on input).
 pub fn default_grace_end(rotated_at: Timestamp) -> Timestamp {
@@ -91,10 +102,13 @@ pub enum Check {
     /// A token replaced by rotation still makes ordinary calls in its grace window, but
     /// no credential operation: rotating after a leak must contain the leaked token.
     InRotationGrace,
+    /// A token reported leaked, under a policy that quarantines leaked tokens, still
+    /// reads, but makes no call that is not read-only until its owner rotates it.
+    Quarantined,
 }
 
 impl Check {
-    pub const ALL: [Check; 12] = [
+    pub const ALL: [Check; 13] = [
         Check::Revoked,
         Check::Rotated,
         Check::Expired,
@@ -107,6 +121,7 @@ impl Check {
         Check::TagMismatch,
         Check::StepUpRequired,
         Check::InRotationGrace,
+        Check::Quarantined,
     ];
 
     #[inline]
@@ -134,11 +149,12 @@ pub enum Reason {
     TagMismatch,
     StepUpRequired,
     InRotationGrace,
+    Quarantined,
 }
 
 impl Reason {
     /// Every reason, `Allowed` first, then in check order.
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::Allowed,
         Reason::Revoked,
         Reason::Rotated,
@@ -152,6 +168,7 @@ impl Reason {
         Reason::TagMismatch,
         Reason::StepUpRequired,
         Reason::InRotationGrace,
+        Reason::Quarantined,
     ];
 
     /// The wire name (`"not_in_role"`); see [`reason_code`].
@@ -176,6 +193,7 @@ impl From<Check> for Reason {
             Check::TagMismatch => Reason::TagMismatch,
             Check::StepUpRequired => Reason::StepUpRequired,
             Check::InRotationGrace => Reason::InRotationGrace,
+            Check::Quarantined => Reason::Quarantined,
         }
     }
 }
@@ -285,6 +303,8 @@ pub struct PreparedToken {
     created_at: Timestamp,
     expires_at: Option<Timestamp>,
     allow: AllowList,
+    /// From when calls that are not read-only are refused (a quarantined token).
+    quarantined_at: Option<Timestamp>,
 }
 
 impl PreparedToken {
@@ -331,6 +351,7 @@ impl PreparedToken {
             created_at: token.created_at,
             expires_at: token.expires_at,
             allow,
+            quarantined_at: token.quarantine.as_ref().map(|q| q.at),
         })
     }
 
@@ -349,6 +370,12 @@ impl PreparedToken {
     #[inline(always)]
     pub fn in_grace(&self, time: Timestamp) -> bool {
         self.grace_ends_at.is_some_and(|t| t > time)
+    }
+
+    /// Quarantined at `time`: only read-only calls are allowed.
+    #[inline(always)]
+    pub fn quarantined(&self, time: Timestamp) -> bool {
+        self.quarantined_at.is_some_and(|t| t <= time)
     }
 
     #[inline(always)]
@@ -640,6 +667,7 @@ pub fn reason_code(r: Reason) -> &'static str {
         Reason::TagMismatch => "tag_mismatch",
         Reason::StepUpRequired => "step_up_required",
         Reason::InRotationGrace => "in_rotation_grace",
+        Reason::Quarantined => "quarantined",
     }
 }
 
@@ -740,13 +768,17 @@ fn decide(
                 | Check::NotInTokenPermissions.bit()
                 | Check::TagMismatch.bit()
                 | Check::StepUpRequired.bit()
-                | Check::InRotationGrace.bit(),
+                | Check::InRotationGrace.bit()
+                | Check::Quarantined.bit(),
             permission: None,
         };
     };
     failed |= static_checks(catalog, token, owner, perm, req.organization, req.project);
     if token.in_grace(req.time) && catalog.credential_ops().contains(perm) {
         failed |= Check::InRotationGrace.bit();
+    }
+    if token.quarantined(req.time) && !catalog.reads().contains(perm) {
+        failed |= Check::Quarantined.bit();
     }
     if !tags_match(catalog, owner, perm, req.resource_tags) {
         failed |= Check::TagMismatch.bit();
@@ -1065,6 +1097,21 @@ pub fn explain_for(
                     "not in a rotation grace window".into()
                 }
             }
+            (Check::Quarantined, true) => match &token.quarantine {
+                Some(q) => format!(
+                    "the token was quarantined at {} after it was reported leaked at {}: it may still read, but {action} is not read-only; its owner must rotate it",
+                    fmt_time(q.at),
+                    q.url
+                ),
+                None => format!("the token is quarantined and {action} is not read-only"),
+            },
+            (Check::Quarantined, false) => {
+                if prepared.quarantined(req.time) {
+                    "quarantined, and this call only reads".into()
+                } else {
+                    "not quarantined".into()
+                }
+            }
         }
     };
     let checks: Vec<CheckResult> = Check::ALL
@@ -1141,5 +1188,180 @@ fn permissions_label(p: &TokenPermissions) -> String {
         TokenPermissions::Inherit(_) => "its owner's role".into(),
         TokenPermissions::Downscoped(list) if list.len() <= 4 => list.join(", "),
         TokenPermissions::Downscoped(list) => format!("{} permissions", list.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Inherit, Quarantine, QuarantineReason, UserState};
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn token(quarantine: Option<Quarantine>) -> Token {
+        Token {
+            id: "tok_leak01".into(),
+            name: "laptop".into(),
+            prefix: "cd_leak01".into(),
+            owner: OwnerRef::User {
+                id: "u_alice".into(),
+            },
+            organization: "acme".into(),
+            projects: ProjectScope::Projects(vec!["web".into()]),
+            permissions: TokenPermissions::Inherit(Inherit::Inherit),
+            created_at: at("2026-11-01T00:00:00Z"),
+            expires_at: None,
+            allowed_ips: Vec::new(),
+            revoked_at: None,
+            rotated_at: None,
+            grace_ends_at: None,
+            quarantine,
+        }
+    }
+
+    fn alice() -> OwnerState {
+        OwnerState::User(UserState {
+            id: "u_alice".into(),
+            email: "alice@acme.test".into(),
+            organization: "acme".into(),
+            status: UserStatus::Active,
+            org_role: None,
+            project_roles: [("web".to_owned(), crate::model::ProjectRole::Admin)].into(),
+        })
+    }
+
+    fn leaked(at_: &str) -> Option<Quarantine> {
+        Some(Quarantine {
+            reason: QuarantineReason::Leaked,
+            url: "https://github.com/acme/web/blob/main/.env".into(),
+            at: at(at_),
+        })
+    }
+
+    fn decide_at(t: &Token, action: &str, time: &str) -> Decision {
+        let catalog = Catalog::builtin();
+        let prepared = PreparedToken::prepare(t, catalog).unwrap();
+        let owner = alice();
+        let req = PreparedRequest::prepare(
+            &Request {
+                action: Some(action.into()),
+                method: None,
+                path: None,
+                organization: None,
+                project: Some("web".into()),
+                ip: None,
+                time: at(time),
+                resource_tags: None,
+            },
+            catalog,
+        )
+        .unwrap();
+        let v = authorize(catalog, &prepared, &PreparedOwner::prepare(&owner), &req);
+        explain(catalog, &v, t, &prepared, &owner, &req)
+    }
+
+    const NOW: &str = "2026-11-23T10:00:00Z";
+
+    #[test]
+    fn a_quarantined_token_reads_and_does_nothing_else() {
+        let t = token(leaked("2026-11-23T09:00:00Z"));
+        for read in [
+            "compute.servers.list",
+            "iam.tokens.list",
+            "audit.events.list",
+        ] {
+            let d = decide_at(&t, read, NOW);
+            assert!(d.allowed, "{read}: {}", d.message);
+        }
+        for write in [
+            "compute.servers.create",
+            "compute.servers.stop",
+            "iam.tokens.create",
+            "iam.tokens.rotate",
+            "iam.service_accounts.create",
+        ] {
+            let d = decide_at(&t, write, NOW);
+            assert!(!d.allowed, "{write}");
+            assert_eq!(d.reason, Reason::Quarantined, "{write}");
+            assert!(
+                d.message
+                    .contains("https://github.com/acme/web/blob/main/.env"),
+                "{}",
+                d.message
+            );
+        }
+        // The same writes without the quarantine are allowed: it is the only refusal.
+        let free = token(None);
+        assert!(decide_at(&free, "compute.servers.create", NOW).allowed);
+        assert!(decide_at(&free, "iam.tokens.rotate", NOW).allowed);
+    }
+
+    #[test]
+    fn a_quarantine_starts_at_its_time() {
+        let t = token(leaked(NOW));
+        assert!(decide_at(&t, "compute.servers.create", "2026-11-23T09:59:59Z").allowed);
+        assert_eq!(
+            decide_at(&t, "compute.servers.create", NOW).reason,
+            Reason::Quarantined
+        );
+    }
+
+    #[test]
+    fn other_refusals_come_first_and_an_unknown_action_skips_it() {
+        let t = token(leaked("2026-11-23T09:00:00Z"));
+        let mut revoked = t.clone();
+        revoked.revoked_at = Some(at("2026-11-23T09:30:00Z"));
+        let d = decide_at(&revoked, "compute.servers.create", NOW);
+        assert_eq!(d.reason, Reason::Revoked);
+        assert!(d
+            .checks
+            .iter()
+            .any(|c| c.check == Check::Quarantined && c.outcome == Outcome::Fail));
+        let d = decide_at(&t, "compute.servers.explode", NOW);
+        assert_eq!(d.reason, Reason::UnknownAction);
+        assert!(d
+            .checks
+            .iter()
+            .any(|c| c.check == Check::Quarantined && c.outcome == Outcome::Skipped));
+    }
+
+    #[test]
+    fn what_a_quarantined_token_made_is_held_to_it() {
+        use crate::handle::TokenHandle;
+        let parent = TokenHandle::new(token(leaked("2026-11-23T09:00:00Z"))).unwrap();
+        let mut made = token(None);
+        made.id = "tok_child1".into();
+        let child = TokenHandle::new(made).unwrap();
+        let request = |action: &str| Request {
+            action: Some(action.into()),
+            method: None,
+            path: None,
+            organization: None,
+            project: Some("web".into()),
+            ip: None,
+            time: at(NOW),
+            resource_tags: None,
+        };
+        let line = [(parent, alice())];
+        let (v, by) = child
+            .lineage_verdict(&alice(), &line, &request("compute.servers.create"), None)
+            .unwrap();
+        assert_eq!((v.reason(), by), (Reason::Quarantined, Some(0)));
+        let (v, _) = child
+            .lineage_verdict(&alice(), &line, &request("compute.servers.get"), None)
+            .unwrap();
+        assert!(v.allowed());
+    }
+
+    #[test]
+    fn rotating_a_quarantined_token_ends_it_at_once() {
+        let now = at(NOW);
+        assert_eq!(rotation_grace_end(&token(leaked(NOW)), now), now);
+        assert_eq!(
+            rotation_grace_end(&token(None), now),
+            now + DEFAULT_ROTATION_GRACE
+        );
     }
 }

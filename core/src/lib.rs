@@ -21,6 +21,7 @@ pub mod s3;
 pub mod s3_body;
 pub mod scan;
 pub mod secret;
+pub mod secret_scanning;
 pub mod sigv4;
 #[doc(hidden)] // for the fuzz targets' round trips; not an API
 pub mod timefmt;

@@ -190,6 +190,126 @@ pub struct Token {
     pub rotated_at: Option<Timestamp>,
     #[serde(default)]
     pub grace_ends_at: Option<Timestamp>,
+    /// Set when the token was reported leaked and the organization's policy quarantines
+    /// leaked tokens (`leaked_token_action: "quarantine"`): it still reads, but every
+    /// call that is not read-only is refused (`quarantined`) until its owner rotates it.
+    /// Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub quarantine: Option<Quarantine>,
+}
+
+/// Why and since when a token is quarantined (see [`Token::quarantine`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub struct Quarantine {
+    pub reason: QuarantineReason,
+    /// Where the token was found (the secret scanner's report).
+    pub url: String,
+    /// From this instant on, calls that are not read-only are refused.
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum QuarantineReason {
+    /// A secret scanner reported the token found in public.
+    Leaked,
+}
+
+/// Why a credential was revoked, as the API shows it on a revoked token
+/// (`ApiToken.revocation`). Absent on tokens revoked before reasons were kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
+pub struct Revocation {
+    pub reason: RevocationReason,
+    pub at: Timestamp,
+    /// `leaked`: where the token was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub url: Option<String>,
+    /// `leaked`: what kind of place that was (the scanner's `source`: `content`,
+    /// `commit`, `gist_content`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub source: Option<String>,
+    /// `leaked`: who reported it (`secret-scanning:<key name>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub reporter: Option<String>,
+    /// `parent_revoked`: the credential whose end took this one along.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub revoked_with: Option<String>,
+    /// `parent_revoked`: why that credential ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub cause: Option<RevocationReason>,
+}
+
+/// Why a credential was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum RevocationReason {
+    /// Revoked by a call (`DELETE` on the token).
+    Revoked,
+    /// Reported leaked by a secret scanner, under the policy `leaked_token_action:
+    /// "revoke"` (the default).
+    Leaked,
+    /// Ended because a credential it was made through ended (`revoked_with`, `cause`).
+    ParentRevoked,
+    /// `POST /v1/org/members/{id}/revoke-tokens` (offboarding).
+    MemberOffboarded,
+    /// Its service account was deleted.
+    AccountDeleted,
+    /// Its service account was disabled (what the account's credentials made ends).
+    AccountDisabled,
+    /// The client secret it descends from was reset.
+    SecretReset,
+    /// The access key it descends from was deleted.
+    AccessKeyDeleted,
+    /// The trust that minted it was removed.
+    TrustRemoved,
+    /// The sandbox restarted on its database and minted a new bootstrap token.
+    BootstrapReplaced,
+}
+
+impl Revocation {
+    /// A revocation for `reason` at `at`, with nothing else said.
+    pub fn new(reason: RevocationReason, at: Timestamp) -> Revocation {
+        Revocation {
+            reason,
+            at,
+            url: None,
+            source: None,
+            reporter: None,
+            revoked_with: None,
+            cause: None,
+        }
+    }
+
+    /// What a credential made through `root` records when `root`'s revocation (this
+    /// one) takes it along.
+    pub fn taken_along(&self, root: &str) -> Revocation {
+        Revocation {
+            reason: RevocationReason::ParentRevoked,
+            at: self.at,
+            url: None,
+            source: None,
+            reporter: None,
+            revoked_with: Some(root.to_owned()),
+            cause: Some(match self.reason {
+                RevocationReason::ParentRevoked => self.cause.unwrap_or(self.reason),
+                r => r,
+            }),
+        }
+    }
 }
 
 /// What made a credential: another credential (whose limits bound it, and whose
@@ -419,6 +539,22 @@ pub struct TokenPolicy {
     #[cfg_attr(feature = "tsify", tsify(optional))]
     #[schemars(range(min = 1, max = u32::MAX))]
     pub max_service_accounts_per_project: u32,
+    /// What a secret scanner's report of a live token does to it (`docs/secret-scanning.md`):
+    /// `revoke` it with everything made through it (the default), or `quarantine` it,
+    /// refusing every call that is not read-only until its owner rotates it.
+    #[serde(default)]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub leaked_token_action: LeakedTokenAction,
+}
+
+/// See [`TokenPolicy::leaked_token_action`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub enum LeakedTokenAction {
+    #[default]
+    Revoke,
+    Quarantine,
 }
 
 fn yes() -> bool {
@@ -463,6 +599,7 @@ impl Default for TokenPolicy {
             allow_never_expiring: true,
             require_allowed_ips_for_service_accounts: false,
             max_service_accounts_per_project: default_sa_limit(),
+            leaked_token_action: LeakedTokenAction::Revoke,
         }
     }
 }

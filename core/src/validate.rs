@@ -979,6 +979,7 @@ pub fn validate_token(req: &TokenRequest, catalog: &Catalog) -> TokenValidation 
             revoked_at: None,
             rotated_at: None,
             grace_ends_at: None,
+            quarantine: None,
         };
         let found = check_delegation(
             catalog,

@@ -174,34 +174,46 @@ fn token(file: &CatalogFile, owner: OwnerRef) -> impl Strategy<Value = Token> {
         prop::option::weighted(0.12, 0i64..200),
         prop_oneof![Just(Vec::new()), subsequence(CIDRS.to_vec(), 1..=3)],
         prop::bool::weighted(0.95),
+        // Quarantined (a leaked token under a quarantining policy): often enough that a
+        // write refused for nothing else comes up.
+        prop::option::weighted(0.15, 0i64..50),
     )
         .prop_map(
-            move |(inherit, down, projects, expires, revoked, rotated, cidrs, own)| Token {
-                id: "tok".into(),
-                name: "t".into(),
-                prefix: "cd_abcdef".into(),
-                // Mostly the generated owner; sometimes someone else entirely.
-                owner: if own {
-                    owner.clone()
-                } else {
-                    OwnerRef::User { id: "u9".into() }
-                },
-                organization: ORG.into(),
-                projects: match projects {
-                    None => ProjectScope::All(AllProjects::All),
-                    Some(p) => ProjectScope::Projects(p.into_iter().map(str::to_owned).collect()),
-                },
-                permissions: if inherit {
-                    TokenPermissions::Inherit(Inherit::Inherit)
-                } else {
-                    TokenPermissions::Downscoped(down)
-                },
-                created_at: t(0),
-                expires_at: expires.map(t),
-                allowed_ips: cidrs.into_iter().map(str::to_owned).collect(),
-                revoked_at: revoked.map(t),
-                rotated_at: rotated.map(t),
-                grace_ends_at: None,
+            move |(inherit, down, projects, expires, revoked, rotated, cidrs, own, quarantined)| {
+                Token {
+                    id: "tok".into(),
+                    name: "t".into(),
+                    prefix: "cd_abcdef".into(),
+                    // Mostly the generated owner; sometimes someone else entirely.
+                    owner: if own {
+                        owner.clone()
+                    } else {
+                        OwnerRef::User { id: "u9".into() }
+                    },
+                    organization: ORG.into(),
+                    projects: match projects {
+                        None => ProjectScope::All(AllProjects::All),
+                        Some(p) => {
+                            ProjectScope::Projects(p.into_iter().map(str::to_owned).collect())
+                        }
+                    },
+                    permissions: if inherit {
+                        TokenPermissions::Inherit(Inherit::Inherit)
+                    } else {
+                        TokenPermissions::Downscoped(down)
+                    },
+                    created_at: t(0),
+                    expires_at: expires.map(t),
+                    allowed_ips: cidrs.into_iter().map(str::to_owned).collect(),
+                    revoked_at: revoked.map(t),
+                    rotated_at: rotated.map(t),
+                    grace_ends_at: None,
+                    quarantine: quarantined.map(|at| clouddigit_core::model::Quarantine {
+                        reason: clouddigit_core::model::QuarantineReason::Leaked,
+                        url: "https://example.test/leak".into(),
+                        at: t(at),
+                    }),
+                }
             },
         )
 }
@@ -442,7 +454,7 @@ proptest! {
             let v = authorize(&p.catalog, &p.token, owner, &p.request);
             let dynamic = [Check::Revoked, Check::Rotated, Check::Expired,
                 Check::OwnerInactive, Check::IpNotAllowed, Check::TagMismatch,
-                Check::InRotationGrace];
+                Check::InRotationGrace, Check::Quarantined];
             let dynamic_ok = dynamic.iter().all(|c| !v.failed(*c));
             let other_org = w.request.organization.as_deref().is_some_and(|o| o != ORG);
             // `effective_permissions` answers for a place, not a call: it takes the
@@ -475,7 +487,8 @@ fn generator_reaches_every_reason() {
     let mut runner = TestRunner::deterministic();
     let strategy = world();
     let mut seen = std::collections::HashMap::<Reason, usize>::new();
-    for _ in 0..5_000 {
+    // 8,000 draws: quarantined, late in the order, needs them to come up reliably.
+    for _ in 0..8_000 {
         let w = strategy
             .new_tree(&mut runner)
             .expect("generator works")

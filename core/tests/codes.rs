@@ -78,7 +78,8 @@ fn authorize_codes_are_the_reason_enum() {
                 | Reason::NotInTokenPermissions
                 | Reason::TagMismatch
                 | Reason::StepUpRequired
-                | Reason::InRotationGrace => r.code().to_owned(),
+                | Reason::InRotationGrace
+                | Reason::Quarantined => r.code().to_owned(),
             }
         })
         .collect();

@@ -141,6 +141,7 @@ fn token(owner: OwnerRef) -> impl Strategy<Value = Token> {
             revoked_at: None,
             rotated_at: None,
             grace_ends_at: None,
+            quarantine: None,
         })
 }
 

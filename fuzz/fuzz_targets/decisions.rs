@@ -162,6 +162,7 @@ fn token(t: &Tok, owner: OwnerRef, patterns: &[String]) -> Token {
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        quarantine: None,
     }
 }
 
@@ -257,6 +258,7 @@ fuzz_target!(|case: Case| {
             Check::IpNotAllowed,
             Check::TagMismatch,
             Check::InRotationGrace,
+            Check::Quarantined,
         ];
         let call_fine = dynamic.iter().all(|c| !v.failed(*c));
         let listed = req.permission().is_some_and(|p| {

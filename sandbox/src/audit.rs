@@ -150,8 +150,12 @@ async fn finish_error(resp: Response, request_id: &str) -> (Response, Option<Str
     (Response::from_parts(parts, Body::from(bytes)), code)
 }
 
-/// The routes anyone may call without a token (the token grant, the document): each call
-/// counts against its address, as a failure does.
+/// The routes anyone may call without a token (the token grant, the document, secret
+/// scanning reports and their keys): each call counts against its address, as a failure
+/// does.
 fn path_is_open(path: &str) -> bool {
-    path.starts_with("/realms/") || path == "/v1/openapi.json"
+    path.starts_with("/realms/")
+        || path == "/v1/openapi.json"
+        || path == "/v1/secret-scanning/alerts"
+        || path == "/v1/secret-scanning/keys"
 }

@@ -70,6 +70,7 @@ object_bodies!(
     BucketCreate,
     clouddigit_core::oidc::TrustSpec,
     DevTokenRequest,
+    ScanningKeyCreate,
 );
 
 /// `POST /v1/iam/service-accounts/{id}/trusts`, as the document states it: the core's
@@ -199,6 +200,11 @@ pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
             "the request body must be a JSON object",
         ));
     }
+    read_value(body)
+}
+
+/// Reads any JSON value as `T`, naming the field at fault (`[2].url`) and why.
+pub fn read_value<T: DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let mut message = e.inner().to_string();
@@ -870,6 +876,19 @@ pub struct BucketCreate {
     #[serde(default)]
     #[schemars(transform = tags_schema)]
     pub tags: Tags,
+}
+
+/// `POST /v1/secret-scanning/keys`: a secret scanner's public key to trust.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanningKeyCreate {
+    /// Names the reporter in the audit log (`secret-scanning:<name>`); unique.
+    #[schemars(regex(pattern = clouddigit_core::secret_scanning::KEY_NAME_PATTERN))]
+    pub name: String,
+    /// The ECDSA P-256 public key, PEM (`-----BEGIN PUBLIC KEY-----`, a
+    /// SubjectPublicKeyInfo).
+    #[schemars(length(min = 1, max = 4096))]
+    pub key: String,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::SecondsFormat;
-use clouddigit_core::model::Creator;
+use clouddigit_core::model::{Creator, Quarantine, Revocation};
 use clouddigit_core::model::{ServiceAccountStatus, UserStatus};
 use clouddigit_core::{
     OrgRole, OwnerRef, OwnerState, ProjectRole, ProjectScope, ServiceAccountState, Timestamp,
@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS buckets (
 CREATE TABLE IF NOT EXISTS idempotency (
   owner TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
   resource_id TEXT, body TEXT, created_at TEXT NOT NULL, PRIMARY KEY (owner, key));
+CREATE TABLE IF NOT EXISTS secret_scanning_keys (
+  key_identifier TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, pem TEXT NOT NULL,
+  created_at TEXT NOT NULL, created_by TEXT);
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, time TEXT NOT NULL,
   token_name TEXT, token_prefix TEXT, actor TEXT, method TEXT NOT NULL, path TEXT NOT NULL,
@@ -82,6 +85,10 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("audit", "token_id", "TEXT"),
     ("audit", "detail", "TEXT"),
     ("audit", "hashed_token", "TEXT"),
+    // A token reported leaked under a quarantining policy (`core::model::Quarantine`).
+    ("tokens", "quarantine", "TEXT"),
+    // Why a token was revoked (`core::model::Revocation`): absent on older revocations.
+    ("tokens", "revocation", "TEXT"),
 ];
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -100,7 +107,9 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          CREATE INDEX IF NOT EXISTS access_keys_parent ON access_keys(parent_id);
          CREATE INDEX IF NOT EXISTS sa_secret_parent ON service_accounts(secret_parent_id);
          CREATE INDEX IF NOT EXISTS sa_secret ON service_accounts(secret_id);
-         CREATE INDEX IF NOT EXISTS audit_time ON audit(time);",
+         CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+         CREATE INDEX IF NOT EXISTS sa_secret_hash ON service_accounts(secret_hash);
+         CREATE INDEX IF NOT EXISTS access_keys_secret ON access_keys(secret_hash);",
     )?;
     conn.execute_batch(EPOCH)
 }
@@ -112,7 +121,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 const EPOCH: &str = r#"
 CREATE TABLE IF NOT EXISTS epoch (n INTEGER NOT NULL);
 INSERT INTO epoch (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM epoch);
-CREATE TRIGGER IF NOT EXISTS epoch_tokens AFTER UPDATE OF revoked_at, rotated_at, grace_ends_at, parent_id, expires_at ON tokens
+DROP TRIGGER IF EXISTS epoch_tokens;
+CREATE TRIGGER IF NOT EXISTS epoch_tokens_2 AFTER UPDATE OF revoked_at, rotated_at, grace_ends_at, parent_id, expires_at, quarantine ON tokens
   BEGIN UPDATE epoch SET n = n + 1; END;
 CREATE TRIGGER IF NOT EXISTS epoch_tokens_gone AFTER DELETE ON tokens BEGIN UPDATE epoch SET n = n + 1; END;
 CREATE TRIGGER IF NOT EXISTS epoch_users AFTER UPDATE ON users BEGIN UPDATE epoch SET n = n + 1; END;
@@ -163,6 +173,12 @@ pub fn atomically<T, E: From<rusqlite::Error>>(
             Err(e)
         }
     }
+}
+
+/// `t` to the microsecond, as [`ts`] writes it.
+pub fn micros(t: Timestamp) -> Timestamp {
+    use chrono::Timelike as _;
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
 }
 
 /// Fixed-width UTC so text comparison is time order.
@@ -422,6 +438,19 @@ pub fn upsert_service_account(conn: &Connection, sa: &SaRow) -> rusqlite::Result
     Ok(())
 }
 
+/// The account whose current client secret hashes to `secret_hash` (hex SHA-256), if
+/// any (a replaced secret's hash is not kept).
+pub fn service_account_by_secret_hash(
+    conn: &Connection,
+    secret_hash: &str,
+) -> rusqlite::Result<Option<SaRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SA_COLS} FROM service_accounts WHERE secret_hash = ?1"
+    ))?
+    .query_row([secret_hash], sa_from_row)
+    .optional()
+}
+
 /// The account whose current client secret is `secret_id`, if any.
 pub fn service_account_by_secret(
     conn: &Connection,
@@ -457,9 +486,11 @@ pub struct TokenRow {
     /// What made it, and where it stands in the credential tree now.
     pub created_by: Option<Creator>,
     pub parent_id: Option<String>,
+    /// Why it was revoked (absent while it is not, and on older revocations).
+    pub revocation: Option<Revocation>,
 }
 
-const TOKEN_COLS: &str = "id, kind, name, prefix, hash, owner_type, owner_id, org, projects, permissions, created_at, expires_at, allowed_ips, revoked_at, rotated_at, grace_ends_at, replaced_by, last_used_at, created_by, parent_id";
+const TOKEN_COLS: &str = "id, kind, name, prefix, hash, owner_type, owner_id, org, projects, permissions, created_at, expires_at, allowed_ips, revoked_at, rotated_at, grace_ends_at, replaced_by, last_used_at, created_by, parent_id, quarantine, revocation";
 
 fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     let owner_type: String = r.get(5)?;
@@ -484,6 +515,7 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
             revoked_at: opt_time_col(r, 13)?,
             rotated_at: opt_time_col(r, 14)?,
             grace_ends_at: opt_time_col(r, 15)?,
+            quarantine: opt_json_col::<Quarantine>(r, 20)?,
         },
         kind: r.get(1)?,
         hash: r.get(4)?,
@@ -491,6 +523,7 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
         last_used_at: opt_time_col(r, 17)?,
         created_by: opt_json_col::<Creator>(r, 18)?,
         parent_id: r.get(19)?,
+        revocation: opt_json_col::<Revocation>(r, 21)?,
     })
 }
 
@@ -505,7 +538,7 @@ pub fn insert_token(conn: &Connection, row: &TokenRow) -> rusqlite::Result<()> {
     let t = &row.token;
     let (owner_type, owner_id) = owner_cols(&t.owner);
     conn.execute(
-        &format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"),
+        &format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
         params![
             t.id,
             row.kind,
@@ -526,7 +559,9 @@ pub fn insert_token(conn: &Connection, row: &TokenRow) -> rusqlite::Result<()> {
             row.replaced_by,
             row.last_used_at.map(ts),
             row.created_by.as_ref().map(to_json).transpose()?,
-            row.parent_id
+            row.parent_id,
+            t.quarantine.as_ref().map(to_json).transpose()?,
+            row.revocation.as_ref().map(to_json).transpose()?
         ],
     )?;
     Ok(())
@@ -645,55 +680,101 @@ pub fn descendants(
     Ok(out)
 }
 
-/// Revokes `ids`: tokens get `revoked_at`, access keys too, and a client secret is taken
-/// off its account (its bearers are among `ids` when they come from [`descendants`]).
-pub fn revoke_ids(conn: &Connection, ids: &[String], at: Timestamp) -> rusqlite::Result<Revoked> {
+/// Revokes `ids`, each for `why`: tokens get `revoked_at` and the revocation, access keys
+/// `revoked_at`, trusts too, and a client secret is taken off its account (its bearers
+/// are among `ids` when they come from [`descendants`]).
+pub fn revoke_ids(
+    conn: &Connection,
+    ids: &[String],
+    why: &Revocation,
+) -> rusqlite::Result<Revoked> {
     let mut done = Revoked::default();
-    let at = ts(at);
     for id in ids {
-        done.tokens += conn
-            .prepare_cached(
-                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            )?
-            .execute([id, &at])?;
-        done.access_keys += conn
-            .prepare_cached(
-                "UPDATE access_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            )?
-            .execute([id, &at])?;
-        done.trusts += conn
-            .prepare_cached(
-                "UPDATE trusts SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            )?
-            .execute([id, &at])?;
-        done.client_secrets += conn
-            .prepare_cached(
-                "UPDATE service_accounts SET secret_hash = NULL, secret_id = NULL, secret_created_by = NULL,
-                   secret_parent_id = NULL, secret_expires_at = NULL, secret_created_at = NULL, updated_at = ?2 WHERE secret_id = ?1",
-            )?
-            .execute([id, &at])?;
+        revoke_one(conn, id, why, &mut done)?;
     }
     Ok(done)
 }
 
-/// Revokes `roots` and everything made through them.
+fn revoke_one(
+    conn: &Connection,
+    id: &str,
+    why: &Revocation,
+    done: &mut Revoked,
+) -> rusqlite::Result<()> {
+    let at = ts(why.at);
+    // The time as the row's `revoked_at` keeps it (to the microsecond), so the two agree.
+    let recorded = to_json(&Revocation {
+        at: micros(why.at),
+        ..why.clone()
+    })?;
+    done.tokens += conn
+        .prepare_cached(
+            "UPDATE tokens SET revoked_at = ?2, revocation = ?3 WHERE id = ?1 AND revoked_at IS NULL",
+        )?
+        .execute([id, &at, &recorded])?;
+    done.access_keys += conn
+        .prepare_cached(
+            "UPDATE access_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )?
+        .execute([id, &at])?;
+    done.trusts += conn
+        .prepare_cached("UPDATE trusts SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
+        .execute([id, &at])?;
+    done.client_secrets += conn
+        .prepare_cached(
+            "UPDATE service_accounts SET secret_hash = NULL, secret_id = NULL, secret_created_by = NULL,
+               secret_parent_id = NULL, secret_expires_at = NULL, secret_created_at = NULL, updated_at = ?2 WHERE secret_id = ?1",
+        )?
+        .execute([id, &at])?;
+    Ok(())
+}
+
+/// Revokes `roots` for `why` and everything made through them, which records the root
+/// it went with (`Revocation::taken_along`).
 pub fn revoke_tree(
     conn: &Connection,
     roots: &[String],
-    at: Timestamp,
+    why: &Revocation,
 ) -> rusqlite::Result<Revoked> {
-    let ids = descendants(conn, roots, true)?;
-    revoke_ids(conn, &ids, at)
+    revoke_under(conn, roots, why, true)
 }
 
 /// Revokes what was made through `roots`, leaving the roots themselves.
 pub fn revoke_made_through(
     conn: &Connection,
     roots: &[String],
-    at: Timestamp,
+    why: &Revocation,
 ) -> rusqlite::Result<Revoked> {
-    let ids = descendants(conn, roots, false)?;
-    revoke_ids(conn, &ids, at)
+    revoke_under(conn, roots, why, false)
+}
+
+fn revoke_under(
+    conn: &Connection,
+    roots: &[String],
+    why: &Revocation,
+    with_roots: bool,
+) -> rusqlite::Result<Revoked> {
+    let mut done = Revoked::default();
+    for root in roots {
+        let along = why.taken_along(root);
+        for id in descendants(conn, std::slice::from_ref(root), with_roots)? {
+            revoke_one(conn, &id, if id == *root { why } else { &along }, &mut done)?;
+        }
+    }
+    Ok(done)
+}
+
+/// Quarantines a token (a leak reported under a quarantining policy); a token already
+/// quarantined keeps its first quarantine. Returns whether it changed.
+pub fn quarantine_token(conn: &Connection, id: &str, q: &Quarantine) -> rusqlite::Result<bool> {
+    let q = Quarantine {
+        at: micros(q.at),
+        ..q.clone()
+    };
+    Ok(conn
+        .prepare_cached("UPDATE tokens SET quarantine = ?2 WHERE id = ?1 AND quarantine IS NULL")?
+        .execute([id, &to_json(&q)?])?
+        > 0)
 }
 
 /// Rotation passes what `old` made to its replacement `new`.
@@ -882,6 +963,99 @@ pub fn access_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<Access
     conn.prepare_cached(&format!("SELECT {KEY_COLS} FROM access_keys WHERE id = ?1"))?
         .query_row([id], key_from_row)
         .optional()
+}
+
+/// The key whose secret hashes to `secret_hash` (hex SHA-256), revoked ones included.
+pub fn access_key_by_secret_hash(
+    conn: &Connection,
+    secret_hash: &str,
+) -> rusqlite::Result<Option<AccessKeyRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {KEY_COLS} FROM access_keys WHERE secret_hash = ?1"
+    ))?
+    .query_row([secret_hash], key_from_row)
+    .optional()
+}
+
+// ---------------------------------------------------------------- secret scanning keys
+
+/// A secret scanner's public key the organization trusts.
+#[derive(Debug, Clone)]
+pub struct ScanningKeyRow {
+    /// Lowercase hex SHA-256 of the key's DER SubjectPublicKeyInfo.
+    pub key_identifier: String,
+    pub name: String,
+    /// PEM, as the core writes it.
+    pub pem: String,
+    pub created_at: Timestamp,
+    pub created_by: Option<Creator>,
+}
+
+const SCANNING_KEY_COLS: &str = "key_identifier, name, pem, created_at, created_by";
+
+fn scanning_key_from_row(r: &Row<'_>) -> rusqlite::Result<ScanningKeyRow> {
+    Ok(ScanningKeyRow {
+        key_identifier: r.get(0)?,
+        name: r.get(1)?,
+        pem: r.get(2)?,
+        created_at: time_col(r, 3)?,
+        created_by: opt_json_col(r, 4)?,
+    })
+}
+
+pub fn insert_scanning_key(conn: &Connection, k: &ScanningKeyRow) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO secret_scanning_keys ({SCANNING_KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ),
+        params![
+            k.key_identifier,
+            k.name,
+            k.pem,
+            ts(k.created_at),
+            k.created_by.as_ref().map(to_json).transpose()?
+        ],
+    )?;
+    Ok(())
+}
+
+/// Every trusted key, oldest first.
+pub fn scanning_keys(conn: &Connection) -> rusqlite::Result<Vec<ScanningKeyRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {SCANNING_KEY_COLS} FROM secret_scanning_keys ORDER BY created_at, key_identifier"
+    ))?;
+    let rows = st.query_map([], scanning_key_from_row)?;
+    rows.collect()
+}
+
+pub fn scanning_key(
+    conn: &Connection,
+    key_identifier: &str,
+) -> rusqlite::Result<Option<ScanningKeyRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SCANNING_KEY_COLS} FROM secret_scanning_keys WHERE key_identifier = ?1"
+    ))?
+    .query_row([key_identifier], scanning_key_from_row)
+    .optional()
+}
+
+pub fn scanning_key_named(
+    conn: &Connection,
+    name: &str,
+) -> rusqlite::Result<Option<ScanningKeyRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SCANNING_KEY_COLS} FROM secret_scanning_keys WHERE name = ?1"
+    ))?
+    .query_row([name], scanning_key_from_row)
+    .optional()
+}
+
+/// Removes a key; whether there was one.
+pub fn delete_scanning_key(conn: &Connection, key_identifier: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM secret_scanning_keys WHERE key_identifier = ?1",
+        [key_identifier],
+    )? > 0)
 }
 
 // ---------------------------------------------------------------- servers, buckets

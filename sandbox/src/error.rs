@@ -36,7 +36,8 @@ pub struct ErrorBody {
     /// Stable machine code: missing_token, malformed_token, unknown_token, revoked,
     /// rotated, expired, owner_inactive, ip_not_allowed, not_in_role,
     /// not_in_token_permissions, project_out_of_scope, tag_mismatch, step_up_required,
-    /// in_rotation_grace, creator_denied, sandbox_admin_only, rate_limited,
+    /// in_rotation_grace, quarantined, creator_denied, sandbox_admin_only, rate_limited,
+    /// missing_signature, unknown_key, bad_signature (secret scanning reports),
     /// validation_failed, not_found, ...
     pub code: String,
     pub message: String,

@@ -286,7 +286,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     // rotation), so the state a --db file keeps survives the restart.
     if let Some(previous) = previous {
         db::reparent(&conn, &previous, &row.token.id)?;
-        db::revoke_ids(&conn, &[previous], now)?;
+        db::revoke_ids(
+            &conn,
+            &[previous],
+            &clouddigit_core::model::Revocation::new(
+                clouddigit_core::model::RevocationReason::BootstrapReplaced,
+                now,
+            ),
+        )?;
     }
     db::set_meta(&conn, "bootstrap_token_id", &row.token.id)?;
     if let Some(path) = &config.token_file {

@@ -11,18 +11,20 @@ use clouddigit_session::models::{
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
+use clouddigit_core::secret_scanning::{AlertReport, AlertResult};
+
 use crate::bodies::{
     AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, DevTokenRequest,
-    OrgServiceAccountCreate, PolicyBody, ProjectId, ServerCreate, ServiceAccountCreate,
-    ServiceAccountUpdate, TokenCreate, TrustCreate, UserUpdate,
+    OrgServiceAccountCreate, PolicyBody, ProjectId, ScanningKeyCreate, ServerCreate,
+    ServiceAccountCreate, ServiceAccountUpdate, TokenCreate, TrustCreate, UserUpdate,
 };
 use crate::db::{Bucket, Server};
 use crate::faults::{FaultPlan, FaultStatus};
 use crate::query::{AuditQuery, PageQuery};
 use crate::streams::api::{AuditStream, AuditStreamList, CreatedStream, StreamCreate, StreamTest};
 use crate::views::{
-    AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, DevToken, ServerList,
-    ServiceAccountList, TokenList, TrustList, TrustView, UserList,
+    AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, DevToken, PublicKeyList,
+    ServerList, ServiceAccountList, TokenList, TrustList, TrustView, TrustedKeyView, UserList,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +114,8 @@ pub struct RouteDef {
     pub id_at: Option<&'static str>,
     /// Statuses beyond the common ones, with what they mean here.
     pub also: &'static [(u16, &'static str)],
+    /// Request headers it reads beyond the common ones: (name, description).
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -139,6 +143,7 @@ const fn r(
         query: &[],
         id_at: None,
         also: &[],
+        headers: &[],
     }
 }
 
@@ -169,6 +174,46 @@ const NAME_TAKEN: (u16, &str) = (409, "name_taken: the name is in use");
 const NOT_EMPTY: (u16, &str) = (
     409,
     "bucket_not_empty: the bucket still holds objects (put through the S3 endpoint)",
+);
+
+const fn headers(mut d: RouteDef, h: &'static [(&'static str, &'static str)]) -> RouteDef {
+    d.headers = h;
+    d
+}
+
+/// A secret scanning report's signature headers (GitHub's, and ours as aliases).
+const REPORT_HEADERS: [(&str, &str); 4] = [
+    (
+        "Github-Public-Key-Identifier",
+        "The trusted key's identifier (GET /v1/secret-scanning/keys)",
+    ),
+    (
+        "Github-Public-Key-Signature",
+        "Base64 of the DER ECDSA P-256 SHA-256 signature over the raw body",
+    ),
+    (
+        "X-Clouddigit-Key-Identifier",
+        "Alias of Github-Public-Key-Identifier",
+    ),
+    (
+        "X-Clouddigit-Signature",
+        "Alias of Github-Public-Key-Signature",
+    ),
+];
+const REPORT_STATUSES: [(u16, &str); 5] = [
+    (400, "invalid_json, invalid_request (not an array) or too_many_alerts (more than 1000)"),
+    (401, "missing_signature, unknown_key (not a trusted key) or bad_signature (`detail`: not_base64, not_der, mismatch): nothing was read or done"),
+    (413, "payload_too_large: more than 1 MiB"),
+    (422, "validation_failed: an entry is not {token, type, url, source} of strings within their lengths"),
+    (429, "Too many unauthenticated or failed calls from this address"),
+];
+const OPEN_READ: [(u16, &str); 1] = [(
+    429,
+    "Too many unauthenticated or failed calls from this address",
+)];
+const KEY_TAKEN: (u16, &str) = (
+    409,
+    "key_exists (the key is trusted already) or name_taken (another key has the name)",
 );
 
 const fn idem(mut d: RouteDef) -> RouteDef {
@@ -257,5 +302,10 @@ pub fn operations() -> Vec<RouteDef> {
         r("GET", "/_sandbox/faults", "getSandboxFaults", "The armed fault plan and how many faults it injected", "sandbox", None, 200, Some(schema::<FaultStatus>)),
         r("POST", "/_sandbox/faults", "setSandboxFaults", "Make the next calls fail: {count, status (503, 429...), drop (handle, then cut the connection), path_prefix, method, retry_after, retry_after_ms, should_retry}", "sandbox", Some(schema::<FaultPlan>), 200, Some(schema::<FaultStatus>)),
         makes(idem(r("POST", "/_sandbox/users/{id}/tokens", "issueSandboxUserToken", "Mint a personal token for any user", "sandbox", Some(schema::<TokenCreate>), 201, Some(schema::<CreatedToken>))), "/token/id"),
+        // Secret scanning (GitHub's partner program): reports of leaked secrets, signed
+        open(headers(also(r("POST", "/v1/secret-scanning/alerts", "reportLeakedSecrets", "Report secrets found in public (no token: signed with a trusted key over the raw body). Each secret of ours is revoked with everything made through it, or quarantined, as the organization's policy says; the answer gives each one's hashes, label and action, in order", "secret-scanning", Some(schema::<AlertReport>), 200, Some(schema::<Vec<AlertResult>>)), &REPORT_STATUSES), &REPORT_HEADERS)),
+        open(also(r("GET", "/v1/secret-scanning/keys", "listSecretScanningKeys", "The public keys reports may be signed with, in GitHub's format (no token)", "secret-scanning", None, 200, Some(schema::<PublicKeyList>)), &OPEN_READ)),
+        also(makes(r("POST", "/v1/secret-scanning/keys", "createSecretScanningKey", "Trust a secret scanner's ECDSA P-256 public key (organization admins); its identifier is the hex SHA-256 of its DER SubjectPublicKeyInfo", "secret-scanning", Some(schema::<ScanningKeyCreate>), 201, Some(schema::<TrustedKeyView>)), "/key_identifier"), &[KEY_TAKEN]),
+        r("DELETE", "/v1/secret-scanning/keys/{key_identifier}", "deleteSecretScanningKey", "Stop trusting a key: the reports it signs are refused from now on", "secret-scanning", None, 204, None),
     ]
 }

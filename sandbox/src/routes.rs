@@ -6,7 +6,9 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::audit;
-use crate::handlers::{self, admin, meta, oauth, resources, service_accounts as sa, tokens};
+use crate::handlers::{
+    self, admin, meta, oauth, resources, secret_scanning, service_accounts as sa, tokens,
+};
 use crate::operations::{operations, RouteDef};
 use crate::state::AppState;
 
@@ -81,6 +83,10 @@ fn handler(def: &RouteDef) -> Option<MethodRouter<AppState>> {
         "getSandboxFaults" => on(method, admin::get_faults),
         "setSandboxFaults" => on(method, admin::set_faults),
         "issueSandboxUserToken" => on(method, admin::issue_user_token),
+        "reportLeakedSecrets" => on(method, secret_scanning::alerts),
+        "listSecretScanningKeys" => on(method, secret_scanning::list_keys),
+        "createSecretScanningKey" => on(method, secret_scanning::create_key),
+        "deleteSecretScanningKey" => on(method, secret_scanning::delete_key),
         _ => return None,
     })
 }

@@ -31,6 +31,7 @@ pub fn api_token(
         replaced_by: row.replaced_by.clone(),
         created_by: row.created_by.clone(),
         parent_id: row.parent_id.clone(),
+        revocation: row.revocation.clone(),
     })
 }
 
@@ -257,4 +258,52 @@ pub struct Clock {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct UserList {
     pub users: Vec<UserState>,
+}
+
+/// The public keys secret scanning reports may be signed with, as GitHub publishes its
+/// own (`GET /v1/secret-scanning/keys`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PublicKeyList {
+    pub public_keys: Vec<PublicKeyView>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PublicKeyView {
+    /// Lowercase hex SHA-256 of the key's DER SubjectPublicKeyInfo.
+    pub key_identifier: String,
+    /// PEM.
+    pub key: String,
+    /// Every trusted key verifies reports.
+    pub is_current: bool,
+}
+
+/// A trusted secret scanning key, as its administrator sees it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TrustedKeyView {
+    pub key_identifier: String,
+    pub name: String,
+    /// PEM.
+    pub key: String,
+    pub is_current: bool,
+    pub created_at: Timestamp,
+    pub created_by: Option<clouddigit_core::model::Creator>,
+}
+
+pub fn public_key(k: &db::ScanningKeyRow) -> PublicKeyView {
+    PublicKeyView {
+        key_identifier: k.key_identifier.clone(),
+        key: k.pem.clone(),
+        is_current: true,
+    }
+}
+
+pub fn trusted_key(k: &db::ScanningKeyRow) -> TrustedKeyView {
+    TrustedKeyView {
+        key_identifier: k.key_identifier.clone(),
+        name: k.name.clone(),
+        key: k.pem.clone(),
+        is_current: true,
+        created_at: k.created_at,
+        created_by: k.created_by.clone(),
+    }
 }

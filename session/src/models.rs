@@ -111,6 +111,11 @@ pub struct ApiToken {
     /// replacement): revoking that revokes this one. `null` for a root.
     #[serde(default)]
     pub parent_id: Option<String>,
+    /// Why it was revoked (`leaked` with where, `revoked`, `parent_revoked`...): present
+    /// on a revoked token, except one revoked before reasons were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub revocation: Option<clouddigit_core::model::Revocation>,
 }
 
 /// A new token and its secret, shown this once.

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 T = "2026-11-23T10:00:00Z"
 def user(id, email, status="active", org_role=None, roles=None):
     return {"type": "user", "id": id, "email": email, "organization": "acme", "status": status,
@@ -26,6 +27,7 @@ def tok(id, owner, projects, perms="inherit", **kw):
          "created_at": "2026-11-01T00:00:00Z", "expires_at": kw.pop("expires_at", "2027-02-01T00:00:00Z"),
          "allowed_ips": kw.pop("allowed_ips", []), "revoked_at": kw.pop("revoked_at", None),
          "rotated_at": kw.pop("rotated_at", None), "grace_ends_at": kw.pop("grace_ends_at", None)}
+    if "quarantine" in kw: t["quarantine"] = kw.pop("quarantine")
     assert not kw
     return t
 tokens = {
@@ -45,6 +47,10 @@ tokens = {
   "ci_token": tok("tok_ci0001", "sa_ci", ["web"], allowed_ips=["198.51.100.0/24"], name="gha-deploy"),
   "ci_down": tok("tok_ci0002", "sa_ci", ["web"], ["compute.servers.*"]),
   "mon_token": tok("tok_mon001", "sa_mon", ["web", "data", "prod"]),
+  "alice_quarantined": tok("tok_alic11", "u_alice", ["web", "data"], name="alice-leaked",
+                           quarantine={"reason": "leaked", "url": "https://github.com/acme/web/blob/main/.env", "at": "2026-11-22T00:00:00Z"}),
+  "alice_quarantined_later": tok("tok_alic12", "u_alice", ["web"],
+                                 quarantine={"reason": "leaked", "url": "https://github.com/acme/web/blob/main/.env", "at": "2026-11-24T00:00:00Z"}),
 }
 cases = []
 def case(name, token, owner, expect_reason, failed=None, permission=None, policy=None, **req):
@@ -141,6 +147,13 @@ case("disabling object lock needs MFA step-up", "olga_all", "olga", "step_up_req
 case("deleting the organization needs step-up even for the owner", "owen_all", "owen", "step_up_required", action="org.organization.delete")
 case("a downscope cannot lift step-up", "alice_down", "alice", "step_up_required", failed=["step_up_required"], action="storage.buckets.disable_object_lock", project="web", ip="203.0.113.1")
 case("member without role and step-up", "alice_inherit", "alice", "not_in_role", failed=["not_in_role", "step_up_required"], action="storage.buckets.disable_object_lock", project="data")
+# quarantine (a leaked token, under a policy that quarantines leaked tokens)
+case("a quarantined token still reads", "alice_quarantined", "alice", "allowed", permission="compute.servers.list", action="compute.servers.list", project="web")
+case("a quarantined token makes no change", "alice_quarantined", "alice", "quarantined", action="compute.servers.create", project="web")
+case("nor rotates itself, by route", "alice_quarantined", "alice", "quarantined", permission="iam.tokens.rotate", method="POST", path="/v1/iam/tokens/tok_alic11/rotate", project="web")
+case("a quarantine in the future has not happened yet", "alice_quarantined_later", "alice", "allowed", action="compute.servers.create", project="web")
+case("the role's refusal comes before the quarantine", "alice_quarantined", "alice", "not_in_role", failed=["not_in_role", "quarantined"], action="compute.servers.create", project="data")
+case("an unknown action skips the quarantine", "alice_quarantined", "alice", "unknown_action", action="compute.servers.explode", project="web")
 # orders
 case("every check fails that can: the first in order is the reason", "alice_revoked", "alice_suspended", "revoked",
      failed=["revoked", "expired", "owner_inactive", "project_out_of_scope", "not_in_role", "step_up_required"], action="storage.buckets.disable_object_lock", project="prod", organization="acme")
@@ -163,7 +176,8 @@ effective = [
   {"name": "org admin at organization level", "token": "olga_all", "owner": "olga", "project": None,
    "permissions": ["org.audit_streams.list", "org.audit_streams.get", "org.audit_streams.create", "org.audit_streams.update", "org.audit_streams.delete", "org.audit_streams.test",
                    "org.settings.get", "org.settings.update", "org.members.list", "org.members.get", "org.members.invite", "org.members.update", "org.members.remove", "org.members.revoke_tokens",
-                   "org.service_accounts.list", "org.service_accounts.create", "org.service_accounts.delete"]},
+                   "org.service_accounts.list", "org.service_accounts.create", "org.service_accounts.delete",
+                   "org.secret_scanning_keys.create", "org.secret_scanning_keys.delete"]},
   {"name": "demoted org admin's all-projects token has nothing", "token": "olga_all", "owner": "olga_demoted", "project": "web", "permissions": []},
   {"name": "downscope naming IAM, member role", "token": "alice_iam", "owner": "alice", "project": "web",
    "permissions": ["iam.tokens.list", "iam.tokens.get", "iam.tokens.create", "iam.tokens.rotate", "iam.tokens.revoke",
@@ -175,5 +189,5 @@ doc = {
   "owners": owners, "tokens": tokens, "cases": cases, "effective": effective,
 }
 out = json.dumps(doc, indent=1)
-open("/work/main/tests/vectors/authorize.json", "w").write(out + "\n")
+(Path(__file__).resolve().parents[1] / "vectors" / "authorize.json").write_text(out + "\n")
 print(len(cases), "cases", len(effective), "effective")

@@ -44,7 +44,15 @@ class ApiToken:
     parent_id: Optional[str] = None
     #: `cd_` and the first 6 random characters: enough to recognise, useless to an attacker.
     prefix: str = ""
+    #: Set when the token was reported leaked and the organization's policy quarantines
+    #: leaked tokens (`leaked_token_action: "quarantine"`): it still reads, but every
+    #: call that is not read-only is refused (`quarantined`) until its owner rotates it.
+    #: Absent otherwise.
+    quarantine: Optional[types.Quarantine] = None
     replaced_by: Optional[str] = None
+    #: Why it was revoked (`leaked` with where, `revoked`, `parent_revoked`...): present
+    #: on a revoked token, except one revoked before reasons were kept.
+    revocation: Optional[types.Revocation] = None
     revoked_at: Optional[_dt.datetime] = None
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
     #: (7 days after rotation when not given).

@@ -177,6 +177,57 @@ OwnerRef = Union[UserRef, ServiceAccountRef]
 ProjectScope = Union[AllProjects, List[str]]
 
 
+QuarantineReason = Literal["leaked"]
+
+
+class Quarantine(TypedDict):
+    """Why and since when a token is quarantined (see [`Token::quarantine`])."""
+
+    reason: QuarantineReason
+    #: Where the token was found (the secret scanner's report).
+    url: str
+    #: From this instant on, calls that are not read-only are refused.
+    at: Timestamp
+
+
+# Why a credential was revoked.
+RevocationReason = Literal[
+    "revoked",
+    "leaked",
+    "parent_revoked",
+    "member_offboarded",
+    "account_deleted",
+    "account_disabled",
+    "secret_reset",
+    "access_key_deleted",
+    "trust_removed",
+    "bootstrap_replaced",
+]
+
+
+class _RevocationRequired(TypedDict):
+    reason: RevocationReason
+    at: Timestamp
+
+
+class Revocation(_RevocationRequired, total=False):
+    """Why a credential was revoked, as the API shows it on a revoked token
+    (`ApiToken.revocation`). Absent on tokens revoked before reasons were kept.
+    """
+
+    #: `parent_revoked`: why that credential ended.
+    cause: Optional[RevocationReason]
+    #: `leaked`: who reported it (`secret-scanning:<key name>`).
+    reporter: Optional[str]
+    #: `parent_revoked`: the credential whose end took this one along.
+    revoked_with: Optional[str]
+    #: `leaked`: what kind of place that was (the scanner's `source`: `content`,
+    #: `commit`, `gist_content`...).
+    source: Optional[str]
+    #: `leaked`: where the token was found.
+    url: Optional[str]
+
+
 TokenKind = Literal["api", "oauth"]
 
 
@@ -221,7 +272,15 @@ class ApiToken(_ApiTokenRequired, total=False):
     parent_id: Optional[str]
     #: `cd_` and the first 6 random characters: enough to recognise, useless to an attacker.
     prefix: str
+    #: Set when the token was reported leaked and the organization's policy quarantines
+    #: leaked tokens (`leaked_token_action: "quarantine"`): it still reads, but every
+    #: call that is not read-only is refused (`quarantined`) until its owner rotates it.
+    #: Absent otherwise.
+    quarantine: Optional[Quarantine]
     replaced_by: Optional[str]
+    #: Why it was revoked (`leaked` with where, `revoked`, `parent_revoked`...): present
+    #: on a revoked token, except one revoked before reasons were kept.
+    revocation: Optional[Revocation]
     revoked_at: Optional[Timestamp]
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
     #: (7 days after rotation when not given).
@@ -346,6 +405,11 @@ class Token(_TokenRequired, total=False):
     grace_ends_at: Optional[Timestamp]
     #: `cd_` and the first 6 random characters: enough to recognise, useless to an attacker.
     prefix: str
+    #: Set when the token was reported leaked and the organization's policy quarantines
+    #: leaked tokens (`leaked_token_action: "quarantine"`): it still reads, but every
+    #: call that is not read-only is refused (`quarantined`) until its owner rotates it.
+    #: Absent otherwise.
+    quarantine: Optional[Quarantine]
     revoked_at: Optional[Timestamp]
     #: When a rotation replaced this token; it keeps working until `grace_ends_at`
     #: (7 days after rotation when not given).
@@ -443,6 +507,7 @@ Check = Literal[
     "tag_mismatch",
     "step_up_required",
     "in_rotation_grace",
+    "quarantined",
 ]
 
 
@@ -572,6 +637,7 @@ Reason = Literal[
     "tag_mismatch",
     "step_up_required",
     "in_rotation_grace",
+    "quarantined",
 ]
 
 
@@ -691,6 +757,10 @@ class Issue(_IssueRequired, total=False):
 
     #: The likely intended value, when there is one answer.
     suggestion: Optional[str]
+
+
+# See [`TokenPolicy::leaked_token_action`].
+LeakedTokenAction = Literal["revoke", "quarantine"]
 
 
 class Limits(TypedDict):
@@ -864,6 +934,10 @@ class TokenPolicy(TypedDict, total=False):
 
     #: Whether tokens may be created without an expiry.
     allow_never_expiring: bool
+    #: What a secret scanner's report of a live token does to it (`docs/secret-scanning.md`):
+    #: `revoke` it with everything made through it (the default), or `quarantine` it,
+    #: refusing every call that is not read-only until its owner rotates it.
+    leaked_token_action: LeakedTokenAction
     #: The longest a token may live, in days. Binds at creation and on every use: a
     #: token whose lifetime exceeds the current maximum is treated as expired, even if
     #: it was created before the policy tightened. `null`: no maximum.
@@ -1165,6 +1239,7 @@ __all__ = [
     "Inherit",
     "Issue",
     "IssueCode",
+    "LeakedTokenAction",
     "Limits",
     "OrgRole",
     "Outcome",
@@ -1176,10 +1251,14 @@ __all__ = [
     "PresetInfo",
     "ProjectRole",
     "ProjectScope",
+    "Quarantine",
+    "QuarantineReason",
     "Reason",
     "Region",
     "Request",
     "RequestText",
+    "Revocation",
+    "RevocationReason",
     "RevokedCount",
     "Role",
     "RoleDef",

@@ -22,8 +22,8 @@ use crate::views::{Clock, UserList};
 
 /// The `/_sandbox` endpoints change who may do what (roles, the policy, the clock) and
 /// mint tokens for anyone: they are for an unrestricted organization-owner token only
-/// (inheriting the role, all projects, not replaced by rotation). A downscoped token
-/// must never reach around its own limits through them.
+/// (inheriting the role, all projects, not replaced by rotation, not quarantined). A
+/// downscoped token must never reach around its own limits through them.
 fn owner_only(caller: &Caller) -> Result<(), ApiError> {
     let refuse = |why: &str| {
         Err(ApiError::new(
@@ -43,6 +43,10 @@ fn owner_only(caller: &Caller) -> Result<(), ApiError> {
     }
     if caller.in_grace() {
         return refuse("this token was replaced by rotation");
+    }
+    // A token reported leaked and quarantined reads only; these endpoints change things.
+    if caller.token.quarantine.is_some() {
+        return refuse("this token is quarantined (reported leaked): rotate it");
     }
     Ok(())
 }

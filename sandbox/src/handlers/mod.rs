@@ -5,6 +5,7 @@ pub mod audit;
 pub mod meta;
 pub mod oauth;
 pub mod resources;
+pub mod secret_scanning;
 pub mod service_accounts;
 pub mod streams;
 pub mod tokens;

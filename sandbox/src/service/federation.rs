@@ -5,7 +5,9 @@
 
 use chrono::Duration;
 use clouddigit_core::delegation::Minted;
-use clouddigit_core::model::{Creator, Inherit, ServiceAccountStatus};
+use clouddigit_core::model::{
+    Creator, Inherit, Revocation, RevocationReason, ServiceAccountStatus,
+};
 use clouddigit_core::oidc::{validate_trust, Trust, TrustSpec};
 use clouddigit_core::{Catalog, OwnerRef, OwnerState, ProjectScope, Timestamp, TokenPermissions};
 use rusqlite::Connection;
@@ -91,7 +93,11 @@ pub fn delete_trust(
     match db::trust(conn, trust_id)? {
         Some(t) if t.sa_id == sa.state.id && t.revoked_at.is_none() => {
             let tx = conn.unchecked_transaction()?;
-            let revoked = db::revoke_tree(&tx, &[trust_id.to_owned()], now)?;
+            let revoked = db::revoke_tree(
+                &tx,
+                &[trust_id.to_owned()],
+                &Revocation::new(RevocationReason::TrustRemoved, now),
+            )?;
             tx.commit()?;
             caller.note(format!(
                 "removed trust {trust_id} and revoked the {} token(s) it minted",

@@ -12,6 +12,7 @@
 pub mod federation;
 pub mod grant;
 pub mod lineage;
+pub mod secret_scanning;
 pub mod service_accounts;
 pub mod tokens;
 

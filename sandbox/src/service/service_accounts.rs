@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use clouddigit_core::delegation::{account_credential, Minted};
-use clouddigit_core::model::ServiceAccountStatus;
+use clouddigit_core::model::{Revocation, RevocationReason, ServiceAccountStatus};
 use clouddigit_core::validate::{ServiceAccountDraft, TagSelectorInput, TextOrList};
 use clouddigit_core::{
     Catalog, OwnerState, ProjectRole, ServiceAccountRequest, ServiceAccountState, Timestamp,
@@ -357,7 +357,11 @@ pub fn set_status(
         }
         ServiceAccountStatus::Disabled => {
             let roots = db::account_credential_ids(&tx, &sa)?;
-            let done = db::revoke_made_through(&tx, &roots, now)?;
+            let done = db::revoke_made_through(
+                &tx,
+                &roots,
+                &Revocation::new(RevocationReason::AccountDisabled, now),
+            )?;
             caller.note(format!(
                 "disabled {}; revoked {} credentials made through its credentials",
                 sa.state.id,
@@ -383,7 +387,11 @@ pub fn delete(
 ) -> Result<(), ApiError> {
     let tx = conn.unchecked_transaction()?;
     let roots = db::account_credential_ids(&tx, &sa)?;
-    let done = db::revoke_tree(&tx, &roots, now)?;
+    let done = db::revoke_tree(
+        &tx,
+        &roots,
+        &Revocation::new(RevocationReason::AccountDeleted, now),
+    )?;
     sa.state.status = ServiceAccountStatus::Deleted;
     sa.secret = None;
     sa.updated_at = now;
@@ -409,7 +417,11 @@ pub fn reset_secret(
     let (meta, secret) = new_secret_for(caller, &sa, &db::projects(conn)?, now)?;
     let tx = conn.unchecked_transaction()?;
     if let Some(old) = &sa.secret {
-        let done = db::revoke_tree(&tx, std::slice::from_ref(&old.id), now)?;
+        let done = db::revoke_tree(
+            &tx,
+            std::slice::from_ref(&old.id),
+            &Revocation::new(RevocationReason::SecretReset, now),
+        )?;
         caller.note(format!(
             "replaced client secret {}; revoked {} credentials made through it",
             old.id,
@@ -480,7 +492,11 @@ pub fn delete_access_key(
     match db::access_key(conn, key_id)? {
         Some(k) if k.sa_id == sa.state.id && k.revoked_at.is_none() => {
             let tx = conn.unchecked_transaction()?;
-            db::revoke_tree(&tx, &[key_id.to_owned()], now)?;
+            db::revoke_tree(
+                &tx,
+                &[key_id.to_owned()],
+                &Revocation::new(RevocationReason::AccessKeyDeleted, now),
+            )?;
             tx.commit()?;
             caller.note(format!("revoked access key {key_id}"));
             Ok(())

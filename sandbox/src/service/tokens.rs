@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use chrono::Duration;
 use clouddigit_core::delegation::{CallerCredential, Minted};
-use clouddigit_core::evaluator::{default_grace_end, TokenStatus};
-use clouddigit_core::model::{AllProjects, Inherit};
+use clouddigit_core::evaluator::{rotation_grace_end, TokenStatus};
+use clouddigit_core::model::{AllProjects, Inherit, Revocation, RevocationReason};
 use clouddigit_core::{
     AllowList, OwnerRef, OwnerState, ProjectScope, Timestamp, Token, TokenPermissions, TokenPolicy,
     TokenSecret,
@@ -293,6 +293,7 @@ fn build_metadata(
         revoked_at: None,
         rotated_at: None,
         grace_ends_at: None,
+        quarantine: None,
     }
 }
 
@@ -336,6 +337,7 @@ pub fn issue(
         last_used_at: None,
         created_by: origin.created_by.clone(),
         parent_id: origin.parent_id.clone(),
+        revocation: None,
     };
     db::insert_token(conn, &row)?;
     Ok((row, secret))
@@ -427,7 +429,8 @@ pub fn rotate(
     if !expiry.is_empty() {
         return Err(ApiError::validation(expiry));
     }
-    let grace_ends = default_grace_end(now);
+    // A quarantined (leaked) token ends at once; any other works 7 days more.
+    let grace_ends = rotation_grace_end(&old.token, now);
     let (new_row, secret) = db::atomically(conn, |tx| {
         let (new_row, secret) = issue(
             tx,
@@ -473,7 +476,11 @@ pub fn revoke_with_descendants(
     now: Timestamp,
 ) -> Result<db::Revoked, ApiError> {
     let tx = conn.unchecked_transaction()?;
-    let done = db::revoke_tree(&tx, &[id.to_owned()], now)?;
+    let done = db::revoke_tree(
+        &tx,
+        &[id.to_owned()],
+        &Revocation::new(RevocationReason::Revoked, now),
+    )?;
     tx.commit()?;
     caller.note(format!(
         "revoked {id} and {} credentials made through it",
@@ -499,7 +506,11 @@ pub fn revoke_member_tokens(
         },
         "api",
     )?;
-    let done = db::revoke_tree(&tx, &own, now)?;
+    let done = db::revoke_tree(
+        &tx,
+        &own,
+        &Revocation::new(RevocationReason::MemberOffboarded, now),
+    )?;
     tx.commit()?;
     let descendants = done.total().saturating_sub(own.len());
     actor.note(format!(
