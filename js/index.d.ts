@@ -5,7 +5,18 @@ export * from '../dist/wasm/errors.js';
 // API error and of a transport failure), which the client never hands out as such.
 export { ApiError, TransportError } from '../dist/wasm/errors.js';
 
-import type { Explanation, RequestText, SigV4Verdict, Timestamp, Trust, TrustCheckReport } from '../dist/wasm/api.js';
+import type {
+  AuditContext,
+  AuditEvent,
+  AuditFormat,
+  Explanation,
+  RequestText,
+  SigV4Verdict,
+  Timestamp,
+  Trust,
+  TrustCheckReport,
+  Value,
+} from '../dist/wasm/api.js';
 
 /**
  * How the S3 endpoint reads `request` (method, URL, headers as an object or
@@ -37,3 +48,20 @@ export declare function sigv4Verify(request: RequestText, secret: string, now?: 
  * it do not.
  */
 export declare function checkTrust(jwt: string, trusts: Trust[] | Trust, now?: Timestamp | null, jwks?: string | object | null): Promise<TrustCheckReport>;
+
+/**
+ * `event` as `format` writes it (`json`, `ocsf`, `cloudtrail`), `context` saying where it
+ * came from: the record the audit export and every stream send for it, byte for byte.
+ * Rejects with `EvaluateError` (`invalid_input`, `field` the argument: `event`, `format`
+ * or `context`) for an argument of the wrong shape or an unknown format. Async: the
+ * record shapes load on the first call, so pages that never use them do not.
+ */
+export declare function auditRecord(event: AuditEvent, format: AuditFormat, context: AuditContext): Promise<{ [key: string]: Value }>;
+
+/**
+ * A token secret's `hashed_token` as the audit log writes it (SHA-256, base64): the way
+ * to find a leaked secret's calls in the log, which never holds the secret itself.
+ * Rejects with `EvaluateError` (`invalid_input`, `field` `secret`) when `secret` is not a
+ * string. Async: it loads with `auditRecord`, on the first call.
+ */
+export declare function hashedToken(secret: string): Promise<string>;

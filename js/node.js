@@ -4,6 +4,7 @@ import { clientEnvVars, initSync, PreparedToken, Secret, __callTextBuffer, __rea
 import { setHost } from '../dist/wasm/host.js';
 import { installFastCheck } from './fast_check.js';
 import { nodeHost } from './node_host.js';
+import { auditFunctions } from './audit.js';
 import { sigv4Functions } from './sigv4.js';
 import { trustFunctions } from './trust.js';
 
@@ -20,8 +21,8 @@ Secret.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect() 
   return `Secret(${this.toString()})`;
 };
 
-// SigV4 and JWT verification run in the command's module, loaded once on the first
-// call (js/sigv4.js, js/trust.js).
+// SigV4, JWT verification and audit records run in the command's module, loaded once on
+// the first call (js/sigv4.js, js/trust.js, js/audit.js).
 let cli;
 const loadCli = () => (cli ??= import('../dist/cli/clouddigit_cli.js').then((m) => {
   m.initSync({ module: readFileSync(new URL('../dist/cli/clouddigit_cli_bg.wasm', import.meta.url)) });
@@ -29,6 +30,7 @@ const loadCli = () => (cli ??= import('../dist/cli/clouddigit_cli.js').then((m) 
 }));
 export const { sigv4Explain, sigv4Verify } = sigv4Functions(loadCli);
 export const { checkTrust } = trustFunctions(loadCli);
+export const { auditRecord, hashedToken } = auditFunctions(loadCli);
 
 export * from '../dist/wasm/clouddigit_wasm.js';
 export * from '../dist/wasm/errors.js';

@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm --profile wasm-release --locked
 CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-replay --profile wasm-release --locked
 # wasm-cli twice. Without `command`, built for size: dist/cli/, what a page fetches on its
-# first sigv4Explain, sigv4Verify or checkTrust (js/sigv4.js, js/trust.js). With it, built
-# for speed (the `wasm-cli` profile, Cargo.toml): dist/command/, Node's `clouddigit`
-# (least-privilege and lint parse exports of millions of lines), which no page loads.
+# first sigv4Explain, sigv4Verify, checkTrust, auditRecord or hashedToken (js/sigv4.js,
+# js/trust.js, js/audit.js). With it, built for speed (the `wasm-cli` profile,
+# Cargo.toml): dist/command/, Node's `clouddigit` (least-privilege and lint parse exports
+# of millions of lines), which no page loads.
 CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-cli --profile wasm-release --locked
 CLOUDDIGIT_WASM_SIZE=min scripts/wasm-cargo.sh build -p clouddigit-wasm-cli --features command --profile wasm-cli --locked
 rm -rf dist/wasm dist/cli dist/command dist/replay
@@ -67,12 +68,20 @@ if head -n "$((split - 1))" dist/wasm/api.d.ts | grep -nE '\bMap<| \| undefined\
   echo "build-npm: data types still declare Map or undefined" >&2; exit 1
 fi
 for f in checkAllowedIps authorize effectivePermissions parseTokenSecret isToken catalog resolveRoute expandPermission s3Config \
-         validateTrust trustPresets trustPreset auditRecord hashedToken; do
+         validateTrust trustPresets trustPreset; do
   grep -q "export function $f(" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $f" >&2; exit 1; }
 done
-# js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js) and checkTrust (js/trust.js)
-# with these types.
-for t in RequestText HeaderList Explanation SigV4Verdict Trust TrustCheckReport; do
+# The lazily loaded functions are js/index.d.ts's own declarations; a second one in
+# api.d.ts would mean the page's module carries them again.
+for f in sigv4Explain sigv4Verify checkTrust auditRecord hashedToken; do
+  grep -q "export declare function $f(" js/index.d.ts || { echo "build-npm: js/index.d.ts lost $f" >&2; exit 1; }
+  if grep -q "export function $f(" dist/wasm/api.d.ts; then
+    echo "build-npm: $f is in the page's module again (api.d.ts); it belongs in dist/cli/" >&2; exit 1
+  fi
+done
+# js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js), checkTrust (js/trust.js)
+# and auditRecord/hashedToken (js/audit.js) with these types.
+for t in RequestText HeaderList Explanation SigV4Verdict Trust TrustCheckReport AuditEvent AuditFormat AuditContext Value; do
   grep -qE "export (interface|type) $t\b" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $t" >&2; exit 1; }
 done
 for c in PreparedToken Client Secret; do
@@ -100,15 +109,15 @@ echo "built dist/wasm: clouddigit_wasm_bg.wasm ${raw} bytes raw, ${gz} bytes gzi
 # What a browser page downloads (js/browser.js and what it imports, and the wasm, each
 # gzipped as a server sends it), and the npm tarball.
 page=0
-# (Not dist/cli/: js/sigv4.js and js/trust.js load it only when sigv4Explain, sigv4Verify
-# or checkTrust is called.)
-for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
+# (Not dist/cli/: js/sigv4.js, js/trust.js and js/audit.js load it only when one of their
+# functions is called.)
+for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js js/audit.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
          dist/wasm/json.js dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
   page=$((page + $(gzip -9c "$f" | wc -c)))
 done
 tarball=$(npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))' || echo "?")
 echo "built dist/wasm: a browser page loads ${page} bytes gzipped; the npm tarball is ${tarball} bytes"
-echo "built dist/cli (fetched on a page's first sigv4Explain or checkTrust): $(gzip -9c dist/cli/clouddigit_cli_bg.wasm | wc -c) bytes gzipped; dist/command (Node's clouddigit): $(gzip -9c dist/command/clouddigit_command_bg.wasm | wc -c)"
+echo "built dist/cli (fetched on a page's first sigv4Explain, checkTrust or auditRecord): $(gzip -9c dist/cli/clouddigit_cli_bg.wasm | wc -c) bytes gzipped; dist/command (Node's clouddigit): $(gzip -9c dist/command/clouddigit_command_bg.wasm | wc -c)"
 # Issue 4's budget for the whole package as a page loads it, 250,000 bytes gzipped; a
 # warning, since a build without std's source (see scripts/wasm-cargo.sh) is larger by design.
 if [ "$page" -gt 250000 ]; then

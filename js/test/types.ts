@@ -232,13 +232,21 @@ import {
 const auditEvent: AuditEvent = {
   id: 'evt_1', time: '2026-12-07T10:00:00Z', method: 'GET', path: '/v1/iam/tokens', status: 200, request_id: 'req_1',
   actor: null, token_name: null, token_prefix: null, query: null, project: null, error_code: null, source_ip: null,
-  token_id: null, detail: null, hashed_token: hashedToken('cd_x'),
+  token_id: null, detail: null, hashed_token: null,
 };
 const auditContext: AuditContext = { organization: 'acme', region: 'bd-dha-1', product_version: '0.1.0' };
 const auditFormat: AuditFormat = 'ocsf';
 // @ts-expect-error: formats are a closed union.
 const badFormat: AuditFormat = 'xml';
-const record: { [key: string]: Value } = auditRecord(auditEvent, auditFormat, auditContext);
-const classUid: Value | undefined = record['class_uid'];
-const hash: string = hashedToken('cd_x');
-void badFormat, classUid, hash;
+// Both load on the first call (js/audit.js), so both are async.
+async function auditTypes(): Promise<void> {
+  const record: { [key: string]: Value } = await auditRecord({ ...auditEvent, hashed_token: await hashedToken('cd_x') }, auditFormat, auditContext);
+  const classUid: Value | undefined = record['class_uid'];
+  const hash: string = await hashedToken('cd_x');
+  // @ts-expect-error: a Promise, not the record.
+  const notAwaited: { [key: string]: Value } = auditRecord(auditEvent, auditFormat, auditContext);
+  // @ts-expect-error: a Promise, not the hash.
+  const notAwaitedHash: string = hashedToken('cd_x');
+  void classUid, hash, notAwaited, notAwaitedHash;
+}
+void badFormat, auditTypes;

@@ -2,7 +2,8 @@
 //! `cli::run` with the host's files and output. A module of its own, so that the SDK's
 //! module, which every browser page loads, does not carry the command (17 KB gzipped).
 //! The SDK's `sigv4Explain` and `sigv4Verify` run here too, for the same reason (below),
-//! and so does `checkTrust`, whose JWT verification would add to every page as well.
+//! and so does `checkTrust`, whose JWT verification would add to every page as well, and
+//! `auditRecord` and `hashedToken` (the OCSF and CloudTrail shapes).
 
 #[cfg(feature = "command")]
 mod command;
@@ -128,4 +129,46 @@ pub fn check_trust_json(
         },
     };
     answer(&a)
+}
+
+// ---- Audit records for the SDK (js/audit.js) ----
+//
+// `auditRecord` and `hashedToken` run here for the reason SigV4 does: the OCSF and
+// CloudTrail shapes (and `hashed_token`'s SHA-256 and base64 with them) added 14 KB
+// gzipped to every page, for functions a SIEM pipeline or a leak investigation calls and
+// a token form never does. js/audit.js loads this module on the first call and throws
+// the SDK's `EvaluateError` for an argument it cannot read.
+
+/// Argument `field` read from its JSON text; the error names the place that did not fit
+/// (`event.time: ...`).
+fn json_arg<T: serde::de::DeserializeOwned, A>(
+    text: &str,
+    field: &'static str,
+) -> Result<T, Answer<A>> {
+    core::json::from_json(text, field).map_err(|message| Answer::Error {
+        code: "invalid_input".to_owned(),
+        field,
+        message,
+    })
+}
+
+/// `auditRecord` (js/audit.js): `{"value": record}`, the event as the format writes it,
+/// or `{"error": ...}` naming the argument (`event`, `format`, `context`) that cannot be
+/// read. The arguments are JSON text, the format too (`"ocsf"`).
+#[wasm_bindgen(js_name = auditRecordJson)]
+pub fn audit_record_json(event_json: &str, format_json: &str, context_json: &str) -> String {
+    let read = || -> Result<serde_json::Value, Answer<serde_json::Value>> {
+        let event: ffi::AuditEvent = json_arg(event_json, "event")?;
+        let format: ffi::AuditFormat = json_arg(format_json, "format")?;
+        let context: ffi::AuditContext = json_arg(context_json, "context")?;
+        Ok(ffi::audit_record(&event, format, &context))
+    };
+    answer(&read().map_or_else(|e| e, Answer::Value))
+}
+
+/// `hashedToken` (js/audit.js): the secret's SHA-256 in base64, as the audit log's
+/// `hashed_token` holds it. Total: js/audit.js checks that `secret` is a string.
+#[wasm_bindgen(js_name = hashedToken)]
+pub fn hashed_token(secret: &str) -> String {
+    ffi::hashed_token(secret)
 }

@@ -280,31 +280,6 @@ pub fn expand_permission(pattern: &str) -> Vec<String> {
     ffi::expand_permission(pattern)
 }
 
-// ---- Audit records ----
-
-/// `event` as `format` writes it (`json`, `ocsf`, `cloudtrail`), `context` saying where it
-/// came from: the record the audit export and every stream send for it, byte for byte.
-/// Throws `EvaluateError` (`invalid_input`, `field` the argument) for an argument of the
-/// wrong shape or an unknown format.
-#[wasm_bindgen(js_name = auditRecord, unchecked_return_type = "{ [key: string]: Value }")]
-pub fn audit_record(
-    event: Ts<ffi::AuditEvent>,
-    format: Ts<ffi::AuditFormat>,
-    context: Ts<ffi::AuditContext>,
-) -> Result<JsValue, JsValue> {
-    let event = arg(&event, "event")?;
-    let format = arg(&format, "format")?;
-    let context = arg(&context, "context")?;
-    Ok(to_js(&ffi::audit_record(&event, format, &context)))
-}
-
-/// A token secret's `hashed_token` as the audit log writes it (SHA-256, base64): the way
-/// to find a leaked secret's calls in the log, which never holds the secret itself.
-#[wasm_bindgen(js_name = hashedToken)]
-pub fn hashed_token(secret: &str) -> String {
-    ffi::hashed_token(secret)
-}
-
 // ---- Validation, the hot path and the command line ----
 
 /// Validates a "New API token" draft as the console form does, as the user types.

@@ -1,6 +1,7 @@
 // A page that imports @clouddigit/sdk (js/browser.js) does not download the SigV4 or JWT
-// code (the `clouddigit` command's module, dist/cli/) until sigv4Explain, sigv4Verify or
-// checkTrust is called: scripts/build-npm.sh leaves it out of the page's size on that promise.
+// code (the `clouddigit` command's module, dist/cli/) until sigv4Explain, sigv4Verify,
+// checkTrust, auditRecord or hashedToken is called: scripts/build-npm.sh leaves it out of
+// the page's size on that promise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, serve } from './harness.mjs';
@@ -59,6 +60,37 @@ test('in Chromium: trust validation runs in the page; checkTrust fetches dist/cl
       return sdk.checkTrust('not.a.jwt', []);
     });
     assert.equal(report.signature, 'malformed_jwt');
+    assert.deepEqual(cliFetches(fetched), CLI_MODULE);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test('in Chromium: hashedToken and auditRecord fetch dist/cli/ on their first call, not with the page', async () => {
+  const server = await serve({ page: PAGE, dirs: ['js', 'dist'] });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const fetched = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const [isToken, bothExported] = await page.evaluate(async () => {
+      const sdk = await import('@clouddigit/sdk');
+      return [sdk.isToken('cd_x'), typeof sdk.auditRecord === 'function' && typeof sdk.hashedToken === 'function'];
+    });
+    assert.equal(isToken, false);
+    assert.ok(bothExported);
+    assert.deepEqual(fetched.filter((p) => p.startsWith('/dist/cli/')), []);
+    const [hash, field] = await page.evaluate(async () => {
+      const sdk = await import('@clouddigit/sdk');
+      const hash = await sdk.hashedToken('');
+      const field = await sdk.auditRecord({}, 'ocsf', {}).catch((e) => e instanceof sdk.EvaluateError && e.field);
+      return [hash, field];
+    });
+    // SHA-256 of the empty string, in base64.
+    assert.equal(hash, '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=');
+    assert.equal(field, 'event');
     assert.deepEqual(cliFetches(fetched), CLI_MODULE);
   } finally {
     await browser.close();
