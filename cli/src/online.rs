@@ -906,6 +906,8 @@ async fn configure_scanning_key<H: Host>(args: &[String], host: &mut H) -> Res<i
         .map_err(|e| bad(format!("cannot find the configuration directory: {e}")))?;
     let path = key_file_path(&dir, &profile);
     let interactive = host.stdin_is_tty();
+    // The key this replaces, if any: no longer trusted once the new one is registered.
+    let previous = load_scanning_key(host, &f).ok().map(|k| k.key_id());
 
     let key = ScanningKey::generate(|buf| {
         let bytes = zeroize::Zeroizing::new(host.random_bytes(buf.len())?);
@@ -995,11 +997,13 @@ async fn configure_scanning_key<H: Host>(args: &[String], host: &mut H) -> Res<i
     let public = key.public_pem();
 
     // Registered with the API when the profile has a credential.
-    let name = format!(
-        "{profile}@{}",
-        host.hostname()
+    let name = clouddigit_core::secret_scanning::key_name_for(
+        &profile,
+        &host
+            .hostname()
             .filter(|h| !h.trim().is_empty())
-            .unwrap_or_else(|| "unknown-host".to_owned())
+            .unwrap_or_else(|| "unknown-host".to_owned()),
+        &key_id,
     );
     let o = options(&f, host)?;
     let (registration, registered, failure) = match host.connect(&o) {
@@ -1029,6 +1033,21 @@ async fn configure_scanning_key<H: Host>(args: &[String], host: &mut H) -> Res<i
             }
         }
     };
+    // A key made again replaces the one before it, at the API too: the old private key is
+    // gone from this machine, so nothing should still trust what it signed.
+    if let (Some(old), "registered") = (&previous, registration) {
+        if *old != key_id {
+            match call(host, json!({"op": "delete_scanning_key", "key_identifier": old})).await {
+                Ok(_) => notes.push(format!("the previous key {old} is no longer trusted")),
+                Err(Failure::Api(e)) if e.status == Some(404) => {}
+                Err(Failure::Api(e)) => notes.push(format!(
+                    "the previous key {old} could not be removed from the API ({}): remove it with DELETE /v1/secret-scanning/keys/{old}",
+                    e.message
+                )),
+                Err(Failure::Bad(line)) => notes.push(line),
+            }
+        }
+    }
     let server_id = s(&registered, "key_identifier").to_owned();
     if registration == "registered" && !server_id.is_empty() && server_id != key_id {
         notes.push(format!(
@@ -2923,7 +2942,21 @@ mod report_tests {
         let key2 = crate::report::ScanningKey::from_pem(&pem2).unwrap();
         let op = &h.calls[0]["op"];
         assert_eq!(op["op"], "register_scanning_key");
-        assert_eq!(op["body"]["name"], "default@box");
+        assert_eq!(
+            op["body"]["name"],
+            format!("default.box.{}", &key2.key_id()[..8])
+        );
+        // ... and the key it replaced is no longer trusted.
+        assert_eq!(h.calls[1]["op"]["op"], "delete_scanning_key");
+        assert_eq!(h.calls[1]["op"]["key_identifier"], key.key_id());
+        assert!(
+            h.out.contains(&format!(
+                "the previous key {} is no longer trusted",
+                key.key_id()
+            )),
+            "{}",
+            h.out
+        );
         assert_eq!(op["body"]["key"], key2.public_pem());
         assert!(h.out.contains(&key2.key_id()) && h.out.contains("BEGIN PUBLIC KEY"));
         assert!(h.out.contains("registered with the API"), "{}", h.out);

@@ -248,6 +248,33 @@ pub fn key_name_problem(name: &str) -> Option<String> {
     }
 }
 
+/// The name `clouddigit configure --scanning-key` registers a key under: the profile, the
+/// machine and the key id's first 8 characters (`default.build-01.3fa9c2d1`, so a key made
+/// again does not collide with the one it replaces), every character the name rule
+/// refuses made `-`, cut to its length, so that any profile on any host names its key
+/// validly.
+pub fn key_name_for(profile: &str, hostname: &str, key_id: &str) -> String {
+    let id: String = key_id.chars().take(8).collect();
+    let room = MAX_KEY_NAME_CHARS.saturating_sub(id.chars().count() + 1);
+    let head: String = format!("{profile}.{hostname}").chars().take(room).collect();
+    let raw = format!("{head}.{id}");
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(MAX_KEY_NAME_CHARS)
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        name.replace_range(..1, "k");
+    }
+    name
+}
+
 /// The actor a report's audit records name: `secret-scanning:<key name>`.
 pub fn reporter(key_name: &str) -> String {
     format!("secret-scanning:{key_name}")
@@ -262,6 +289,25 @@ pub use keys::{KeyError, SignatureError, TrustedKey};
 mod tests {
     use super::*;
     use crate::secret::TokenSecret;
+
+    #[test]
+    fn configures_key_names_always_pass_the_name_rule() {
+        assert_eq!(
+            key_name_for("default", "build-01", "3fa9c2d1aa"),
+            "default.build-01.3fa9c2d1"
+        );
+        for (profile, host) in [
+            ("work", "ana@laptop"),
+            ("_x", "h"),
+            ("p", "ünïcode host"),
+            ("a".repeat(60).as_str(), "long-hostname.example.com"),
+            ("", ""),
+        ] {
+            let name = key_name_for(profile, host, "0123456789abcdef");
+            assert!(name.ends_with(".01234567"), "{name:?}");
+            assert_eq!(key_name_problem(&name), None, "{name:?}");
+        }
+    }
 
     fn rng() -> impl FnMut(&mut [u8]) {
         let mut n = 7u8;

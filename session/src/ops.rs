@@ -157,6 +157,10 @@ pub enum Operation {
     RegisterScanningKey {
         body: Value,
     },
+    /// Stops trusting a secret-scanning key: `configure --scanning-key` replacing one.
+    DeleteScanningKey {
+        key_identifier: String,
+    },
 }
 
 /// Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
@@ -319,6 +323,11 @@ impl Operation {
             Operation::RegisterScanningKey { body } => {
                 ("POST", "/secret-scanning/keys".to_owned(), Some(body))
             }
+            Operation::DeleteScanningKey { key_identifier } => (
+                "DELETE",
+                format!("/secret-scanning/keys/{}", e(key_identifier)),
+                None,
+            ),
         };
         (m, p, q, body)
     }
@@ -437,6 +446,7 @@ impl Operation {
             ListServers { .. } => Output::List(ListItem::Server),
             ListBuckets { .. } => Output::List(ListItem::Bucket),
             RegisterScanningKey { .. } => Output::Json,
+            DeleteScanningKey { .. } => Output::Empty,
         }
     }
 

@@ -727,7 +727,9 @@ def test_scan_report_to_refuses_bad_input_before_scanning(cli: Cli, receiver: Re
 def test_configure_scanning_key_in_the_keychain_registered_with_the_profiles_token(cli: Cli, receiver: Receiver,
                                                                                    tmp_path: Path) -> None:
     profile = unique("scan")
-    assert cli.configure(new_token(cli.box, unique("scanner")), "--profile", profile).returncode == 0
+    # Registering a key is an organization-level call: an all-projects token.
+    scanner = new_token(cli.box, unique("scanner"), projects="all")
+    assert cli.configure(scanner, "--profile", profile).returncode == 0
     env = {**cli.env(), "CD_PROFILE": profile}
     r = cli("configure", "--scanning-key", env=env)
     assert r.returncode == 0, r.stderr
@@ -736,8 +738,8 @@ def test_configure_scanning_key_in_the_keychain_registered_with_the_profiles_tok
     public = public_key_of(r.stdout)
     key_id = receiver.register(public)
     assert f"key id {key_id}" in r.stdout
-    # The sandbox registers it (201), or has no registry yet (404): either way it says so.
-    assert "registered with the API" in r.stdout or "HTTP 404" in r.stdout, r.stdout
+    assert "registered with the API" in r.stdout, r.stdout
+    assert key_id in {k["key_identifier"] for k in cli.box.api("GET", "/v1/secret-scanning/keys")["public_keys"]}
     assert not (cli.home / ".config" / "cd" / f"scanning-key-{profile}.pem").exists()
 
     token = new_token(cli.box, unique("leaked"))
@@ -755,3 +757,38 @@ def test_configure_scanning_key_in_the_keychain_registered_with_the_profiles_tok
     assert again.returncode == 3 and "unknown_key" in again.stderr, again.stderr
     cli("logout", env=env)
     subprocess.run(["secret-tool", "clear", "service", "clouddigit", "username", f"scanning-key:{profile}"])
+
+
+def test_scan_report_to_the_sandbox_revokes_what_it_found(cli: Cli, tmp_path: Path) -> None:
+    """The whole path with nothing of the test's own in between: configure makes and
+    registers the key, scan reports to the sandbox's partner endpoint, and the token it
+    found is revoked, with the reason and where it was found."""
+    no_bus = {**cli.env(), "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}
+    admin = new_token(cli.box, unique("scan-admin"), projects="all")
+    c = cli("configure", "--token-stdin", "--base-url", cli.box.url + "/v1", "--allow-insecure-http",
+            "--project", "web", "--store", "file", stdin=admin + "\n", env=no_bus)
+    assert c.returncode == 0, c.stderr
+    r = cli("configure", "--scanning-key", "--store", "file", "--json", env=no_bus)
+    assert r.returncode == 0, r.stderr
+    made = json.loads(r.stdout)
+    assert made["registration"] == "registered", made
+    assert made["key_id"] in {k["key_identifier"] for k in cli.box.api("GET", "/v1/secret-scanning/keys")["public_keys"]}
+
+    leaked = new_token(cli.box, unique("leaked"))
+    leaked_id = next(t["id"] for t in cli.box.api("GET", "/v1/iam/tokens?limit=100")["tokens"] if leaked.startswith(t["prefix"]))
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "deploy.env").write_text(f"# prod\nCD_API_TOKEN={leaked}\n")
+    s = cli("scan", str(tree), "--report-to", cli.box.url + "/v1/secret-scanning/alerts", "--json", env=no_bus)
+    assert s.returncode == 1, s.stderr
+    assert leaked not in s.stdout + s.stderr
+    [finding] = json.loads(s.stdout)
+    assert (finding["label"], finding["action"]) == ("true_positive", "revoked")
+    token = cli.box.api("GET", f"/v1/iam/tokens/{leaked_id}")
+    assert token["status"] == "revoked"
+    assert token["revocation"]["reason"] == "leaked"
+    assert token["revocation"]["url"] == f"{tree / 'deploy.env'}:2"
+    # The admin token that reported it is untouched; the leaked one no longer works.
+    assert cli("whoami", env={**no_bus, "CD_API_TOKEN": leaked}, sandbox_env=True).returncode == 1
+    assert cli("whoami", env=no_bus).returncode == 0
+    cli("logout", env=no_bus)
