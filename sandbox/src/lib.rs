@@ -11,6 +11,7 @@ pub mod bodies;
 pub mod clock;
 pub mod console;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod faults;
 pub mod handlers;
@@ -338,7 +339,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         streams: streams::Streams::new()?,
     }));
     spawn_audit_flusher(&state);
-    streams::worker::start_all(&state)?;
+    delivery::worker::start_all(&state)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let addr = listener.local_addr()?;
     let _ = state.0.oidc.base_url.set(format!("http://{addr}"));

@@ -12,13 +12,14 @@ use axum::Json;
 use crate::auth::Caller;
 use crate::bodies::Body;
 use crate::db;
+use crate::delivery::{sinks, worker};
 use crate::error::{ApiError, FieldError};
 use crate::secrets::{new_id, random_string};
 use crate::state::AppState;
 use crate::streams::api::{
     self, AuditStream, AuditStreamList, CreatedStream, StreamCreate, StreamTest,
 };
-use crate::streams::{sinks, store, worker, Sink, StreamRow, StreamStatus, MAX_STREAMS};
+use crate::streams::{store, Sink, StreamRow, StreamStatus, MAX_STREAMS};
 
 const SECRET_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

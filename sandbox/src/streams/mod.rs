@@ -9,11 +9,12 @@
 //! too, as GitHub's audit-log streaming keeps them), and the health each stream shows
 //! (last delivery, lag, last error) is kept beside it. A stream that starts failing, or
 //! recovers, writes an audit event of its own.
+//!
+//! This module holds what a stream is and its tables; the sending is `crate::delivery`,
+//! which needs the application's state (this module is below it).
 
 pub mod api;
-pub mod sinks;
 pub mod store;
-pub mod worker;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,23 @@ pub const BUFFER_DAYS: i64 = 7;
 pub const MAX_BATCH: usize = 500;
 /// How many streams an organization may have.
 pub const MAX_STREAMS: usize = 10;
+/// How long one delivery may take before it counts as failed.
+pub const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Wakes a stream's task: for new events (`notify`), or to end its backoff at once
+/// (`kick`: resumed, deleted, tested).
+#[derive(Debug, Default)]
+pub struct Handle {
+    pub notify: tokio::sync::Notify,
+    pub kicked: std::sync::atomic::AtomicBool,
+}
+
+impl Handle {
+    pub fn kick(&self) {
+        self.kicked.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+}
 
 /// Where a stream delivers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -100,7 +118,7 @@ pub struct StreamRow {
 
 /// The running streams' tasks, by stream id, and the HTTP client webhooks are sent with.
 pub struct Streams {
-    handles: Mutex<HashMap<String, Arc<worker::Handle>>>,
+    handles: Mutex<HashMap<String, Arc<Handle>>>,
     pub http: reqwest::Client,
 }
 
@@ -109,7 +127,7 @@ impl Streams {
         let http = reqwest::Client::builder()
             // A redirect is the receiver's misconfiguration, not a place to send the log.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(sinks::TIMEOUT)
+            .connect_timeout(DELIVERY_TIMEOUT)
             .build()
             .map_err(|e| crate::error::ApiError::internal(format!("http client: {e}")))?;
         Ok(Streams {
@@ -118,11 +136,11 @@ impl Streams {
         })
     }
 
-    fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<worker::Handle>>> {
+    fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Handle>>> {
         self.handles.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn add(&self, id: &str, handle: Arc<worker::Handle>) {
+    pub fn add(&self, id: &str, handle: Arc<Handle>) {
         self.handles().insert(id.to_owned(), handle);
     }
 

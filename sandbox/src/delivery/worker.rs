@@ -2,30 +2,16 @@
 //! took it; on failure, retry with backoff (1 s doubling to 30 s) and record the change
 //! of health in the audit log.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clouddigit_core::model::AuditEvent;
 
-use super::{sinks, store, StreamStatus, BUFFER_DAYS, MAX_BATCH};
+use super::sinks;
 use crate::db;
 use crate::state::AppState;
-
-/// Wakes a stream's task: for new events (`notify`), or to end its backoff at once
-/// (`kick`: resumed, deleted, tested).
-#[derive(Debug, Default)]
-pub struct Handle {
-    pub notify: tokio::sync::Notify,
-    pub kicked: AtomicBool,
-}
-
-impl Handle {
-    pub fn kick(&self) {
-        self.kicked.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-}
+use crate::streams::{store, Handle, StreamStatus, BUFFER_DAYS, MAX_BATCH};
 
 /// The longest wait between attempts while a sink is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);

@@ -11,12 +11,12 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::io::AsyncWriteExt as _;
 
-use super::Sink;
 use crate::object_store::{self as store, ObjectRow};
 use crate::state::AppState;
+use crate::streams::Sink;
 
 /// How long one delivery may take before it counts as failed.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = crate::streams::DELIVERY_TIMEOUT;
 
 /// The header carrying the body's HMAC-SHA256 under the stream's secret.
 pub const SIGNATURE_HEADER: &str = "x-clouddigit-signature-256";
