@@ -769,70 +769,36 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
     let where_kept;
     let mut token_store = STORE_KEYCHAIN.to_owned();
     let mut notes = Vec::new();
-    let keychain = if store == Some("file") {
-        Err(KeychainFailure {
-            unavailable: true,
-            message: "--store file".to_owned(),
-        })
-    } else {
-        host.keychain_set(&profile, &token)
-    };
-    if let Err(why) = keychain {
-        if !why.unavailable {
-            return Err(Failure::Api(Box::new(ApiError::config(
-                "keychain_failed",
-                format!("the keychain refused the token ({why}); nothing was stored"),
-            ))));
-        }
-        if store == Some(STORE_KEYCHAIN) {
-            return Err(Failure::Api(Box::new(ApiError::config(
-                "no_keychain",
-                format!("no keychain available ({why})"),
-            ))));
-        }
-        if profile != clouddigit_session::profile::DEFAULT_PROFILE {
-            return Err(bad(format!(
-                "no keychain available ({why}); a named profile keeps its token only in the keychain: use the default profile (~/.config/cd/token) or CD_API_TOKEN"
-            )));
-        }
-        let path = token_file_path(host)?;
-        let agreed = store == Some("file")
-            || (interactive
-                && ask(host, &format!("No keychain available ({why}). Store the token in {path} (mode 0600)? [y/N]"), Some("n"))
-                    .await?
-                    .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes")));
-        if !agreed {
-            return Err(bad(format!(
-                "no keychain available ({why}); run again with --store file to keep the token in {path} (mode 0600), or set CD_API_TOKEN"
-            )));
-        }
-        host.write_private(&path, &format!("{token}\n"))
-            .map_err(|e| bad(format!("{path}: {e}")))?;
-        // An older token in the keychain would come before the file: it goes.
-        match host.keychain_delete(&profile) {
-            Ok(true) => notes.push("removed the older token from the keychain".to_owned()),
-            Ok(false) => {}
-            Err(e) if e.unavailable => {}
-            Err(e) => {
-                return Err(Failure::Api(Box::new(ApiError::config(
-                    "keychain_failed",
-                    format!("the token is in {path}, but the keychain still holds an older token for profile {profile:?}, which comes first, and it could not be removed ({e})"),
-                ))))
-            }
-        }
+    let path = token_file_path(host)?;
+    let named = profile != clouddigit_session::profile::DEFAULT_PROFILE;
+    let kept = keep_secret(
+        host,
+        &Keep {
+            what: "token",
+            account: &profile,
+            profile: &profile,
+            path: &path,
+            store,
+            interactive,
+            file_refused: named.then_some("a named profile keeps its token only in the keychain: use the default profile (~/.config/cd/token) or CD_API_TOKEN"),
+            otherwise: ", or set CD_API_TOKEN",
+        },
+        &format!("{token}\n"),
+        &mut notes,
+    )
+    .await?;
+    if kept == Kept::File {
         where_kept = format!("{path} (mode 0600)");
         token_store = "file".to_owned();
     } else {
         where_kept = format!("the OS keychain (service \"clouddigit\", account \"{profile}\")");
         // The default profile's old token file would outlive the keychain entry unseen.
-        if profile == clouddigit_session::profile::DEFAULT_PROFILE {
-            let path = token_file_path(host)?;
-            if host
+        if !named
+            && host
                 .remove_file(&path)
                 .map_err(|e| bad(format!("{path}: {e}")))?
-            {
-                notes.push(format!("removed the older token file {path}"));
-            }
+        {
+            notes.push(format!("removed the older token file {path}"));
         }
     }
     profiles.file.profiles.insert(
@@ -875,6 +841,100 @@ async fn configure<H: Host>(args: &[String], host: &mut H) -> Res<i32> {
         host.out(&text);
     }
     Ok(exit::OK)
+}
+
+/// Where `configure` keeps a secret it was given or made (a token, a scanning key).
+struct Keep<'a> {
+    /// The secret's name in messages.
+    what: &'a str,
+    /// Its keychain entry's account.
+    account: &'a str,
+    /// The profile it belongs to (for messages).
+    profile: &'a str,
+    /// The 0600 file where there is no keychain.
+    path: &'a str,
+    /// `--store`.
+    store: Option<&'a str>,
+    interactive: bool,
+    /// Why the file is not an option, when it is not.
+    file_refused: Option<&'a str>,
+    /// What else the user can do, after "run again with --store file".
+    otherwise: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    Keychain,
+    File,
+}
+
+/// The keychain; where there is none, the file, when `--store file` says so or the user
+/// agrees at a terminal, and then any older entry in the keychain goes (it would be read
+/// first). One rule for every secret `configure` keeps.
+async fn keep_secret<H: Host>(
+    host: &mut H,
+    k: &Keep<'_>,
+    secret: &str,
+    notes: &mut Vec<String>,
+) -> Res<Kept> {
+    let (what, path) = (k.what, k.path);
+    let keychain = if k.store == Some("file") {
+        Err(KeychainFailure {
+            unavailable: true,
+            message: "--store file".to_owned(),
+        })
+    } else {
+        host.keychain_set(k.account, secret)
+    };
+    let Err(why) = keychain else {
+        return Ok(Kept::Keychain);
+    };
+    if !why.unavailable {
+        return Err(Failure::Api(Box::new(ApiError::config(
+            "keychain_failed",
+            format!("the keychain refused the {what} ({why}); nothing was stored"),
+        ))));
+    }
+    if k.store == Some(STORE_KEYCHAIN) {
+        return Err(Failure::Api(Box::new(ApiError::config(
+            "no_keychain",
+            format!("no keychain available ({why})"),
+        ))));
+    }
+    if let Some(refused) = k.file_refused {
+        return Err(bad(format!("no keychain available ({why}); {refused}")));
+    }
+    let agreed = k.store == Some("file")
+        || (k.interactive
+            && ask(
+                host,
+                &format!(
+                    "No keychain available ({why}). Store the {what} in {path} (mode 0600)? [y/N]"
+                ),
+                Some("n"),
+            )
+            .await?
+            .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes")));
+    if !agreed {
+        return Err(bad(format!(
+            "no keychain available ({why}); run again with --store file to keep the {what} in {path} (mode 0600){}",
+            k.otherwise
+        )));
+    }
+    host.write_private(path, secret)
+        .map_err(|e| bad(format!("{path}: {e}")))?;
+    // An older entry in the keychain would come before the file: it goes.
+    match host.keychain_delete(k.account) {
+        Ok(true) => notes.push(format!("removed the older {what} from the keychain")),
+        Ok(false) | Err(KeychainFailure { unavailable: true, .. }) => {}
+        Err(e) => {
+            return Err(Failure::Api(Box::new(ApiError::config(
+                "keychain_failed",
+                format!("the {what} is in {path}, but the keychain still holds an older {what} for profile {:?}, which comes first, and it could not be removed ({e})", k.profile),
+            ))))
+        }
+    }
+    Ok(Kept::File)
 }
 
 /// `configure --scanning-key [--profile P] [--store keychain|file]`: a new P-256 key
@@ -933,16 +993,24 @@ async fn configure_scanning_key<H: Host>(args: &[String], host: &mut H) -> Res<i
 
     // Keep it: the keychain, or the file where there is none and the user agrees.
     let mut notes = Vec::new();
-    let keychain = if store == Some("file") {
-        Err(KeychainFailure {
-            unavailable: true,
-            message: "--store file".to_owned(),
-        })
-    } else {
-        host.keychain_set(&account, &pem)
-    };
-    let stored_in = match keychain {
-        Ok(()) => {
+    let kept = keep_secret(
+        host,
+        &Keep {
+            what: "scanning key",
+            account: &account,
+            profile: &profile,
+            path: &path,
+            store,
+            interactive,
+            file_refused: None,
+            otherwise: "",
+        },
+        &pem,
+        &mut notes,
+    )
+    .await?;
+    let stored_in = match kept {
+        Kept::Keychain => {
             // An older key file would be read if the keychain were ever unreachable.
             if host
                 .remove_file(&path)
@@ -952,45 +1020,7 @@ async fn configure_scanning_key<H: Host>(args: &[String], host: &mut H) -> Res<i
             }
             format!("the OS keychain (service \"clouddigit\", account \"{account}\")")
         }
-        Err(why) if !why.unavailable => {
-            return Err(Failure::Api(Box::new(ApiError::config(
-                "keychain_failed",
-                format!("the keychain refused the scanning key ({why}); nothing was stored"),
-            ))))
-        }
-        Err(why) => {
-            if store == Some(STORE_KEYCHAIN) {
-                return Err(Failure::Api(Box::new(ApiError::config(
-                    "no_keychain",
-                    format!("no keychain available ({why})"),
-                ))));
-            }
-            let agreed = store == Some("file")
-                || (interactive
-                    && ask(host, &format!("No keychain available ({why}). Store the scanning key in {path} (mode 0600)? [y/N]"), Some("n"))
-                        .await?
-                        .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes")));
-            if !agreed {
-                return Err(bad(format!(
-                    "no keychain available ({why}); run again with --store file to keep the scanning key in {path} (mode 0600)"
-                )));
-            }
-            host.write_private(&path, &pem)
-                .map_err(|e| bad(format!("{path}: {e}")))?;
-            // An older key in the keychain would come first.
-            match host.keychain_delete(&account) {
-                Ok(true) => notes.push("removed the older scanning key from the keychain".to_owned()),
-                Ok(false) => {}
-                Err(e) if e.unavailable => {}
-                Err(e) => {
-                    return Err(Failure::Api(Box::new(ApiError::config(
-                        "keychain_failed",
-                        format!("the key is in {path}, but the keychain still holds an older scanning key for profile {profile:?}, which comes first, and it could not be removed ({e})"),
-                    ))))
-                }
-            }
-            format!("{path} (mode 0600)")
-        }
+        Kept::File => format!("{path} (mode 0600)"),
     };
     drop(pem);
     let key_id = key.key_id();
