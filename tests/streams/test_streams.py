@@ -364,3 +364,44 @@ def test_export_in_each_format(sb: Sandbox) -> None:
     for fmt, key in (("ocsf", "class_uid"), ("cloudtrail", "eventVersion"), ("json", "request_id")):
         lines = [json.loads(x) for x in raw_get(sb, f"/v1/audit/events/export?format={fmt}").splitlines() if x]
         assert lines and all(key in x for x in lines), fmt
+
+
+def test_a_leaked_token_revoked_by_a_report_reaches_the_stream(sb: Sandbox) -> None:
+    """The owner hears of a leak where their SIEM listens: the partner endpoint's
+    revocation is an audit event, and so a stream event, in OCSF like any other."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    box: Dict[str, str] = {}
+    hook = Webhook(box)
+    hook.up()
+    created = sb.api("POST", "/v1/audit/streams", {
+        "name": "leaks", "format": "ocsf", "sink": {"type": "webhook", "url": f"http://127.0.0.1:{hook.port}/"}})
+    box["secret"] = created["signing_secret"]
+    sid = created["stream"]["id"]
+    try:
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        kid = sb.api("POST", "/v1/secret-scanning/keys", {"name": "stream-test", "key": pem})["key_identifier"]
+        token = sb.api("POST", "/v1/iam/tokens", {"name": "leaky", "projects": ["web"], "permissions": "inherit",
+                                                  "expires_in_days": 30})["secret"]
+        body = json.dumps([{"token": token, "type": "clouddigit_api_token",
+                            "url": "https://paste.example.test/x1", "source": "content"}]).encode()
+        sig = base64.b64encode(key.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
+        req = urllib.request.Request(sb.url + "/v1/secret-scanning/alerts", data=body, method="POST", headers={
+            "Content-Type": "application/json", "Github-Public-Key-Identifier": kid, "Github-Public-Key-Signature": sig})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert json.loads(r.read())[0]["action"] == "revoked"
+        leak = wait_for("the leak's record", lambda: next((
+            r for r in hook.records() if "leaked at https://paste.example.test/x1" in (r.get("unmapped", {}).get("detail") or "")), None))
+        assert leak["class_uid"] == 6003 and leak["actor"]["user"]["name"] == "secret-scanning:stream-test"
+        expected = base64.b64encode(hashlib.sha256(token.encode()).digest()).decode()
+        assert leak["unmapped"]["hashed_token"] == expected
+        assert token not in json.dumps(hook.records())
+        assert hook.bad_signatures == 0
+    finally:
+        sb.api("DELETE", f"/v1/audit/streams/{sid}")
+        hook.down()
