@@ -111,7 +111,7 @@ echo "built dist/wasm: clouddigit_wasm_bg.wasm ${raw} bytes raw, ${gz} bytes gzi
 page=0
 # (Not dist/cli/: js/sigv4.js, js/trust.js and js/audit.js load it only when one of their
 # functions is called.)
-for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js js/audit.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
+for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js js/audit.js js/lazy.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
          dist/wasm/json.js dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
   page=$((page + $(gzip -9c "$f" | wc -c)))
 done
