@@ -43,7 +43,8 @@ pub fn start(state: &AppState, id: &str) {
     state.0.streams.add(id, handle.clone());
     let state = state.clone();
     let id = id.to_owned();
-    tokio::spawn(async move { run(state, id, handle).await });
+    let runtime = state.0.streams.runtime.clone();
+    runtime.spawn(async move { run(state, id, handle).await });
 }
 
 async fn wait(handle: &Handle, d: Duration, kick_only: bool) {

@@ -201,18 +201,32 @@ pub async fn test(
         detail: Some(format!("test event for audit stream {}", row.name)),
         hashed_token: None,
     };
-    let events = [event];
     let ctx = state.audit_context();
-    let batch = sinks::Batch::new(&id, &events, &[0], row.format, &ctx);
     let started = Instant::now();
-    let sent = sinks::send(
-        &state,
-        &state.0.streams.http,
-        &row.sink,
-        secret.as_deref().map(|s| s.as_str()),
-        &batch,
-    )
-    .await;
+    // Sent from the streams' runtime, where their HTTP client's connections live.
+    let sending = {
+        let (state, id) = (state.clone(), id.clone());
+        async move {
+            let events = [event];
+            let batch = sinks::Batch::new(&id, &events, &[0], row.format, &ctx);
+            let http = state.0.streams.http.clone();
+            sinks::send(
+                &state,
+                &http,
+                &row.sink,
+                secret.as_deref().map(|s| s.as_str()),
+                &batch,
+            )
+            .await
+        }
+    };
+    let sent = state
+        .0
+        .streams
+        .runtime
+        .spawn(sending)
+        .await
+        .map_err(|e| ApiError::internal(format!("the test delivery failed: {e}")))?;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     // A sink that works again is worth trying at once.
     if sent.is_ok() {
