@@ -1247,6 +1247,7 @@ pub fn trim_audit(
     retention: Retention,
     now: Timestamp,
     count: u64,
+    keep_after: Option<i64>,
 ) -> rusqlite::Result<(u64, Option<String>)> {
     let cutoff = now
         .checked_sub_signed(retention.max_age)
@@ -1273,6 +1274,16 @@ pub fn trim_audit(
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        // Past the count, not into what an audit stream has yet to send.
+        let last = match (last, keep_after) {
+            (Some((seq, _)), Some(k)) if seq > k => conn
+                .prepare_cached(
+                    "SELECT seq, time FROM audit WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
+                )?
+                .query_row([k], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+            (last, _) => last,
+        };
         if let Some((seq, time)) = last {
             dropped += conn
                 .prepare_cached("DELETE FROM audit WHERE seq <= ?1")?
@@ -1337,27 +1348,40 @@ pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<
     }
     push(" ORDER BY seq DESC LIMIT ?", V::Integer(f.limit as i64));
     let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
-        let seq: i64 = r.get(0)?;
-        Ok(AuditEvent {
-            seq,
-            id: format!("ev_{seq}"),
-            request_id: r.get(1)?,
-            time: r.get(2)?,
-            token_name: r.get(3)?,
-            token_prefix: r.get(4)?,
-            actor: r.get(5)?,
-            method: r.get(6)?,
-            path: r.get(7)?,
-            query: r.get(8)?,
-            project: r.get(9)?,
-            status: r.get(10)?,
-            error_code: r.get(11)?,
-            source_ip: r.get(12)?,
-            token_id: r.get(13)?,
-            detail: r.get(14)?,
-            hashed_token: r.get(15)?,
-        })
-    })?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), audit_row)?;
     rows.collect()
+}
+
+const AUDIT_COLS: &str = "seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail, hashed_token";
+
+/// The events after `seq`, oldest first: what an audit stream has yet to send.
+pub fn audit_after(conn: &Connection, seq: i64, limit: usize) -> rusqlite::Result<Vec<AuditEvent>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {AUDIT_COLS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![seq, limit as i64], audit_row)?;
+    rows.collect()
+}
+
+fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let seq: i64 = r.get(0)?;
+    Ok(AuditEvent {
+        seq,
+        id: format!("ev_{seq}"),
+        request_id: r.get(1)?,
+        time: r.get(2)?,
+        token_name: r.get(3)?,
+        token_prefix: r.get(4)?,
+        actor: r.get(5)?,
+        method: r.get(6)?,
+        path: r.get(7)?,
+        query: r.get(8)?,
+        project: r.get(9)?,
+        status: r.get(10)?,
+        error_code: r.get(11)?,
+        source_ip: r.get(12)?,
+        token_id: r.get(13)?,
+        detail: r.get(14)?,
+        hashed_token: r.get(15)?,
+    })
 }

@@ -195,40 +195,19 @@ impl AppState {
         if events.is_empty() {
             return Ok(());
         }
-        let streams = self.0.streams.ids();
+        let streams = !self.0.streams.is_empty();
         let written = db::atomically(&conn, |tx| {
             for e in &events {
                 db::insert_audit(tx, e)?;
-                if !streams.is_empty() {
-                    self.enqueue(tx, &streams, e)?;
-                }
             }
             self.trim_audit(tx, events.len() as u64)
         });
         // Waiting answers go out either way; a failed write is reported, not hidden.
         self.0.audit_committed.send_modify(|c| *c = (*c).max(last));
-        if written.is_ok() && !streams.is_empty() {
+        if written.is_ok() && streams {
             self.0.streams.wake_all();
         }
         written
-    }
-
-    /// Copies the event just inserted into every stream's outbox, as the API shows it.
-    fn enqueue(
-        &self,
-        conn: &rusqlite::Connection,
-        streams: &[String],
-        e: &AuditEvent,
-    ) -> Result<(), ApiError> {
-        let seq = conn.last_insert_rowid();
-        let shown = crate::views::audit_event(&AuditEvent {
-            seq,
-            id: format!("ev_{seq}"),
-            ..e.clone()
-        })?;
-        let json = serde_json::to_string(&shown)?;
-        crate::streams::store::enqueue(conn, streams, seq, &e.time, &json)?;
-        Ok(())
     }
 
     /// Keeps the log within its retention: past its count at every write, by age a minute
@@ -247,7 +226,15 @@ impl AppState {
             return Ok(());
         }
         t.last = Some(now);
-        let (dropped, newest) = db::trim_audit(conn, self.0.audit_retention, now, count)?;
+        // What an audit stream has yet to send stays (its cursor moves past what waited
+        // longer than its buffer, and then the log trims it).
+        let keep_after = if self.0.streams.is_empty() {
+            None
+        } else {
+            crate::streams::store::min_cursor(conn)?
+        };
+        let (dropped, newest) =
+            db::trim_audit(conn, self.0.audit_retention, now, count, keep_after)?;
         if dropped > 0 {
             // One note says it all: it replaces the earlier ones and carries their count.
             let total = dropped

@@ -405,3 +405,31 @@ def test_a_leaked_token_revoked_by_a_report_reaches_the_stream(sb: Sandbox) -> N
     finally:
         sb.api("DELETE", f"/v1/audit/streams/{sid}")
         hook.down()
+
+
+def test_the_log_keeps_what_a_stream_has_yet_to_send() -> None:
+    """The log is the streams' outbox: trimming it to its maximum count skips nothing a
+    paused stream still has to deliver."""
+    sb = Sandbox("--audit-max-events", "100")
+    box: Dict[str, str] = {}
+    hook = Webhook(box)
+    hook.up()
+    try:
+        created = sb.api("POST", "/v1/audit/streams", {
+            "name": "slow", "sink": {"type": "webhook", "url": f"http://127.0.0.1:{hook.port}/"}})
+        box["secret"] = created["signing_secret"]
+        sid = created["stream"]["id"]
+        sb.api("POST", f"/v1/audit/streams/{sid}/pause")
+        for n in range(1, 301):
+            mark(sb, n)
+        assert stream(sb, sid)["health"]["buffered"] >= 300
+        sb.api("POST", f"/v1/audit/streams/{sid}/resume")
+        wait_for("all 300 calls", lambda: set(range(1, 301)) <= set(marks_of(hook.records(), lambda r: r.get("query"))))
+        assert first_seen(marks_of(hook.records(), lambda r: r.get("query"))) == list(range(1, 301))
+        # Once delivered, the log trims back to its maximum.
+        for n in range(301, 321):
+            mark(sb, n)
+        wait_for("the log trimmed", lambda: len(raw_get(sb, "/v1/audit/events/export?format=jsonl").splitlines()) <= 110)
+    finally:
+        hook.down()
+        sb.close()

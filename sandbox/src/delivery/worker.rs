@@ -113,7 +113,7 @@ async fn step(state: &AppState, http: &reqwest::Client, id: &str) -> Step {
         store::expire(&conn, id, &cutoff)?;
         let pending = match row.status {
             StreamStatus::Paused => Vec::new(),
-            StreamStatus::Active => store::pending(&conn, id, MAX_BATCH)?,
+            StreamStatus::Active => db::audit_after(&conn, store::cursor(&conn, id)?, MAX_BATCH)?,
         };
         let secret = row
             .secret_sealed
@@ -135,17 +135,17 @@ async fn step(state: &AppState, http: &reqwest::Client, id: &str) -> Step {
     if pending.is_empty() {
         return Step::Idle;
     }
-    // An event that no longer reads (it cannot happen short of a damaged file) is sent
-    // as nothing rather than holding the stream up forever.
-    let mut events = Vec::with_capacity(pending.len());
+    // An event that no longer reads (a time that does not parse: it cannot happen short of
+    // a damaged file) is sent as nothing rather than holding the stream up forever.
+    let mut events: Vec<AuditEvent> = Vec::with_capacity(pending.len());
     let mut seqs = Vec::with_capacity(pending.len());
-    for (seq, json) in &pending {
-        if let Ok(e) = serde_json::from_str::<AuditEvent>(json) {
+    for row in &pending {
+        if let Ok(e) = crate::views::audit_event(row) {
             events.push(e);
-            seqs.push(*seq);
+            seqs.push(row.seq);
         }
     }
-    let last_seq = pending.last().map_or(0, |p| p.0);
+    let last_seq = pending.last().map_or(0, |p| p.seq);
     let ctx = state.audit_context();
     let batch = sinks::Batch::new(id, &events, &seqs, row.format, &ctx);
     let sent = if events.is_empty() {

@@ -1,5 +1,8 @@
-//! The streams' tables: the streams with their health, and the outbox of events each has
-//! yet to deliver.
+//! The streams' table: each stream with its health and its cursor, the last event of the
+//! audit log it delivered. What a stream has yet to send is the log past its cursor: the
+//! log is its outbox, on disk, written once for every stream (copying each event into
+//! an outbox per stream made every call's audit write that many times larger; see
+//! bench/streams.py), and the log's trimming keeps what a stream still needs.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use schemars::JsonSchema;
@@ -12,10 +15,8 @@ CREATE TABLE IF NOT EXISTS audit_streams (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, sink TEXT NOT NULL,
   secret_sealed TEXT, status TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT,
   last_delivery_at TEXT, last_attempt_at TEXT, last_error TEXT, failing_since TEXT,
-  delivered INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS audit_outbox (
-  stream_id TEXT NOT NULL, seq INTEGER NOT NULL, time TEXT NOT NULL, event TEXT NOT NULL,
-  PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
+  delivered INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0,
+  cursor INTEGER NOT NULL DEFAULT 0);
 "#;
 
 /// How a stream is doing, as the API shows it (with `lag_seconds` and `buffered` added
@@ -79,9 +80,11 @@ fn row(r: &Row) -> rusqlite::Result<StreamRow> {
     })
 }
 
+/// A new stream starts after the last event in the log.
 pub fn insert(conn: &Connection, s: &StreamRow) -> rusqlite::Result<()> {
     conn.execute(
-        &format!("INSERT INTO audit_streams ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, NULL, NULL, 0, 0)"),
+        &format!("INSERT INTO audit_streams ({COLS}, cursor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, NULL, NULL, 0, 0,
+           (SELECT COALESCE(MAX(seq), 0) FROM audit))"),
         params![
             s.id,
             s.name,
@@ -127,46 +130,33 @@ pub fn set_status(conn: &Connection, id: &str, status: StreamStatus) -> rusqlite
     )? > 0)
 }
 
-/// Deletes a stream and what it had yet to send.
+/// Deletes a stream (what it had yet to send stays in the log).
 pub fn delete(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
-    conn.execute("DELETE FROM audit_outbox WHERE stream_id = ?1", [id])?;
     Ok(conn.execute("DELETE FROM audit_streams WHERE id = ?1", [id])? > 0)
 }
 
-/// Copies one committed event into each stream's outbox (inside the audit write's
-/// transaction).
-pub fn enqueue(
-    conn: &Connection,
-    streams: &[String],
-    seq: i64,
-    time: &str,
-    event: &str,
-) -> rusqlite::Result<()> {
-    // Only into a stream that still exists: one deleted while this write waited for the
-    // database gets nothing.
-    let mut st = conn.prepare_cached(
-        "INSERT OR IGNORE INTO audit_outbox (stream_id, seq, time, event)
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM audit_streams WHERE id = ?1)",
-    )?;
-    for id in streams {
-        st.execute(params![id, seq, time, event])?;
-    }
-    Ok(())
+/// The last event the stream delivered (`i64::MAX` for a stream that is gone).
+pub fn cursor(conn: &Connection, id: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT cursor FROM audit_streams WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(i64::MAX))
 }
 
-/// The next events a stream has to send, oldest first: `(seq, event JSON)`.
-pub fn pending(conn: &Connection, id: &str, limit: usize) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut st = conn.prepare_cached(
-        "SELECT seq, event FROM audit_outbox WHERE stream_id = ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = st.query_map(params![id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
+/// The lowest cursor of any stream: the log keeps every event after it.
+pub fn min_cursor(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT MIN(cursor) FROM audit_streams")?
+        .query_row([], |r| r.get(0))
 }
 
 /// How many events wait and the time of the oldest.
 pub fn backlog(conn: &Connection, id: &str) -> rusqlite::Result<(u64, Option<String>)> {
-    conn.prepare_cached("SELECT COUNT(*), MIN(time) FROM audit_outbox WHERE stream_id = ?1")?
-        .query_row([id], |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)))
+    let after = cursor(conn, id)?;
+    conn.prepare_cached("SELECT COUNT(*), MIN(time) FROM audit WHERE seq > ?1")?
+        .query_row([after], |r| {
+            Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?))
+        })
 }
 
 /// A delivery the sink took: the events up to `last_seq` leave the outbox.
@@ -178,13 +168,10 @@ pub fn delivered(
     now: &str,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        "DELETE FROM audit_outbox WHERE stream_id = ?1 AND seq <= ?2",
-        params![id, last_seq],
-    )?;
-    conn.execute(
         "UPDATE audit_streams SET delivered = delivered + ?2, last_delivery_at = ?3,
-           last_attempt_at = ?3, last_error = NULL, failing_since = NULL WHERE id = ?1",
-        params![id, count as i64, now],
+           last_attempt_at = ?3, last_error = NULL, failing_since = NULL,
+           cursor = MAX(cursor, ?4) WHERE id = ?1",
+        params![id, count as i64, now, last_seq],
     )?;
     Ok(())
 }
@@ -206,17 +193,18 @@ pub fn failed(conn: &Connection, id: &str, error: &str, now: &str) -> rusqlite::
     Ok(matches!(was, Some(None)))
 }
 
-/// Drops the events that waited longer than the buffer keeps them; returns how many.
+/// Skips the events that waited longer than the buffer keeps them (the cursor moves past
+/// them, and the log may then trim them); returns how many.
 pub fn expire(conn: &Connection, id: &str, cutoff: &str) -> rusqlite::Result<u64> {
-    let n = conn.execute(
-        "DELETE FROM audit_outbox WHERE stream_id = ?1 AND time < ?2",
-        params![id, cutoff],
-    )? as u64;
-    if n > 0 {
+    let after = cursor(conn, id)?;
+    let (n, last): (i64, Option<i64>) = conn
+        .prepare_cached("SELECT COUNT(*), MAX(seq) FROM audit WHERE seq > ?1 AND time < ?2")?
+        .query_row(params![after, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if let (true, Some(last)) = (n > 0, last) {
         conn.execute(
-            "UPDATE audit_streams SET dropped = dropped + ?2 WHERE id = ?1",
-            params![id, n as i64],
+            "UPDATE audit_streams SET dropped = dropped + ?2, cursor = MAX(cursor, ?3) WHERE id = ?1",
+            params![id, n, last],
         )?;
     }
-    Ok(n)
+    Ok(n.max(0) as u64)
 }
