@@ -1,11 +1,12 @@
 //! Audit streams: the organization's audit log pushed to a SIEM as it is written.
 //!
-//! Each event is copied into every stream's outbox (`audit_outbox`, on disk) in the
-//! same transaction that commits it to the log, so nothing committed can miss a stream
-//! and no call waits on a sink: the answer leaves once the event is committed, and one
-//! task per stream ([`worker`]) reads its outbox in order, sends a batch, and deletes it
-//! only after the sink took it (at least once, in order). A sink that is down is retried
-//! with backoff; events wait in the outbox up to [`BUFFER_DAYS`] days (paused streams
+//! The audit log on disk is every stream's outbox: each stream keeps a cursor (the last
+//! event it delivered), and the log's trimming stops at the lowest cursor, so nothing
+//! committed can miss a stream and no call waits on a sink (the answer leaves once the
+//! event is committed). One task per stream (`crate::delivery::worker`) reads the log
+//! past its cursor in order, sends a batch, and moves the cursor only after the sink took
+//! it (at least once, in order). A sink that is down is retried with backoff; events wait
+//! up to [`BUFFER_DAYS`] days (paused streams
 //! too, as GitHub's audit-log streaming keeps them), and the health each stream shows
 //! (last delivery, lag, last error) is kept beside it. A stream that starts failing, or
 //! recovers, writes an audit event of its own.
@@ -160,8 +161,7 @@ impl Streams {
         }
     }
 
-    /// The streams whose outboxes take new events: read at every audit write, without
-    /// touching the database.
+    /// The running streams.
     pub fn ids(&self) -> Vec<String> {
         self.handles().keys().cloned().collect()
     }
@@ -170,7 +170,7 @@ impl Streams {
         self.handles().is_empty()
     }
 
-    /// New events are in the outboxes.
+    /// New events are in the log.
     pub fn wake_all(&self) {
         for h in self.handles().values() {
             h.notify.notify_one();
