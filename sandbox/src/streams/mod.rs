@@ -135,6 +135,9 @@ impl Streams {
         let http = reqwest::Client::builder()
             // A redirect is the receiver's misconfiguration, not a place to send the log.
             .redirect(reqwest::redirect::Policy::none())
+            // A new connection per delivery: a pooled one the receiver closed fails as
+            // "error sending request", where "could not connect" says what happened.
+            .pool_max_idle_per_host(0)
             .connect_timeout(DELIVERY_TIMEOUT)
             .build()
             .map_err(|e| crate::error::ApiError::internal(format!("http client: {e}")))?;
