@@ -6,6 +6,7 @@
 
 pub mod allowed_ips;
 pub mod audit_format;
+pub mod audit_summary;
 pub mod catalog;
 pub mod delegation;
 pub mod evaluator;

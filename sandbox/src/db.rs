@@ -1305,14 +1305,15 @@ pub struct AuditFilter {
     pub status_min: Option<u16>,
     pub status_max: Option<u16>,
     pub project: Option<String>,
+    /// Text the path contains.
+    pub path: Option<String>,
     pub before: Option<i64>,
     pub limit: usize,
 }
 
-pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditEvent>> {
-    let mut sql = String::from(
-        "SELECT seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail, hashed_token FROM audit WHERE 1=1",
-    );
+/// The `WHERE` clause (from `WHERE 1=1` on) and its arguments for a filter, paging aside.
+fn audit_where(f: &AuditFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from(" WHERE 1=1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut push = |clause: &str, v: rusqlite::types::Value| {
         args.push(v);
@@ -1343,13 +1344,62 @@ pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<
     if let Some(p) = &f.project {
         push(" AND project = ?", V::Text(p.clone()));
     }
+    if let Some(p) = &f.path {
+        // Case-insensitive for ASCII, as paths are; instr, not LIKE, so % and _ are text.
+        push(" AND instr(lower(path), lower(?)) > 0", V::Text(p.clone()));
+    }
     if let Some(b) = f.before {
         push(" AND seq < ?", V::Integer(b));
     }
-    push(" ORDER BY seq DESC LIMIT ?", V::Integer(f.limit as i64));
+    (sql, args)
+}
+
+pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditEvent>> {
+    let (mut sql, mut args) = audit_where(f);
+    sql.insert_str(0, &format!("SELECT {AUDIT_COLS} FROM audit"));
+    args.push(rusqlite::types::Value::Integer(f.limit as i64));
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
     let mut st = conn.prepare(&sql)?;
     let rows = st.query_map(rusqlite::params_from_iter(args), audit_row)?;
     rows.collect()
+}
+
+/// The oldest matching event's time (the start of a summary given no `from`).
+pub fn audit_first_time(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Option<String>> {
+    let (mut sql, args) = audit_where(f);
+    sql.insert_str(0, "SELECT MIN(time) FROM audit");
+    conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(0))
+}
+
+/// Hands every matching event's time, status, error code, address, method and path to
+/// `each`, one row at a time (a summary over 100,000 events holds none of them).
+pub fn audit_calls(
+    conn: &Connection,
+    f: &AuditFilter,
+    mut each: impl FnMut(&str, u16, Option<&str>, Option<&str>, &str, &str),
+) -> rusqlite::Result<()> {
+    let (mut sql, args) = audit_where(f);
+    sql.insert_str(
+        0,
+        "SELECT time, status, error_code, ip, method, path FROM audit",
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        let time = r.get_ref(0)?.as_str()?;
+        let status: u16 = r.get(1)?;
+        let code = r.get_ref(2)?.as_str_or_null()?;
+        let ip = r.get_ref(3)?.as_str_or_null()?;
+        each(
+            time,
+            status,
+            code,
+            ip,
+            r.get_ref(4)?.as_str()?,
+            r.get_ref(5)?.as_str()?,
+        );
+    }
+    Ok(())
 }
 
 const AUDIT_COLS: &str = "seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail, hashed_token";

@@ -290,7 +290,7 @@ pub fn build_from(defs: &[RouteDef]) -> Value {
         let mut responses = Map::new();
         let ok = match (def.response, def.path.ends_with("/export")) {
             (_, true) => {
-                json!({ "description": "JSON lines", "content": { "application/x-ndjson": { "schema": { "type": "string" } } } })
+                json!({ "description": "JSON lines, or with ?format=csv CSV", "content": { "application/x-ndjson": { "schema": { "type": "string" } }, "text/csv": { "schema": { "type": "string" } } } })
             }
             (Some(schema), _) => {
                 json!({ "description": "Success", "content": { "application/json": { "schema": schema(&mut generator) } } })
@@ -303,8 +303,9 @@ pub fn build_from(defs: &[RouteDef]) -> Value {
         let mut ok = ok;
         if def.operation_id == "listAuditEvents" {
             ok["content"]["application/x-ndjson"] = json!({ "schema": { "type": "string" } });
+            ok["content"]["text/csv"] = json!({ "schema": { "type": "string" } });
             ok["description"] = json!(
-                "The page of events, or with ?format=jsonl every matching event as JSON lines"
+                "The page of events, or with ?format=jsonl every matching event as JSON lines (csv: as CSV)"
             );
         }
         let links = links_from(&def, defs);

@@ -20,7 +20,7 @@ use crate::bodies::{
 };
 use crate::db::{Bucket, Server};
 use crate::faults::{FaultPlan, FaultStatus};
-use crate::query::{AuditQuery, PageQuery};
+use crate::query::{AuditQuery, AuditSummaryQuery, PageQuery};
 use crate::streams::api::{AuditStream, AuditStreamList, CreatedStream, StreamCreate, StreamTest};
 use crate::views::{
     AccessKeyList, AuditEventList, AuthorizeResult, BucketList, Clock, DevToken, PublicKeyList,
@@ -92,6 +92,7 @@ const PROJECT_OPTIONAL: [Query; 1] = [Query::One(project(
     "The project, when the body does not name one",
 ))];
 const AUDIT_FILTERS: [Query; 1] = [Query::Fields(fields::<AuditQuery>)];
+const SUMMARY_FILTERS: [Query; 1] = [Query::Fields(fields::<AuditSummaryQuery>)];
 
 #[derive(Debug, Clone, Copy)]
 pub struct RouteDef {
@@ -277,7 +278,8 @@ pub fn operations() -> Vec<RouteDef> {
         r("POST", "/v1/storage/buckets/{id}/object-lock", "enableObjectLock", "Turn on Object Lock", "storage", None, 200, Some(schema::<Bucket>)),
         r("DELETE", "/v1/storage/buckets/{id}/object-lock", "disableObjectLock", "Turn off Object Lock: needs MFA step-up, so always 403 step_up_required for tokens", "storage", None, 200, Some(schema::<Bucket>)),
         // Audit
-        query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, hashed_token, from, to, status, project; cursor pagination; ?format=jsonl, ocsf or cloudtrail for JSON lines", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
+        query(r("GET", "/v1/audit/events", "listAuditEvents", "Audit events, newest first: filters actor, token_prefix, hashed_token, from, to, status, project, path; cursor pagination; ?format=jsonl, ocsf or cloudtrail for JSON lines", "audit", None, 200, Some(schema::<AuditEventList>)), &AUDIT_FILTERS),
+        query(r("GET", "/v1/audit/summary", "summarizeAuditEvents", "The matching events counted: calls per hour (a day per bar past 31 days) as allowed, denied (by reason) and failed, the addresses used from, and the last call; from defaults to the oldest matching event, to to now", "audit", None, 200, Some(schema::<clouddigit_core::audit_summary::AuditSummary>)), &SUMMARY_FILTERS),
         query(r("GET", "/v1/audit/events/export", "exportAuditEvents", "Every matching audit event as JSON lines", "audit", None, 200, None), &AUDIT_FILTERS),
         r("GET", "/v1/audit/streams", "listAuditStreams", "The organization's audit streams, each with its health (last delivery, lag, last error)", "audit", None, 200, Some(schema::<AuditStreamList>)),
         makes(r("POST", "/v1/audit/streams", "createAuditStream", "Stream the audit log to a webhook (HMAC-signed JSON lines), a syslog receiver (RFC 5424 over TCP) or an S3 bucket (gzipped JSON lines by hour), as json, ocsf or cloudtrail; a webhook's signing secret is shown once", "audit", Some(schema::<StreamCreate>), 201, Some(schema::<CreatedStream>)), "/stream/id"),

@@ -156,6 +156,7 @@ macro_rules! parsed_from_text {
 }
 
 parsed_from_text!(
+    PathText,
     PageLimit,
     OffsetCursor,
     EventTime,
@@ -396,8 +397,8 @@ impl JsonSchema for EventCursor {
 }
 
 /// `?format=`: a page of JSON, or every matching event as JSON lines in our shape
-/// (`jsonl`), as OCSF (`ocsf`) or as CloudTrail-like records (`cloudtrail`). On the
-/// export, which is always JSON lines, `json` is our shape too.
+/// (`jsonl`), as OCSF (`ocsf`) or as CloudTrail-like records (`cloudtrail`), or as CSV
+/// (`csv`). On the export, `json` is JSON lines in our shape.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(inline)]
@@ -407,6 +408,8 @@ pub enum Format {
     Jsonl,
     Ocsf,
     Cloudtrail,
+    /// Our shape's fields as CSV, a header line first (`text/csv`)
+    Csv,
 }
 
 impl Format {
@@ -414,7 +417,7 @@ impl Format {
     pub fn shape(self) -> clouddigit_core::audit_format::AuditFormat {
         use clouddigit_core::audit_format::AuditFormat;
         match self {
-            Format::Json | Format::Jsonl => AuditFormat::Json,
+            Format::Json | Format::Jsonl | Format::Csv => AuditFormat::Json,
             Format::Ocsf => AuditFormat::Ocsf,
             Format::Cloudtrail => AuditFormat::Cloudtrail,
         }
@@ -426,11 +429,44 @@ impl Format {
             "jsonl" => Ok(Format::Jsonl),
             "ocsf" => Ok(Format::Ocsf),
             "cloudtrail" => Ok(Format::Cloudtrail),
+            "csv" => Ok(Format::Csv),
             _ => Err((
                 "invalid_format",
-                "format is json, jsonl, ocsf or cloudtrail".to_owned(),
+                "format is json, jsonl, ocsf, cloudtrail or csv".to_owned(),
             )),
         }
+    }
+}
+
+/// `?path=` on the audit log: 1 to 200 characters the path contains.
+#[derive(Debug, Clone)]
+pub struct PathText(pub String);
+
+impl PathText {
+    pub const MAX: usize = 200;
+
+    fn parse(text: &str) -> Result<PathText, (&'static str, String)> {
+        let n = text.chars().count();
+        if (1..=Self::MAX).contains(&n) {
+            Ok(PathText(text.to_owned()))
+        } else {
+            Err((
+                "invalid_path",
+                format!("give 1 to {} characters of the path ({n} given)", Self::MAX),
+            ))
+        }
+    }
+}
+
+impl JsonSchema for PathText {
+    fn schema_name() -> Cow<'static, str> {
+        "PathText".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "minLength": 1, "maxLength": PathText::MAX })
     }
 }
 
@@ -454,6 +490,8 @@ pub struct AuditQuery {
     /// authorized in
     #[schemars(with = "Option<crate::bodies::ProjectId>")]
     pub project: Option<String>,
+    /// Text the path contains (ASCII letters in either case)
+    pub path: Option<PathText>,
     /// jsonl: every matching event as JSON lines
     #[schemars(extend("default" = "json"))]
     pub format: Option<Format>,
@@ -461,4 +499,45 @@ pub struct AuditQuery {
     pub limit: Option<EventLimit>,
     /// next_cursor of the previous page
     pub cursor: Option<EventCursor>,
+}
+
+/// `GET /v1/audit/summary`'s parameters: the audit log's filters, without the list's
+/// paging and format (a summary counts every matching event).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+pub struct AuditSummaryQuery {
+    /// User email or service-account name
+    pub actor: Option<String>,
+    /// cd_ and 6 characters
+    pub token_prefix: Option<String>,
+    /// The calling secret's SHA-256, base64: every call made with a leaked token, found
+    /// without the secret (`printf %s "$TOKEN" | openssl dgst -sha256 -binary | base64`)
+    pub hashed_token: Option<String>,
+    /// Events at or after (RFC 3339)
+    pub from: Option<EventTime>,
+    /// Events at or before (RFC 3339)
+    pub to: Option<EventTime>,
+    /// A status (403) or a class (4xx)
+    pub status: Option<StatusFilter>,
+    /// One project (organization-wide tokens); other tokens see the project they are
+    /// authorized in
+    #[schemars(with = "Option<crate::bodies::ProjectId>")]
+    pub project: Option<String>,
+    /// Text the path contains (ASCII letters in either case)
+    pub path: Option<PathText>,
+}
+
+impl From<AuditSummaryQuery> for AuditQuery {
+    fn from(q: AuditSummaryQuery) -> AuditQuery {
+        AuditQuery {
+            actor: q.actor,
+            token_prefix: q.token_prefix,
+            hashed_token: q.hashed_token,
+            from: q.from,
+            to: q.to,
+            status: q.status,
+            project: q.project,
+            path: q.path,
+            ..AuditQuery::default()
+        }
+    }
 }

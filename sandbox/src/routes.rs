@@ -66,6 +66,7 @@ fn handler(def: &RouteDef) -> Option<MethodRouter<AppState>> {
         "disableObjectLock" => on(method, resources::disable_object_lock),
         "listAuditEvents" => on(method, handlers::audit::list),
         "exportAuditEvents" => on(method, handlers::audit::export),
+        "summarizeAuditEvents" => on(method, handlers::audit::summary),
         "listAuditStreams" => on(method, handlers::streams::list),
         "createAuditStream" => on(method, handlers::streams::create),
         "getAuditStream" => on(method, handlers::streams::get),

@@ -484,3 +484,101 @@ async fn the_audit_log_drops_events_past_its_age() {
     assert!(events.iter().any(|e| e["path"] == "/_audit/retention"
         && e["detail"].as_str().unwrap().contains("older than 1 days")));
 }
+
+#[tokio::test]
+async fn the_summary_counts_what_the_list_holds() {
+    let sbx = sandbox().await;
+    let dev = sbx.simple_token("u_dev", json!(["web"])).await;
+    let prefix = &dev[..9];
+    for _ in 0..5 {
+        sbx.get("/v1/compute/servers?project=web", &dev).await;
+    }
+    for _ in 0..2 {
+        sbx.get("/v1/storage/buckets?project=data", &dev).await; // 403
+    }
+    let r = sbx
+        .get(
+            &format!("/v1/audit/summary?token_prefix={prefix}"),
+            &sbx.admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let s = &r.body;
+    assert_eq!(
+        (
+            s["total"].as_u64(),
+            s["allowed"].as_u64(),
+            s["denied"].as_u64()
+        ),
+        (Some(7), Some(5), Some(2))
+    );
+    assert_eq!(s["denied_by_reason"]["project_out_of_scope"], 2);
+    assert_eq!(s["bucket"], "hour");
+    let bars: u64 = s["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["allowed"].as_u64().unwrap()
+                + p["denied"].as_u64().unwrap()
+                + p["failed"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(bars, 7);
+    assert_eq!(s["sources"][0]["ip"], "127.0.0.1");
+    assert_eq!(s["sources"][0]["calls"], 7);
+    assert_eq!(s["last_call"]["path"], "/v1/storage/buckets");
+    assert_eq!(s["last_call"]["status"], 403);
+
+    // The path filter narrows the list and the summary alike, in either case.
+    let list = sbx
+        .get(
+            &format!("/v1/audit/events?token_prefix={prefix}&path=STORAGE"),
+            &sbx.admin,
+        )
+        .await;
+    assert_eq!(list.body["events"].as_array().unwrap().len(), 2);
+    let sum = sbx
+        .get(
+            &format!("/v1/audit/summary?token_prefix={prefix}&path=storage/"),
+            &sbx.admin,
+        )
+        .await;
+    assert_eq!(sum.body["total"], 2);
+    // % and _ are text, not patterns.
+    let sum = sbx
+        .get(
+            &format!("/v1/audit/summary?token_prefix={prefix}&path=%25"),
+            &sbx.admin,
+        )
+        .await;
+    assert_eq!(sum.body["total"], 0);
+
+    // The same view as CSV: a header, then one line per event.
+    let r = sbx
+        .get(
+            &format!("/v1/audit/events/export?token_prefix={prefix}&path=storage&format=csv"),
+            &sbx.admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let lines: Vec<&str> = r.text.trim_end().split("\r\n").collect();
+    assert!(
+        lines[0].starts_with("time,id,request_id,actor"),
+        "{}",
+        r.text
+    );
+    assert_eq!(lines.len(), 3, "{}", r.text);
+    assert!(
+        lines[1].contains(",403,project_out_of_scope,"),
+        "{}",
+        lines[1]
+    );
+
+    // A range past five years is refused, naming the field.
+    let r = sbx
+        .get("/v1/audit/summary?from=1990-01-01T00:00:00Z", &sbx.admin)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["field"], "from");
+}

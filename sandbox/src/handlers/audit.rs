@@ -6,11 +6,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use clouddigit_core::audit_format;
+use clouddigit_core::audit_summary::{AuditSummary, Call, SummaryBuilder};
+use clouddigit_core::model::Timestamp;
 
 use crate::auth::Caller;
 use crate::db::{self, AuditFilter};
 use crate::error::ApiError;
-use crate::query::{AuditQuery, EventLimit, Format, Query};
+use crate::query::{AuditQuery, AuditSummaryQuery, EventLimit, Format, Query};
 use crate::state::AppState;
 use crate::views::{self, AuditEventList};
 
@@ -27,9 +29,31 @@ fn filter_of(q: &AuditQuery) -> AuditFilter {
         status_min: q.status.map(|s| s.min),
         status_max: q.status.map(|s| s.max),
         project: q.project.clone(),
+        path: q.path.as_ref().map(|p| p.0.clone()),
         before: q.cursor.map(|c| c.0),
         limit: q.limit.map_or(EventLimit::DEFAULT, |l| l.0),
     }
+}
+
+/// The filter the caller may read with: an organization admin's all-projects token sees
+/// the whole organization's log (or one project with ?project=); any other token sees the
+/// project it is authorized in.
+fn caller_filter(
+    state: &AppState,
+    caller: &Caller,
+    query: &AuditQuery,
+) -> Result<AuditFilter, ApiError> {
+    let mut filter = filter_of(query);
+    state.flush_audit()?;
+    let projects = db::projects(&*state.db()?)?;
+    let project = caller.context_project(&projects);
+    caller.authorize(project.as_deref(), None)?;
+    let org_wide = caller.is_org_admin()
+        && matches!(caller.token.projects, clouddigit_core::ProjectScope::All(_));
+    if !org_wide || caller.query_project.is_some() {
+        filter.project = project;
+    }
+    Ok(filter)
 }
 
 async fn events(
@@ -38,20 +62,22 @@ async fn events(
     query: AuditQuery,
     force_jsonl: bool,
 ) -> Result<Response, ApiError> {
-    let mut filter = filter_of(&query);
-    let jsonl = !matches!(query.format, None | Some(Format::Json));
+    let jsonl = !matches!(query.format, None | Some(Format::Json)) || force_jsonl;
     let shape = query.format.unwrap_or_default().shape();
-    state.flush_audit()?;
-    let jsonl = jsonl || force_jsonl;
-    let projects = db::projects(&*state.db()?)?;
-    let project = caller.context_project(&projects);
-    caller.authorize(project.as_deref(), None)?;
-    // An organization admin's all-projects token sees the whole organization's log (or
-    // one project with ?project=); any other token sees the project it is authorized in.
-    let org_wide = caller.is_org_admin()
-        && matches!(caller.token.projects, clouddigit_core::ProjectScope::All(_));
-    if !org_wide || caller.query_project.is_some() {
-        filter.project = project;
+    let mut filter = caller_filter(&state, &caller, &query)?;
+    if query.format == Some(Format::Csv) {
+        filter.limit = MAX_EXPORT;
+        let rows = db::audit_events(&*state.db()?, &filter)?;
+        let events = rows
+            .iter()
+            .map(views::audit_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            audit_format::csv(&events),
+        )
+            .into_response());
     }
     if jsonl {
         filter.limit = MAX_EXPORT;
@@ -100,4 +126,47 @@ pub async fn export(
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     events(state, caller, query, true).await
+}
+
+/// `GET /v1/audit/summary`: the matching events counted (see
+/// [`clouddigit_core::audit_summary`]) over `[from, to)`: `to` defaults to now, `from`
+/// to the oldest matching event.
+pub async fn summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<AuditSummaryQuery>,
+) -> Result<axum::Json<AuditSummary>, ApiError> {
+    let query = AuditQuery::from(query);
+    let filter = caller_filter(&state, &caller, &query)?;
+    let conn = state.db()?;
+    // Events are stamped to the millisecond: the second after now holds every one so far.
+    let to = match query.to {
+        Some(t) => t.0,
+        None => state.now() + chrono::TimeDelta::seconds(1),
+    };
+    let from = match query.from {
+        Some(t) => t.0,
+        None => db::audit_first_time(&conn, &filter)?
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .unwrap_or(to - chrono::TimeDelta::hours(1)),
+    };
+    let mut counted = SummaryBuilder::new(from, to)
+        .map_err(|e| ApiError::field("from", "invalid_range", e.to_string()))?;
+    db::audit_calls(
+        &conn,
+        &filter,
+        |time, status, error_code, source_ip, method, path| {
+            if let Ok(time) = time.parse::<Timestamp>() {
+                counted.add(Call {
+                    time,
+                    status,
+                    error_code,
+                    source_ip,
+                    method,
+                    path,
+                });
+            }
+        },
+    )?;
+    Ok(axum::Json(counted.finish()))
 }
