@@ -15,6 +15,10 @@
 // * the organization's audit streams (docs/audit.md, "Streams"): `auditStreams`, a small
 //   typed wrapper over `/v1/audit/streams`. When the SDK's Client gains these calls, this
 //   wrapper is what to replace.
+// * the audit page's pages, counts and exports (docs/audit.md, "The console's audit
+//   page"): `audit`, over `/v1/audit/events`, `/v1/audit/summary` and the export. The
+//   Client's `audit.events()` walks every page; the page wants one page at a time, by
+//   cursor, and filters (project, path) the Client's filter does not carry yet.
 import { Client } from '@clouddigit/sdk';
 import type {
   AccessKey,
@@ -178,6 +182,75 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+// ---- the audit log (docs/audit.md), the API's shapes
+
+/** The audit page's filters, as the API's query parameters take them (and the page's URL). */
+export interface AuditView {
+  actor?: string;
+  token_prefix?: string;
+  project?: string;
+  status?: string;
+  path?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface AuditEventRow {
+  id: string;
+  time: string;
+  actor: string | null;
+  token_name: string | null;
+  token_prefix: string | null;
+  method: string;
+  path: string;
+  query: string | null;
+  project: string | null;
+  status: number;
+  error_code: string | null;
+  source_ip: string | null;
+  request_id: string;
+  token_id: string | null;
+  detail: string | null;
+}
+
+export interface AuditPage {
+  events: AuditEventRow[];
+  next_cursor: string | null;
+}
+
+export interface SeriesPoint {
+  start: string;
+  allowed: number;
+  denied: number;
+  failed: number;
+  denied_by_reason?: Record<string, number>;
+}
+
+/** What `/v1/audit/summary` answers (clouddigit_core::audit_summary::AuditSummary). */
+export interface AuditSummary {
+  from: string;
+  to: string;
+  bucket: 'hour' | 'day';
+  total: number;
+  allowed: number;
+  denied: number;
+  failed: number;
+  denied_by_reason: Record<string, number>;
+  series: SeriesPoint[];
+  sources: { ip: string; calls: number; last_seen: string }[];
+  other_sources: number;
+  last_call: { time: string; source_ip: string | null; method: string; path: string; status: number } | null;
+}
+
+export type ExportFormat = 'jsonl' | 'ocsf' | 'csv';
+
+function auditQuery(view: AuditView, extra: Record<string, string | undefined> = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...view, ...extra })) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
 export class ConsoleApi {
   readonly client: Client;
   readonly #baseUrl: string;
@@ -191,7 +264,7 @@ export class ConsoleApi {
   }
 
   /** One request the Client has no call for (see the header): the parsed JSON answer, or a `DirectCallError`. */
-  async #send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  async #send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, raw = false): Promise<unknown> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}`, Accept: 'application/json' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -205,6 +278,7 @@ export class ConsoleApi {
       throw new DirectCallError(0, 'transport', `The API could not be reached: ${(e as Error).message}`);
     }
     if (r.status === 204) return null;
+    if (raw && r.ok) return r.blob();
     const json: unknown = await r.json().catch(() => null);
     if (r.ok) return json;
     const e = (json ?? {}) as { code?: string; message?: string; errors?: FieldError[]; request_id?: string };
@@ -291,6 +365,16 @@ export class ConsoleApi {
     delete: async (id: string): Promise<void> => {
       await this.#send('DELETE', streamPath(id));
     },
+  };
+
+  /** The audit log as the audit page reads it: a page by cursor, the counts, an export. */
+  readonly audit = {
+    page: async (view: AuditView, cursor?: string, limit = 50): Promise<AuditPage> =>
+      (await this.#send('GET', `/audit/events${auditQuery(view, { cursor, limit: String(limit) })}`)) as AuditPage,
+    summary: async (view: AuditView): Promise<AuditSummary> => (await this.#send('GET', `/audit/summary${auditQuery(view)}`)) as AuditSummary,
+    /** Every matching event (up to the API's 100,000) as JSON lines, OCSF JSON lines or CSV. */
+    export: async (view: AuditView, format: ExportFormat): Promise<Blob> =>
+      (await this.#send('GET', `/audit/events/export${auditQuery(view, { format: format === 'jsonl' ? 'json' : format })}`, undefined, true)) as Blob,
   };
 }
 

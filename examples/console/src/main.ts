@@ -73,6 +73,7 @@ async function render(): Promise<void> {
     if ((r = m(/^\/service-accounts\/([^/]+)\/tokens\/new$/))) return await newServiceAccountTokenPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)\/trusts\/new$/))) return await newTrustPage(decodeURIComponent(r[1]!));
     if ((r = m(/^\/service-accounts\/([^/]+)$/))) return await serviceAccountPage(decodeURIComponent(r[1]!));
+    if (path === '/audit') return await auditLogPage();
     if (path === '/audit-streams') return await auditStreamsPage();
     if (path === '/audit-streams/new') return await newAuditStreamPage();
     page('Not found', h('p', {}, 'No such page. '), link('/tokens', 'Back to API tokens'));
@@ -141,7 +142,7 @@ function renderHeader(): void {
       'div',
       { class: 'bar' },
       h('span', { class: 'brand' }, 'Cloud Digit'),
-      h('nav', { 'aria-label': 'Main' }, nav('/tokens', 'API tokens'), nav('/service-accounts', 'Service accounts'), nav('/audit-streams', 'Audit streams')),
+      h('nav', { 'aria-label': 'Main' }, nav('/tokens', 'API tokens'), nav('/service-accounts', 'Service accounts'), nav('/audit', 'Audit log'), nav('/audit-streams', 'Audit streams')),
       h(
         'div',
         { class: 'who' },
@@ -657,6 +658,15 @@ async function newTrustPage(id: string): Promise<void> {
       },
     }),
   );
+}
+
+// ---------------------------------------------------------------- audit log
+
+// A chunk of its own (src/audit.ts), which loads the chart library's chunk when it draws.
+async function auditLogPage(): Promise<void> {
+  const s = session!;
+  const ui = await import('./audit');
+  await ui.auditPage({ api: s.api.audit, page, go: (url) => navigate(url), fail: showError });
 }
 
 // ---------------------------------------------------------------- audit streams

@@ -21,15 +21,15 @@ function sandboxBinary() {
   return found[0];
 }
 
-/** Starts a sandbox; resolves with its URL, the owner token and `stop()`. */
-export async function startSandbox() {
+/** Starts a sandbox (with `extra` arguments); resolves with its URL, the owner token and `stop()`. */
+export async function startSandbox(extra = []) {
   const dist = join(consoleDir, 'dist');
   if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is not built: npm run build in examples/console`);
   const dir = mkdtempSync(join(tmpdir(), 'cd-console-'));
   const tokenFile = join(dir, 'owner-token');
   const child = spawn(
     sandboxBinary(),
-    ['--port', '0', '--token-file', tokenFile, '--console', dist, '--rate-burst', '0'],
+    ['--port', '0', '--token-file', tokenFile, '--console', dist, '--rate-burst', '0', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
