@@ -4,6 +4,7 @@
 import init, { PreparedToken, Secret, __callTextBuffer, __reasonCodes } from '../dist/wasm/clouddigit_wasm.js';
 import { installFastCheck } from './fast_check.js';
 import { auditFunctions } from './audit.js';
+import { usageFunctions } from './usage.js';
 import { sigv4Functions } from './sigv4.js';
 import { trustFunctions } from './trust.js';
 
@@ -26,6 +27,7 @@ const loadCli = () => (cli ??= import('../dist/cli/clouddigit_cli.js').then(asyn
 export const { sigv4Explain, sigv4Verify } = sigv4Functions(loadCli);
 export const { checkTrust } = trustFunctions(loadCli);
 export const { auditRecord, hashedToken } = auditFunctions(loadCli);
+export const { tokenUsage, lintTokens } = usageFunctions(loadCli);
 
 export * from '../dist/wasm/clouddigit_wasm.js';
 export * from '../dist/wasm/errors.js';

@@ -10,9 +10,15 @@ import type {
   AuditEvent,
   AuditFormat,
   Explanation,
+  InventoryToken,
+  LintFinding,
   RequestText,
+  Role,
   SigV4Verdict,
   Timestamp,
+  Token,
+  TokenPolicy,
+  TokenUsage,
   Trust,
   TrustCheckReport,
   Value,
@@ -65,3 +71,23 @@ export declare function auditRecord(event: AuditEvent, format: AuditFormat, cont
  * string. Async: it loads with `auditRecord`, on the first call.
  */
 export declare function hashedToken(secret: string): Promise<string>;
+
+/**
+ * What `token` did, from `events` (the audit export's JSON lines as text; other tokens'
+ * lines are skipped): the permissions its calls used against those it holds under `role`
+ * (its owner's role; `null` leaves an inheriting token's grants unknown), the smallest
+ * set covering its calls as a diff against its grants (`diff.suggested`), and each of
+ * `sources` checked against its allow-list. The console's usage panel and one-click
+ * downscope; the same rule as `clouddigit least-privilege --token`. Rejects with
+ * `EvaluateError` (`invalid_input`, `field` the argument) for an argument of the wrong
+ * shape. Async: it loads with `auditRecord`, on the first call.
+ */
+export declare function tokenUsage(events: string, token: Token, role?: Role | null, sources?: string[]): Promise<TokenUsage>;
+
+/**
+ * The lint findings for `tokens` (each with its `last_used_at`): unused for
+ * `unusedDays` days (default 90), never expiring, without an allow-list, and the
+ * organization `policy`'s rules, as `clouddigit lint` reports them. Async: it loads with
+ * `auditRecord`, on the first call.
+ */
+export declare function lintTokens(tokens: InventoryToken[], options?: { now?: Timestamp; unusedDays?: number | null; policy?: TokenPolicy | null }): Promise<LintFinding[]>;

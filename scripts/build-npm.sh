@@ -80,8 +80,8 @@ for f in sigv4Explain sigv4Verify checkTrust auditRecord hashedToken; do
   fi
 done
 # js/index.d.ts declares sigv4Explain/sigv4Verify (js/sigv4.js), checkTrust (js/trust.js)
-# and auditRecord/hashedToken (js/audit.js) with these types.
-for t in RequestText HeaderList Explanation SigV4Verdict Trust TrustCheckReport AuditEvent AuditFormat AuditContext Value; do
+# auditRecord/hashedToken (js/audit.js) and tokenUsage/lintTokens (js/usage.js) with these types.
+for t in RequestText HeaderList Explanation SigV4Verdict Trust TrustCheckReport AuditEvent AuditFormat AuditContext Value TokenUsage InventoryToken LintFinding TokenPolicy Role Token; do
   grep -qE "export (interface|type) $t\b" dist/wasm/api.d.ts || { echo "build-npm: api.d.ts lost $t" >&2; exit 1; }
 done
 for c in PreparedToken Client Secret; do
@@ -111,7 +111,7 @@ echo "built dist/wasm: clouddigit_wasm_bg.wasm ${raw} bytes raw, ${gz} bytes gzi
 page=0
 # (Not dist/cli/: js/sigv4.js, js/trust.js and js/audit.js load it only when one of their
 # functions is called.)
-for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js js/audit.js js/lazy.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
+for f in js/browser.js js/fast_check.js js/sigv4.js js/trust.js js/audit.js js/usage.js js/lazy.js dist/wasm/clouddigit_wasm.js dist/wasm/errors.js \
          dist/wasm/json.js dist/wasm/snippets/*/js/*.js dist/wasm/clouddigit_wasm_bg.wasm; do
   page=$((page + $(gzip -9c "$f" | wc -c)))
 done

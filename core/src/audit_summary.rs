@@ -16,7 +16,7 @@ use crate::model::Timestamp;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-pub enum Outcome {
+pub enum CallOutcome {
     /// 1xx to 3xx: the credential was allowed and the call went through.
     Allowed,
     /// 401 or 403: the credential was refused (not valid, or not allowed this call).
@@ -25,12 +25,12 @@ pub enum Outcome {
     Failed,
 }
 
-impl Outcome {
-    pub fn of(status: u16) -> Outcome {
+impl CallOutcome {
+    pub fn of(status: u16) -> CallOutcome {
         match status {
-            401 | 403 => Outcome::Denied,
-            s if s < 400 => Outcome::Allowed,
-            _ => Outcome::Failed,
+            401 | 403 => CallOutcome::Denied,
+            s if s < 400 => CallOutcome::Allowed,
+            _ => CallOutcome::Failed,
         }
     }
 }
@@ -39,26 +39,26 @@ impl Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
-pub enum Bucket {
+pub enum TimeBucket {
     Hour,
     Day,
 }
 
-impl Bucket {
+impl TimeBucket {
     /// Hours up to [`MAX_HOURLY_DAYS`] days, days beyond: a month of hours is 744 bars,
     /// a year of them would be more bars than a chart has pixels.
-    pub fn for_range(from: Timestamp, to: Timestamp) -> Bucket {
+    pub fn for_range(from: Timestamp, to: Timestamp) -> TimeBucket {
         if to - from <= TimeDelta::days(MAX_HOURLY_DAYS) {
-            Bucket::Hour
+            TimeBucket::Hour
         } else {
-            Bucket::Day
+            TimeBucket::Day
         }
     }
 
     fn width(self) -> TimeDelta {
         match self {
-            Bucket::Hour => TimeDelta::hours(1),
-            Bucket::Day => TimeDelta::days(1),
+            TimeBucket::Hour => TimeDelta::hours(1),
+            TimeBucket::Day => TimeDelta::days(1),
         }
     }
 
@@ -87,6 +87,7 @@ pub const MAX_SOURCES: usize = 50;
 /// One bar: the calls whose time falls in `[start, start + bucket)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct SeriesPoint {
     /// RFC 3339, UTC.
     pub start: String,
@@ -101,6 +102,7 @@ pub struct SeriesPoint {
 /// An address a credential was used from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct SourceUse {
     pub ip: String,
     pub calls: u64,
@@ -111,6 +113,7 @@ pub struct SourceUse {
 /// The latest call in the range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct LastCall {
     /// RFC 3339, UTC.
     pub time: String,
@@ -123,12 +126,13 @@ pub struct LastCall {
 /// What `GET /v1/audit/summary` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "tsify", tsify(missing_as_null, hashmap_as_object))]
 pub struct AuditSummary {
     /// The range counted, RFC 3339: `from` at or before the first bar's start, `to` the
     /// end (exclusive).
     pub from: String,
     pub to: String,
-    pub bucket: Bucket,
+    pub bucket: TimeBucket,
     pub total: u64,
     pub allowed: u64,
     pub denied: u64,
@@ -148,7 +152,7 @@ pub struct AuditSummary {
 pub struct SummaryBuilder {
     from: Timestamp,
     to: Timestamp,
-    bucket: Bucket,
+    bucket: TimeBucket,
     series: Vec<SeriesPoint>,
     sources: BTreeMap<String, (u64, Timestamp)>,
     totals: SeriesPoint,
@@ -173,7 +177,7 @@ impl SummaryBuilder {
         if to - from > TimeDelta::days(MAX_RANGE_DAYS) {
             return Err(RangeTooLong);
         }
-        let bucket = Bucket::for_range(from, to);
+        let bucket = TimeBucket::for_range(from, to);
         let first = bucket.start(from);
         let mut series = Vec::new();
         let mut t = first;
@@ -210,10 +214,10 @@ impl SummaryBuilder {
             return;
         };
         for p in [point, &mut self.totals] {
-            match Outcome::of(call.status) {
-                Outcome::Allowed => p.allowed += 1,
-                Outcome::Failed => p.failed += 1,
-                Outcome::Denied => {
+            match CallOutcome::of(call.status) {
+                CallOutcome::Allowed => p.allowed += 1,
+                CallOutcome::Failed => p.failed += 1,
+                CallOutcome::Denied => {
                     p.denied += 1;
                     *p.denied_by_reason
                         .entry(call.error_code.unwrap_or("unknown").to_owned())
@@ -302,12 +306,12 @@ mod tests {
 
     #[test]
     fn outcomes_split_refusals_from_failures() {
-        assert_eq!(Outcome::of(200), Outcome::Allowed);
-        assert_eq!(Outcome::of(304), Outcome::Allowed);
-        assert_eq!(Outcome::of(401), Outcome::Denied);
-        assert_eq!(Outcome::of(403), Outcome::Denied);
-        assert_eq!(Outcome::of(404), Outcome::Failed);
-        assert_eq!(Outcome::of(503), Outcome::Failed);
+        assert_eq!(CallOutcome::of(200), CallOutcome::Allowed);
+        assert_eq!(CallOutcome::of(304), CallOutcome::Allowed);
+        assert_eq!(CallOutcome::of(401), CallOutcome::Denied);
+        assert_eq!(CallOutcome::of(403), CallOutcome::Denied);
+        assert_eq!(CallOutcome::of(404), CallOutcome::Failed);
+        assert_eq!(CallOutcome::of(503), CallOutcome::Failed);
     }
 
     #[test]
@@ -332,7 +336,7 @@ mod tests {
         b.add(call("2026-01-01T10:29:59Z", 200, None, "10.0.0.9"));
         b.add(call("2026-01-01T13:00:00Z", 200, None, "10.0.0.9"));
         let s = b.finish();
-        assert_eq!(s.bucket, Bucket::Hour);
+        assert_eq!(s.bucket, TimeBucket::Hour);
         let starts: Vec<&str> = s.series.iter().map(|p| p.start.as_str()).collect();
         assert_eq!(
             starts,
@@ -371,7 +375,7 @@ mod tests {
             });
         }
         let s = b.finish();
-        assert_eq!(s.bucket, Bucket::Day);
+        assert_eq!(s.bucket, TimeBucket::Day);
         assert_eq!(s.series.len(), 59);
         assert_eq!(s.sources.len(), MAX_SOURCES);
         assert_eq!(s.other_sources, 3);

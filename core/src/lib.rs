@@ -26,6 +26,7 @@ pub mod secret_scanning;
 pub mod sigv4;
 #[doc(hidden)] // for the fuzz targets' round trips; not an API
 pub mod timefmt;
+pub mod token_usage;
 pub mod validate;
 
 pub use allowed_ips::{

@@ -166,6 +166,17 @@ pub fn least_privilege_diff(
     )
 }
 
+/// A token's usage from its audited calls (the audit export's JSON lines) and the
+/// addresses it was used from: see [`clouddigit_core::token_usage::token_usage`].
+pub fn token_usage(
+    events: &str,
+    token: &Token,
+    role: Option<clouddigit_core::model::Role>,
+    sources: &[String],
+) -> clouddigit_core::token_usage::TokenUsage {
+    clouddigit_core::token_usage::token_usage(Catalog::builtin(), events, token, role, sources)
+}
+
 /// [`lint`] with the organization's policy and the unused-days threshold (`None`: 90):
 /// see [`clouddigit_core::lint::lint_token`].
 pub fn lint_with(

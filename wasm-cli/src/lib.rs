@@ -172,3 +172,48 @@ pub fn audit_record_json(event_json: &str, format_json: &str, context_json: &str
 pub fn hashed_token(secret: &str) -> String {
     ffi::hashed_token(secret)
 }
+
+/// `tokenUsage` (js/usage.js): `{"value": TokenUsage}` for the token's calls among
+/// `events` (the audit export's JSON lines, as text), or `{"error": ...}` naming the
+/// argument (`token`, `role`, `sources`) that cannot be read.
+#[wasm_bindgen(js_name = tokenUsageJson)]
+pub fn token_usage_json(
+    events: &str,
+    token_json: &str,
+    role_json: &str,
+    sources_json: &str,
+) -> String {
+    let read = || -> Result<_, Answer<serde_json::Value>> {
+        let token: core::model::Token = json_arg(token_json, "token")?;
+        let role: Option<core::model::Role> = json_arg(role_json, "role")?;
+        let sources: Vec<String> = json_arg(sources_json, "sources")?;
+        Ok(ffi::token_usage(events, &token, role, &sources))
+    };
+    match read() {
+        Ok(u) => answer(&Answer::Value(u)),
+        Err(e) => answer(&e),
+    }
+}
+
+/// `lintTokens` (js/usage.js): `{"value": [LintFinding]}` for the tokens (each with its
+/// `last_used_at`) at `now` under the organization's policy, or `{"error": ...}` naming
+/// the argument (`tokens`, `now`, `unused_days`, `policy`) that cannot be read.
+#[wasm_bindgen(js_name = lintJson)]
+pub fn lint_json(
+    tokens_json: &str,
+    now_json: &str,
+    unused_days_json: &str,
+    policy_json: &str,
+) -> String {
+    let read = || -> Result<_, Answer<serde_json::Value>> {
+        let tokens: Vec<core::lint::InventoryToken> = json_arg(tokens_json, "tokens")?;
+        let now: core::model::Timestamp = json_arg(now_json, "now")?;
+        let unused: Option<u32> = json_arg(unused_days_json, "unused_days")?;
+        let policy: Option<core::model::TokenPolicy> = json_arg(policy_json, "policy")?;
+        Ok(ffi::lint_with(&tokens, now, unused, policy.as_ref()))
+    };
+    match read() {
+        Ok(f) => answer(&Answer::Value(f)),
+        Err(e) => answer(&e),
+    }
+}
