@@ -71,6 +71,7 @@ object_bodies!(
     clouddigit_core::oidc::TrustSpec,
     DevTokenRequest,
     ScanningKeyCreate,
+    Downscope,
 );
 
 /// `POST /v1/iam/service-accounts/{id}/trusts`, as the document states it: the core's
@@ -954,4 +955,15 @@ mod tests {
             assert_eq!(pattern.is_match(&name), core_accepts, "{name:?}");
         }
     }
+}
+
+/// `POST /v1/iam/tokens/{id}/downscope`: the replacement's permissions, each within the
+/// token's own (the console's one-click downscope offers the smallest set covering the
+/// token's audited calls).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Downscope {
+    /// Permission names or patterns (`compute.servers.*`), at least one
+    #[schemars(length(min = 1, max = 200))]
+    pub permissions: Vec<String>,
 }

@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use clouddigit_core::secret_scanning::{AlertReport, AlertResult};
 
 use crate::bodies::{
-    AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, DevTokenRequest,
+    AuthorizeRequest, BucketCreate, ClientCredentialsForm, ClockChange, DevTokenRequest, Downscope,
     OrgServiceAccountCreate, PolicyBody, ProjectId, ScanningKeyCreate, ServerCreate,
     ServiceAccountCreate, ServiceAccountUpdate, TokenCreate, TrustCreate, UserUpdate,
 };
@@ -240,6 +240,7 @@ pub fn operations() -> Vec<RouteDef> {
         r("GET", "/v1/iam/tokens/{id}", "getToken", "Show one of the caller's tokens", "tokens", None, 200, Some(schema::<ApiToken>)),
         also(r("DELETE", "/v1/iam/tokens/{id}", "revokeToken", "Revoke a token: its next call fails with 401", "tokens", None, 200, Some(schema::<ApiToken>)), &[PROTECTED]),
         also(makes(idem(r("POST", "/v1/iam/tokens/{id}/rotate", "rotateToken", "Replace a token with a new one of the same scope; the old one works 7 more days", "tokens", None, 201, Some(schema::<Rotation>))), "/token/id"), &[PROTECTED, NOT_ACTIVE]),
+        also(makes(idem(r("POST", "/v1/iam/tokens/{id}/downscope", "downscopeToken", "Rotate a token into fewer permissions, each within its own (the smallest set covering its calls, from its usage): the replacement keeps its projects, expiry and allow-list; the old one works 7 more days", "tokens", Some(schema::<Downscope>), 201, Some(schema::<Rotation>))), "/token/id"), &[PROTECTED, NOT_ACTIVE]),
         // Service accounts
         query(r("GET", "/v1/iam/service-accounts", "listServiceAccounts", "List a project's service accounts (?project=)", "service-accounts", None, 200, Some(schema::<ServiceAccountList>)), &PROJECT_LIST),
         query(makes(idem(r("POST", "/v1/iam/service-accounts", "createServiceAccount", "Create a project service account (client secret in this response only)", "service-accounts", Some(schema::<ServiceAccountCreate>), 201, Some(schema::<CreatedServiceAccount>))), "/service_account/id"), &PROJECT_OPTIONAL),

@@ -25,6 +25,7 @@ fn handler(def: &RouteDef) -> Option<MethodRouter<AppState>> {
         "getToken" => on(method, tokens::get),
         "revokeToken" => on(method, tokens::revoke),
         "rotateToken" => on(method, tokens::rotate_handler),
+        "downscopeToken" => on(method, tokens::downscope_handler),
         "listServiceAccounts" => on(method, sa::list),
         "createServiceAccount" => on(method, sa::create),
         "getServiceAccount" => on(method, sa::get),

@@ -507,3 +507,94 @@ async fn a_name_is_taken_while_its_token_is_active() {
     let r = sbx.post("/v1/iam/tokens", &dev, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_downscope_rotates_into_fewer_permissions_never_more() {
+    let sbx = sandbox().await;
+    let dev = sbx.simple_token("u_dev", json!(["web"])).await;
+    let r = sbx
+        .post("/v1/iam/tokens", &dev, json!({ "name": "deploy", "projects": ["web"], "permissions": ["compute.servers.*"], "expires_in_days": 30 }))
+        .await;
+    let wide = r.body["secret"].as_str().unwrap().to_owned();
+    let wide_id = r.body["token"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/iam/tokens/{wide_id}/downscope");
+
+    // Nothing beyond the token itself, though its owner (a developer) holds more; no
+    // empty set (revoking is the way to stop a token); no unknown permission.
+    for (body, code) in [
+        (
+            json!({ "permissions": ["compute.servers.list", "storage.buckets.list"] }),
+            "permissions",
+        ),
+        (json!({ "permissions": [] }), "permissions"),
+        (
+            json!({ "permissions": ["compute.servers.teleport"] }),
+            "permissions",
+        ),
+    ] {
+        let r = sbx.post(&path, &dev, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text
+        );
+        let field = r.body["errors"][0]["field"].as_str().unwrap_or_default();
+        assert!(field.starts_with(code), "{}", r.text);
+    }
+    assert_eq!(
+        sbx.get(&format!("/v1/iam/tokens/{wide_id}"), &dev)
+            .await
+            .body["status"],
+        "active"
+    );
+
+    let r = sbx
+        .post(
+            &path,
+            &dev,
+            json!({ "permissions": ["compute.servers.list"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.body["token"]["permissions"],
+        json!(["compute.servers.list"])
+    );
+    assert_eq!(r.body["token"]["projects"], json!(["web"]));
+    assert_eq!(
+        r.body["token"]["expires_at"],
+        r.body["replaces"]["expires_at"]
+    );
+    assert_eq!(r.body["replaces"]["status"], "rotating");
+    let narrow = r.body["secret"].as_str().unwrap().to_owned();
+    // The replacement makes the calls the token made, and is refused the others.
+    assert_eq!(
+        sbx.get("/v1/compute/servers?project=web", &narrow)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = sbx
+        .post(
+            "/v1/compute/servers?project=web",
+            &narrow,
+            json!({ "name": "x", "project": "web" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // The old one works through its grace window, as after any rotation.
+    assert_eq!(
+        sbx.get("/v1/compute/servers?project=web", &wide)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let events = sbx
+        .get("/v1/audit/events?path=downscope&status=2xx", &sbx.admin)
+        .await;
+    assert!(events.body["events"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("(downscoped)"));
+}

@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::bodies::{AuthorizeRequest, Body, TokenCreate, MAX_AUTHORIZE_REQUESTS};
+use crate::bodies::{AuthorizeRequest, Body, Downscope, TokenCreate, MAX_AUTHORIZE_REQUESTS};
 use crate::db::{self, TokenRow};
 use crate::error::ApiError;
 use crate::query::{PageQuery, Query};
@@ -209,6 +209,38 @@ pub async fn rotate_handler(
             state.guard_token(&row.token.id)?;
             let projects = db::projects(conn)?;
             service::rotate(conn, &caller.actor(), &row, &projects, state.now())
+        },
+    )
+}
+
+/// `POST /v1/iam/tokens/{id}/downscope`: a rotation into fewer permissions.
+pub async fn downscope_handler(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body<Downscope>,
+) -> Result<Response, ApiError> {
+    authorize_context(&state, &caller)?;
+    let route = format!("POST /v1/iam/tokens/{id}/downscope");
+    let permissions = body.value.permissions.clone();
+    state.create_once(
+        &caller.token.owner,
+        &headers,
+        &route,
+        &body.json,
+        |conn: &Connection| {
+            let row = own_token(conn, &caller, &id)?;
+            state.guard_token(&row.token.id)?;
+            let projects = db::projects(conn)?;
+            service::rotate_into(
+                conn,
+                &caller.actor(),
+                &row,
+                &projects,
+                state.now(),
+                Some(permissions.clone()),
+            )
         },
     )
 }

@@ -360,6 +360,21 @@ pub fn rotate(
     org_projects: &[String],
     now: Timestamp,
 ) -> Result<(StatusCode, Rotation), ApiError> {
+    rotate_into(conn, caller, old, org_projects, now, None)
+}
+
+/// A rotation whose replacement holds `narrower` permissions instead of the old token's
+/// (`None`: the same): the one-click downscope. The list must be within the old token
+/// itself, not only within the caller: the core's delegation rule decides, with the old
+/// token as the maker, so a downscope never grants what the token did not.
+pub fn rotate_into(
+    conn: &Connection,
+    caller: &Actor<'_>,
+    old: &TokenRow,
+    org_projects: &[String],
+    now: Timestamp,
+    narrower: Option<Vec<String>>,
+) -> Result<(StatusCode, Rotation), ApiError> {
     let policy = caller.policy;
     match status_of(&old.token, now, policy) {
         TokenStatus::Active => {}
@@ -384,10 +399,20 @@ pub fn rotate(
             ));
         }
     }
+    if narrower.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ApiError::field(
+            "permissions",
+            "empty",
+            "a downscope keeps at least one permission; to stop the token's use, revoke it",
+        ));
+    }
+    let downscoped = narrower.is_some();
     let spec = TokenSpec {
         name: old.token.name.clone(),
         projects: old.token.projects.clone(),
-        permissions: old.token.permissions.clone(),
+        permissions: narrower
+            .map(TokenPermissions::Downscoped)
+            .unwrap_or_else(|| old.token.permissions.clone()),
         expires_at: old.token.expires_at,
         allowed_ips: old.token.allowed_ips.clone(),
     };
@@ -418,16 +443,31 @@ pub fn rotate(
     // now: under the organization's policy as it stands (a never-expiring token where the
     // policy now forbids one, a lifetime beyond the current maximum), rotating would mint
     // a token refused from its first call. The core's expiry rules say so, as for a create.
-    let expiry: Vec<FieldError> = validate_with_core(&probe, &owner, &[], policy, now, None)
-        .into_iter()
-        .filter(|e| e.field == "expiry")
-        .map(|mut e| {
-            e.field = "expires_at".into();
-            e
-        })
-        .collect();
-    if !expiry.is_empty() {
-        return Err(ApiError::validation(expiry));
+    // A downscope is read in full (a permission the catalog lacks, one the old token does
+    // not hold); a plain rotation only for its expiry.
+    let maker = downscoped.then(|| CallerCredential {
+        token: old.token.clone(),
+        owner: owner.clone(),
+    });
+    let problems: Vec<FieldError> =
+        validate_with_core(&probe, &owner, org_projects, policy, now, maker)
+            .into_iter()
+            .filter(|e| downscoped || e.field == "expiry")
+            .map(|mut e| {
+                if e.field == "expiry" {
+                    e.field = "expires_at".into();
+                }
+                // The maker here is the token itself, not the call's credential.
+                if downscoped {
+                    e.message = e
+                        .message
+                        .replace("the calling token", "the token being downscoped");
+                }
+                e
+            })
+            .collect();
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
     }
     // A quarantined (leaked) token ends at once; any other works 7 days more.
     let grace_ends = rotation_grace_end(&old.token, now);
@@ -446,8 +486,10 @@ pub fn rotate(
         Ok::<_, ApiError>((new_row, secret))
     })?;
     caller.note(format!(
-        "rotated {} into {}",
-        old.token.id, new_row.token.id
+        "rotated {} into {}{}",
+        old.token.id,
+        new_row.token.id,
+        if downscoped { " (downscoped)" } else { "" }
     ));
     let old_after = db::token_by_id(conn, &old.token.id)?
         .ok_or_else(|| ApiError::internal("rotated token vanished"))?;
