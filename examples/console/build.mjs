@@ -39,6 +39,11 @@ const result = await build({
 });
 for (const f of readdirSync(join(here, 'static'))) copyFileSync(join(here, 'static', f), join(out, f));
 copyFileSync(wasm, join(out, 'clouddigit_wasm_bg.wasm'));
+// The SDK's second module (dist/cli/), which its lazily loaded functions fetch from beside
+// the chunk that imports it: the token usage page and the stale banner (tokenUsage,
+// lintTokens) and the trusts page's checkTrust. Not part of the first load.
+const cliWasm = join(sdkRoot, 'dist', 'cli', 'clouddigit_cli_bg.wasm');
+copyFileSync(cliWasm, join(out, 'clouddigit_cli_bg.wasm'));
 
 // The first load: the page, the styles, app.js and the chunks it imports statically, and
 // the wasm, each gzipped as a server would send it. Chunks only `import()` reaches come later.
@@ -58,8 +63,9 @@ const firstJs = js.filter((f) => first.has(f));
 const jsBytes = firstJs.reduce((n, f) => n + gz(f), 0);
 const firstBytes = jsBytes + ['index.html', 'style.css', 'clouddigit_wasm_bg.wasm'].reduce((n, f) => n + gz(f), 0);
 const laterBytes = js.filter((f) => !first.has(f)).reduce((n, f) => n + gz(f), 0);
+const laterWasm = gz('clouddigit_cli_bg.wasm');
 console.log(`console built: ${out}`);
 console.log(
   `console built: the first load is ${firstBytes} bytes gzipped (the console's JS ${jsBytes}, the wasm ${gz('clouddigit_wasm_bg.wasm')}); ` +
-    `chunks loaded on demand: ${laterBytes} bytes gzipped`,
+    `chunks loaded on demand: ${laterBytes} bytes gzipped, and the SDK's second module ${laterWasm} (the usage page, the stale banner, trusts)`,
 );

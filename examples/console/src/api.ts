@@ -15,6 +15,7 @@
 // * the organization's audit streams (docs/audit.md, "Streams"): `auditStreams`, a small
 //   typed wrapper over `/v1/audit/streams`. When the SDK's Client gains these calls, this
 //   wrapper is what to replace.
+// * a token's downscope (`tokens.downscope`, `/v1/iam/tokens/{id}/downscope`);
 // * the audit page's pages, counts and exports (docs/audit.md, "The console's audit
 //   page"): `audit`, over `/v1/audit/events`, `/v1/audit/summary` and the export. The
 //   Client's `audit.events()` walks every page; the page wants one page at a time, by
@@ -23,6 +24,9 @@ import { Client } from '@clouddigit/sdk';
 import type {
   AccessKey,
   ApiToken,
+  AuditEvent,
+  AuditSummary,
+  SeriesPoint,
   CreatedAccessKey,
   CreatedServiceAccount,
   CreatedToken,
@@ -195,52 +199,14 @@ export interface AuditView {
   to?: string;
 }
 
-export interface AuditEventRow {
-  id: string;
-  time: string;
-  actor: string | null;
-  token_name: string | null;
-  token_prefix: string | null;
-  method: string;
-  path: string;
-  query: string | null;
-  project: string | null;
-  status: number;
-  error_code: string | null;
-  source_ip: string | null;
-  request_id: string;
-  token_id: string | null;
-  detail: string | null;
-}
-
+/** A page of the log as `/v1/audit/events` answers it. */
 export interface AuditPage {
-  events: AuditEventRow[];
+  events: AuditEvent[];
   next_cursor: string | null;
 }
 
-export interface SeriesPoint {
-  start: string;
-  allowed: number;
-  denied: number;
-  failed: number;
-  denied_by_reason?: Record<string, number>;
-}
-
-/** What `/v1/audit/summary` answers (clouddigit_core::audit_summary::AuditSummary). */
-export interface AuditSummary {
-  from: string;
-  to: string;
-  bucket: 'hour' | 'day';
-  total: number;
-  allowed: number;
-  denied: number;
-  failed: number;
-  denied_by_reason: Record<string, number>;
-  series: SeriesPoint[];
-  sources: { ip: string; calls: number; last_seen: string }[];
-  other_sources: number;
-  last_call: { time: string; source_ip: string | null; method: string; path: string; status: number } | null;
-}
+/** The audit shapes, generated from the core (`AuditSummary` is what `/v1/audit/summary` answers). */
+export type { AuditEvent, AuditSummary, SeriesPoint };
 
 export type ExportFormat = 'jsonl' | 'ocsf' | 'csv';
 
@@ -302,6 +268,11 @@ export class ConsoleApi {
     create: (draft: TokenDraft): Promise<CreatedToken> => this.client.tokens.create(draft),
     rotate: (id: string): Promise<Rotation> => this.client.tokens.rotate(id),
     revoke: (id: string): Promise<ApiToken> => this.client.tokens.revoke(id),
+    /** A rotation into `permissions` (each within the token's own: the API refuses more). Sent directly (see the header). */
+    downscope: async (id: string, permissions: string[]): Promise<Rotation> => {
+      const r = (await this.#send('POST', `/iam/tokens/${encodeURIComponent(id)}/downscope`, { permissions })) as Omit<Rotation, 'secret'> & { secret: string };
+      return { ...r, secret: new OnceSecret(r.secret) } as unknown as Rotation;
+    },
   };
 
   readonly serviceAccounts = {

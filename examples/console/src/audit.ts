@@ -5,7 +5,7 @@
 // counts the whole range on the server), so 100,000 events cost the page one answer of
 // a few hundred bars, not 2,000 pages. A chunk of its own; the chart library is another
 // that this one loads when it draws.
-import type { AuditEventRow, AuditPage, AuditSummary, AuditView, ConsoleApi, ExportFormat } from './api';
+import type { AuditEvent, AuditPage, AuditSummary, AuditView, ConsoleApi, ExportFormat } from './api';
 import { announce, formatTime, h, uid } from './dom';
 
 export interface AuditPageOptions {
@@ -240,7 +240,7 @@ function showEvents(box: HTMLElement, view: AuditView, first: AuditPage, opts: A
 }
 
 /** An event's row, and the row under it that opens it in full. */
-function eventRows(e: AuditEventRow): HTMLElement[] {
+function eventRows(e: AuditEvent): HTMLElement[] {
   const detailId = uid('event');
   const toggle = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-controls': detailId }, 'Details');
   const result = e.error_code ? `${e.status} ${e.error_code}` : String(e.status);

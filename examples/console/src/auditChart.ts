@@ -1,11 +1,12 @@
-// The audit page's timeline: Chart.js, registered piece by piece (a bar chart needs the
-// bar controller and element, two scales, the tooltip and the legend; the rest of the
+// The audit page's timeline and a token's sparkline: Chart.js, registered piece by piece (a bar chart needs the
+// bar controller and element, two scales, the tooltip and the legend, the sparkline the
+// line controller and its elements; the rest of the
 // library stays out of the chunk). This module is a chunk of its own that the audit page
 // imports when it draws, so no other page, nor the console's first load, carries it.
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import type { AuditSummary } from './api';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
 
 /** A bar's label: the hour (or the day) it counts, in UTC like the rest of the console. */
 export function bucketLabel(start: string, bucket: AuditSummary['bucket']): string {
@@ -53,4 +54,21 @@ export function drawTimeline(canvas: HTMLCanvasElement, s: AuditSummary): Chart<
       },
     },
   });
+}
+
+/** A token's calls per day as a small line without axes (its numbers are in the text beside it). */
+export function drawSparkline(canvas: HTMLCanvasElement, labels: string[], calls: number[]): Chart<'line'> {
+  const chart = new Chart(canvas, {
+    type: 'line',
+    data: { labels, datasets: [{ label: 'Calls', data: calls, borderColor: '#1f5fa8', borderWidth: 2, pointRadius: 0, tension: 0.2 }] },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: { x: { display: false }, y: { display: false, beginAtZero: true } },
+      plugins: { legend: { display: false }, tooltip: { intersect: false, mode: 'index' } },
+    },
+  });
+  canvas.dataset.calls = String(calls.reduce((a, b) => a + b, 0));
+  return chart;
 }

@@ -1,7 +1,7 @@
 // The Cloud Digit console example: API tokens and service accounts, on @clouddigit/sdk.
 // Every rule the forms check runs in the SDK's wasm; every API call is in api.ts.
 import { parseTokenSecret } from '@clouddigit/sdk';
-import type { ServiceAccountState, TokenDraft } from '@clouddigit/sdk';
+import type { Role, ServiceAccountState, TokenDraft } from '@clouddigit/sdk';
 import { AuthenticationError, connect, DirectCallError, NotFoundError, PermissionDeniedError, sandboxInfo } from './api';
 import type { AccessKey, ApiToken, ConsoleApi, ListedTrust, Rotation, ServiceAccount, Whoami } from './api';
 import { announce, confirmDialog, formatDate, formatTime, h, showSecretOnce, uid } from './dom';
@@ -68,6 +68,8 @@ async function render(): Promise<void> {
     if (path === '/' || path === '/sign-in') return navigate('/tokens', true);
     if (path === '/tokens') return await tokensPage();
     if (path === '/tokens/new') return await newTokenPage();
+    if ((r = m(/^\/tokens\/([^/]+)\/usage$/))) return await tokenUsagePage(decodeURIComponent(r[1]!));
+    if ((r = m(/^\/service-accounts\/([^/]+)\/tokens\/([^/]+)\/usage$/))) return await saTokenUsagePage(decodeURIComponent(r[1]!), decodeURIComponent(r[2]!));
     if (path === '/service-accounts') return await serviceAccountsPage();
     if (path === '/service-accounts/new') return await newServiceAccountPage();
     if ((r = m(/^\/service-accounts\/([^/]+)\/tokens\/new$/))) return await newServiceAccountTokenPage(decodeURIComponent(r[1]!));
@@ -228,6 +230,8 @@ interface TokenActions {
   rotate: (t: ApiToken) => Promise<Rotation>;
   revoke: (t: ApiToken) => Promise<unknown>;
   refresh: () => void;
+  /** Where a token's usage page is. */
+  usageHref: (t: ApiToken) => string;
 }
 
 function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string): HTMLElement {
@@ -261,6 +265,7 @@ function tokensTable(tokens: ApiToken[], actions: TokenActions, caption: string)
               {},
               st.active
                 ? h('div', { class: 'row-actions' },
+                    link(actions.usageHref(t), 'Usage', 'button'),
                     h('button', { type: 'button', onclick: () => void rotateFlow(t, actions), 'aria-label': `Rotate ${t.name}` }, 'Rotate'),
                     h('button', { type: 'button', class: 'danger', onclick: () => void revokeFlow(t, actions), 'aria-label': `Revoke ${t.name}` }, 'Revoke'),
                   )
@@ -376,13 +381,28 @@ async function tokensPage(): Promise<void> {
     rotate: (t) => s.api.tokens.rotate(t.id),
     revoke: (t) => s.api.tokens.revoke(t.id),
     refresh: () => void render(),
+    usageHref: (t) => `/tokens/${encodeURIComponent(t.id)}/usage`,
   };
+  const stale = new URLSearchParams(location.search).get('stale');
+  const banner = h('div', { class: 'stale-slot' });
+  const table = h('div', {}, tokensTable(tokens, actions, 'Your API tokens'));
   page(
     'API tokens',
     h('p', { class: 'lede' }, 'Personal tokens act as you, never with more than your role grants. For anything that runs without you at the keyboard, use a service account.'),
     h('p', {}, link('/tokens/new', '+ New token', 'button primary')),
-    tokensTable(tokens, actions, 'Your API tokens'),
+    banner,
+    table,
   );
+  // The core's lint, after the list is on screen (src/stale.ts).
+  void import('./stale')
+    .then(async (ui) => {
+      const sets = await ui.staleSets(tokens, s.me.policy ?? null);
+      const el = ui.staleBanner(sets, '/tokens', stale && sets[stale] ? stale : null);
+      if (el) banner.replaceChildren(el);
+      const only = stale ? sets[stale] : undefined;
+      if (only) table.replaceChildren(tokensTable(tokens.filter((t) => only.has(t.id)), actions, `Your API tokens: ${ui.STALE[stale!]!.label(only.size)}`));
+    })
+    .catch((e: Error) => announce(`Could not check for stale tokens: ${e.message}`, 'error'));
 }
 
 async function newTokenPage(): Promise<void> {
@@ -409,6 +429,52 @@ async function newTokenPage(): Promise<void> {
       },
     }),
   );
+}
+
+// The usage page (src/usage.ts, a chunk of its own): the owner's role is what an
+// inheriting token holds; a token with its own list holds that list.
+function roleFor(t: ApiToken, me: Whoami): Role | null {
+  const o = me.owner;
+  if (o.type !== 'user') return null;
+  if (o.org_role) return o.org_role as Role;
+  const projects = Array.isArray(t.projects) ? t.projects : [];
+  return projects.length === 1 ? ((o.project_roles?.[projects[0]!] as Role | undefined) ?? null) : null;
+}
+
+async function tokenUsagePage(id: string): Promise<void> {
+  const s = session!;
+  const [tokens, ui] = await Promise.all([s.api.tokens.list(), import('./usage')]);
+  const token = tokens.find((t) => t.id === id);
+  if (!token) return page('Not found', h('p', {}, 'No such token of yours.'), link('/tokens', 'Back to API tokens'));
+  await ui.usagePage({
+    api: s.api.audit,
+    token,
+    role: roleFor(token, s.me),
+    page,
+    downscope: (permissions) => s.api.tokens.downscope(id, permissions),
+    revoke: () => s.api.tokens.revoke(id),
+    back: { href: '/tokens', label: 'API tokens' },
+    done: () => navigate('/tokens'),
+    fail: showError,
+  });
+}
+
+async function saTokenUsagePage(saId: string, id: string): Promise<void> {
+  const s = session!;
+  const [sa, tokens, ui] = await Promise.all([s.api.serviceAccounts.get(saId), s.api.serviceAccounts.tokens.list(saId), import('./usage')]);
+  const token = tokens.find((t) => t.id === id);
+  const back = { href: `/service-accounts/${encodeURIComponent(saId)}`, label: `Service account ${sa.name}` };
+  if (!token) return page('Not found', h('p', {}, 'No such token of this account.'), link(back.href, back.label));
+  await ui.usagePage({
+    api: s.api.audit,
+    token,
+    role: sa.role,
+    page,
+    revoke: () => s.api.serviceAccounts.tokens.revoke(saId, id),
+    back,
+    done: () => navigate(back.href),
+    fail: showError,
+  });
 }
 
 // ---------------------------------------------------------------- service accounts
@@ -541,6 +607,7 @@ async function serviceAccountPage(id: string): Promise<void> {
     rotate: (t) => s.api.serviceAccounts.tokens.rotate(id, t.id),
     revoke: (t) => s.api.serviceAccounts.tokens.revoke(id, t.id),
     refresh: () => void render(),
+    usageHref: (t) => `/service-accounts/${encodeURIComponent(id)}/tokens/${encodeURIComponent(t.id)}/usage`,
   };
   const newKey = async () => {
     try {
