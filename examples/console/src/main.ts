@@ -609,6 +609,20 @@ async function serviceAccountPage(id: string): Promise<void> {
     refresh: () => void render(),
     usageHref: (t) => `/service-accounts/${encodeURIComponent(id)}/tokens/${encodeURIComponent(t.id)}/usage`,
   };
+  // The account's calls over 30 days, all its credentials together (the audit log's actor
+  // is the account's name), filled in when the API answers.
+  const saUsage = h('p', { class: 'sa-usage', 'aria-live': 'polite' }, 'Usage: counting…');
+  void s.api.audit
+    .summary({ actor: sa.name, from: new Date(Date.now() - 30 * 86_400_000).toISOString() })
+    .then((u) => {
+      const last = u.last_call;
+      saUsage.textContent =
+        u.total === 0
+          ? 'Usage: no calls in the last 30 days.'
+          : `Usage: ${u.total.toLocaleString('en-US')} calls in the last 30 days (${u.allowed.toLocaleString('en-US')} allowed, ${u.denied.toLocaleString('en-US')} denied) from ${u.sources.length} address${u.sources.length === 1 ? '' : 'es'}` +
+            (last ? `; last ${formatTime(last.time)} from ${last.source_ip ?? 'an unknown address'}: ${last.method} ${last.path}.` : '.');
+    })
+    .catch((e: Error) => (saUsage.textContent = `Usage: not shown (${e.message}).`));
   const newKey = async () => {
     try {
       const k = await s.api.serviceAccounts.accessKeys.create(id);
@@ -643,6 +657,7 @@ async function serviceAccountPage(id: string): Promise<void> {
       h('dd', {}, h('code', {}, sa.client_id ?? '—')),
       sa.description ? [h('dt', {}, 'Description'), h('dd', {}, sa.description)] : [],
     ),
+    saUsage,
     h('h2', {}, 'API tokens'),
     h('p', {}, link(`/service-accounts/${encodeURIComponent(id)}/tokens/new`, '+ New token', 'button primary')),
     tokensTable(tokens, actions, `API tokens of ${sa.name}`),

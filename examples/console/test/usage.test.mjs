@@ -92,4 +92,27 @@ describe('token usage and downscope', () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  test("a service account's usage, and its token's page says why there is no one-click downscope", async () => {
+    const owner = new Client({ baseUrl: `${sbx.url}/v1`, token: sbx.ownerToken });
+    const sa = (await owner.serviceAccounts.create({ name: 'usage-ci', project: 'web', role: 'member' })).service_account;
+    const created = await owner.serviceAccounts.tokens.create(sa.id, { name: 'usage-ci-token', projects: ['web'], expiry: '30d' });
+    const secret = created.secret.reveal();
+    for (let i = 0; i < 3; i += 1) assert.equal((await call(secret, 'GET', '/v1/compute/servers?project=web')).status, 200);
+
+    const { context, page, problems } = await signedIn(browser, sbx, sbx.ownerToken);
+    await page.goto(`${sbx.url}/service-accounts/${sa.id}`);
+    const usage = page.locator('p.sa-usage');
+    await usage.filter({ hasText: /calls in the last 30 days/ }).waitFor();
+    assert.match(await usage.innerText(), /^Usage: 3 calls in the last 30 days \(3 allowed, 0 denied\) from 1 address; last .* GET \/v1\/compute\/servers\.$/);
+    await page.locator('tr', { hasText: 'usage-ci-token' }).getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Usage of “usage-ci-token”', level: 1 }).waitFor();
+    // It inherits the account's role: what it holds is the role's, so N of M is known.
+    assert.match(await page.locator('p.uses').innerText(), /^Uses 1 of \d+ permissions it holds, over 3 audited calls\.$/);
+    const button = page.getByRole('button', { name: 'Rotate into this downscope' });
+    assert.equal(await button.isDisabled(), true);
+    assert.match(await page.locator('#downscope-why').innerText(), /service-account token/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
