@@ -5,18 +5,18 @@
 // keyboard use. Screenshots in target/artifacts/console/.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Client } from '@clouddigit/sdk';
-import { launchBrowser, mintToken, screenshot, signedIn, startSandbox } from '../testing/harness.mjs';
+import { mintToken, sandboxAndBrowser, screenshot, signedIn } from '../testing/harness.mjs';
 
-let sbx;
-let browser;
+// Denials on purpose, hundreds of them: without the failure limiter's 429s.
+const ctx = sandboxAndBrowser(['--failure-burst', '0']);
 let dev;
 let fenced;
 
 /** Every event of a filter, from the API's export (the oracle the page is checked against). */
 async function exported(query) {
-  const r = await fetch(`${sbx.url}/v1/audit/events/export?${query}`, { headers: { Authorization: `Bearer ${sbx.ownerToken}` } });
+  const r = await fetch(`${ctx.sbx.url}/v1/audit/events/export?${query}`, { headers: { Authorization: `Bearer ${ctx.sbx.ownerToken}` } });
   assert.equal(r.status, 200);
   return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -25,9 +25,7 @@ const denied = (e) => e.status === 401 || e.status === 403;
 
 describe('the audit page', () => {
   before(async () => {
-    // Denials on purpose, hundreds of them: without the failure limiter's 429s.
-    sbx = await startSandbox(['--failure-burst', '0']);
-    browser = await launchBrowser();
+    const { sbx } = ctx;
     dev = await mintToken(sbx, 'u_dev', { name: 'audit-dev', projects: ['web'] });
     // A token fenced to addresses the test is not calling from: every call is denied.
     fenced = await mintToken(sbx, 'u_dev', { name: 'audit-fenced', projects: ['web'], allowed_ips: ['10.9.0.0/16'] });
@@ -41,12 +39,8 @@ describe('the audit page', () => {
     for (let i = 0; i < 110; i += 1) assert.equal((await refused(asFenced.whoami())).status, 403);
   });
 
-  after(async () => {
-    await browser?.close();
-    await sbx?.stop();
-  });
-
   test('the chart counts what the API holds, and the filters narrow the table and the URL', async () => {
+    const { sbx, browser } = ctx;
     const devPrefix = dev.slice(0, 9);
     const fencedPrefix = fenced.slice(0, 9);
     const { context, page, problems } = await signedIn(browser, sbx, sbx.ownerToken);

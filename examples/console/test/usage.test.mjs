@@ -5,32 +5,23 @@
 // still makes those calls and is refused one it never made. A token that made no calls
 // is offered revocation instead.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Client } from '@clouddigit/sdk';
-import { launchBrowser, mintToken, screenshot, signedIn, startSandbox } from '../testing/harness.mjs';
+import { mintToken, sandboxAndBrowser, screenshot, signedIn } from '../testing/harness.mjs';
 
-let sbx;
-let browser;
+const ctx = sandboxAndBrowser();
 
 const call = (token, method, path, body) =>
-  fetch(`${sbx.url}${path}`, {
+  fetch(`${ctx.sbx.url}${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
 describe('token usage and downscope', () => {
-  before(async () => {
-    sbx = await startSandbox();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await sbx?.stop();
-  });
 
   test('usage, "uses 1 of N", and a downscope that keeps exactly what the token did', async () => {
+    const { sbx, browser } = ctx;
     const dev = await mintToken(sbx, 'u_dev', { name: 'usage-session', projects: ['web'], expires_in_days: 60 });
     const sdk = new Client({ baseUrl: `${sbx.url}/v1`, token: dev });
     const deploy = await sdk.tokens.create({ name: 'deploy', projects: ['web'], permissions: ['compute.servers.*'], expiry: '30d' });
@@ -94,6 +85,7 @@ describe('token usage and downscope', () => {
   });
 
   test("a service account's usage, and its token's page says why there is no one-click downscope", async () => {
+    const { sbx, browser } = ctx;
     const owner = new Client({ baseUrl: `${sbx.url}/v1`, token: sbx.ownerToken });
     const sa = (await owner.serviceAccounts.create({ name: 'usage-ci', project: 'web', role: 'member' })).service_account;
     const created = await owner.serviceAccounts.tokens.create(sa.id, { name: 'usage-ci-token', projects: ['web'], expiry: '30d' });

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const consoleDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -119,4 +120,21 @@ export async function screenshot(page, name) {
     );
     writeFileSync(join(dir, `${name}.txt`), text);
   }
+}
+
+/**
+ * A sandbox (with `extra` arguments) and a browser for the tests of the enclosing suite,
+ * started before them and stopped after: read `ctx.sbx` and `ctx.browser` in the tests.
+ */
+export function sandboxAndBrowser(extra = []) {
+  const ctx = { sbx: null, browser: null };
+  before(async () => {
+    ctx.sbx = await startSandbox(extra);
+    ctx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.sbx?.stop();
+  });
+  return ctx;
 }
