@@ -103,7 +103,11 @@ mod tests {
     #[test]
     fn uses_some_of_what_it_holds_and_suggests_the_rest_away() {
         let t = token(r#"["compute.servers.*"]"#, r#"["10.0.0.0/8"]"#);
-        let sources = ["10.1.2.3".to_owned(), "192.0.2.1".to_owned(), "nope".to_owned()];
+        let sources = [
+            "10.1.2.3".to_owned(),
+            "192.0.2.1".to_owned(),
+            "nope".to_owned(),
+        ];
         let u = token_usage(Catalog::builtin(), EVENTS, &t, None, &sources);
         assert_eq!(u.calls, 2);
         assert_eq!(u.used, 1);

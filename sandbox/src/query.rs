@@ -470,60 +470,55 @@ impl JsonSchema for PathText {
     }
 }
 
-/// The audit log's filters. A bad value is refused in the order the query gives them.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-pub struct AuditQuery {
-    /// User email or service-account name
-    pub actor: Option<String>,
-    /// cd_ and 6 characters
-    pub token_prefix: Option<String>,
-    /// The calling secret's SHA-256, base64: every call made with a leaked token, found
-    /// without the secret (`printf %s "$TOKEN" | openssl dgst -sha256 -binary | base64`)
-    pub hashed_token: Option<String>,
-    /// Events at or after (RFC 3339)
-    pub from: Option<EventTime>,
-    /// Events at or before (RFC 3339)
-    pub to: Option<EventTime>,
-    /// A status (403) or a class (4xx)
-    pub status: Option<StatusFilter>,
-    /// One project (organization-wide tokens); other tokens see the project they are
-    /// authorized in
-    #[schemars(with = "Option<crate::bodies::ProjectId>")]
-    pub project: Option<String>,
-    /// Text the path contains (ASCII letters in either case)
-    pub path: Option<PathText>,
-    /// jsonl: every matching event as JSON lines
-    #[schemars(extend("default" = "json"))]
-    pub format: Option<Format>,
-    /// Events per page
-    pub limit: Option<EventLimit>,
-    /// next_cursor of the previous page
-    pub cursor: Option<EventCursor>,
+/// Declares a query struct with the audit log's filters, then its own fields: the list
+/// and the summary take the same filters, written once.
+macro_rules! with_audit_filters {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+        pub struct $name {
+            /// User email or service-account name
+            pub actor: Option<String>,
+            /// cd_ and 6 characters
+            pub token_prefix: Option<String>,
+            /// The calling secret's SHA-256, base64: every call made with a leaked token, found
+            /// without the secret (`printf %s "$TOKEN" | openssl dgst -sha256 -binary | base64`)
+            pub hashed_token: Option<String>,
+            /// Events at or after (RFC 3339)
+            pub from: Option<EventTime>,
+            /// Events at or before (RFC 3339)
+            pub to: Option<EventTime>,
+            /// A status (403) or a class (4xx)
+            pub status: Option<StatusFilter>,
+            /// One project (organization-wide tokens); other tokens see the project they are
+            /// authorized in
+            #[schemars(with = "Option<crate::bodies::ProjectId>")]
+            pub project: Option<String>,
+            /// Text the path contains (ASCII letters in either case)
+            pub path: Option<PathText>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+    };
 }
 
-/// `GET /v1/audit/summary`'s parameters: the audit log's filters, without the list's
-/// paging and format (a summary counts every matching event).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-pub struct AuditSummaryQuery {
-    /// User email or service-account name
-    pub actor: Option<String>,
-    /// cd_ and 6 characters
-    pub token_prefix: Option<String>,
-    /// The calling secret's SHA-256, base64: every call made with a leaked token, found
-    /// without the secret (`printf %s "$TOKEN" | openssl dgst -sha256 -binary | base64`)
-    pub hashed_token: Option<String>,
-    /// Events at or after (RFC 3339)
-    pub from: Option<EventTime>,
-    /// Events at or before (RFC 3339)
-    pub to: Option<EventTime>,
-    /// A status (403) or a class (4xx)
-    pub status: Option<StatusFilter>,
-    /// One project (organization-wide tokens); other tokens see the project they are
-    /// authorized in
-    #[schemars(with = "Option<crate::bodies::ProjectId>")]
-    pub project: Option<String>,
-    /// Text the path contains (ASCII letters in either case)
-    pub path: Option<PathText>,
+with_audit_filters! {
+    /// The audit log's filters, and the list's paging and format. A bad value is refused
+    /// in the order the query gives them.
+    pub struct AuditQuery {
+        /// jsonl: every matching event as JSON lines
+        #[schemars(extend("default" = "json"))]
+        pub format: Option<Format>,
+        /// Events per page
+        pub limit: Option<EventLimit>,
+        /// next_cursor of the previous page
+        pub cursor: Option<EventCursor>,
+    }
+}
+
+with_audit_filters! {
+    /// `GET /v1/audit/summary`'s parameters: the audit log's filters alone (a summary
+    /// counts every matching event).
+    pub struct AuditSummaryQuery {}
 }
 
 impl From<AuditSummaryQuery> for AuditQuery {
