@@ -107,4 +107,29 @@ describe('token usage and downscope', () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  test('the stale banner counts tokens unused for 30 days, seen from a month later', async () => {
+    const { sbx, browser } = ctx;
+    const admin = await mintToken(sbx, 'u_admin', { name: 'stale-session', projects: ['data'], expires_in_days: 200 });
+    const sdk = new Client({ baseUrl: `${sbx.url}/v1`, token: admin });
+    await sdk.tokens.create({ name: 'never-used', projects: ['data'], expiry: '90d', allowed_ips: ['10.0.0.0/8'] });
+    const { context, page, problems } = await signedIn(browser, sbx, admin);
+    // The browser's clock 31 days on (the lint's "now"); the API keeps its own time.
+    await page.clock.setFixedTime(new Date(Date.now() + 31 * 86_400_000));
+    await page.goto(`${sbx.url}/tokens`);
+    const banner = page.getByRole('region', { name: 'Stale credentials' });
+    await banner.waitFor();
+    const text = await banner.innerText();
+    assert.match(text, /2 unused for 30 days/);
+    assert.doesNotMatch(text, /unused for 90 days/);
+    // Keyboard only: the filter link, then back to every token.
+    await banner.getByRole('link', { name: /unused for 30 days/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.searchParams.get('stale') === 'unused30');
+    await page.getByRole('link', { name: 'Show all' }).waitFor();
+    const names = await page.locator('table.list tbody tr th').allInnerTexts();
+    assert.deepEqual(names.map((n) => n.replace('this session', '').trim()).sort(), ['never-used', 'stale-session']);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
