@@ -438,13 +438,16 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "detail",
 ];
 
-/// Events as CSV (RFC 4180, a header line first) for a spreadsheet. A cell a spreadsheet
-/// would run as a formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage
-/// return: the path or the actor are the caller's text) is written with a leading `'`,
-/// as OWASP's advice on CSV injection has it.
+/// Events as CSV (RFC 4180, a header line first) for a spreadsheet. As OWASP's advice on
+/// CSV injection has it, every cell is quoted (a spreadsheet splitting on `;` would
+/// otherwise start a cell inside a path such as `/v1/x;=HYPERLINK(...)`), and a cell a
+/// spreadsheet would run as a formula (one starting with `=`, `+`, `-`, `@`, their
+/// full-width forms, a tab, a carriage return or a NUL: the path or the actor are the
+/// caller's text) is written with a leading `'`.
 pub fn csv<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> String {
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
+        .quote_style(::csv::QuoteStyle::Always)
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail; a record that did would be left out, not panic.
     let _ = w.write_record(CSV_COLUMNS);
@@ -469,7 +472,7 @@ pub fn csv<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> String {
             e.detail.as_deref().unwrap_or(""),
         ];
         let safe = cells.map(|c| {
-            if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            if c.starts_with(['=', '+', '-', '@', '\t', '\r', '\0', '＝', '＋', '－', '＠']) {
                 std::borrow::Cow::Owned(format!("'{c}"))
             } else {
                 std::borrow::Cow::Borrowed(c)
@@ -489,14 +492,20 @@ mod tests {
         let mut e = event("GET", "/v1/tokens", 403);
         e.detail = Some("said \"no\", twice\nreally".into());
         e.actor = Some("=HYPERLINK(\"http://x\")".into());
+        e.query = Some("＝1+1".into());
+        e.path = "/v1/x;=HYPERLINK(1)".into();
         let text = csv([&e]);
         let mut lines = text.split("\r\n");
-        assert_eq!(lines.next(), Some(CSV_COLUMNS.join(",").as_str()));
+        let header: Vec<String> = CSV_COLUMNS.iter().map(|c| format!("\"{c}\"")).collect();
+        assert_eq!(lines.next(), Some(header.join(",").as_str()));
+        // Every cell quoted: a `;` inside one never starts another.
+        assert!(text.contains(",\"/v1/x;=HYPERLINK(1)\","), "{text}");
         let mut r = ::csv::Reader::from_reader(text.as_bytes());
         let rows: Vec<::csv::StringRecord> = r.records().filter_map(Result::ok).collect();
         assert_eq!(rows.len(), 1);
         assert_eq!(&rows[0][0], "2026-12-07T10:00:00.250Z");
         assert_eq!(&rows[0][3], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&rows[0][8], "'＝1+1");
         assert_eq!(&rows[0][10], "403");
         assert_eq!(&rows[0][14], "said \"no\", twice\nreally");
     }

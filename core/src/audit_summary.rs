@@ -147,17 +147,26 @@ pub struct AuditSummary {
     pub last_call: Option<LastCall>,
 }
 
-/// Counts events one at a time (the sandbox feeds it rows as it reads them).
+/// Counts events one at a time (the sandbox feeds it rows as it reads them, in any
+/// order). Calls are counted by the hour as they come; [`SummaryBuilder::finish`] lays
+/// the hours out as the range's bars, by the day past [`MAX_HOURLY_DAYS`], so the range's
+/// start may be the oldest call seen, found on the same pass.
 #[derive(Debug)]
 pub struct SummaryBuilder {
-    from: Timestamp,
+    from: Option<Timestamp>,
     to: Timestamp,
-    bucket: TimeBucket,
-    series: Vec<SeriesPoint>,
+    hours: BTreeMap<Timestamp, SeriesPoint>,
     sources: BTreeMap<String, (u64, Timestamp)>,
+    /// Calls from addresses past [`MAX_TRACKED_SOURCES`] distinct ones.
+    untracked: u64,
     totals: SeriesPoint,
     last: Option<(Timestamp, LastCall)>,
 }
+
+/// The most distinct addresses a builder keeps counts for (a log of forged
+/// `X-Forwarded-For` addresses must not grow it without bound); later ones count in
+/// `other_sources`.
+pub const MAX_TRACKED_SOURCES: usize = 10_000;
 
 /// The calls of one event, as the builder needs them.
 #[derive(Debug, Clone, Copy)]
@@ -170,65 +179,65 @@ pub struct Call<'a> {
     pub path: &'a str,
 }
 
-impl SummaryBuilder {
-    /// Counts the calls in `[from, to)`; a call outside the range is not counted. An empty
-    /// or reversed range counts nothing.
-    pub fn new(from: Timestamp, to: Timestamp) -> Result<SummaryBuilder, RangeTooLong> {
-        if to - from > TimeDelta::days(MAX_RANGE_DAYS) {
-            return Err(RangeTooLong);
+fn count(p: &mut SeriesPoint, status: u16, error_code: Option<&str>) {
+    match CallOutcome::of(status) {
+        CallOutcome::Allowed => p.allowed += 1,
+        CallOutcome::Failed => p.failed += 1,
+        CallOutcome::Denied => {
+            p.denied += 1;
+            *p.denied_by_reason
+                .entry(error_code.unwrap_or("unknown").to_owned())
+                .or_default() += 1;
         }
-        let bucket = TimeBucket::for_range(from, to);
-        let first = bucket.start(from);
-        let mut series = Vec::new();
-        let mut t = first;
-        while t < to {
-            series.push(SeriesPoint {
-                start: stamp(t),
-                ..SeriesPoint::default()
-            });
-            match t.checked_add_signed(bucket.width()) {
-                Some(next) => t = next,
-                None => break,
-            }
+    }
+}
+
+fn merge(into: &mut SeriesPoint, p: &SeriesPoint) {
+    into.allowed += p.allowed;
+    into.denied += p.denied;
+    into.failed += p.failed;
+    for (code, n) in &p.denied_by_reason {
+        *into.denied_by_reason.entry(code.clone()).or_default() += n;
+    }
+}
+
+impl SummaryBuilder {
+    /// Counts the calls in `[from, to)` (`from` absent: from the oldest call given); a
+    /// call outside the range is not counted. An empty or reversed range counts nothing.
+    pub fn new(from: Option<Timestamp>, to: Timestamp) -> Result<SummaryBuilder, RangeTooLong> {
+        if from.is_some_and(|f| to - f > TimeDelta::days(MAX_RANGE_DAYS)) {
+            return Err(RangeTooLong);
         }
         Ok(SummaryBuilder {
             from,
             to,
-            bucket,
-            series,
+            hours: BTreeMap::new(),
             sources: BTreeMap::new(),
+            untracked: 0,
             totals: SeriesPoint::default(),
             last: None,
         })
     }
 
     pub fn add(&mut self, call: Call<'_>) {
-        if call.time < self.from || call.time >= self.to {
+        if self.from.is_some_and(|f| call.time < f) || call.time >= self.to {
             return;
         }
-        let index = (self.bucket.start(call.time) - self.bucket.start(self.from))
-            .num_seconds()
-            .checked_div(self.bucket.width().num_seconds())
-            .and_then(|i| usize::try_from(i).ok());
-        let Some(point) = index.and_then(|i| self.series.get_mut(i)) else {
-            return;
-        };
-        for p in [point, &mut self.totals] {
-            match CallOutcome::of(call.status) {
-                CallOutcome::Allowed => p.allowed += 1,
-                CallOutcome::Failed => p.failed += 1,
-                CallOutcome::Denied => {
-                    p.denied += 1;
-                    *p.denied_by_reason
-                        .entry(call.error_code.unwrap_or("unknown").to_owned())
-                        .or_default() += 1;
-                }
-            }
-        }
+        let hour = self
+            .hours
+            .entry(TimeBucket::Hour.start(call.time))
+            .or_default();
+        count(hour, call.status, call.error_code);
+        count(&mut self.totals, call.status, call.error_code);
         if let Some(ip) = call.source_ip {
-            let e = self.sources.entry(ip.to_owned()).or_insert((0, call.time));
-            e.0 += 1;
-            e.1 = e.1.max(call.time);
+            if let Some(e) = self.sources.get_mut(ip) {
+                e.0 += 1;
+                e.1 = e.1.max(call.time);
+            } else if self.sources.len() < MAX_TRACKED_SOURCES {
+                self.sources.insert(ip.to_owned(), (1, call.time));
+            } else {
+                self.untracked += 1;
+            }
         }
         if self.last.as_ref().is_none_or(|(t, _)| call.time >= *t) {
             self.last = Some((
@@ -244,7 +253,41 @@ impl SummaryBuilder {
         }
     }
 
-    pub fn finish(self) -> AuditSummary {
+    /// The summary; without a `from`, over five years between the oldest call and `to` is
+    /// refused as a given range would be.
+    pub fn finish(self) -> Result<AuditSummary, RangeTooLong> {
+        let from = match (self.from, self.hours.keys().next()) {
+            (Some(f), _) => f,
+            (None, Some(first)) => *first,
+            (None, None) => self.to - TimeDelta::hours(1),
+        };
+        if self.to - from > TimeDelta::days(MAX_RANGE_DAYS) {
+            return Err(RangeTooLong);
+        }
+        let bucket = TimeBucket::for_range(from, self.to);
+        let first = bucket.start(from);
+        let mut series = Vec::new();
+        let mut t = first;
+        while t < self.to {
+            series.push(SeriesPoint {
+                start: stamp(t),
+                ..SeriesPoint::default()
+            });
+            match t.checked_add_signed(bucket.width()) {
+                Some(next) => t = next,
+                None => break,
+            }
+        }
+        let width = bucket.width().num_seconds();
+        for (hour, p) in &self.hours {
+            let index = (bucket.start(*hour) - first)
+                .num_seconds()
+                .checked_div(width)
+                .and_then(|i| usize::try_from(i).ok());
+            if let Some(point) = index.and_then(|i| series.get_mut(i)) {
+                merge(point, p);
+            }
+        }
         let mut sources: Vec<SourceUse> = self
             .sources
             .into_iter()
@@ -260,23 +303,28 @@ impl SummaryBuilder {
                 .cmp(&a.calls)
                 .then_with(|| b.last_seen.cmp(&a.last_seen))
         });
-        let other_sources = sources.iter().skip(MAX_SOURCES).map(|s| s.calls).sum();
+        let other_sources = sources
+            .iter()
+            .skip(MAX_SOURCES)
+            .map(|s| s.calls)
+            .sum::<u64>()
+            + self.untracked;
         sources.truncate(MAX_SOURCES);
         let t = self.totals;
-        AuditSummary {
-            from: stamp(self.from),
+        Ok(AuditSummary {
+            from: stamp(from),
             to: stamp(self.to),
-            bucket: self.bucket,
+            bucket,
             total: t.allowed + t.denied + t.failed,
             allowed: t.allowed,
             denied: t.denied,
             failed: t.failed,
             denied_by_reason: t.denied_by_reason,
-            series: self.series,
+            series,
             sources,
             other_sources,
             last_call: self.last.map(|(_, c)| c),
-        }
+        })
     }
 }
 
@@ -316,8 +364,9 @@ mod tests {
 
     #[test]
     fn counts_by_hour_with_empty_hours_and_reasons() {
-        let mut b = SummaryBuilder::new(at("2026-01-01T10:30:00Z"), at("2026-01-01T13:00:00Z"))
-            .expect("a range");
+        let mut b =
+            SummaryBuilder::new(Some(at("2026-01-01T10:30:00Z")), at("2026-01-01T13:00:00Z"))
+                .expect("a range");
         b.add(call("2026-01-01T10:45:00Z", 200, None, "10.0.0.1"));
         b.add(call(
             "2026-01-01T12:10:00Z",
@@ -335,7 +384,7 @@ mod tests {
         // Outside the range: not counted.
         b.add(call("2026-01-01T10:29:59Z", 200, None, "10.0.0.9"));
         b.add(call("2026-01-01T13:00:00Z", 200, None, "10.0.0.9"));
-        let s = b.finish();
+        let s = b.finish().expect("a range");
         assert_eq!(s.bucket, TimeBucket::Hour);
         let starts: Vec<&str> = s.series.iter().map(|p| p.start.as_str()).collect();
         assert_eq!(
@@ -365,8 +414,9 @@ mod tests {
 
     #[test]
     fn long_ranges_count_by_day_and_addresses_are_capped() {
-        let mut b = SummaryBuilder::new(at("2026-01-01T00:00:00Z"), at("2026-03-01T00:00:00Z"))
-            .expect("a range");
+        let mut b =
+            SummaryBuilder::new(Some(at("2026-01-01T00:00:00Z")), at("2026-03-01T00:00:00Z"))
+                .expect("a range");
         for i in 0..(MAX_SOURCES + 3) {
             let ip = Box::leak(format!("10.0.{}.{}", i / 250, i % 250).into_boxed_str());
             b.add(Call {
@@ -374,7 +424,7 @@ mod tests {
                 ..call("2026-02-01T05:00:00Z", 200, None, "x")
             });
         }
-        let s = b.finish();
+        let s = b.finish().expect("a range");
         assert_eq!(s.bucket, TimeBucket::Day);
         assert_eq!(s.series.len(), 59);
         assert_eq!(s.sources.len(), MAX_SOURCES);
@@ -384,14 +434,62 @@ mod tests {
     #[test]
     fn an_empty_or_reversed_range_counts_nothing() {
         let t = at("2026-01-01T00:00:00Z");
-        let mut b = SummaryBuilder::new(t, t - TimeDelta::hours(5)).expect("a range");
+        let mut b = SummaryBuilder::new(Some(t), t - TimeDelta::hours(5)).expect("a range");
         b.add(call("2026-01-01T00:00:00Z", 200, None, "10.0.0.1"));
-        let s = b.finish();
+        let s = b.finish().expect("a range");
         assert!(s.series.is_empty());
         assert_eq!(s.total, 0);
         assert_eq!(
-            SummaryBuilder::new(t - TimeDelta::days(MAX_RANGE_DAYS + 1), t).err(),
+            SummaryBuilder::new(Some(t - TimeDelta::days(MAX_RANGE_DAYS + 1)), t).err(),
             Some(RangeTooLong)
+        );
+    }
+
+    #[test]
+    fn without_a_from_the_range_starts_at_the_oldest_call() {
+        let mut b = SummaryBuilder::new(None, at("2026-01-03T00:00:00Z")).expect("a range");
+        // In any order: the scan reads newest first.
+        b.add(call("2026-01-02T23:30:00Z", 200, None, "10.0.0.1"));
+        b.add(call(
+            "2026-01-01T05:10:00Z",
+            403,
+            Some("expired"),
+            "10.0.0.1",
+        ));
+        let s = b.finish().expect("a range");
+        assert_eq!(
+            s.series.first().map(|p| p.start.as_str()),
+            Some("2026-01-01T05:00:00Z")
+        );
+        assert_eq!(s.series.len(), 43);
+        assert_eq!((s.series[0].denied, s.series[42].allowed), (1, 1));
+        // Nothing at all: the last hour.
+        let s = SummaryBuilder::new(None, at("2026-01-03T00:00:00Z"))
+            .expect("a range")
+            .finish()
+            .expect("a range");
+        assert_eq!((s.series.len(), s.total), (1, 0));
+        // The oldest call over five years back is refused, as a given from would be.
+        let mut b = SummaryBuilder::new(None, at("2026-01-03T00:00:00Z")).expect("a range");
+        b.add(call("2019-01-01T00:00:00Z", 200, None, "10.0.0.1"));
+        assert_eq!(b.finish().err(), Some(RangeTooLong));
+    }
+
+    #[test]
+    fn addresses_past_the_tracked_limit_are_counted_not_kept() {
+        let mut b = SummaryBuilder::new(None, at("2026-01-03T00:00:00Z")).expect("a range");
+        for i in 0..(MAX_TRACKED_SOURCES + 5) {
+            let ip = format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256);
+            b.add(Call {
+                source_ip: Some(&ip),
+                ..call("2026-01-02T00:00:00Z", 200, None, "x")
+            });
+        }
+        let s = b.finish().expect("a range");
+        assert_eq!(s.sources.len(), MAX_SOURCES);
+        assert_eq!(
+            s.other_sources,
+            (MAX_TRACKED_SOURCES - MAX_SOURCES + 5) as u64
         );
     }
 }

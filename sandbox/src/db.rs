@@ -1364,42 +1364,43 @@ pub fn audit_events(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<
     rows.collect()
 }
 
-/// The oldest matching event's time (the start of a summary given no `from`).
-pub fn audit_first_time(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Option<String>> {
-    let (mut sql, args) = audit_where(f);
-    sql.insert_str(0, "SELECT MIN(time) FROM audit");
-    conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(0))
-}
-
-/// Hands every matching event's time, status, error code, address, method and path to
-/// `each`, one row at a time (a summary over 100,000 events holds none of them).
+/// Hands up to `f.limit` matching events, newest first from `f.before`, to `each` (time,
+/// status, error code, address, method, path), one row at a time; answers how many and
+/// the last one's `seq`, where the next chunk starts. A summary reads the log this way,
+/// a chunk per hold of the database, so the API's calls do not wait behind a count of a
+/// million events.
 pub fn audit_calls(
     conn: &Connection,
     f: &AuditFilter,
     mut each: impl FnMut(&str, u16, Option<&str>, Option<&str>, &str, &str),
-) -> rusqlite::Result<()> {
-    let (mut sql, args) = audit_where(f);
+) -> rusqlite::Result<(usize, Option<i64>)> {
+    let (mut sql, mut args) = audit_where(f);
     sql.insert_str(
         0,
-        "SELECT time, status, error_code, ip, method, path FROM audit",
+        "SELECT seq, time, status, error_code, ip, method, path FROM audit",
     );
-    let mut st = conn.prepare(&sql)?;
+    args.push(rusqlite::types::Value::Integer(f.limit as i64));
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
+    let mut st = conn.prepare_cached(&sql)?;
     let mut rows = st.query(rusqlite::params_from_iter(args))?;
+    let (mut n, mut last) = (0, None);
     while let Some(r) = rows.next()? {
-        let time = r.get_ref(0)?.as_str()?;
-        let status: u16 = r.get(1)?;
-        let code = r.get_ref(2)?.as_str_or_null()?;
-        let ip = r.get_ref(3)?.as_str_or_null()?;
+        let time = r.get_ref(1)?.as_str()?;
+        let status: u16 = r.get(2)?;
+        let code = r.get_ref(3)?.as_str_or_null()?;
+        let ip = r.get_ref(4)?.as_str_or_null()?;
         each(
             time,
             status,
             code,
             ip,
-            r.get_ref(4)?.as_str()?,
             r.get_ref(5)?.as_str()?,
+            r.get_ref(6)?.as_str()?,
         );
+        n += 1;
+        last = Some(r.get(0)?);
     }
-    Ok(())
+    Ok((n, last))
 }
 
 const AUDIT_COLS: &str = "seq, request_id, time, token_name, token_prefix, actor, method, path, query, project, status, error_code, ip, token_id, detail, hashed_token";

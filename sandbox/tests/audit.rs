@@ -564,13 +564,13 @@ async fn the_summary_counts_what_the_list_holds() {
     assert_eq!(r.status, StatusCode::OK);
     let lines: Vec<&str> = r.text.trim_end().split("\r\n").collect();
     assert!(
-        lines[0].starts_with("time,id,request_id,actor"),
+        lines[0].starts_with(r#""time","id","request_id","actor""#),
         "{}",
         r.text
     );
     assert_eq!(lines.len(), 3, "{}", r.text);
     assert!(
-        lines[1].contains(",403,project_out_of_scope,"),
+        lines[1].contains(r#","403","project_out_of_scope","#),
         "{}",
         lines[1]
     );

@@ -597,4 +597,31 @@ async fn a_downscope_rotates_into_fewer_permissions_never_more() {
         .as_str()
         .unwrap()
         .contains("(downscoped)"));
+
+    // A narrow token may not downscope a broader token of its owner: it could not have
+    // made it, and the replacement would sit outside its lineage.
+    let r = sbx
+        .post("/v1/iam/tokens", &dev, json!({ "name": "ci", "projects": ["web"], "permissions": ["compute.servers.*", "iam.tokens.rotate", "iam.tokens.list"], "expires_at": null }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let ci = r.body["secret"].as_str().unwrap().to_owned();
+    let dev_id = sbx.get("/v1/iam/whoami", &dev).await.body["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = sbx
+        .post(
+            &format!("/v1/iam/tokens/{dev_id}/downscope"),
+            &ci,
+            json!({ "permissions": ["compute.servers.list"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("exceeds_caller"), "{}", r.text);
+    assert_eq!(
+        sbx.get(&format!("/v1/iam/tokens/{dev_id}"), &dev)
+            .await
+            .body["status"],
+        "active"
+    );
 }

@@ -106,7 +106,7 @@ describe('the audit page', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).click()]);
     const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
     assert.equal(csv.length, 111);
-    assert.ok(csv.slice(1).every((l) => l.includes(`,${fencedPrefix},`) && l.includes(',403,ip_not_allowed,')));
+    assert.ok(csv.slice(1).every((l) => l.includes(`,"${fencedPrefix}",`) && l.includes(',"403","ip_not_allowed",')));
 
     // Keyboard only: a path filter typed and submitted with Enter.
     await page.getByLabel('Path contains').focus();

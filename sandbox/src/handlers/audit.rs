@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use clouddigit_core::audit_format;
-use clouddigit_core::audit_summary::{AuditSummary, Call, SummaryBuilder};
+use clouddigit_core::audit_summary::{AuditSummary, Call, RangeTooLong, SummaryBuilder};
 use clouddigit_core::model::Timestamp;
 
 use crate::auth::Caller;
@@ -130,43 +130,51 @@ pub async fn export(
 
 /// `GET /v1/audit/summary`: the matching events counted (see
 /// [`clouddigit_core::audit_summary`]) over `[from, to)`: `to` defaults to now, `from`
-/// to the oldest matching event.
+/// to the oldest matching event. The count reads the log [`SUMMARY_CHUNK`] events per
+/// hold of the database, on the blocking pool, so other calls go on meanwhile.
 pub async fn summary(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<AuditSummaryQuery>,
 ) -> Result<axum::Json<AuditSummary>, ApiError> {
     let query = AuditQuery::from(query);
-    let filter = caller_filter(&state, &caller, &query)?;
-    let conn = state.db()?;
+    let mut filter = caller_filter(&state, &caller, &query)?;
     // Events are stamped to the millisecond: the second after now holds every one so far.
     let to = match query.to {
         Some(t) => t.0,
         None => state.now() + chrono::TimeDelta::seconds(1),
     };
-    let from = match query.from {
-        Some(t) => t.0,
-        None => db::audit_first_time(&conn, &filter)?
-            .and_then(|t| t.parse::<Timestamp>().ok())
-            .unwrap_or(to - chrono::TimeDelta::hours(1)),
-    };
-    let mut counted = SummaryBuilder::new(from, to)
-        .map_err(|e| ApiError::field("from", "invalid_range", e.to_string()))?;
-    db::audit_calls(
-        &conn,
-        &filter,
-        |time, status, error_code, source_ip, method, path| {
-            if let Ok(time) = time.parse::<Timestamp>() {
-                counted.add(Call {
-                    time,
-                    status,
-                    error_code,
-                    source_ip,
-                    method,
-                    path,
-                });
+    let range = |e: RangeTooLong| ApiError::field("from", "invalid_range", e.to_string());
+    let mut counted = SummaryBuilder::new(query.from.map(|t| t.0), to).map_err(range)?;
+    filter.limit = SUMMARY_CHUNK;
+    let counted = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        loop {
+            let (n, last) = db::audit_calls(
+                &*state.db()?,
+                &filter,
+                |time, status, error_code, source_ip, method, path| {
+                    if let Ok(time) = time.parse::<Timestamp>() {
+                        counted.add(Call {
+                            time,
+                            status,
+                            error_code,
+                            source_ip,
+                            method,
+                            path,
+                        });
+                    }
+                },
+            )?;
+            match last {
+                Some(seq) if n == SUMMARY_CHUNK => filter.before = Some(seq),
+                _ => return Ok(counted),
             }
-        },
-    )?;
-    Ok(axum::Json(counted.finish()))
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("audit summary: {e}")))??;
+    Ok(axum::Json(counted.finish().map_err(range)?))
 }
+
+/// Events a summary reads per hold of the database (about 10 ms on the 2-core machine).
+const SUMMARY_CHUNK: usize = 20_000;

@@ -430,9 +430,28 @@ pub fn rotate_into(
         &old.token.prefix,
         now,
     );
+    // The caller may replace only a token it could have made: for a downscope too, the
+    // token as it is now, not only its narrower replacement (else a narrow token could
+    // retire its owner's broad one and hold the replacement outside its own lineage).
+    let as_it_is = if downscoped {
+        let same = TokenSpec {
+            permissions: old.token.permissions.clone(),
+            ..spec.clone()
+        };
+        build_metadata(
+            old.token.owner.clone(),
+            &old.token.organization,
+            &same,
+            &old.token.id,
+            &old.token.prefix,
+            now,
+        )
+    } else {
+        probe.clone()
+    };
     lineage::ensure_may_make(
         caller,
-        &probe,
+        &as_it_is,
         &owner,
         Minted::Token,
         org_projects,
