@@ -38,6 +38,7 @@ fn handler(def: &RouteDef) -> Option<MethodRouter<AppState>> {
         "listServiceAccountTokens" => on(method, sa::list_tokens),
         "createServiceAccountToken" => on(method, sa::create_token),
         "rotateServiceAccountToken" => on(method, sa::rotate_token),
+        "downscopeServiceAccountToken" => on(method, sa::downscope_token),
         "revokeServiceAccountToken" => on(method, sa::revoke_token),
         "listAccessKeys" => on(method, sa::list_access_keys),
         "createAccessKey" => on(method, sa::create_access_key),

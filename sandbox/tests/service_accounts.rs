@@ -737,3 +737,67 @@ async fn racing_changes_to_an_account_never_undo_each_other() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_service_account_token_downscopes_within_itself() {
+    let sbx = sandbox().await;
+    let r = create_sa(
+        &sbx,
+        &sbx.admin,
+        json!({ "project": "web", "name": "deployer", "role": "member" }),
+    )
+    .await;
+    let id = r.body["service_account"]["id"].as_str().unwrap().to_owned();
+    let r = sbx
+        .post(
+            &format!("/v1/iam/service-accounts/{id}/tokens"),
+            &sbx.admin,
+            json!({ "name": "ci", "expires_in_days": 30 }),
+        )
+        .await;
+    let token_id = r.body["token"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/iam/service-accounts/{id}/tokens/{token_id}/downscope");
+    // Beyond the account's role (member): refused, naming the permission.
+    let r = sbx
+        .post(
+            &path,
+            &sbx.admin,
+            json!({ "permissions": ["iam.members.remove"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.body["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("permissions"),
+        "{}",
+        r.text
+    );
+    let r = sbx
+        .post(
+            &path,
+            &sbx.admin,
+            json!({ "permissions": ["compute.servers.list"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.body["token"]["permissions"],
+        json!(["compute.servers.list"])
+    );
+    assert_eq!(r.body["replaces"]["status"], "rotating");
+    let narrow = r.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        sbx.get("/v1/compute/servers?project=web", &narrow)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        sbx.get("/v1/storage/buckets?project=web", &narrow)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

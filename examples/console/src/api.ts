@@ -15,7 +15,7 @@
 // * the organization's audit streams (docs/audit.md, "Streams"): `auditStreams`, a small
 //   typed wrapper over `/v1/audit/streams`. When the SDK's Client gains these calls, this
 //   wrapper is what to replace.
-// * a token's downscope (`tokens.downscope`, `/v1/iam/tokens/{id}/downscope`);
+// * a token's downscope (`tokens.downscope` and `serviceAccounts.tokens.downscope`);
 // * the audit page's pages, counts and exports (docs/audit.md, "The console's audit
 //   page"): `audit`, over `/v1/audit/events`, `/v1/audit/summary` and the export. The
 //   Client's `audit.events()` walks every page; the page wants one page at a time, by
@@ -296,6 +296,12 @@ export class ConsoleApi {
         this.client.serviceAccounts.tokens.rotate(saId, tokenId),
       revoke: (saId: string, tokenId: string): Promise<ApiToken> =>
         this.client.serviceAccounts.tokens.revoke(saId, tokenId),
+      /** A rotation into `permissions` (each within the token's own). Sent directly (see the header). */
+      downscope: async (saId: string, tokenId: string, permissions: string[]): Promise<Rotation> => {
+        const path = `/iam/service-accounts/${encodeURIComponent(saId)}/tokens/${encodeURIComponent(tokenId)}/downscope`;
+        const r = (await this.#send('POST', path, { permissions })) as Omit<Rotation, 'secret'> & { secret: string };
+        return { ...r, secret: new OnceSecret(r.secret) } as unknown as Rotation;
+      },
     },
     accessKeys: {
       list: (saId: string): Promise<AccessKey[]> => collect(this.client.serviceAccounts.accessKeys.list(saId)),

@@ -470,6 +470,7 @@ async function saTokenUsagePage(saId: string, id: string): Promise<void> {
     token,
     role: sa.role,
     page,
+    downscope: (permissions) => s.api.serviceAccounts.tokens.downscope(saId, id, permissions),
     revoke: () => s.api.serviceAccounts.tokens.revoke(saId, id),
     back,
     done: () => navigate(back.href),

@@ -17,7 +17,7 @@ export interface UsagePageOptions {
   /** The owner's role where the token inherits it (its grants are the role's), else null. */
   role: Role | null;
   page: (title: string, ...content: (Node | string | null)[]) => void;
-  /** Rotates the token into `permissions`; absent where the API has no such call (a service account's token). */
+  /** Rotates the token into `permissions`; absent where the API has no such call. */
   downscope?: (permissions: string[]) => Promise<Rotation>;
   revoke: () => Promise<unknown>;
   back: { href: string; label: string };
@@ -152,7 +152,7 @@ function permissionsSection(t: ApiToken, u: TokenUsage, opts: UsagePageOptions):
   const same = t.permissions !== 'inherit' && sameSet(t.permissions, d.suggested);
   const button = h('button', { type: 'button', class: 'primary' }, 'Rotate into this downscope');
   let why: string | null = null;
-  if (!opts.downscope) why = 'A service-account token is downscoped by creating a token with these permissions and revoking this one.';
+  if (!opts.downscope) why = 'This token cannot be rotated from here.';
   else if (d.suggested.length === 0) why = 'None of its calls needed a permission it holds, so there is nothing to keep.';
   else if (same) why = 'It already holds exactly this set.';
   if (why) {

@@ -84,7 +84,7 @@ describe('token usage and downscope', () => {
     await context.close();
   });
 
-  test("a service account's usage, and its token's page says why there is no one-click downscope", async () => {
+  test("a service account's usage, and its token's one-click downscope", async () => {
     const { sbx, browser } = ctx;
     const owner = new Client({ baseUrl: `${sbx.url}/v1`, token: sbx.ownerToken });
     const sa = (await owner.serviceAccounts.create({ name: 'usage-ci', project: 'web', role: 'member' })).service_account;
@@ -101,9 +101,17 @@ describe('token usage and downscope', () => {
     await page.getByRole('heading', { name: 'Usage of “usage-ci-token”', level: 1 }).waitFor();
     // It inherits the account's role: what it holds is the role's, so N of M is known.
     assert.match(await page.locator('p.uses').innerText(), /^Uses 1 of \d+ permissions it holds, over 3 audited calls\.$/);
-    const button = page.getByRole('button', { name: 'Rotate into this downscope' });
-    assert.equal(await button.isDisabled(), true);
-    assert.match(await page.locator('#downscope-why').innerText(), /service-account token/);
+    // From the keyboard: the button, Enter, then the confirmation's Rotate.
+    await page.getByRole('button', { name: 'Rotate into this downscope' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Rotate' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const narrow = await dialog.locator('[data-secret]').inputValue();
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('heading', { name: `Service account ${sa.name}`, level: 1 }).waitFor();
+    assert.equal((await call(narrow, 'GET', '/v1/compute/servers?project=web')).status, 200);
+    assert.equal((await call(narrow, 'GET', '/v1/storage/buckets?project=web')).status, 403);
     assert.deepEqual(problems, []);
     await context.close();
   });

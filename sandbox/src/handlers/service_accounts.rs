@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::bodies::{
-    AccountFields, Body, Deferred, Field, OrgServiceAccountCreate, ServiceAccountCreate,
+    AccountFields, Body, Deferred, Downscope, Field, OrgServiceAccountCreate, ServiceAccountCreate,
     ServiceAccountUpdate, TokenCreate,
 };
 use crate::db::{self, SaRow};
@@ -366,6 +366,38 @@ pub async fn rotate_token(
             let row = tokens::api_token_of(conn, &owner_of(&sa), &token_id)?;
             let projects = db::projects(conn)?;
             tokens::rotate(conn, &caller.actor(), &row, &projects, state.now())
+        },
+    )
+}
+
+/// `POST /v1/iam/service-accounts/{id}/tokens/{token_id}/downscope`: a rotation into
+/// fewer permissions (see `tokens::rotate_into`).
+pub async fn downscope_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((id, token_id)): Path<(String, String)>,
+    body: Body<Downscope>,
+) -> Result<Response, ApiError> {
+    let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Write)?;
+    let route = format!("POST /v1/iam/service-accounts/{id}/tokens/{token_id}/downscope");
+    let permissions = body.value.permissions.clone();
+    state.create_once(
+        &caller.token.owner,
+        &headers,
+        &route,
+        &body.json,
+        |conn: &Connection| {
+            let row = tokens::api_token_of(conn, &owner_of(&sa), &token_id)?;
+            let projects = db::projects(conn)?;
+            tokens::rotate_into(
+                conn,
+                &caller.actor(),
+                &row,
+                &projects,
+                state.now(),
+                Some(permissions.clone()),
+            )
         },
     )
 }
