@@ -66,7 +66,12 @@ async fn run(state: AppState, id: String, handle: Arc<Handle>) {
     let mut failures: u32 = 0;
     loop {
         handle.kicked.store(false, Ordering::SeqCst);
+        // Before the read: an event written after it wakes the wait below (a permit).
+        handle.waiting.store(true, Ordering::SeqCst);
         let step = step(&state, &http, &id).await;
+        if !matches!(step, Step::Idle) {
+            handle.waiting.store(false, Ordering::SeqCst);
+        }
         match step {
             Step::Gone => {
                 state.0.streams.remove(&id);
@@ -76,6 +81,7 @@ async fn run(state: AppState, id: String, handle: Arc<Handle>) {
             Step::Idle => {
                 failures = 0;
                 wait(&handle, IDLE, false).await;
+                handle.waiting.store(false, Ordering::SeqCst);
                 if !handle.kicked.load(Ordering::SeqCst) {
                     wait(&handle, LINGER, true).await;
                 }

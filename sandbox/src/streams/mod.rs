@@ -40,6 +40,11 @@ pub const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 pub struct Handle {
     pub notify: tokio::sync::Notify,
     pub kicked: std::sync::atomic::AtomicBool,
+    /// Set by the stream's task when it may wait for new events; the audit writer wakes
+    /// it only then, once. Without it every write woke every stream's thread, lingering,
+    /// paused or backing off (a paused stream read its row at each): a thread switch per
+    /// call per stream, for nothing.
+    pub waiting: std::sync::atomic::AtomicBool,
 }
 
 impl Handle {
@@ -176,7 +181,9 @@ impl Streams {
     /// New events are in the log.
     pub fn wake_all(&self) {
         for h in self.handles().values() {
-            h.notify.notify_one();
+            if h.waiting.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                h.notify.notify_one();
+            }
         }
     }
 
