@@ -381,25 +381,9 @@ pub async fn downscope_token(
 ) -> Result<Response, ApiError> {
     let sa = authorized_sa(&state, &*state.db()?, &caller, &id, Access::Write)?;
     let route = format!("POST /v1/iam/service-accounts/{id}/tokens/{token_id}/downscope");
-    let permissions = body.value.permissions.clone();
-    state.create_once(
-        &caller.token.owner,
-        &headers,
-        &route,
-        &body.json,
-        |conn: &Connection| {
-            let row = tokens::api_token_of(conn, &owner_of(&sa), &token_id)?;
-            let projects = db::projects(conn)?;
-            tokens::rotate_into(
-                conn,
-                &caller.actor(),
-                &row,
-                &projects,
-                state.now(),
-                Some(permissions.clone()),
-            )
-        },
-    )
+    super::tokens::downscope_once(&state, &caller, &headers, &route, &body, |conn| {
+        tokens::api_token_of(conn, &owner_of(&sa), &token_id)
+    })
 }
 
 pub async fn revoke_token(

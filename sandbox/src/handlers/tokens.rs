@@ -223,26 +223,36 @@ pub async fn downscope_handler(
 ) -> Result<Response, ApiError> {
     authorize_context(&state, &caller)?;
     let route = format!("POST /v1/iam/tokens/{id}/downscope");
+    downscope_once(&state, &caller, &headers, &route, &body, |conn| {
+        let row = own_token(conn, &caller, &id)?;
+        state.guard_token(&row.token.id)?;
+        Ok(row)
+    })
+}
+
+/// A downscope (`service::rotate_into`), run once per Idempotency-Key, of the token `find`
+/// names and checks: a personal token's route and a service account's share it.
+pub(crate) fn downscope_once(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    route: &str,
+    body: &Body<Downscope>,
+    find: impl FnOnce(&Connection) -> Result<TokenRow, ApiError>,
+) -> Result<Response, ApiError> {
     let permissions = body.value.permissions.clone();
-    state.create_once(
-        &caller.token.owner,
-        &headers,
-        &route,
-        &body.json,
-        |conn: &Connection| {
-            let row = own_token(conn, &caller, &id)?;
-            state.guard_token(&row.token.id)?;
-            let projects = db::projects(conn)?;
-            service::rotate_into(
-                conn,
-                &caller.actor(),
-                &row,
-                &projects,
-                state.now(),
-                Some(permissions.clone()),
-            )
-        },
-    )
+    state.create_once(&caller.token.owner, headers, route, &body.json, |conn| {
+        let row = find(conn)?;
+        let projects = db::projects(conn)?;
+        service::rotate_into(
+            conn,
+            &caller.actor(),
+            &row,
+            &projects,
+            state.now(),
+            Some(permissions),
+        )
+    })
 }
 
 pub async fn revoke(
