@@ -29,7 +29,8 @@ pub struct SourceCheck {
 pub struct TokenUsage {
     /// The token's calls among the events (other tokens' events are skipped).
     pub calls: usize,
-    /// Permissions its calls needed.
+    /// Permissions its calls needed that it holds (all its calls needed, where what it
+    /// holds is not known).
     pub used: usize,
     /// Permissions it holds, as far as they are known (an inheriting token's come from
     /// its owner's role: `None` when the role was not given).
@@ -57,9 +58,13 @@ pub fn token_usage(
     let lp = b.finish(role);
     let projects: Vec<String> = b.projects().keys().cloned().collect();
     let diff = diff_against(catalog, &lp, &projects, token, role);
-    let granted = diff
-        .grants_known
-        .then(|| diff.unused.len() + lp.needed.len() - diff.missing.len().min(lp.needed.len()));
+    // Used: what its calls needed and it holds (a call refused for lack of a permission
+    // used none); held: those and the ones it never used.
+    let used = match diff.grants_known {
+        true => lp.needed.len() - diff.missing.len().min(lp.needed.len()),
+        false => lp.needed.len(),
+    };
+    let granted = diff.grants_known.then(|| diff.unused.len() + used);
     let allow = AllowList::from_entries(token.allowed_ips.iter().map(String::as_str)).ok();
     let sources = sources
         .iter()
@@ -76,7 +81,7 @@ pub fn token_usage(
         .collect();
     TokenUsage {
         calls: b.calls(),
-        used: lp.needed.len(),
+        used,
         granted,
         least_privilege: lp,
         diff,

@@ -149,12 +149,13 @@ function permissionsSection(t: ApiToken, u: TokenUsage, opts: UsagePageOptions):
   const reasons: string[] = [];
   if (d.missing.length)
     reasons.push(`Its calls also needed ${d.missing.join(', ')}, which it does not hold (those calls were refused). A downscope never adds a permission: it only keeps what the token already has.`);
-  const same = t.permissions !== 'inherit' && sameSet(t.permissions, d.suggested);
+  // The core's diff: nothing granted beyond what the calls needed leaves nothing to take away.
+  const nothingUnused = d.grants_known && d.unused.length === 0;
   const button = h('button', { type: 'button', class: 'primary' }, 'Rotate into this downscope');
   let why: string | null = null;
   if (!opts.downscope) why = 'This token cannot be rotated from here.';
   else if (d.suggested.length === 0) why = 'None of its calls needed a permission it holds, so there is nothing to keep.';
-  else if (same) why = 'It already holds exactly this set.';
+  else if (nothingUnused) why = 'It holds no permission its calls did not need: there is nothing to take away.';
   if (why) {
     button.disabled = true;
     button.setAttribute('aria-describedby', 'downscope-why');
@@ -176,8 +177,4 @@ function permissionsSection(t: ApiToken, u: TokenUsage, opts: UsagePageOptions):
       .catch(opts.fail);
   });
   return box;
-}
-
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
 }

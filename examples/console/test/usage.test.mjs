@@ -70,6 +70,14 @@ describe('token usage and downscope', () => {
     assert.equal((await refused.json()).code, 'not_in_token_permissions');
     const after = await sdk.tokens.get(deploy.token.id);
     assert.equal(after.status, 'rotating');
+    // The replacement, once used, holds nothing its calls did not need: no further offer.
+    await page.goto(`${sbx.url}/tokens/${after.replaced_by}/usage`);
+    await page.getByRole('heading', { name: 'Usage of “deploy”', level: 1 }).waitFor();
+    // Two calls: the list, and the create it was refused (which used no permission).
+    assert.match(await page.locator('p.uses').innerText(), /^Uses 1 of 1 permissions it holds, over 2 audited calls\.$/);
+    assert.match(await page.locator('.downscope p.notice').innerText(), /needed compute\.servers\.create, which it does not hold/);
+    assert.equal(await page.getByRole('button', { name: 'Rotate into this downscope' }).isDisabled(), true);
+    assert.match(await page.locator('#downscope-why').innerText(), /nothing to take away/);
 
     // A token with no calls: revocation is what the page offers.
     await page.goto(`${sbx.url}/tokens/${idle.token.id}/usage`);
